@@ -1,0 +1,224 @@
+// `airlock app …`: create, list, show, rotate-secret, set (integrations that call the Auth API).
+import type { Command } from 'commander';
+import { readApiHost } from '../../config/api-host-file.ts';
+import { AirlockError } from '../../core/error-registry.ts';
+import {
+  APPLICATION_TYPES,
+  NEW_USER_POLICIES,
+  RESTRICTION_LEVELS,
+  type Application,
+} from '../../core/model.ts';
+import { generateId, generateSecretKey } from '../../runtime/random.ts';
+import { withContext, type AirlockContext } from '../open-context.ts';
+import { emit, isoTime, table } from '../output.ts';
+import { adminAudit, choice, commonOptions, nonNegativeInt, type CommonFlags } from './common.ts';
+
+interface AppFlags extends CommonFlags {
+  type?: string;
+  newUserPolicy?: string;
+  restrictionLevel?: string;
+  rateLimit?: number;
+  groups?: string;
+}
+
+export function registerAppCommands(program: Command): void {
+  const app = program
+    .command('app')
+    .description('manage applications (integrations with an ikey/skey)');
+
+  commonOptions(
+    app
+      .command('create <name>')
+      .description('create an application and print its ikey, skey and API host')
+      .option('--type <type>', `integration type: ${APPLICATION_TYPES.join('|')}`, 'auth-api')
+      .option(
+        '--new-user-policy <policy>',
+        `what happens to users without a second factor: ${NEW_USER_POLICIES.join('|')}`,
+        'enroll',
+      )
+      .option(
+        '--restriction-level <level>',
+        `data classification: ${RESTRICTION_LEVELS.join('|')}`,
+        'restrictive',
+      )
+      .option(
+        '--rate-limit <n>',
+        'Auth API requests per second for this application (0 = unlimited)',
+        nonNegativeInt,
+        50,
+      )
+      .option(
+        '--groups <names>',
+        'comma-separated groups whose members may use it (default: everyone)',
+      ),
+  ).action(async (name: string, flags: AppFlags) =>
+    withContext(flags, async (ctx) => {
+      const created = await ctx.store.transaction(async (tx) => {
+        const a = await tx.createApplication({
+          name,
+          type: choice(flags.type, APPLICATION_TYPES, '--type'),
+          newUserPolicy: choice(flags.newUserPolicy, NEW_USER_POLICIES, '--new-user-policy'),
+          restrictionLevel: choice(
+            flags.restrictionLevel,
+            RESTRICTION_LEVELS,
+            '--restriction-level',
+          ),
+          rateLimitPerSecond: flags.rateLimit ?? 50,
+          ikey: generateId(ctx.random, 'DI'),
+          skey: generateSecretKey(ctx.random),
+        });
+        if (flags.groups) await tx.setApplicationGroups(a.id, await groupIds(tx, flags.groups));
+        await tx.appendAudit(
+          adminAudit(ctx, 'application.create', 'application', a.id, { name, type: a.type }),
+        );
+        return (await tx.getApplication(a.id)) ?? a;
+      });
+      const apiHost = readApiHost(ctx.location.dataDir, process.env);
+      emit(flags, { ...describe(created), skey: created.skey, api_host: apiHost }, () =>
+        [
+          `Created application "${created.name}".`,
+          `  integration key (ikey): ${created.ikey}`,
+          `  secret key (skey):      ${created.skey}`,
+          `  API host:               ${apiHost}`,
+          'Keep the secret key secret: it signs every request of this application.',
+        ].join('\n'),
+      );
+    }),
+  );
+
+  commonOptions(app.command('list').description('list applications')).action(
+    async (flags: CommonFlags) =>
+      withContext(flags, async (ctx) => {
+        const apps = (await ctx.store.listApplications()).map(describe);
+        emit(flags, apps, () =>
+          table(apps, [
+            'name',
+            'ikey',
+            'type',
+            'new_user_policy',
+            'restriction_level',
+            'rate_limit',
+          ]),
+        );
+      }),
+  );
+
+  commonOptions(
+    app
+      .command('show <app>')
+      .description('show one application (by name, id or ikey); the skey is not shown'),
+  ).action(async (ref: string, flags: CommonFlags) =>
+    withContext(flags, async (ctx) => {
+      const a = describe(await requireApp(ctx, ref));
+      emit(flags, a, () =>
+        Object.entries(a)
+          .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') || '-' : String(v)}`)
+          .join('\n'),
+      );
+    }),
+  );
+
+  commonOptions(
+    app
+      .command('rotate-secret <app>')
+      .description('replace the secret key; the old one stops working within a second'),
+  ).action(async (ref: string, flags: CommonFlags) =>
+    withContext(flags, async (ctx) => {
+      const updated = await ctx.store.transaction(async (tx) => {
+        const a = await requireApp(ctx, ref, tx);
+        const u = await tx.updateApplication(a.id, { skey: generateSecretKey(ctx.random) });
+        await tx.appendAudit(
+          adminAudit(ctx, 'application.rotate-secret', 'application', a.id, { name: a.name }),
+        );
+        return u;
+      });
+      emit(
+        flags,
+        { ikey: updated.ikey, skey: updated.skey },
+        () => `New secret key for "${updated.name}": ${updated.skey}`,
+      );
+    }),
+  );
+
+  commonOptions(
+    app
+      .command('set <app>')
+      .description("change an application's policy settings")
+      .option('--new-user-policy <policy>', NEW_USER_POLICIES.join('|'))
+      .option('--restriction-level <level>', RESTRICTION_LEVELS.join('|'))
+      .option('--rate-limit <n>', 'requests per second (0 = unlimited)', nonNegativeInt)
+      .option('--groups <names>', 'comma-separated groups allowed to use it; "" = everyone'),
+  ).action(async (ref: string, flags: AppFlags) =>
+    withContext(flags, async (ctx) => {
+      const updated = await ctx.store.transaction(async (tx) => {
+        const a = await requireApp(ctx, ref, tx);
+        const patch = {
+          ...(flags.newUserPolicy
+            ? { newUserPolicy: choice(flags.newUserPolicy, NEW_USER_POLICIES, '--new-user-policy') }
+            : {}),
+          ...(flags.restrictionLevel
+            ? {
+                restrictionLevel: choice(
+                  flags.restrictionLevel,
+                  RESTRICTION_LEVELS,
+                  '--restriction-level',
+                ),
+              }
+            : {}),
+          ...(flags.rateLimit !== undefined ? { rateLimitPerSecond: flags.rateLimit } : {}),
+        };
+        await tx.updateApplication(a.id, patch);
+        if (flags.groups !== undefined)
+          await tx.setApplicationGroups(a.id, await groupIds(tx, flags.groups));
+        await tx.appendAudit(
+          adminAudit(ctx, 'application.update', 'application', a.id, {
+            ...patch,
+            groups: flags.groups,
+          }),
+        );
+        return (await tx.getApplication(a.id))!;
+      });
+      const d = describe(updated);
+      emit(flags, d, () => `Updated application "${d.name}".`);
+    }),
+  );
+}
+
+export function describe(a: Application) {
+  return {
+    id: a.id,
+    name: a.name,
+    ikey: a.ikey,
+    type: a.type,
+    new_user_policy: a.newUserPolicy,
+    restriction_level: a.restrictionLevel,
+    rate_limit: a.rateLimitPerSecond,
+    allowed_groups: a.allowedGroupIds,
+    created: isoTime(a.createdAtMs),
+  };
+}
+
+async function requireApp(
+  ctx: AirlockContext,
+  ref: string,
+  store = ctx.store,
+): Promise<Application> {
+  const a = await store.getApplication(ref);
+  if (!a)
+    throw new AirlockError('STORE_NOT_FOUND', `no application "${ref}" (try: airlock app list)`);
+  return a;
+}
+
+async function groupIds(store: AirlockContext['store'], names: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (const name of names
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const g = await store.getGroup(name);
+    if (!g)
+      throw new AirlockError('STORE_NOT_FOUND', `no group "${name}" (try: airlock group list)`);
+    ids.push(g.id);
+  }
+  return ids;
+}

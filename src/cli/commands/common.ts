@@ -1,0 +1,62 @@
+// Options and helpers every admin command shares.
+import { type Command, InvalidArgumentError } from 'commander';
+import { AirlockError } from '../../core/error-registry.ts';
+import type { NewAuditEvent } from '../../core/model.ts';
+import type { AirlockContext } from '../open-context.ts';
+
+export interface CommonFlags {
+  dataDir?: string;
+  databaseUrl?: string;
+  json?: boolean;
+}
+
+export function commonOptions(cmd: Command): Command {
+  return cmd
+    .option('--data-dir <dir>', 'data directory (env AIRLOCK_DATA_DIR, default ./data)')
+    .option('--database-url <url>', 'postgres://… to use PostgreSQL (env AIRLOCK_DATABASE_URL)')
+    .option('--json', 'print machine-readable JSON');
+}
+
+export function choice<T extends string>(
+  value: string | undefined,
+  allowed: readonly T[],
+  flag: string,
+): T {
+  if (value !== undefined && (allowed as readonly string[]).includes(value)) return value as T;
+  throw new AirlockError('CLI_USAGE', undefined, {
+    message: `${flag} must be one of ${allowed.join(', ')}; got "${value ?? ''}"`,
+  });
+}
+
+export function nonNegativeInt(value: string): number {
+  if (!/^[0-9]+$/.test(value)) throw new InvalidArgumentError('must be a whole number ≥ 0');
+  return Number(value);
+}
+
+export function positiveInt(value: string): number {
+  if (!/^[0-9]+$/.test(value) || Number(value) < 1)
+    throw new InvalidArgumentError('must be a whole number ≥ 1');
+  return Number(value);
+}
+
+export function adminAudit(
+  ctx: AirlockContext,
+  action: string,
+  targetType: string,
+  targetId: string,
+  detail: Record<string, unknown>,
+  username: string | null = null,
+): NewAuditEvent {
+  return {
+    tsMs: ctx.clock.nowMs(),
+    actor: ctx.actor,
+    action,
+    targetType,
+    targetId,
+    appId: null,
+    username,
+    result: 'ok',
+    ip: null,
+    detail,
+  };
+}

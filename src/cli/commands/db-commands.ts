@@ -1,0 +1,61 @@
+// `airlock db migrate` and `airlock audit`: schema upgrades and reading the audit log.
+import type { Command } from 'commander';
+import { openContext, withContext } from '../open-context.ts';
+import { emit, isoTime, table } from '../output.ts';
+import { commonOptions, nonNegativeInt, positiveInt, type CommonFlags } from './common.ts';
+
+export function registerDbCommands(program: Command): void {
+  const db = program.command('db').description('database maintenance');
+  commonOptions(
+    db
+      .command('migrate')
+      .description('apply pending schema migrations (the service also does this at start)'),
+  ).action(async (flags: CommonFlags) => {
+    const ctx = await openContext(flags, { migrate: false });
+    try {
+      const applied = await ctx.store.migrate();
+      emit(flags, { applied }, () =>
+        applied.length ? `Applied: ${applied.join(', ')}` : 'Schema is up to date.',
+      );
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  commonOptions(
+    program
+      .command('audit')
+      .description('show the audit log (oldest first); page with --after')
+      .option('--after <id>', 'only events after this id', nonNegativeInt)
+      .option('--since <iso-time>', 'only events at or after this time')
+      .option('--user <username>', 'only events about this user')
+      .option('--action <action>', 'only this action, e.g. auth.passcode')
+      .option('--limit <n>', 'at most this many (max 1000)', positiveInt, 100),
+  ).action(
+    async (
+      flags: CommonFlags & {
+        after?: number;
+        since?: string;
+        user?: string;
+        action?: string;
+        limit: number;
+      },
+    ) =>
+      withContext(flags, async (ctx) => {
+        const sinceMs = flags.since ? Date.parse(flags.since) : undefined;
+        if (sinceMs !== undefined && Number.isNaN(sinceMs))
+          throw new Error('--since must be an ISO time, e.g. 2026-11-30T09:00:00Z');
+        const events = await ctx.store.listAudit({
+          ...(flags.after !== undefined ? { afterId: flags.after } : {}),
+          ...(sinceMs !== undefined ? { sinceMs } : {}),
+          ...(flags.user ? { username: flags.user } : {}),
+          ...(flags.action ? { action: flags.action } : {}),
+          limit: flags.limit,
+        });
+        const rows = events.map((e) => ({ ...e, time: isoTime(e.tsMs) }));
+        emit(flags, rows, () =>
+          table(rows, ['id', 'time', 'actor', 'action', 'username', 'result']),
+        );
+      }),
+  );
+}

@@ -1,0 +1,169 @@
+// `airlock serve`: runs the Auth API service (HTTPS with a local CA by default).
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import pino from 'pino';
+import { writeApiHost } from '../../config/api-host-file.ts';
+import {
+  DEFAULT_LISTEN,
+  defaultApiHost,
+  isLoopbackHost,
+  parseListen,
+} from '../../config/airlock-env.ts';
+import { AirlockError } from '../../core/error-registry.ts';
+import { ensureTlsMaterial, loadOwnTlsMaterial } from '../../runtime/tls-material.ts';
+import { buildService, DEFAULT_SERVICE_OPTIONS } from '../../service/build-service.ts';
+import { openContext } from '../open-context.ts';
+import { nonNegativeInt } from './common.ts';
+
+interface ServeFlags {
+  dataDir?: string;
+  databaseUrl?: string;
+  listen: string;
+  apiHost?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsSan: string[];
+  plainHttp?: boolean;
+  logLevel: string;
+  lockoutThreshold: number;
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('run the Auth API service')
+    .option('--data-dir <dir>', 'data directory (env AIRLOCK_DATA_DIR, default ./data)')
+    .option('--database-url <url>', 'postgres://… to use PostgreSQL (env AIRLOCK_DATABASE_URL)')
+    .option(
+      '--listen <host:port>',
+      'address to listen on; port 0 picks a free port',
+      DEFAULT_LISTEN,
+    )
+    .option('--api-host <host[:port]>', 'host name clients use (default: localhost:<port>)')
+    .option('--tls-cert <file>', "your own certificate (PEM) instead of the local CA's")
+    .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
+    .option(
+      '--tls-san <name>',
+      "extra DNS name or IP for the local CA's server certificate (repeatable)",
+      collect,
+      [],
+    )
+    .option('--plain-http', 'serve plain HTTP (loopback only: for a TLS terminator on this host)')
+    .option(
+      '--lockout-threshold <n>',
+      'failed second factors in a row that lock a user out',
+      nonNegativeInt,
+      DEFAULT_SERVICE_OPTIONS.lockoutThreshold,
+    )
+    .option('--log-level <level>', 'fatal|error|warn|info|debug', 'info')
+    .addHelpText(
+      'after',
+      '\nPrints "listening on https://HOST:PORT" when ready. The local CA certificate is DATA_DIR/tls/ca.pem;\n' +
+        "give it to clients (e.g. Duo clients' CA option, curl --cacert).",
+    )
+    .action(async (flags: ServeFlags) => serve(flags));
+}
+
+async function serve(flags: ServeFlags): Promise<void> {
+  const listen = parseListen(flags.listen);
+  if (flags.plainHttp && !isLoopbackHost(listen.host)) {
+    throw new AirlockError('CLI_USAGE', undefined, {
+      message: `--plain-http is refused on ${listen.host}: listen on 127.0.0.1 behind a TLS terminator on this host, or drop --plain-http`,
+    });
+  }
+  if (Boolean(flags.tlsCert) !== Boolean(flags.tlsKey)) {
+    throw new AirlockError('CLI_USAGE', undefined, {
+      message: '--tls-cert and --tls-key go together',
+    });
+  }
+  const ctx = await openContext(flags);
+  const logger = pino({ level: flags.logLevel, base: { service: 'airlock' } });
+  const tls = await loadTls(flags, ctx.location.dataDir, ctx.clock.nowMs());
+  const logoPath = join(ctx.location.dataDir, 'logo.png');
+  const options = {
+    ...DEFAULT_SERVICE_OPTIONS,
+    lockoutThreshold: flags.lockoutThreshold,
+    apiHost: flags.apiHost ?? defaultApiHost(listen, listen.port),
+    logoPng: existsSync(logoPath) ? readFileSync(logoPath) : undefined,
+    https: tls.material,
+  };
+  const { server } = buildService(
+    {
+      store: ctx.store,
+      clock: ctx.clock,
+      random: ctx.random,
+      logger,
+      bypassPepper: ctx.bypassPepper,
+    },
+    options,
+  );
+
+  await server.listen({ host: listen.host, port: listen.port });
+  const address = server.server.address();
+  const port = typeof address === 'object' && address ? address.port : listen.port;
+  const apiHost = flags.apiHost ?? defaultApiHost(listen, port);
+  // With port 0 the advertised host is known only now; routes read it per request.
+  options.apiHost = apiHost;
+  writeApiHost(ctx.location.dataDir, apiHost);
+
+  const scheme = tls.material ? 'https' : 'http';
+  const shownHost = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
+  const lines = [`listening on ${scheme}://${shownHost}:${port}`];
+  if (tls.caPath)
+    lines.push(`CA certificate: ${tls.caPath}${tls.createdCa ? ' (created now)' : ''}`);
+  lines.push(
+    `data: ${ctx.location.databaseUrl ? 'PostgreSQL' : join(ctx.location.dataDir, 'airlock.db')}`,
+  );
+  if ((await ctx.store.listApplications()).length === 0)
+    lines.push('', ...nextSteps(ctx.location.dataDir, scheme, apiHost));
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  const stop = async (signal: string) => {
+    logger.info({ signal }, 'stopping');
+    await server.close();
+    await ctx.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+async function loadTls(flags: ServeFlags, dataDir: string, nowMs: number) {
+  if (flags.plainHttp) return { material: undefined, caPath: undefined, createdCa: false };
+  if (flags.tlsCert && flags.tlsKey) {
+    const own = await loadOwnTlsMaterial({ certPath: flags.tlsCert, keyPath: flags.tlsKey });
+    return {
+      material: { cert: own.certPem, key: own.keyPem },
+      caPath: undefined,
+      createdCa: false,
+    };
+  }
+  const m = await ensureTlsMaterial({
+    dataDir,
+    hostname: hostname(),
+    extraSans: flags.tlsSan,
+    nowMs,
+  });
+  return {
+    material: { cert: m.certPem, key: m.keyPem },
+    caPath: m.caCertPath,
+    createdCa: m.createdCa,
+  };
+}
+
+function nextSteps(dataDir: string, scheme: string, apiHost: string): string[] {
+  const cacert = scheme === 'https' ? ` --cacert ${join(dataDir, 'tls', 'ca.pem')}` : '';
+  return [
+    'No application yet. Next steps, in another terminal:',
+    '  ./bin/airlock.js app create my-vpn          # prints the ikey, skey and API host for your integration',
+    '  ./bin/airlock.js user create alice',
+    '  ./bin/airlock.js token add-totp alice       # scan the QR code with an authenticator app',
+    `  curl${cacert} ${scheme}://${apiHost}/auth/v2/ping`,
+  ];
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

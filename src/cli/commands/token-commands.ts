@@ -1,0 +1,205 @@
+// `airlock token …` and `airlock bypass-codes`: passcode factors an admin hands out.
+import { type Command, InvalidArgumentError } from 'commander';
+import { Secret } from 'otpauth';
+import QRCode from 'qrcode';
+import { hashBypassCode } from '../../core/bypass-code.ts';
+import { OTP_ALGORITHMS } from '../../core/model.ts';
+import { newTotpUri } from '../../core/otp-verify.ts';
+import { generateDigits, generateId } from '../../runtime/random.ts';
+import { withContext } from '../open-context.ts';
+import { emit, isoTime } from '../output.ts';
+import {
+  adminAudit,
+  choice,
+  commonOptions,
+  nonNegativeInt,
+  positiveInt,
+  type CommonFlags,
+} from './common.ts';
+import { requireUser } from './user-commands.ts';
+
+interface TotpFlags extends CommonFlags {
+  name?: string;
+  algorithm: string;
+  digits: number;
+  period: number;
+  issuer: string;
+}
+
+interface HotpFlags extends CommonFlags {
+  name?: string;
+  algorithm: string;
+  digits: number;
+  secret: string;
+  counter: number;
+}
+
+/** 160-bit secrets, the size RFC 4226 §4 recommends for HMAC-SHA1. */
+const SECRET_BYTES = 20;
+const BASE32 = /^[A-Z2-7]+=*$/;
+
+export function registerTokenCommands(program: Command): void {
+  const token = program
+    .command('token')
+    .description('manage passcode tokens (TOTP apps, HOTP hardware tokens)');
+
+  commonOptions(
+    token
+      .command('add-totp <user>')
+      .description('create a TOTP secret for a user; prints the otpauth URI and a QR code to scan')
+      .option('--name <name>', 'label for this token')
+      .option('--algorithm <alg>', OTP_ALGORITHMS.join('|'), 'SHA1')
+      .option('--digits <n>', '6 or 8', positiveInt, 6)
+      .option('--period <seconds>', 'time step', positiveInt, 30)
+      .option('--issuer <name>', 'issuer shown in the authenticator app', 'Airlock'),
+  ).action(async (userRef: string, flags: TotpFlags) =>
+    withContext(flags, async (ctx) => {
+      const algorithm = choice(flags.algorithm, OTP_ALGORITHMS, '--algorithm');
+      const secret = new Secret({ buffer: toArrayBuffer(ctx.random.bytes(SECRET_BYTES)) }).base32;
+      const { user, tokenId } = await ctx.store.transaction(async (tx) => {
+        const user = await requireUser(tx, userRef);
+        const t = await tx.addOtpToken({
+          id: generateId(ctx.random, 'DT'),
+          userId: user.id,
+          type: 'totp',
+          secret,
+          algorithm,
+          digits: flags.digits,
+          periodSeconds: flags.period,
+          counter: 0,
+          name: flags.name ?? null,
+        });
+        await tx.appendAudit(
+          adminAudit(ctx, 'token.add', 'token', t.id, { type: 'totp', algorithm }, user.username),
+        );
+        return { user, tokenId: t.id };
+      });
+      const uri = newTotpUri({
+        issuer: flags.issuer,
+        label: user.username,
+        secret,
+        algorithm,
+        digits: flags.digits,
+        periodSeconds: flags.period,
+      });
+      const qr = flags.json ? '' : await QRCode.toString(uri, { type: 'terminal', small: true });
+      emit(flags, { token_id: tokenId, username: user.username, secret, uri }, () =>
+        [
+          `TOTP token added for "${user.username}". Scan this with an authenticator app:`,
+          qr,
+          `otpauth URI: ${uri}`,
+          `secret (base32): ${secret}`,
+          'The secret is shown only now.',
+        ].join('\n'),
+      );
+    }),
+  );
+
+  commonOptions(
+    token
+      .command('add-hotp <user>')
+      .description('register an HOTP (counter-based) hardware token by its secret')
+      .requiredOption('--secret <base32>', "the token's seed, base32")
+      .option('--counter <n>', 'current counter of the token', nonNegativeInt, 0)
+      .option('--name <name>', 'label for this token (e.g. its serial number)')
+      .option('--algorithm <alg>', OTP_ALGORITHMS.join('|'), 'SHA1')
+      .option('--digits <n>', '6 or 8', positiveInt, 6),
+  ).action(async (userRef: string, flags: HotpFlags) =>
+    withContext(flags, async (ctx) => {
+      const secret = flags.secret.replace(/\s+/g, '').toUpperCase();
+      if (!BASE32.test(secret)) throw new Error('--secret must be base32 (A-Z, 2-7)');
+      const algorithm = choice(flags.algorithm, OTP_ALGORITHMS, '--algorithm');
+      const { user, tokenId } = await ctx.store.transaction(async (tx) => {
+        const user = await requireUser(tx, userRef);
+        const t = await tx.addOtpToken({
+          id: generateId(ctx.random, 'DT'),
+          userId: user.id,
+          type: 'hotp',
+          secret,
+          algorithm,
+          digits: flags.digits,
+          periodSeconds: 30,
+          counter: flags.counter,
+          name: flags.name ?? null,
+        });
+        await tx.appendAudit(
+          adminAudit(ctx, 'token.add', 'token', t.id, { type: 'hotp', algorithm }, user.username),
+        );
+        return { user, tokenId: t.id };
+      });
+      emit(
+        flags,
+        { token_id: tokenId, username: user.username },
+        () => `HOTP token added for "${user.username}".`,
+      );
+    }),
+  );
+
+  commonOptions(
+    program
+      .command('bypass-codes <user>')
+      .description('generate bypass codes for a user, replacing any earlier ones; printed once')
+      .option('--count <n>', 'how many codes', positiveInt, 10)
+      .option('--uses <n>', 'uses per code (0 = unlimited until expiry)', nonNegativeInt, 1)
+      .option(
+        '--valid-for <duration>',
+        'lifetime, e.g. 30m, 12h, 7d (default: no expiry)',
+        parseDuration,
+      ),
+  ).action(
+    async (
+      userRef: string,
+      flags: CommonFlags & { count: number; uses: number; validFor?: number },
+    ) =>
+      withContext(flags, async (ctx) => {
+        if (flags.count > 100) throw new Error('--count must be at most 100');
+        const now = ctx.clock.nowMs();
+        const expiresAtMs = flags.validFor === undefined ? null : now + flags.validFor;
+        const codes = Array.from({ length: flags.count }, () => generateDigits(ctx.random, 9));
+        const user = await ctx.store.transaction(async (tx) => {
+          const user = await requireUser(tx, userRef);
+          await tx.replaceBypassCodes(
+            user.id,
+            codes.map((code) => ({
+              id: generateId(ctx.random, 'BC'),
+              codeHash: hashBypassCode(ctx.bypassPepper, code),
+              remainingUses: flags.uses === 0 ? null : flags.uses,
+              expiresAtMs,
+            })),
+          );
+          await tx.appendAudit(
+            adminAudit(
+              ctx,
+              'bypass-codes.replace',
+              'user',
+              user.id,
+              { count: flags.count, uses: flags.uses, expiresAtMs },
+              user.username,
+            ),
+          );
+          return user;
+        });
+        emit(
+          flags,
+          { username: user.username, codes, uses: flags.uses, expires: isoTime(expiresAtMs) },
+          () =>
+            [
+              `Bypass codes for "${user.username}" (each valid for ${flags.uses === 0 ? 'unlimited uses' : `${flags.uses} use(s)`}${expiresAtMs ? `, until ${isoTime(expiresAtMs)}` : ''}):`,
+              ...codes.map((c) => `  ${c}`),
+              'Earlier codes no longer work. These are shown only now.',
+            ].join('\n'),
+        );
+      }),
+  );
+}
+
+function toArrayBuffer(bytes: Buffer): ArrayBuffer {
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+function parseDuration(value: string): number {
+  const m = /^([0-9]+)([smhd])$/.exec(value);
+  if (!m) throw new InvalidArgumentError('must look like 30m, 12h or 7d');
+  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
+  return Number(m[1]) * unit;
+}

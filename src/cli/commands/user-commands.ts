@@ -1,0 +1,196 @@
+// `airlock user …`: create, list, show, set-status, delete.
+import type { Command } from 'commander';
+import { AirlockError } from '../../core/error-registry.ts';
+import { USER_STATUSES, type User } from '../../core/model.ts';
+import { generateId } from '../../runtime/random.ts';
+import type { Store } from '../../store/store.ts';
+import { withContext } from '../open-context.ts';
+import { emit, isoTime, table } from '../output.ts';
+import { adminAudit, choice, commonOptions, nonNegativeInt, type CommonFlags } from './common.ts';
+
+interface CreateFlags extends CommonFlags {
+  realName?: string;
+  email?: string;
+  alias?: string[];
+  status?: string;
+}
+
+export function registerUserCommands(program: Command): void {
+  const user = program.command('user').description('manage users');
+
+  commonOptions(
+    user
+      .command('create <username>')
+      .description('create a user')
+      .option('--real-name <name>', 'full name')
+      .option('--email <address>', 'e-mail address')
+      .option('--alias <alias>', 'another name the user logs in with (repeatable)', collect, [])
+      .option('--status <status>', USER_STATUSES.join('|'), 'active'),
+  ).action(async (username: string, flags: CreateFlags) =>
+    withContext(flags, async (ctx) => {
+      const created = await ctx.store.transaction(async (tx) => {
+        const u = await tx.createUser({
+          id: generateId(ctx.random, 'DU'),
+          username,
+          realName: flags.realName ?? null,
+          email: flags.email ?? null,
+          aliases: flags.alias ?? [],
+          status: choice(flags.status, USER_STATUSES, '--status'),
+        });
+        await tx.appendAudit(
+          adminAudit(
+            ctx,
+            'user.create',
+            'user',
+            u.id,
+            { status: u.status, aliases: u.aliases },
+            u.username,
+          ),
+        );
+        return u;
+      });
+      emit(
+        flags,
+        describe(created, []),
+        () =>
+          `Created user "${created.username}" (${created.id}).\nNext: airlock token add-totp ${created.username}`,
+      );
+    }),
+  );
+
+  commonOptions(
+    user
+      .command('list')
+      .description('list users')
+      .option('--limit <n>', 'at most this many', nonNegativeInt, 1000)
+      .option('--offset <n>', 'skip this many', nonNegativeInt, 0),
+  ).action(async (flags: CommonFlags & { limit: number; offset: number }) =>
+    withContext(flags, async (ctx) => {
+      const users = (await ctx.store.listUsers({ limit: flags.limit, offset: flags.offset })).map(
+        (u) => describe(u, []),
+      );
+      emit(flags, users, () =>
+        table(users, ['username', 'user_id', 'status', 'realname', 'email', 'aliases']),
+      );
+    }),
+  );
+
+  commonOptions(
+    user.command('show <user>').description('show a user, its groups and factors'),
+  ).action(async (ref: string, flags: CommonFlags) =>
+    withContext(flags, async (ctx) => {
+      const u = await requireUser(ctx.store, ref);
+      const [groups, tokens, codes] = await Promise.all([
+        ctx.store.listUserGroups(u.id),
+        ctx.store.listOtpTokens(u.id),
+        ctx.store.listBypassCodes(u.id),
+      ]);
+      const data = {
+        ...describe(
+          u,
+          groups.map((g) => g.name),
+        ),
+        failed_attempts: u.failedAttempts,
+        tokens: tokens.map((t) => ({
+          token_id: t.id,
+          type: t.type,
+          name: t.name,
+          created: isoTime(t.createdAtMs),
+        })),
+        bypass_codes: codes.map((c) => ({
+          remaining_uses: c.remainingUses,
+          expires: isoTime(c.expiresAtMs),
+        })),
+      };
+      emit(flags, data, () =>
+        [
+          `username: ${data.username}`,
+          `user_id: ${data.user_id}`,
+          `status: ${data.status}`,
+          `realname: ${data.realname ?? '-'}`,
+          `email: ${data.email ?? '-'}`,
+          `aliases: ${data.aliases.join(', ') || '-'}`,
+          `groups: ${data.groups.join(', ') || '-'}`,
+          `failed second factors in a row: ${data.failed_attempts}`,
+          `tokens: ${data.tokens.map((t) => `${t.type}${t.name ? ` (${t.name})` : ''}`).join(', ') || '-'}`,
+          `bypass codes: ${data.bypass_codes.length}`,
+        ].join('\n'),
+      );
+    }),
+  );
+
+  commonOptions(
+    user
+      .command('set-status <user> <status>')
+      .description(`set a user's status: ${USER_STATUSES.join('|')}`),
+  ).action(async (ref: string, status: string, flags: CommonFlags) =>
+    withContext(flags, async (ctx) => {
+      const wanted = choice(status, USER_STATUSES, 'status');
+      const updated = await ctx.store.transaction(async (tx) => {
+        const u = await requireUser(tx, ref);
+        const next = await tx.setUserStatus(u.id, wanted);
+        // Unlocking (or any explicit status) starts the failure count afresh.
+        if (wanted !== 'locked out') await tx.resetSecondFactorFailures(u.id);
+        await tx.appendAudit(
+          adminAudit(
+            ctx,
+            'user.set-status',
+            'user',
+            u.id,
+            { from: u.status, to: wanted },
+            u.username,
+          ),
+        );
+        return next;
+      });
+      emit(
+        flags,
+        describe(updated, []),
+        () => `User "${updated.username}" is now ${updated.status}.`,
+      );
+    }),
+  );
+
+  commonOptions(
+    user
+      .command('delete <user>')
+      .description('delete a user with its tokens, codes and memberships'),
+  ).action(async (ref: string, flags: CommonFlags) =>
+    withContext(flags, async (ctx) => {
+      const deleted = await ctx.store.transaction(async (tx) => {
+        const u = await requireUser(tx, ref);
+        await tx.deleteUser(u.id);
+        await tx.appendAudit(adminAudit(ctx, 'user.delete', 'user', u.id, {}, u.username));
+        return u;
+      });
+      emit(
+        flags,
+        { deleted: true, user_id: deleted.id, username: deleted.username },
+        () => `Deleted user "${deleted.username}".`,
+      );
+    }),
+  );
+}
+
+export function describe(u: User, groups: string[]) {
+  return {
+    user_id: u.id,
+    username: u.username,
+    realname: u.realName,
+    email: u.email,
+    status: u.status,
+    aliases: u.aliases,
+    groups,
+    created: isoTime(u.createdAtMs),
+  };
+}
+
+export async function requireUser(store: Store, ref: string): Promise<User> {
+  const u = (await store.findUser(ref)) ?? (await store.getUser(ref));
+  if (!u) throw new AirlockError('STORE_NOT_FOUND', `no user "${ref}" (try: airlock user list)`);
+  return u;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

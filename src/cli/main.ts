@@ -1,0 +1,53 @@
+// The `airlock` command: parses arguments and calls into the parts; prints errors plainly.
+import { Command, CommanderError } from 'commander';
+import { isAirlockError } from '../core/error-registry.ts';
+import { registerAppCommands } from './commands/app-commands.ts';
+import { registerDbCommands } from './commands/db-commands.ts';
+import { registerGroupCommands } from './commands/group-commands.ts';
+import { registerServeCommand } from './commands/serve-command.ts';
+import { registerTokenCommands } from './commands/token-commands.ts';
+import { registerUserCommands } from './commands/user-commands.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('airlock')
+    .description(
+      'Airlock: self-hosted two-factor authentication service (Duo Auth API v2 compatible)',
+    )
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride();
+  registerServeCommand(program);
+  registerAppCommands(program);
+  registerUserCommands(program);
+  registerGroupCommands(program);
+  registerTokenCommands(program);
+  registerDbCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode; // commander printed the message already
+    if (isAirlockError(e)) {
+      process.stderr.write(`error: ${e.message}\n`);
+      return e.code === 'CLI_USAGE' ? 2 : 1;
+    }
+    const storeCode = (e as { code?: unknown }).code;
+    if (
+      (typeof storeCode === 'string' && storeCode.startsWith('STORE_')) ||
+      (e as Error).name === 'TlsMaterialError'
+    ) {
+      process.stderr.write(`error: ${(e as Error).message}\n`);
+      return 1;
+    }
+    process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+    if (process.env.AIRLOCK_DEBUG) process.stderr.write(`${(e as Error).stack ?? ''}\n`);
+    return 1;
+  }
+}
+
+const code = await main(process.argv);
+// `serve` keeps running on its listening socket; every other command ends here.
+if (code !== 0) process.exit(code);

@@ -1,0 +1,73 @@
+// The one error registry: stable codes, HTTP status, Duo wire code and message. Codes are API.
+
+interface ErrorSpec {
+  /** HTTP status, when the error reaches a client over HTTP. */
+  status: number;
+  /** Duo's five-digit wire code (Auth API errors only). */
+  duoCode?: number;
+  message: string;
+}
+
+export const ERRORS = {
+  AUTH_MISSING_PARAMETERS: {
+    status: 400,
+    duoCode: 40001,
+    message: 'Missing required request parameters',
+  },
+  AUTH_INVALID_PARAMETERS: { status: 400, duoCode: 40002, message: 'Invalid request parameters' },
+  AUTH_NO_CAPABLE_DEVICE: { status: 400, duoCode: 40002, message: 'Invalid request parameters' },
+  AUTH_USERNAME_TAKEN: { status: 400, duoCode: 40002, message: 'Invalid request parameters' },
+  AUTH_LOGO_NOT_FOUND: { status: 400, duoCode: 40002, message: 'Logo not found' },
+  AUTH_MISSING_CREDENTIALS: { status: 401, duoCode: 40101, message: 'Missing request credentials' },
+  AUTH_UNKNOWN_IKEY: {
+    status: 401,
+    duoCode: 40102,
+    message: 'Invalid integration key in request credentials',
+  },
+  AUTH_BAD_SIGNATURE: {
+    status: 401,
+    duoCode: 40103,
+    message: 'Invalid signature in request credentials',
+  },
+  AUTH_BAD_DATE: { status: 401, duoCode: 40105, message: 'Bad request timestamp' },
+  AUTH_WRONG_INTEGRATION_TYPE: { status: 403, duoCode: 40301, message: 'Access forbidden' },
+  AUTH_NOT_FOUND: { status: 404, duoCode: 40401, message: 'Resource not found' },
+  AUTH_METHOD_NOT_ALLOWED: { status: 405, duoCode: 40501, message: 'Method not allowed' },
+  AUTH_BODY_TOO_LARGE: { status: 413, duoCode: 41301, message: 'Request entity too large' },
+  AUTH_UNSUPPORTED_MEDIA_TYPE: { status: 415, duoCode: 41501, message: 'Unsupported media type' },
+  AUTH_RATE_LIMITED: { status: 429, duoCode: 42901, message: 'Too many requests' },
+  AUTH_INTERNAL: { status: 500, duoCode: 50001, message: 'Internal server error' },
+  CONFIG_INVALID: { status: 500, message: 'Invalid configuration' },
+  STORE_CONFLICT: { status: 409, message: 'Conflicts with an existing record' },
+  STORE_NOT_FOUND: { status: 404, message: 'No such record' },
+  CLI_USAGE: { status: 400, message: 'Invalid command usage' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An error with a registered code. `expose` tells whether its message may reach a client. */
+export class AirlockError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly duoCode: number | undefined;
+  readonly expose: boolean;
+  /** Duo's `message_detail`: the offending parameter or reason. */
+  readonly detail: string | undefined;
+
+  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown; message?: string }) {
+    const spec: ErrorSpec = ERRORS[code];
+    super(options?.message ?? (detail ? `${spec.message}: ${detail}` : spec.message), {
+      cause: options?.cause,
+    });
+    this.name = 'AirlockError';
+    this.code = code;
+    this.status = spec.status;
+    this.duoCode = spec.duoCode;
+    this.expose = spec.status < 500;
+    this.detail = detail;
+  }
+}
+
+export function isAirlockError(e: unknown): e is AirlockError {
+  return e instanceof AirlockError;
+}

@@ -1,0 +1,145 @@
+// Domain vocabulary shared by every part: closed sets and the records the store returns.
+
+export const USER_STATUSES = ['active', 'bypass', 'disabled', 'locked out'] as const;
+export type UserStatus = (typeof USER_STATUSES)[number];
+export const isUserStatus = (v: unknown): v is UserStatus =>
+  typeof v === 'string' && (USER_STATUSES as readonly string[]).includes(v);
+
+export const GROUP_STATUSES = ['active', 'bypass', 'disabled'] as const;
+export type GroupStatus = (typeof GROUP_STATUSES)[number];
+export const isGroupStatus = (v: unknown): v is GroupStatus =>
+  typeof v === 'string' && (GROUP_STATUSES as readonly string[]).includes(v);
+
+export const NEW_USER_POLICIES = ['enroll', 'allow', 'deny'] as const;
+export type NewUserPolicy = (typeof NEW_USER_POLICIES)[number];
+export const isNewUserPolicy = (v: unknown): v is NewUserPolicy =>
+  typeof v === 'string' && (NEW_USER_POLICIES as readonly string[]).includes(v);
+
+export const RESTRICTION_LEVELS = ['most-restrictive', 'restrictive', 'less-restrictive'] as const;
+export type RestrictionLevel = (typeof RESTRICTION_LEVELS)[number];
+export const isRestrictionLevel = (v: unknown): v is RestrictionLevel =>
+  typeof v === 'string' && (RESTRICTION_LEVELS as readonly string[]).includes(v);
+
+/** Integration types; `auth-api` is a plain Auth API v2 client (Duo Unix, custom code, the proxy). */
+export const APPLICATION_TYPES = ['auth-api', 'radius', 'ldap', 'web-sdk', 'unix'] as const;
+export type ApplicationType = (typeof APPLICATION_TYPES)[number];
+export const isApplicationType = (v: unknown): v is ApplicationType =>
+  typeof v === 'string' && (APPLICATION_TYPES as readonly string[]).includes(v);
+
+export const TOKEN_TYPES = ['totp', 'hotp'] as const;
+export type TokenType = (typeof TOKEN_TYPES)[number];
+
+export const OTP_ALGORITHMS = ['SHA1', 'SHA256', 'SHA512'] as const;
+export type OtpAlgorithm = (typeof OTP_ALGORITHMS)[number];
+
+export interface Application {
+  id: string;
+  name: string;
+  ikey: string;
+  /** Plaintext secret key (decrypted by the store; encrypted at rest). */
+  skey: string;
+  type: ApplicationType;
+  newUserPolicy: NewUserPolicy;
+  restrictionLevel: RestrictionLevel;
+  /** Sustained Auth API requests per second for this application; 0 = unlimited. */
+  rateLimitPerSecond: number;
+  /** Group ids allowed to use the application; empty = every user. */
+  allowedGroupIds: string[];
+  createdAtMs: number;
+  updatedAtMs: number;
+}
+
+export interface User {
+  id: string;
+  username: string;
+  aliases: string[];
+  realName: string | null;
+  email: string | null;
+  status: UserStatus;
+  /** Consecutive failed second-factor attempts since the last success. */
+  failedAttempts: number;
+  createdAtMs: number;
+  updatedAtMs: number;
+}
+
+export interface Group {
+  id: string;
+  name: string;
+  description: string | null;
+  status: GroupStatus;
+  createdAtMs: number;
+  updatedAtMs: number;
+}
+
+export interface OtpToken {
+  id: string;
+  userId: string;
+  type: TokenType;
+  /** Plaintext base32 secret (decrypted by the store). */
+  secret: string;
+  algorithm: OtpAlgorithm;
+  digits: number;
+  periodSeconds: number;
+  /** HOTP: the next counter value expected. */
+  counter: number;
+  /** TOTP: the last time step accepted (replay protection); null before first use. */
+  lastStep: number | null;
+  name: string | null;
+  createdAtMs: number;
+}
+
+export interface BypassCode {
+  id: string;
+  userId: string;
+  codeHash: string;
+  /** Uses left; null = unlimited until expiry. */
+  remainingUses: number | null;
+  expiresAtMs: number | null;
+  createdAtMs: number;
+}
+
+export const ENROLLMENT_STATES = ['waiting', 'success'] as const;
+export type EnrollmentState = (typeof ENROLLMENT_STATES)[number];
+
+export interface Enrollment {
+  activationCode: string;
+  userId: string;
+  appId: string;
+  state: EnrollmentState;
+  expiresAtMs: number;
+  createdAtMs: number;
+}
+
+export const AUTH_RESULTS = ['allow', 'deny', 'waiting'] as const;
+export type AuthResult = (typeof AUTH_RESULTS)[number];
+
+export interface AuthTransaction {
+  txid: string;
+  appId: string;
+  userId: string;
+  factor: string;
+  result: AuthResult;
+  status: string;
+  statusMsg: string;
+  createdAtMs: number;
+  updatedAtMs: number;
+}
+
+export interface AuditEvent {
+  id: number;
+  tsMs: number;
+  /** Who did it: `cli:<os user>`, `app:<ikey>`, `system`. */
+  actor: string;
+  /** Dotted verb, e.g. `user.create`, `auth.passcode`, `user.lockout`. */
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  appId: string | null;
+  username: string | null;
+  result: string | null;
+  ip: string | null;
+  /** Extra fields; never secrets. */
+  detail: Record<string, unknown>;
+}
+
+export type NewAuditEvent = Omit<AuditEvent, 'id'>;

@@ -1,0 +1,36 @@
+// What the Auth API endpoints need: the store, the ports, caches and options.
+import type { Logger } from 'pino';
+import type { TokenBuckets } from '../../core/token-bucket.ts';
+import type { Clock } from '../../runtime/clock.ts';
+import type { Random } from '../../runtime/random.ts';
+import type { Store } from '../../store/store.ts';
+import type { ApplicationCache } from './application-cache.ts';
+import type { AuthApiMetrics } from './auth-api-metrics.ts';
+
+export interface AuthApiOptions {
+  /** The host (and port, when not 443) clients are told to use, e.g. in activation URLs. */
+  apiHost: string;
+  /** Largest accepted difference between the request's Date and the server clock. */
+  dateWindowSeconds: number;
+  /** Consecutive failed second factors that lock a user out. */
+  lockoutThreshold: number;
+  /** Default lifetime of an activation code from /enroll. */
+  enrollValidSeconds: number;
+  /** Burst size of each application's rate limit, as a multiple of its per-second rate. */
+  rateLimitBurstFactor: number;
+  /** PNG bytes served by /logo; undefined = "Logo not found". */
+  logoPng: Buffer | undefined;
+}
+
+export interface AuthApiContext {
+  store: Store;
+  clock: Clock;
+  random: Random;
+  logger: Logger;
+  applications: ApplicationCache;
+  rateLimits: TokenBuckets;
+  metrics: AuthApiMetrics;
+  /** Key for hashing bypass codes (derived from the secret key, never stored in the database). */
+  bypassPepper: Buffer;
+  options: AuthApiOptions;
+}

@@ -1,0 +1,385 @@
+// Auth API v2 endpoints (AUTH-API.md §1): each handler is a short list of named steps.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AirlockError } from '../../core/error-registry.ts';
+import type { Application, User } from '../../core/model.ts';
+import { decidePreauth, type PreauthDecision } from '../../core/preauth-decision.ts';
+import { generateId } from '../../runtime/random.ts';
+import type { AuthApiContext } from './auth-api-context.ts';
+import { sendOk } from './envelope.ts';
+import { checkPasscode, hasUsableFactor } from './passcode-check.ts';
+import {
+  param,
+  readRequestParams,
+  requireParam,
+  type ParamMap,
+  type RequestParams,
+} from './request-params.ts';
+import { verifyRequest } from './verify-request.ts';
+import { renderActivationCode } from './activation-code.ts';
+
+type SignedHandler = (call: SignedCall) => unknown;
+
+interface SignedCall {
+  req: FastifyRequest;
+  reply: FastifyReply;
+  app: Application;
+  params: ParamMap;
+  nowMs: number;
+}
+
+/** Factor tokens Duo Unix sends as `prompt=`; none is available until push/phone/SMS exist. */
+const PROMPT_FACTOR_TOKEN = /^(push|phone|sms|verified_push)[0-9]+$/;
+
+export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiContext): void {
+  const signed = (method: 'GET' | 'POST', path: string, handler: SignedHandler): void => {
+    server.route({
+      method,
+      url: path,
+      handler: async (req, reply) => {
+        const nowMs = ctx.clock.nowMs();
+        const request = readRequestParams(req);
+        const app = await authenticateCaller(req, request, nowMs);
+        const response = await handler({ req, reply, app, params: request.values, nowMs });
+        if (reply.sent) return reply;
+        return sendOk(reply, response);
+      },
+    });
+  };
+
+  async function authenticateCaller(req: FastifyRequest, request: RequestParams, nowMs: number) {
+    const verified = await verifyRequest(req, request, {
+      applications: ctx.applications,
+      nowMs,
+      dateWindowSeconds: ctx.options.dateWindowSeconds,
+    });
+    const app = verified.application;
+    // Per-application limit, checked after the signature so a forged ikey cannot drain a real budget.
+    if (app.rateLimitPerSecond > 0) {
+      const taken = ctx.rateLimits.take(app.id, nowMs, {
+        ratePerSecond: app.rateLimitPerSecond,
+        burst: Math.max(1, app.rateLimitPerSecond * ctx.options.rateLimitBurstFactor),
+      });
+      if (!taken.ok) {
+        throw new AirlockError('AUTH_RATE_LIMITED', undefined, {
+          message: `Too many requests; retry after ${taken.retryAfterSeconds}s`,
+          cause: { retryAfterSeconds: taken.retryAfterSeconds },
+        });
+      }
+    }
+    return app;
+  }
+
+  // ping: unsigned liveness, also used by clients to measure clock offset.
+  server.get('/auth/v2/ping', async (_req, reply) =>
+    sendOk(reply, { time: Math.floor(ctx.clock.nowMs() / 1000) }),
+  );
+
+  // check: readiness; proves the caller's ikey, skey and clock are right.
+  signed('GET', '/auth/v2/check', ({ nowMs }) => ({ time: Math.floor(nowMs / 1000) }));
+
+  signed('GET', '/auth/v2/logo', async ({ reply }) => {
+    if (!ctx.options.logoPng) throw new AirlockError('AUTH_LOGO_NOT_FOUND');
+    return reply.code(200).type('image/png').send(ctx.options.logoPng);
+  });
+
+  signed('POST', '/auth/v2/enroll', async ({ app, params, nowMs }) => {
+    const validSeconds = parseValidSeconds(
+      param(params, 'valid_secs'),
+      ctx.options.enrollValidSeconds,
+    );
+    const username =
+      param(params, 'username') ?? `user-${generateId(ctx.random, '', 12).toLowerCase()}`;
+    const code = generateId(ctx.random, '', 20);
+    const expiresAtMs = nowMs + validSeconds * 1000;
+    const user = await ctx.store.transaction(async (tx) => {
+      if (await tx.findUser(username)) throw new AirlockError('AUTH_USERNAME_TAKEN', 'username');
+      const created = await tx.createUser({ id: generateId(ctx.random, 'DU'), username });
+      await tx.createEnrollment({
+        activationCode: code,
+        userId: created.id,
+        appId: app.id,
+        state: 'waiting',
+        expiresAtMs,
+      });
+      await tx.appendAudit(audit(app, nowMs, 'user.enroll', created, 'waiting', { expiresAtMs }));
+      return created;
+    });
+    const host = ctx.options.apiHost;
+    return {
+      activation_barcode: `https://${host}/frame/qr?value=${encodeURIComponent(renderActivationCode(code, host))}`,
+      activation_code: renderActivationCode(code, host),
+      activation_url: `https://${host}/activate/${code}`,
+      expiration: Math.floor(expiresAtMs / 1000),
+      user_id: user.id,
+      username: user.username,
+    };
+  });
+
+  signed('POST', '/auth/v2/enroll_status', async ({ params, nowMs }) => {
+    const userId = requireParam(params, 'user_id');
+    const code = parseActivationCodeParam(requireParam(params, 'activation_code'));
+    const enrollment = code ? await ctx.store.getEnrollment(code) : undefined;
+    if (!enrollment || enrollment.userId !== userId || enrollment.expiresAtMs <= nowMs)
+      return 'invalid';
+    return enrollment.state;
+  });
+
+  signed('POST', '/auth/v2/preauth', async ({ req, app, params, nowMs }) => {
+    const user = await loadUser(params);
+    const decision = await decide(app, user, nowMs);
+    if (decision.result !== 'auth') {
+      // A preauth that ends the login (allow, deny, enroll) is an authentication outcome: audit it.
+      await ctx.store.appendAudit(
+        audit(app, nowMs, 'auth.preauth', user, decision.result, {
+          reason: decision.reason,
+          username: param(params, 'username'),
+          ...accessContext(req, params),
+        }),
+      );
+      ctx.metrics.requests.inc({ endpoint: 'preauth', outcome: decision.result });
+    }
+    return preauthResponse(decision, user, params, ctx.options.apiHost);
+  });
+
+  signed('POST', '/auth/v2/auth', async ({ req, app, params, nowMs }) => {
+    const user = await loadUser(params);
+    const decision = await decide(app, user, nowMs);
+    const isAsync = param(params, 'async') === '1';
+    const outcome =
+      decision.result === 'auth' && user
+        ? await authenticateSecondFactor(app, user, params, nowMs, accessContext(req, params))
+        : await answerByPolicy(app, user, decision, params, nowMs, accessContext(req, params));
+    ctx.metrics.requests.inc({ endpoint: 'auth', outcome: outcome.result });
+    if (!isAsync) return outcome;
+    const txid = ctx.random.uuid();
+    await ctx.store.createAuthTransaction({
+      txid,
+      appId: app.id,
+      userId: user?.id ?? '',
+      factor: param(params, 'factor') ?? '',
+      result: outcome.result,
+      status: outcome.status,
+      statusMsg: outcome.status_msg,
+    });
+    return { txid };
+  });
+
+  signed('GET', '/auth/v2/auth_status', async ({ app, params }) => {
+    const txid = requireParam(params, 'txid');
+    const tx = await ctx.store.getAuthTransaction(txid);
+    // Another application's transaction is as unknown as a made-up one.
+    if (!tx || tx.appId !== app.id) throw new AirlockError('AUTH_INVALID_PARAMETERS', 'txid');
+    return { result: tx.result, status: tx.status, status_msg: tx.statusMsg, auth_delayed: false };
+  });
+
+  async function loadUser(params: ParamMap): Promise<User | undefined> {
+    const username = param(params, 'username');
+    const userId = param(params, 'user_id');
+    if (username !== undefined && userId !== undefined) {
+      throw new AirlockError('AUTH_INVALID_PARAMETERS', 'give username or user_id, not both');
+    }
+    if (userId !== undefined) {
+      const user = await ctx.store.getUser(userId);
+      if (!user) throw new AirlockError('AUTH_INVALID_PARAMETERS', 'user_id');
+      return user;
+    }
+    if (username === undefined || username === '')
+      throw new AirlockError('AUTH_MISSING_PARAMETERS', 'username');
+    return ctx.store.findUser(username);
+  }
+
+  async function decide(
+    app: Application,
+    user: User | undefined,
+    nowMs: number,
+  ): Promise<PreauthDecision> {
+    const [groups, enrolled] = user
+      ? await Promise.all([
+          ctx.store.listUserGroups(user.id),
+          hasUsableFactor(ctx.store, user, nowMs),
+        ])
+      : [[], false];
+    return decidePreauth({
+      user,
+      enrolled,
+      groups,
+      application: { newUserPolicy: app.newUserPolicy, allowedGroupIds: app.allowedGroupIds },
+    });
+  }
+
+  async function authenticateSecondFactor(
+    app: Application,
+    user: User,
+    params: ParamMap,
+    nowMs: number,
+    access: Record<string, string | undefined>,
+  ): Promise<AuthOutcome> {
+    const passcode = resolvePasscode(params);
+    return ctx.store.transaction(async (tx) => {
+      const check = await checkPasscode(tx, user, passcode, {
+        nowMs,
+        bypassPepper: ctx.bypassPepper,
+      });
+      if (check.ok) {
+        if (user.failedAttempts > 0) await tx.resetSecondFactorFailures(user.id);
+        await tx.appendAudit(
+          audit(app, nowMs, 'auth.passcode', user, 'allow', {
+            method: check.method,
+            credentialId: check.credentialId,
+            ...access,
+          }),
+        );
+        return { result: 'allow', status: 'allow', status_msg: 'Success. Logging you in...' };
+      }
+      const failure = await tx.recordSecondFactorFailure(user.id, ctx.options.lockoutThreshold);
+      await tx.appendAudit(
+        audit(app, nowMs, 'auth.passcode', user, 'deny', {
+          reason: check.reason,
+          failedAttempts: failure.failedAttempts,
+          ...access,
+        }),
+      );
+      if (failure.lockedOut) {
+        await tx.appendAudit(
+          audit(app, nowMs, 'user.lockout', user, 'locked out', {
+            failedAttempts: failure.failedAttempts,
+            ...access,
+          }),
+        );
+        return {
+          result: 'deny',
+          status: 'locked_out',
+          status_msg: 'Too many failed attempts. Your account is locked out.',
+        };
+      }
+      return {
+        result: 'deny',
+        status: 'deny',
+        status_msg: 'Incorrect passcode. Please try again.',
+      };
+    });
+  }
+
+  async function answerByPolicy(
+    app: Application,
+    user: User | undefined,
+    decision: PreauthDecision,
+    params: ParamMap,
+    nowMs: number,
+    access: Record<string, string | undefined>,
+  ): Promise<AuthOutcome> {
+    const outcome: AuthOutcome =
+      decision.result === 'allow'
+        ? {
+            result: 'allow',
+            status: decision.reason === 'new-user-allow' ? 'allow' : 'bypass',
+            status_msg: decision.statusMsg,
+          }
+        : {
+            result: 'deny',
+            status: decision.reason === 'user-locked-out' ? 'locked_out' : 'deny',
+            status_msg: decision.statusMsg,
+          };
+    await ctx.store.appendAudit(
+      audit(app, nowMs, 'auth.policy', user, outcome.result, {
+        reason: decision.reason,
+        username: param(params, 'username'),
+        ...access,
+      }),
+    );
+    return outcome;
+  }
+}
+
+interface AuthOutcome {
+  result: 'allow' | 'deny';
+  status: string;
+  status_msg: string;
+}
+
+/** The passcode of `factor=passcode` or of Duo Unix's `factor=prompt&prompt=<passcode>`. */
+function resolvePasscode(params: ParamMap): string {
+  const factor = requireParam(params, 'factor');
+  switch (factor) {
+    case 'passcode':
+      return requireParam(params, 'passcode');
+    case 'prompt': {
+      const prompt = requireParam(params, 'prompt');
+      if (PROMPT_FACTOR_TOKEN.test(prompt))
+        throw new AirlockError('AUTH_NO_CAPABLE_DEVICE', 'no capable device');
+      return prompt;
+    }
+    case 'auto':
+    case 'push':
+    case 'sms':
+    case 'phone':
+      throw new AirlockError('AUTH_NO_CAPABLE_DEVICE', 'no capable device');
+    default:
+      throw new AirlockError('AUTH_INVALID_PARAMETERS', 'factor');
+  }
+}
+
+function preauthResponse(
+  decision: PreauthDecision,
+  user: User | undefined,
+  params: ParamMap,
+  apiHost: string,
+) {
+  const base = { result: decision.result, status_msg: decision.statusMsg };
+  if (decision.result === 'enroll') {
+    return { ...base, enroll_portal_url: `https://${apiHost}/enroll` };
+  }
+  if (decision.result !== 'auth' || !user) return base;
+  const response: Record<string, unknown> = { ...base, devices: [] };
+  if (param(params, 'text_prompt') === '1') {
+    // Duo Unix prints `text` and sends back either a menu key from `factors` or a passcode.
+    response.prompt = {
+      text: `Airlock two-factor login for ${user.username}\n\nEnter a passcode: `,
+      factors: {},
+    };
+  }
+  return response;
+}
+
+function parseValidSeconds(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value) || n < 1 || n > 31_536_000) {
+    throw new AirlockError('AUTH_INVALID_PARAMETERS', 'valid_secs');
+  }
+  return n;
+}
+
+/** Accepts the full `duo://CODE-HOST` form clients got from /enroll, or the bare code. */
+function parseActivationCodeParam(value: string): string | undefined {
+  const bare = value.startsWith('duo://') ? value.slice('duo://'.length) : value;
+  const code = bare.split('-')[0];
+  return code && /^[A-Z0-9]{20}$/.test(code) ? code : undefined;
+}
+
+function accessContext(req: FastifyRequest, params: ParamMap): Record<string, string | undefined> {
+  return { ipaddr: param(params, 'ipaddr'), hostname: param(params, 'hostname'), clientIp: req.ip };
+}
+
+function audit(
+  app: Application,
+  nowMs: number,
+  action: string,
+  user: User | undefined,
+  result: string,
+  detail: Record<string, unknown>,
+) {
+  const { username, ...rest } = detail;
+  return {
+    tsMs: nowMs,
+    actor: `app:${app.ikey}`,
+    action,
+    targetType: user ? 'user' : null,
+    targetId: user?.id ?? null,
+    appId: app.id,
+    username: user?.username ?? (typeof username === 'string' ? username : null),
+    result,
+    ip: typeof rest.ipaddr === 'string' ? rest.ipaddr : null,
+    detail: rest,
+  };
+}

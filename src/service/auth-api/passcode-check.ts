@@ -1,0 +1,83 @@
+// Checks a passcode against a user's TOTP and HOTP tokens and bypass codes, consuming what it uses.
+import { matchBypassCode, normalizePasscode } from '../../core/bypass-code.ts';
+import type { User } from '../../core/model.ts';
+import { verifyHotp, verifyTotp } from '../../core/otp-verify.ts';
+import type { Store } from '../../store/store.ts';
+
+export type PasscodeMethod = 'totp' | 'hotp' | 'bypass';
+export type PasscodeCheck =
+  | { ok: true; method: PasscodeMethod; credentialId: string }
+  | { ok: false; reason: 'mismatch' | 'replayed' | 'malformed' };
+
+const PASSCODE_SHAPE = /^[0-9]{6,12}$/;
+
+export async function checkPasscode(
+  store: Store,
+  user: User,
+  input: string,
+  context: { nowMs: number; bypassPepper: Buffer },
+): Promise<PasscodeCheck> {
+  const code = normalizePasscode(input);
+  if (!PASSCODE_SHAPE.test(code)) return { ok: false, reason: 'malformed' };
+  let replayed = false;
+
+  for (const token of await store.listOtpTokens(user.id)) {
+    if (token.type === 'totp') {
+      const r = verifyTotp({
+        secret: token.secret,
+        algorithm: token.algorithm,
+        digits: token.digits,
+        periodSeconds: token.periodSeconds,
+        code,
+        nowMs: context.nowMs,
+        lastStep: token.lastStep,
+      });
+      if (r.ok) {
+        // The claim is one conditional UPDATE: of two concurrent logins with one code, one wins.
+        if (await store.claimTotpStep(token.id, r.step)) {
+          return { ok: true, method: 'totp', credentialId: token.id };
+        }
+        replayed = true;
+      } else if (r.reason === 'replayed') {
+        replayed = true;
+      }
+    } else {
+      const r = verifyHotp({
+        secret: token.secret,
+        algorithm: token.algorithm,
+        digits: token.digits,
+        counter: token.counter,
+        code,
+      });
+      if (r.ok && (await store.advanceHotpCounter(token.id, token.counter, r.nextCounter))) {
+        return { ok: true, method: 'hotp', credentialId: token.id };
+      }
+    }
+  }
+
+  const codes = (await store.listBypassCodes(user.id)).filter(
+    (c) =>
+      (c.remainingUses === null || c.remainingUses > 0) &&
+      (c.expiresAtMs === null || c.expiresAtMs > context.nowMs),
+  );
+  const index = matchBypassCode(
+    context.bypassPepper,
+    code,
+    codes.map((c) => c.codeHash),
+  );
+  const matched = index >= 0 ? codes[index] : undefined;
+  if (matched && (await store.consumeBypassCode(matched.id, context.nowMs))) {
+    return { ok: true, method: 'bypass', credentialId: matched.id };
+  }
+  return { ok: false, reason: replayed ? 'replayed' : 'mismatch' };
+}
+
+/** Whether the user has any usable second factor (preauth's "enrolled"). */
+export async function hasUsableFactor(store: Store, user: User, nowMs: number): Promise<boolean> {
+  if ((await store.listOtpTokens(user.id)).length > 0) return true;
+  return (await store.listBypassCodes(user.id)).some(
+    (c) =>
+      (c.remainingUses === null || c.remainingUses > 0) &&
+      (c.expiresAtMs === null || c.expiresAtMs > nowMs),
+  );
+}

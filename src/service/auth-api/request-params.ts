@@ -1,0 +1,85 @@
+// Reads an Auth API request's parameters the way its signature covers them (form, query or JSON).
+import type { FastifyRequest } from 'fastify';
+import { AirlockError } from '../../core/error-registry.ts';
+
+/** Parameters as Duo clients sign them: every key maps to its values, in arrival order. */
+export type ParamMap = Record<string, string[]>;
+
+export interface RequestParams {
+  /** What the signature's params line covers (form body, or query string). */
+  signed: ParamMap;
+  /** The parameters the endpoint reads (signed params, or the JSON body for signature v5). */
+  values: ParamMap;
+  /** The raw body bytes (signature v4/v5 hash them as received). */
+  rawBody: Buffer;
+  /** Request path without the query string. */
+  path: string;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export function readRequestParams(req: FastifyRequest): RequestParams {
+  const url = req.raw.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  const query = q === -1 ? {} : decodeForm(url.slice(q + 1));
+  const rawBody = Buffer.isBuffer(req.body) ? req.body : EMPTY;
+  const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+
+  if (rawBody.length > 0 && contentType === 'application/json') {
+    return { signed: query, values: { ...query, ...decodeJson(rawBody) }, rawBody, path };
+  }
+  if (rawBody.length > 0) {
+    const form = decodeForm(rawBody.toString('utf8'));
+    return { signed: mergeParams(query, form), values: mergeParams(query, form), rawBody, path };
+  }
+  return { signed: query, values: query, rawBody, path };
+}
+
+/** The single value of a parameter; undefined when absent. */
+export function param(params: ParamMap, name: string): string | undefined {
+  return params[name]?.[0];
+}
+
+export function requireParam(params: ParamMap, name: string): string {
+  const value = param(params, name);
+  if (value === undefined || value === '') throw new AirlockError('AUTH_MISSING_PARAMETERS', name);
+  return value;
+}
+
+function decodeForm(text: string): ParamMap {
+  const out: ParamMap = {};
+  for (const [key, value] of new URLSearchParams(text)) (out[key] ??= []).push(value);
+  return out;
+}
+
+function decodeJson(body: Buffer): ParamMap {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new AirlockError('AUTH_INVALID_PARAMETERS', 'body is not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new AirlockError('AUTH_INVALID_PARAMETERS', 'body must be a JSON object');
+  }
+  const out: ParamMap = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (Array.isArray(value)) out[key] = value.map(scalarToString);
+    else out[key] = [scalarToString(value)];
+  }
+  return out;
+}
+
+function scalarToString(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (value === null) return '';
+  throw new AirlockError('AUTH_INVALID_PARAMETERS', 'nested JSON values are not accepted');
+}
+
+function mergeParams(a: ParamMap, b: ParamMap): ParamMap {
+  const out: ParamMap = { ...a };
+  for (const [key, values] of Object.entries(b)) out[key] = [...(out[key] ?? []), ...values];
+  return out;
+}

@@ -1,0 +1,57 @@
+// The signed-request step every Auth API endpoint but ping runs first: credentials, date, signature.
+import type { FastifyRequest } from 'fastify';
+import { AirlockError } from '../../core/error-registry.ts';
+import type { Application } from '../../core/model.ts';
+import { parseAuthorization, parseDuoDate, verifySignature } from '../../protocol/duo-signature.ts';
+import { ProtocolError } from '../../protocol/protocol-error.ts';
+import type { ApplicationCache } from './application-cache.ts';
+import type { RequestParams } from './request-params.ts';
+
+export interface VerifiedRequest {
+  application: Application;
+  signatureVersion: string;
+}
+
+export async function verifyRequest(
+  req: FastifyRequest,
+  params: RequestParams,
+  deps: { applications: ApplicationCache; nowMs: number; dateWindowSeconds: number },
+): Promise<VerifiedRequest> {
+  const credentials = readCredentials(req.headers.authorization);
+  const application = await deps.applications.getByIkey(credentials.ikey);
+  if (!application) throw new AirlockError('AUTH_UNKNOWN_IKEY');
+
+  // X-Duo-Date takes precedence over Date (Duo Unix and duo_hmac send it).
+  const dateHeader = header(req, 'x-duo-date') ?? header(req, 'date');
+  const date = parseDuoDate(dateHeader, deps.nowMs, deps.dateWindowSeconds);
+  if (!date.ok) throw new AirlockError('AUTH_BAD_DATE', date.reason);
+
+  const result = verifySignature({
+    skey: application.skey,
+    signature: credentials.signature,
+    method: req.method,
+    host: header(req, 'host') ?? '',
+    path: params.path,
+    params: params.signed,
+    body: params.rawBody,
+    headers: req.headers,
+    date: dateHeader ?? '',
+  });
+  if (!result.ok) throw new AirlockError('AUTH_BAD_SIGNATURE');
+  return { application, signatureVersion: result.version };
+}
+
+function readCredentials(authorization: string | undefined): { ikey: string; signature: string } {
+  if (!authorization) throw new AirlockError('AUTH_MISSING_CREDENTIALS');
+  try {
+    return parseAuthorization(authorization);
+  } catch (e) {
+    if (e instanceof ProtocolError) throw new AirlockError('AUTH_MISSING_CREDENTIALS', e.message);
+    throw e;
+  }
+}
+
+function header(req: FastifyRequest, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,131 @@
+// Builds the service's Fastify app from its dependencies; only bin code listens.
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { AirlockError, isAirlockError } from '../core/error-registry.ts';
+import { TokenBuckets } from '../core/token-bucket.ts';
+import type { Clock } from '../runtime/clock.ts';
+import type { Random } from '../runtime/random.ts';
+import type { Store } from '../store/store.ts';
+import { ApplicationCache } from './auth-api/application-cache.ts';
+import type { AuthApiOptions } from './auth-api/auth-api-context.ts';
+import { createAuthApiMetrics } from './auth-api/auth-api-metrics.ts';
+import { registerAuthApiRoutes } from './auth-api/auth-api-routes.ts';
+import { sendFail } from './auth-api/envelope.ts';
+import { registerEnrollmentPages } from './enrollment-pages.ts';
+
+export interface ServiceDeps {
+  store: Store;
+  clock: Clock;
+  random: Random;
+  logger: Logger;
+  /** Key for hashing bypass codes; derived from the secret key. */
+  bypassPepper: Buffer;
+}
+
+export interface ServiceOptions extends AuthApiOptions {
+  /** How long an application's credentials are cached (CLI changes apply within this time). */
+  applicationCacheTtlMs: number;
+  /** Largest request body accepted. */
+  bodyLimitBytes: number;
+  /** TLS material; undefined = plain HTTP (loopback or behind a TLS terminator only). */
+  https: { cert: string; key: string } | undefined;
+}
+
+export const DEFAULT_SERVICE_OPTIONS = {
+  dateWindowSeconds: 300,
+  lockoutThreshold: 10,
+  enrollValidSeconds: 86_400,
+  rateLimitBurstFactor: 2,
+  applicationCacheTtlMs: 1_000,
+  bodyLimitBytes: 64 * 1024,
+} as const;
+
+export interface Service {
+  server: FastifyInstance;
+  metrics: Registry;
+}
+
+export function buildService(deps: ServiceDeps, options: ServiceOptions): Service {
+  const server = Fastify({
+    loggerInstance: deps.logger,
+    disableRequestLogging: true,
+    bodyLimit: options.bodyLimitBytes,
+    ...(options.https ? { https: { cert: options.https.cert, key: options.https.key } } : {}),
+  }) as unknown as FastifyInstance;
+  const metrics = new Registry();
+  const authApiMetrics = createAuthApiMetrics(metrics);
+
+  // Bodies are kept raw: signature v4/v5 hash the bytes exactly as received.
+  server.removeAllContentTypeParsers();
+  server.addContentTypeParser(
+    ['application/x-www-form-urlencoded', 'application/json'],
+    { parseAs: 'buffer' },
+    (_req, body, done) => done(null, body),
+  );
+
+  server.setErrorHandler((error: FastifyError | AirlockError, req, reply) => {
+    const airlockError = toAirlockError(error);
+    authApiMetrics.rejections.inc({ reason: airlockError.code });
+    if (airlockError.status >= 500) req.log.error({ err: error }, 'request failed');
+    else
+      req.log.warn(
+        { code: airlockError.code, detail: airlockError.detail, url: req.url },
+        'request rejected',
+      );
+    const retryAfter = retryAfterOf(airlockError);
+    if (retryAfter !== undefined) void reply.header('Retry-After', String(retryAfter));
+    return sendFail(reply, airlockError);
+  });
+  server.setNotFoundHandler((_req, reply) => sendFail(reply, new AirlockError('AUTH_NOT_FOUND')));
+
+  registerAuthApiRoutes(server, {
+    store: deps.store,
+    clock: deps.clock,
+    random: deps.random,
+    logger: deps.logger,
+    applications: new ApplicationCache(deps.store, deps.clock, options.applicationCacheTtlMs),
+    rateLimits: new TokenBuckets(),
+    metrics: authApiMetrics,
+    bypassPepper: deps.bypassPepper,
+    options,
+  });
+  registerEnrollmentPages(server, options);
+
+  // Metrics only for loopback callers: a scraper runs beside the service (or behind its own proxy).
+  server.get('/metrics', async (req, reply) => {
+    if (!isLoopback(req.socket.remoteAddress)) throw new AirlockError('AUTH_NOT_FOUND');
+    return reply.type(metrics.contentType).send(await metrics.metrics());
+  });
+  return { server, metrics };
+}
+
+function toAirlockError(error: FastifyError | AirlockError): AirlockError {
+  if (isAirlockError(error)) return error;
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AirlockError('AUTH_BODY_TOO_LARGE');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AirlockError('AUTH_UNSUPPORTED_MEDIA_TYPE');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new AirlockError('AUTH_INVALID_PARAMETERS', 'body');
+  }
+  if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+    return new AirlockError('AUTH_INVALID_PARAMETERS', error.message);
+  }
+  return new AirlockError('AUTH_INTERNAL', undefined, { cause: error });
+}
+
+function retryAfterOf(error: AirlockError): number | undefined {
+  const cause = error.cause as { retryAfterSeconds?: unknown } | undefined;
+  return typeof cause?.retryAfterSeconds === 'number' ? cause.retryAfterSeconds : undefined;
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return (
+    address === '::1' ||
+    address?.startsWith('127.') === true ||
+    address?.startsWith('::ffff:127.') === true
+  );
+}

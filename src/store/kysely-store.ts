@@ -1,0 +1,968 @@
+// KyselyStore: the Store on Kysely, one implementation for both SQLite and PostgreSQL.
+import { Migrator, sql } from 'kysely';
+import type { Kysely, Selectable, Transaction, Updateable } from 'kysely';
+import type {
+  Application,
+  ApplicationType,
+  AuditEvent,
+  AuthResult,
+  AuthTransaction,
+  BypassCode,
+  Enrollment,
+  EnrollmentState,
+  Group,
+  GroupStatus,
+  NewAuditEvent,
+  NewUserPolicy,
+  OtpAlgorithm,
+  OtpToken,
+  RestrictionLevel,
+  TokenType,
+  User,
+  UserStatus,
+} from '../core/model.ts';
+import type { Clock } from '../runtime/clock.ts';
+import { createMigrationProvider } from './migrations/migration-provider.ts';
+import type {
+  ApplicationsTable,
+  AuditEventsTable,
+  BypassCodesTable,
+  Database,
+  GroupsTable,
+  OtpTokensTable,
+  UsersTable,
+} from './schema.ts';
+import type { SecretBox } from './secret-box.ts';
+import { StoreError, isForeignKeyViolation, uniqueViolationColumn } from './store-error.ts';
+import type {
+  ApplicationPatch,
+  AuditQuery,
+  NewApplication,
+  NewBypassCode,
+  NewGroup,
+  NewOtpToken,
+  NewUser,
+  Store,
+  StoreDialect,
+} from './store.ts';
+
+export interface KyselyStoreOptions {
+  db: Kysely<Database> | Transaction<Database>;
+  dialect: StoreDialect;
+  secretBox: SecretBox;
+  clock: Clock;
+}
+
+const AUDIT_DEFAULT_LIMIT = 100;
+const AUDIT_MAX_LIMIT = 1000;
+// Large enough to mean "all" where SQL needs a LIMIT for an OFFSET (SQLite does).
+const NO_LIMIT = 2 ** 31 - 1;
+
+export class KyselyStore implements Store {
+  readonly dialect: StoreDialect;
+  readonly #db: Kysely<Database>;
+  readonly #secretBox: SecretBox;
+  readonly #clock: Clock;
+
+  constructor({ db, dialect, secretBox, clock }: KyselyStoreOptions) {
+    this.dialect = dialect;
+    this.#db = db;
+    this.#secretBox = secretBox;
+    this.#clock = clock;
+  }
+
+  async migrate(): Promise<string[]> {
+    if (this.#db.isTransaction) throw new Error('migrate() cannot run inside a transaction');
+    const migrator = new Migrator({
+      db: this.#db,
+      provider: createMigrationProvider(this.dialect),
+    });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error !== undefined) {
+      const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+      throw new Error(`database migration ${failed} failed: ${errorMessage(error)}`, {
+        cause: error,
+      });
+    }
+    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  }
+
+  async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    if (this.#db.isTransaction) return fn(this);
+    return this.#db.transaction().execute((trx) =>
+      fn(
+        new KyselyStore({
+          db: trx,
+          dialect: this.dialect,
+          secretBox: this.#secretBox,
+          clock: this.#clock,
+        }),
+      ),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.isTransaction) throw new Error('close() cannot be called on a transaction store');
+    await this.#db.destroy();
+  }
+
+  // ---- Applications ----
+
+  async createApplication(input: NewApplication): Promise<Application> {
+    const now = this.#clock.nowMs();
+    const row: Selectable<ApplicationsTable> = {
+      id: input.ikey,
+      name: input.name,
+      ikey: input.ikey,
+      skey_sealed: this.#secretBox.seal(input.skey),
+      type: input.type,
+      new_user_policy: input.newUserPolicy,
+      restriction_level: input.restrictionLevel,
+      rate_limit_per_second: input.rateLimitPerSecond,
+      created_at_ms: now,
+      updated_at_ms: now,
+    };
+    try {
+      await this.#db.insertInto('applications').values(row).execute();
+    } catch (err) {
+      throw translateWriteError(err, 'application', {
+        id: `ikey "${input.ikey}"`,
+        ikey: `ikey "${input.ikey}"`,
+        name: `name "${input.name}"`,
+      });
+    }
+    return this.#toApplication(row, []);
+  }
+
+  async getApplication(idOrName: string): Promise<Application | undefined> {
+    // Id first, then ikey, then name, in case one application's name is another's ikey.
+    const rows = await this.#applicationsQuery()
+      .where((eb) =>
+        eb.or([
+          eb('a.id', '=', idOrName),
+          eb('a.ikey', '=', idOrName),
+          eb('a.name', '=', idOrName),
+        ]),
+      )
+      .orderBy(sql`CASE WHEN a.id = ${idOrName} THEN 0 WHEN a.ikey = ${idOrName} THEN 1 ELSE 2 END`)
+      .orderBy('ag.group_id')
+      .execute();
+    return this.#foldApplications(rows)[0];
+  }
+
+  async getApplicationByIkey(ikey: string): Promise<Application | undefined> {
+    // The hot path of every signed request: one query, the group ids joined in.
+    const rows = await this.#applicationsQuery()
+      .where('a.ikey', '=', ikey)
+      .orderBy('ag.group_id')
+      .execute();
+    return this.#foldApplications(rows)[0];
+  }
+
+  async listApplications(): Promise<Application[]> {
+    const rows = await this.#applicationsQuery().orderBy('a.name').orderBy('ag.group_id').execute();
+    return this.#foldApplications(rows);
+  }
+
+  async updateApplication(id: string, patch: ApplicationPatch): Promise<Application> {
+    const values: Updateable<ApplicationsTable> = { updated_at_ms: this.#clock.nowMs() };
+    if (patch.name !== undefined) values.name = patch.name;
+    if (patch.skey !== undefined) values.skey_sealed = this.#secretBox.seal(patch.skey);
+    if (patch.type !== undefined) values.type = patch.type;
+    if (patch.newUserPolicy !== undefined) values.new_user_policy = patch.newUserPolicy;
+    if (patch.restrictionLevel !== undefined) values.restriction_level = patch.restrictionLevel;
+    if (patch.rateLimitPerSecond !== undefined) {
+      values.rate_limit_per_second = patch.rateLimitPerSecond;
+    }
+    let updated: bigint;
+    try {
+      const result = await this.#db
+        .updateTable('applications')
+        .set(values)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      updated = result.numUpdatedRows;
+    } catch (err) {
+      throw translateWriteError(err, 'application', { name: `name "${patch.name}"` });
+    }
+    if (updated === 0n) throw notFound('application', id);
+    const rows = await this.#applicationsQuery()
+      .where('a.id', '=', id)
+      .orderBy('ag.group_id')
+      .execute();
+    const application = this.#foldApplications(rows)[0];
+    if (application === undefined) throw notFound('application', id);
+    return application;
+  }
+
+  async setApplicationGroups(appId: string, groupIds: string[]): Promise<void> {
+    const unique = [...new Set(groupIds)];
+    await this.#atomic(async (db) => {
+      const touched = await db
+        .updateTable('applications')
+        .set({ updated_at_ms: this.#clock.nowMs() })
+        .where('id', '=', appId)
+        .executeTakeFirst();
+      if (touched.numUpdatedRows === 0n) throw notFound('application', appId);
+      if (unique.length > 0) {
+        const found = await db
+          .selectFrom('groups')
+          .select('id')
+          .where('id', 'in', unique)
+          .execute();
+        const missing = unique.filter((g) => !found.some((row) => row.id === g));
+        if (missing.length > 0) {
+          throw new StoreError('STORE_NOT_FOUND', `group not found: ${missing.join(', ')}`);
+        }
+      }
+      await db.deleteFrom('application_groups').where('app_id', '=', appId).execute();
+      if (unique.length > 0) {
+        await db
+          .insertInto('application_groups')
+          .values(unique.map((groupId) => ({ app_id: appId, group_id: groupId })))
+          .execute();
+      }
+    });
+  }
+
+  // ---- Users ----
+
+  async createUser(input: NewUser): Promise<User> {
+    const aliases = [...new Set(input.aliases ?? [])];
+    if (aliases.includes(input.username)) {
+      throw new StoreError(
+        'STORE_CONFLICT',
+        `alias "${input.username}" is the user's own username`,
+      );
+    }
+    const now = this.#clock.nowMs();
+    const row: Selectable<UsersTable> = {
+      id: input.id,
+      username: input.username,
+      real_name: input.realName ?? null,
+      email: input.email ?? null,
+      status: input.status ?? 'active',
+      failed_attempts: 0,
+      lockout_on_last_failure: 0,
+      created_at_ms: now,
+      updated_at_ms: now,
+    };
+    await this.#atomic(async (db) => {
+      await this.#lockUserNames(db);
+      // Usernames and aliases share one namespace, which no single unique index can express:
+      // check both tables for every new name inside this transaction.
+      const names = [input.username, ...aliases];
+      const asUsername = await db
+        .selectFrom('users')
+        .select('username')
+        .where('username', 'in', names)
+        .executeTakeFirst();
+      if (asUsername !== undefined) {
+        throw new StoreError(
+          'STORE_CONFLICT',
+          asUsername.username === input.username
+            ? `user with username "${input.username}" already exists`
+            : `alias "${asUsername.username}" is already another user's username`,
+        );
+      }
+      const asAlias = await db
+        .selectFrom('user_aliases')
+        .select('alias')
+        .where('alias', 'in', names)
+        .executeTakeFirst();
+      if (asAlias !== undefined) {
+        throw new StoreError(
+          'STORE_CONFLICT',
+          asAlias.alias === input.username
+            ? `username "${input.username}" is already another user's alias`
+            : `alias "${asAlias.alias}" already belongs to another user`,
+        );
+      }
+      try {
+        await db.insertInto('users').values(row).execute();
+        if (aliases.length > 0) {
+          await db
+            .insertInto('user_aliases')
+            .values(aliases.map((alias) => ({ alias, user_id: input.id })))
+            .execute();
+        }
+      } catch (err) {
+        throw translateWriteError(err, 'user', {
+          id: `id "${input.id}"`,
+          username: `username "${input.username}"`,
+          alias: `alias among ${aliases.map((a) => `"${a}"`).join(', ')}`,
+        });
+      }
+    });
+    return toUser(row, aliases.sort());
+  }
+
+  async getUser(id: string): Promise<User | undefined> {
+    const rows = await this.#usersQuery(this.#db).where('u.id', '=', id).execute();
+    return foldUsers(rows)[0];
+  }
+
+  async findUser(usernameOrAlias: string): Promise<User | undefined> {
+    // Usernames and aliases never collide across users, so at most one user matches.
+    const rows = await this.#usersQuery(this.#db)
+      .where((eb) =>
+        eb.or([
+          eb('u.username', '=', usernameOrAlias),
+          eb(
+            'u.id',
+            'in',
+            eb.selectFrom('user_aliases').select('user_id').where('alias', '=', usernameOrAlias),
+          ),
+        ]),
+      )
+      .execute();
+    return foldUsers(rows)[0];
+  }
+
+  async listUsers(options: { limit?: number; offset?: number } = {}): Promise<User[]> {
+    let query = this.#usersQuery(this.#db);
+    if (options.limit !== undefined || options.offset !== undefined) {
+      // Page over users, not over user-alias rows.
+      const page = this.#db
+        .selectFrom('users')
+        .select('id')
+        .orderBy('username')
+        .limit(options.limit ?? NO_LIMIT)
+        .offset(options.offset ?? 0);
+      query = query.where('u.id', 'in', page);
+    }
+    return foldUsers(await query.execute());
+  }
+
+  async setUserStatus(id: string, status: UserStatus): Promise<User> {
+    // Unlocking starts the failure count afresh; otherwise the next failure would lock again.
+    const failedAttempts =
+      status === 'locked out'
+        ? sql<number>`failed_attempts`
+        : sql<number>`CASE WHEN status = 'locked out' THEN 0 ELSE failed_attempts END`;
+    const result = await this.#db
+      .updateTable('users')
+      .set({ status, failed_attempts: failedAttempts, updated_at_ms: this.#clock.nowMs() })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) throw notFound('user', id);
+    const user = await this.getUser(id);
+    if (user === undefined) throw notFound('user', id);
+    return user;
+  }
+
+  async deleteUser(id: string): Promise<boolean> {
+    // Tokens, codes, aliases, memberships, enrollments and transactions go by ON DELETE CASCADE.
+    const result = await this.#db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async recordSecondFactorFailure(
+    userId: string,
+    threshold: number,
+  ): Promise<{ failedAttempts: number; lockedOut: boolean }> {
+    if (!Number.isSafeInteger(threshold) || threshold < 1) {
+      throw new RangeError(`lockout threshold must be a positive integer, got ${threshold}`);
+    }
+    // One UPDATE: the row lock serializes concurrent failures, each sees the count the previous
+    // one left, so exactly one of them crosses the threshold. SET expressions read the old row;
+    // lockout_on_last_failure hands this call's transition back through RETURNING.
+    const crosses = sql<boolean>`failed_attempts + 1 >= ${threshold} AND status NOT IN ('disabled', 'locked out')`;
+    const row = await this.#db
+      .updateTable('users')
+      .set((eb) => ({
+        failed_attempts: eb('failed_attempts', '+', 1),
+        status: sql<string>`CASE WHEN ${crosses} THEN 'locked out' ELSE status END`,
+        lockout_on_last_failure: sql<number>`CASE WHEN ${crosses} THEN 1 ELSE 0 END`,
+        updated_at_ms: this.#clock.nowMs(),
+      }))
+      .where('id', '=', userId)
+      .returning(['failed_attempts', 'lockout_on_last_failure'])
+      .executeTakeFirst();
+    if (row === undefined) throw notFound('user', userId);
+    return { failedAttempts: row.failed_attempts, lockedOut: row.lockout_on_last_failure === 1 };
+  }
+
+  async resetSecondFactorFailures(userId: string): Promise<void> {
+    // Runs after every successful second factor: skip the write when there is nothing to reset.
+    await this.#db
+      .updateTable('users')
+      .set({ failed_attempts: 0, lockout_on_last_failure: 0 })
+      .where('id', '=', userId)
+      .where((eb) =>
+        eb.or([eb('failed_attempts', '<>', 0), eb('lockout_on_last_failure', '<>', 0)]),
+      )
+      .execute();
+  }
+
+  // ---- Groups ----
+
+  async createGroup(input: NewGroup): Promise<Group> {
+    const now = this.#clock.nowMs();
+    const row: Selectable<GroupsTable> = {
+      id: input.id,
+      name: input.name,
+      description: input.description ?? null,
+      status: input.status ?? 'active',
+      created_at_ms: now,
+      updated_at_ms: now,
+    };
+    try {
+      await this.#db.insertInto('groups').values(row).execute();
+    } catch (err) {
+      throw translateWriteError(err, 'group', {
+        id: `id "${input.id}"`,
+        name: `name "${input.name}"`,
+      });
+    }
+    return toGroup(row);
+  }
+
+  async getGroup(idOrName: string): Promise<Group | undefined> {
+    const row = await this.#db
+      .selectFrom('groups')
+      .selectAll()
+      .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
+      .orderBy(sql`CASE WHEN id = ${idOrName} THEN 0 ELSE 1 END`)
+      .limit(1)
+      .executeTakeFirst();
+    return row && toGroup(row);
+  }
+
+  async listGroups(): Promise<Group[]> {
+    const rows = await this.#db.selectFrom('groups').selectAll().orderBy('name').execute();
+    return rows.map(toGroup);
+  }
+
+  async setGroupStatus(id: string, status: GroupStatus): Promise<Group> {
+    const row = await this.#db
+      .updateTable('groups')
+      .set({ status, updated_at_ms: this.#clock.nowMs() })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+    if (row === undefined) throw notFound('group', id);
+    return toGroup(row);
+  }
+
+  async addGroupMember(groupId: string, userId: string): Promise<boolean> {
+    try {
+      const result = await this.#db
+        .insertInto('group_members')
+        .values({ group_id: groupId, user_id: userId })
+        .onConflict((oc) => oc.columns(['group_id', 'user_id']).doNothing())
+        .executeTakeFirst();
+      return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
+    } catch (err) {
+      throw translateWriteError(
+        err,
+        'group member',
+        {},
+        `group "${groupId}" or user "${userId}" not found`,
+      );
+    }
+  }
+
+  async removeGroupMember(groupId: string, userId: string): Promise<boolean> {
+    const result = await this.#db
+      .deleteFrom('group_members')
+      .where('group_id', '=', groupId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async listUserGroups(userId: string): Promise<Group[]> {
+    const rows = await this.#db
+      .selectFrom('groups as g')
+      .innerJoin('group_members as m', 'm.group_id', 'g.id')
+      .selectAll('g')
+      .where('m.user_id', '=', userId)
+      .orderBy('g.name')
+      .execute();
+    return rows.map(toGroup);
+  }
+
+  async listGroupMembers(groupId: string): Promise<User[]> {
+    const rows = await this.#usersQuery(this.#db)
+      .where(
+        'u.id',
+        'in',
+        this.#db.selectFrom('group_members').select('user_id').where('group_id', '=', groupId),
+      )
+      .execute();
+    return foldUsers(rows);
+  }
+
+  // ---- OTP tokens ----
+
+  async addOtpToken(input: NewOtpToken): Promise<OtpToken> {
+    const row: Selectable<OtpTokensTable> = {
+      id: input.id,
+      user_id: input.userId,
+      type: input.type,
+      secret_sealed: this.#secretBox.seal(input.secret),
+      algorithm: input.algorithm,
+      digits: input.digits,
+      period_seconds: input.periodSeconds,
+      counter: input.counter,
+      last_step: null,
+      name: input.name ?? null,
+      created_at_ms: this.#clock.nowMs(),
+    };
+    try {
+      await this.#db.insertInto('otp_tokens').values(row).execute();
+    } catch (err) {
+      throw translateWriteError(
+        err,
+        'OTP token',
+        { id: `id "${input.id}"` },
+        `user "${input.userId}" not found`,
+      );
+    }
+    return this.#toOtpToken(row);
+  }
+
+  async listOtpTokens(userId: string): Promise<OtpToken[]> {
+    const rows = await this.#db
+      .selectFrom('otp_tokens')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .orderBy('created_at_ms')
+      .orderBy('id')
+      .execute();
+    return rows.map((row) => this.#toOtpToken(row));
+  }
+
+  async claimTotpStep(tokenId: string, step: number): Promise<boolean> {
+    // RFC 6238 §5.2: a verifier must not accept the same OTP twice. The conditional UPDATE is
+    // the replay check, so concurrent requests with one code cannot both pass.
+    const result = await this.#db
+      .updateTable('otp_tokens')
+      .set({ last_step: step })
+      .where('id', '=', tokenId)
+      .where((eb) => eb.or([eb('last_step', 'is', null), eb('last_step', '<', step)]))
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async advanceHotpCounter(tokenId: string, expected: number, next: number): Promise<boolean> {
+    // RFC 4226 §7.2: the counter moves only forward, and only once per accepted value.
+    const result = await this.#db
+      .updateTable('otp_tokens')
+      .set({ counter: next })
+      .where('id', '=', tokenId)
+      .where('counter', '=', expected)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  // ---- Bypass codes ----
+
+  async replaceBypassCodes(userId: string, codes: NewBypassCode[]): Promise<BypassCode[]> {
+    const now = this.#clock.nowMs();
+    const rows: Selectable<BypassCodesTable>[] = codes.map((code) => ({
+      id: code.id,
+      user_id: userId,
+      code_hash: code.codeHash,
+      remaining_uses: code.remainingUses,
+      expires_at_ms: code.expiresAtMs,
+      created_at_ms: now,
+    }));
+    await this.#atomic(async (db) => {
+      const user = await db
+        .selectFrom('users')
+        .select('id')
+        .where('id', '=', userId)
+        .executeTakeFirst();
+      if (user === undefined) throw notFound('user', userId);
+      await db.deleteFrom('bypass_codes').where('user_id', '=', userId).execute();
+      if (rows.length > 0) {
+        try {
+          await db.insertInto('bypass_codes').values(rows).execute();
+        } catch (err) {
+          throw translateWriteError(err, 'bypass code', {});
+        }
+      }
+    });
+    return rows.map(toBypassCode);
+  }
+
+  async listBypassCodes(userId: string): Promise<BypassCode[]> {
+    const rows = await this.#db
+      .selectFrom('bypass_codes')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .orderBy('created_at_ms')
+      .orderBy('id')
+      .execute();
+    return rows.map(toBypassCode);
+  }
+
+  async consumeBypassCode(codeId: string, nowMs: number): Promise<boolean> {
+    // The conditional UPDATE is the decision: concurrent uses of a one-time code cannot both
+    // succeed. NULL - 1 stays NULL, so unlimited codes pass through unchanged.
+    const row = await this.#db
+      .updateTable('bypass_codes')
+      .set((eb) => ({ remaining_uses: eb('remaining_uses', '-', 1) }))
+      .where('id', '=', codeId)
+      .where((eb) => eb.or([eb('remaining_uses', 'is', null), eb('remaining_uses', '>', 0)]))
+      .where((eb) => eb.or([eb('expires_at_ms', 'is', null), eb('expires_at_ms', '>', nowMs)]))
+      .returning('remaining_uses')
+      .executeTakeFirst();
+    if (row === undefined) return false;
+    if (row.remaining_uses === 0) {
+      // Used up: remove it. A zero-use row could never be consumed again anyway.
+      await this.#db
+        .deleteFrom('bypass_codes')
+        .where('id', '=', codeId)
+        .where('remaining_uses', '=', 0)
+        .execute();
+    }
+    return true;
+  }
+
+  // ---- Enrollments ----
+
+  async createEnrollment(input: Omit<Enrollment, 'createdAtMs'>): Promise<Enrollment> {
+    const enrollment: Enrollment = { ...input, createdAtMs: this.#clock.nowMs() };
+    try {
+      await this.#db
+        .insertInto('enrollments')
+        .values({
+          activation_code: enrollment.activationCode,
+          user_id: enrollment.userId,
+          app_id: enrollment.appId,
+          state: enrollment.state,
+          expires_at_ms: enrollment.expiresAtMs,
+          created_at_ms: enrollment.createdAtMs,
+        })
+        .execute();
+    } catch (err) {
+      throw translateWriteError(
+        err,
+        'enrollment',
+        { activation_code: 'this activation code' },
+        `user "${input.userId}" or application "${input.appId}" not found`,
+      );
+    }
+    return enrollment;
+  }
+
+  async getEnrollment(activationCode: string): Promise<Enrollment | undefined> {
+    const row = await this.#db
+      .selectFrom('enrollments')
+      .selectAll()
+      .where('activation_code', '=', activationCode)
+      .executeTakeFirst();
+    return (
+      row && {
+        activationCode: row.activation_code,
+        userId: row.user_id,
+        appId: row.app_id,
+        state: row.state as EnrollmentState,
+        expiresAtMs: row.expires_at_ms,
+        createdAtMs: row.created_at_ms,
+      }
+    );
+  }
+
+  async setEnrollmentState(activationCode: string, state: Enrollment['state']): Promise<void> {
+    const result = await this.#db
+      .updateTable('enrollments')
+      .set({ state })
+      .where('activation_code', '=', activationCode)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) throw notFound('enrollment', activationCode);
+  }
+
+  // ---- Auth transactions ----
+
+  async createAuthTransaction(
+    input: Omit<AuthTransaction, 'createdAtMs' | 'updatedAtMs'>,
+  ): Promise<AuthTransaction> {
+    const now = this.#clock.nowMs();
+    const transaction: AuthTransaction = { ...input, createdAtMs: now, updatedAtMs: now };
+    try {
+      await this.#db
+        .insertInto('auth_transactions')
+        .values({
+          txid: input.txid,
+          app_id: input.appId,
+          user_id: input.userId,
+          factor: input.factor,
+          result: input.result,
+          status: input.status,
+          status_msg: input.statusMsg,
+          created_at_ms: now,
+          updated_at_ms: now,
+        })
+        .execute();
+    } catch (err) {
+      throw translateWriteError(
+        err,
+        'auth transaction',
+        { txid: `txid "${input.txid}"` },
+        `user "${input.userId}" or application "${input.appId}" not found`,
+      );
+    }
+    return transaction;
+  }
+
+  async getAuthTransaction(txid: string): Promise<AuthTransaction | undefined> {
+    const row = await this.#db
+      .selectFrom('auth_transactions')
+      .selectAll()
+      .where('txid', '=', txid)
+      .executeTakeFirst();
+    return (
+      row && {
+        txid: row.txid,
+        appId: row.app_id,
+        userId: row.user_id,
+        factor: row.factor,
+        result: row.result as AuthResult,
+        status: row.status,
+        statusMsg: row.status_msg,
+        createdAtMs: row.created_at_ms,
+        updatedAtMs: row.updated_at_ms,
+      }
+    );
+  }
+
+  async updateAuthTransaction(
+    txid: string,
+    patch: Pick<AuthTransaction, 'result' | 'status' | 'statusMsg'>,
+  ): Promise<void> {
+    const result = await this.#db
+      .updateTable('auth_transactions')
+      .set({
+        result: patch.result,
+        status: patch.status,
+        status_msg: patch.statusMsg,
+        updated_at_ms: this.#clock.nowMs(),
+      })
+      .where('txid', '=', txid)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) throw notFound('auth transaction', txid);
+  }
+
+  // ---- Audit ----
+
+  async appendAudit(event: NewAuditEvent): Promise<number> {
+    const row = await this.#db
+      .insertInto('audit_events')
+      .values({
+        ts_ms: event.tsMs,
+        actor: event.actor,
+        action: event.action,
+        target_type: event.targetType,
+        target_id: event.targetId,
+        app_id: event.appId,
+        username: event.username,
+        result: event.result,
+        ip: event.ip,
+        detail: JSON.stringify(event.detail),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return Number(row.id);
+  }
+
+  /** Events in id order. `sinceMs` is inclusive, `untilMs` exclusive; `limit` defaults to 100, at most 1000. */
+  async listAudit(query: AuditQuery = {}): Promise<AuditEvent[]> {
+    let q = this.#db.selectFrom('audit_events').selectAll();
+    if (query.afterId !== undefined) q = q.where('id', '>', query.afterId);
+    if (query.sinceMs !== undefined) q = q.where('ts_ms', '>=', query.sinceMs);
+    if (query.untilMs !== undefined) q = q.where('ts_ms', '<', query.untilMs);
+    if (query.action !== undefined) q = q.where('action', '=', query.action);
+    if (query.username !== undefined) q = q.where('username', '=', query.username);
+    const rows = await q.orderBy('id').limit(auditLimit(query.limit)).execute();
+    return rows.map(toAuditEvent);
+  }
+
+  // ---- Internals ----
+
+  /** Runs `fn` in this store's transaction, or in a new one when there is none. */
+  #atomic<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    if (this.#db.isTransaction) return fn(this.#db);
+    return this.#db.transaction().execute(fn);
+  }
+
+  /**
+   * Serializes writers of usernames and aliases for the rest of the transaction, so two nodes
+   * cannot both pass the cross-table name check. SQLite needs nothing: its write transactions
+   * are already serial (they begin IMMEDIATE, see open-store.ts).
+   */
+  async #lockUserNames(db: Kysely<Database>): Promise<void> {
+    if (this.dialect === 'postgres') {
+      await sql`SELECT pg_advisory_xact_lock(hashtext('airlock.user_names'))`.execute(db);
+    }
+  }
+
+  #applicationsQuery() {
+    return this.#db
+      .selectFrom('applications as a')
+      .leftJoin('application_groups as ag', 'ag.app_id', 'a.id')
+      .selectAll('a')
+      .select('ag.group_id');
+  }
+
+  #foldApplications(
+    rows: (Selectable<ApplicationsTable> & { group_id: string | null })[],
+  ): Application[] {
+    const byId = new Map<string, Application>();
+    for (const row of rows) {
+      let application = byId.get(row.id);
+      if (application === undefined) {
+        application = this.#toApplication(row, []);
+        byId.set(row.id, application);
+      }
+      if (row.group_id !== null) application.allowedGroupIds.push(row.group_id);
+    }
+    return [...byId.values()];
+  }
+
+  #usersQuery(db: Kysely<Database>) {
+    return db
+      .selectFrom('users as u')
+      .leftJoin('user_aliases as ua', 'ua.user_id', 'u.id')
+      .selectAll('u')
+      .select('ua.alias')
+      .orderBy('u.username')
+      .orderBy('ua.alias');
+  }
+
+  #toApplication(row: Selectable<ApplicationsTable>, allowedGroupIds: string[]): Application {
+    return {
+      id: row.id,
+      name: row.name,
+      ikey: row.ikey,
+      skey: this.#secretBox.open(row.skey_sealed),
+      type: row.type as ApplicationType,
+      newUserPolicy: row.new_user_policy as NewUserPolicy,
+      restrictionLevel: row.restriction_level as RestrictionLevel,
+      rateLimitPerSecond: row.rate_limit_per_second,
+      allowedGroupIds,
+      createdAtMs: row.created_at_ms,
+      updatedAtMs: row.updated_at_ms,
+    };
+  }
+
+  #toOtpToken(row: Selectable<OtpTokensTable>): OtpToken {
+    return {
+      id: row.id,
+      userId: row.user_id,
+      type: row.type as TokenType,
+      secret: this.#secretBox.open(row.secret_sealed),
+      algorithm: row.algorithm as OtpAlgorithm,
+      digits: row.digits,
+      periodSeconds: row.period_seconds,
+      counter: row.counter,
+      lastStep: row.last_step,
+      name: row.name,
+      createdAtMs: row.created_at_ms,
+    };
+  }
+}
+
+function foldUsers(rows: (Selectable<UsersTable> & { alias: string | null })[]): User[] {
+  const byId = new Map<string, User>();
+  for (const row of rows) {
+    let user = byId.get(row.id);
+    if (user === undefined) {
+      user = toUser(row, []);
+      byId.set(row.id, user);
+    }
+    if (row.alias !== null) user.aliases.push(row.alias);
+  }
+  return [...byId.values()];
+}
+
+function toUser(row: Selectable<UsersTable>, aliases: string[]): User {
+  return {
+    id: row.id,
+    username: row.username,
+    aliases,
+    realName: row.real_name,
+    email: row.email,
+    status: row.status as UserStatus,
+    failedAttempts: row.failed_attempts,
+    createdAtMs: row.created_at_ms,
+    updatedAtMs: row.updated_at_ms,
+  };
+}
+
+function toGroup(row: Selectable<GroupsTable>): Group {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    status: row.status as GroupStatus,
+    createdAtMs: row.created_at_ms,
+    updatedAtMs: row.updated_at_ms,
+  };
+}
+
+function toBypassCode(row: Selectable<BypassCodesTable>): BypassCode {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    codeHash: row.code_hash,
+    remainingUses: row.remaining_uses,
+    expiresAtMs: row.expires_at_ms,
+    createdAtMs: row.created_at_ms,
+  };
+}
+
+function toAuditEvent(row: Selectable<AuditEventsTable>): AuditEvent {
+  return {
+    id: Number(row.id),
+    tsMs: row.ts_ms,
+    actor: row.actor,
+    action: row.action,
+    targetType: row.target_type,
+    targetId: row.target_id,
+    appId: row.app_id,
+    username: row.username,
+    result: row.result,
+    ip: row.ip,
+    detail: JSON.parse(row.detail) as Record<string, unknown>,
+  };
+}
+
+function auditLimit(limit: number | undefined): number {
+  if (limit === undefined || !Number.isFinite(limit)) return AUDIT_DEFAULT_LIMIT;
+  return Math.min(Math.max(Math.trunc(limit), 1), AUDIT_MAX_LIMIT);
+}
+
+function notFound(entity: string, id: string): StoreError {
+  return new StoreError('STORE_NOT_FOUND', `${entity} "${id}" not found`);
+}
+
+/**
+ * Turns a driver's constraint error into a StoreError that names what clashed. `labels` maps a
+ * unique column to how to describe its value; `missing` describes a foreign-key miss.
+ */
+function translateWriteError(
+  err: unknown,
+  entity: string,
+  labels: Record<string, string>,
+  missing?: string,
+): unknown {
+  const column = uniqueViolationColumn(err);
+  if (column !== undefined) {
+    const label = labels[column] ?? `this ${column}`;
+    return new StoreError('STORE_CONFLICT', `${entity} with ${label} already exists`, {
+      cause: err,
+    });
+  }
+  if (missing !== undefined && isForeignKeyViolation(err)) {
+    return new StoreError('STORE_NOT_FOUND', missing, { cause: err });
+  }
+  return err;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

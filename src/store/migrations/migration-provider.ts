@@ -1,0 +1,16 @@
+// The list of schema migrations, given to Kysely's Migrator statically (no directory scan).
+import type { Migration, MigrationProvider } from 'kysely';
+import type { StoreDialect } from '../store.ts';
+import { initialMigration } from './0001-initial.ts';
+
+/**
+ * Migrations by name; the Migrator applies them in name order. A static list rather than
+ * FileMigrationProvider, so the same code runs under tsx and compiled, with no file-name globbing.
+ * Append new ones here; never edit or rename one that has shipped.
+ */
+export function createMigrationProvider(dialect: StoreDialect): MigrationProvider {
+  const migrations: Record<string, Migration> = {
+    '0001-initial': initialMigration(dialect),
+  };
+  return { getMigrations: () => Promise.resolve(migrations) };
+}

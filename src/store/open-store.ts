@@ -1,0 +1,110 @@
+// Opens the Store named by a database URL: embedded SQLite by default, PostgreSQL when given one.
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Clock } from '../runtime/clock.ts';
+import { KyselyStore } from './kysely-store.ts';
+import type { Database } from './schema.ts';
+import type { SecretBox } from './secret-box.ts';
+import { adaptSqliteDatabase } from './sqlite-database.ts';
+import { StoreError } from './store-error.ts';
+import type { Store } from './store.ts';
+
+export const SQLITE_FILE_NAME = 'airlock.db';
+const SQLITE_BUSY_TIMEOUT_MS = 5000;
+const PG_INT8_OID = 20;
+
+export interface OpenStoreOptions {
+  /**
+   * `postgres://…` or `postgresql://…` for PostgreSQL; `sqlite:/abs/path.db`, `sqlite:///abs/path.db`
+   * or `sqlite:relative.db` (from the working directory) for a SQLite file; undefined for
+   * `<dataDir>/airlock.db`.
+   */
+  databaseUrl?: string;
+  dataDir: string;
+  secretBox: SecretBox;
+  clock: Clock;
+  /** Apply pending migrations before returning; default true. */
+  migrate?: boolean;
+}
+
+export async function openStore(options: OpenStoreOptions): Promise<Store> {
+  const { databaseUrl, dataDir, secretBox, clock } = options;
+  const store = isPostgresUrl(databaseUrl)
+    ? new KyselyStore({ db: openPostgres(databaseUrl), dialect: 'postgres', secretBox, clock })
+    : new KyselyStore({
+        db: openSqlite(sqlitePath(databaseUrl, dataDir)),
+        dialect: 'sqlite',
+        secretBox,
+        clock,
+      });
+  if (options.migrate ?? true) {
+    try {
+      await store.migrate();
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
+  return store;
+}
+
+function isPostgresUrl(url: string | undefined): url is string {
+  return url !== undefined && /^postgres(ql)?:\/\//i.test(url);
+}
+
+function sqlitePath(url: string | undefined, dataDir: string): string {
+  if (url === undefined) {
+    mkdirSync(dataDir, { recursive: true });
+    return join(dataDir, SQLITE_FILE_NAME);
+  }
+  const match = /^sqlite:(.+)$/i.exec(url);
+  if (match?.[1] === undefined) {
+    // Name only the scheme: the URL may carry a password.
+    const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0] ?? 'no scheme';
+    throw new StoreError(
+      'STORE_INVALID_URL',
+      `unsupported database URL (${scheme}): use postgres://user@host:port/db, ` +
+        'postgresql://…, sqlite:/path/to/file.db, or leave it unset for <dataDir>/airlock.db',
+    );
+  }
+  // sqlite:///abs/path → /abs/path (the URL form with an empty host).
+  const path = resolve(match[1].startsWith('///') ? match[1].slice(2) : match[1]);
+  mkdirSync(dirname(path), { recursive: true });
+  return path;
+}
+
+function openSqlite(path: string): Kysely<Database> {
+  const sqlite = new BetterSqlite3(path);
+  // The CLI and the running service share the file: WAL lets readers run beside one writer,
+  // busy_timeout makes a writer wait for the lock rather than fail at once.
+  sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+  sqlite.pragma('journal_mode = WAL');
+  // Durable across a process crash; an OS crash may lose the last commits, never corrupt.
+  sqlite.pragma('synchronous = NORMAL');
+  // Off by default in SQLite; the schema's ON DELETE CASCADE depends on it.
+  sqlite.pragma('foreign_keys = ON');
+  return new Kysely<Database>({
+    dialect: new SqliteDialect({ database: adaptSqliteDatabase(sqlite) }),
+  });
+}
+
+function openPostgres(connectionString: string): Kysely<Database> {
+  const pool = new pg.Pool({
+    connectionString,
+    // BIGINT (timestamps in ms, counters, audit ids) as JS numbers, for this pool only rather
+    // than through pg's global parser table. Every value we store is below 2^53.
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === PG_INT8_OID && format !== 'binary'
+          ? (text: string) => Number(text)
+          : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle client that loses its server emits 'error' on the pool; without a listener that
+  // would crash the process. The pool drops the client, and the next query reports the outage.
+  pool.on('error', () => {});
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}

@@ -1,0 +1,147 @@
+// The database schema as Kysely types: one interface per table, snake_case columns as stored.
+import type { ColumnType, Generated } from 'kysely';
+
+/** Milliseconds since the Unix epoch: INTEGER on SQLite, BIGINT on PostgreSQL, a number in JS. */
+type Ms = number;
+
+export interface ApplicationsTable {
+  /** Equal to the ikey: Duo identifies an integration by its integration key. */
+  id: string;
+  name: string;
+  ikey: string;
+  /** SecretBox-sealed skey; never the plaintext. */
+  skey_sealed: string;
+  type: string;
+  new_user_policy: string;
+  restriction_level: string;
+  rate_limit_per_second: number;
+  created_at_ms: Ms;
+  updated_at_ms: Ms;
+}
+
+export interface ApplicationGroupsTable {
+  app_id: string;
+  group_id: string;
+}
+
+export interface UsersTable {
+  id: string;
+  username: string;
+  real_name: string | null;
+  email: string | null;
+  status: string;
+  failed_attempts: ColumnType<number, number | undefined, number>;
+  /**
+   * 1 when the latest recordSecondFactorFailure moved the user to `locked out`. Written by the same
+   * UPDATE that counts the failure, so RETURNING tells that call alone whether it made the transition.
+   */
+  lockout_on_last_failure: ColumnType<number, number | undefined, number>;
+  created_at_ms: Ms;
+  updated_at_ms: Ms;
+}
+
+export interface UserAliasesTable {
+  alias: string;
+  user_id: string;
+}
+
+export interface GroupsTable {
+  id: string;
+  name: string;
+  description: string | null;
+  status: string;
+  created_at_ms: Ms;
+  updated_at_ms: Ms;
+}
+
+export interface GroupMembersTable {
+  group_id: string;
+  user_id: string;
+}
+
+export interface OtpTokensTable {
+  id: string;
+  user_id: string;
+  type: string;
+  /** SecretBox-sealed base32 secret. */
+  secret_sealed: string;
+  algorithm: string;
+  digits: number;
+  period_seconds: number;
+  counter: number;
+  last_step: number | null;
+  name: string | null;
+  created_at_ms: Ms;
+}
+
+export interface BypassCodesTable {
+  id: string;
+  user_id: string;
+  code_hash: string;
+  remaining_uses: number | null;
+  expires_at_ms: Ms | null;
+  created_at_ms: Ms;
+}
+
+export interface EnrollmentsTable {
+  activation_code: string;
+  user_id: string;
+  app_id: string;
+  state: string;
+  expires_at_ms: Ms;
+  created_at_ms: Ms;
+}
+
+export interface AuthTransactionsTable {
+  txid: string;
+  app_id: string;
+  user_id: string;
+  factor: string;
+  result: string;
+  status: string;
+  status_msg: string;
+  created_at_ms: Ms;
+  updated_at_ms: Ms;
+}
+
+export interface AuditEventsTable {
+  id: Generated<number>;
+  ts_ms: Ms;
+  actor: string;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  app_id: string | null;
+  username: string | null;
+  result: string | null;
+  ip: string | null;
+  /** JSON object as text. */
+  detail: string;
+}
+
+/** Kysely Migrator's bookkeeping (default table names). */
+export interface KyselyMigrationTable {
+  name: string;
+  timestamp: string;
+}
+
+export interface KyselyMigrationLockTable {
+  id: string;
+  is_locked: ColumnType<number, number | undefined, number>;
+}
+
+export interface Database {
+  applications: ApplicationsTable;
+  application_groups: ApplicationGroupsTable;
+  users: UsersTable;
+  user_aliases: UserAliasesTable;
+  groups: GroupsTable;
+  group_members: GroupMembersTable;
+  otp_tokens: OtpTokensTable;
+  bypass_codes: BypassCodesTable;
+  enrollments: EnrollmentsTable;
+  auth_transactions: AuthTransactionsTable;
+  audit_events: AuditEventsTable;
+  kysely_migration: KyselyMigrationTable;
+  kysely_migration_lock: KyselyMigrationLockTable;
+}

@@ -1,0 +1,117 @@
+// Tests for SecretBox (AES-256-GCM sealing) and loadSecretKey (env var or <dataDir>/secret.key).
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { loadSecretKey } from '../config/secret-key.ts';
+import { createSecretBox } from './secret-box.ts';
+
+void describe('SecretBox', () => {
+  const key = randomBytes(32);
+
+  void test('open returns what seal was given, including non-ASCII text', () => {
+    const box = createSecretBox(key);
+    for (const plaintext of ['', 'JBSWY3DPEHPK3PXP', 'skey-ü-✓-🔑'.repeat(20)]) {
+      assert.equal(box.open(box.seal(plaintext)), plaintext);
+    }
+  });
+
+  void test('sealed values carry the v1 prefix and never the plaintext', () => {
+    const sealed = createSecretBox(key).seal('JBSWY3DPEHPK3PXP');
+    assert.match(sealed, /^v1:[A-Za-z0-9+/]+=*$/);
+    assert.ok(!sealed.includes('JBSWY3DPEHPK3PXP'));
+  });
+
+  void test('sealing the same plaintext twice gives different values (fresh IV each time)', () => {
+    const box = createSecretBox(key);
+    assert.notEqual(box.seal('same'), box.seal('same'));
+  });
+
+  void test('open refuses a value sealed under another key', () => {
+    const sealed = createSecretBox(key).seal('secret');
+    assert.throws(() => createSecretBox(randomBytes(32)).open(sealed), /authentication failed/);
+  });
+
+  void test('open refuses a value with any byte altered', () => {
+    const box = createSecretBox(key);
+    const sealed = box.seal('a secret long enough to span blocks');
+    const raw = Buffer.from(sealed.slice(3), 'base64');
+    for (const index of [0, 12, 28, raw.length - 1]) {
+      const tampered = Buffer.from(raw);
+      tampered[index] = (tampered[index] ?? 0) ^ 0x01;
+      assert.throws(() => box.open('v1:' + tampered.toString('base64')), /authentication failed/);
+    }
+  });
+
+  void test('open refuses unversioned and truncated values', () => {
+    const box = createSecretBox(key);
+    assert.throws(() => box.open('plaintext'), /not a v1 sealed value/);
+    assert.throws(() => box.open('v1:' + Buffer.alloc(10).toString('base64')), /truncated/);
+  });
+
+  void test('refuses a key that is not 32 bytes', () => {
+    assert.throws(() => createSecretBox(randomBytes(16)), /32 bytes/);
+  });
+});
+
+void describe('loadSecretKey', () => {
+  const withDir = (fn: (dir: string) => void) => {
+    const dir = mkdtempSync(join(tmpdir(), 'airlock-key-'));
+    try {
+      fn(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  void test('uses AIRLOCK_SECRET_KEY when set and writes no file', () => {
+    withDir((dir) => {
+      const key = randomBytes(32);
+      const loaded = loadSecretKey({
+        dataDir: dir,
+        env: { AIRLOCK_SECRET_KEY: key.toString('base64') },
+      });
+      assert.deepEqual(loaded, key);
+      assert.throws(() => statSync(join(dir, 'secret.key')), /ENOENT/);
+    });
+  });
+
+  void test('rejects an AIRLOCK_SECRET_KEY that is not base64 of 32 bytes', () => {
+    withDir((dir) => {
+      for (const bad of [
+        randomBytes(16).toString('base64'),
+        'not base64!',
+        randomBytes(33).toString('base64'),
+      ]) {
+        assert.throws(
+          () => loadSecretKey({ dataDir: dir, env: { AIRLOCK_SECRET_KEY: bad } }),
+          /AIRLOCK_SECRET_KEY: secret key must be the base64 encoding of exactly 32 bytes/,
+        );
+      }
+    });
+  });
+
+  void test('creates <dataDir>/secret.key with mode 0600 on first use and reuses it after', () => {
+    withDir((dir) => {
+      const dataDir = join(dir, 'nested', 'data');
+      const first = loadSecretKey({ dataDir, env: {} });
+      assert.equal(first.length, 32);
+      const path = join(dataDir, 'secret.key');
+      assert.equal(statSync(path).mode & 0o777, 0o600);
+      assert.deepEqual(Buffer.from(readFileSync(path, 'utf8').trim(), 'base64'), first);
+      assert.deepEqual(loadSecretKey({ dataDir, env: {} }), first);
+    });
+  });
+
+  void test('rejects a damaged secret.key file, naming the file', () => {
+    withDir((dir) => {
+      writeFileSync(join(dir, 'secret.key'), 'short');
+      assert.throws(
+        () => loadSecretKey({ dataDir: dir, env: {} }),
+        /secret\.key: secret key must be/,
+      );
+    });
+  });
+});

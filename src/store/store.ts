@@ -1,0 +1,169 @@
+// The Store contract: every read and write the service and CLI make, the same on SQLite and PostgreSQL.
+import type {
+  Application,
+  ApplicationType,
+  AuditEvent,
+  AuthTransaction,
+  BypassCode,
+  Enrollment,
+  Group,
+  GroupStatus,
+  NewAuditEvent,
+  NewUserPolicy,
+  OtpAlgorithm,
+  OtpToken,
+  RestrictionLevel,
+  TokenType,
+  User,
+  UserStatus,
+} from '../core/model.ts';
+
+export const STORE_DIALECTS = ['sqlite', 'postgres'] as const;
+export type StoreDialect = (typeof STORE_DIALECTS)[number];
+
+export interface NewApplication {
+  name: string;
+  type: ApplicationType;
+  newUserPolicy: NewUserPolicy;
+  restrictionLevel: RestrictionLevel;
+  rateLimitPerSecond: number;
+  /** Given by the caller (generated with the Random port) so the CLI can print them. */
+  ikey: string;
+  skey: string;
+}
+
+export type ApplicationPatch = Partial<
+  Pick<
+    Application,
+    'name' | 'skey' | 'type' | 'newUserPolicy' | 'restrictionLevel' | 'rateLimitPerSecond'
+  >
+>;
+
+export interface NewUser {
+  id: string;
+  username: string;
+  aliases?: string[];
+  realName?: string | null;
+  email?: string | null;
+  status?: UserStatus;
+}
+
+export interface NewGroup {
+  id: string;
+  name: string;
+  description?: string | null;
+  status?: GroupStatus;
+}
+
+export interface NewOtpToken {
+  id: string;
+  userId: string;
+  type: TokenType;
+  secret: string;
+  algorithm: OtpAlgorithm;
+  digits: number;
+  periodSeconds: number;
+  counter: number;
+  name?: string | null;
+}
+
+export interface NewBypassCode {
+  id: string;
+  codeHash: string;
+  remainingUses: number | null;
+  expiresAtMs: number | null;
+}
+
+export interface AuditQuery {
+  /** Only events with id greater than this (paging cursor). */
+  afterId?: number;
+  sinceMs?: number;
+  untilMs?: number;
+  action?: string;
+  username?: string;
+  limit?: number;
+}
+
+export interface Store {
+  readonly dialect: StoreDialect;
+
+  /** Applies pending versioned migrations; returns the names applied (empty when up to date). */
+  migrate(): Promise<string[]>;
+
+  /** Runs `fn` in one database transaction; commits when it resolves, rolls back when it throws. */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+
+  // Applications. `idOrName` accepts the application id, its ikey, or its name.
+  createApplication(input: NewApplication): Promise<Application>;
+  getApplication(idOrName: string): Promise<Application | undefined>;
+  getApplicationByIkey(ikey: string): Promise<Application | undefined>;
+  listApplications(): Promise<Application[]>;
+  updateApplication(id: string, patch: ApplicationPatch): Promise<Application>;
+  /** Restricts the application to members of these groups; [] lifts the restriction. */
+  setApplicationGroups(appId: string, groupIds: string[]): Promise<void>;
+
+  // Users. `usernameOrAlias` matches the username or any alias.
+  createUser(input: NewUser): Promise<User>;
+  getUser(id: string): Promise<User | undefined>;
+  findUser(usernameOrAlias: string): Promise<User | undefined>;
+  listUsers(options?: { limit?: number; offset?: number }): Promise<User[]>;
+  setUserStatus(id: string, status: UserStatus): Promise<User>;
+  /** Deletes the user and everything that belongs to it (tokens, codes, memberships). */
+  deleteUser(id: string): Promise<boolean>;
+  /**
+   * Atomically counts one failed second factor. When the count reaches `threshold` the status
+   * becomes `locked out` (unless the user is `disabled`); `lockedOut` is true only on that transition.
+   */
+  recordSecondFactorFailure(
+    userId: string,
+    threshold: number,
+  ): Promise<{ failedAttempts: number; lockedOut: boolean }>;
+  resetSecondFactorFailures(userId: string): Promise<void>;
+
+  // Groups. `idOrName` accepts the group id or its name.
+  createGroup(input: NewGroup): Promise<Group>;
+  getGroup(idOrName: string): Promise<Group | undefined>;
+  listGroups(): Promise<Group[]>;
+  setGroupStatus(id: string, status: GroupStatus): Promise<Group>;
+  /** Returns false when the user already was a member. */
+  addGroupMember(groupId: string, userId: string): Promise<boolean>;
+  /** Returns false when the user was not a member. */
+  removeGroupMember(groupId: string, userId: string): Promise<boolean>;
+  listUserGroups(userId: string): Promise<Group[]>;
+  listGroupMembers(groupId: string): Promise<User[]>;
+
+  // OTP tokens (secrets encrypted at rest, returned decrypted).
+  addOtpToken(input: NewOtpToken): Promise<OtpToken>;
+  listOtpTokens(userId: string): Promise<OtpToken[]>;
+  /** Atomically records TOTP step `step` as used; false when it (or a later one) was used already. */
+  claimTotpStep(tokenId: string, step: number): Promise<boolean>;
+  /** Atomically moves an HOTP counter from `expected` to `next`; false when someone else moved it. */
+  advanceHotpCounter(tokenId: string, expected: number, next: number): Promise<boolean>;
+
+  // Bypass codes (hashed).
+  /** Replaces every bypass code of the user with these. */
+  replaceBypassCodes(userId: string, codes: NewBypassCode[]): Promise<BypassCode[]>;
+  listBypassCodes(userId: string): Promise<BypassCode[]>;
+  /** Atomically uses one use of the code; false when none is left or it expired at `nowMs`. */
+  consumeBypassCode(codeId: string, nowMs: number): Promise<boolean>;
+
+  // Enrollments (activation codes from /auth/v2/enroll).
+  createEnrollment(input: Omit<Enrollment, 'createdAtMs'>): Promise<Enrollment>;
+  getEnrollment(activationCode: string): Promise<Enrollment | undefined>;
+  setEnrollmentState(activationCode: string, state: Enrollment['state']): Promise<void>;
+
+  // Auth transactions (async auth + auth_status).
+  createAuthTransaction(
+    input: Omit<AuthTransaction, 'createdAtMs' | 'updatedAtMs'>,
+  ): Promise<AuthTransaction>;
+  getAuthTransaction(txid: string): Promise<AuthTransaction | undefined>;
+  updateAuthTransaction(
+    txid: string,
+    patch: Pick<AuthTransaction, 'result' | 'status' | 'statusMsg'>,
+  ): Promise<void>;
+
+  // Audit log: append-only (the schema refuses UPDATE and DELETE).
+  appendAudit(event: NewAuditEvent): Promise<number>;
+  listAudit(query?: AuditQuery): Promise<AuditEvent[]>;
+}
