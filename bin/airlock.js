@@ -1,6 +1,10 @@
 #!/usr/bin/env node
-// Entry point of the `airlock` command: loads the TypeScript sources through tsx.
-import { register } from 'tsx/esm/api';
+// Entry point of the `airlock` command: runs the compiled sources (`npm install` builds them).
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+const main = new URL('../dist/cli/main.js', import.meta.url);
+if (!existsSync(main)) {
+  process.stderr.write('airlock: not built yet; run `npm install` (or `npm run build`) first\n');
+  process.exit(1);
+}
+await import(main.href);

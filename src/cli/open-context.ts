@@ -5,7 +5,6 @@ import { resolveLocation, type AirlockLocation } from '../config/airlock-env.ts'
 import { loadSecretKey } from '../config/secret-key.ts';
 import { SystemClock, type Clock } from '../runtime/clock.ts';
 import { CryptoRandom, type Random } from '../runtime/random.ts';
-import { openStore } from '../store/open-store.ts';
 import { createSecretBox } from '../store/secret-box.ts';
 import type { Store } from '../store/store.ts';
 
@@ -37,6 +36,8 @@ export async function openContext(
   const bypassPepper = Buffer.from(
     hkdfSync('sha256', secretKey, '', 'airlock bypass codes v1', 32),
   );
+  // Loaded on demand: `airlock --help` should not pay for the database drivers.
+  const { openStore } = await import('../store/open-store.ts');
   const store = await openStore({
     databaseUrl: location.databaseUrl,
     dataDir: location.dataDir,

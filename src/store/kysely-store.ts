@@ -79,10 +79,9 @@ export class KyselyStore implements Store {
     });
     const { error, results } = await migrator.migrateToLatest();
     if (error !== undefined) {
-      const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-      throw new Error(`database migration ${failed} failed: ${errorMessage(error)}`, {
-        cause: error,
-      });
+      const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+      const what = failed === undefined ? 'database migration' : `database migration ${failed}`;
+      throw new Error(`${what} failed: ${errorMessage(error)}`, { cause: error });
     }
     return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
   }

@@ -6,6 +6,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Clock } from '../runtime/clock.ts';
 import { KyselyStore } from './kysely-store.ts';
+import { createPreparingPool } from './postgres-pool.ts';
 import type { Database } from './schema.ts';
 import type { SecretBox } from './secret-box.ts';
 import { adaptSqliteDatabase } from './sqlite-database.ts';
@@ -92,19 +93,15 @@ function openSqlite(path: string): Kysely<Database> {
 }
 
 function openPostgres(connectionString: string): Kysely<Database> {
-  const pool = new pg.Pool({
-    connectionString,
-    // BIGINT (timestamps in ms, counters, audit ids) as JS numbers, for this pool only rather
-    // than through pg's global parser table. Every value we store is below 2^53.
-    types: {
-      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === PG_INT8_OID && format !== 'binary'
-          ? (text: string) => Number(text)
-          : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-    },
-  });
+  // BIGINT (timestamps in ms, counters, audit ids) as JS numbers, for this pool only rather than
+  // through pg's global parser table. Every value we store is below 2^53.
+  const types = new pg.TypeOverrides();
+  types.setTypeParser(PG_INT8_OID, 'text', Number);
+  const pool = new pg.Pool({ connectionString, types });
   // An idle client that loses its server emits 'error' on the pool; without a listener that
   // would crash the process. The pool drops the client, and the next query reports the outage.
   pool.on('error', () => {});
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: createPreparingPool(pool) }),
+  });
 }

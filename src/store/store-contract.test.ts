@@ -162,73 +162,101 @@ function storeContract(backend: Backend): void {
     let raw: RawSql;
     let clock: FixedClock;
 
+    let openError: Error | undefined;
+
     before(async () => {
-      opened = await backend.open();
-      ({ store, raw, clock } = opened);
+      try {
+        opened = await backend.open();
+        ({ store, raw, clock } = opened);
+      } catch (err) {
+        openError = err instanceof Error ? err : new Error(String(err));
+      }
     });
     after(async () => {
-      await opened?.cleanup();
+      if (openError === undefined) await opened.cleanup();
     });
+
+    // Every test fails, and counts as failed, when the backend could not be opened; a failing
+    // before hook would only mark them cancelled, which reads as "# fail 0".
+    const contractTest = (name: string, fn: () => Promise<void> | void) =>
+      test(name, async () => {
+        if (openError !== undefined) throw openError;
+        await fn();
+      });
 
     const createUser = (id: string, extra: { aliases?: string[] } = {}): Promise<User> =>
       store.createUser({ id, username: `user-${id}`, ...extra });
 
     void describe('migrations', () => {
-      void test('migrate applies 0001-initial on an empty database, then returns [] when up to date', async () => {
-        const fresh = await backend.open({ migrate: false });
-        try {
-          assert.deepEqual(await fresh.store.migrate(), ['0001-initial']);
-          assert.deepEqual(await fresh.store.migrate(), []);
-        } finally {
-          await fresh.cleanup();
-        }
-      });
+      void contractTest(
+        'migrate applies 0001-initial on an empty database, then returns [] when up to date',
+        async () => {
+          const fresh = await backend.open({ migrate: false });
+          try {
+            assert.deepEqual(await fresh.store.migrate(), ['0001-initial']);
+            assert.deepEqual(await fresh.store.migrate(), []);
+          } finally {
+            await fresh.cleanup();
+          }
+        },
+      );
 
-      void test('openStore has already migrated, so migrate returns []', async () => {
+      void contractTest('openStore has already migrated, so migrate returns []', async () => {
         assert.deepEqual(await store.migrate(), []);
       });
 
-      void test('the store reports its dialect', () => {
+      void contractTest('the store reports its dialect', () => {
         assert.equal(store.dialect, backend.dialect);
       });
     });
 
     void describe('applications', () => {
-      void test('createApplication returns the application with its skey in plaintext and id = ikey', async () => {
-        const app = await store.createApplication(newApplication('a1', { rateLimitPerSecond: 50 }));
-        assert.deepEqual(app, {
-          id: 'DIA1XXXXXXXXXXXXXXXX',
-          name: 'app a1',
-          ikey: 'DIA1XXXXXXXXXXXXXXXX',
-          skey: `skey-a1-${'s'.repeat(30)}`,
-          type: 'auth-api',
-          newUserPolicy: 'enroll',
-          restrictionLevel: 'most-restrictive',
-          rateLimitPerSecond: 50,
-          allowedGroupIds: [],
-          createdAtMs: START_MS,
-          updatedAtMs: START_MS,
-        } satisfies Application);
-      });
+      void contractTest(
+        'createApplication returns the application with its skey in plaintext and id = ikey',
+        async () => {
+          const app = await store.createApplication(
+            newApplication('a1', { rateLimitPerSecond: 50 }),
+          );
+          assert.deepEqual(app, {
+            id: 'DIA1XXXXXXXXXXXXXXXX',
+            name: 'app a1',
+            ikey: 'DIA1XXXXXXXXXXXXXXXX',
+            skey: `skey-a1-${'s'.repeat(30)}`,
+            type: 'auth-api',
+            newUserPolicy: 'enroll',
+            restrictionLevel: 'most-restrictive',
+            rateLimitPerSecond: 50,
+            allowedGroupIds: [],
+            createdAtMs: START_MS,
+            updatedAtMs: START_MS,
+          } satisfies Application);
+        },
+      );
 
-      void test('getApplication finds an application by id, ikey or name; getApplicationByIkey by ikey', async () => {
-        const app = await store.createApplication(newApplication('a2'));
-        assert.deepEqual(await store.getApplication(app.id), app);
-        assert.deepEqual(await store.getApplication(app.ikey), app);
-        assert.deepEqual(await store.getApplication('app a2'), app);
-        assert.deepEqual(await store.getApplicationByIkey(app.ikey), app);
-        assert.equal(await store.getApplication('no such app'), undefined);
-        assert.equal(await store.getApplicationByIkey('app a2'), undefined);
-        assert.equal(typeof app.createdAtMs, 'number');
-      });
+      void contractTest(
+        'getApplication finds an application by id, ikey or name; getApplicationByIkey by ikey',
+        async () => {
+          const app = await store.createApplication(newApplication('a2'));
+          assert.deepEqual(await store.getApplication(app.id), app);
+          assert.deepEqual(await store.getApplication(app.ikey), app);
+          assert.deepEqual(await store.getApplication('app a2'), app);
+          assert.deepEqual(await store.getApplicationByIkey(app.ikey), app);
+          assert.equal(await store.getApplication('no such app'), undefined);
+          assert.equal(await store.getApplicationByIkey('app a2'), undefined);
+          assert.equal(typeof app.createdAtMs, 'number');
+        },
+      );
 
-      void test('getApplication prefers an ikey match over another application named like that ikey', async () => {
-        const first = await store.createApplication(newApplication('a3'));
-        await store.createApplication(newApplication('a4', { name: first.ikey }));
-        assert.equal((await store.getApplication(first.ikey))?.id, first.id);
-      });
+      void contractTest(
+        'getApplication prefers an ikey match over another application named like that ikey',
+        async () => {
+          const first = await store.createApplication(newApplication('a3'));
+          await store.createApplication(newApplication('a4', { name: first.ikey }));
+          assert.equal((await store.getApplication(first.ikey))?.id, first.id);
+        },
+      );
 
-      void test('the skey is sealed at rest: the raw row holds no plaintext', async () => {
+      void contractTest('the skey is sealed at rest: the raw row holds no plaintext', async () => {
         const app = await store.createApplication(newApplication('a5'));
         const rows = await raw.query(`SELECT * FROM applications WHERE id = '${app.id}'`);
         const stored = JSON.stringify(rows);
@@ -236,141 +264,167 @@ function storeContract(backend: Backend): void {
         assert.match(String(rows[0]?.skey_sealed), /^v1:/);
       });
 
-      void test('a duplicate application name or ikey is refused with a conflict naming it', async () => {
-        await store.createApplication(newApplication('a6'));
-        await assert.rejects(
-          store.createApplication(newApplication('a7', { name: 'app a6' })),
-          rejectsWith('STORE_CONFLICT', /application with name "app a6" already exists/),
-        );
-        await assert.rejects(
-          store.createApplication(newApplication('a6', { name: 'other' })),
-          rejectsWith('STORE_CONFLICT', /application with ikey "DIA6X+" already exists/),
-        );
-      });
+      void contractTest(
+        'a duplicate application name or ikey is refused with a conflict naming it',
+        async () => {
+          await store.createApplication(newApplication('a6'));
+          await assert.rejects(
+            store.createApplication(newApplication('a7', { name: 'app a6' })),
+            rejectsWith('STORE_CONFLICT', /application with name "app a6" already exists/),
+          );
+          await assert.rejects(
+            store.createApplication(newApplication('a6', { name: 'other' })),
+            rejectsWith('STORE_CONFLICT', /application with ikey "DIA6X+" already exists/),
+          );
+        },
+      );
 
-      void test('listApplications returns every application ordered by name', async () => {
+      void contractTest('listApplications returns every application ordered by name', async () => {
         const names = (await store.listApplications()).map((a) => a.name);
         assert.ok(names.includes('app a1'));
         assert.deepEqual(names, [...names].sort());
       });
 
-      void test('updateApplication changes only the patched fields, re-seals a new skey and bumps updatedAtMs', async () => {
-        const app = await store.createApplication(newApplication('a8'));
-        clock.advance(1000);
-        const updated = await store.updateApplication(app.id, {
-          name: 'app a8 renamed',
-          skey: 'new-skey-a8',
-          rateLimitPerSecond: 7,
-          restrictionLevel: 'less-restrictive',
-        });
-        assert.deepEqual(updated, {
-          ...app,
-          name: 'app a8 renamed',
-          skey: 'new-skey-a8',
-          rateLimitPerSecond: 7,
-          restrictionLevel: 'less-restrictive',
-          updatedAtMs: app.updatedAtMs + 1000,
-        });
-        assert.deepEqual(await store.getApplication(app.id), updated);
-        const rows = await raw.query(`SELECT skey_sealed FROM applications WHERE id = '${app.id}'`);
-        assert.ok(!String(rows[0]?.skey_sealed).includes('new-skey-a8'));
-      });
+      void contractTest(
+        'updateApplication changes only the patched fields, re-seals a new skey and bumps updatedAtMs',
+        async () => {
+          const app = await store.createApplication(newApplication('a8'));
+          clock.advance(1000);
+          const updated = await store.updateApplication(app.id, {
+            name: 'app a8 renamed',
+            skey: 'new-skey-a8',
+            rateLimitPerSecond: 7,
+            restrictionLevel: 'less-restrictive',
+          });
+          assert.deepEqual(updated, {
+            ...app,
+            name: 'app a8 renamed',
+            skey: 'new-skey-a8',
+            rateLimitPerSecond: 7,
+            restrictionLevel: 'less-restrictive',
+            updatedAtMs: app.updatedAtMs + 1000,
+          });
+          assert.deepEqual(await store.getApplication(app.id), updated);
+          const rows = await raw.query(
+            `SELECT skey_sealed FROM applications WHERE id = '${app.id}'`,
+          );
+          assert.ok(!String(rows[0]?.skey_sealed).includes('new-skey-a8'));
+        },
+      );
 
-      void test('updateApplication of an unknown id or to a taken name is refused', async () => {
-        await assert.rejects(
-          store.updateApplication('DINOSUCHAPP', { name: 'x' }),
-          rejectsWith('STORE_NOT_FOUND', /application "DINOSUCHAPP" not found/),
-        );
-        const app = await store.createApplication(newApplication('a9'));
-        await assert.rejects(
-          store.updateApplication(app.id, { name: 'app a1' }),
-          rejectsWith('STORE_CONFLICT', /name "app a1"/),
-        );
-      });
+      void contractTest(
+        'updateApplication of an unknown id or to a taken name is refused',
+        async () => {
+          await assert.rejects(
+            store.updateApplication('DINOSUCHAPP', { name: 'x' }),
+            rejectsWith('STORE_NOT_FOUND', /application "DINOSUCHAPP" not found/),
+          );
+          const app = await store.createApplication(newApplication('a9'));
+          await assert.rejects(
+            store.updateApplication(app.id, { name: 'app a1' }),
+            rejectsWith('STORE_CONFLICT', /name "app a1"/),
+          );
+        },
+      );
 
-      void test('setApplicationGroups restricts to the given groups, replaces them, and [] lifts the restriction', async () => {
-        const app = await store.createApplication(newApplication('a10'));
-        await store.createGroup({ id: 'GA10a', name: 'a10 ops' });
-        await store.createGroup({ id: 'GA10b', name: 'a10 dev' });
-        await store.setApplicationGroups(app.id, ['GA10b', 'GA10a', 'GA10a']);
-        assert.deepEqual((await store.getApplicationByIkey(app.ikey))?.allowedGroupIds, [
-          'GA10a',
-          'GA10b',
-        ]);
-        assert.deepEqual((await store.getApplication('app a10'))?.allowedGroupIds, [
-          'GA10a',
-          'GA10b',
-        ]);
-        const listed = (await store.listApplications()).find((a) => a.id === app.id);
-        assert.deepEqual(listed?.allowedGroupIds, ['GA10a', 'GA10b']);
-        await store.setApplicationGroups(app.id, ['GA10b']);
-        assert.deepEqual((await store.getApplication(app.id))?.allowedGroupIds, ['GA10b']);
-        await store.setApplicationGroups(app.id, []);
-        assert.deepEqual((await store.getApplication(app.id))?.allowedGroupIds, []);
-      });
+      void contractTest(
+        'setApplicationGroups restricts to the given groups, replaces them, and [] lifts the restriction',
+        async () => {
+          const app = await store.createApplication(newApplication('a10'));
+          await store.createGroup({ id: 'GA10a', name: 'a10 ops' });
+          await store.createGroup({ id: 'GA10b', name: 'a10 dev' });
+          await store.setApplicationGroups(app.id, ['GA10b', 'GA10a', 'GA10a']);
+          assert.deepEqual((await store.getApplicationByIkey(app.ikey))?.allowedGroupIds, [
+            'GA10a',
+            'GA10b',
+          ]);
+          assert.deepEqual((await store.getApplication('app a10'))?.allowedGroupIds, [
+            'GA10a',
+            'GA10b',
+          ]);
+          const listed = (await store.listApplications()).find((a) => a.id === app.id);
+          assert.deepEqual(listed?.allowedGroupIds, ['GA10a', 'GA10b']);
+          await store.setApplicationGroups(app.id, ['GA10b']);
+          assert.deepEqual((await store.getApplication(app.id))?.allowedGroupIds, ['GA10b']);
+          await store.setApplicationGroups(app.id, []);
+          assert.deepEqual((await store.getApplication(app.id))?.allowedGroupIds, []);
+        },
+      );
 
-      void test('setApplicationGroups with an unknown group or application changes nothing and says which', async () => {
-        const app = await store.createApplication(newApplication('a11'));
-        await store.createGroup({ id: 'GA11', name: 'a11 group' });
-        await store.setApplicationGroups(app.id, ['GA11']);
-        await assert.rejects(
-          store.setApplicationGroups(app.id, ['GA11', 'GNOPE']),
-          rejectsWith('STORE_NOT_FOUND', /group not found: GNOPE/),
-        );
-        assert.deepEqual((await store.getApplication(app.id))?.allowedGroupIds, ['GA11']);
-        await assert.rejects(
-          store.setApplicationGroups('DINOPE', []),
-          rejectsWith('STORE_NOT_FOUND', /application "DINOPE" not found/),
-        );
-      });
+      void contractTest(
+        'setApplicationGroups with an unknown group or application changes nothing and says which',
+        async () => {
+          const app = await store.createApplication(newApplication('a11'));
+          await store.createGroup({ id: 'GA11', name: 'a11 group' });
+          await store.setApplicationGroups(app.id, ['GA11']);
+          await assert.rejects(
+            store.setApplicationGroups(app.id, ['GA11', 'GNOPE']),
+            rejectsWith('STORE_NOT_FOUND', /group not found: GNOPE/),
+          );
+          assert.deepEqual((await store.getApplication(app.id))?.allowedGroupIds, ['GA11']);
+          await assert.rejects(
+            store.setApplicationGroups('DINOPE', []),
+            rejectsWith('STORE_NOT_FOUND', /application "DINOPE" not found/),
+          );
+        },
+      );
 
-      void test('deleting a group removes it from the applications it restricted (cascade)', async () => {
-        const app = await store.createApplication(newApplication('a12'));
-        await store.createGroup({ id: 'GA12', name: 'a12 group' });
-        await store.setApplicationGroups(app.id, ['GA12']);
-        await raw.query(`DELETE FROM groups WHERE id = 'GA12'`);
-        assert.deepEqual((await store.getApplication(app.id))?.allowedGroupIds, []);
-      });
+      void contractTest(
+        'deleting a group removes it from the applications it restricted (cascade)',
+        async () => {
+          const app = await store.createApplication(newApplication('a12'));
+          await store.createGroup({ id: 'GA12', name: 'a12 group' });
+          await store.setApplicationGroups(app.id, ['GA12']);
+          await raw.query(`DELETE FROM groups WHERE id = 'GA12'`);
+          assert.deepEqual((await store.getApplication(app.id))?.allowedGroupIds, []);
+        },
+      );
     });
 
     void describe('users', () => {
-      void test('createUser returns the user with defaults and sorted aliases; getUser reads it back', async () => {
-        const user = await store.createUser({
-          id: 'U1',
-          username: 'alice',
-          aliases: ['alice.smith', 'asmith'],
-          realName: 'Alice Smith',
-          email: 'alice@example.org',
-        });
-        assert.deepEqual(user, {
-          id: 'U1',
-          username: 'alice',
-          aliases: ['alice.smith', 'asmith'],
-          realName: 'Alice Smith',
-          email: 'alice@example.org',
-          status: 'active',
-          failedAttempts: 0,
-          createdAtMs: clock.nowMs(),
-          updatedAtMs: clock.nowMs(),
-        } satisfies User);
-        assert.deepEqual(await store.getUser('U1'), user);
-        assert.equal(await store.getUser('UNOPE'), undefined);
-      });
+      void contractTest(
+        'createUser returns the user with defaults and sorted aliases; getUser reads it back',
+        async () => {
+          const user = await store.createUser({
+            id: 'U1',
+            username: 'alice',
+            aliases: ['alice.smith', 'asmith'],
+            realName: 'Alice Smith',
+            email: 'alice@example.org',
+          });
+          assert.deepEqual(user, {
+            id: 'U1',
+            username: 'alice',
+            aliases: ['alice.smith', 'asmith'],
+            realName: 'Alice Smith',
+            email: 'alice@example.org',
+            status: 'active',
+            failedAttempts: 0,
+            createdAtMs: clock.nowMs(),
+            updatedAtMs: clock.nowMs(),
+          } satisfies User);
+          assert.deepEqual(await store.getUser('U1'), user);
+          assert.equal(await store.getUser('UNOPE'), undefined);
+        },
+      );
 
-      void test('findUser matches the username or any alias, and nothing else', async () => {
-        const user = await store.createUser({
-          id: 'U2',
-          username: 'bob',
-          aliases: ['robert', 'bobby'],
-        });
-        assert.deepEqual(await store.findUser('bob'), user);
-        assert.deepEqual(await store.findUser('robert'), user);
-        assert.deepEqual(await store.findUser('bobby'), user);
-        assert.equal(await store.findUser('U2'), undefined);
-        assert.equal(await store.findUser('BOB'), undefined);
-      });
+      void contractTest(
+        'findUser matches the username or any alias, and nothing else',
+        async () => {
+          const user = await store.createUser({
+            id: 'U2',
+            username: 'bob',
+            aliases: ['robert', 'bobby'],
+          });
+          assert.deepEqual(await store.findUser('bob'), user);
+          assert.deepEqual(await store.findUser('robert'), user);
+          assert.deepEqual(await store.findUser('bobby'), user);
+          assert.equal(await store.findUser('U2'), undefined);
+          assert.equal(await store.findUser('BOB'), undefined);
+        },
+      );
 
-      void test('a duplicate username is refused with a conflict naming it', async () => {
+      void contractTest('a duplicate username is refused with a conflict naming it', async () => {
         await store.createUser({ id: 'U3', username: 'carol' });
         await assert.rejects(
           store.createUser({ id: 'U3b', username: 'carol' }),
@@ -382,118 +436,136 @@ function storeContract(backend: Backend): void {
         );
       });
 
-      void test("an alias may not be another user's username or alias, nor a username another's alias", async () => {
-        await store.createUser({ id: 'U4', username: 'dave', aliases: ['david'] });
-        await assert.rejects(
-          store.createUser({ id: 'U4b', username: 'dave2', aliases: ['dave'] }),
-          rejectsWith('STORE_CONFLICT', /alias "dave" is already another user's username/),
-        );
-        await assert.rejects(
-          store.createUser({ id: 'U4c', username: 'dave3', aliases: ['david'] }),
-          rejectsWith('STORE_CONFLICT', /alias "david" already belongs to another user/),
-        );
-        await assert.rejects(
-          store.createUser({ id: 'U4d', username: 'david' }),
-          rejectsWith('STORE_CONFLICT', /username "david" is already another user's alias/),
-        );
-        await assert.rejects(
-          store.createUser({ id: 'U4e', username: 'eve', aliases: ['eve'] }),
-          rejectsWith('STORE_CONFLICT', /own username/),
-        );
-        for (const id of ['U4b', 'U4c', 'U4d', 'U4e'])
-          assert.equal(await store.getUser(id), undefined);
-        assert.equal(await count(raw, 'user_aliases', `user_id <> 'U4' AND alias LIKE 'dav%'`), 0);
-      });
+      void contractTest(
+        "an alias may not be another user's username or alias, nor a username another's alias",
+        async () => {
+          await store.createUser({ id: 'U4', username: 'dave', aliases: ['david'] });
+          await assert.rejects(
+            store.createUser({ id: 'U4b', username: 'dave2', aliases: ['dave'] }),
+            rejectsWith('STORE_CONFLICT', /alias "dave" is already another user's username/),
+          );
+          await assert.rejects(
+            store.createUser({ id: 'U4c', username: 'dave3', aliases: ['david'] }),
+            rejectsWith('STORE_CONFLICT', /alias "david" already belongs to another user/),
+          );
+          await assert.rejects(
+            store.createUser({ id: 'U4d', username: 'david' }),
+            rejectsWith('STORE_CONFLICT', /username "david" is already another user's alias/),
+          );
+          await assert.rejects(
+            store.createUser({ id: 'U4e', username: 'eve', aliases: ['eve'] }),
+            rejectsWith('STORE_CONFLICT', /own username/),
+          );
+          for (const id of ['U4b', 'U4c', 'U4d', 'U4e'])
+            assert.equal(await store.getUser(id), undefined);
+          assert.equal(
+            await count(raw, 'user_aliases', `user_id <> 'U4' AND alias LIKE 'dav%'`),
+            0,
+          );
+        },
+      );
 
-      void test('listUsers orders by username and pages over users, not alias rows', async () => {
-        const all = await store.listUsers();
-        const names = all.map((u) => u.username);
-        assert.deepEqual(names, [...names].sort());
-        assert.ok(all.length >= 4);
-        const page1 = await store.listUsers({ limit: 2 });
-        const page2 = await store.listUsers({ limit: 2, offset: 2 });
-        assert.deepEqual(
-          [...page1, ...page2].map((u) => u.id),
-          all.slice(0, 4).map((u) => u.id),
-        );
-        assert.deepEqual(await store.listUsers({ offset: 1 }), all.slice(1));
-        assert.deepEqual(all.find((u) => u.id === 'U1')?.aliases, ['alice.smith', 'asmith']);
-      });
+      void contractTest(
+        'listUsers orders by username and pages over users, not alias rows',
+        async () => {
+          const all = await store.listUsers();
+          const names = all.map((u) => u.username);
+          assert.deepEqual(names, [...names].sort());
+          assert.ok(all.length >= 4);
+          const page1 = await store.listUsers({ limit: 2 });
+          const page2 = await store.listUsers({ limit: 2, offset: 2 });
+          assert.deepEqual(
+            [...page1, ...page2].map((u) => u.id),
+            all.slice(0, 4).map((u) => u.id),
+          );
+          assert.deepEqual(await store.listUsers({ offset: 1 }), all.slice(1));
+          assert.deepEqual(all.find((u) => u.id === 'U1')?.aliases, ['alice.smith', 'asmith']);
+        },
+      );
 
-      void test('setUserStatus changes the status and bumps updatedAtMs; unknown users are refused', async () => {
-        await createUser('U5');
-        clock.advance(5);
-        const updated = await store.setUserStatus('U5', 'bypass');
-        assert.equal(updated.status, 'bypass');
-        assert.equal(updated.updatedAtMs, clock.nowMs());
-        assert.equal((await store.getUser('U5'))?.status, 'bypass');
-        await assert.rejects(
-          store.setUserStatus('UNOPE', 'active'),
-          rejectsWith('STORE_NOT_FOUND', /user "UNOPE" not found/),
-        );
-      });
+      void contractTest(
+        'setUserStatus changes the status and bumps updatedAtMs; unknown users are refused',
+        async () => {
+          await createUser('U5');
+          clock.advance(5);
+          const updated = await store.setUserStatus('U5', 'bypass');
+          assert.equal(updated.status, 'bypass');
+          assert.equal(updated.updatedAtMs, clock.nowMs());
+          assert.equal((await store.getUser('U5'))?.status, 'bypass');
+          await assert.rejects(
+            store.setUserStatus('UNOPE', 'active'),
+            rejectsWith('STORE_NOT_FOUND', /user "UNOPE" not found/),
+          );
+        },
+      );
 
-      void test('deleteUser removes the user and cascades to aliases, tokens, codes, memberships, enrollments, transactions', async () => {
-        const app = await store.createApplication(newApplication('u6'));
-        await createUser('U6', { aliases: ['u6-alias'] });
-        await store.createGroup({ id: 'GU6', name: 'u6 group' });
-        await store.addGroupMember('GU6', 'U6');
-        await store.addOtpToken(totpToken('TU6', 'U6'));
-        await store.replaceBypassCodes('U6', [
-          { id: 'BU6', codeHash: 'h', remainingUses: 1, expiresAtMs: null },
-        ]);
-        await store.createEnrollment({
-          activationCode: 'ACU6',
-          userId: 'U6',
-          appId: app.id,
-          state: 'waiting',
-          expiresAtMs: START_MS + 1000,
-        });
-        await store.createAuthTransaction({
-          txid: 'TXU6',
-          appId: app.id,
-          userId: 'U6',
-          factor: 'push',
-          result: 'waiting',
-          status: 'pushed',
-          statusMsg: 'Pushed a login request',
-        });
-        assert.equal(await store.deleteUser('U6'), true);
-        assert.equal(await store.getUser('U6'), undefined);
-        assert.equal(await store.findUser('u6-alias'), undefined);
-        for (const table of [
-          'user_aliases',
-          'otp_tokens',
-          'bypass_codes',
-          'group_members',
-          'enrollments',
-          'auth_transactions',
-        ]) {
-          assert.equal(await count(raw, table, `user_id = 'U6'`), 0, `${table} rows left behind`);
-        }
-        assert.ok(await store.getGroup('GU6'), 'the group itself stays');
-        assert.equal(await store.deleteUser('U6'), false);
-      });
+      void contractTest(
+        'deleteUser removes the user and cascades to aliases, tokens, codes, memberships, enrollments, transactions',
+        async () => {
+          const app = await store.createApplication(newApplication('u6'));
+          await createUser('U6', { aliases: ['u6-alias'] });
+          await store.createGroup({ id: 'GU6', name: 'u6 group' });
+          await store.addGroupMember('GU6', 'U6');
+          await store.addOtpToken(totpToken('TU6', 'U6'));
+          await store.replaceBypassCodes('U6', [
+            { id: 'BU6', codeHash: 'h', remainingUses: 1, expiresAtMs: null },
+          ]);
+          await store.createEnrollment({
+            activationCode: 'ACU6',
+            userId: 'U6',
+            appId: app.id,
+            state: 'waiting',
+            expiresAtMs: START_MS + 1000,
+          });
+          await store.createAuthTransaction({
+            txid: 'TXU6',
+            appId: app.id,
+            userId: 'U6',
+            factor: 'push',
+            result: 'waiting',
+            status: 'pushed',
+            statusMsg: 'Pushed a login request',
+          });
+          assert.equal(await store.deleteUser('U6'), true);
+          assert.equal(await store.getUser('U6'), undefined);
+          assert.equal(await store.findUser('u6-alias'), undefined);
+          for (const table of [
+            'user_aliases',
+            'otp_tokens',
+            'bypass_codes',
+            'group_members',
+            'enrollments',
+            'auth_transactions',
+          ]) {
+            assert.equal(await count(raw, table, `user_id = 'U6'`), 0, `${table} rows left behind`);
+          }
+          assert.ok(await store.getGroup('GU6'), 'the group itself stays');
+          assert.equal(await store.deleteUser('U6'), false);
+        },
+      );
     });
 
     void describe('second-factor failures and lockout', () => {
-      void test('the failure that reaches the threshold locks the user out, reported once', async () => {
-        await createUser('L1');
-        const results = [];
-        for (let i = 0; i < 5; i++) results.push(await store.recordSecondFactorFailure('L1', 3));
-        assert.deepEqual(results, [
-          { failedAttempts: 1, lockedOut: false },
-          { failedAttempts: 2, lockedOut: false },
-          { failedAttempts: 3, lockedOut: true },
-          { failedAttempts: 4, lockedOut: false },
-          { failedAttempts: 5, lockedOut: false },
-        ]);
-        const user = await store.getUser('L1');
-        assert.equal(user?.status, 'locked out');
-        assert.equal(user?.failedAttempts, 5);
-      });
+      void contractTest(
+        'the failure that reaches the threshold locks the user out, reported once',
+        async () => {
+          await createUser('L1');
+          const results = [];
+          for (let i = 0; i < 5; i++) results.push(await store.recordSecondFactorFailure('L1', 3));
+          assert.deepEqual(results, [
+            { failedAttempts: 1, lockedOut: false },
+            { failedAttempts: 2, lockedOut: false },
+            { failedAttempts: 3, lockedOut: true },
+            { failedAttempts: 4, lockedOut: false },
+            { failedAttempts: 5, lockedOut: false },
+          ]);
+          const user = await store.getUser('L1');
+          assert.equal(user?.status, 'locked out');
+          assert.equal(user?.failedAttempts, 5);
+        },
+      );
 
-      void test('a disabled user is counted but never becomes locked out', async () => {
+      void contractTest('a disabled user is counted but never becomes locked out', async () => {
         await store.createUser({ id: 'L2', username: 'user-L2', status: 'disabled' });
         for (let i = 0; i < 3; i++) {
           assert.equal((await store.recordSecondFactorFailure('L2', 2)).lockedOut, false);
@@ -502,82 +574,94 @@ function storeContract(backend: Backend): void {
         assert.equal((await store.getUser('L2'))?.failedAttempts, 3);
       });
 
-      void test('concurrent failures cross the threshold exactly once and every failure is counted', async () => {
-        await createUser('L3');
-        const results = await Promise.all(
-          Array.from({ length: 10 }, () => store.recordSecondFactorFailure('L3', 5)),
-        );
-        assert.equal(results.filter((r) => r.lockedOut).length, 1);
-        assert.deepEqual(
-          results.map((r) => r.failedAttempts).sort((a, b) => a - b),
-          [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
-        );
-        assert.equal(results.find((r) => r.lockedOut)?.failedAttempts, 5);
-        assert.equal((await store.getUser('L3'))?.status, 'locked out');
-      });
+      void contractTest(
+        'concurrent failures cross the threshold exactly once and every failure is counted',
+        async () => {
+          await createUser('L3');
+          const results = await Promise.all(
+            Array.from({ length: 10 }, () => store.recordSecondFactorFailure('L3', 5)),
+          );
+          assert.equal(results.filter((r) => r.lockedOut).length, 1);
+          assert.deepEqual(
+            results.map((r) => r.failedAttempts).sort((a, b) => a - b),
+            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+          );
+          assert.equal(results.find((r) => r.lockedOut)?.failedAttempts, 5);
+          assert.equal((await store.getUser('L3'))?.status, 'locked out');
+        },
+      );
 
-      void test('resetSecondFactorFailures zeroes the count without unlocking; unlocking also zeroes it', async () => {
-        await createUser('L4');
-        await store.recordSecondFactorFailure('L4', 2);
-        await store.resetSecondFactorFailures('L4');
-        assert.equal((await store.getUser('L4'))?.failedAttempts, 0);
-        await store.recordSecondFactorFailure('L4', 2);
-        await store.recordSecondFactorFailure('L4', 2);
-        assert.equal((await store.getUser('L4'))?.status, 'locked out');
-        const unlocked = await store.setUserStatus('L4', 'active');
-        assert.equal(unlocked.failedAttempts, 0);
-        assert.deepEqual(await store.recordSecondFactorFailure('L4', 2), {
-          failedAttempts: 1,
-          lockedOut: false,
-        });
-        assert.deepEqual(await store.recordSecondFactorFailure('L4', 2), {
-          failedAttempts: 2,
-          lockedOut: true,
-        });
-      });
+      void contractTest(
+        'resetSecondFactorFailures zeroes the count without unlocking; unlocking also zeroes it',
+        async () => {
+          await createUser('L4');
+          await store.recordSecondFactorFailure('L4', 2);
+          await store.resetSecondFactorFailures('L4');
+          assert.equal((await store.getUser('L4'))?.failedAttempts, 0);
+          await store.recordSecondFactorFailure('L4', 2);
+          await store.recordSecondFactorFailure('L4', 2);
+          assert.equal((await store.getUser('L4'))?.status, 'locked out');
+          const unlocked = await store.setUserStatus('L4', 'active');
+          assert.equal(unlocked.failedAttempts, 0);
+          assert.deepEqual(await store.recordSecondFactorFailure('L4', 2), {
+            failedAttempts: 1,
+            lockedOut: false,
+          });
+          assert.deepEqual(await store.recordSecondFactorFailure('L4', 2), {
+            failedAttempts: 2,
+            lockedOut: true,
+          });
+        },
+      );
 
-      void test('recordSecondFactorFailure refuses an unknown user and a non-positive threshold', async () => {
-        await assert.rejects(
-          store.recordSecondFactorFailure('UNOPE', 3),
-          rejectsWith('STORE_NOT_FOUND', /user "UNOPE" not found/),
-        );
-        await assert.rejects(store.recordSecondFactorFailure('L4', 0), RangeError);
-        await store.resetSecondFactorFailures('UNOPE');
-      });
+      void contractTest(
+        'recordSecondFactorFailure refuses an unknown user and a non-positive threshold',
+        async () => {
+          await assert.rejects(
+            store.recordSecondFactorFailure('UNOPE', 3),
+            rejectsWith('STORE_NOT_FOUND', /user "UNOPE" not found/),
+          );
+          await assert.rejects(store.recordSecondFactorFailure('L4', 0), RangeError);
+          await store.resetSecondFactorFailures('UNOPE');
+        },
+      );
     });
 
     void describe('groups', () => {
-      void test('createGroup, getGroup by id or name, listGroups by name, setGroupStatus', async () => {
-        const group = await store.createGroup({
-          id: 'G1',
-          name: 'engineering',
-          description: 'eng',
-        });
-        assert.deepEqual(group, {
-          id: 'G1',
-          name: 'engineering',
-          description: 'eng',
-          status: 'active',
-          createdAtMs: clock.nowMs(),
-          updatedAtMs: clock.nowMs(),
-        });
-        assert.deepEqual(await store.getGroup('G1'), group);
-        assert.deepEqual(await store.getGroup('engineering'), group);
-        assert.equal(await store.getGroup('nope'), undefined);
-        const names = (await store.listGroups()).map((g) => g.name);
-        assert.ok(names.includes('engineering'));
-        assert.deepEqual(names, [...names].sort());
-        clock.advance(1);
-        const bypassed = await store.setGroupStatus('G1', 'bypass');
-        assert.equal(bypassed.status, 'bypass');
-        assert.equal(bypassed.updatedAtMs, clock.nowMs());
-        await assert.rejects(
-          store.setGroupStatus('GNOPE', 'active'),
-          rejectsWith('STORE_NOT_FOUND', /GNOPE/),
-        );
-      });
+      void contractTest(
+        'createGroup, getGroup by id or name, listGroups by name, setGroupStatus',
+        async () => {
+          const group = await store.createGroup({
+            id: 'G1',
+            name: 'engineering',
+            description: 'eng',
+          });
+          assert.deepEqual(group, {
+            id: 'G1',
+            name: 'engineering',
+            description: 'eng',
+            status: 'active',
+            createdAtMs: clock.nowMs(),
+            updatedAtMs: clock.nowMs(),
+          });
+          assert.deepEqual(await store.getGroup('G1'), group);
+          assert.deepEqual(await store.getGroup('engineering'), group);
+          assert.equal(await store.getGroup('nope'), undefined);
+          const names = (await store.listGroups()).map((g) => g.name);
+          assert.ok(names.includes('engineering'));
+          assert.deepEqual(names, [...names].sort());
+          clock.advance(1);
+          const bypassed = await store.setGroupStatus('G1', 'bypass');
+          assert.equal(bypassed.status, 'bypass');
+          assert.equal(bypassed.updatedAtMs, clock.nowMs());
+          await assert.rejects(
+            store.setGroupStatus('GNOPE', 'active'),
+            rejectsWith('STORE_NOT_FOUND', /GNOPE/),
+          );
+        },
+      );
 
-      void test('a duplicate group name is refused with a conflict naming it', async () => {
+      void contractTest('a duplicate group name is refused with a conflict naming it', async () => {
         await store.createGroup({ id: 'G2', name: 'sales' });
         await assert.rejects(
           store.createGroup({ id: 'G2b', name: 'sales' }),
@@ -585,36 +669,39 @@ function storeContract(backend: Backend): void {
         );
       });
 
-      void test('addGroupMember and removeGroupMember report whether they changed anything', async () => {
-        await store.createGroup({ id: 'G3', name: 'g3' });
-        await store.createGroup({ id: 'G3b', name: 'g3b' });
-        await createUser('M1', { aliases: ['m1-alias'] });
-        await createUser('M2');
-        assert.equal(await store.addGroupMember('G3', 'M1'), true);
-        assert.equal(await store.addGroupMember('G3', 'M1'), false);
-        assert.equal(await store.addGroupMember('G3', 'M2'), true);
-        assert.equal(await store.addGroupMember('G3b', 'M1'), true);
-        assert.deepEqual(
-          (await store.listGroupMembers('G3')).map((u) => [u.id, u.aliases]),
-          [
-            ['M1', ['m1-alias']],
-            ['M2', []],
-          ],
-        );
-        assert.deepEqual(
-          (await store.listUserGroups('M1')).map((g) => g.id),
-          ['G3', 'G3b'],
-        );
-        assert.equal(await store.removeGroupMember('G3', 'M1'), true);
-        assert.equal(await store.removeGroupMember('G3', 'M1'), false);
-        assert.deepEqual(
-          (await store.listUserGroups('M1')).map((g) => g.id),
-          ['G3b'],
-        );
-        assert.deepEqual(await store.listGroupMembers('GNOPE'), []);
-      });
+      void contractTest(
+        'addGroupMember and removeGroupMember report whether they changed anything',
+        async () => {
+          await store.createGroup({ id: 'G3', name: 'g3' });
+          await store.createGroup({ id: 'G3b', name: 'g3b' });
+          await createUser('M1', { aliases: ['m1-alias'] });
+          await createUser('M2');
+          assert.equal(await store.addGroupMember('G3', 'M1'), true);
+          assert.equal(await store.addGroupMember('G3', 'M1'), false);
+          assert.equal(await store.addGroupMember('G3', 'M2'), true);
+          assert.equal(await store.addGroupMember('G3b', 'M1'), true);
+          assert.deepEqual(
+            (await store.listGroupMembers('G3')).map((u) => [u.id, u.aliases]),
+            [
+              ['M1', ['m1-alias']],
+              ['M2', []],
+            ],
+          );
+          assert.deepEqual(
+            (await store.listUserGroups('M1')).map((g) => g.id),
+            ['G3', 'G3b'],
+          );
+          assert.equal(await store.removeGroupMember('G3', 'M1'), true);
+          assert.equal(await store.removeGroupMember('G3', 'M1'), false);
+          assert.deepEqual(
+            (await store.listUserGroups('M1')).map((g) => g.id),
+            ['G3b'],
+          );
+          assert.deepEqual(await store.listGroupMembers('GNOPE'), []);
+        },
+      );
 
-      void test('addGroupMember with an unknown group or user is refused', async () => {
+      void contractTest('addGroupMember with an unknown group or user is refused', async () => {
         await assert.rejects(
           store.addGroupMember('G3', 'UNOPE'),
           rejectsWith('STORE_NOT_FOUND', /UNOPE/),
@@ -627,58 +714,67 @@ function storeContract(backend: Backend): void {
     });
 
     void describe('OTP tokens', () => {
-      void test("addOtpToken returns the token with its secret in plaintext; listOtpTokens returns the user's tokens", async () => {
-        await createUser('O1');
-        const token = await store.addOtpToken(totpToken('T1', 'O1'));
-        assert.deepEqual(token, {
-          id: 'T1',
-          userId: 'O1',
-          type: 'totp',
-          secret: 'JBSWY3DPEHPK3PXPT1',
-          algorithm: 'SHA1',
-          digits: 6,
-          periodSeconds: 30,
-          counter: 0,
-          lastStep: null,
-          name: 'phone',
-          createdAtMs: clock.nowMs(),
-        });
-        const hotp = await store.addOtpToken({
-          ...totpToken('T1h', 'O1'),
-          type: 'hotp',
-          counter: 5,
-          name: null,
-        });
-        assert.deepEqual(await store.listOtpTokens('O1'), [token, hotp]);
-        assert.deepEqual(await store.listOtpTokens('UNOPE'), []);
-      });
+      void contractTest(
+        "addOtpToken returns the token with its secret in plaintext; listOtpTokens returns the user's tokens",
+        async () => {
+          await createUser('O1');
+          const token = await store.addOtpToken(totpToken('T1', 'O1'));
+          assert.deepEqual(token, {
+            id: 'T1',
+            userId: 'O1',
+            type: 'totp',
+            secret: 'JBSWY3DPEHPK3PXPT1',
+            algorithm: 'SHA1',
+            digits: 6,
+            periodSeconds: 30,
+            counter: 0,
+            lastStep: null,
+            name: 'phone',
+            createdAtMs: clock.nowMs(),
+          });
+          const hotp = await store.addOtpToken({
+            ...totpToken('T1h', 'O1'),
+            type: 'hotp',
+            counter: 5,
+            name: null,
+          });
+          assert.deepEqual(await store.listOtpTokens('O1'), [token, hotp]);
+          assert.deepEqual(await store.listOtpTokens('UNOPE'), []);
+        },
+      );
 
-      void test('token secrets are sealed at rest: the raw row holds no plaintext', async () => {
-        const rows = await raw.query(`SELECT * FROM otp_tokens WHERE id = 'T1'`);
-        assert.equal(rows.length, 1);
-        assert.ok(!JSON.stringify(rows).includes('JBSWY3DPEHPK3PXPT1'));
-        assert.match(String(rows[0]?.secret_sealed), /^v1:/);
-      });
+      void contractTest(
+        'token secrets are sealed at rest: the raw row holds no plaintext',
+        async () => {
+          const rows = await raw.query(`SELECT * FROM otp_tokens WHERE id = 'T1'`);
+          assert.equal(rows.length, 1);
+          assert.ok(!JSON.stringify(rows).includes('JBSWY3DPEHPK3PXPT1'));
+          assert.match(String(rows[0]?.secret_sealed), /^v1:/);
+        },
+      );
 
-      void test('addOtpToken for an unknown user is refused', async () => {
+      void contractTest('addOtpToken for an unknown user is refused', async () => {
         await assert.rejects(
           store.addOtpToken(totpToken('TX', 'UNOPE')),
           rejectsWith('STORE_NOT_FOUND', /UNOPE/),
         );
       });
 
-      void test('claimTotpStep accepts a step once, then refuses it and any earlier step', async () => {
-        await createUser('O2');
-        await store.addOtpToken(totpToken('T2', 'O2'));
-        assert.equal(await store.claimTotpStep('T2', 1000), true);
-        assert.equal(await store.claimTotpStep('T2', 1000), false);
-        assert.equal(await store.claimTotpStep('T2', 999), false);
-        assert.equal(await store.claimTotpStep('T2', 1001), true);
-        assert.equal((await store.listOtpTokens('O2'))[0]?.lastStep, 1001);
-        assert.equal(await store.claimTotpStep('TNOPE', 1), false);
-      });
+      void contractTest(
+        'claimTotpStep accepts a step once, then refuses it and any earlier step',
+        async () => {
+          await createUser('O2');
+          await store.addOtpToken(totpToken('T2', 'O2'));
+          assert.equal(await store.claimTotpStep('T2', 1000), true);
+          assert.equal(await store.claimTotpStep('T2', 1000), false);
+          assert.equal(await store.claimTotpStep('T2', 999), false);
+          assert.equal(await store.claimTotpStep('T2', 1001), true);
+          assert.equal((await store.listOtpTokens('O2'))[0]?.lastStep, 1001);
+          assert.equal(await store.claimTotpStep('TNOPE', 1), false);
+        },
+      );
 
-      void test('ten concurrent claims of one TOTP step: exactly one wins', async () => {
+      void contractTest('ten concurrent claims of one TOTP step: exactly one wins', async () => {
         await createUser('O3');
         await store.addOtpToken(totpToken('T3', 'O3'));
         const step = 56_666_666;
@@ -688,86 +784,98 @@ function storeContract(backend: Backend): void {
         assert.equal(wins.filter(Boolean).length, 1);
       });
 
-      void test('advanceHotpCounter moves the counter only from the expected value, once under concurrency', async () => {
-        await createUser('O4');
-        await store.addOtpToken({ ...totpToken('T4', 'O4'), type: 'hotp', counter: 10 });
-        assert.equal(await store.advanceHotpCounter('T4', 9, 12), false);
-        assert.equal(await store.advanceHotpCounter('T4', 10, 12), true);
-        assert.equal(await store.advanceHotpCounter('T4', 10, 12), false);
-        const wins = await Promise.all(
-          Array.from({ length: 10 }, (_, i) => store.advanceHotpCounter('T4', 12, 13 + i)),
-        );
-        assert.equal(wins.filter(Boolean).length, 1);
-        const counter = (await store.listOtpTokens('O4'))[0]?.counter;
-        assert.equal(counter, 13 + wins.indexOf(true));
-      });
+      void contractTest(
+        'advanceHotpCounter moves the counter only from the expected value, once under concurrency',
+        async () => {
+          await createUser('O4');
+          await store.addOtpToken({ ...totpToken('T4', 'O4'), type: 'hotp', counter: 10 });
+          assert.equal(await store.advanceHotpCounter('T4', 9, 12), false);
+          assert.equal(await store.advanceHotpCounter('T4', 10, 12), true);
+          assert.equal(await store.advanceHotpCounter('T4', 10, 12), false);
+          const wins = await Promise.all(
+            Array.from({ length: 10 }, (_, i) => store.advanceHotpCounter('T4', 12, 13 + i)),
+          );
+          assert.equal(wins.filter(Boolean).length, 1);
+          const counter = (await store.listOtpTokens('O4'))[0]?.counter;
+          assert.equal(counter, 13 + wins.indexOf(true));
+        },
+      );
     });
 
     void describe('bypass codes', () => {
-      void test('replaceBypassCodes replaces every code of the user and returns the new ones', async () => {
-        await createUser('B1');
-        const first = await store.replaceBypassCodes('B1', [
-          { id: 'BC1', codeHash: 'hash1', remainingUses: 1, expiresAtMs: null },
-          { id: 'BC2', codeHash: 'hash2', remainingUses: null, expiresAtMs: START_MS + 60_000 },
-        ]);
-        assert.deepEqual(first, [
-          {
-            id: 'BC1',
-            userId: 'B1',
-            codeHash: 'hash1',
-            remainingUses: 1,
-            expiresAtMs: null,
-            createdAtMs: clock.nowMs(),
-          },
-          {
-            id: 'BC2',
-            userId: 'B1',
-            codeHash: 'hash2',
-            remainingUses: null,
-            expiresAtMs: START_MS + 60_000,
-            createdAtMs: clock.nowMs(),
-          },
-        ]);
-        assert.deepEqual(await store.listBypassCodes('B1'), first);
-        const second = await store.replaceBypassCodes('B1', [
-          { id: 'BC3', codeHash: 'hash3', remainingUses: 2, expiresAtMs: null },
-        ]);
-        assert.deepEqual(await store.listBypassCodes('B1'), second);
-        assert.deepEqual(await store.replaceBypassCodes('B1', []), []);
-        assert.deepEqual(await store.listBypassCodes('B1'), []);
-        await assert.rejects(
-          store.replaceBypassCodes('UNOPE', []),
-          rejectsWith('STORE_NOT_FOUND', /UNOPE/),
-        );
-      });
+      void contractTest(
+        'replaceBypassCodes replaces every code of the user and returns the new ones',
+        async () => {
+          await createUser('B1');
+          const first = await store.replaceBypassCodes('B1', [
+            { id: 'BC1', codeHash: 'hash1', remainingUses: 1, expiresAtMs: null },
+            { id: 'BC2', codeHash: 'hash2', remainingUses: null, expiresAtMs: START_MS + 60_000 },
+          ]);
+          assert.deepEqual(first, [
+            {
+              id: 'BC1',
+              userId: 'B1',
+              codeHash: 'hash1',
+              remainingUses: 1,
+              expiresAtMs: null,
+              createdAtMs: clock.nowMs(),
+            },
+            {
+              id: 'BC2',
+              userId: 'B1',
+              codeHash: 'hash2',
+              remainingUses: null,
+              expiresAtMs: START_MS + 60_000,
+              createdAtMs: clock.nowMs(),
+            },
+          ]);
+          assert.deepEqual(await store.listBypassCodes('B1'), first);
+          const second = await store.replaceBypassCodes('B1', [
+            { id: 'BC3', codeHash: 'hash3', remainingUses: 2, expiresAtMs: null },
+          ]);
+          assert.deepEqual(await store.listBypassCodes('B1'), second);
+          assert.deepEqual(await store.replaceBypassCodes('B1', []), []);
+          assert.deepEqual(await store.listBypassCodes('B1'), []);
+          await assert.rejects(
+            store.replaceBypassCodes('UNOPE', []),
+            rejectsWith('STORE_NOT_FOUND', /UNOPE/),
+          );
+        },
+      );
 
-      void test('consumeBypassCode uses a counted code up and then removes it', async () => {
-        await createUser('B2');
-        await store.replaceBypassCodes('B2', [
-          { id: 'BC4', codeHash: 'h', remainingUses: 2, expiresAtMs: null },
-        ]);
-        assert.equal(await store.consumeBypassCode('BC4', START_MS), true);
-        assert.equal((await store.listBypassCodes('B2'))[0]?.remainingUses, 1);
-        assert.equal(await store.consumeBypassCode('BC4', START_MS), true);
-        assert.deepEqual(await store.listBypassCodes('B2'), []);
-        assert.equal(await store.consumeBypassCode('BC4', START_MS), false);
-        assert.equal(await store.consumeBypassCode('BCNOPE', START_MS), false);
-      });
+      void contractTest(
+        'consumeBypassCode uses a counted code up and then removes it',
+        async () => {
+          await createUser('B2');
+          await store.replaceBypassCodes('B2', [
+            { id: 'BC4', codeHash: 'h', remainingUses: 2, expiresAtMs: null },
+          ]);
+          assert.equal(await store.consumeBypassCode('BC4', START_MS), true);
+          assert.equal((await store.listBypassCodes('B2'))[0]?.remainingUses, 1);
+          assert.equal(await store.consumeBypassCode('BC4', START_MS), true);
+          assert.deepEqual(await store.listBypassCodes('B2'), []);
+          assert.equal(await store.consumeBypassCode('BC4', START_MS), false);
+          assert.equal(await store.consumeBypassCode('BCNOPE', START_MS), false);
+        },
+      );
 
-      void test('an unlimited code works until it expires, and not at its expiry instant', async () => {
-        await createUser('B3');
-        const expiresAtMs = START_MS + 1000;
-        await store.replaceBypassCodes('B3', [
-          { id: 'BC5', codeHash: 'h', remainingUses: null, expiresAtMs },
-        ]);
-        for (let i = 0; i < 3; i++)
-          assert.equal(await store.consumeBypassCode('BC5', expiresAtMs - 1), true);
-        assert.equal((await store.listBypassCodes('B3'))[0]?.remainingUses, null);
-        assert.equal(await store.consumeBypassCode('BC5', expiresAtMs), false);
-        assert.equal(await store.consumeBypassCode('BC5', expiresAtMs + 1), false);
-      });
+      void contractTest(
+        'an unlimited code works until it expires, and not at its expiry instant',
+        async () => {
+          await createUser('B3');
+          const expiresAtMs = START_MS + 1000;
+          await store.replaceBypassCodes('B3', [
+            { id: 'BC5', codeHash: 'h', remainingUses: null, expiresAtMs },
+          ]);
+          for (let i = 0; i < 3; i++)
+            assert.equal(await store.consumeBypassCode('BC5', expiresAtMs - 1), true);
+          assert.equal((await store.listBypassCodes('B3'))[0]?.remainingUses, null);
+          assert.equal(await store.consumeBypassCode('BC5', expiresAtMs), false);
+          assert.equal(await store.consumeBypassCode('BC5', expiresAtMs + 1), false);
+        },
+      );
 
-      void test('an expired counted code is refused and keeps its uses', async () => {
+      void contractTest('an expired counted code is refused and keeps its uses', async () => {
         await createUser('B4');
         await store.replaceBypassCodes('B4', [
           { id: 'BC6', codeHash: 'h', remainingUses: 3, expiresAtMs: START_MS },
@@ -776,7 +884,7 @@ function storeContract(backend: Backend): void {
         assert.equal((await store.listBypassCodes('B4'))[0]?.remainingUses, 3);
       });
 
-      void test('concurrent uses of a 3-use code: exactly three succeed', async () => {
+      void contractTest('concurrent uses of a 3-use code: exactly three succeed', async () => {
         await createUser('B5');
         await store.replaceBypassCodes('B5', [
           { id: 'BC7', codeHash: 'h', remainingUses: 3, expiresAtMs: null },
@@ -790,79 +898,89 @@ function storeContract(backend: Backend): void {
     });
 
     void describe('enrollments and auth transactions', () => {
-      void test('createEnrollment, getEnrollment and setEnrollmentState round-trip', async () => {
-        const app = await store.createApplication(newApplication('e1'));
-        await createUser('E1');
-        const enrollment = await store.createEnrollment({
-          activationCode: 'AC1',
-          userId: 'E1',
-          appId: app.id,
-          state: 'waiting',
-          expiresAtMs: START_MS + 86_400_000,
-        });
-        assert.deepEqual(enrollment, {
-          activationCode: 'AC1',
-          userId: 'E1',
-          appId: app.id,
-          state: 'waiting',
-          expiresAtMs: START_MS + 86_400_000,
-          createdAtMs: clock.nowMs(),
-        });
-        assert.deepEqual(await store.getEnrollment('AC1'), enrollment);
-        await store.setEnrollmentState('AC1', 'success');
-        assert.equal((await store.getEnrollment('AC1'))?.state, 'success');
-        assert.equal(await store.getEnrollment('ACNOPE'), undefined);
-        await assert.rejects(
-          store.setEnrollmentState('ACNOPE', 'success'),
-          rejectsWith('STORE_NOT_FOUND', /ACNOPE/),
-        );
-        await assert.rejects(
-          store.createEnrollment({ ...enrollment, activationCode: 'AC2', userId: 'UNOPE' }),
-          rejectsWith('STORE_NOT_FOUND', /UNOPE/),
-        );
-        await assert.rejects(
-          store.createEnrollment(enrollment),
-          rejectsWith('STORE_CONFLICT', /enrollment/),
-        );
-      });
+      void contractTest(
+        'createEnrollment, getEnrollment and setEnrollmentState round-trip',
+        async () => {
+          const app = await store.createApplication(newApplication('e1'));
+          await createUser('E1');
+          const enrollment = await store.createEnrollment({
+            activationCode: 'AC1',
+            userId: 'E1',
+            appId: app.id,
+            state: 'waiting',
+            expiresAtMs: START_MS + 86_400_000,
+          });
+          assert.deepEqual(enrollment, {
+            activationCode: 'AC1',
+            userId: 'E1',
+            appId: app.id,
+            state: 'waiting',
+            expiresAtMs: START_MS + 86_400_000,
+            createdAtMs: clock.nowMs(),
+          });
+          assert.deepEqual(await store.getEnrollment('AC1'), enrollment);
+          await store.setEnrollmentState('AC1', 'success');
+          assert.equal((await store.getEnrollment('AC1'))?.state, 'success');
+          assert.equal(await store.getEnrollment('ACNOPE'), undefined);
+          await assert.rejects(
+            store.setEnrollmentState('ACNOPE', 'success'),
+            rejectsWith('STORE_NOT_FOUND', /ACNOPE/),
+          );
+          await assert.rejects(
+            store.createEnrollment({ ...enrollment, activationCode: 'AC2', userId: 'UNOPE' }),
+            rejectsWith('STORE_NOT_FOUND', /UNOPE/),
+          );
+          await assert.rejects(
+            store.createEnrollment(enrollment),
+            rejectsWith('STORE_CONFLICT', /enrollment/),
+          );
+        },
+      );
 
-      void test('createAuthTransaction, getAuthTransaction and updateAuthTransaction round-trip', async () => {
-        const app = await store.createApplication(newApplication('x1'));
-        await createUser('X1');
-        const created = await store.createAuthTransaction({
-          txid: 'TX1',
-          appId: app.id,
-          userId: 'X1',
-          factor: 'push',
-          result: 'waiting',
-          status: 'pushed',
-          statusMsg: 'Pushed a login request to your device...',
-        });
-        assert.equal(created.createdAtMs, clock.nowMs());
-        assert.deepEqual(await store.getAuthTransaction('TX1'), created);
-        clock.advance(2000);
-        await store.updateAuthTransaction('TX1', {
-          result: 'allow',
-          status: 'allow',
-          statusMsg: 'Success.',
-        });
-        assert.deepEqual(await store.getAuthTransaction('TX1'), {
-          ...created,
-          result: 'allow',
-          status: 'allow',
-          statusMsg: 'Success.',
-          updatedAtMs: created.updatedAtMs + 2000,
-        });
-        assert.equal(await store.getAuthTransaction('TXNOPE'), undefined);
-        await assert.rejects(
-          store.updateAuthTransaction('TXNOPE', { result: 'deny', status: 'deny', statusMsg: '' }),
-          rejectsWith('STORE_NOT_FOUND', /TXNOPE/),
-        );
-        await assert.rejects(
-          store.createAuthTransaction(created),
-          rejectsWith('STORE_CONFLICT', /txid "TX1"/),
-        );
-      });
+      void contractTest(
+        'createAuthTransaction, getAuthTransaction and updateAuthTransaction round-trip',
+        async () => {
+          const app = await store.createApplication(newApplication('x1'));
+          await createUser('X1');
+          const created = await store.createAuthTransaction({
+            txid: 'TX1',
+            appId: app.id,
+            userId: 'X1',
+            factor: 'push',
+            result: 'waiting',
+            status: 'pushed',
+            statusMsg: 'Pushed a login request to your device...',
+          });
+          assert.equal(created.createdAtMs, clock.nowMs());
+          assert.deepEqual(await store.getAuthTransaction('TX1'), created);
+          clock.advance(2000);
+          await store.updateAuthTransaction('TX1', {
+            result: 'allow',
+            status: 'allow',
+            statusMsg: 'Success.',
+          });
+          assert.deepEqual(await store.getAuthTransaction('TX1'), {
+            ...created,
+            result: 'allow',
+            status: 'allow',
+            statusMsg: 'Success.',
+            updatedAtMs: created.updatedAtMs + 2000,
+          });
+          assert.equal(await store.getAuthTransaction('TXNOPE'), undefined);
+          await assert.rejects(
+            store.updateAuthTransaction('TXNOPE', {
+              result: 'deny',
+              status: 'deny',
+              statusMsg: '',
+            }),
+            rejectsWith('STORE_NOT_FOUND', /TXNOPE/),
+          );
+          await assert.rejects(
+            store.createAuthTransaction(created),
+            rejectsWith('STORE_CONFLICT', /txid "TX1"/),
+          );
+        },
+      );
     });
 
     void describe('audit log', () => {
@@ -880,46 +998,52 @@ function storeContract(backend: Backend): void {
         ...overrides,
       });
 
-      void test('appendAudit returns increasing ids and listAudit returns events in id order, detail intact', async () => {
-        const ids = [];
-        for (let n = 1; n <= 6; n++) ids.push(await store.appendAudit(event(n)));
-        assert.deepEqual(
-          ids,
-          [...ids].sort((a, b) => a - b),
-        );
-        assert.equal(new Set(ids).size, 6);
-        const listed = await store.listAudit();
-        assert.deepEqual(
-          listed.slice(0, 6),
-          ids.map((id, i) => ({ id, ...event(i + 1) })),
-        );
-      });
+      void contractTest(
+        'appendAudit returns increasing ids and listAudit returns events in id order, detail intact',
+        async () => {
+          const ids = [];
+          for (let n = 1; n <= 6; n++) ids.push(await store.appendAudit(event(n)));
+          assert.deepEqual(
+            ids,
+            [...ids].sort((a, b) => a - b),
+          );
+          assert.equal(new Set(ids).size, 6);
+          const listed = await store.listAudit();
+          assert.deepEqual(
+            listed.slice(0, 6),
+            ids.map((id, i) => ({ id, ...event(i + 1) })),
+          );
+        },
+      );
 
-      void test('listAudit filters by afterId, time range (since inclusive, until exclusive), action and username', async () => {
-        const all = await store.listAudit();
-        const third = all[2];
-        assert.ok(third);
-        assert.deepEqual(await store.listAudit({ afterId: third.id }), all.slice(3));
-        assert.deepEqual(
-          (await store.listAudit({ sinceMs: START_MS + 2, untilMs: START_MS + 5 })).map(
-            (e) => e.tsMs,
-          ),
-          [START_MS + 2, START_MS + 3, START_MS + 4],
-        );
-        assert.deepEqual(
-          (await store.listAudit({ action: 'user.create' })).map((e) => e.targetId),
-          ['U2', 'U4', 'U6'],
-        );
-        assert.deepEqual(
-          (await store.listAudit({ username: 'audited', action: 'user.create' })).map(
-            (e) => e.targetId,
-          ),
-          ['U6'],
-        );
-        assert.deepEqual(await store.listAudit({ limit: 2 }), all.slice(0, 2));
-      });
+      void contractTest(
+        'listAudit filters by afterId, time range (since inclusive, until exclusive), action and username',
+        async () => {
+          const all = await store.listAudit();
+          const third = all[2];
+          assert.ok(third);
+          assert.deepEqual(await store.listAudit({ afterId: third.id }), all.slice(3));
+          assert.deepEqual(
+            (await store.listAudit({ sinceMs: START_MS + 2, untilMs: START_MS + 5 })).map(
+              (e) => e.tsMs,
+            ),
+            [START_MS + 2, START_MS + 3, START_MS + 4],
+          );
+          assert.deepEqual(
+            (await store.listAudit({ action: 'user.create' })).map((e) => e.targetId),
+            ['U2', 'U4', 'U6'],
+          );
+          assert.deepEqual(
+            (await store.listAudit({ username: 'audited', action: 'user.create' })).map(
+              (e) => e.targetId,
+            ),
+            ['U6'],
+          );
+          assert.deepEqual(await store.listAudit({ limit: 2 }), all.slice(0, 2));
+        },
+      );
 
-      void test('listAudit returns 100 events by default and at most 1000', async () => {
+      void contractTest('listAudit returns 100 events by default and at most 1000', async () => {
         await store.transaction(async (tx) => {
           for (let n = 0; n < 1005; n++) await tx.appendAudit(event(100 + n, { action: 'bulk' }));
         });
@@ -927,7 +1051,7 @@ function storeContract(backend: Backend): void {
         assert.equal((await store.listAudit({ action: 'bulk', limit: 5000 })).length, 1000);
       });
 
-      void test('the database refuses UPDATE and DELETE of audit events', async () => {
+      void contractTest('the database refuses UPDATE and DELETE of audit events', async () => {
         const before = await raw.query('SELECT COUNT(*) AS n FROM audit_events');
         await assert.rejects(raw.query(`UPDATE audit_events SET actor = 'forged'`), /append-only/);
         await assert.rejects(raw.query('DELETE FROM audit_events'), /append-only/);
@@ -937,7 +1061,7 @@ function storeContract(backend: Backend): void {
     });
 
     void describe('transactions', () => {
-      void test('transaction commits when fn resolves and returns its value', async () => {
+      void contractTest('transaction commits when fn resolves and returns its value', async () => {
         const result = await store.transaction(async (tx) => {
           await tx.createUser({ id: 'TR1', username: 'tr1' });
           assert.ok(await tx.getUser('TR1'), 'a transaction sees its own writes');
@@ -947,61 +1071,70 @@ function storeContract(backend: Backend): void {
         assert.ok(await store.getUser('TR1'));
       });
 
-      void test('transaction rolls back every write when fn throws, and rethrows', async () => {
-        await assert.rejects(
-          store.transaction(async (tx) => {
-            await tx.createUser({ id: 'TR2', username: 'tr2', aliases: ['tr2-alias'] });
-            await tx.createGroup({ id: 'GTR2', name: 'tr2 group' });
-            await tx.appendAudit({
-              tsMs: START_MS,
-              actor: 'system',
-              action: 'rollback.test',
-              targetType: null,
-              targetId: null,
-              appId: null,
-              username: null,
-              result: null,
-              ip: null,
-              detail: {},
-            });
-            throw new Error('boom');
-          }),
-          /boom/,
-        );
-        assert.equal(await store.getUser('TR2'), undefined);
-        assert.equal(await store.findUser('tr2-alias'), undefined);
-        assert.equal(await store.getGroup('GTR2'), undefined);
-        assert.deepEqual(await store.listAudit({ action: 'rollback.test' }), []);
-      });
+      void contractTest(
+        'transaction rolls back every write when fn throws, and rethrows',
+        async () => {
+          await assert.rejects(
+            store.transaction(async (tx) => {
+              await tx.createUser({ id: 'TR2', username: 'tr2', aliases: ['tr2-alias'] });
+              await tx.createGroup({ id: 'GTR2', name: 'tr2 group' });
+              await tx.appendAudit({
+                tsMs: START_MS,
+                actor: 'system',
+                action: 'rollback.test',
+                targetType: null,
+                targetId: null,
+                appId: null,
+                username: null,
+                result: null,
+                ip: null,
+                detail: {},
+              });
+              throw new Error('boom');
+            }),
+            /boom/,
+          );
+          assert.equal(await store.getUser('TR2'), undefined);
+          assert.equal(await store.findUser('tr2-alias'), undefined);
+          assert.equal(await store.getGroup('GTR2'), undefined);
+          assert.deepEqual(await store.listAudit({ action: 'rollback.test' }), []);
+        },
+      );
 
-      void test('a nested transaction joins the outer one: a later throw rolls back both', async () => {
-        await assert.rejects(
-          store.transaction(async (tx) => {
-            await tx.transaction(async (inner) => {
-              await inner.createUser({ id: 'TR3', username: 'tr3' });
-            });
-            await tx.setApplicationGroups(
-              (await tx.createApplication(newApplication('tr3'))).id,
-              [],
-            );
-            throw new Error('after nested');
-          }),
-          /after nested/,
-        );
-        assert.equal(await store.getUser('TR3'), undefined);
-        assert.equal(await store.getApplication('app tr3'), undefined);
-      });
+      void contractTest(
+        'a nested transaction joins the outer one: a later throw rolls back both',
+        async () => {
+          await assert.rejects(
+            store.transaction(async (tx) => {
+              await tx.transaction(async (inner) => {
+                await inner.createUser({ id: 'TR3', username: 'tr3' });
+              });
+              await tx.setApplicationGroups(
+                (await tx.createApplication(newApplication('tr3'))).id,
+                [],
+              );
+              throw new Error('after nested');
+            }),
+            /after nested/,
+          );
+          assert.equal(await store.getUser('TR3'), undefined);
+          assert.equal(await store.getApplication('app tr3'), undefined);
+        },
+      );
 
-      void test('a failed constraint inside a transaction surfaces as StoreError and rolls back', async () => {
-        await assert.rejects(
-          store.transaction(async (tx) => {
-            await tx.createGroup({ id: 'GTR4', name: 'tr4' });
-            await tx.createGroup({ id: 'GTR4b', name: 'tr4' });
-          }),
-          rejectsWith('STORE_CONFLICT', /name "tr4"/),
-        );
-        assert.equal(await store.getGroup('GTR4'), undefined);
-      });
+      void contractTest(
+        'a failed constraint inside a transaction surfaces as StoreError and rolls back',
+        async () => {
+          await assert.rejects(
+            store.transaction(async (tx) => {
+              await tx.createGroup({ id: 'GTR4', name: 'tr4' });
+              await tx.createGroup({ id: 'GTR4b', name: 'tr4' });
+            }),
+            rejectsWith('STORE_CONFLICT', /name "tr4"/),
+          );
+          assert.equal(await store.getGroup('GTR4'), undefined);
+        },
+      );
     });
   });
 }

@@ -1,12 +1,9 @@
 // Starts the real service in-process on an ephemeral HTTPS port, with fixtures and Duo's own client.
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import https from 'node:https';
-import { createRequire } from 'node:module';
-import type { Duplex } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import tls from 'node:tls';
+import { API_HOST, duoClient, routeDuoClients, type DuoCall } from './duo-client.ts';
 import pino from 'pino';
 import { TOTP, Secret } from 'otpauth';
 import { hashBypassCode } from '../../src/core/bypass-code.ts';
@@ -23,36 +20,7 @@ import { openStore } from '../../src/store/open-store.ts';
 import { createSecretBox } from '../../src/store/secret-box.ts';
 import type { Store } from '../../src/store/store.ts';
 
-const require = createRequire(import.meta.url);
-// Duo's official Node client, unchanged: it pins Duo's CA and port 443, so the harness swaps the
-// CA constant for ours and routes its connections through an agent (the issue allows both).
-const duoConstants = require('@duosecurity/duo_api/lib/constants.js') as {
-  DUO_PINNED_CERT: string | string[];
-};
-const duo = require('@duosecurity/duo_api') as {
-  Client: new (ikey: string, skey: string, host: string, sigVersion?: number) => DuoClient;
-  SIGNATURE_VERSION_2: number;
-  SIGNATURE_VERSION_5: number;
-};
-
-export interface DuoClient {
-  jsonApiCall(
-    method: string,
-    path: string,
-    params: Record<string, unknown>,
-    cb: (res: DuoResponse) => void,
-  ): void;
-}
-
-export interface DuoResponse {
-  stat: 'OK' | 'FAIL' | 'ERROR';
-  response?: unknown;
-  code?: number;
-  message?: string;
-  message_detail?: string;
-}
-
-export const API_HOST = 'localhost';
+export { API_HOST };
 
 export interface Harness {
   port: number;
@@ -74,10 +42,7 @@ export interface Harness {
   ): Promise<{ id: string; totp?: TOTP }>;
   createGroup(name: string, status?: GroupStatus): Promise<string>;
   addBypassCodes(username: string, codes: string[], uses?: number | null): Promise<void>;
-  duo(
-    app: Application,
-    sigVersion?: 2 | 5,
-  ): (method: string, path: string, params?: Record<string, unknown>) => Promise<DuoResponse>;
+  duo(app: Application, sigVersion?: 2 | 5): DuoCall;
   close(): Promise<void>;
 }
 
@@ -113,9 +78,7 @@ export async function startService(options: { lockoutThreshold?: number } = {}):
   const address = service.server.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
 
-  duoConstants.DUO_PINNED_CERT = material.caCertPem;
-  const agent = new RoutingAgent(port);
-  (https as unknown as { globalAgent: https.Agent }).globalAgent = agent;
+  const routing = routeDuoClients(port, material.caCertPem);
 
   const harness: Harness = {
     port,
@@ -179,47 +142,16 @@ export async function startService(options: { lockoutThreshold?: number } = {}):
       );
     },
     duo(app, sigVersion = 2) {
-      const client = new duo.Client(
-        app.ikey,
-        app.skey,
-        API_HOST,
-        sigVersion === 5 ? duo.SIGNATURE_VERSION_5 : duo.SIGNATURE_VERSION_2,
-      );
-      return (method, path, params = {}) =>
-        new Promise((resolve) => client.jsonApiCall(method, path, params, resolve));
+      return duoClient(app, sigVersion);
     },
     async close() {
-      agent.destroy();
+      routing.close();
       await service.server.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
   return harness;
-}
-
-/** Sends every connection to the service's port on 127.0.0.1, verifying TLS for `localhost`. */
-class RoutingAgent extends https.Agent {
-  readonly #port: number;
-
-  constructor(port: number) {
-    super({ keepAlive: true });
-    this.#port = port;
-  }
-
-  override createConnection(
-    options: tls.ConnectionOptions,
-    callback?: (err: Error | null, socket: Duplex) => void,
-  ): Duplex {
-    const socket = tls.connect({
-      ...options,
-      host: '127.0.0.1',
-      port: this.#port,
-      servername: API_HOST,
-    });
-    if (callback) socket.once('secureConnect', () => callback(null, socket));
-    return socket;
-  }
 }
 
 /** The current TOTP code at the service's clock. */

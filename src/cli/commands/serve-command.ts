@@ -3,7 +3,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import pino from 'pino';
 import { writeApiHost } from '../../config/api-host-file.ts';
 import {
   DEFAULT_LISTEN,
@@ -12,10 +11,11 @@ import {
   parseListen,
 } from '../../config/airlock-env.ts';
 import { AirlockError } from '../../core/error-registry.ts';
-import { ensureTlsMaterial, loadOwnTlsMaterial } from '../../runtime/tls-material.ts';
-import { buildService, DEFAULT_SERVICE_OPTIONS } from '../../service/build-service.ts';
 import { openContext } from '../open-context.ts';
 import { nonNegativeInt } from './common.ts';
+
+/** Default of --lockout-threshold (AUTH-API.md: 10 failed second factors in a row). */
+const DEFAULT_LOCKOUT_THRESHOLD = 10;
 
 interface ServeFlags {
   dataDir?: string;
@@ -55,7 +55,7 @@ export function registerServeCommand(program: Command): void {
       '--lockout-threshold <n>',
       'failed second factors in a row that lock a user out',
       nonNegativeInt,
-      DEFAULT_SERVICE_OPTIONS.lockoutThreshold,
+      DEFAULT_LOCKOUT_THRESHOLD,
     )
     .option('--log-level <level>', 'fatal|error|warn|info|debug', 'info')
     .addHelpText(
@@ -78,6 +78,11 @@ async function serve(flags: ServeFlags): Promise<void> {
       message: '--tls-cert and --tls-key go together',
     });
   }
+  // The service's modules load only for `serve`, so admin commands start quickly.
+  const [{ default: pino }, { buildService, DEFAULT_SERVICE_OPTIONS }] = await Promise.all([
+    import('pino'),
+    import('../../service/build-service.ts'),
+  ]);
   const ctx = await openContext(flags);
   const logger = pino({ level: flags.logLevel, base: { service: 'airlock' } });
   const tls = await loadTls(flags, ctx.location.dataDir, ctx.clock.nowMs());
@@ -131,6 +136,7 @@ async function serve(flags: ServeFlags): Promise<void> {
 }
 
 async function loadTls(flags: ServeFlags, dataDir: string, nowMs: number) {
+  const { ensureTlsMaterial, loadOwnTlsMaterial } = await import('../../runtime/tls-material.ts');
   if (flags.plainHttp) return { material: undefined, caPath: undefined, createdCa: false };
   if (flags.tlsCert && flags.tlsKey) {
     const own = await loadOwnTlsMaterial({ certPath: flags.tlsCert, keyPath: flags.tlsKey });

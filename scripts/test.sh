@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole test suite: unit tests, the store contract on SQLite and PostgreSQL, and integration
+# tests against real servers, which this script installs (when root) and starts on loopback.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/ensure-test-packages.sh
+
+free_port() {
+  node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
+}
+
+WORK="$(mktemp -d -t airlock-test.XXXXXX)"
+chmod 755 "$WORK" # the postgres user must reach $WORK/pg
+cleanup() {
+  [[ -d "$WORK/pg/data" ]] && bash scripts/stop-pg.sh "$WORK/pg" >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+if [[ -z "${AIRLOCK_TEST_DATABASE_URL:-}" ]]; then
+  port="$(free_port)"
+  PGPORT="$port" PG_DIR="$WORK/pg" bash scripts/start-pg.sh >&2
+  export AIRLOCK_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/airlock_test"
+fi
+
+mapfile -t FILES < <(find src test -name '*.test.ts' | sort)
+node --import tsx --test "${FILES[@]}"

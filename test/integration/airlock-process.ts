@@ -1,0 +1,85 @@
+// Runs the built `airlock` command as a child process: the service and the admin commands.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const BIN = fileURLToPath(new URL('../../bin/airlock.js', import.meta.url));
+const run = promisify(execFile);
+
+export interface RunningService {
+  child: ChildProcess;
+  port: number;
+  output: () => string;
+  /** Resolves when the process has exited. */
+  exited: Promise<number | null>;
+}
+
+/** Starts `airlock serve` and resolves once it printed `listening on …`. */
+export function startServe(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<RunningService> {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`airlock serve did not print "listening on" within 20 s:\n${out}`));
+    }, 20_000);
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const m = /listening on https?:\/\/[^\s]+:([0-9]+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, port: Number(m[1]), output: () => out, exited });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`airlock serve exited with ${code} before listening:\n${out}`));
+    });
+  });
+}
+
+export async function stopServe(service: RunningService): Promise<void> {
+  if (service.child.exitCode === null) service.child.kill('SIGTERM');
+  await service.exited;
+}
+
+/** Runs an admin command; resolves with stdout, rejects with stderr on a non-zero exit. */
+export async function airlock(args: string[], env: Record<string, string> = {}): Promise<string> {
+  try {
+    const { stdout } = await run(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ...env },
+    });
+    return stdout;
+  } catch (e) {
+    const err = e as { code?: number; stderr?: string; stdout?: string };
+    throw new Error(
+      `airlock ${args.join(' ')} exited ${err.code}: ${err.stderr ?? ''}${err.stdout ?? ''}`,
+    );
+  }
+}
+
+/** Runs a command expected to fail; resolves with its exit code and stderr. */
+export async function airlockFails(args: string[]): Promise<{ code: number; stderr: string }> {
+  try {
+    await run(process.execPath, [BIN, ...args]);
+  } catch (e) {
+    const err = e as { code?: number; stderr?: string };
+    return { code: err.code ?? -1, stderr: err.stderr ?? '' };
+  }
+  throw new Error(`airlock ${args.join(' ')} succeeded but should have failed`);
+}
+
+export async function airlockJson<T>(args: string[], env: Record<string, string> = {}): Promise<T> {
+  return JSON.parse(await airlock([...args, '--json'], env)) as T;
+}

@@ -1,0 +1,198 @@
+// The `airlock` command end to end: serve in a child process, admin commands beside it, Duo's client.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { TOTP } from 'otpauth';
+import {
+  airlock,
+  airlockFails,
+  airlockJson,
+  startServe,
+  stopServe,
+  type RunningService,
+} from './airlock-process.ts';
+import { duoClient, routeDuoClients } from './duo-client.ts';
+
+describe('airlock serve with admin commands beside it', () => {
+  let dir: string;
+  let service: RunningService;
+  let routing: { close(): void };
+  const data = () => ['--data-dir', dir];
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'airlock-cli-'));
+    service = await startServe([...data(), '--listen', '127.0.0.1:0']);
+    routing = routeDuoClients(service.port, readFileSync(join(dir, 'tls', 'ca.pem'), 'utf8'));
+  });
+  after(async () => {
+    routing?.close();
+    if (service) await stopServe(service);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates its CA and secret key in the data directory and prints the next step', () => {
+    assert.ok(existsSync(join(dir, 'tls', 'ca.pem')));
+    assert.equal(statSync(join(dir, 'secret.key')).mode & 0o777, 0o600);
+    assert.match(service.output(), /CA certificate: .*tls\/ca\.pem/);
+    assert.match(service.output(), /Next steps/);
+  });
+
+  it("authenticates with an app, user and TOTP token made by the CLI, through Duo's client", async () => {
+    const app = await airlockJson<{ ikey: string; skey: string; api_host: string }>([
+      'app',
+      'create',
+      'vpn',
+      ...data(),
+    ]);
+    assert.match(app.ikey, /^DI[A-Z0-9]{18}$/);
+    assert.match(app.skey, /^[A-Za-z0-9]{40}$/);
+    assert.equal(app.api_host, `localhost:${service.port}`);
+    await airlock(['user', 'create', 'bob', '--real-name', 'Bob Example', ...data()]);
+    const token = await airlockJson<{ secret: string; uri: string }>([
+      'token',
+      'add-totp',
+      'bob',
+      ...data(),
+    ]);
+    assert.match(token.secret, /^[A-Z2-7]+$/);
+    assert.match(token.uri, /^otpauth:\/\/totp\/Airlock:bob\?/);
+
+    const call = duoClient(app);
+    const pre = await call('POST', '/auth/v2/preauth', { username: 'bob' });
+    assert.equal((pre.response as { result: string }).result, 'auth');
+    assert.equal(secretOf(token.uri), token.secret);
+    const code = new TOTP({ secret: token.secret }).generate();
+    const auth = await call('POST', '/auth/v2/auth', {
+      username: 'bob',
+      factor: 'passcode',
+      passcode: code,
+    });
+    assert.equal((auth.response as { result: string }).result, 'allow');
+
+    const codes = await airlockJson<{ codes: string[] }>([
+      'bypass-codes',
+      'bob',
+      '--count',
+      '2',
+      ...data(),
+    ]);
+    assert.equal(codes.codes.length, 2);
+    const bypass = await call('POST', '/auth/v2/auth', {
+      username: 'bob',
+      factor: 'passcode',
+      passcode: codes.codes[0],
+    });
+    assert.equal((bypass.response as { result: string }).result, 'allow');
+
+    await airlock(['user', 'set-status', 'bob', 'disabled', ...data()]);
+    const denied = await call('POST', '/auth/v2/preauth', { username: 'bob' });
+    assert.equal((denied.response as { result: string }).result, 'deny');
+
+    const audit = await airlockJson<{ action: string; actor: string }[]>([
+      'audit',
+      '--user',
+      'bob',
+      ...data(),
+    ]);
+    assert.deepEqual(
+      audit.map((e) => e.action),
+      [
+        'user.create',
+        'token.add',
+        'auth.passcode',
+        'bypass-codes.replace',
+        'auth.passcode',
+        'user.set-status',
+        'auth.preauth',
+      ],
+    );
+    assert.match(audit[0]!.actor, /^cli:/);
+  });
+
+  it('puts a group in bypass and the member is allowed without a second factor', async () => {
+    const app = await airlockJson<{ ikey: string; skey: string }>([
+      'app',
+      'create',
+      'wiki',
+      ...data(),
+    ]);
+    await airlock(['user', 'create', 'dora', ...data()]);
+    await airlock(['token', 'add-totp', 'dora', ...data()]);
+    await airlock(['group', 'create', 'helpdesk', ...data()]);
+    await airlock(['group', 'add-member', 'helpdesk', 'dora', ...data()]);
+    const call = duoClient(app);
+    assert.equal(
+      (
+        (await call('POST', '/auth/v2/preauth', { username: 'dora' })).response as {
+          result: string;
+        }
+      ).result,
+      'auth',
+    );
+    const out = await airlock(['group', 'set-status', 'helpdesk', 'bypass', ...data()]);
+    assert.match(out, /every application the group can reach/);
+    assert.equal(
+      (
+        (await call('POST', '/auth/v2/preauth', { username: 'dora' })).response as {
+          result: string;
+        }
+      ).result,
+      'allow',
+    );
+    const groups = await airlockJson<{ name: string; status: string }[]>([
+      'group',
+      'list',
+      ...data(),
+    ]);
+    assert.deepEqual(
+      groups.map((g) => [g.name, g.status]),
+      [['helpdesk', 'bypass']],
+    );
+  });
+
+  it('rotates a secret: the new key works and the old one is refused', async () => {
+    const app = await airlockJson<{ ikey: string; skey: string }>([
+      'app',
+      'create',
+      'rotating',
+      ...data(),
+    ]);
+    assert.equal((await duoClient(app)('GET', '/auth/v2/check')).stat, 'OK');
+    const rotated = await airlockJson<{ ikey: string; skey: string }>([
+      'app',
+      'rotate-secret',
+      'rotating',
+      ...data(),
+    ]);
+    assert.notEqual(rotated.skey, app.skey);
+    // The service caches credentials for at most a second; wait for the change, bounded.
+    const deadline = Date.now() + 5_000;
+    let res = await duoClient(rotated)('GET', '/auth/v2/check');
+    while (res.stat !== 'OK' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      res = await duoClient(rotated)('GET', '/auth/v2/check');
+    }
+    assert.equal(res.stat, 'OK');
+    assert.equal((await duoClient(app)('GET', '/auth/v2/check')).code, 40103);
+  });
+
+  it('refuses bad input with a clear message and a non-zero exit', async () => {
+    const usage = await airlockFails(['user', 'set-status', 'nobody-here', 'sleeping', ...data()]);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /status must be one of active, bypass, disabled, locked out/);
+    const missing = await airlockFails(['user', 'show', 'nobody-here', ...data()]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /no user "nobody-here"/);
+    const dup = await airlockFails(['app', 'create', 'vpn', ...data()]);
+    assert.equal(dup.code, 1);
+    assert.match(dup.stderr, /already exists|name/);
+    const plain = await airlockFails(['serve', '--plain-http', '--listen', '0.0.0.0:0', ...data()]);
+    assert.match(plain.stderr, /--plain-http is refused on 0\.0\.0\.0/);
+  });
+});
+
+function secretOf(uri: string): string {
+  return new URL(uri).searchParams.get('secret')!;
+}
