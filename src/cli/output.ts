@@ -23,8 +23,8 @@ export function table(rows: Record<string, unknown>[], columns: string[]): strin
 function formatCell(v: unknown): string {
   if (v === null || v === undefined) return '-';
   if (Array.isArray(v)) return v.length ? v.join(',') : '-';
-  if (typeof v === 'object') return JSON.stringify(v);
-  return String(v);
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(v);
 }
 
 export function isoTime(ms: number | null | undefined): string | null {

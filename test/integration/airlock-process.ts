@@ -65,6 +65,7 @@ export async function airlock(args: string[], env: Record<string, string> = {}):
     const err = e as { code?: number; stderr?: string; stdout?: string };
     throw new Error(
       `airlock ${args.join(' ')} exited ${err.code}: ${err.stderr ?? ''}${err.stdout ?? ''}`,
+      { cause: e },
     );
   }
 }
