@@ -7,7 +7,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { signRequest } from '../src/protocol/duo-signature.ts';
-import { airlock, airlockJson, startServe, stopServe } from '../test/integration/airlock-process.ts';
+import {
+  airlock,
+  airlockJson,
+  startServe,
+  stopServe,
+} from '../test/integration/airlock-process.ts';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -28,10 +33,25 @@ async function main(): Promise<void> {
   const service = await startServe([...data, '--listen', '127.0.0.1:0', '--log-level', 'warn']);
   let bare: { child: ChildProcess; port: number } | undefined;
   try {
-    const app = await airlockJson<{ ikey: string; skey: string }>(['app', 'create', 'bench', '--rate-limit', '0', ...data]);
+    const app = await airlockJson<{ ikey: string; skey: string }>([
+      'app',
+      'create',
+      'bench',
+      '--rate-limit',
+      '0',
+      ...data,
+    ]);
     await airlock(['user', 'create', 'benchuser', ...data]);
     await airlock(['token', 'add-totp', 'benchuser', ...data]);
-    const { codes } = await airlockJson<{ codes: string[] }>(['bypass-codes', 'benchuser', '--count', '1', '--uses', '0', ...data]);
+    const { codes } = await airlockJson<{ codes: string[] }>([
+      'bypass-codes',
+      'benchuser',
+      '--count',
+      '1',
+      '--uses',
+      '0',
+      ...data,
+    ]);
     const passcode = codes[0]!;
 
     // Pre-signed requests: the Date stays inside the 300 s window for the whole run.
@@ -46,29 +66,55 @@ async function main(): Promise<void> {
           host: HOST,
           date,
           'content-type': 'application/x-www-form-urlencoded',
-          authorization: signRequest({ ikey: app.ikey, skey: app.skey, method: 'POST', host: HOST, path, params, date }),
+          authorization: signRequest({
+            ikey: app.ikey,
+            skey: app.skey,
+            method: 'POST',
+            host: HOST,
+            path,
+            params,
+            date,
+          }),
         },
       };
     };
     const requests = [
       signed('/auth/v2/preauth', { username: 'benchuser', ipaddr: '192.0.2.1' }),
-      signed('/auth/v2/auth', { username: 'benchuser', factor: 'passcode', passcode, ipaddr: '192.0.2.1' }),
+      signed('/auth/v2/auth', {
+        username: 'benchuser',
+        factor: 'passcode',
+        passcode,
+        ipaddr: '192.0.2.1',
+      }),
     ];
 
     bare = await startBare(join(dir, 'tls', 'server.pem'), join(dir, 'tls', 'server-key.pem'));
-    console.log(`bench:authapi — ${CONNECTIONS} connections, ${DURATION_SECONDS} s each, HTTPS on loopback, 2 cores shared with the load generator`);
-    console.log('workload: alternating signed POST /auth/v2/preauth and /auth/v2/auth (factor=passcode, bypass code), SQLite store\n');
+    console.log(
+      `bench:authapi — ${CONNECTIONS} connections, ${DURATION_SECONDS} s each, HTTPS on loopback, 2 cores shared with the load generator`,
+    );
+    console.log(
+      'workload: alternating signed POST /auth/v2/preauth and /auth/v2/auth (factor=passcode, bypass code), SQLite store\n',
+    );
 
     await run('warm-up airlock', service.port, requests, 2);
-    const airlockFigures = await run('airlock (preauth+auth)', service.port, requests, DURATION_SECONDS);
+    const airlockFigures = await run(
+      'airlock (preauth+auth)',
+      service.port,
+      requests,
+      DURATION_SECONDS,
+    );
     await run('warm-up bare', bare.port, requests, 2);
     const bareFigures = await run('bare fastify route', bare.port, requests, DURATION_SECONDS);
 
     printTable([airlockFigures, bareFigures]);
     if (airlockFigures.non2xx > 0 || airlockFigures.errors > 0) {
-      throw new Error(`airlock answered ${airlockFigures.non2xx} non-2xx and ${airlockFigures.errors} errors: the run is invalid`);
+      throw new Error(
+        `airlock answered ${airlockFigures.non2xx} non-2xx and ${airlockFigures.errors} errors: the run is invalid`,
+      );
     }
-    console.log(`ratio: ${(airlockFigures.requestsPerSecond / bareFigures.requestsPerSecond).toFixed(2)}`);
+    console.log(
+      `ratio: ${(airlockFigures.requestsPerSecond / bareFigures.requestsPerSecond).toFixed(2)}`,
+    );
   } finally {
     bare?.child.kill('SIGTERM');
     await stopServe(service);
@@ -110,10 +156,12 @@ function printTable(rows: Figures[]): void {
 
 function startBare(cert: string, key: string): Promise<{ child: ChildProcess; port: number }> {
   const script = fileURLToPath(new URL('./bare-fastify.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, cert, key], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script, cert, key], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /listening on https:\/\/127\.0\.0\.1:([0-9]+)/.exec(out);
       if (m) resolve({ child, port: Number(m[1]) });

@@ -5,10 +5,17 @@ import Fastify from 'fastify';
 const [certPath, keyPath] = process.argv.slice(2);
 if (!certPath || !keyPath) throw new Error('usage: bare-fastify.ts CERT KEY');
 const app = Fastify({ https: { cert: readFileSync(certPath), key: readFileSync(keyPath) } });
-app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
-  done(null, new URLSearchParams(body as string)),
+app.addContentTypeParser(
+  'application/x-www-form-urlencoded',
+  { parseAs: 'string' },
+  (_req, body, done) => done(null, new URLSearchParams(body as string)),
 );
-app.post('/auth/v2/:endpoint', async () => ({ stat: 'OK', response: { result: 'allow', status: 'allow' } }));
+app.post('/auth/v2/:endpoint', () => ({
+  stat: 'OK',
+  response: { result: 'allow', status: 'allow' },
+}));
 await app.listen({ host: '127.0.0.1', port: 0 });
 const address = app.server.address();
-process.stdout.write(`listening on https://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}\n`);
+process.stdout.write(
+  `listening on https://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}\n`,
+);

@@ -297,29 +297,34 @@ export class KyselyStore implements Store {
   }
 
   async getUser(id: string): Promise<User | undefined> {
-    const rows = await this.#usersQuery(this.#db).where('u.id', '=', id).execute();
+    const rows = await this.#usersQuery().where('u.id', '=', id).execute();
     return foldUsers(rows)[0];
   }
 
   async findUser(usernameOrAlias: string): Promise<User | undefined> {
-    // Usernames and aliases never collide across users, so at most one user matches.
-    const rows = await this.#usersQuery(this.#db)
-      .where((eb) =>
-        eb.or([
-          eb('u.username', '=', usernameOrAlias),
-          eb(
-            'u.id',
-            'in',
-            eb.selectFrom('user_aliases').select('user_id').where('alias', '=', usernameOrAlias),
-          ),
-        ]),
+    // Usernames and aliases never collide across users, so at most one id matches. A scalar
+    // subquery keeps both lookups on their unique indexes; `username = ? OR id IN (…)` would
+    // make PostgreSQL scan the whole users table.
+    const rows = await this.#usersQuery()
+      .where('u.id', '=', (eb) =>
+        eb
+          .selectFrom('users')
+          .select('id')
+          .where('username', '=', usernameOrAlias)
+          .unionAll(
+            this.#db
+              .selectFrom('user_aliases')
+              .select('user_id as id')
+              .where('alias', '=', usernameOrAlias),
+          )
+          .limit(1),
       )
       .execute();
     return foldUsers(rows)[0];
   }
 
   async listUsers(options: { limit?: number; offset?: number } = {}): Promise<User[]> {
-    let query = this.#usersQuery(this.#db);
+    let query = this.#usersQuery();
     if (options.limit !== undefined || options.offset !== undefined) {
       // Page over users, not over user-alias rows.
       const page = this.#db
@@ -483,7 +488,7 @@ export class KyselyStore implements Store {
   }
 
   async listGroupMembers(groupId: string): Promise<User[]> {
-    const rows = await this.#usersQuery(this.#db)
+    const rows = await this.#usersQuery()
       .where(
         'u.id',
         'in',
@@ -772,7 +777,17 @@ export class KyselyStore implements Store {
   async listAudit(query: AuditQuery = {}): Promise<AuditEvent[]> {
     let q = this.#db.selectFrom('audit_events').selectAll();
     if (query.afterId !== undefined) q = q.where('id', '>', query.afterId);
-    if (query.sinceMs !== undefined) q = q.where('ts_ms', '>=', query.sinceMs);
+    if (query.sinceMs !== undefined) {
+      // Walking the id order from the start to the first recent event would read the whole
+      // log; the ts_ms index finds where "since" begins, then the id range does the rest.
+      const first = await this.#db
+        .selectFrom('audit_events')
+        .select((eb) => eb.fn.min('id').as('id'))
+        .where('ts_ms', '>=', query.sinceMs)
+        .executeTakeFirst();
+      if (first?.id === undefined || first.id === null) return [];
+      q = q.where('id', '>=', Number(first.id)).where('ts_ms', '>=', query.sinceMs);
+    }
     if (query.untilMs !== undefined) q = q.where('ts_ms', '<', query.untilMs);
     if (query.action !== undefined) q = q.where('action', '=', query.action);
     if (query.username !== undefined) q = q.where('username', '=', query.username);
@@ -822,8 +837,8 @@ export class KyselyStore implements Store {
     return [...byId.values()];
   }
 
-  #usersQuery(db: Kysely<Database>) {
-    return db
+  #usersQuery() {
+    return this.#db
       .selectFrom('users as u')
       .leftJoin('user_aliases as ua', 'ua.user_id', 'u.id')
       .selectAll('u')

@@ -71,8 +71,8 @@ function sqlitePath(url: string | undefined, dataDir: string): string {
         'postgresql://…, sqlite:/path/to/file.db, or leave it unset for <dataDir>/airlock.db',
     );
   }
-  // sqlite:///abs/path → /abs/path (the URL form with an empty host).
-  const path = resolve(match[1].startsWith('///') ? match[1].slice(2) : match[1]);
+  // sqlite:///abs/path → /abs/path (the URL form with an empty host); sqlite://x.db → x.db.
+  const path = resolve(match[1].startsWith('//') ? match[1].slice(2) : match[1]);
   mkdirSync(dirname(path), { recursive: true });
   return path;
 }

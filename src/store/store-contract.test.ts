@@ -1039,6 +1039,7 @@ function storeContract(backend: Backend): void {
             ),
             ['U6'],
           );
+          assert.deepEqual(await store.listAudit({ sinceMs: START_MS + 10 ** 9 }), []);
           assert.deepEqual(await store.listAudit({ limit: 2 }), all.slice(0, 2));
         },
       );

@@ -6,7 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { airlock, airlockJson, startServe, stopServe, type RunningService } from './airlock-process.ts';
+import {
+  airlock,
+  airlockJson,
+  startServe,
+  stopServe,
+  type RunningService,
+} from './airlock-process.ts';
 import { duoClient, routeDuoClients } from './duo-client.ts';
 
 const USES = 100_000;
@@ -24,9 +30,24 @@ it('loses no audit event of an answered request when the service is killed with 
   dir = mkdtempSync(join(tmpdir(), 'airlock-crash-'));
   const data = ['--data-dir', dir];
   const first = await startServe([...data, '--listen', '127.0.0.1:0', '--log-level', 'warn']);
-  const app = await airlockJson<{ ikey: string; skey: string }>(['app', 'create', 'load', '--rate-limit', '0', ...data]);
+  const app = await airlockJson<{ ikey: string; skey: string }>([
+    'app',
+    'create',
+    'load',
+    '--rate-limit',
+    '0',
+    ...data,
+  ]);
   await airlock(['user', 'create', 'loader', ...data]);
-  const { codes } = await airlockJson<{ codes: string[] }>(['bypass-codes', 'loader', '--count', '1', '--uses', String(USES), ...data]);
+  const { codes } = await airlockJson<{ codes: string[] }>([
+    'bypass-codes',
+    'loader',
+    '--count',
+    '1',
+    '--uses',
+    String(USES),
+    ...data,
+  ]);
   const routing = routeDuoClients(first.port, readFileSync(join(dir, 'tls', 'ca.pem'), 'utf8'));
   const call = duoClient(app);
 
@@ -36,7 +57,12 @@ it('loses no audit event of an answered request when the service is killed with 
   const worker = async () => {
     while (!killed) {
       const hostname = `req-${sent++}`;
-      const res = await call('POST', '/auth/v2/auth', { username: 'loader', factor: 'passcode', passcode: codes[0], hostname });
+      const res = await call('POST', '/auth/v2/auth', {
+        username: 'loader',
+        factor: 'passcode',
+        passcode: codes[0],
+        hostname,
+      });
       if (res.stat === 'OK') {
         assert.equal((res.response as { result: string }).result, 'allow');
         answered.add(hostname);
@@ -66,10 +92,19 @@ it('loses no audit event of an answered request when the service is killed with 
   restarted = await startServe([...data, '--listen', '127.0.0.1:0', '--log-level', 'warn']);
   const audited = new Set<string>();
   let allows = 0;
-  for (let afterId = 0; ; ) {
-    const page = await airlockJson<{ id: number; result: string; detail: { hostname?: string } }[]>([
-      'audit', '--action', 'auth.passcode', '--after', String(afterId), '--limit', '1000', ...data,
-    ]);
+  for (let afterId = 0; ;) {
+    const page = await airlockJson<{ id: number; result: string; detail: { hostname?: string } }[]>(
+      [
+        'audit',
+        '--action',
+        'auth.passcode',
+        '--after',
+        String(afterId),
+        '--limit',
+        '1000',
+        ...data,
+      ],
+    );
     if (page.length === 0) break;
     for (const e of page) {
       if (e.result === 'allow') allows++;
@@ -81,6 +116,11 @@ it('loses no audit event of an answered request when the service is killed with 
   assert.deepEqual(lost, [], 'every answered request has its audit event');
 
   // Every audited success consumed exactly one use, and nothing else did.
-  const user = await airlockJson<{ bypass_codes: { remaining_uses: number }[] }>(['user', 'show', 'loader', ...data]);
+  const user = await airlockJson<{ bypass_codes: { remaining_uses: number }[] }>([
+    'user',
+    'show',
+    'loader',
+    ...data,
+  ]);
   assert.equal(user.bypass_codes[0]!.remaining_uses, USES - allows);
 });
