@@ -5,6 +5,10 @@ set -euo pipefail
 # Each entry: a command that proves the package is usable, then the package name.
 NEEDED=(
   "ls /usr/lib/postgresql/*/bin/initdb:postgresql"
+  "command -v slapd:slapd"
+  "command -v ldapwhoami:ldap-utils"
+  "command -v radclient:freeradius-utils"
+  "command -v freeradius:freeradius"
 )
 
 missing=()

@@ -7,6 +7,7 @@ import { TokenBuckets } from '../core/token-bucket.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { Random } from '../runtime/random.ts';
 import type { Store } from '../store/store.ts';
+import { WriteBatcher } from '../store/write-batcher.ts';
 import { ApplicationCache } from './auth-api/application-cache.ts';
 import type { AuthApiOptions } from './auth-api/auth-api-context.ts';
 import { createAuthApiMetrics } from './auth-api/auth-api-metrics.ts';
@@ -81,6 +82,7 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
 
   registerAuthApiRoutes(server, {
     store: deps.store,
+    writes: new WriteBatcher(deps.store),
     clock: deps.clock,
     random: deps.random,
     logger: deps.logger,

@@ -1,5 +1,5 @@
 // KyselyStore: the Store on Kysely, one implementation for both SQLite and PostgreSQL.
-import { Migrator, sql } from 'kysely';
+import { CompiledQuery, Migrator, sql } from 'kysely';
 import type { Kysely, Selectable, Transaction, Updateable } from 'kysely';
 import type {
   Application,
@@ -22,6 +22,7 @@ import type {
   UserStatus,
 } from '../core/model.ts';
 import type { Clock } from '../runtime/clock.ts';
+import { hotQueries, type HotQuery } from './hot-queries.ts';
 import { createMigrationProvider } from './migrations/migration-provider.ts';
 import type {
   ApplicationsTable,
@@ -37,6 +38,7 @@ import { StoreError, isForeignKeyViolation, uniqueViolationColumn } from './stor
 import type {
   ApplicationPatch,
   AuditQuery,
+  AuthSubject,
   NewApplication,
   NewBypassCode,
   NewGroup,
@@ -63,12 +65,45 @@ export class KyselyStore implements Store {
   readonly #db: Kysely<Database>;
   readonly #secretBox: SecretBox;
   readonly #clock: Clock;
+  readonly #hot: Readonly<Record<HotQuery, string>>;
 
   constructor({ db, dialect, secretBox, clock }: KyselyStoreOptions) {
     this.dialect = dialect;
     this.#db = db;
     this.#secretBox = secretBox;
     this.#clock = clock;
+    this.#hot = hotQueries(dialect);
+  }
+
+  /** Runs one of the fixed hot-path statements (see hot-queries.ts). */
+  async #run<R>(query: HotQuery, parameters: unknown[]) {
+    return this.#db.executeQuery<R>(CompiledQuery.raw(this.#hot[query], parameters));
+  }
+
+  async loadAuthSubject(
+    ref: { username: string } | { userId: string },
+  ): Promise<AuthSubject | undefined> {
+    type UserRow = Selectable<UsersTable>;
+    const row =
+      'userId' in ref
+        ? (await this.#run<UserRow>('userById', [ref.userId])).rows[0]
+        : ((await this.#run<UserRow>('userByUsername', [ref.username])).rows[0] ??
+          (await this.#run<UserRow>('userByAlias', [ref.username])).rows[0]);
+    if (row === undefined) return undefined;
+    const aliases = (await this.#run<{ alias: string }>('aliasesOfUser', [row.id])).rows;
+    const groups = (await this.#run<Selectable<GroupsTable>>('groupsOfUser', [row.id])).rows;
+    const tokens = (await this.#run<Selectable<OtpTokensTable>>('tokensOfUser', [row.id])).rows;
+    const codes = (await this.#run<Selectable<BypassCodesTable>>('bypassCodesOfUser', [row.id]))
+      .rows;
+    return {
+      user: toUser(
+        row,
+        aliases.map((a) => a.alias),
+      ),
+      groups: groups.map(toGroup),
+      tokens: tokens.map((t) => this.#toOtpToken(t)),
+      bypassCodes: codes.map(toBypassCode),
+    };
   }
 
   async migrate(): Promise<string[]> {
@@ -98,6 +133,30 @@ export class KyselyStore implements Store {
         }),
       ),
     );
+  }
+
+  async runBatch<T>(
+    items: readonly ((tx: Store) => Promise<T>)[],
+  ): Promise<PromiseSettledResult<T>[]> {
+    if (this.#db.isTransaction) throw new Error('runBatch() cannot run inside a transaction');
+    return this.transaction(async (tx) => {
+      const txDb = (tx as KyselyStore).#db;
+      const results: PromiseSettledResult<T>[] = [];
+      for (const item of items) {
+        // A savepoint per item: one item's failure undoes only its own writes.
+        await sql`SAVEPOINT batch_item`.execute(txDb);
+        try {
+          const value = await item(tx);
+          await sql`RELEASE SAVEPOINT batch_item`.execute(txDb);
+          results.push({ status: 'fulfilled', value });
+        } catch (reason) {
+          await sql`ROLLBACK TO SAVEPOINT batch_item`.execute(txDb);
+          await sql`RELEASE SAVEPOINT batch_item`.execute(txDb);
+          results.push({ status: 'rejected', reason });
+        }
+      }
+      return results;
+    });
   }
 
   async close(): Promise<void> {
@@ -539,15 +598,8 @@ export class KyselyStore implements Store {
   }
 
   async claimTotpStep(tokenId: string, step: number): Promise<boolean> {
-    // RFC 6238 §5.2: a verifier must not accept the same OTP twice. The conditional UPDATE is
-    // the replay check, so concurrent requests with one code cannot both pass.
-    const result = await this.#db
-      .updateTable('otp_tokens')
-      .set({ last_step: step })
-      .where('id', '=', tokenId)
-      .where((eb) => eb.or([eb('last_step', 'is', null), eb('last_step', '<', step)]))
-      .executeTakeFirst();
-    return result.numUpdatedRows > 0n;
+    const result = await this.#run('claimTotpStep', [step, tokenId, step]);
+    return (result.numAffectedRows ?? 0n) > 0n;
   }
 
   async advanceHotpCounter(tokenId: string, expected: number, next: number): Promise<boolean> {
@@ -604,25 +656,15 @@ export class KyselyStore implements Store {
   }
 
   async consumeBypassCode(codeId: string, nowMs: number): Promise<boolean> {
-    // The conditional UPDATE is the decision: concurrent uses of a one-time code cannot both
-    // succeed. NULL - 1 stays NULL, so unlimited codes pass through unchanged.
-    const row = await this.#db
-      .updateTable('bypass_codes')
-      .set((eb) => ({ remaining_uses: eb('remaining_uses', '-', 1) }))
-      .where('id', '=', codeId)
-      .where((eb) => eb.or([eb('remaining_uses', 'is', null), eb('remaining_uses', '>', 0)]))
-      .where((eb) => eb.or([eb('expires_at_ms', 'is', null), eb('expires_at_ms', '>', nowMs)]))
-      .returning('remaining_uses')
-      .executeTakeFirst();
+    // The conditional UPDATE is the decision: concurrent uses of a one-time code cannot both succeed.
+    const { rows } = await this.#run<{ remaining_uses: number | null }>('consumeBypassCode', [
+      codeId,
+      nowMs,
+    ]);
+    const row = rows[0];
     if (row === undefined) return false;
-    if (row.remaining_uses === 0) {
-      // Used up: remove it. A zero-use row could never be consumed again anyway.
-      await this.#db
-        .deleteFrom('bypass_codes')
-        .where('id', '=', codeId)
-        .where('remaining_uses', '=', 0)
-        .execute();
-    }
+    // Used up: remove it. A zero-use row could never be consumed again anyway.
+    if (row.remaining_uses === 0) await this.#run('deleteUsedBypassCode', [codeId]);
     return true;
   }
 
@@ -754,22 +796,20 @@ export class KyselyStore implements Store {
   // ---- Audit ----
 
   async appendAudit(event: NewAuditEvent): Promise<number> {
-    const row = await this.#db
-      .insertInto('audit_events')
-      .values({
-        ts_ms: event.tsMs,
-        actor: event.actor,
-        action: event.action,
-        target_type: event.targetType,
-        target_id: event.targetId,
-        app_id: event.appId,
-        username: event.username,
-        result: event.result,
-        ip: event.ip,
-        detail: JSON.stringify(event.detail),
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const { rows } = await this.#run<{ id: number | bigint }>('appendAudit', [
+      event.tsMs,
+      event.actor,
+      event.action,
+      event.targetType,
+      event.targetId,
+      event.appId,
+      event.username,
+      event.result,
+      event.ip,
+      JSON.stringify(event.detail),
+    ]);
+    const row = rows[0];
+    if (row === undefined) throw new Error('audit insert returned no id');
     return Number(row.id);
   }
 

@@ -1124,6 +1124,74 @@ function storeContract(backend: Backend): void {
       );
 
       void contractTest(
+        'runBatch commits every unit in one transaction and rolls back only the unit that throws',
+        async () => {
+          const results = await store.runBatch([
+            async (tx) => (await tx.createUser({ id: 'RB1', username: 'rb1' })).id,
+            async (tx) => {
+              await tx.createUser({ id: 'RB2', username: 'rb2' });
+              await tx.createUser({ id: 'RB2b', username: 'rb1' }); // conflicts with RB1
+              return 'unreachable';
+            },
+            async (tx) => (await tx.createGroup({ id: 'GRB3', name: 'rb3' })).id,
+          ]);
+          assert.deepEqual(
+            results.map((r) => r.status),
+            ['fulfilled', 'rejected', 'fulfilled'],
+          );
+          assert.ok(await store.getUser('RB1'));
+          assert.equal(
+            await store.getUser('RB2'),
+            undefined,
+            'the failed unit left nothing behind',
+          );
+          assert.ok(await store.getGroup('GRB3'));
+        },
+      );
+
+      void contractTest(
+        'loadAuthSubject returns the user by username, alias or id with groups, tokens and codes',
+        async () => {
+          await store.createUser({ id: 'AS1', username: 'subject', aliases: ['subj-alias'] });
+          await store.createGroup({ id: 'GAS1', name: 'subject group', status: 'bypass' });
+          await store.addGroupMember('GAS1', 'AS1');
+          await store.addOtpToken(totpToken('TAS1', 'AS1'));
+          await store.replaceBypassCodes('AS1', [
+            { id: 'BAS1', codeHash: 'h', remainingUses: 2, expiresAtMs: null },
+          ]);
+          for (const ref of [
+            { username: 'subject' },
+            { username: 'subj-alias' },
+            { userId: 'AS1' },
+          ]) {
+            const subject = await store.loadAuthSubject(ref);
+            assert.ok(subject, JSON.stringify(ref));
+            assert.equal(subject.user.id, 'AS1');
+            assert.deepEqual(subject.user.aliases, ['subj-alias']);
+            assert.deepEqual(
+              subject.groups.map((g) => [g.id, g.status]),
+              [['GAS1', 'bypass']],
+            );
+            assert.deepEqual(
+              subject.tokens.map((t) => t.id),
+              ['TAS1'],
+            );
+            assert.equal(
+              subject.tokens[0]!.secret,
+              totpToken('TAS1', 'AS1').secret,
+              'secret opened',
+            );
+            assert.deepEqual(
+              subject.bypassCodes.map((c) => [c.id, c.remainingUses]),
+              [['BAS1', 2]],
+            );
+          }
+          assert.equal(await store.loadAuthSubject({ username: 'nobody' }), undefined);
+          assert.equal(await store.loadAuthSubject({ userId: 'NOPE' }), undefined);
+        },
+      );
+
+      void contractTest(
         'a failed constraint inside a transaction surfaces as StoreError and rolls back',
         async () => {
           await assert.rejects(

@@ -74,6 +74,14 @@ export interface NewBypassCode {
   expiresAtMs: number | null;
 }
 
+/** Everything a login needs to know about a user, read in one go. */
+export interface AuthSubject {
+  user: User;
+  groups: Group[];
+  tokens: OtpToken[];
+  bypassCodes: BypassCode[];
+}
+
 export interface AuditQuery {
   /** Only events with id greater than this (paging cursor). */
   afterId?: number;
@@ -92,6 +100,12 @@ export interface Store {
 
   /** Runs `fn` in one database transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  /**
+   * Runs several independent units of work in ONE transaction (one commit), each inside its own
+   * savepoint: a unit that throws is rolled back alone and reported as rejected. Used for group
+   * commit of concurrent logins; the results are known only after the commit.
+   */
+  runBatch<T>(items: readonly ((tx: Store) => Promise<T>)[]): Promise<PromiseSettledResult<T>[]>;
   close(): Promise<void>;
 
   // Applications. `idOrName` accepts the application id, its ikey, or its name.
@@ -107,6 +121,8 @@ export interface Store {
   createUser(input: NewUser): Promise<User>;
   getUser(id: string): Promise<User | undefined>;
   findUser(usernameOrAlias: string): Promise<User | undefined>;
+  /** The user (by username, alias or id) with groups, OTP tokens and bypass codes; the login hot path. */
+  loadAuthSubject(ref: { username: string } | { userId: string }): Promise<AuthSubject | undefined>;
   listUsers(options?: { limit?: number; offset?: number }): Promise<User[]>;
   setUserStatus(id: string, status: UserStatus): Promise<User>;
   /** Deletes the user and everything that belongs to it (tokens, codes, memberships). */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import https from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { signRequest } from '../../src/protocol/duo-signature.ts';
-import { API_HOST, startService, totpAt, type Harness } from './service-harness.ts';
+import { API_HOST, IT_BACKEND, startService, totpAt, type Harness } from './service-harness.ts';
 
 let h: Harness;
 before(async () => {
@@ -14,7 +14,7 @@ after(async () => {
 });
 
 for (const sig of [2, 5] as const) {
-  describe(`Auth API with Duo's client, signature v${sig}`, () => {
+  describe(`Auth API with Duo's client, signature v${sig}, on ${IT_BACKEND}`, () => {
     it('answers ping without credentials', async () => {
       const app = await h.createApp();
       const res = await h.duo(app, sig)('GET', '/auth/v2/ping');
@@ -156,7 +156,7 @@ for (const sig of [2, 5] as const) {
   });
 }
 
-describe('Auth API decisions', () => {
+describe(`Auth API decisions on ${IT_BACKEND}`, () => {
   it('locks a user out after 10 failed second factors and audits it', async () => {
     const app = await h.createApp();
     const user = await h.createUser('lockme', { totp: true });

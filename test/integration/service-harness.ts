@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { API_HOST, duoClient, routeDuoClients, type DuoCall } from './duo-client.ts';
+import pg from 'pg';
 import pino from 'pino';
 import { TOTP, Secret } from 'otpauth';
 import { hashBypassCode } from '../../src/core/bypass-code.ts';
@@ -51,9 +52,10 @@ export async function startService(options: { lockoutThreshold?: number } = {}):
   const clock = new FixedClock(Date.now());
   const key = randomBytes(32);
   const pepper = Buffer.from(hkdfSync('sha256', key, '', 'pepper', 32));
+  const database = await itDatabase();
   const store = await openStore({
     dataDir: dir,
-    databaseUrl: process.env.AIRLOCK_IT_DATABASE_URL,
+    databaseUrl: database?.url,
     secretBox: createSecretBox(key),
     clock,
   });
@@ -148,6 +150,7 @@ export async function startService(options: { lockoutThreshold?: number } = {}):
       routing.close();
       await service.server.close();
       await store.close();
+      await database?.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -157,4 +160,40 @@ export async function startService(options: { lockoutThreshold?: number } = {}):
 /** The current TOTP code at the service's clock. */
 export function totpAt(totp: TOTP, clock: FixedClock): string {
   return totp.generate({ timestamp: clock.nowMs() });
+}
+
+/** Which store the integration tests run on: `AIRLOCK_IT_BACKEND=postgres` or SQLite (default). */
+export const IT_BACKEND = process.env.AIRLOCK_IT_BACKEND === 'postgres' ? 'postgres' : 'sqlite';
+
+/** A fresh PostgreSQL database for this test process, dropped at the end; undefined for SQLite. */
+async function itDatabase(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
+  if (IT_BACKEND !== 'postgres') return undefined;
+  const adminUrl = process.env.AIRLOCK_TEST_DATABASE_URL;
+  if (!adminUrl) {
+    throw new Error(
+      'AIRLOCK_TEST_DATABASE_URL not set: start PostgreSQL with scripts/start-pg.sh (npm test does)',
+    );
+  }
+  const name = `airlock_it_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      try {
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
 }

@@ -4,6 +4,7 @@ import type { TokenBuckets } from '../../core/token-bucket.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import type { Random } from '../../runtime/random.ts';
 import type { Store } from '../../store/store.ts';
+import type { WriteBatcher } from '../../store/write-batcher.ts';
 import type { ApplicationCache } from './application-cache.ts';
 import type { AuthApiMetrics } from './auth-api-metrics.ts';
 
@@ -24,6 +25,8 @@ export interface AuthApiOptions {
 
 export interface AuthApiContext {
   store: Store;
+  /** Group commit for the writes of concurrent logins (see write-batcher.ts). */
+  writes: WriteBatcher;
   clock: Clock;
   random: Random;
   logger: Logger;

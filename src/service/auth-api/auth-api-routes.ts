@@ -4,6 +4,7 @@ import { AirlockError } from '../../core/error-registry.ts';
 import type { Application, User } from '../../core/model.ts';
 import { decidePreauth, type PreauthDecision } from '../../core/preauth-decision.ts';
 import { generateId } from '../../runtime/random.ts';
+import type { AuthSubject } from '../../store/store.ts';
 import type { AuthApiContext } from './auth-api-context.ts';
 import { sendOk } from './envelope.ts';
 import { checkPasscode, hasUsableFactor } from './passcode-check.ts';
@@ -125,16 +126,19 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
   });
 
   signed('POST', '/auth/v2/preauth', async ({ req, app, params, nowMs }) => {
-    const user = await loadUser(params);
-    const decision = await decide(app, user, nowMs);
+    const subject = await loadSubject(params);
+    const user = subject?.user;
+    const decision = decide(app, subject, nowMs);
     if (decision.result !== 'auth') {
       // A preauth that ends the login (allow, deny, enroll) is an authentication outcome: audit it.
-      await ctx.store.appendAudit(
-        audit(app, nowMs, 'auth.preauth', user, decision.result, {
-          reason: decision.reason,
-          username: param(params, 'username'),
-          ...accessContext(req, params),
-        }),
+      await ctx.writes.run((tx) =>
+        tx.appendAudit(
+          audit(app, nowMs, 'auth.preauth', user, decision.result, {
+            reason: decision.reason,
+            username: param(params, 'username'),
+            ...accessContext(req, params),
+          }),
+        ),
       );
       ctx.metrics.requests.inc({ endpoint: 'preauth', outcome: decision.result });
     }
@@ -142,25 +146,28 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
   });
 
   signed('POST', '/auth/v2/auth', async ({ req, app, params, nowMs }) => {
-    const user = await loadUser(params);
-    const decision = await decide(app, user, nowMs);
+    const subject = await loadSubject(params);
+    const user = subject?.user;
+    const decision = decide(app, subject, nowMs);
     const isAsync = param(params, 'async') === '1';
     const outcome =
-      decision.result === 'auth' && user
-        ? await authenticateSecondFactor(app, user, params, nowMs, accessContext(req, params))
+      decision.result === 'auth' && subject
+        ? await authenticateSecondFactor(app, subject, params, nowMs, accessContext(req, params))
         : await answerByPolicy(app, user, decision, params, nowMs, accessContext(req, params));
     ctx.metrics.requests.inc({ endpoint: 'auth', outcome: outcome.result });
     if (!isAsync) return outcome;
     const txid = ctx.random.uuid();
-    await ctx.store.createAuthTransaction({
-      txid,
-      appId: app.id,
-      userId: user?.id ?? '',
-      factor: param(params, 'factor') ?? '',
-      result: outcome.result,
-      status: outcome.status,
-      statusMsg: outcome.status_msg,
-    });
+    await ctx.writes.run((tx) =>
+      tx.createAuthTransaction({
+        txid,
+        appId: app.id,
+        userId: user?.id ?? '',
+        factor: param(params, 'factor') ?? '',
+        result: outcome.result,
+        status: outcome.status,
+        statusMsg: outcome.status_msg,
+      }),
+    );
     return { txid };
   });
 
@@ -172,51 +179,48 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     return { result: tx.result, status: tx.status, status_msg: tx.statusMsg, auth_delayed: false };
   });
 
-  async function loadUser(params: ParamMap): Promise<User | undefined> {
+  async function loadSubject(params: ParamMap): Promise<AuthSubject | undefined> {
     const username = param(params, 'username');
     const userId = param(params, 'user_id');
     if (username !== undefined && userId !== undefined) {
       throw new AirlockError('AUTH_INVALID_PARAMETERS', 'give username or user_id, not both');
     }
     if (userId !== undefined) {
-      const user = await ctx.store.getUser(userId);
-      if (!user) throw new AirlockError('AUTH_INVALID_PARAMETERS', 'user_id');
-      return user;
+      const subject = await ctx.store.loadAuthSubject({ userId });
+      if (!subject) throw new AirlockError('AUTH_INVALID_PARAMETERS', 'user_id');
+      return subject;
     }
     if (username === undefined || username === '')
       throw new AirlockError('AUTH_MISSING_PARAMETERS', 'username');
-    return ctx.store.findUser(username);
+    return ctx.store.loadAuthSubject({ username });
   }
 
-  async function decide(
+  function decide(
     app: Application,
-    user: User | undefined,
+    subject: AuthSubject | undefined,
     nowMs: number,
-  ): Promise<PreauthDecision> {
-    const [groups, enrolled] = user
-      ? await Promise.all([
-          ctx.store.listUserGroups(user.id),
-          hasUsableFactor(ctx.store, user, nowMs),
-        ])
-      : [[], false];
+  ): PreauthDecision {
     return decidePreauth({
-      user,
-      enrolled,
-      groups,
+      user: subject?.user,
+      enrolled: subject ? hasUsableFactor(subject, nowMs) : false,
+      groups: subject?.groups ?? [],
       application: { newUserPolicy: app.newUserPolicy, allowedGroupIds: app.allowedGroupIds },
     });
   }
 
   async function authenticateSecondFactor(
     app: Application,
-    user: User,
+    subject: AuthSubject,
     params: ParamMap,
     nowMs: number,
     access: Record<string, string | undefined>,
   ): Promise<AuthOutcome> {
     const passcode = resolvePasscode(params);
-    return ctx.store.transaction(async (tx) => {
-      const check = await checkPasscode(tx, user, passcode, {
+    const user = subject.user;
+    // Group commit: the claim of the code, the failure count and the audit event commit together,
+    // with other concurrent logins, before the answer leaves.
+    return ctx.writes.run(async (tx) => {
+      const check = await checkPasscode(tx, subject, passcode, {
         nowMs,
         bypassPepper: ctx.bypassPepper,
       });
@@ -280,12 +284,14 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
             status: decision.reason === 'user-locked-out' ? 'locked_out' : 'deny',
             status_msg: decision.statusMsg,
           };
-    await ctx.store.appendAudit(
-      audit(app, nowMs, 'auth.policy', user, outcome.result, {
-        reason: decision.reason,
-        username: param(params, 'username'),
-        ...access,
-      }),
+    await ctx.writes.run((tx) =>
+      tx.appendAudit(
+        audit(app, nowMs, 'auth.policy', user, outcome.result, {
+          reason: decision.reason,
+          username: param(params, 'username'),
+          ...access,
+        }),
+      ),
     );
     return outcome;
   }

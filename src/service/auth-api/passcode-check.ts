@@ -1,8 +1,8 @@
 // Checks a passcode against a user's TOTP and HOTP tokens and bypass codes, consuming what it uses.
 import { matchBypassCode, normalizePasscode } from '../../core/bypass-code.ts';
-import type { User } from '../../core/model.ts';
+import type { BypassCode } from '../../core/model.ts';
 import { verifyHotp, verifyTotp } from '../../core/otp-verify.ts';
-import type { Store } from '../../store/store.ts';
+import type { AuthSubject, Store } from '../../store/store.ts';
 
 export type PasscodeMethod = 'totp' | 'hotp' | 'bypass';
 export type PasscodeCheck =
@@ -13,7 +13,7 @@ const PASSCODE_SHAPE = /^[0-9]{6,12}$/;
 
 export async function checkPasscode(
   store: Store,
-  user: User,
+  subject: AuthSubject,
   input: string,
   context: { nowMs: number; bypassPepper: Buffer },
 ): Promise<PasscodeCheck> {
@@ -21,7 +21,7 @@ export async function checkPasscode(
   if (!PASSCODE_SHAPE.test(code)) return { ok: false, reason: 'malformed' };
   let replayed = false;
 
-  for (const token of await store.listOtpTokens(user.id)) {
+  for (const token of subject.tokens) {
     if (token.type === 'totp') {
       const r = verifyTotp({
         secret: token.secret,
@@ -55,11 +55,7 @@ export async function checkPasscode(
     }
   }
 
-  const codes = (await store.listBypassCodes(user.id)).filter(
-    (c) =>
-      (c.remainingUses === null || c.remainingUses > 0) &&
-      (c.expiresAtMs === null || c.expiresAtMs > context.nowMs),
-  );
+  const codes = usableBypassCodes(subject, context.nowMs);
   const index = matchBypassCode(
     context.bypassPepper,
     code,
@@ -73,9 +69,12 @@ export async function checkPasscode(
 }
 
 /** Whether the user has any usable second factor (preauth's "enrolled"). */
-export async function hasUsableFactor(store: Store, user: User, nowMs: number): Promise<boolean> {
-  if ((await store.listOtpTokens(user.id)).length > 0) return true;
-  return (await store.listBypassCodes(user.id)).some(
+export function hasUsableFactor(subject: AuthSubject, nowMs: number): boolean {
+  return subject.tokens.length > 0 || usableBypassCodes(subject, nowMs).length > 0;
+}
+
+function usableBypassCodes(subject: AuthSubject, nowMs: number): BypassCode[] {
+  return subject.bypassCodes.filter(
     (c) =>
       (c.remainingUses === null || c.remainingUses > 0) &&
       (c.expiresAtMs === null || c.expiresAtMs > nowMs),
