@@ -4,18 +4,22 @@ import { isAirlockError } from '../core/error-registry.ts';
 import { registerAppCommands } from './commands/app-commands.ts';
 import { registerDbCommands } from './commands/db-commands.ts';
 import { registerGroupCommands } from './commands/group-commands.ts';
+import { registerProxyCommands } from './commands/proxy-commands.ts';
 import { registerServeCommand } from './commands/serve-command.ts';
+import { registerStartCommand } from './commands/start-command.ts';
 import { registerTokenCommands } from './commands/token-commands.ts';
 import { registerUserCommands } from './commands/user-commands.ts';
 
 export function buildProgram(): Command {
   const program = new Command('airlock')
     .description(
-      'Airlock: self-hosted two-factor authentication service (Duo Auth API v2 compatible)',
+      'Airlock: self-hosted two-factor authentication service (Duo Auth API v2 compatible) and RADIUS authentication proxy',
     )
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
+  registerStartCommand(program);
   registerServeCommand(program);
+  registerProxyCommands(program);
   registerAppCommands(program);
   registerUserCommands(program);
   registerGroupCommands(program);

@@ -1,5 +1,5 @@
 // Builds the service's Fastify app from its dependencies; only bin code listens.
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { AirlockError, isAirlockError } from '../core/error-registry.ts';
@@ -50,7 +50,8 @@ export interface Service {
 export function buildService(deps: ServiceDeps, options: ServiceOptions): Service {
   const server = Fastify({
     loggerInstance: deps.logger,
-    disableRequestLogging: true,
+    // Per-request lines off: outcomes go to the audit log, rejections are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes,
     ...(options.https ? { https: { cert: options.https.cert, key: options.https.key } } : {}),
   }) as unknown as FastifyInstance;

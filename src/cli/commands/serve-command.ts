@@ -11,13 +11,14 @@ import {
   parseListen,
 } from '../../config/airlock-env.ts';
 import { AirlockError } from '../../core/error-registry.ts';
-import { openContext } from '../open-context.ts';
+import type { Logger } from 'pino';
+import { openContext, type AirlockContext } from '../open-context.ts';
 import { nonNegativeInt } from './common.ts';
 
 /** Default of --lockout-threshold (AUTH-API.md: 10 failed second factors in a row). */
 const DEFAULT_LOCKOUT_THRESHOLD = 10;
 
-interface ServeFlags {
+export interface ServeFlags {
   dataDir?: string;
   databaseUrl?: string;
   listen: string;
@@ -31,9 +32,18 @@ interface ServeFlags {
 }
 
 export function registerServeCommand(program: Command): void {
-  program
-    .command('serve')
-    .description('run the Auth API service')
+  serviceOptions(program.command('serve').description('run the Auth API service'))
+    .addHelpText(
+      'after',
+      '\nPrints "listening on https://HOST:PORT" when ready. The local CA certificate is DATA_DIR/tls/ca.pem;\n' +
+        "give it to clients (e.g. Duo clients' CA option, curl --cacert).",
+    )
+    .action(async (flags: ServeFlags) => serve(flags));
+}
+
+/** The options of `serve`, shared with `start`. */
+export function serviceOptions(cmd: Command): Command {
+  return cmd
     .option('--data-dir <dir>', 'data directory (env AIRLOCK_DATA_DIR, default ./data)')
     .option('--database-url <url>', 'postgres://… to use PostgreSQL (env AIRLOCK_DATABASE_URL)')
     .option(
@@ -57,16 +67,34 @@ export function registerServeCommand(program: Command): void {
       nonNegativeInt,
       DEFAULT_LOCKOUT_THRESHOLD,
     )
-    .option('--log-level <level>', 'fatal|error|warn|info|debug', 'info')
-    .addHelpText(
-      'after',
-      '\nPrints "listening on https://HOST:PORT" when ready. The local CA certificate is DATA_DIR/tls/ca.pem;\n' +
-        "give it to clients (e.g. Duo clients' CA option, curl --cacert).",
-    )
-    .action(async (flags: ServeFlags) => serve(flags));
+    .option('--log-level <level>', 'fatal|error|warn|info|debug', 'info');
 }
 
 async function serve(flags: ServeFlags): Promise<void> {
+  const running = await runService(flags);
+  const lines = [...running.banner];
+  if (running.firstRun)
+    lines.push('', ...nextSteps(running.dataDir, running.scheme, running.apiHost));
+  process.stdout.write(`${lines.join('\n')}\n`);
+  stopOnSignals(running.logger, [() => running.close()]);
+}
+
+export interface RunningService {
+  port: number;
+  apiHost: string;
+  scheme: 'http' | 'https';
+  dataDir: string;
+  /** Lines to print at start: where it listens, the CA, the data. */
+  banner: string[];
+  /** True while no application exists yet. */
+  firstRun: boolean;
+  ctx: AirlockContext;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+/** Starts the service as `airlock serve` does; `airlock start` reuses it beside the proxy. */
+export async function runService(flags: ServeFlags): Promise<RunningService> {
   const listen = parseListen(flags.listen);
   if (flags.plainHttp && !isLoopbackHost(listen.host)) {
     throw new AirlockError('CLI_USAGE', undefined, {
@@ -115,20 +143,33 @@ async function serve(flags: ServeFlags): Promise<void> {
 
   const scheme = tls.material ? 'https' : 'http';
   const shownHost = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
-  const lines = [`listening on ${scheme}://${shownHost}:${port}`];
+  const banner = [`listening on ${scheme}://${shownHost}:${port}`];
   if (tls.caPath)
-    lines.push(`CA certificate: ${tls.caPath}${tls.createdCa ? ' (created now)' : ''}`);
-  lines.push(
+    banner.push(`CA certificate: ${tls.caPath}${tls.createdCa ? ' (created now)' : ''}`);
+  banner.push(
     `data: ${ctx.location.databaseUrl ? 'PostgreSQL' : join(ctx.location.dataDir, 'airlock.db')}`,
   );
-  if ((await ctx.store.listApplications()).length === 0)
-    lines.push('', ...nextSteps(ctx.location.dataDir, scheme, apiHost));
-  process.stdout.write(`${lines.join('\n')}\n`);
+  return {
+    port,
+    apiHost,
+    scheme,
+    dataDir: ctx.location.dataDir,
+    banner,
+    firstRun: (await ctx.store.listApplications()).length === 0,
+    ctx,
+    logger,
+    close: async () => {
+      await server.close();
+      await ctx.close();
+    },
+  };
+}
 
+/** Stops everything cleanly on SIGINT/SIGTERM. */
+export function stopOnSignals(logger: Logger, closers: (() => Promise<void>)[]): void {
   const stop = async (signal: string) => {
     logger.info({ signal }, 'stopping');
-    await server.close();
-    await ctx.close();
+    for (const close of closers) await close();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));

@@ -1,0 +1,204 @@
+// `airlock proxy`: run the authentication proxy, check its config, switch primary-only mode.
+import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import type { Command } from 'commander';
+import { loadAuthProxyConfig, type AuthProxyConfig } from '../../config/authproxy-config.ts';
+import { AirlockError } from '../../core/error-registry.ts';
+import {
+  PRIMARY_ONLY_DEFAULT_MINUTES,
+  primaryOnlyState,
+  validatePrimaryOnlyMinutes,
+} from '../../core/primary-only.ts';
+import {
+  disablePrimaryOnly,
+  enablePrimaryOnly,
+  readPrimaryOnly,
+  readPrimaryOnlyHistory,
+} from '../../proxy/primary-only-switch.ts';
+import { SystemClock } from '../../runtime/clock.ts';
+import { CryptoRandom } from '../../runtime/random.ts';
+import { emit, isoTime } from '../output.ts';
+import { positiveInt } from './common.ts';
+
+interface ConfigFlags {
+  config?: string;
+  json?: boolean;
+}
+
+export function registerProxyCommands(program: Command): void {
+  const proxy = program
+    .command('proxy')
+    .description(
+      'run the RADIUS authentication proxy (authproxy.cfg, Duo Authentication Proxy format)',
+    )
+    .option('--config <file>', 'the proxy configuration (authproxy.cfg)')
+    .enablePositionalOptions()
+    .addHelpText(
+      'after',
+      '\nExamples:\n  airlock proxy --config examples/authproxy.cfg\n  airlock proxy check --config /etc/airlock/authproxy.cfg\n' +
+        '  airlock proxy primary-only enable --config authproxy.cfg --minutes 60 --reason "Auth API outage INC-42"',
+    )
+    .action(async (flags: ConfigFlags) => runProxy(requireConfig(flags)));
+
+  proxy
+    .command('check')
+    .description('validate a configuration: print every error and warning, exit non-zero on errors')
+    .option('--config <file>', 'the proxy configuration')
+    .option('--json', 'print machine-readable JSON')
+    .action((flags: ConfigFlags) => {
+      const config = loadAuthProxyConfig(requireConfig(flags));
+      emit(
+        flags,
+        { ok: true, servers: config.servers.map((s) => s.section), warnings: config.warnings },
+        () =>
+          [
+            `OK: ${config.servers.length} server section(s): ${config.servers.map((s) => `[${s.section}] failmode=${s.failmode}`).join(', ')}`,
+            ...config.warnings.map((w) => `warning: ${w}`),
+          ].join('\n'),
+      );
+    });
+
+  const primaryOnly = proxy
+    .command('primary-only')
+    .description(
+      'emergency switch: safe sections skip the second factor, secure sections deny (ends by itself; max 4 hours)',
+    );
+
+  primaryOnly
+    .command('enable')
+    .description(
+      'turn primary-only mode on for N minutes (a running proxy picks it up within a second)',
+    )
+    .option('--config <file>', 'the proxy configuration')
+    .option('--minutes <n>', 'how long, 1-240', positiveInt, PRIMARY_ONLY_DEFAULT_MINUTES)
+    .requiredOption('--reason <text>', 'why (recorded with your name)')
+    .option('--json', 'print machine-readable JSON')
+    .action((flags: ConfigFlags & { minutes: number; reason: string }) => {
+      const problem = validatePrimaryOnlyMinutes(flags.minutes);
+      if (problem)
+        throw new AirlockError('CLI_USAGE', undefined, { message: `--minutes: ${problem}` });
+      const config = loadAuthProxyConfig(requireConfig(flags));
+      const record = enablePrimaryOnly(config.main.stateDir, {
+        nowMs: Date.now(),
+        minutes: flags.minutes,
+        actor: actor(),
+        reason: flags.reason,
+      });
+      const safe = config.servers.filter((s) => s.failmode === 'safe').map((s) => s.section);
+      const secure = config.servers.filter((s) => s.failmode === 'secure').map((s) => s.section);
+      emit(
+        flags,
+        {
+          active: true,
+          expires: isoTime(record.expiresAtMs),
+          actor: record.actor,
+          reason: record.reason,
+        },
+        () =>
+          [
+            `Primary-only mode is ON until ${isoTime(record.expiresAtMs)} (${flags.minutes} min), by ${record.actor}.`,
+            safe.length ? `  failmode=safe, second factor SKIPPED: ${safe.join(', ')}` : '',
+            secure.length ? `  failmode=secure, every login DENIED: ${secure.join(', ')}` : '',
+            'Turn it off early with: airlock proxy primary-only disable --config …',
+          ]
+            .filter(Boolean)
+            .join('\n'),
+      );
+    });
+
+  primaryOnly
+    .command('disable')
+    .description('turn primary-only mode off now')
+    .option('--config <file>', 'the proxy configuration')
+    .option('--reason <text>', 'why (recorded with your name)', 'disabled by an administrator')
+    .option('--json', 'print machine-readable JSON')
+    .action((flags: ConfigFlags & { reason: string }) => {
+      const config = loadAuthProxyConfig(requireConfig(flags));
+      const was = disablePrimaryOnly(config.main.stateDir, {
+        nowMs: Date.now(),
+        actor: actor(),
+        reason: flags.reason,
+      });
+      emit(flags, { active: false, changed: was }, () =>
+        was
+          ? 'Primary-only mode is OFF: the second factor is required again.'
+          : 'Primary-only mode was not on.',
+      );
+    });
+
+  primaryOnly
+    .command('status')
+    .description('show whether primary-only mode is on, until when, who turned it on and why')
+    .option('--config <file>', 'the proxy configuration')
+    .option('--json', 'print machine-readable JSON')
+    .action((flags: ConfigFlags) => {
+      const config = loadAuthProxyConfig(requireConfig(flags));
+      const state = primaryOnlyState(readPrimaryOnly(config.main.stateDir), Date.now());
+      const history = readPrimaryOnlyHistory(config.main.stateDir).slice(-10);
+      const data = state.active
+        ? {
+            active: true,
+            expires: isoTime(state.record.expiresAtMs),
+            remaining_minutes: Math.ceil(state.remainingMs / 60_000),
+            actor: state.record.actor,
+            reason: state.record.reason,
+            history,
+          }
+        : { active: false, history };
+      emit(flags, data, () =>
+        state.active
+          ? `Primary-only mode is ON until ${isoTime(state.record.expiresAtMs)} (${Math.ceil(state.remainingMs / 60_000)} min left), by ${state.record.actor}: ${state.record.reason}`
+          : 'Primary-only mode is off.',
+      );
+    });
+}
+
+function requireConfig(flags: ConfigFlags): string {
+  if (!flags.config)
+    throw new AirlockError('CLI_USAGE', undefined, { message: '--config <file> is required' });
+  return flags.config;
+}
+
+function actor(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli:unknown';
+  }
+}
+
+async function runProxy(configPath: string): Promise<void> {
+  const config = loadAuthProxyConfig(configPath);
+  const running = await launchProxy(config);
+  process.stdout.write(`${running.banner.join('\n')}\n`);
+  const stop = async () => {
+    await running.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+/** Starts the proxy for a loaded config; `airlock start` uses it too. */
+export async function launchProxy(
+  config: AuthProxyConfig,
+): Promise<{ banner: string[]; close(): Promise<void> }> {
+  const { startProxy } = await import('../../proxy/start-proxy.ts');
+  for (const warning of config.warnings) process.stderr.write(`warning: ${warning}\n`);
+  const version = (
+    JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    }
+  ).version;
+  const proxy = await startProxy(config, {
+    clock: new SystemClock(),
+    random: new CryptoRandom(),
+    version,
+  });
+  const banner = proxy.servers.map((s) => {
+    const section = config.servers.find((c) => c.section === s.section)!;
+    return `proxy [${s.section}] listening for RADIUS on ${s.address.address}:${s.address.port} (failmode=${section.failmode})`;
+  });
+  banner.push(`proxy logs: ${config.main.logDir}`);
+  return { banner, close: () => proxy.close() };
+}

@@ -1,0 +1,443 @@
+// One RADIUS login through a server section: primary authentication, then the second factor
+// through the Auth API, with failmode and primary-only mode deciding when the service cannot
+// answer (AUTH-API.md §3.5–3.10). Sockets and packets stay in radius-server.ts.
+import type { AuthApiClient, AuthParams } from '../client/auth-api-client.ts';
+import { summarizeOutcome } from '../client/auth-api-client.ts';
+import type { PreauthResponse } from '../client/auth-api-response.ts';
+import type { ServerConfig } from '../config/authproxy-config.ts';
+import { decideSecondFactor, type SecondFactorDecision } from '../core/failmode-decision.ts';
+import type { PrimaryOnlyState } from '../core/primary-only.ts';
+import { findAttributeByName } from '../protocol/radius/radius-attributes.ts';
+import type { Random } from '../runtime/random.ts';
+import type { ChallengeStore } from './challenge-store.ts';
+import type { PrimaryAuthenticator, PrimaryResult } from './primary/primary-authenticator.ts';
+import type { AuthEvent, EventStatus, ProxyLogs, RequestRef } from './proxy-logs.ts';
+
+export interface LoginInput {
+  username: string;
+  /** The decoded User-Password; undefined when absent or undecodable. */
+  password: string | undefined;
+  /** The State of an Access-Request that answers our Access-Challenge. */
+  state: Buffer | undefined;
+  /** The user's address, from the section's `client_ip_attr` (Calling-Station-Id). */
+  clientIp: string | undefined;
+  ref: RequestRef;
+}
+
+export const ANSWER_CODES = ['Access-Accept', 'Access-Reject', 'Access-Challenge'] as const;
+export type AnswerCode = (typeof ANSWER_CODES)[number];
+
+export interface LoginAnswer {
+  code: AnswerCode;
+  /** Sent as Reply-Message. */
+  replyMessage: string;
+  /** Attributes passed through from the primary authentication (Access-Accept only). */
+  attributes: { type: number; value: Buffer }[];
+  /** Access-Challenge only. */
+  state?: Buffer;
+}
+
+export interface LoginFlowDeps {
+  section: ServerConfig;
+  /** Undefined for `[duo_only_client]`: no primary authentication. */
+  primary: PrimaryAuthenticator | undefined;
+  api: AuthApiClient;
+  logs: ProxyLogs;
+  primaryOnly: { state(): PrimaryOnlyState };
+  challenges: ChallengeStore;
+  random: Random;
+}
+
+/** Factor words a user may type instead of a passcode (in append mode or at a challenge). */
+const FACTOR_WORD = /^(push|phone|sms)([0-9]*)$/;
+
+export type LoginFlow = (input: LoginInput) => Promise<LoginAnswer>;
+
+export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
+  const { section, logs } = deps;
+  const passThroughTypes = passThroughTypeSet(section);
+
+  const event = (
+    input: LoginInput,
+    e: Omit<
+      AuthEvent,
+      'username' | 'client_ip' | 'server_section' | 'server_section_ikey' | 'failmode'
+    >,
+  ) =>
+    logs.event({
+      username: input.username,
+      client_ip: input.clientIp ?? null,
+      server_section: section.section,
+      server_section_ikey: section.ikey,
+      failmode: section.failmode,
+      ...e,
+    });
+
+  const reject = (
+    input: LoginInput,
+    stage: AuthEvent['auth_stage'],
+    status: EventStatus,
+    msg: string,
+    reason?: string,
+  ): LoginAnswer => {
+    logs.request(input.ref, msg);
+    event(input, {
+      msg,
+      auth_stage: stage,
+      status,
+      factor: null,
+      second_factor_checked: false,
+      ...(reason ? { reason } : {}),
+    });
+    return { code: 'Access-Reject', replyMessage: msg, attributes: [] };
+  };
+
+  /** Applies a failmode/primary-only/rejection decision that did not proceed to the service's answer. */
+  const finishDecision = (
+    input: LoginInput,
+    decision: SecondFactorDecision,
+    primary: PrimaryAttributes,
+  ): LoginAnswer => {
+    logs.request(input.ref, decision.logMessage);
+    const allowed = decision.action === 'allow';
+    event(input, {
+      msg: decision.logMessage,
+      auth_stage: 'Secondary authentication',
+      status: allowed ? 'Allow' : 'Reject',
+      factor: null,
+      second_factor_checked: false,
+      failmode_invoked: decision.failmodeInvoked,
+      reason: decision.reason,
+    });
+    return allowed
+      ? { code: 'Access-Accept', replyMessage: decision.logMessage, attributes: primary.attributes }
+      : { code: 'Access-Reject', replyMessage: decision.logMessage, attributes: [] };
+  };
+
+  async function secondFactor(
+    input: LoginInput,
+    primary: PrimaryAttributes,
+    params: AuthParams,
+    factorName: string,
+  ): Promise<LoginAnswer> {
+    const outcome = await deps.api.auth(params);
+    const decision = decideSecondFactor({
+      stage: 'auth',
+      outcome: summarizeOutcome(outcome),
+      failmode: section.failmode,
+    });
+    if (decision.action !== 'proceed' || outcome.kind !== 'ok')
+      return finishDecision(input, decision, primary);
+    const { result, status_msg: statusMsg } = outcome.response;
+    const allowed = result === 'allow';
+    const msg = `Duo authentication returned '${result}': '${statusMsg}'`;
+    logs.request(input.ref, msg);
+    event(input, {
+      msg: statusMsg,
+      auth_stage: 'Secondary authentication',
+      status: allowed ? 'Allow' : 'Reject',
+      factor: factorName,
+      second_factor_checked: true,
+    });
+    return allowed
+      ? { code: 'Access-Accept', replyMessage: statusMsg, attributes: primary.attributes }
+      : { code: 'Access-Reject', replyMessage: statusMsg, attributes: [] };
+  }
+
+  /** Sends the second factor the user typed (append mode, duo-only, or a challenge answer). */
+  function typedFactor(
+    input: LoginInput,
+    primary: PrimaryAttributes,
+    typed: string,
+  ): Promise<LoginAnswer> {
+    const base = {
+      username: input.username,
+      ...(input.clientIp ? { ipaddr: input.clientIp } : {}),
+    };
+    const word = FACTOR_WORD.exec(typed.trim().toLowerCase());
+    if (word) {
+      const factor = word[1] as 'push' | 'phone' | 'sms';
+      return secondFactor(input, primary, { ...base, factor, device: 'auto' }, factor);
+    }
+    return secondFactor(
+      input,
+      primary,
+      { ...base, factor: 'passcode', passcode: typed.trim() },
+      'passcode',
+    );
+  }
+
+  function challenge(
+    input: LoginInput,
+    primary: PrimaryAttributes,
+    factors: readonly string[] | undefined,
+    text: string,
+  ): LoginAnswer {
+    const state = deps.random.bytes(16);
+    deps.challenges.put(state, {
+      section: section.section,
+      username: input.username,
+      clientIp: input.clientIp,
+      attributes: primary.attributes,
+      factors,
+    });
+    logs.request(input.ref, `Sending Access-Challenge: ${text}`);
+    event(input, {
+      msg: text,
+      auth_stage: 'Secondary authentication',
+      status: 'Challenge',
+      factor: null,
+      second_factor_checked: false,
+    });
+    return { code: 'Access-Challenge', replyMessage: text, attributes: [], state };
+  }
+
+  async function answerChallenge(input: LoginInput, state: Buffer): Promise<LoginAnswer> {
+    const pending = deps.challenges.take(state);
+    if (!pending || pending.section !== section.section || pending.username !== input.username) {
+      return reject(
+        input,
+        'Secondary authentication',
+        'Error',
+        'Unknown or expired challenge: log in again',
+        'unknown-state',
+      );
+    }
+    if (!input.password)
+      return reject(
+        input,
+        'Secondary authentication',
+        'Reject',
+        'No passcode given',
+        'empty-answer',
+      );
+    return typedFactor(input, { attributes: pending.attributes }, input.password);
+  }
+
+  async function primaryAuthentication(
+    input: LoginInput,
+    password: string,
+  ): Promise<{ result: PrimaryResult; typed: string | undefined }> {
+    const primary = deps.primary;
+    // [duo_only_client]: no primary authentication; what the user typed is the second factor.
+    if (!primary)
+      return {
+        result: { kind: 'accept', groups: [], attributes: [] },
+        typed: password === '' ? undefined : password,
+      };
+    const split = splitAppended(section, password);
+    if (split) {
+      const first = await primary.authenticate({
+        username: input.username,
+        password: split.password,
+        clientIp: input.clientIp,
+      });
+      if (first.kind === 'accept') return { result: first, typed: split.factor };
+      // The delimiter may belong to the password itself: retry with the whole of it (§3.5).
+      if (first.kind === 'error') return { result: first, typed: undefined };
+    }
+    return {
+      result: await primary.authenticate({
+        username: input.username,
+        password,
+        clientIp: input.clientIp,
+      }),
+      typed: undefined,
+    };
+  }
+
+  return async function login(input: LoginInput): Promise<LoginAnswer> {
+    if (input.state) return answerChallenge(input, input.state);
+    if (input.password === undefined) {
+      return reject(input, 'Unknown', 'Error', 'Cannot decode password', 'no-password');
+    }
+
+    const { result: primaryResult, typed } = await primaryAuthentication(input, input.password);
+    if (primaryResult.kind === 'reject') {
+      return reject(
+        input,
+        'Primary authentication',
+        'Reject',
+        `Primary credentials rejected - ${primaryResult.reason}`,
+        primaryResult.reason,
+      );
+    }
+    if (primaryResult.kind === 'error') {
+      return reject(
+        input,
+        'Primary authentication',
+        'Error',
+        `Primary authentication failed - ${primaryResult.reason}`,
+        primaryResult.reason,
+      );
+    }
+    const primary: PrimaryAttributes = {
+      attributes: primaryResult.attributes.filter(
+        (a) => passThroughTypes === 'all' || passThroughTypes.has(a.type),
+      ),
+    };
+    if (deps.primary) logs.request(input.ref, 'Primary authentication succeeded');
+
+    if (isExempt(section, input.username)) {
+      const msg = 'User exempted from 2FA';
+      logs.request(input.ref, msg);
+      event(input, {
+        msg,
+        auth_stage: 'Secondary authentication',
+        status: 'Allow',
+        factor: null,
+        second_factor_checked: false,
+        reason: 'exempt',
+      });
+      return { code: 'Access-Accept', replyMessage: msg, attributes: primary.attributes };
+    }
+
+    // Primary-only mode: no call to the service at all; the section's failmode decides.
+    if (deps.primaryOnly.state().active) {
+      return finishDecision(
+        input,
+        decideSecondFactor({
+          stage: 'preauth',
+          outcome: { kind: 'primary-only' },
+          failmode: section.failmode,
+        }),
+        primary,
+      );
+    }
+
+    const pre = await deps.api.preauth({
+      username: input.username,
+      ...(input.clientIp ? { ipaddr: input.clientIp } : {}),
+    });
+    const preDecision = decideSecondFactor({
+      stage: 'preauth',
+      outcome: summarizeOutcome(pre),
+      failmode: section.failmode,
+    });
+    if (preDecision.action !== 'proceed' || pre.kind !== 'ok')
+      return finishDecision(input, preDecision, primary);
+    const preauth = pre.response;
+    logs.request(input.ref, `Got preauth result for: '${preauth.result}'`);
+
+    switch (preauth.result) {
+      case 'allow':
+        // The service's policy (bypass, allowed new user) lets the user in without a second factor.
+        event(input, {
+          msg: preauth.status_msg,
+          auth_stage: 'Secondary authentication',
+          status: 'Allow',
+          factor: null,
+          second_factor_checked: false,
+          reason: 'preauth-allow',
+        });
+        return {
+          code: 'Access-Accept',
+          replyMessage: preauth.status_msg,
+          attributes: primary.attributes,
+        };
+      case 'deny':
+        return reject(
+          input,
+          'Secondary authentication',
+          'Reject',
+          preauth.status_msg,
+          'preauth-deny',
+        );
+      case 'enroll':
+        return reject(
+          input,
+          'Secondary authentication',
+          'Reject',
+          'User is not enrolled. Enrollment link sent.',
+          'not-enrolled',
+        );
+      case 'auth':
+        break;
+    }
+
+    if (typed !== undefined) return typedFactor(input, primary, typed);
+    const usable = usableFactors(section.factors, preauth);
+    if (section.kind === 'challenge') {
+      return challenge(input, primary, usable, challengeText(usable));
+    }
+    const first = usable[0];
+    if (first === undefined) {
+      return reject(
+        input,
+        'Secondary authentication',
+        'Reject',
+        'User has no Duo factors usable with this configuration',
+        'no-usable-factor',
+      );
+    }
+    if (first === 'passcode') return challenge(input, primary, undefined, 'Enter passcode:');
+    const factor = first as 'auto' | 'push' | 'phone';
+    return secondFactor(
+      input,
+      primary,
+      {
+        username: input.username,
+        factor,
+        device: 'auto',
+        ...(input.clientIp ? { ipaddr: input.clientIp } : {}),
+      },
+      factor,
+    );
+  };
+}
+
+interface PrimaryAttributes {
+  attributes: { type: number; value: Buffer }[];
+}
+
+/** Append mode (`allow_concat`): `password<delimiter>passcode`, split on the LAST delimiter (§3.5). */
+export function splitAppended(
+  section: ServerConfig,
+  password: string,
+): { password: string; factor: string } | undefined {
+  if (section.kind !== 'auto' || !section.allowConcat) return undefined;
+  if (section.delimitedPasswordLength > 0) {
+    if (password.length <= section.delimitedPasswordLength) return undefined;
+    return {
+      password: password.slice(0, section.delimitedPasswordLength),
+      factor: password.slice(section.delimitedPasswordLength),
+    };
+  }
+  const at = password.lastIndexOf(section.delimiter);
+  if (at < 0) return undefined;
+  const factor = password.slice(at + section.delimiter.length);
+  if (factor === '') return undefined;
+  return { password: password.slice(0, at), factor };
+}
+
+/** The configured factors this user can use, in order; `passcode` is always usable. */
+function usableFactors(factors: readonly string[], preauth: PreauthResponse): string[] {
+  const capabilities = new Set((preauth.devices ?? []).flatMap((d) => d.capabilities));
+  return factors.filter(
+    (f) => f === 'passcode' || capabilities.has(f) || (f === 'auto' && capabilities.size > 0),
+  );
+}
+
+function challengeText(factors: readonly string[]): string {
+  const words = factors.filter((f) => f !== 'passcode');
+  return words.length === 0
+    ? 'Enter passcode:'
+    : `Enter a passcode, or one of: ${words.join(', ')}`;
+}
+
+function isExempt(section: ServerConfig, username: string): boolean {
+  const lower = username.toLowerCase();
+  return section.exemptUsernames.some((u) => u.toLowerCase() === lower);
+}
+
+function passThroughTypeSet(section: ServerConfig): Set<number> | 'all' {
+  const client = section.client;
+  if (section.passThroughAll || (client.kind === 'radius' && client.passThroughAll)) return 'all';
+  const names = [
+    ...section.passThroughAttrNames,
+    ...(client.kind === 'radius' ? client.passThroughAttrNames : []),
+  ];
+  return new Set(
+    names.map((n) => findAttributeByName(n)?.type).filter((t): t is number => t !== undefined),
+  );
+}

@@ -1,0 +1,167 @@
+// Primary-only mode as a switch, not a restart: a state file the CLI writes and the proxy watches.
+import {
+  appendFileSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import {
+  newPrimaryOnlyRecord,
+  primaryOnlyState,
+  type PrimaryOnlyRecord,
+  type PrimaryOnlyState,
+} from '../core/primary-only.ts';
+import type { Clock } from '../runtime/clock.ts';
+
+const STATE_FILE = 'primary-only.json';
+const HISTORY_FILE = 'primary-only-history.jsonl';
+
+export interface PrimaryOnlyChange {
+  tsMs: number;
+  action: 'enable' | 'disable';
+  actor: string;
+  reason: string;
+  expiresAtMs?: number;
+}
+
+/** Reads the persisted record; a missing or unreadable file means "off" (2FA stays required). */
+export function readPrimaryOnly(stateDir: string): PrimaryOnlyRecord | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(stateDir, STATE_FILE), 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const v = JSON.parse(text) as Partial<PrimaryOnlyRecord>;
+    if (
+      typeof v.enabledAtMs === 'number' &&
+      typeof v.expiresAtMs === 'number' &&
+      typeof v.actor === 'string' &&
+      typeof v.reason === 'string'
+    ) {
+      return {
+        enabledAtMs: v.enabledAtMs,
+        expiresAtMs: v.expiresAtMs,
+        actor: v.actor,
+        reason: v.reason,
+      };
+    }
+  } catch {
+    // Corrupt state: fail secure, as if the mode were off.
+  }
+  return undefined;
+}
+
+export function enablePrimaryOnly(
+  stateDir: string,
+  input: { nowMs: number; minutes: number; actor: string; reason: string },
+): PrimaryOnlyRecord {
+  const record = newPrimaryOnlyRecord(input);
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const tmp = join(stateDir, `${STATE_FILE}.${process.pid}.tmp`);
+  writeFileSync(tmp, `${JSON.stringify(record)}\n`, { mode: 0o600 });
+  renameSync(tmp, join(stateDir, STATE_FILE)); // atomic: the proxy never reads half a file
+  appendHistory(stateDir, {
+    tsMs: input.nowMs,
+    action: 'enable',
+    actor: input.actor,
+    reason: record.reason,
+    expiresAtMs: record.expiresAtMs,
+  });
+  return record;
+}
+
+export function disablePrimaryOnly(
+  stateDir: string,
+  input: { nowMs: number; actor: string; reason: string },
+): boolean {
+  const had = readPrimaryOnly(stateDir) !== undefined;
+  rmSync(join(stateDir, STATE_FILE), { force: true });
+  if (had)
+    appendHistory(stateDir, {
+      tsMs: input.nowMs,
+      action: 'disable',
+      actor: input.actor,
+      reason: input.reason,
+    });
+  return had;
+}
+
+export function readPrimaryOnlyHistory(stateDir: string): PrimaryOnlyChange[] {
+  try {
+    return readFileSync(join(stateDir, HISTORY_FILE), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as PrimaryOnlyChange);
+  } catch {
+    return [];
+  }
+}
+
+function appendHistory(stateDir: string, change: PrimaryOnlyChange): void {
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  appendFileSync(join(stateDir, HISTORY_FILE), `${JSON.stringify(change)}\n`, { mode: 0o600 });
+}
+
+/**
+ * Keeps the proxy's view of the switch fresh: re-reads the state file every `pollMs` (a cheap
+ * read of a tiny file; fs.watch misses atomic renames on some filesystems) and reports changes,
+ * including the expiry, which happens by the clock alone.
+ */
+export class PrimaryOnlyWatcher {
+  readonly #stateDir: string;
+  readonly #clock: Clock;
+  readonly #onChange: (state: PrimaryOnlyState, previous: PrimaryOnlyState) => void;
+  #record: PrimaryOnlyRecord | undefined;
+  #lastState: PrimaryOnlyState;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: {
+    stateDir: string;
+    clock: Clock;
+    onChange: (state: PrimaryOnlyState, previous: PrimaryOnlyState) => void;
+  }) {
+    this.#stateDir = options.stateDir;
+    this.#clock = options.clock;
+    this.#onChange = options.onChange;
+    this.#record = readPrimaryOnly(this.#stateDir);
+    this.#lastState = primaryOnlyState(this.#record, this.#clock.nowMs());
+  }
+
+  /** The state now; cheap enough for every request. */
+  state(): PrimaryOnlyState {
+    return primaryOnlyState(this.#record, this.#clock.nowMs());
+  }
+
+  /** The state when the watcher started (for the start-up log line). */
+  initialState(): PrimaryOnlyState {
+    return this.#lastState;
+  }
+
+  start(pollMs = 250): void {
+    this.#timer = setInterval(() => this.poll(), pollMs);
+    this.#timer.unref();
+  }
+
+  /** Re-reads the file and reports a change; the interval calls it, tests may call it directly. */
+  poll(): void {
+    this.#record = readPrimaryOnly(this.#stateDir);
+    const next = this.state();
+    const prev = this.#lastState;
+    if (
+      next.active !== prev.active ||
+      (next.active && prev.active && next.record.expiresAtMs !== prev.record.expiresAtMs)
+    ) {
+      this.#lastState = next;
+      this.#onChange(next, prev);
+    }
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+  }
+}

@@ -1,0 +1,110 @@
+// The proxy's two logs: authproxy.log (text request lines) and authevents.log (JSON lines for SIEM).
+import { mkdirSync } from 'node:fs';
+import { hostname as osHostname } from 'node:os';
+import { createStream, type RotatingFileStream } from 'rotating-file-stream';
+
+export const AUTH_STAGES = [
+  'Primary authentication',
+  'Secondary authentication',
+  'Unknown',
+] as const;
+export type AuthStage = (typeof AUTH_STAGES)[number];
+export const EVENT_STATUSES = ['Allow', 'Reject', 'Challenge', 'Error'] as const;
+export type EventStatus = (typeof EVENT_STATUSES)[number];
+
+/** One record of authevents.log: the fields of AUTH-API.md §3.12 plus Airlock's two. */
+export interface AuthEvent {
+  msg: string;
+  username: string | null;
+  auth_stage: AuthStage;
+  status: EventStatus;
+  client_ip: string | null;
+  server_section: string;
+  server_section_ikey: string;
+  factor: string | null;
+  /** `safe` or `secure`: the section's failmode, on every record. */
+  failmode: string;
+  /** False whenever a login was allowed without a second factor. */
+  second_factor_checked: boolean;
+  /** Set when failmode decided this login. */
+  failmode_invoked?: boolean;
+  reason?: string;
+}
+
+/** Identifies one RADIUS request in authproxy.log, as Duo's proxy does: `(('ip', port), user, id)`. */
+export interface RequestRef {
+  section: string;
+  ip: string;
+  port: number;
+  username: string;
+  identifier: number;
+}
+
+export interface ProxyLogs {
+  /** A line of authproxy.log about one request. */
+  request(ref: RequestRef, message: string): void;
+  /** A line of authproxy.log not tied to a request (start-up, primary-only changes). */
+  line(message: string): void;
+  event(event: AuthEvent): void;
+  close(): Promise<void>;
+}
+
+export interface ProxyLogOptions {
+  logDir: string;
+  maxSizeBytes: number;
+  /** Rotated files kept; 0 = unlimited. */
+  maxFiles: number;
+  authEvents: boolean;
+  /** Also echo authproxy.log lines to stdout. */
+  stdout: boolean;
+  nowIso: () => string;
+  hostname?: string;
+}
+
+export function openProxyLogs(options: ProxyLogOptions): ProxyLogs {
+  mkdirSync(options.logDir, { recursive: true });
+  const streamOptions = {
+    path: options.logDir,
+    size: `${Math.max(1, Math.floor(options.maxSizeBytes / 1024))}K`,
+    // Classical rotation: authproxy.log.1 … .N; "0 = unlimited" keeps a generous bound instead.
+    rotate: options.maxFiles === 0 ? 10_000 : options.maxFiles,
+  };
+  const text: RotatingFileStream = createStream('authproxy.log', streamOptions);
+  const events: RotatingFileStream | undefined = options.authEvents
+    ? createStream('authevents.log', streamOptions)
+    : undefined;
+  // A failing log disk must not take logins down; report it once on stderr.
+  let reported = false;
+  const onError = (e: Error) => {
+    if (!reported) process.stderr.write(`airlock proxy: log write failed: ${e.message}\n`);
+    reported = true;
+  };
+  text.on('error', onError);
+  events?.on('error', onError);
+  const host = options.hostname ?? osHostname();
+
+  const writeLine = (line: string) => {
+    text.write(`${line}\n`);
+    if (options.stdout) process.stdout.write(`${line}\n`);
+  };
+  return {
+    request(ref, message) {
+      writeLine(
+        `${options.nowIso()} [${ref.section}] (('${ref.ip}', ${ref.port}), ${ref.username}, ${ref.identifier}): ${message}`,
+      );
+    },
+    line(message) {
+      writeLine(`${options.nowIso()} ${message}`);
+    },
+    event(event) {
+      events?.write(
+        `${JSON.stringify({ timestamp: options.nowIso(), ...event, hostname: host })}\n`,
+      );
+    },
+    async close() {
+      await Promise.all(
+        [text, ...(events ? [events] : [])].map((s) => new Promise<void>((r) => s.end(() => r()))),
+      );
+    },
+  };
+}

@@ -1,0 +1,171 @@
+// The RADIUS socket loop of one server section: admit known clients, decode, de-duplicate
+// retransmits, run the login flow, answer. Every dropped packet is counted by reason and logged.
+import dgram from 'node:dgram';
+import { isIP } from 'node:net';
+import type { ServerConfig } from '../config/authproxy-config.ts';
+import { matchesIp } from '../config/ip-ranges.ts';
+import { ProtocolError } from '../protocol/protocol-error.ts';
+import { createAttribute, getAttribute } from '../protocol/radius/radius-attributes.ts';
+import {
+  decodeAccessRequest,
+  decodePasswordText,
+  type AccessRequest,
+} from '../protocol/radius/radius-request.ts';
+import { encodeResponse } from '../protocol/radius/radius-response.ts';
+import type { Clock } from '../runtime/clock.ts';
+import type { LoginAnswer, LoginFlow } from './login-flow.ts';
+import type { ProxyLogs } from './proxy-logs.ts';
+import type { ProxyMetrics } from './proxy-metrics.ts';
+
+/** How long an answer is kept for retransmits of its request (AUTH-API.md §3.11: 30 s). */
+const DEDUP_TTL_MS = 30_000;
+/** The RADIUS codes of AUTH-API.md §3.12's log line `Returning response code N: AccessX`. */
+const CODE_NUMBERS = { 'Access-Accept': 2, 'Access-Reject': 3, 'Access-Challenge': 11 } as const;
+
+interface DedupEntry {
+  /** Undefined while the first copy is still being authenticated. */
+  reply: Buffer | undefined;
+  expiresAtMs: number;
+}
+
+export interface RadiusServer {
+  readonly section: string;
+  readonly address: { address: string; port: number };
+  close(): Promise<void>;
+}
+
+export interface RadiusServerDeps {
+  section: ServerConfig;
+  flow: LoginFlow;
+  logs: ProxyLogs;
+  metrics: ProxyMetrics;
+  clock: Clock;
+}
+
+export async function startRadiusServer(deps: RadiusServerDeps): Promise<RadiusServer> {
+  const { section, logs, metrics, clock } = deps;
+  const family = isIP(section.bindAddress) === 6 ? 'udp6' : 'udp4';
+  const socket = dgram.createSocket({ type: family, reuseAddr: false });
+  const dedup = new Map<string, DedupEntry>();
+
+  const drop = (reason: string, from: dgram.RemoteInfo, detail?: string) => {
+    metrics.dropped.inc({ section: section.section, reason });
+    logs.line(
+      `[${section.section}] dropped packet from ${from.address}:${from.port}: ${reason}${detail ? ` (${detail})` : ''}`,
+    );
+  };
+
+  const onPacket = async (msg: Buffer, from: dgram.RemoteInfo) => {
+    const client = section.radiusClients.find((c) => matchesIp(c.matcher, from.address));
+    if (!client) return drop('unknown-client', from);
+
+    let request: AccessRequest;
+    try {
+      request = decodeAccessRequest(msg, client.secret, {
+        requireMessageAuthenticator: section.requireMessageAuthenticator,
+      });
+    } catch (e) {
+      if (e instanceof ProtocolError) return drop(e.code, from);
+      throw e;
+    }
+
+    // RFC 2865 §5: a retransmit carries the same Identifier and Request Authenticator.
+    const key = `${from.address}|${from.port}|${request.identifier}|${request.authenticator.toString('hex')}`;
+    const seen = dedup.get(key);
+    if (seen && seen.expiresAtMs > clock.nowMs()) {
+      metrics.retransmits.inc({ section: section.section, answered: seen.reply ? 'yes' : 'no' });
+      // Still authenticating: the first copy's answer will go out; never start a second login.
+      if (seen.reply) socket.send(seen.reply, from.port, from.address);
+      return;
+    }
+    dedup.set(key, { reply: undefined, expiresAtMs: clock.nowMs() + DEDUP_TTL_MS });
+
+    const username = request.userName ?? '';
+    const ref = {
+      section: section.section,
+      ip: from.address,
+      port: from.port,
+      username,
+      identifier: request.identifier,
+    };
+    let answer: LoginAnswer;
+    try {
+      answer = await deps.flow({
+        username,
+        password: decodePassword(request),
+        state: request.state,
+        clientIp: clientIpOf(section, request),
+        ref,
+      });
+    } catch (e) {
+      // A bug must never turn into an allow: answer with a reject and say why in the log.
+      logs.request(ref, `Internal error: ${(e as Error).message}`);
+      metrics.dropped.inc({ section: section.section, reason: 'internal-error' });
+      answer = { code: 'Access-Reject', replyMessage: 'Internal error', attributes: [] };
+    }
+
+    const attributes = [...answer.attributes];
+    if (answer.replyMessage)
+      attributes.push(createAttribute('Reply-Message', answer.replyMessage.slice(0, 253)));
+    if (answer.state) attributes.push(createAttribute('State', answer.state));
+    const reply = encodeResponse({ request, code: answer.code, attributes, secret: client.secret });
+    dedup.set(key, { reply, expiresAtMs: clock.nowMs() + DEDUP_TTL_MS });
+    metrics.responses.inc({ section: section.section, code: answer.code });
+    logs.request(
+      ref,
+      `Returning response code ${CODE_NUMBERS[answer.code]}: ${answer.code.replace('-', '')}`,
+    );
+    logs.request(ref, 'Sending response');
+    socket.send(reply, from.port, from.address);
+  };
+
+  socket.on('message', (msg, from) => {
+    onPacket(msg, from).catch((e: unknown) => drop('internal-error', from, (e as Error).message));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(section.port, section.bindAddress, () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+  socket.on('error', (e) => logs.line(`[${section.section}] socket error: ${e.message}`));
+
+  const sweep = setInterval(() => {
+    const now = clock.nowMs();
+    for (const [key, entry] of dedup)
+      if (entry.expiresAtMs <= now && entry.reply) dedup.delete(key);
+  }, 5_000);
+  sweep.unref();
+
+  const bound = socket.address();
+  return {
+    section: section.section,
+    address: { address: bound.address, port: bound.port },
+    close: () =>
+      new Promise<void>((resolve) => {
+        clearInterval(sweep);
+        socket.close(() => resolve());
+      }),
+  };
+}
+
+/** The password as text; undefined when absent or not decodable (usually a wrong shared secret). */
+function decodePassword(request: AccessRequest): string | undefined {
+  if (!request.password) return undefined;
+  try {
+    return decodePasswordText(request.password);
+  } catch (e) {
+    if (e instanceof ProtocolError) return undefined;
+    throw e;
+  }
+}
+
+/** The end user's IP from `client_ip_attr` (default Calling-Station-Id), when it is an address. */
+function clientIpOf(section: ServerConfig, request: AccessRequest): string | undefined {
+  const name = section.clientIpAttr === 'paloalto' ? 'Calling-Station-Id' : section.clientIpAttr;
+  if (name !== 'Calling-Station-Id') return undefined;
+  const value = getAttribute(request.attributes, 'Calling-Station-Id');
+  return typeof value === 'string' && isIP(value.trim()) ? value.trim() : undefined;
+}
