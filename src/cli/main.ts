@@ -16,6 +16,8 @@ export function buildProgram(): Command {
       'Airlock: self-hosted two-factor authentication service (Duo Auth API v2 compatible) and RADIUS authentication proxy',
     )
     .showHelpAfterError('(add --help for usage)')
+    // Options after a subcommand belong to it (`airlock proxy check --config f`, not `proxy`'s --config).
+    .enablePositionalOptions()
     .exitOverride();
   registerStartCommand(program);
   registerServeCommand(program);

@@ -1,0 +1,438 @@
+// The proxy beyond the fault matrix: primary-only mode, retransmits, hostile packets, the
+// challenge section, an upstream FreeRADIUS as primary, exempt users.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
+import { after, before, describe, it } from 'node:test';
+import type { Application } from '../../src/core/model.ts';
+import { encodePacket } from '../../src/protocol/radius/radius-packet.ts';
+import { createAttribute } from '../../src/protocol/radius/radius-attributes.ts';
+import { hidePassword } from '../../src/protocol/radius/radius-crypto.ts';
+import { encodeAccessRequest } from '../../src/protocol/radius/radius-request.ts';
+import { disablePrimaryOnly, enablePrimaryOnly } from '../../src/proxy/primary-only-switch.ts';
+import { FixedClock } from '../../src/runtime/clock.ts';
+import { airlockFails } from './airlock-process.ts';
+import {
+  radclient,
+  startFreeradius,
+  startSlapd,
+  waitForFileText,
+  type ExternalServer,
+} from './external-servers.ts';
+import { startFaultServer, testTlsMaterial } from './fault-servers.ts';
+import { adClientSection, RADIUS_SECRET, startTestProxy, type TestProxy } from './proxy-harness.ts';
+import { startService, totpAt, type Harness } from './service-harness.ts';
+
+let service: Harness;
+let slapd: ExternalServer;
+let app: Application;
+let alice: Awaited<ReturnType<Harness['createUser']>>;
+
+before(async () => {
+  [service, slapd] = await Promise.all([startService(), startSlapd()]);
+  app = await service.createApp();
+  alice = await service.createUser('alice', { totp: true });
+  await service.createUser('carol', { totp: true });
+});
+after(async () => {
+  await service?.close();
+  await slapd?.stop();
+});
+
+function nextCode(): string {
+  service.clock.advance(30_000);
+  return totpAt(alice.totp!, service.clock);
+}
+
+const ldapProxy = (
+  failmode: 'safe' | 'secure',
+  extra: { clock?: FixedClock; extra?: string[] } = {},
+) =>
+  startTestProxy({
+    clientSection: adClientSection(slapd.port),
+    clientName: 'ad_client',
+    ikey: app.ikey,
+    skey: app.skey,
+    apiPort: service.port,
+    caPem: service.caPem,
+    failmode,
+    ...extra,
+  });
+
+const login = (proxy: TestProxy, username: string, password: string, more = '') =>
+  radclient(
+    proxy.port,
+    RADIUS_SECRET,
+    `User-Name = "${username}", User-Password = "${password}", Message-Authenticator = 0x00${more}`,
+  );
+
+describe('primary-only mode', () => {
+  it('skips the second factor in a safe section and denies in a secure one, picked up while running', async () => {
+    const clock = new FixedClock(Date.now());
+    const [safe, secure] = await Promise.all([
+      ldapProxy('safe', { clock }),
+      ldapProxy('secure', { clock }),
+    ]);
+    try {
+      for (const proxy of [safe, secure]) {
+        enablePrimaryOnly(proxy.config.main.stateDir, {
+          nowMs: clock.nowMs(),
+          minutes: 30,
+          actor: 'cli:tester',
+          reason: 'drill INC-1',
+        });
+        proxy.proxy.primaryOnly.poll(); // what the 250 ms timer does
+        await waitForFileText(proxy.authproxyLog, 'Primary only mode enabled by cli:tester');
+      }
+      // A wrong passcode proves the service was not asked: safe still lets the user in.
+      const allowed = await login(safe, 'alice', 'alicepw,000000');
+      assert.equal(allowed.code, 'Access-Accept', allowed.output);
+      await waitForFileText(
+        safe.authproxyLog,
+        'Primary Only Mode - Secondary authentication bypassed',
+      );
+      const event = safe
+        .events()
+        .find((e) => e.msg === 'Primary Only Mode - Secondary authentication bypassed');
+      assert.equal(event?.second_factor_checked, false);
+      assert.equal(event?.failmode_invoked, true);
+
+      const denied = await login(secure, 'alice', `alicepw,${nextCode()}`);
+      assert.equal(denied.code, 'Access-Reject', denied.output);
+      await waitForFileText(
+        secure.authproxyLog,
+        'Failmode Secure - Denied Duo login on preauth failure',
+      );
+
+      // Primary authentication is still required in primary-only mode.
+      assert.equal((await login(safe, 'alice', 'nope')).code, 'Access-Reject');
+
+      // It ends by itself at expiry.
+      clock.advance(30 * 60_000);
+      safe.proxy.primaryOnly.poll();
+      await waitForFileText(safe.authproxyLog, 'Primary only mode ended');
+      assert.equal((await login(safe, 'alice', 'alicepw,000000')).code, 'Access-Reject');
+    } finally {
+      await safe.close();
+      await secure.close();
+    }
+  });
+
+  it('survives a proxy restart and can be disabled early', async () => {
+    const first = await ldapProxy('safe');
+    const stateDir = first.config.main.stateDir;
+    enablePrimaryOnly(stateDir, {
+      nowMs: Date.now(),
+      minutes: 60,
+      actor: 'cli:tester',
+      reason: 'outage',
+    });
+    await first.proxy.close();
+    // A new proxy on the same state directory starts in primary-only mode.
+    const { startProxy } = await import('../../src/proxy/start-proxy.ts');
+    const { CryptoRandom } = await import('../../src/runtime/random.ts');
+    const { SystemClock } = await import('../../src/runtime/clock.ts');
+    const second = await startProxy(first.config, {
+      clock: new SystemClock(),
+      random: new CryptoRandom(),
+      version: 'test',
+    });
+    try {
+      await waitForFileText(
+        first.authproxyLog,
+        /Running in PRIMARY ONLY mode\. Stopping in (59|60) minutes/,
+      );
+      const res = await radclient(
+        first.port,
+        RADIUS_SECRET,
+        'User-Name = "alice", User-Password = "alicepw,000000", Message-Authenticator = 0x00',
+      );
+      assert.equal(res.code, 'Access-Accept', res.output);
+      assert.equal(
+        disablePrimaryOnly(stateDir, { nowMs: Date.now(), actor: 'cli:tester', reason: 'over' }),
+        true,
+      );
+      second.primaryOnly.poll();
+      const after = await radclient(
+        first.port,
+        RADIUS_SECRET,
+        'User-Name = "alice", User-Password = "alicepw,000000", Message-Authenticator = 0x00',
+      );
+      assert.equal(after.code, 'Access-Reject', after.output);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('refuses more than 240 minutes from the CLI', async () => {
+    const proxy = await ldapProxy('safe');
+    try {
+      const res = await airlockFails([
+        'proxy',
+        'primary-only',
+        'enable',
+        '--config',
+        `${proxy.dir}/authproxy.cfg`,
+        '--minutes',
+        '300',
+        '--reason',
+        'x',
+      ]);
+      assert.equal(res.code, 2);
+      assert.match(res.stderr, /no more than 4 hours/);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe('retransmits', () => {
+  it('answers every copy of a retransmitted request with one authentication', async () => {
+    const tls = await testTlsMaterial();
+    const slow = await startFaultServer('slow', {
+      certPem: tls.certPem,
+      keyPem: tls.keyPem,
+      delayMs: 900,
+    });
+    const proxy = await startTestProxy({
+      clientSection: adClientSection(slapd.port),
+      clientName: 'ad_client',
+      ikey: app.ikey,
+      skey: app.skey,
+      apiPort: slow.port,
+      caPem: tls.caPem,
+      failmode: 'secure',
+      apiTimeoutSeconds: 5,
+    });
+    try {
+      // radclient resends after 1 s, twice, while preauth and auth take ~1.8 s together.
+      const res = await radclient(
+        proxy.port,
+        RADIUS_SECRET,
+        'User-Name = "alice", User-Password = "alicepw,123456", Message-Authenticator = 0x00',
+        {
+          timeoutSeconds: 1,
+          retries: 4,
+        },
+      );
+      assert.equal(res.code, 'Access-Reject', res.output); // the stand-in denies every auth
+      assert.equal(slow.requests, 2, 'one preauth and one auth, however many copies arrived');
+      const retransmits = await proxy.proxy.metrics.getSingleMetricAsString(
+        'airlock_proxy_retransmits_total',
+      );
+      assert.match(retransmits, /answered="no"\} [1-9]/);
+    } finally {
+      await proxy.close();
+      await slow.close();
+    }
+  });
+});
+
+describe('hostile packets', () => {
+  let proxy: TestProxy;
+  before(async () => {
+    proxy = await ldapProxy('secure');
+  });
+  after(async () => proxy?.close());
+
+  const request = (secret: string, withMessageAuthenticator: boolean) => {
+    const authenticator = randomBytes(16);
+    if (withMessageAuthenticator) {
+      return encodeAccessRequest({
+        identifier: 7,
+        authenticator,
+        secret,
+        attributes: [createAttribute('User-Name', 'alice')],
+        password: 'alicepw,123456',
+      });
+    }
+    return encodePacket({
+      code: 'Access-Request',
+      identifier: 8,
+      authenticator,
+      attributes: [
+        createAttribute('User-Name', 'alice'),
+        { type: 2, value: hidePassword('alicepw,123456', secret, authenticator) },
+      ],
+    });
+  };
+
+  const cases: [string, () => Buffer, string, string?][] = [
+    ['a datagram shorter than a header', () => randomBytes(10), 'RADIUS_TRUNCATED'],
+    [
+      'an attribute that runs past the end of the packet',
+      () => {
+        const p = request(RADIUS_SECRET, true);
+        p[21] = 250; // the first attribute's Length octet
+        return p;
+      },
+      'RADIUS_BAD_ATTRIBUTE_LENGTH',
+    ],
+    [
+      'a Message-Authenticator made with the wrong secret',
+      () => request('not-the-secret', true),
+      'RADIUS_BAD_MESSAGE_AUTHENTICATOR',
+    ],
+    [
+      'no Message-Authenticator (required by default)',
+      () => request(RADIUS_SECRET, false),
+      'RADIUS_MISSING_MESSAGE_AUTHENTICATOR',
+    ],
+    [
+      'an Accounting-Request on the auth port',
+      () => {
+        const p = request(RADIUS_SECRET, true);
+        p[0] = 4;
+        return p;
+      },
+      'RADIUS_UNEXPECTED_CODE',
+    ],
+    [
+      'a packet from an address that is not a configured client',
+      () => request(RADIUS_SECRET, true),
+      'unknown-client',
+      '127.0.0.2',
+    ],
+  ];
+
+  for (const [name, make, reason, from] of cases) {
+    it(`drops and counts ${name}`, async () => {
+      const metric = async () => {
+        const text = await proxy.proxy.metrics.getSingleMetricAsString(
+          'airlock_proxy_packets_dropped_total',
+        );
+        return Number(new RegExp(`reason="${reason}",?[^}]*\\} (\\d+)`).exec(text)?.[1] ?? 0);
+      };
+      const before = await metric();
+      await sendRaw(proxy.port, make(), from ?? '127.0.0.1');
+      await waitForFileText(proxy.authproxyLog, reason);
+      assert.equal(await metric(), before + 1);
+    });
+  }
+
+  it('still answers a good request after all of that', async () => {
+    const res = await login(proxy, 'alice', `alicepw,${nextCode()}`);
+    assert.equal(res.code, 'Access-Accept', res.output);
+  });
+});
+
+describe('server sections and clients', () => {
+  it('asks for the passcode with an Access-Challenge in [radius_server_challenge]', async () => {
+    const proxy = await startTestProxy({
+      serverKind: 'radius_server_challenge',
+      clientSection: adClientSection(slapd.port),
+      clientName: 'ad_client',
+      ikey: app.ikey,
+      skey: app.skey,
+      apiPort: service.port,
+      caPem: service.caPem,
+      failmode: 'secure',
+    });
+    try {
+      const first = await login(proxy, 'alice', 'alicepw');
+      assert.equal(first.code, 'Access-Challenge', first.output);
+      assert.match(first.replyMessage ?? '', /passcode/i);
+      assert.ok(first.state, 'the challenge carries a State');
+      const second = await login(proxy, 'alice', nextCode(), `, State = ${first.state}`);
+      assert.equal(second.code, 'Access-Accept', second.output);
+      // A State is good for one answer only.
+      const replay = await login(proxy, 'alice', nextCode(), `, State = ${first.state}`);
+      assert.equal(replay.code, 'Access-Reject', replay.output);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('uses an upstream FreeRADIUS for primary authentication and passes its Class through', async () => {
+    const freeradius = await startFreeradius();
+    const proxy = await startTestProxy({
+      clientSection: [
+        '[radius_client]',
+        'host=127.0.0.1',
+        `port=${freeradius.port}`,
+        'secret=testing123',
+        'retries=1',
+        'retry_wait=1',
+      ].join('\n'),
+      clientName: 'radius_client',
+      ikey: app.ikey,
+      skey: app.skey,
+      apiPort: service.port,
+      caPem: service.caPem,
+      failmode: 'secure',
+      extra: ['pass_through_attr_names=Class'],
+    });
+    try {
+      service.clock.advance(30_000);
+      const carol = (await service.store.findUser('carol'))!;
+      const tokens = await service.store.listOtpTokens(carol.id);
+      const { TOTP } = await import('otpauth');
+      const code = new TOTP({ secret: tokens[0]!.secret }).generate({
+        timestamp: service.clock.nowMs(),
+      });
+      const res = await login(proxy, 'carol', `secret,${code}`);
+      assert.equal(res.code, 'Access-Accept', res.output);
+      assert.match(res.output, /Class = 0x[0-9a-f]+/, 'Class from FreeRADIUS is passed through');
+      const wrong = await login(proxy, 'carol', `nope,${code}`);
+      assert.equal(wrong.code, 'Access-Reject', wrong.output);
+    } finally {
+      await proxy.close();
+      await freeradius.stop();
+    }
+  });
+
+  it('lets an exempt user in after primary authentication without asking the service', async () => {
+    const proxy = await startTestProxy({
+      clientSection: adClientSection(slapd.port),
+      clientName: 'ad_client',
+      ikey: app.ikey,
+      skey: app.skey,
+      apiPort: 9, // nothing listens: the service must not be asked
+      caPem: service.caPem,
+      failmode: 'secure',
+      extra: ['exempt_username_1=bob'],
+    });
+    try {
+      const res = await login(proxy, 'bob', 'bobpw');
+      assert.equal(res.code, 'Access-Accept', res.output);
+      await waitForFileText(proxy.authproxyLog, 'User exempted from 2FA');
+      assert.equal((await login(proxy, 'bob', 'wrong')).code, 'Access-Reject');
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('reports every error of a broken config at once and exits non-zero', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(`${tmpdir()}/airlock-badcfg-`);
+    writeFileSync(
+      `${dir}/authproxy.cfg`,
+      [
+        '[radius_server_auto]',
+        'ikey=DIXXXXXXXXXXXXXXXXXX',
+        'skey=pa;ss#word-but-no-api-host',
+        'faillmode=safe',
+        'client=ad_client',
+        'port=99999',
+        '',
+      ].join('\n'),
+    );
+    const res = await airlockFails(['proxy', 'check', '--config', `${dir}/authproxy.cfg`]);
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /\[radius_server_auto\] faillmode: .*did you mean "?failmode"?/i);
+    assert.match(res.stderr, /api_host/);
+    assert.match(res.stderr, /radius_ip_1|radius_ip/);
+    assert.match(res.stderr, /port/);
+    assert.doesNotMatch(res.stderr, /pa;ss#word/, 'no secret in error messages');
+  });
+});
+
+async function sendRaw(port: number, packet: Buffer, from: string): Promise<void> {
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, from, resolve));
+  await new Promise<void>((resolve, reject) =>
+    socket.send(packet, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())),
+  );
+  socket.close();
+}
