@@ -19,11 +19,11 @@ if [[ -f "$DIR/slapd.pid" ]]; then
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.05
     done
-    kill -9 "$pid" 2>/dev/null || true
+    if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
   fi
 fi
 # Remove only what start-slapd.sh made, in case DIR was an existing directory given as LDAP_DIR.
 rm -rf "$DIR/db"
-rm -f "$DIR"/{slapd.conf,slapd.pid,slapd.args,slapd.log,slapd.stderr,slapadd.log,seed.ldif,ca.pem,ca-key.pem,cert.pem,key.pem}
+rm -f "$DIR"/{slapd.conf,slapd.pid,slapd.args,slapd.stderr,slapadd.log,seed.ldif,ca.pem,ca-key.pem,cert.pem,key.pem}
 rmdir "$DIR" 2>/dev/null || true
 echo "slapd stopped: $DIR"

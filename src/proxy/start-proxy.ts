@@ -165,6 +165,9 @@ function createPrimary(
         atAttribute: client.atAttribute,
         ldapFilter: client.ldapFilter,
         securityGroupDn: client.securityGroupDn,
+        // Nothing reads group memberships yet (per-group failmode will); skip the extra search
+        // unless security_group_dn needs it.
+        fetchGroups: false,
         timeoutMs: client.timeoutMs,
         clock: deps.clock,
         logger: sectionLogger(logs, client.section),

@@ -1,7 +1,7 @@
 // LDAP/AD primary authentication against real OpenLDAP slapd servers started by scripts/start-slapd.sh.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +39,17 @@ interface Slapd {
 
 const started: Slapd[] = [];
 
+async function stopAll(): Promise<void> {
+  const stops = await Promise.allSettled(
+    started.splice(0).map((slapd) => run('bash', [join(SCRIPTS, 'stop-slapd.sh'), slapd.dir])),
+  );
+  assert.deepEqual(
+    stops.filter((s) => s.status === 'rejected').map((s) => String(s.reason)),
+    [],
+    'every slapd stopped',
+  );
+}
+
 async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -62,6 +73,8 @@ async function startSlapd(env: Record<string, string> = {}): Promise<Slapd> {
     });
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr ?? String(err);
+    await run('bash', [join(SCRIPTS, 'stop-slapd.sh'), dir]).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
     throw new Error(`could not start slapd with scripts/start-slapd.sh: ${stderr.trim()}`, {
       cause: err,
     });
@@ -238,11 +251,19 @@ describe('LDAP primary against slapd', { timeout: 60_000 }, () => {
   const blackholed = new Set<net.Socket>();
 
   before(async () => {
-    [plain, withMemberOf, restartable] = await Promise.all([
+    const starting = [
       startSlapd({ LDAP_TLS: '1', LDAP_GLOBAL_CONF: 'allow bind_anon_dn' }),
       startSlapd({ LDAP_TLS: '1', LDAP_MEMBEROF: '1', LDAP_TLS_SAN: 'DNS:ldap.invalid' }),
       startSlapd({ LDAP_USERS: '3' }),
-    ]);
+    ] as const;
+    try {
+      [plain, withMemberOf, restartable] = await Promise.all(starting);
+    } catch (err) {
+      // node:test skips after() when before() fails: stop the ones that did start.
+      await Promise.allSettled(starting);
+      await stopAll();
+      throw err;
+    }
     monitor = await monitorOf(plain);
     deadPort = await freePort();
     await new Promise<void>((resolve) => blackhole.listen(0, '127.0.0.1', resolve));
@@ -252,14 +273,7 @@ describe('LDAP primary against slapd', { timeout: 60_000 }, () => {
     await monitor?.close();
     for (const socket of blackholed) socket.destroy();
     blackhole.close();
-    const stops = await Promise.allSettled(
-      started.splice(0).map((slapd) => run('bash', [join(SCRIPTS, 'stop-slapd.sh'), slapd.dir])),
-    );
-    assert.deepEqual(
-      stops.filter((s) => s.status === 'rejected').map((s) => String(s.reason)),
-      [],
-      'every slapd stopped',
-    );
+    await stopAll();
   });
 
   it('accepts alice with her password and returns her groups as DNs', async (t) => {
