@@ -186,6 +186,42 @@ describe('primary-only mode', () => {
   });
 });
 
+describe('logs', () => {
+  it('rotates authproxy.log and authevents.log by size and keeps log_max_files of them', async () => {
+    const proxy = await startTestProxy({
+      ikey: app.ikey,
+      skey: app.skey,
+      apiPort: service.port,
+      caPem: service.caPem,
+      failmode: 'secure',
+      mainExtra: ['log_max_size=2048', 'log_max_files=2'],
+    });
+    try {
+      for (let i = 0; i < 30; i++) await login(proxy, 'alice', '000000');
+      const { readdirSync } = await import('node:fs');
+      const { dirname } = await import('node:path');
+      const deadline = Date.now() + 3000;
+      let files: string[] = [];
+      while (Date.now() < deadline) {
+        files = readdirSync(dirname(proxy.authproxyLog)).sort();
+        if (files.includes('authproxy.log.2') && files.includes('authevents.log.1')) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.ok(
+        files.includes('authproxy.log.1') && files.includes('authproxy.log.2'),
+        files.join(' '),
+      );
+      assert.ok(files.includes('authevents.log.1'), files.join(' '));
+      assert.ok(
+        !files.includes('authproxy.log.3'),
+        `at most log_max_files rotated files: ${files.join(' ')}`,
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
 describe('retransmits', () => {
   it('answers every copy of a retransmitted request with one authentication', async () => {
     const tls = await testTlsMaterial();

@@ -35,6 +35,8 @@ export interface TestProxyOptions {
   apiTimeoutSeconds?: number;
   /** More `key=value` lines for the server section. */
   extra?: string[];
+  /** More `key=value` lines for `[main]`. */
+  mainExtra?: string[];
   clock?: Clock;
 }
 
@@ -47,6 +49,7 @@ export async function startTestProxy(options: TestProxyOptions): Promise<TestPro
     'log_dir=log',
     'state_dir=state',
     'log_auth_events=true',
+    ...(options.mainExtra ?? []),
     '',
     options.clientSection ?? '[duo_only_client]',
     '',
