@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
+import { readdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Application } from '../../src/core/model.ts';
 import { encodePacket } from '../../src/protocol/radius/radius-packet.ts';
@@ -198,8 +200,6 @@ describe('logs', () => {
     });
     try {
       for (let i = 0; i < 30; i++) await login(proxy, 'alice', '000000');
-      const { readdirSync } = await import('node:fs');
-      const { dirname } = await import('node:path');
       const deadline = Date.now() + 3000;
       let files: string[] = [];
       while (Date.now() < deadline) {
