@@ -5,7 +5,7 @@ import { resolveLocation, type AirlockLocation } from '../config/airlock-env.ts'
 import { loadSecretKey } from '../config/secret-key.ts';
 import { SystemClock, type Clock } from '../runtime/clock.ts';
 import { CryptoRandom, type Random } from '../runtime/random.ts';
-import { createSecretBox } from '../store/secret-box.ts';
+import { createCachingSecretBox, createSecretBox } from '../store/secret-box.ts';
 import type { Store } from '../store/store.ts';
 
 export interface LocationFlags {
@@ -41,7 +41,7 @@ export async function openContext(
   const store = await openStore({
     databaseUrl: location.databaseUrl,
     dataDir: location.dataDir,
-    secretBox: createSecretBox(storeKey),
+    secretBox: createCachingSecretBox(createSecretBox(storeKey)),
     clock,
     migrate: options.migrate ?? true,
   });

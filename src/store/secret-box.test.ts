@@ -4,9 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { describe, it, test } from 'node:test';
 import { loadSecretKey } from '../config/secret-key.ts';
-import { createSecretBox } from './secret-box.ts';
+import { createCachingSecretBox, createSecretBox } from './secret-box.ts';
 
 void describe('SecretBox', () => {
   const key = randomBytes(32);
@@ -113,5 +113,26 @@ void describe('loadSecretKey', () => {
         /secret\.key: secret key must be/,
       );
     });
+  });
+});
+
+describe('createCachingSecretBox', () => {
+  it('opens each sealed value once and still refuses a tampered one', () => {
+    let opens = 0;
+    const inner = createSecretBox(randomBytes(32));
+    const counting = {
+      seal: (p: string) => inner.seal(p),
+      open: (s: string) => (opens++, inner.open(s)),
+    };
+    const box = createCachingSecretBox(counting, 2);
+    const sealed = box.seal('JBSWY3DPEHPK3PXP');
+    assert.equal(box.open(sealed), 'JBSWY3DPEHPK3PXP');
+    assert.equal(box.open(sealed), 'JBSWY3DPEHPK3PXP');
+    assert.equal(opens, 1);
+    const bytes = Buffer.from(sealed.slice('v1:'.length), 'base64');
+    bytes[bytes.length - 1]! ^= 0x01; // flip one bit of the ciphertext
+    const tampered = `v1:${bytes.toString('base64')}`;
+    assert.throws(() => box.open(tampered));
+    assert.throws(() => box.open(tampered), 'a failure is never cached as a success');
   });
 });

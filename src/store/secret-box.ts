@@ -54,3 +54,23 @@ export function createSecretBox(key: Buffer): SecretBox {
     },
   };
 }
+
+/**
+ * Remembers what `open` returned for the most recent sealed values, so the login hot path does
+ * not run AES-GCM for the same token secret on every request. The plaintexts are secrets the
+ * process holds anyway while it verifies codes; the cache is bounded and never written anywhere.
+ */
+export function createCachingSecretBox(box: SecretBox, maxEntries = 10_000): SecretBox {
+  const opened = new Map<string, string>();
+  return {
+    seal: (plaintext) => box.seal(plaintext),
+    open(sealed) {
+      const hit = opened.get(sealed);
+      if (hit !== undefined) return hit;
+      const plaintext = box.open(sealed); // throws on tamper: nothing is cached then
+      if (opened.size >= maxEntries) opened.clear();
+      opened.set(sealed, plaintext);
+      return plaintext;
+    },
+  };
+}
