@@ -20,6 +20,8 @@ import { CryptoRandom } from '../../runtime/random.ts';
 import { emit, isoTime } from '../output.ts';
 import { positiveInt } from './common.ts';
 
+const clock = new SystemClock();
+
 interface ConfigFlags {
   config?: string;
   json?: boolean;
@@ -79,7 +81,7 @@ export function registerProxyCommands(program: Command): void {
         throw new AirlockError('CLI_USAGE', undefined, { message: `--minutes: ${problem}` });
       const config = loadAuthProxyConfig(requireConfig(flags));
       const record = enablePrimaryOnly(config.main.stateDir, {
-        nowMs: Date.now(),
+        nowMs: clock.nowMs(),
         minutes: flags.minutes,
         actor: actor(),
         reason: flags.reason,
@@ -115,7 +117,7 @@ export function registerProxyCommands(program: Command): void {
     .action((flags: ConfigFlags & { reason: string }) => {
       const config = loadAuthProxyConfig(requireConfig(flags));
       const was = disablePrimaryOnly(config.main.stateDir, {
-        nowMs: Date.now(),
+        nowMs: clock.nowMs(),
         actor: actor(),
         reason: flags.reason,
       });
@@ -133,7 +135,7 @@ export function registerProxyCommands(program: Command): void {
     .option('--json', 'print machine-readable JSON')
     .action((flags: ConfigFlags) => {
       const config = loadAuthProxyConfig(requireConfig(flags));
-      const state = primaryOnlyState(readPrimaryOnly(config.main.stateDir), Date.now());
+      const state = primaryOnlyState(readPrimaryOnly(config.main.stateDir), clock.nowMs());
       const history = readPrimaryOnlyHistory(config.main.stateDir).slice(-10);
       const data = state.active
         ? {
