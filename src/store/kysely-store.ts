@@ -55,6 +55,10 @@ export interface KyselyStoreOptions {
   clock: Clock;
 }
 
+const SAVEPOINT = CompiledQuery.raw('SAVEPOINT batch_item');
+const RELEASE_SAVEPOINT = CompiledQuery.raw('RELEASE SAVEPOINT batch_item');
+const ROLLBACK_TO_SAVEPOINT = CompiledQuery.raw('ROLLBACK TO SAVEPOINT batch_item');
+
 const AUDIT_DEFAULT_LIMIT = 100;
 const AUDIT_MAX_LIMIT = 1000;
 // Large enough to mean "all" where SQL needs a LIMIT for an OFFSET (SQLite does).
@@ -139,19 +143,27 @@ export class KyselyStore implements Store {
     items: readonly ((tx: Store) => Promise<T>)[],
   ): Promise<PromiseSettledResult<T>[]> {
     if (this.#db.isTransaction) throw new Error('runBatch() cannot run inside a transaction');
+    if (items.length === 1) {
+      // One unit: its own transaction is its savepoint.
+      try {
+        return [{ status: 'fulfilled', value: await this.transaction(items[0]!) }];
+      } catch (reason) {
+        return [{ status: 'rejected', reason }];
+      }
+    }
     return this.transaction(async (tx) => {
       const txDb = (tx as KyselyStore).#db;
       const results: PromiseSettledResult<T>[] = [];
       for (const item of items) {
         // A savepoint per item: one item's failure undoes only its own writes.
-        await sql`SAVEPOINT batch_item`.execute(txDb);
+        await txDb.executeQuery(SAVEPOINT);
         try {
           const value = await item(tx);
-          await sql`RELEASE SAVEPOINT batch_item`.execute(txDb);
+          await txDb.executeQuery(RELEASE_SAVEPOINT);
           results.push({ status: 'fulfilled', value });
         } catch (reason) {
-          await sql`ROLLBACK TO SAVEPOINT batch_item`.execute(txDb);
-          await sql`RELEASE SAVEPOINT batch_item`.execute(txDb);
+          await txDb.executeQuery(ROLLBACK_TO_SAVEPOINT);
+          await txDb.executeQuery(RELEASE_SAVEPOINT);
           results.push({ status: 'rejected', reason });
         }
       }

@@ -1149,6 +1149,17 @@ function storeContract(backend: Backend): void {
         },
       );
 
+      void contractTest('runBatch with one unit that throws writes nothing', async () => {
+        const [result] = await store.runBatch([
+          async (tx) => {
+            await tx.createUser({ id: 'RB9', username: 'rb9' });
+            throw new Error('unit failed');
+          },
+        ]);
+        assert.equal(result?.status, 'rejected');
+        assert.equal(await store.getUser('RB9'), undefined);
+      });
+
       void contractTest(
         'loadAuthSubject returns the user by username, alias or id with groups, tokens and codes',
         async () => {
