@@ -199,7 +199,8 @@ describe('logs', () => {
       mainExtra: ['log_max_size=2048', 'log_max_files=2'],
     });
     try {
-      for (let i = 0; i < 30; i++) await login(proxy, 'alice', '000000');
+      // A user the service does not know: rejected as not enrolled, so nobody gets locked out.
+      for (let i = 0; i < 30; i++) await login(proxy, 'rotation-user', '000000');
       const deadline = Date.now() + 3000;
       let files: string[] = [];
       while (Date.now() < deadline) {
