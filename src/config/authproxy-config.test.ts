@@ -741,6 +741,233 @@ ${server('port=1814', 'radius_server_auto2')}`;
   }
 });
 
+describe('parseAuthProxyConfig: API host failover (api_host_N)', () => {
+  const withHost = (line: string, extra = '') =>
+    `[duo_only_client]\n${server(extra).replace('api_host=airlock.example.org', line)}`;
+
+  it('lists api_host alone when there is no api_host_N, and keeps apiHost/apiPort as the first', () => {
+    const s = parseOk(BASE).servers[0];
+    assert.deepEqual(s?.apiHosts, [
+      { apiHost: 'airlock.example.org', apiPort: 443, apiAuthority: 'airlock.example.org' },
+    ]);
+  });
+
+  it('reads api_host_2, api_host_3, … in number order, each with its own port or api_port', () => {
+    const s = parseOk(
+      withHost(
+        'api_host=a.example.org',
+        'api_port=8443\napi_host_3=[2001:db8::3]\napi_host_2=b.example.org:9443\napi_host_10=10.0.0.10',
+      ),
+    ).servers[0];
+    assert.deepEqual(
+      s?.apiHosts.map((h) => [h.apiHost, h.apiPort, h.apiAuthority]),
+      [
+        ['a.example.org', 8443, 'a.example.org:8443'],
+        ['b.example.org', 9443, 'b.example.org:9443'],
+        ['2001:db8::3', 8443, '[2001:db8::3]:8443'],
+        ['10.0.0.10', 8443, '10.0.0.10:8443'],
+      ],
+    );
+    assert.deepEqual(
+      [s?.apiHost, s?.apiPort, s?.apiAuthority],
+      ['a.example.org', 8443, 'a.example.org:8443'],
+    );
+  });
+
+  it('gives api_host_N port 443 when neither it nor api_port has one (api_host may)', () => {
+    const s = parseOk(withHost('api_host=localhost:8443', 'api_host_2=backup.example.org'))
+      .servers[0];
+    assert.deepEqual(
+      s?.apiHosts.map((h) => h.apiAuthority),
+      ['localhost:8443', 'backup.example.org'],
+    );
+  });
+
+  const BAD: Array<[string, string]> = [
+    [
+      'api_host_1=b.example.org',
+      'api_host_1: is api_host itself: set api_host, and number the failover hosts from api_host_2',
+    ],
+    [
+      'api_host_2=https://b.example.org',
+      'api_host_2: write the host name only, without "https://"',
+    ],
+    ['api_host_2=b.example.org:0', 'api_host_2: port must be 1-65535, got 0'],
+    [
+      'api_host_2=bad host',
+      'api_host_2: must be a host name or IP address, optionally with :port, got "bad host"',
+    ],
+    ['api_host_2=', 'api_host_2: must not be empty'],
+    [
+      'api_host_2=AIRLOCK.example.org:443',
+      'api_host_2: AIRLOCK.example.org is already listed as api_host; list each API host once',
+    ],
+  ];
+  for (const [line, message] of BAD) {
+    it(`refuses ${line}`, () => {
+      const errors = parseErrors(`[duo_only_client]\n${server(line)}`);
+      assert.equal(errors.length, 1, errors.join('\n'));
+      assert.equal(errors[0]?.replace(/ \(line \d+\)$/, ''), `[radius_server_auto] ${message}`);
+    });
+  }
+
+  it('suggests api_host_2 for a near miss', () => {
+    assert.match(
+      parseErrors(`[duo_only_client]\n${server('api_hots_2=b.example.org')}`)[0] ?? '',
+      /api_hots_2: unknown key; did you mean api_host_2\?/,
+    );
+  });
+});
+
+describe('parseAuthProxyConfig: circuit breaker and health monitor keys', () => {
+  const DEFAULT_RESILIENCE = {
+    breakerEnabled: true,
+    breakerFailureThreshold: 3,
+    breakerOpenMs: 10_000,
+    breakerMaxOpenMs: 120_000,
+    degradedLatencyMs: 3_000,
+    healthCheckIntervalMs: 10_000,
+  };
+
+  it('defaults to the documented values, in milliseconds', () => {
+    assert.deepEqual(parseOk(BASE).servers[0]?.resilience, DEFAULT_RESILIENCE);
+    assert.deepEqual(DEFAULTS.resilience, {
+      breakerEnabled: true,
+      breakerFailureThreshold: 3,
+      breakerOpenSeconds: 10,
+      breakerMaxOpenSeconds: 120,
+      degradedLatencyMs: 3_000,
+      healthCheckIntervalSeconds: 10,
+    });
+    assert.equal(Object.isFrozen(DEFAULTS.resilience), true);
+  });
+
+  it('takes [main] as the default of every server section, and a section overrides it', () => {
+    const text = `[main]
+breaker_failure_threshold=5
+breaker_open_seconds=30
+breaker_max_open_seconds=600
+degraded_latency_ms=2000
+health_check_interval=0
+[duo_only_client]
+${server('port=1812')}
+${server('port=1813\nbreaker_failure_threshold=2\nhealth_check_interval=60\nbreaker_enabled=no', 'radius_server_auto2')}`;
+    const config = parseOk(text);
+    assert.deepEqual(config.servers[0]?.resilience, {
+      breakerEnabled: true,
+      breakerFailureThreshold: 5,
+      breakerOpenMs: 30_000,
+      breakerMaxOpenMs: 600_000,
+      degradedLatencyMs: 2_000,
+      healthCheckIntervalMs: 0,
+    });
+    assert.deepEqual(config.servers[1]?.resilience, {
+      breakerEnabled: false,
+      breakerFailureThreshold: 2,
+      breakerOpenMs: 30_000,
+      breakerMaxOpenMs: 600_000,
+      degradedLatencyMs: 2_000,
+      healthCheckIntervalMs: 60_000,
+    });
+    assert.deepEqual(config.main, parseOk(BASE).main, '[main] itself is unchanged by these keys');
+  });
+
+  it('warns when the breaker is off: every login waits during an outage', () => {
+    for (const text of [
+      `[main]\nbreaker_enabled=false\n${BASE}`,
+      `[duo_only_client]\n${server('breaker_enabled=false')}`,
+    ]) {
+      const config = parseOk(text);
+      assert.equal(config.servers[0]?.resilience.breakerEnabled, false);
+      assert.equal(config.warnings.filter((w) => w.includes('breaker_enabled')).length, 1);
+      assert.match(
+        config.warnings.find((w) => w.includes('breaker_enabled')) ?? '',
+        /^\[(main|radius_server_auto)\] breaker_enabled: false, so during an outage every login waits api_timeout for each API host \(Duo's behaviour\)$/,
+      );
+    }
+  });
+
+  it('warns when degraded_latency_ms is not below api_timeout', () => {
+    const config = parseOk(
+      `[duo_only_client]\n${server('api_timeout=3\ndegraded_latency_ms=3000')}`,
+    );
+    assert.ok(
+      config.warnings.includes(
+        '[radius_server_auto] degraded_latency_ms: 3000 is not below api_timeout (3 s): an answer that slow times out first, so no API host is ever reported degraded for latency',
+      ),
+      config.warnings.join('\n'),
+    );
+    const off = parseOk(`[duo_only_client]\n${server('api_timeout=3\ndegraded_latency_ms=0')}`);
+    assert.equal(off.servers[0]?.resilience.degradedLatencyMs, 0);
+    assert.ok(!off.warnings.some((w) => w.includes('degraded_latency_ms')));
+  });
+
+  const BAD: Array<['main' | 'server', string, string]> = [
+    ['server', 'breaker_failure_threshold=0', 'breaker_failure_threshold: must be 1-100, got 0'],
+    [
+      'main',
+      'breaker_failure_threshold=three',
+      'breaker_failure_threshold: must be an integer, got "three"',
+    ],
+    ['server', 'breaker_open_seconds=0', 'breaker_open_seconds: must be 1-3600, got 0'],
+    [
+      'server',
+      'breaker_max_open_seconds=100000',
+      'breaker_max_open_seconds: must be 1-86400, got 100000',
+    ],
+    ['server', 'degraded_latency_ms=-1', 'degraded_latency_ms: must be 0-600000, got -1'],
+    ['main', 'health_check_interval=10s', 'health_check_interval: must be an integer, got "10s"'],
+    ['server', 'health_check_interval=3601', 'health_check_interval: must be 0-3600, got 3601'],
+    [
+      'server',
+      'breaker_enabled=maybe',
+      'breaker_enabled: must be true or false (or yes/no, on/off, 1/0), got "maybe"',
+    ],
+    [
+      'server',
+      'breaker_open_seconds=60\nbreaker_max_open_seconds=30',
+      'breaker_max_open_seconds: must be at least breaker_open_seconds (60), got 30',
+    ],
+    [
+      'server',
+      'breaker_open_seconds=300',
+      'breaker_open_seconds: 300 is longer than breaker_max_open_seconds (120); raise that too',
+    ],
+    [
+      'main',
+      'breaker_max_open_seconds=5',
+      'breaker_max_open_seconds: must be at least breaker_open_seconds (10), got 5',
+    ],
+  ];
+  for (const [where, line, message] of BAD) {
+    it(`refuses ${line.replace('\n', ' + ')} in ${where === 'main' ? '[main]' : 'a server section'}`, () => {
+      const text =
+        where === 'main' ? `[main]\n${line}\n${BASE}` : `[duo_only_client]\n${server(line)}`;
+      const errors = parseErrors(text);
+      assert.equal(errors.length, 1, errors.join('\n'));
+      const section = where === 'main' ? 'main' : 'radius_server_auto';
+      assert.equal(errors[0]?.replace(/ \(line \d+\)$/, ''), `[${section}] ${message}`);
+    });
+  }
+
+  it('reports an inconsistent [main] once, not again in every section', () => {
+    const text = `[main]\nbreaker_open_seconds=600\n[duo_only_client]\n${server('port=1812')}${server('port=1813', 'radius_server_auto2')}`;
+    assert.deepEqual(
+      parseErrors(text).map((e) => e.replace(/ \(line \d+\)$/, '')),
+      [
+        '[main] breaker_open_seconds: 600 is longer than breaker_max_open_seconds (120); raise that too',
+      ],
+    );
+  });
+
+  it('suggests the key for a near miss', () => {
+    assert.match(
+      parseErrors(`[duo_only_client]\n${server('breaker_failure_treshold=2')}`)[0] ?? '',
+      /breaker_failure_treshold: unknown key; did you mean breaker_failure_threshold\?/,
+    );
+  });
+});
+
 describe('parseAuthProxyConfig: secrets never appear in messages', () => {
   it('keeps every secret out of every error and warning', () => {
     const text = `[main]

@@ -2,8 +2,10 @@
 import { X509Certificate, createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { BREAKER_DEFAULTS } from '../core/circuit-breaker.ts';
 import { AirlockError } from '../core/error-registry.ts';
 import { FAILMODES, isFailmode, type Failmode } from '../core/failmode-decision.ts';
+import { DEFAULT_HEALTH_CHECK_INTERVAL_MS } from '../core/host-health.ts';
 import { formatIniError, parseIni, type IniEntry, type IniSection } from './ini-parse.ts';
 import { isIpAddress, parseIpRange, type IpMatcher } from './ip-ranges.ts';
 
@@ -106,9 +108,32 @@ export const DEFAULTS = deepFreeze({
     /** The menu offers whichever of these the user has (Duo lists the user's factors). */
     factors: ['push', 'phone', 'passcode'],
   },
+  /**
+   * The outage engine (docs/outage-engine.md): set in [main] for every server section, or per
+   * section. From the circuit breaker's and the health monitor's own defaults.
+   */
+  resilience: {
+    /** False = Duo's behaviour: every login pays the deadline of every API host during an outage. */
+    breakerEnabled: true,
+    breakerFailureThreshold: BREAKER_DEFAULTS.failureThreshold,
+    breakerOpenSeconds: BREAKER_DEFAULTS.openMs / 1000,
+    breakerMaxOpenSeconds: BREAKER_DEFAULTS.maxOpenMs / 1000,
+    /** p95 above this: the host is degraded, and tried after the others. 0 = off. */
+    degradedLatencyMs: BREAKER_DEFAULTS.degradedLatencyMs,
+    /** `ping` + `check` of every API host; 0 = off. */
+    healthCheckIntervalSeconds: DEFAULT_HEALTH_CHECK_INTERVAL_MS / 1000,
+  },
 } as const);
 
 const API_TIMEOUT_MAX_SECONDS = 180;
+/** Bounds of the outage-engine keys: wide, but a typo of a few zeros is still caught. */
+const RESILIENCE_LIMITS = {
+  breakerFailureThreshold: { min: 1, max: 100 },
+  breakerOpenSeconds: { min: 1, max: 3_600 },
+  breakerMaxOpenSeconds: { min: 1, max: 86_400 },
+  degradedLatencyMs: { min: 0, max: 600_000 },
+  healthCheckIntervalSeconds: { min: 0, max: 3_600 },
+} as const;
 /** RFC 2865 §3: the shared secret should be at least 16 octets. */
 const RADIUS_SECRET_MIN_LENGTH = 16;
 
@@ -199,6 +224,28 @@ export interface RadiusClientEntry {
   readonly secretFingerprint: string;
 }
 
+/** One API host of a server section: `api_host`, then `api_host_2`, `api_host_3`, … */
+export interface ApiHostConfig {
+  /** Host name or IP (IPv6 without brackets), without the port. */
+  readonly apiHost: string;
+  readonly apiPort: number;
+  /** `host` or `host:port` (port omitted when 443). */
+  readonly apiAuthority: string;
+}
+
+/** The outage engine's settings for one server section, in milliseconds. */
+export interface ResilienceConfig {
+  /** False: no circuit breaker; every call tries every API host (Duo's behaviour). */
+  readonly breakerEnabled: boolean;
+  readonly breakerFailureThreshold: number;
+  readonly breakerOpenMs: number;
+  readonly breakerMaxOpenMs: number;
+  /** 0 = latency never makes a host degraded. */
+  readonly degradedLatencyMs: number;
+  /** 0 = no health monitor. */
+  readonly healthCheckIntervalMs: number;
+}
+
 interface ServerConfigBase {
   readonly section: string;
   /** The section named by `client=`. */
@@ -213,6 +260,10 @@ interface ServerConfigBase {
   readonly apiPort: number;
   /** `host` or `host:port` (port omitted when 443): the Host header, and the host that is signed. */
   readonly apiAuthority: string;
+  /** Every API host in failover order; the first is `apiHost`/`apiPort`/`apiAuthority`. */
+  readonly apiHosts: readonly ApiHostConfig[];
+  /** Circuit breaker and health monitor: the section's keys over [main]'s over the defaults. */
+  readonly resilience: ResilienceConfig;
   readonly apiTimeoutMs: number;
   /** Absolute path; undefined = the system trust store. */
   readonly apiCaFile: string | undefined;
@@ -312,6 +363,16 @@ interface SectionSchema {
 }
 
 const NOT_SUPPORTED = 'not supported by Airlock, ignored';
+
+/** The outage engine's keys: in [main] (defaults of every server section) and in server sections. */
+const RESILIENCE_KEYS = [
+  'breaker_enabled',
+  'breaker_failure_threshold',
+  'breaker_open_seconds',
+  'breaker_max_open_seconds',
+  'degraded_latency_ms',
+  'health_check_interval',
+] as const;
 const DIRECT = 'Airlock connects to api_host directly';
 
 const SERVER_SCHEMA: SectionSchema = {
@@ -332,8 +393,9 @@ const SERVER_SCHEMA: SectionSchema = {
     'require_message_authenticator',
     'pw_codec',
     'debug',
+    ...RESILIENCE_KEYS,
   ],
-  numbered: ['radius_ip_', 'radius_secret_', 'exempt_username_'],
+  numbered: ['radius_ip_', 'radius_secret_', 'exempt_username_', 'api_host_'],
   ignored: {
     http_proxy_host: DIRECT,
     http_proxy_port: DIRECT,
@@ -359,6 +421,7 @@ const SCHEMAS: Readonly<Record<SectionKind, SectionSchema>> = {
       'interface',
       'admin_listen',
       'state_dir',
+      ...RESILIENCE_KEYS,
     ],
     numbered: [],
     ignored: {
@@ -478,6 +541,7 @@ export function parseAuthProxyConfig(
   const mainSection = known.find((k) => k.kind === 'main')?.section;
   const mainReader = new SectionReader(mainSection ?? emptySection('main'), SCHEMAS.main, ctx);
   const { main, defaultBindAddress } = readMain(mainReader, ctx);
+  const defaultResilience = readResilience(mainReader, defaultResilienceConfig());
   mainReader.finish();
 
   const clients: Record<string, ClientConfig> = {};
@@ -491,7 +555,11 @@ export function parseAuthProxyConfig(
   }
 
   const servers: ServerConfig[] = [];
-  const serverDefaults = { debug: main.debug, bindAddress: defaultBindAddress };
+  const serverDefaults = {
+    debug: main.debug,
+    bindAddress: defaultBindAddress,
+    resilience: defaultResilience,
+  };
   for (const { section, kind } of known) {
     if (!SERVER_KINDS.includes(kind)) continue;
     const reader = new SectionReader(section, SCHEMAS[kind], ctx);
@@ -730,7 +798,7 @@ function readServer(
   kind: SectionKind,
   clients: Readonly<Record<string, ClientConfig>>,
   known: ReadonlyArray<{ section: IniSection; kind: SectionKind }>,
-  defaults: { debug: boolean; bindAddress: string | undefined },
+  defaults: { debug: boolean; bindAddress: string | undefined; resilience: ResilienceConfig },
   ctx: Context,
 ): ServerConfig | undefined {
   const d = DEFAULTS.server;
@@ -740,11 +808,20 @@ function readServer(
   }
   const skey = r.secret('skey', { required: true });
   const api = readApiHost(r);
+  const apiHosts = readApiHosts(r, api);
   const timeoutSeconds = r.int('api_timeout', d.apiTimeoutSeconds, {
     min: 1,
     max: API_TIMEOUT_MAX_SECONDS,
     belowMin: `never wait forever: set 1–${API_TIMEOUT_MAX_SECONDS} seconds`,
   });
+  const resilience = readResilience(r, defaults.resilience);
+  if (resilience.degradedLatencyMs > 0 && resilience.degradedLatencyMs >= timeoutSeconds * 1000) {
+    r.warn(
+      'degraded_latency_ms',
+      `${resilience.degradedLatencyMs} is not below api_timeout (${timeoutSeconds} s): an answer that slow ` +
+        'times out first, so no API host is ever reported degraded for latency',
+    );
+  }
   const caFile = r.string('api_ca_file');
   const apiCaFile = caFile === undefined ? undefined : resolve(ctx.options.configDir, caFile);
   const apiCaPem = apiCaFile === undefined ? undefined : readPem(r, 'api_ca_file', apiCaFile);
@@ -772,6 +849,8 @@ function readServer(
     apiHost: api.host,
     apiPort: api.port,
     apiAuthority: authority(api.host, api.port),
+    apiHosts,
+    resilience,
     apiTimeoutMs: timeoutSeconds * 1000,
     apiCaFile,
     apiCaPem,
@@ -838,33 +917,167 @@ function readServer(
   return client ? server : undefined;
 }
 
-function readApiHost(r: SectionReader): { host: string; port: number } {
+function readApiHost(r: SectionReader): {
+  host: string;
+  port: number;
+  /** `api_port`, when set: the port of every `api_host_N` written without one. */
+  explicitPort: number | undefined;
+} {
   const d = DEFAULTS.server;
   const text = r.string('api_host', { required: true });
   const explicitPort = r.has('api_port') ? r.port('api_port', d.apiPort) : undefined;
-  if (text === undefined) return { host: '', port: explicitPort ?? d.apiPort };
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
-    r.error('api_host', `write the host name only, without ${quote(text.split('//')[0] + '//')}`);
-    return { host: '', port: d.apiPort };
-  }
-  // `host`, `host:port`, `[v6]`, `[v6]:port`, or a bare IPv6 address (no port).
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]/]+))(?::(\d{1,5}))?$/.exec(text);
-  const host = isIpAddress(text) ? text : (m?.[1] ?? m?.[2]);
-  if (host === undefined || !(isHostName(host) || isIpAddress(host))) {
-    r.error(
-      'api_host',
-      `must be a host name or IP address, optionally with :port, got ${quote(text)}`,
-    );
-    return { host: '', port: d.apiPort };
-  }
-  const inlinePort = isIpAddress(text) || m?.[3] === undefined ? undefined : Number(m[3]);
-  if (inlinePort !== undefined && !(inlinePort >= 1 && inlinePort <= 65_535)) {
-    r.error('api_host', `port must be 1-65535, got ${inlinePort}`);
-  }
+  if (text === undefined) return { host: '', port: explicitPort ?? d.apiPort, explicitPort };
+  const parsed = parseApiHostText(r, 'api_host', text);
+  if (parsed === undefined) return { host: '', port: d.apiPort, explicitPort };
+  const { host, port: inlinePort } = parsed;
   if (inlinePort !== undefined && explicitPort !== undefined && inlinePort !== explicitPort) {
     r.error('api_port', `${explicitPort} conflicts with the port in api_host (${inlinePort})`);
   }
-  return { host, port: inlinePort ?? explicitPort ?? d.apiPort };
+  return { host, port: inlinePort ?? explicitPort ?? d.apiPort, explicitPort };
+}
+
+/**
+ * `api_host` first, then `api_host_2`, `api_host_3`, … in number order (gaps allowed). Each may
+ * carry its own `:port`; without one it takes `api_port` (else 443).
+ */
+function readApiHosts(
+  r: SectionReader,
+  first: { host: string; port: number; explicitPort: number | undefined },
+): ApiHostConfig[] {
+  const hosts: ApiHostConfig[] =
+    first.host === ''
+      ? []
+      : [
+          {
+            apiHost: first.host,
+            apiPort: first.port,
+            apiAuthority: authority(first.host, first.port),
+          },
+        ];
+  const defaultPort = first.explicitPort ?? DEFAULTS.server.apiPort;
+  /** The key each entry of `hosts` came from. */
+  const keys = hosts.map(() => 'api_host');
+  for (const { n, value } of r.numbered('api_host_')) {
+    const key = `api_host_${n}`;
+    if (n === 1) {
+      r.error(
+        key,
+        'is api_host itself: set api_host, and number the failover hosts from api_host_2',
+      );
+      continue;
+    }
+    const parsed = parseApiHostText(r, key, value);
+    if (parsed === undefined) continue;
+    const port = parsed.port ?? defaultPort;
+    const apiAuthority = authority(parsed.host, port);
+    const same = hosts.findIndex(
+      (h) => h.apiHost.toLowerCase() === parsed.host.toLowerCase() && h.apiPort === port,
+    );
+    if (same >= 0) {
+      r.error(key, `${apiAuthority} is already listed as ${keys[same]}; list each API host once`);
+      continue;
+    }
+    hosts.push({ apiHost: parsed.host, apiPort: port, apiAuthority });
+    keys.push(key);
+  }
+  return hosts;
+}
+
+/** `host`, `host:port`, `[v6]`, `[v6]:port`, or a bare IPv6 address (no port); errors name `key`. */
+function parseApiHostText(
+  r: SectionReader,
+  key: string,
+  text: string,
+): { host: string; port: number | undefined } | undefined {
+  if (text === '') {
+    r.error(key, 'must not be empty');
+    return undefined;
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
+    r.error(key, `write the host name only, without ${quote(text.split('//')[0] + '//')}`);
+    return undefined;
+  }
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]/]+))(?::(\d{1,5}))?$/.exec(text);
+  const host = isIpAddress(text) ? text : (m?.[1] ?? m?.[2]);
+  if (host === undefined || !(isHostName(host) || isIpAddress(host))) {
+    r.error(key, `must be a host name or IP address, optionally with :port, got ${quote(text)}`);
+    return undefined;
+  }
+  const port = isIpAddress(text) || m?.[3] === undefined ? undefined : Number(m[3]);
+  if (port !== undefined && !(port >= 1 && port <= 65_535)) {
+    r.error(key, `port must be 1-65535, got ${port}`);
+    return undefined;
+  }
+  return { host, port };
+}
+
+function defaultResilienceConfig(): ResilienceConfig {
+  const d = DEFAULTS.resilience;
+  return {
+    breakerEnabled: d.breakerEnabled,
+    breakerFailureThreshold: d.breakerFailureThreshold,
+    breakerOpenMs: d.breakerOpenSeconds * 1000,
+    breakerMaxOpenMs: d.breakerMaxOpenSeconds * 1000,
+    degradedLatencyMs: d.degradedLatencyMs,
+    healthCheckIntervalMs: d.healthCheckIntervalSeconds * 1000,
+  };
+}
+
+/** The outage-engine keys of one section ([main] or a server section) over `fallback`. */
+function readResilience(r: SectionReader, fallback: ResilienceConfig): ResilienceConfig {
+  const L = RESILIENCE_LIMITS;
+  const breakerEnabled = r.bool('breaker_enabled', fallback.breakerEnabled);
+  if (r.has('breaker_enabled') && !breakerEnabled) {
+    r.warn(
+      'breaker_enabled',
+      "false, so during an outage every login waits api_timeout for each API host (Duo's behaviour)",
+    );
+  }
+  const openSeconds = r.int(
+    'breaker_open_seconds',
+    fallback.breakerOpenMs / 1000,
+    L.breakerOpenSeconds,
+  );
+  const maxOpenSeconds = r.int(
+    'breaker_max_open_seconds',
+    fallback.breakerMaxOpenMs / 1000,
+    L.breakerMaxOpenSeconds,
+  );
+  if (maxOpenSeconds < openSeconds) {
+    // Name the key this section set; the other value may come from [main] or the defaults.
+    if (r.has('breaker_max_open_seconds')) {
+      r.error(
+        'breaker_max_open_seconds',
+        `must be at least breaker_open_seconds (${openSeconds}), got ${maxOpenSeconds}`,
+      );
+    } else {
+      r.error(
+        'breaker_open_seconds',
+        `${openSeconds} is longer than breaker_max_open_seconds (${maxOpenSeconds}); raise that too`,
+      );
+    }
+  }
+  return {
+    breakerEnabled,
+    breakerFailureThreshold: r.int(
+      'breaker_failure_threshold',
+      fallback.breakerFailureThreshold,
+      L.breakerFailureThreshold,
+    ),
+    breakerOpenMs: openSeconds * 1000,
+    breakerMaxOpenMs: Math.max(maxOpenSeconds, openSeconds) * 1000,
+    degradedLatencyMs: r.int(
+      'degraded_latency_ms',
+      fallback.degradedLatencyMs,
+      L.degradedLatencyMs,
+    ),
+    healthCheckIntervalMs:
+      r.int(
+        'health_check_interval',
+        fallback.healthCheckIntervalMs / 1000,
+        L.healthCheckIntervalSeconds,
+      ) * 1000,
+  };
 }
 
 function readClientReference(
