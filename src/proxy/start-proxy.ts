@@ -1,7 +1,11 @@
 // Assembles the authentication proxy from a loaded authproxy.cfg: logs, primary authenticators,
 // Auth API clients, primary-only watcher, and one RADIUS server per server section.
 import { Registry } from 'prom-client';
-import { createAuthApiClient, type AuthApiClient } from '../client/auth-api-client.ts';
+import {
+  createResilientAuthApiClient,
+  type ResilienceEvent,
+  type ResilientAuthApiClient,
+} from '../client/resilient-auth-api-client.ts';
 import type { AuthProxyConfig, ClientConfig, ServerConfig } from '../config/authproxy-config.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { Random } from '../runtime/random.ts';
@@ -65,13 +69,16 @@ export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Prom
   const proxyMetrics = createProxyMetrics(metrics);
   const challenges = new ChallengeStore(clock);
   const primaries = new Map<string, PrimaryAuthenticator | undefined>();
-  const apis: AuthApiClient[] = [];
+  const apis: ResilientAuthApiClient[] = [];
   const servers: RadiusServer[] = [];
 
   const close = async () => {
     primaryOnly.stop();
     await Promise.all(servers.map((s) => s.close()));
-    for (const api of apis) api.close();
+    for (const api of apis) {
+      api.stopMonitor();
+      api.close();
+    }
     await Promise.all([...primaries.values()].map((p) => (p ? p.close() : Promise.resolve())));
     await logs.close();
   };
@@ -81,8 +88,11 @@ export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Prom
       if (!primaries.has(section.clientSection)) {
         primaries.set(section.clientSection, createPrimary(section.client, deps, logs));
       }
-      const api = createApiClient(section, clock);
+      const api = createApiClient(section, clock, (event) =>
+        logResilienceEvent(logs, section.section, event),
+      );
       apis.push(api);
+      api.startMonitor(section.resilience.healthCheckIntervalMs);
       const flow = createLoginFlow({
         section,
         primary: primaries.get(section.clientSection),
@@ -117,17 +127,38 @@ export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Prom
   };
 }
 
-function createApiClient(section: ServerConfig, clock: Clock): AuthApiClient {
-  return createAuthApiClient({
-    apiHost: section.apiHost,
-    apiPort: section.apiPort,
+function createApiClient(
+  section: ServerConfig,
+  clock: Clock,
+  onEvent: (event: ResilienceEvent) => void,
+): ResilientAuthApiClient {
+  const r = section.resilience;
+  return createResilientAuthApiClient({
+    hosts: section.apiHosts,
     ikey: section.ikey,
     skey: section.skey,
     ...(section.apiCaPem ? { caPem: section.apiCaPem } : {}),
     timeoutMs: section.apiTimeoutMs,
     clock,
-    userAgent: `${PROXY_NAME}`,
+    userAgent: PROXY_NAME,
+    breakerEnabled: r.breakerEnabled,
+    breaker: {
+      failureThreshold: r.breakerFailureThreshold,
+      openMs: r.breakerOpenMs,
+      maxOpenMs: r.breakerMaxOpenMs,
+      degradedLatencyMs: r.degradedLatencyMs,
+    },
+    onEvent,
   });
+}
+
+/** Breaker and health changes are loud: a distinct authproxy.log line each. */
+function logResilienceEvent(logs: ProxyLogs, section: string, event: ResilienceEvent): void {
+  logs.line(
+    event.type === 'breaker'
+      ? `[${section}] circuit breaker for ${event.host}: ${event.from} -> ${event.to} (${event.reason})`
+      : `[${section}] API host ${event.host} is ${event.to} (was ${event.from}): ${event.reason}`,
+  );
 }
 
 function createPrimary(

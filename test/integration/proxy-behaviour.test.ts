@@ -223,6 +223,72 @@ describe('logs', () => {
   });
 });
 
+describe('outage engine in the proxy', () => {
+  it('opens the circuit breaker during an outage: later logins get the failmode answer without a network wait', async () => {
+    const tls = await testTlsMaterial();
+    const blackhole = await startFaultServer('blackhole', {
+      certPem: tls.certPem,
+      keyPem: tls.keyPem,
+    });
+    const proxy = await startTestProxy({
+      clientSection: adClientSection(slapd.port),
+      clientName: 'ad_client',
+      ikey: app.ikey,
+      skey: app.skey,
+      apiPort: blackhole.port,
+      caPem: tls.caPem,
+      failmode: 'safe',
+      apiTimeoutSeconds: 1,
+      extra: ['breaker_failure_threshold=2', 'health_check_interval=0'],
+    });
+    try {
+      for (let i = 0; i < 2; i++) {
+        assert.equal((await login(proxy, 'alice', 'alicepw,123456')).code, 'Access-Accept');
+      }
+      await waitForFileText(
+        proxy.authproxyLog,
+        /circuit breaker for localhost:\d+: closed -> open/,
+      );
+      const connectionsWhenOpen = blackhole.connections;
+      for (let i = 0; i < 5; i++) {
+        assert.equal((await login(proxy, 'alice', 'alicepw,123456')).code, 'Access-Accept');
+      }
+      assert.equal(
+        blackhole.connections,
+        connectionsWhenOpen,
+        'no login waited on the dead host while the breaker was open',
+      );
+      const events = proxy
+        .events()
+        .filter((e) => e.msg === 'Failmode Safe - Allowed Duo login on preauth failure');
+      assert.equal(events.length, 7, 'every one of them is still logged as a failmode decision');
+    } finally {
+      await proxy.close();
+      await blackhole.close();
+    }
+  });
+
+  it('fails over to api_host_2 when the first API host is down', async () => {
+    const { closedPort } = await import('./fault-servers.ts');
+    const proxy = await startTestProxy({
+      clientSection: adClientSection(slapd.port),
+      clientName: 'ad_client',
+      ikey: app.ikey,
+      skey: app.skey,
+      apiPort: await closedPort(),
+      caPem: service.caPem,
+      failmode: 'secure',
+      extra: [`api_host_2=localhost:${service.port}`, 'health_check_interval=0'],
+    });
+    try {
+      const res = await login(proxy, 'alice', `alicepw,${nextCode()}`);
+      assert.equal(res.code, 'Access-Accept', res.output);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
 describe('retransmits', () => {
   it('answers every copy of a retransmitted request with one authentication', async () => {
     const tls = await testTlsMaterial();
@@ -240,6 +306,8 @@ describe('retransmits', () => {
       caPem: tls.caPem,
       failmode: 'secure',
       apiTimeoutSeconds: 5,
+      // No health checks: the stand-in should see only the login's own calls.
+      extra: ['health_check_interval=0'],
     });
     try {
       // radclient resends after 1 s, twice, while preauth and auth take ~1.8 s together.
