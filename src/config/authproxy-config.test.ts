@@ -95,6 +95,8 @@ describe('parseAuthProxyConfig: a minimal file', () => {
       testConnectivityOnStartup: false,
       adminListen: { host: '127.0.0.1', port: 9443 },
       stateDir: '/etc/airlock/state',
+      alertWebhookUrls: [],
+      alertWebhookSecret: '',
     });
   });
 
@@ -366,6 +368,16 @@ describe('parseAuthProxyConfig: values', () => {
     ['main', 'log_max_size=0x10', 'log_max_size: must be an integer, got "0x10"'],
     ['main', 'log_max_files=-1', 'log_max_files: must be at least 0, got -1'],
     ['main', 'admin_listen=9443', 'admin_listen: must be HOST:PORT or [IPv6]:PORT, got "9443"'],
+    [
+      'main',
+      'alert_webhook_url_1=ftp://x.example/h',
+      'alert_webhook_url_1: must be an http:// or https:// URL',
+    ],
+    [
+      'main',
+      'alert_webhook_url_2=not a url',
+      'alert_webhook_url_2: must be an http:// or https:// URL',
+    ],
     ['main', 'interface=eth0', 'interface: must be an IP address, got "eth0"'],
     ['server', 'api_timeout=-5', 'api_timeout: never wait forever: set 1–180 seconds, got -5'],
     ['server', 'api_timeout=181', 'api_timeout: must be 1-180, got 181'],

@@ -6,6 +6,7 @@ import { BREAKER_DEFAULTS } from '../core/circuit-breaker.ts';
 import { AirlockError } from '../core/error-registry.ts';
 import { FAILMODES, isFailmode, type Failmode } from '../core/failmode-decision.ts';
 import { DEFAULT_HEALTH_CHECK_INTERVAL_MS } from '../core/host-health.ts';
+import { parseDnList, parseFailOpenAttributes, type FailOpenAttribute } from './failmode-keys.ts';
 import { formatIniError, parseIni, type IniEntry, type IniSection } from './ini-parse.ts';
 import { isIpAddress, parseIpRange, type IpMatcher } from './ip-ranges.ts';
 
@@ -161,6 +162,10 @@ export interface MainConfig {
   readonly adminListen: ListenAddress;
   /** Absolute; where primary-only mode state lives. */
   readonly stateDir: string;
+  /** `alert_webhook_url_1`, `_2`, … in number order: http(s) URLs that receive JSON alerts. */
+  readonly alertWebhookUrls: readonly string[];
+  /** `alert_webhook_secret`: HMAC key of `X-Airlock-Signature`; '' = unsigned. */
+  readonly alertWebhookSecret: string;
 }
 
 export interface AdClientConfig {
@@ -187,6 +192,11 @@ export interface AdClientConfig {
   readonly sslCaPem: string | undefined;
   readonly sslVerifyHostname: boolean;
   readonly timeoutMs: number;
+  /**
+   * A server section using this client has `failmode_secure_groups` or `failmode_safe_groups`:
+   * read each user's groups (a group search when the entry has no `memberOf`).
+   */
+  readonly fetchGroups: boolean;
 }
 
 export interface RadiusUpstream {
@@ -271,6 +281,12 @@ interface ServerConfigBase {
   readonly failmode: Failmode;
   /** False when the section has no `failmode` and the default (secure) applies. */
   readonly failmodeExplicit: boolean;
+  /** `failmode_secure_groups` (failmode=safe only): group DNs as written; members fail secure. */
+  readonly failmodeSecureGroups: readonly string[];
+  /** `failmode_safe_groups` (failmode=secure only): group DNs as written; members fail safe. */
+  readonly failmodeSafeGroups: readonly string[];
+  /** `fail_open_attributes`: added to every Access-Accept given without a second factor. */
+  readonly failOpenAttributes: readonly FailOpenAttribute[];
   /** `interface` (or `[main] interface`). */
   readonly bindAddress: string;
   /** 0 = an ephemeral port (tests). */
@@ -374,6 +390,8 @@ const RESILIENCE_KEYS = [
   'health_check_interval',
 ] as const;
 const DIRECT = 'Airlock connects to api_host directly';
+/** Per-group failmode keys of a server section (docs/proxy.md, Per-group failmode). */
+const GROUP_FAILMODE_KEYS = ['failmode_secure_groups', 'failmode_safe_groups'] as const;
 
 const SERVER_SCHEMA: SectionSchema = {
   keys: [
@@ -385,6 +403,8 @@ const SERVER_SCHEMA: SectionSchema = {
     'api_ca_file',
     'client',
     'failmode',
+    ...GROUP_FAILMODE_KEYS,
+    'fail_open_attributes',
     'port',
     'interface',
     'pass_through_attr_names',
@@ -421,9 +441,10 @@ const SCHEMAS: Readonly<Record<SectionKind, SectionSchema>> = {
       'interface',
       'admin_listen',
       'state_dir',
+      'alert_webhook_secret',
       ...RESILIENCE_KEYS,
     ],
-    numbered: [],
+    numbered: ['alert_webhook_url_'],
     ignored: {
       log_syslog: 'set log_stdout=true and let the service manager forward it',
       syslog_facility: '',
@@ -545,11 +566,13 @@ export function parseAuthProxyConfig(
   mainReader.finish();
 
   const clients: Record<string, ClientConfig> = {};
+  const groupClients = clientsNeedingGroups(known);
   for (const { section, kind } of known) {
     if (!CLIENT_KINDS.includes(kind)) continue;
     const reader = new SectionReader(section, SCHEMAS[kind], ctx);
-    if (kind === 'ad_client') clients[section.name] = readAdClient(reader, ctx);
-    else if (kind === 'radius_client') clients[section.name] = readRadiusClient(reader);
+    if (kind === 'ad_client') {
+      clients[section.name] = readAdClient(reader, ctx, groupClients.has(section.name));
+    } else if (kind === 'radius_client') clients[section.name] = readRadiusClient(reader);
     else clients[section.name] = { kind: 'duo-only', section: section.name };
     reader.finish();
   }
@@ -659,11 +682,51 @@ function readMain(
     testConnectivityOnStartup: r.bool('test_connectivity_on_startup', d.testConnectivityOnStartup),
     adminListen: adminListen ?? { host: '127.0.0.1', port: 0 },
     stateDir: resolve(ctx.options.configDir, r.string('state_dir') ?? d.stateDir),
+    alertWebhookUrls: readWebhookUrls(r),
+    alertWebhookSecret: r.secret('alert_webhook_secret').value,
   };
   return { main, defaultBindAddress: r.ipAddress('interface') };
 }
 
-function readAdClient(r: SectionReader, ctx: Context): AdClientConfig {
+/** `alert_webhook_url_N`: absolute http or https URLs, each listed once. */
+function readWebhookUrls(r: SectionReader): string[] {
+  const urls: string[] = [];
+  for (const { n, value } of r.numbered('alert_webhook_url_')) {
+    const key = `alert_webhook_url_${n}`;
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+      // The value may carry a token: name the key, not the URL.
+      r.error(key, 'must be an http:// or https:// URL');
+      continue;
+    }
+    if (urls.includes(url.href)) {
+      r.error(key, 'lists the same URL as another alert_webhook_url_N');
+      continue;
+    }
+    urls.push(url.href);
+  }
+  return urls;
+}
+
+/** Client sections named by a server section that sets a per-group failmode key. */
+function clientsNeedingGroups(
+  known: ReadonlyArray<{ section: IniSection; kind: SectionKind }>,
+): Set<string> {
+  const names = new Set<string>();
+  for (const { section, kind } of known) {
+    if (!SERVER_KINDS.includes(kind)) continue;
+    const value = (key: string) => section.entries.find((e) => e.key === key)?.value.trim() ?? '';
+    if (GROUP_FAILMODE_KEYS.some((k) => value(k) !== '')) names.add(value('client').toLowerCase());
+  }
+  return names;
+}
+
+function readAdClient(r: SectionReader, ctx: Context, fetchGroups: boolean): AdClientConfig {
   const d = DEFAULTS.adClient;
   const authType = r.string('auth_type');
   if (authType !== undefined && authType.toLowerCase() !== 'plain') {
@@ -732,6 +795,7 @@ function readAdClient(r: SectionReader, ctx: Context): AdClientConfig {
     sslCaPem,
     sslVerifyHostname,
     timeoutMs: r.int('timeout', d.timeoutSeconds, { min: 1 }) * 1000,
+    fetchGroups,
   };
 }
 
@@ -839,6 +903,7 @@ function readServer(
   }
 
   const clientSection = readClientReference(r, clients, known);
+  const groupFailmode = readGroupFailmode(r, failmode, clientSection, clients);
   const radiusClients = readRadiusIps(r);
   checkPwCodec(r);
   const common = {
@@ -856,6 +921,8 @@ function readServer(
     apiCaPem,
     failmode,
     failmodeExplicit: failmodeText !== undefined,
+    ...groupFailmode,
+    failOpenAttributes: readFailOpenAttributes(r),
     bindAddress: r.ipAddress('interface') ?? defaults.bindAddress ?? d.bindAddress,
     port: r.port('port', d.port, { allowZero: true }),
     radiusClients,
@@ -915,6 +982,52 @@ function readServer(
     factors: r.factorList('factors', CHALLENGE_FACTORS, c.factors),
   };
   return client ? server : undefined;
+}
+
+/**
+ * `failmode_secure_groups` has an effect only in a failmode=safe section, `failmode_safe_groups`
+ * only in a secure one, and both only with an [ad_client]: the other primaries give no groups,
+ * so a secure group there would silently let its members fail open.
+ */
+function readGroupFailmode(
+  r: SectionReader,
+  failmode: Failmode,
+  clientSection: string | undefined,
+  clients: Readonly<Record<string, ClientConfig>>,
+): { failmodeSecureGroups: string[]; failmodeSafeGroups: string[] } {
+  const client = clientSection === undefined ? undefined : clients[clientSection];
+  const read = (key: (typeof GROUP_FAILMODE_KEYS)[number], effectiveIn: Failmode): string[] => {
+    const text = r.string(key);
+    if (text === undefined) return [];
+    const { dns, errors } = parseDnList(text);
+    for (const e of errors) r.error(key, e);
+    if (failmode !== effectiveIn) {
+      r.error(
+        key,
+        `has no effect with failmode=${failmode}: every user already fails ${failmode}; ` +
+          `it belongs in a failmode=${effectiveIn} section`,
+      );
+    }
+    if (client !== undefined && client.kind !== 'ad') {
+      r.error(
+        key,
+        `has no effect: [${client.section}] gives no directory groups; only an [ad_client] primary does`,
+      );
+    }
+    return dns;
+  };
+  return {
+    failmodeSecureGroups: read('failmode_secure_groups', 'safe'),
+    failmodeSafeGroups: read('failmode_safe_groups', 'secure'),
+  };
+}
+
+function readFailOpenAttributes(r: SectionReader): FailOpenAttribute[] {
+  const text = r.string('fail_open_attributes');
+  if (text === undefined) return [];
+  const { attributes, errors } = parseFailOpenAttributes(text);
+  for (const e of errors) r.error('fail_open_attributes', e);
+  return attributes;
 }
 
 function readApiHost(r: SectionReader): {

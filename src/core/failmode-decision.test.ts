@@ -5,9 +5,12 @@ import {
   FAILMODE_LOG_MESSAGES as MSG,
   FAILMODES,
   isFailmode,
+  resolveFailmode,
   SECOND_FACTOR_STAGES,
   UNREACHABLE_REASONS,
+  type EffectiveFailmodeReason,
   type Failmode,
+  type GroupFailmode,
   type SecondFactorAction,
   type SecondFactorOutcome,
   type SecondFactorStage,
@@ -204,5 +207,184 @@ describe('decideSecondFactor', () => {
     assert.ok(isFailmode('secure'));
     for (const v of ['open', 'closed', 'SAFE', '', undefined, 1])
       assert.equal(isFailmode(v), false);
+  });
+});
+
+// Per-group failmode: one secure group S and one safe group F configured; the user in none, one
+// or both. (A real section sets only the list that has an effect; the decision takes both.)
+const S = 'cn=contractors,ou=groups,dc=example,dc=org';
+const F = 'cn=vpn-users,ou=groups,dc=example,dc=org';
+const MEMBERSHIPS: Record<string, string[]> = { none: [], secure: [S], safe: [F], both: [S, F] };
+const withGroups = (groups: readonly string[]): GroupFailmode => ({
+  groups,
+  secureGroups: [S],
+  safeGroups: [F],
+});
+
+// section failmode x membership -> effective failmode, why, and the group that changed it.
+// prettier-ignore
+const EFFECTIVE: [Failmode, string, Failmode, EffectiveFailmodeReason, string | undefined][] = [
+  ['safe',   'none',   'safe',   'section-failmode',      undefined],
+  ['safe',   'secure', 'secure', 'group-failmode-secure', S],
+  ['safe',   'safe',   'safe',   'section-failmode',      undefined],
+  ['safe',   'both',   'secure', 'group-failmode-secure', S],
+  ['secure', 'none',   'secure', 'section-failmode',      undefined],
+  ['secure', 'secure', 'secure', 'section-failmode',      undefined],
+  ['secure', 'safe',   'safe',   'group-failmode-safe',   F],
+  ['secure', 'both',   'secure', 'section-failmode',      undefined],
+];
+
+describe('decideSecondFactor with per-group failmode', () => {
+  it('has one effective-failmode row per section failmode x membership', () => {
+    const expected = FAILMODES.flatMap((f) => Object.keys(MEMBERSHIPS).map((m) => `${f}/${m}`));
+    assert.deepEqual(EFFECTIVE.map(([f, m]) => `${f}/${m}`).sort(), expected.sort());
+  });
+
+  for (const [failmode, membership, effective, reason, group] of EFFECTIVE) {
+    it(`gives a ${failmode} section's user in ${membership === 'none' ? 'no failmode group' : `the ${membership} group${membership === 'both' ? 's' : ''}`} failmode ${effective}`, () => {
+      assert.deepEqual(resolveFailmode(failmode, withGroups(MEMBERSHIPS[membership]!)), {
+        failmode: effective,
+        reason,
+        ...(group === undefined ? {} : { group }),
+      });
+    });
+  }
+
+  it('decides every table row as the section failmode table at the effective failmode', () => {
+    for (const [failmode, membership, effective, reason, group] of EFFECTIVE) {
+      for (const [stage, outcome] of TABLE.map(([st, o]) => [st, o] as const)) {
+        const where = `${stage}/${outcome}/${failmode}/${membership}`;
+        const d = decideSecondFactor({
+          stage,
+          outcome: outcomeNamed(outcome),
+          failmode,
+          groupFailmode: withGroups(MEMBERSHIPS[membership]!),
+        });
+        const row = TABLE.find(([st, o, f]) => st === stage && o === outcome && f === effective);
+        assert.ok(row, where);
+        const [, , , action, failmodeInvoked, logMessage] = row;
+        assert.equal(d.action, action, where);
+        assert.equal(d.failmodeInvoked, failmodeInvoked, where);
+        assert.equal(d.secondFactorChecked, action === 'proceed', where);
+        assert.equal(d.logMessage, logMessage, where);
+        assert.equal(
+          d.reason,
+          decideSecondFactor({ stage, outcome: outcomeNamed(outcome), failmode: effective }).reason,
+          where,
+        );
+        assert.equal(d.effectiveFailmode, effective, where);
+        assert.equal(d.effectiveFailmodeReason, reason, where);
+        assert.equal(d.failmodeGroup, group, where);
+      }
+    }
+  });
+
+  it('adding a user to a failmode_secure group only ever turns allows into denies', () => {
+    const actions: Record<SecondFactorAction, number> = { deny: 0, proceed: 1, allow: 2 };
+    for (const stage of SECOND_FACTOR_STAGES) {
+      for (const failmode of FAILMODES) {
+        for (const [name, outcome] of Object.entries(OUTCOMES)) {
+          for (const base of [[], [F], ['cn=other,dc=example,dc=org']]) {
+            const before = decideSecondFactor({
+              stage,
+              outcome,
+              failmode,
+              groupFailmode: withGroups(base),
+            });
+            const after = decideSecondFactor({
+              stage,
+              outcome,
+              failmode,
+              groupFailmode: withGroups([...base, S]),
+            });
+            const where = `${stage}/${name}/${failmode}/${base.join('+') || 'none'}`;
+            assert.ok(actions[after.action] <= actions[before.action], where);
+            if (before.action === 'deny') assert.equal(after.action, 'deny', where);
+            assert.notEqual(after.action, 'allow', `a secure-group member was allowed: ${where}`);
+          }
+        }
+      }
+    }
+  });
+
+  it('never lets a failmode_safe group allow a rejection, an invalid answer or an /auth network failure', () => {
+    for (const stage of SECOND_FACTOR_STAGES) {
+      for (const [name, outcome] of Object.entries(OUTCOMES)) {
+        const d = decideSecondFactor({
+          stage,
+          outcome,
+          failmode: 'secure',
+          groupFailmode: withGroups([F]),
+        });
+        const plainSafe = decideSecondFactor({ stage, outcome, failmode: 'safe' });
+        // A safe group gives exactly failmode=safe, no more.
+        assert.equal(d.action, plainSafe.action, `${stage}/${name}`);
+      }
+    }
+  });
+
+  it('matches group DNs whatever their case and spacing', () => {
+    const groups = ['CN=Contractors, OU=Groups,  DC=Example,DC=ORG'];
+    const r = resolveFailmode('safe', { groups, secureGroups: [S], safeGroups: [] });
+    assert.equal(r.failmode, 'secure');
+    assert.equal(r.group, S);
+    const escaped = resolveFailmode('safe', {
+      groups: ['cn=Smith\\, J,ou=groups,dc=example,dc=org'],
+      secureGroups: ['CN=smith\\, j, OU=Groups, DC=example, DC=org'],
+      safeGroups: [],
+    });
+    assert.equal(escaped.failmode, 'secure');
+    // A group whose DN merely starts like a configured one is another group.
+    const prefix = resolveFailmode('safe', {
+      groups: ['cn=contractors,ou=groups,dc=example,dc=org,dc=extra', 'cn=contractors'],
+      secureGroups: [S],
+      safeGroups: [],
+    });
+    assert.equal(prefix.failmode, 'safe');
+  });
+
+  it('applies the section failmode when the user has no groups or no lists apply', () => {
+    for (const failmode of FAILMODES) {
+      assert.deepEqual(resolveFailmode(failmode, undefined), {
+        failmode,
+        reason: 'section-failmode',
+      });
+      assert.deepEqual(
+        resolveFailmode(failmode, { groups: [], secureGroups: [S], safeGroups: [F] }),
+        {
+          failmode,
+          reason: 'section-failmode',
+        },
+      );
+      const d = decideSecondFactor({
+        stage: 'preauth',
+        outcome: outcomeNamed('timeout'),
+        failmode,
+      });
+      assert.equal(d.effectiveFailmode, failmode);
+      assert.equal(d.effectiveFailmodeReason, 'section-failmode');
+      assert.equal('failmodeGroup' in d, false);
+    }
+  });
+
+  it('logs the line of the effective failmode: a secure group in a safe section logs Failmode Secure', () => {
+    const d = decideSecondFactor({
+      stage: 'preauth',
+      outcome: outcomeNamed('connect'),
+      failmode: 'safe',
+      groupFailmode: withGroups([S]),
+    });
+    assert.equal(d.logMessage, MSG.failmodeSecure);
+    assert.equal(d.reason, 'failmode-secure');
+    const p = decideSecondFactor({
+      stage: 'preauth',
+      outcome: outcomeNamed('primary-only'),
+      failmode: 'secure',
+      groupFailmode: withGroups([F]),
+    });
+    assert.equal(p.action, 'allow');
+    assert.equal(p.logMessage, MSG.primaryOnlySafe);
+    assert.equal(p.reason, 'primary-only-safe');
+    assert.equal(p.effectiveFailmodeReason, 'group-failmode-safe');
   });
 });

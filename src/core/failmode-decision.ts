@@ -1,4 +1,6 @@
-// Failmode decision (AUTH-API.md §3.9, §3.10): what an unanswered secondary authentication means.
+// Failmode decision (AUTH-API.md §3.9, §3.10): what an unanswered secondary authentication means,
+// with the per-group failmode of the guide's "restrictive" level (docs/proxy.md, Per-group failmode).
+import { normalizeDn } from './distinguished-name.ts';
 
 export const FAILMODES = ['safe', 'secure'] as const;
 /** `safe` = fail open, `secure` = fail closed (BRIEF.md); Airlock's default is `secure`. */
@@ -37,11 +39,39 @@ export type SecondFactorOutcome =
   | { kind: 'primary-only' };
 export type SecondFactorOutcomeKind = SecondFactorOutcome['kind'];
 
+/** Per-group failmode: the user's directory groups and the section's group lists, all DNs. */
+export interface GroupFailmode {
+  /** The user's groups from primary authentication; empty when the primary gives none. */
+  groups: readonly string[];
+  /** `failmode_secure_groups`: members fail secure even where the section fails safe. */
+  secureGroups: readonly string[];
+  /** `failmode_safe_groups`: members fail safe where the section fails secure. */
+  safeGroups: readonly string[];
+}
+
 export interface SecondFactorInput {
   stage: SecondFactorStage;
   outcome: SecondFactorOutcome;
+  /** The section's failmode. */
   failmode: Failmode;
-  // Later: a per-group failmode override and emergency state join this input.
+  /** Absent: the section's failmode applies to everyone. */
+  groupFailmode?: GroupFailmode | undefined;
+  // Later: emergency state joins this input.
+}
+
+/** Why the effective failmode is what it is. */
+export const EFFECTIVE_FAILMODE_REASONS = [
+  'section-failmode',
+  'group-failmode-secure',
+  'group-failmode-safe',
+] as const;
+export type EffectiveFailmodeReason = (typeof EFFECTIVE_FAILMODE_REASONS)[number];
+
+export interface EffectiveFailmode {
+  failmode: Failmode;
+  reason: EffectiveFailmodeReason;
+  /** The configured group DN (as written in the config) that changed the failmode. */
+  group?: string;
 }
 
 export const SECOND_FACTOR_ACTIONS = ['allow', 'deny', 'proceed'] as const;
@@ -74,6 +104,11 @@ export interface SecondFactorDecision {
   /** The log line, worded exactly as the Duo Authentication Proxy writes it where one exists. */
   logMessage: string;
   reason: SecondFactorDecisionReason;
+  /** The failmode this user gets: the section's, unless a failmode group changed it. */
+  effectiveFailmode: Failmode;
+  effectiveFailmodeReason: EffectiveFailmodeReason;
+  /** Set when a failmode group changed the failmode: the configured DN that matched. */
+  failmodeGroup?: string;
 }
 
 /** Log lines of AUTH-API.md §3.9 and §3.10, verbatim: SIEM rules match on these strings. */
@@ -95,16 +130,66 @@ const AUTH_FORCED_CLOSED: ReadonlySet<UnreachableReason> = new Set([
 ]);
 
 /**
- * AUTH-API.md §3.9: fail open iff failmode is `safe` AND (the failure is fail-open-class OR
+ * AUTH-API.md §3.9: fail open iff the user's effective failmode (`resolveFailmode`) is `safe` AND (the failure is fail-open-class OR
  * primary-only mode is on). A rejection (4xx) or an invalid answer never allows, in any failmode.
  *
  * @example
  * decideSecondFactor({ stage: 'preauth', outcome: { kind: 'unreachable', reason: 'timeout' }, failmode: 'secure' })
  * // => { action: 'deny', failmodeInvoked: true, secondFactorChecked: false,
- * //      logMessage: 'Failmode Secure - Denied Duo login on preauth failure', reason: 'failmode-secure' }
+ * //      logMessage: 'Failmode Secure - Denied Duo login on preauth failure', reason: 'failmode-secure',
+ * //      effectiveFailmode: 'secure', effectiveFailmodeReason: 'section-failmode' }
  */
 export function decideSecondFactor(input: SecondFactorInput): SecondFactorDecision {
-  const { stage, outcome, failmode } = input;
+  const effective = resolveFailmode(input.failmode, input.groupFailmode);
+  return {
+    ...decideAt(input.stage, input.outcome, effective.failmode),
+    effectiveFailmode: effective.failmode,
+    effectiveFailmodeReason: effective.reason,
+    ...(effective.group === undefined ? {} : { failmodeGroup: effective.group }),
+  };
+}
+
+/**
+ * The failmode one user gets (the guide's "restrictive" level, which Duo can only approximate
+ * with bypass groups): a member of a `failmode_secure_groups` group fails secure in a safe
+ * section; a member of a `failmode_safe_groups` group fails safe in a secure section unless
+ * also in a secure group — a tie never turns a deny into an allow. DNs compare as `normalizeDn`.
+ *
+ * @example
+ * resolveFailmode('safe', { groups: ['CN=Contractors,OU=Groups,DC=example,DC=org'],
+ *   secureGroups: ['cn=contractors,ou=groups,dc=example,dc=org'], safeGroups: [] })
+ * // => { failmode: 'secure', reason: 'group-failmode-secure', group: 'cn=contractors,ou=groups,dc=example,dc=org' }
+ */
+export function resolveFailmode(
+  failmode: Failmode,
+  groupFailmode: GroupFailmode | undefined,
+): EffectiveFailmode {
+  if (groupFailmode === undefined || groupFailmode.groups.length === 0) {
+    return { failmode, reason: 'section-failmode' };
+  }
+  const member = new Set(groupFailmode.groups.map(normalizeDn));
+  const find = (list: readonly string[]) => list.find((dn) => member.has(normalizeDn(dn)));
+  const secureGroup = find(groupFailmode.secureGroups);
+  if (failmode === 'safe' && secureGroup !== undefined) {
+    return { failmode: 'secure', reason: 'group-failmode-secure', group: secureGroup };
+  }
+  const safeGroup = find(groupFailmode.safeGroups);
+  if (failmode === 'secure' && secureGroup === undefined && safeGroup !== undefined) {
+    return { failmode: 'safe', reason: 'group-failmode-safe', group: safeGroup };
+  }
+  return { failmode, reason: 'section-failmode' };
+}
+
+type StageDecision = Omit<
+  SecondFactorDecision,
+  'effectiveFailmode' | 'effectiveFailmodeReason' | 'failmodeGroup'
+>;
+
+function decideAt(
+  stage: SecondFactorStage,
+  outcome: SecondFactorOutcome,
+  failmode: Failmode,
+): StageDecision {
   switch (outcome.kind) {
     case 'ok':
       return {
@@ -145,11 +230,11 @@ export function decideSecondFactor(input: SecondFactorInput): SecondFactorDecisi
   }
 }
 
-function failOpen(logMessage: string, reason: SecondFactorDecisionReason): SecondFactorDecision {
+function failOpen(logMessage: string, reason: SecondFactorDecisionReason): StageDecision {
   return { action: 'allow', failmodeInvoked: true, secondFactorChecked: false, logMessage, reason };
 }
 
-function failClosed(reason: SecondFactorDecisionReason): SecondFactorDecision {
+function failClosed(reason: SecondFactorDecisionReason): StageDecision {
   return {
     action: 'deny',
     failmodeInvoked: true,
@@ -159,6 +244,6 @@ function failClosed(reason: SecondFactorDecisionReason): SecondFactorDecision {
   };
 }
 
-function deny(logMessage: string, reason: SecondFactorDecisionReason): SecondFactorDecision {
+function deny(logMessage: string, reason: SecondFactorDecisionReason): StageDecision {
   return { action: 'deny', failmodeInvoked: false, secondFactorChecked: false, logMessage, reason };
 }

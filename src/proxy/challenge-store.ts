@@ -8,6 +8,8 @@ export interface PendingChallenge {
   clientIp: string | undefined;
   /** Attributes from the primary authentication's reply, passed through on the final accept. */
   attributes: { type: number; value: Buffer }[];
+  /** The user's directory groups from primary authentication (per-group failmode at /auth). */
+  groups: readonly string[];
   /** The factor menu the user saw (challenge sections); undefined = passcode only. */
   factors: readonly string[] | undefined;
   expiresAtMs: number;

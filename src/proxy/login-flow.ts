@@ -1,11 +1,18 @@
 // One RADIUS login through a server section: primary authentication, then the second factor
 // through the Auth API, with failmode and primary-only mode deciding when the service cannot
-// answer (AUTH-API.md §3.5–3.10). Sockets and packets stay in radius-server.ts.
+// answer (AUTH-API.md §3.5–3.10), per-group failmode from the user's directory groups, and the
+// fail-open attributes on every accept given without a second factor (docs/proxy.md). Sockets and
+// packets stay in radius-server.ts.
 import type { AuthApiClient, AuthParams } from '../client/auth-api-client.ts';
 import { summarizeOutcome } from '../client/auth-api-client.ts';
 import type { PreauthResponse } from '../client/auth-api-response.ts';
 import type { ServerConfig } from '../config/authproxy-config.ts';
-import { decideSecondFactor, type SecondFactorDecision } from '../core/failmode-decision.ts';
+import {
+  decideSecondFactor,
+  type GroupFailmode,
+  type SecondFactorDecision,
+  type SecondFactorInput,
+} from '../core/failmode-decision.ts';
 import type { PrimaryOnlyState } from '../core/primary-only.ts';
 import { findAttributeByName } from '../protocol/radius/radius-attributes.ts';
 import type { Random } from '../runtime/random.ts';
@@ -31,7 +38,10 @@ export interface LoginAnswer {
   code: AnswerCode;
   /** Sent as Reply-Message. */
   replyMessage: string;
-  /** Attributes passed through from the primary authentication (Access-Accept only). */
+  /**
+   * Attributes passed through from the primary authentication, plus `fail_open_attributes` when
+   * no second factor was checked (Access-Accept only).
+   */
   attributes: { type: number; value: Buffer }[];
   /** Access-Challenge only. */
   state?: Buffer;
@@ -56,6 +66,38 @@ export type LoginFlow = (input: LoginInput) => Promise<LoginAnswer>;
 export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
   const { section, logs } = deps;
   const passThroughTypes = passThroughTypeSet(section);
+  const failOpen = failOpenAttributes(section);
+
+  /** The decision with the user's groups: duo-only and RADIUS primaries give none (section failmode). */
+  const decide = (
+    input: Omit<SecondFactorInput, 'failmode' | 'groupFailmode'>,
+    primary: PrimaryAttributes,
+  ): SecondFactorDecision =>
+    decideSecondFactor({
+      ...input,
+      failmode: section.failmode,
+      groupFailmode: groupFailmodeOf(section, primary.groups),
+    });
+
+  /**
+   * An Access-Accept without a second factor (failmode, primary-only mode, exempt user, the
+   * service's preauth allow): the fail-open attributes replace any passed-through attribute of
+   * the same type, so a restriction is never contradicted by the primary's reply.
+   */
+  const acceptWithoutSecondFactor = (
+    replyMessage: string,
+    primary: PrimaryAttributes,
+  ): LoginAnswer => ({
+    code: 'Access-Accept',
+    replyMessage,
+    attributes: [
+      ...primary.attributes.filter((a) => !failOpen.types.has(a.type)),
+      ...failOpen.attributes,
+    ],
+  });
+  /** Event fields of an accept without a second factor. */
+  const failOpenEventFields = (): Pick<AuthEvent, 'fail_open_attributes'> =>
+    failOpen.names.length === 0 ? {} : { fail_open_attributes: [...failOpen.names] };
 
   const event = (
     input: LoginInput,
@@ -98,8 +140,14 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
     decision: SecondFactorDecision,
     primary: PrimaryAttributes,
   ): LoginAnswer => {
-    logs.request(input.ref, decision.logMessage);
     const allowed = decision.action === 'allow';
+    const byGroup = decision.effectiveFailmodeReason !== 'section-failmode';
+    logs.request(
+      input.ref,
+      byGroup && decision.failmodeInvoked
+        ? `${decision.logMessage} (failmode ${decision.effectiveFailmode} for members of ${decision.failmodeGroup ?? 'a failmode group'})`
+        : decision.logMessage,
+    );
     event(input, {
       msg: decision.logMessage,
       auth_stage: 'Secondary authentication',
@@ -108,9 +156,19 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
       second_factor_checked: false,
       failmode_invoked: decision.failmodeInvoked,
       reason: decision.reason,
+      ...(byGroup
+        ? {
+            effective_failmode: decision.effectiveFailmode,
+            effective_failmode_reason: decision.effectiveFailmodeReason,
+            ...(decision.failmodeGroup === undefined
+              ? {}
+              : { failmode_group: decision.failmodeGroup }),
+          }
+        : {}),
+      ...(allowed ? failOpenEventFields() : {}),
     });
     return allowed
-      ? { code: 'Access-Accept', replyMessage: decision.logMessage, attributes: primary.attributes }
+      ? acceptWithoutSecondFactor(decision.logMessage, primary)
       : { code: 'Access-Reject', replyMessage: decision.logMessage, attributes: [] };
   };
 
@@ -121,11 +179,7 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
     factorName: string,
   ): Promise<LoginAnswer> {
     const outcome = await deps.api.auth(params);
-    const decision = decideSecondFactor({
-      stage: 'auth',
-      outcome: summarizeOutcome(outcome),
-      failmode: section.failmode,
-    });
+    const decision = decide({ stage: 'auth', outcome: summarizeOutcome(outcome) }, primary);
     if (decision.action !== 'proceed' || outcome.kind !== 'ok')
       return finishDecision(input, decision, primary);
     const { result, status_msg: statusMsg } = outcome.response;
@@ -179,6 +233,7 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
       username: input.username,
       clientIp: input.clientIp,
       attributes: primary.attributes,
+      groups: primary.groups,
       factors,
     });
     logs.request(input.ref, `Sending Access-Challenge: ${text}`);
@@ -211,7 +266,11 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
         'No passcode given',
         'empty-answer',
       );
-    return typedFactor(input, { attributes: pending.attributes }, input.password);
+    return typedFactor(
+      input,
+      { attributes: pending.attributes, groups: pending.groups },
+      input.password,
+    );
   }
 
   async function primaryAuthentication(
@@ -275,6 +334,7 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
       attributes: primaryResult.attributes.filter(
         (a) => passThroughTypes === 'all' || passThroughTypes.has(a.type),
       ),
+      groups: primaryResult.groups,
     };
     if (deps.primary) logs.request(input.ref, 'Primary authentication succeeded');
 
@@ -288,19 +348,16 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
         factor: null,
         second_factor_checked: false,
         reason: 'exempt',
+        ...failOpenEventFields(),
       });
-      return { code: 'Access-Accept', replyMessage: msg, attributes: primary.attributes };
+      return acceptWithoutSecondFactor(msg, primary);
     }
 
     // Primary-only mode: no call to the service at all; the section's failmode decides.
     if (deps.primaryOnly.state().active) {
       return finishDecision(
         input,
-        decideSecondFactor({
-          stage: 'preauth',
-          outcome: { kind: 'primary-only' },
-          failmode: section.failmode,
-        }),
+        decide({ stage: 'preauth', outcome: { kind: 'primary-only' } }, primary),
         primary,
       );
     }
@@ -309,11 +366,7 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
       username: input.username,
       ...(input.clientIp ? { ipaddr: input.clientIp } : {}),
     });
-    const preDecision = decideSecondFactor({
-      stage: 'preauth',
-      outcome: summarizeOutcome(pre),
-      failmode: section.failmode,
-    });
+    const preDecision = decide({ stage: 'preauth', outcome: summarizeOutcome(pre) }, primary);
     if (preDecision.action !== 'proceed' || pre.kind !== 'ok')
       return finishDecision(input, preDecision, primary);
     const preauth = pre.response;
@@ -329,12 +382,9 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
           factor: null,
           second_factor_checked: false,
           reason: 'preauth-allow',
+          ...failOpenEventFields(),
         });
-        return {
-          code: 'Access-Accept',
-          replyMessage: preauth.status_msg,
-          attributes: primary.attributes,
-        };
+        return acceptWithoutSecondFactor(preauth.status_msg, primary);
       case 'deny':
         return reject(
           input,
@@ -388,6 +438,37 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
 
 interface PrimaryAttributes {
   attributes: { type: number; value: Buffer }[];
+  /** Directory groups (DNs) from primary authentication; none from RADIUS or duo-only primaries. */
+  groups: readonly string[];
+}
+
+/** Per-group failmode input; undefined when the section sets no failmode group. */
+function groupFailmodeOf(
+  section: ServerConfig,
+  groups: readonly string[],
+): GroupFailmode | undefined {
+  if (section.failmodeSecureGroups.length === 0 && section.failmodeSafeGroups.length === 0) {
+    return undefined;
+  }
+  return {
+    groups,
+    secureGroups: section.failmodeSecureGroups,
+    safeGroups: section.failmodeSafeGroups,
+  };
+}
+
+/** The section's `fail_open_attributes`, decoded once. */
+function failOpenAttributes(section: ServerConfig): {
+  attributes: { type: number; value: Buffer }[];
+  types: ReadonlySet<number>;
+  names: readonly string[];
+} {
+  const configured = section.failOpenAttributes;
+  return {
+    attributes: configured.map((a) => ({ type: a.type, value: Buffer.from(a.valueHex, 'hex') })),
+    types: new Set(configured.map((a) => a.type)),
+    names: [...new Set(configured.map((a) => a.name))],
+  };
 }
 
 /** Append mode (`allow_concat`): `password<delimiter>passcode`, split on the LAST delimiter (§3.5). */

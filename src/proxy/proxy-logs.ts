@@ -29,6 +29,33 @@ export interface AuthEvent {
   /** Set when failmode decided this login. */
   failmode_invoked?: boolean;
   reason?: string;
+  /** Set when a failmode group changed the section's failmode for this user (per-group failmode). */
+  effective_failmode?: string;
+  /** `group-failmode-secure` or `group-failmode-safe`, with `effective_failmode`. */
+  effective_failmode_reason?: string;
+  /** The configured group DN that changed the failmode, with `effective_failmode`. */
+  failmode_group?: string;
+  /** Names of the `fail_open_attributes` added to this Access-Accept (`["Class","Filter-Id"]`). */
+  fail_open_attributes?: string[];
+}
+
+export const SYSTEM_EVENT_TYPES = ['breaker', 'health', 'primary-only'] as const;
+export type SystemEventType = (typeof SYSTEM_EVENT_TYPES)[number];
+
+/**
+ * A record of authevents.log about the proxy itself, not a login: a breaker transition, an API
+ * host's health change, primary-only mode switched. Told apart from login records by `event_type`.
+ */
+export interface SystemEvent {
+  msg: string;
+  event_type: SystemEventType;
+  /** The server section; `main` for proxy-wide changes (primary-only mode). */
+  server_section: string;
+  /** `host:port` of the API host; null when not about one host. */
+  host: string | null;
+  from: string | null;
+  to: string | null;
+  reason: string;
 }
 
 /** Identifies one RADIUS request in authproxy.log, as Duo's proxy does: `(('ip', port), user, id)`. */
@@ -46,6 +73,8 @@ export interface ProxyLogs {
   /** A line of authproxy.log not tied to a request (start-up, primary-only changes). */
   line(message: string): void;
   event(event: AuthEvent): void;
+  /** A record of authevents.log about the proxy itself (breaker, health, primary-only). */
+  systemEvent(event: SystemEvent): void;
   close(): Promise<void>;
 }
 
@@ -97,6 +126,11 @@ export function openProxyLogs(options: ProxyLogOptions): ProxyLogs {
       writeLine(`${options.nowIso()} ${message}`);
     },
     event(event) {
+      events?.write(
+        `${JSON.stringify({ timestamp: options.nowIso(), ...event, hostname: host })}\n`,
+      );
+    },
+    systemEvent(event) {
       events?.write(
         `${JSON.stringify({ timestamp: options.nowIso(), ...event, hostname: host })}\n`,
       );

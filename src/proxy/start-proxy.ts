@@ -1,22 +1,39 @@
-// Assembles the authentication proxy from a loaded authproxy.cfg: logs, primary authenticators,
-// Auth API clients, primary-only watcher, and one RADIUS server per server section.
+// Assembles the authentication proxy from a loaded authproxy.cfg: logs, metrics, alerts, primary
+// authenticators, Auth API clients, primary-only watcher, one RADIUS server per server section,
+// and the admin endpoint.
+import { hostname as osHostname } from 'node:os';
 import { Registry } from 'prom-client';
+import type { AuthApiClient, AuthParams } from '../client/auth-api-client.ts';
 import {
   createResilientAuthApiClient,
   type ResilienceEvent,
   type ResilientAuthApiClient,
 } from '../client/resilient-auth-api-client.ts';
 import type { AuthProxyConfig, ClientConfig, ServerConfig } from '../config/authproxy-config.ts';
+import type { PrimaryOnlyState } from '../core/primary-only.ts';
 import type { Clock } from '../runtime/clock.ts';
+import { httpPost, unrefSleep, type HttpPost } from '../runtime/http-post.ts';
 import type { Random } from '../runtime/random.ts';
+import {
+  isLoopbackHost,
+  startAdminServer,
+  type AdminServer,
+  type ProxyStatus,
+} from './admin-server.ts';
+import { createAlertSender, type AlertSender } from './alerts.ts';
 import { ChallengeStore } from './challenge-store.ts';
 import { createLoginFlow } from './login-flow.ts';
 import { createLdapPrimary } from './primary/ldap-primary.ts';
 import type { PrimaryAuthenticator } from './primary/primary-authenticator.ts';
 import { createRadiusPrimary } from './primary/radius-primary.ts';
 import { PrimaryOnlyWatcher } from './primary-only-switch.ts';
-import { openProxyLogs, type ProxyLogs } from './proxy-logs.ts';
-import { createProxyMetrics } from './proxy-metrics.ts';
+import { openProxyLogs, type AuthEvent, type ProxyLogs } from './proxy-logs.ts';
+import {
+  BREAKER_STATE_VALUES,
+  createProxyMetrics,
+  type ProxyMetrics,
+  type RequestResult,
+} from './proxy-metrics.ts';
 import { startRadiusServer, type RadiusServer } from './radius-server.ts';
 
 export const PROXY_NAME = 'Airlock Authentication Proxy';
@@ -26,6 +43,9 @@ export interface RunningProxy {
   metrics: Registry;
   logs: ProxyLogs;
   primaryOnly: PrimaryOnlyWatcher;
+  /** Where `GET /status` and `GET /metrics` answer (`[main] admin_listen`, port 0 resolved). */
+  adminAddress: { address: string; port: number };
+  alerts: AlertSender;
   close(): Promise<void>;
 }
 
@@ -33,7 +53,14 @@ export interface ProxyDeps {
   clock: Clock;
   random: Random;
   version: string;
+  /** Sends webhook alerts; default: `httpPost` over fetch. */
+  post?: HttpPost;
+  /** Waits between webhook attempts; default: an unref()ed timer. */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+/** How often failmode alerts held back by the rate limit are looked at. */
+const FAILMODE_FLUSH_INTERVAL_MS = 5_000;
 
 export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Promise<RunningProxy> {
   const { clock } = deps;
@@ -46,18 +73,29 @@ export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Prom
     nowIso: () => new Date(clock.nowMs()).toISOString(),
   });
   for (const warning of config.warnings) logs.line(`WARNING: ${warning}`);
+  const startedAtMs = clock.nowMs();
+
+  const metrics = new Registry();
+  const proxyMetrics = createProxyMetrics(metrics);
+  const alerts = createAlertSender({
+    urls: config.main.alertWebhookUrls,
+    secret: config.main.alertWebhookSecret,
+    post: deps.post ?? httpPost,
+    sleep: deps.sleep ?? unrefSleep,
+    clock,
+    hostname: osHostname(),
+    counters: { sent: proxyMetrics.alertsSent, dropped: proxyMetrics.alertsDropped },
+    onProblem: (message) => logs.line(`WARNING: ${message}`),
+  });
 
   const primaryOnly = new PrimaryOnlyWatcher({
     stateDir: config.main.stateDir,
     clock,
-    onChange: (state) =>
-      logs.line(
-        state.active
-          ? `Primary only mode enabled by ${state.record.actor} until ${new Date(state.record.expiresAtMs).toISOString()}: ${state.record.reason}`
-          : 'Primary only mode ended: normal 2FA configuration restored',
-      ),
+    onChange: (state, previous) =>
+      reportPrimaryOnlyChange(logs, alerts, proxyMetrics, state, previous),
   });
   const initial = primaryOnly.initialState();
+  proxyMetrics.primaryOnly.set(initial.active ? 1 : 0);
   if (initial.active) {
     logs.line(
       `Running in PRIMARY ONLY mode. Stopping in ${Math.ceil(initial.remainingMs / 60_000)} minutes (enabled by ${initial.record.actor}: ${initial.record.reason})`,
@@ -65,21 +103,27 @@ export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Prom
   }
   primaryOnly.start();
 
-  const metrics = new Registry();
-  const proxyMetrics = createProxyMetrics(metrics);
   const challenges = new ChallengeStore(clock);
   const primaries = new Map<string, PrimaryAuthenticator | undefined>();
   const apis: ResilientAuthApiClient[] = [];
   const servers: RadiusServer[] = [];
+  const running: Array<{
+    section: ServerConfig;
+    server: RadiusServer;
+    api: ResilientAuthApiClient;
+  }> = [];
+  let admin: AdminServer | undefined;
 
   const close = async () => {
     primaryOnly.stop();
+    await admin?.close();
     await Promise.all(servers.map((s) => s.close()));
     for (const api of apis) {
       api.stopMonitor();
       api.close();
     }
     await Promise.all([...primaries.values()].map((p) => (p ? p.close() : Promise.resolve())));
+    alerts.close();
     await logs.close();
   };
 
@@ -89,41 +133,196 @@ export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Prom
         primaries.set(section.clientSection, createPrimary(section.client, deps, logs));
       }
       const api = createApiClient(section, clock, (event) =>
-        logResilienceEvent(logs, section.section, event),
+        reportResilienceEvent(logs, alerts, proxyMetrics, section.section, event),
       );
       apis.push(api);
+      for (const host of api.health()) {
+        if (host.breaker !== 'disabled') {
+          proxyMetrics.breakerState.set(
+            { section: section.section, host: host.host },
+            BREAKER_STATE_VALUES[host.breaker],
+          );
+        }
+      }
       api.startMonitor(section.resilience.healthCheckIntervalMs);
       const flow = createLoginFlow({
         section,
         primary: primaries.get(section.clientSection),
-        api,
-        logs,
+        api: timedApiClient(api, proxyMetrics, section.section),
+        logs: countingLogs(logs, alerts, proxyMetrics),
         primaryOnly,
         challenges,
         random: deps.random,
       });
       const server = await startRadiusServer({ section, flow, logs, metrics: proxyMetrics, clock });
       servers.push(server);
+      running.push({ section, server, api });
       logs.line(
         `[${section.section}] listening for RADIUS on ${server.address.address}:${server.address.port}; primary: [${section.clientSection}]; failmode=${section.failmode}${section.failmodeExplicit ? '' : ' (default)'}; service: ${section.apiAuthority}`,
       );
     }
+    const listen = config.main.adminListen;
+    if (!isLoopbackHost(listen.host)) {
+      // Explicitly configured, so honoured; but /status and /metrics have no authentication.
+      logs.line(
+        `WARNING: [main] admin_listen ${listen.host}:${listen.port} is not a loopback address: /status and /metrics are readable, without authentication, by anyone who can reach it`,
+      );
+    }
+    admin = await startAdminServer({
+      listen,
+      metrics,
+      status: (): ProxyStatus => ({
+        proxy: {
+          version: deps.version,
+          startedAt: new Date(startedAtMs).toISOString(),
+          primaryOnly: primaryOnlyStatus(primaryOnly.state()),
+        },
+        sections: running.map(({ section, server, api }) => ({
+          section: section.section,
+          failmode: section.failmode,
+          listening: `${server.address.address}:${server.address.port}`,
+          apiHosts: api.health(),
+        })),
+      }),
+    });
+    logs.line(
+      `Admin endpoint: http://${admin.address.address.includes(':') ? `[${admin.address.address}]` : admin.address.address}:${admin.address.port}/status and /metrics`,
+    );
   } catch (e) {
     await close();
     throw e;
   }
   const sweep = setInterval(() => challenges.sweep(), 60_000);
   sweep.unref();
+  const failmodeFlush = setInterval(() => alerts.flushFailmode(), FAILMODE_FLUSH_INTERVAL_MS);
+  failmodeFlush.unref();
   logs.line(`${PROXY_NAME} ${deps.version} - Init Complete`);
   return {
     servers,
     metrics,
     logs,
     primaryOnly,
+    adminAddress: admin.address,
+    alerts,
     close: async () => {
       clearInterval(sweep);
+      clearInterval(failmodeFlush);
+      alerts.flushFailmode();
       await close();
     },
+  };
+}
+
+function primaryOnlyStatus(state: PrimaryOnlyState): ProxyStatus['proxy']['primaryOnly'] {
+  return state.active
+    ? {
+        active: true,
+        expires: new Date(state.record.expiresAtMs).toISOString(),
+        actor: state.record.actor,
+        reason: state.record.reason,
+      }
+    : { active: false, expires: null, actor: null, reason: null };
+}
+
+/** Primary-only mode switched: an authproxy.log line, an authevents.log record, an alert, the gauge. */
+function reportPrimaryOnlyChange(
+  logs: ProxyLogs,
+  alerts: AlertSender,
+  metrics: ProxyMetrics,
+  state: PrimaryOnlyState,
+  previous: PrimaryOnlyState,
+): void {
+  const msg = state.active
+    ? `Primary only mode enabled by ${state.record.actor} until ${new Date(state.record.expiresAtMs).toISOString()}: ${state.record.reason}`
+    : 'Primary only mode ended: normal 2FA configuration restored';
+  logs.line(msg);
+  metrics.primaryOnly.set(state.active ? 1 : 0);
+  const from = previous.active ? 'on' : 'off';
+  const to = state.active ? 'on' : 'off';
+  const reason = state.active
+    ? `enabled by ${state.record.actor} until ${new Date(state.record.expiresAtMs).toISOString()}: ${state.record.reason}`
+    : previous.active
+      ? 'disabled or expired'
+      : 'off';
+  logs.systemEvent({
+    msg,
+    event_type: 'primary-only',
+    server_section: 'main',
+    host: null,
+    from,
+    to,
+    reason,
+  });
+  alerts.send({ type: 'primary-only', section: 'main', from, to, reason });
+}
+
+/**
+ * The login flow's logs, also counting each decision: requests by result and reason, and every
+ * failmode decision (metric and rate-limited alert). Each login writes exactly one auth event.
+ */
+function countingLogs(logs: ProxyLogs, alerts: AlertSender, metrics: ProxyMetrics): ProxyLogs {
+  return {
+    request: (ref, message) => logs.request(ref, message),
+    line: (message) => logs.line(message),
+    systemEvent: (event) => logs.systemEvent(event),
+    close: () => logs.close(),
+    event(event: AuthEvent) {
+      logs.event(event);
+      const result: RequestResult =
+        event.status === 'Allow' ? 'accept' : event.status === 'Challenge' ? 'challenge' : 'reject';
+      const reason =
+        event.reason ??
+        (event.second_factor_checked
+          ? 'service-answered'
+          : result === 'challenge'
+            ? 'challenge'
+            : 'none');
+      metrics.requests.inc({ section: event.server_section, result, reason });
+      if (event.failmode_invoked === true) {
+        const action = event.status === 'Allow' ? 'allow' : 'deny';
+        // A failmode group may have changed the section's failmode for this user.
+        const failmode = event.effective_failmode ?? event.failmode;
+        metrics.failmodeDecisions.inc({ section: event.server_section, failmode, action });
+        alerts.failmodeDecision({
+          section: event.server_section,
+          failmode,
+          action,
+          reason: event.reason ?? event.msg,
+        });
+      }
+    },
+  };
+}
+
+/** The section's Auth API client, observing each call's latency (failovers included). */
+function timedApiClient(
+  api: ResilientAuthApiClient,
+  metrics: ProxyMetrics,
+  section: string,
+): AuthApiClient {
+  const timed = <T extends { latencyMs: number; breakerOpen?: true }>(
+    endpoint: string,
+    call: Promise<T>,
+  ): Promise<T> =>
+    call.then((outcome) => {
+      // Every breaker open: nothing was sent, so there is no API latency to observe.
+      if (outcome.breakerOpen !== true) {
+        metrics.apiLatency.observe({ section, endpoint }, outcome.latencyMs / 1000);
+      }
+      return outcome;
+    });
+  // The two overloads of `auth`, passed through as they are.
+  const auth = ((params: AuthParams & { async?: boolean }) =>
+    params.async === true
+      ? timed('auth', api.auth({ ...params, async: true }))
+      : timed('auth', api.auth({ ...params, async: false }))) as AuthApiClient['auth'];
+  return {
+    ping: () => timed('ping', api.ping()),
+    check: () => timed('check', api.check()),
+    preauth: (params) => timed('preauth', api.preauth(params)),
+    auth,
+    authStatus: (txid) => timed('auth_status', api.authStatus(txid)),
+    close: () => api.close(),
   };
 }
 
@@ -152,13 +351,43 @@ function createApiClient(
   });
 }
 
-/** Breaker and health changes are loud: a distinct authproxy.log line each. */
-function logResilienceEvent(logs: ProxyLogs, section: string, event: ResilienceEvent): void {
-  logs.line(
+/**
+ * Breaker and health changes are loud: a distinct authproxy.log line, an authevents.log record
+ * and a webhook alert each, plus the breaker metrics.
+ */
+function reportResilienceEvent(
+  logs: ProxyLogs,
+  alerts: AlertSender,
+  metrics: ProxyMetrics,
+  section: string,
+  event: ResilienceEvent,
+): void {
+  const msg =
     event.type === 'breaker'
       ? `[${section}] circuit breaker for ${event.host}: ${event.from} -> ${event.to} (${event.reason})`
-      : `[${section}] API host ${event.host} is ${event.to} (was ${event.from}): ${event.reason}`,
-  );
+      : `[${section}] API host ${event.host} is ${event.to} (was ${event.from}): ${event.reason}`;
+  logs.line(msg);
+  if (event.type === 'breaker') {
+    metrics.breakerState.set({ section, host: event.host }, BREAKER_STATE_VALUES[event.to]);
+    metrics.breakerTransitions.inc({ section, host: event.host, to: event.to });
+  }
+  logs.systemEvent({
+    msg,
+    event_type: event.type,
+    server_section: section,
+    host: event.host,
+    from: event.from,
+    to: event.to,
+    reason: event.reason,
+  });
+  alerts.send({
+    type: event.type,
+    section,
+    host: event.host,
+    from: event.from,
+    to: event.to,
+    reason: event.reason,
+  });
 }
 
 function createPrimary(
@@ -196,9 +425,9 @@ function createPrimary(
         atAttribute: client.atAttribute,
         ldapFilter: client.ldapFilter,
         securityGroupDn: client.securityGroupDn,
-        // Nothing reads group memberships yet (per-group failmode will); skip the extra search
-        // unless security_group_dn needs it.
-        fetchGroups: false,
+        // Only per-group failmode reads group memberships: skip the extra search unless a server
+        // section using this client has failmode_*_groups (or security_group_dn needs it).
+        fetchGroups: client.fetchGroups,
         timeoutMs: client.timeoutMs,
         clock: deps.clock,
         logger: sectionLogger(logs, client.section),

@@ -49,6 +49,10 @@ export async function startTestProxy(options: TestProxyOptions): Promise<TestPro
     'log_dir=log',
     'state_dir=state',
     'log_auth_events=true',
+    // Any free port for the admin endpoint, so parallel test proxies never collide.
+    ...((options.mainExtra ?? []).some((l) => l.startsWith('admin_listen'))
+      ? []
+      : ['admin_listen=127.0.0.1:0']),
     ...(options.mainExtra ?? []),
     '',
     options.clientSection ?? '[duo_only_client]',

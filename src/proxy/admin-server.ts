@@ -1,0 +1,93 @@
+// The proxy's admin endpoint: GET /status (JSON) and GET /metrics (Prometheus text), plain HTTP
+// on `[main] admin_listen` (loopback by default).
+import Fastify from 'fastify';
+import type { Registry } from 'prom-client';
+import type { HostHealth } from '../client/resilient-auth-api-client.ts';
+import type { ListenAddress } from '../config/authproxy-config.ts';
+
+/** The body of `GET /status`. */
+export interface ProxyStatus {
+  proxy: {
+    version: string;
+    /** ISO 8601. */
+    startedAt: string;
+    primaryOnly: {
+      active: boolean;
+      /** ISO 8601; null when off. */
+      expires: string | null;
+      actor: string | null;
+      reason: string | null;
+    };
+  };
+  sections: SectionStatus[];
+}
+
+export interface SectionStatus {
+  section: string;
+  failmode: string;
+  /** `ip:port` of the RADIUS socket. */
+  listening: string;
+  /** Per API host, in failover order: status (reachable, degraded, unreachable), reason, breaker, p95, error rate. */
+  apiHosts: HostHealth[];
+}
+
+export interface AdminServerDeps {
+  listen: ListenAddress;
+  status: () => ProxyStatus;
+  metrics: Registry;
+}
+
+export interface AdminServer {
+  readonly address: { address: string; port: number };
+  close(): Promise<void>;
+}
+
+/** True for 127.0.0.0/8, ::1 and `localhost`: the addresses only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase();
+  return (
+    h === 'localhost' ||
+    h === '::1' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) ||
+    /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h)
+  );
+}
+
+/** Starts the endpoint; rejects with a message naming `admin_listen` when it cannot listen. */
+export async function startAdminServer(deps: AdminServerDeps): Promise<AdminServer> {
+  const app = Fastify({ logger: false });
+  app.get('/status', async (_request, reply) => {
+    await reply.header('cache-control', 'no-store').send(deps.status());
+  });
+  app.get('/metrics', async (_request, reply) => {
+    const text = await deps.metrics.metrics();
+    await reply.header('content-type', deps.metrics.contentType).send(text);
+  });
+
+  const { host, port } = deps.listen;
+  try {
+    await app.listen({ host, port });
+  } catch (e) {
+    await app.close().catch(() => undefined);
+    const code = (e as NodeJS.ErrnoException).code;
+    const shown = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const why =
+      code === 'EADDRINUSE'
+        ? 'the address is already in use (another proxy running?); choose another port'
+        : code === 'EADDRNOTAVAIL'
+          ? 'no such address on this machine'
+          : code === 'EACCES'
+            ? 'permission denied (ports below 1024 need privileges)'
+            : (e as Error).message;
+    throw new Error(`[main] admin_listen ${shown}: cannot listen: ${why}`, { cause: e });
+  }
+  const bound = app.server.address();
+  const address =
+    typeof bound === 'object' && bound
+      ? { address: bound.address, port: bound.port }
+      : { address: host, port };
+  return {
+    address,
+    close: () => app.close(),
+  };
+}
