@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { isAirlockError } from '../core/error-registry.ts';
 import { registerAppCommands } from './commands/app-commands.ts';
 import { registerDbCommands } from './commands/db-commands.ts';
+import { registerDrillCommand } from './commands/drill-command.ts';
 import { registerGroupCommands } from './commands/group-commands.ts';
 import { registerProxyCommands } from './commands/proxy-commands.ts';
 import { registerServeCommand } from './commands/serve-command.ts';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerStartCommand(program);
   registerServeCommand(program);
   registerProxyCommands(program);
+  registerDrillCommand(program);
   registerAppCommands(program);
   registerUserCommands(program);
   registerGroupCommands(program);
