@@ -26,16 +26,54 @@ const SQL = {
     'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
 } as const;
 
-export type HotQuery = keyof typeof SQL;
+/**
+ * A login's whole subject in ONE statement: the user row plus its aliases, groups, tokens and
+ * bypass codes as JSON arrays (one round trip instead of five). The aggregate functions differ:
+ * SQLite's json_group_array/json_object, PostgreSQL's json_agg/json_build_object.
+ */
+function subjectSql(dialect: StoreDialect, where: string): string {
+  const [agg, obj, empty] =
+    dialect === 'sqlite'
+      ? ['json_group_array', 'json_object', (x: string) => x]
+      : ['json_agg', 'json_build_object', (x: string) => `COALESCE(${x}, '[]'::json)`];
+  const list = (expr: string, order: string, from: string) =>
+    empty(`(SELECT ${agg}(${expr} ORDER BY ${order}) ${from})`);
+  const fields = (alias: string, columns: string[]) =>
+    `${obj}(${columns.map((c) => `'${c}', ${alias}.${c}`).join(', ')})`;
+  return [
+    'SELECT u.*,',
+    `${list('a.alias', 'a.alias', 'FROM user_aliases a WHERE a.user_id = u.id')} AS aliases_json,`,
+    `${list(fields('g', ['id', 'name', 'description', 'status', 'created_at_ms', 'updated_at_ms']), 'g.name', 'FROM groups g JOIN group_members m ON m.group_id = g.id WHERE m.user_id = u.id')} AS groups_json,`,
+    `${list(fields('t', ['id', 'user_id', 'type', 'secret_sealed', 'algorithm', 'digits', 'period_seconds', 'counter', 'last_step', 'name', 'created_at_ms']), 't.created_at_ms, t.id', 'FROM otp_tokens t WHERE t.user_id = u.id')} AS tokens_json,`,
+    `${list(fields('c', ['id', 'user_id', 'code_hash', 'remaining_uses', 'expires_at_ms', 'created_at_ms']), 'c.created_at_ms, c.id', 'FROM bypass_codes c WHERE c.user_id = u.id')} AS codes_json`,
+    `FROM users u WHERE ${where}`,
+  ].join(' ');
+}
+
+function withSubjects(dialect: StoreDialect, base: Record<string, string>) {
+  return {
+    ...base,
+    subjectByUsername: subjectSql(dialect, 'u.username = ?'),
+    subjectByAlias: subjectSql(
+      dialect,
+      'u.id = (SELECT user_id FROM user_aliases WHERE alias = ?)',
+    ),
+    subjectById: subjectSql(dialect, 'u.id = ?'),
+  };
+}
+
+export type HotQuery = keyof typeof SQL | 'subjectByUsername' | 'subjectByAlias' | 'subjectById';
 
 /** The hot queries in a dialect's placeholder syntax (`?` for SQLite, `$1…` for PostgreSQL). */
 export function hotQueries(dialect: StoreDialect): Readonly<Record<HotQuery, string>> {
-  return dialect === 'sqlite' ? SQL : POSTGRES_SQL;
+  return dialect === 'sqlite' ? SQLITE_SQL : POSTGRES_SQL;
 }
+
+const SQLITE_SQL = Object.freeze(withSubjects('sqlite', SQL)) as Readonly<Record<HotQuery, string>>;
 
 const POSTGRES_SQL: Readonly<Record<HotQuery, string>> = Object.freeze(
   Object.fromEntries(
-    Object.entries(SQL).map(([name, text]) => {
+    Object.entries(withSubjects('postgres', SQL)).map(([name, text]) => {
       let n = 0;
       return [name, text.replace(/\?/g, () => `$${++n}`)];
     }),

@@ -87,26 +87,24 @@ export class KyselyStore implements Store {
   async loadAuthSubject(
     ref: { username: string } | { userId: string },
   ): Promise<AuthSubject | undefined> {
-    type UserRow = Selectable<UsersTable>;
+    type SubjectRow = Selectable<UsersTable> & {
+      aliases_json: unknown;
+      groups_json: unknown;
+      tokens_json: unknown;
+      codes_json: unknown;
+    };
     const row =
       'userId' in ref
-        ? (await this.#run<UserRow>('userById', [ref.userId])).rows[0]
-        : ((await this.#run<UserRow>('userByUsername', [ref.username])).rows[0] ??
-          (await this.#run<UserRow>('userByAlias', [ref.username])).rows[0]);
+        ? (await this.#run<SubjectRow>('subjectById', [ref.userId])).rows[0]
+        : ((await this.#run<SubjectRow>('subjectByUsername', [ref.username])).rows[0] ??
+          (await this.#run<SubjectRow>('subjectByAlias', [ref.username])).rows[0]);
     if (row === undefined) return undefined;
-    const aliases = (await this.#run<{ alias: string }>('aliasesOfUser', [row.id])).rows;
-    const groups = (await this.#run<Selectable<GroupsTable>>('groupsOfUser', [row.id])).rows;
-    const tokens = (await this.#run<Selectable<OtpTokensTable>>('tokensOfUser', [row.id])).rows;
-    const codes = (await this.#run<Selectable<BypassCodesTable>>('bypassCodesOfUser', [row.id]))
-      .rows;
+    const { aliases_json, groups_json, tokens_json, codes_json, ...userRow } = row;
     return {
-      user: toUser(
-        row,
-        aliases.map((a) => a.alias),
-      ),
-      groups: groups.map(toGroup),
-      tokens: tokens.map((t) => this.#toOtpToken(t)),
-      bypassCodes: codes.map(toBypassCode),
+      user: toUser(userRow, jsonList<string>(aliases_json)),
+      groups: jsonList<Selectable<GroupsTable>>(groups_json).map(toGroup),
+      tokens: jsonList<Selectable<OtpTokensTable>>(tokens_json).map((t) => this.#toOtpToken(t)),
+      bypassCodes: jsonList<Selectable<BypassCodesTable>>(codes_json).map(toBypassCode),
     };
   }
 
@@ -930,6 +928,12 @@ export class KyselyStore implements Store {
       createdAtMs: row.created_at_ms,
     };
   }
+}
+
+/** A JSON array column: text on SQLite, already parsed by the driver on PostgreSQL. */
+function jsonList<T>(value: unknown): T[] {
+  const list: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  return Array.isArray(list) ? (list as T[]) : [];
 }
 
 function foldUsers(rows: (Selectable<UsersTable> & { alias: string | null })[]): User[] {
