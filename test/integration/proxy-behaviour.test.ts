@@ -268,6 +268,48 @@ describe('outage engine in the proxy', () => {
     }
   });
 
+  it('closes the breaker again after the outage ends: the health monitor probes, logins reach the service', async () => {
+    const { createDrillTlsMaterial, startFaultInjector } =
+      await import('../../src/proxy/fault-injector.ts');
+    const { SystemClock } = await import('../../src/runtime/clock.ts');
+    const tls = await createDrillTlsMaterial(Date.now());
+    const injector = await startFaultInjector({ tls, mode: 'healthy', clock: new SystemClock() });
+    const proxy = await startTestProxy({
+      clientSection: adClientSection(slapd.port),
+      clientName: 'ad_client',
+      ikey: app.ikey,
+      skey: app.skey,
+      apiPort: injector.port,
+      caPem: tls.caPem,
+      failmode: 'secure',
+      apiTimeoutSeconds: 1,
+      extra: ['breaker_failure_threshold=2', 'breaker_open_seconds=1', 'health_check_interval=1'],
+    });
+    try {
+      // Healthy: the stand-in service answers preauth "allow".
+      assert.equal((await login(proxy, 'alice', 'alicepw')).code, 'Access-Accept');
+      // Outage begins: failmode (secure) denies, and the breaker opens.
+      injector.setMode('blackhole');
+      for (let i = 0; i < 3; i++)
+        assert.equal((await login(proxy, 'alice', 'alicepw')).code, 'Access-Reject');
+      await waitForFileText(
+        proxy.authproxyLog,
+        /circuit breaker for localhost:\d+: closed -> open/,
+      );
+      // Outage ends: the monitor's half-open probe (ping, then check) closes the breaker.
+      injector.setMode('healthy');
+      await waitForFileText(
+        proxy.authproxyLog,
+        /circuit breaker for localhost:\d+: half-open -> closed/,
+        10_000,
+      );
+      assert.equal((await login(proxy, 'alice', 'alicepw')).code, 'Access-Accept');
+    } finally {
+      await proxy.close();
+      await injector.close();
+    }
+  });
+
   it('fails over to api_host_2 when the first API host is down', async () => {
     const { closedPort } = await import('./fault-servers.ts');
     const proxy = await startTestProxy({
