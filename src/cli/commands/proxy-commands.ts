@@ -202,5 +202,8 @@ export async function launchProxy(
     return `proxy [${s.section}] listening for RADIUS on ${s.address.address}:${s.address.port} (failmode=${section.failmode})`;
   });
   banner.push(`proxy logs: ${config.main.logDir}`);
+  banner.push(
+    `proxy status: http://${proxy.adminAddress.address}:${proxy.adminAddress.port}/status and /metrics`,
+  );
   return { banner, close: () => proxy.close() };
 }
