@@ -9,6 +9,7 @@ NEEDED=(
   "command -v ldapwhoami:ldap-utils"
   "command -v radclient:freeradius-utils"
   "command -v freeradius:freeradius"
+  "test -e /usr/lib/freeradius/rlm_ldap.so:freeradius-ldap"
 )
 
 missing=()

@@ -1,0 +1,253 @@
+// bench:outage — what a blackhole outage of the service costs each login, with the circuit
+// breaker and without it (Duo's behaviour), side by side: time to a failmode decision, time to
+// detect the outage, time to recover after it ends. The proxy runs in-process (startProxy) in
+// front of the fault injector; the load generator speaks RADIUS over UDP with our codec.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAuthProxyConfig } from '../src/config/authproxy-config.ts';
+import { FAILMODE_LOG_MESSAGES } from '../src/core/failmode-decision.ts';
+import {
+  createDrillTlsMaterial,
+  startFaultInjector,
+  type DrillTlsMaterial,
+} from '../src/proxy/fault-injector.ts';
+import { sendRadiusLogin } from '../src/proxy/radius-login-client.ts';
+import { startProxy } from '../src/proxy/start-proxy.ts';
+import { SystemClock } from '../src/runtime/clock.ts';
+import { CryptoRandom } from '../src/runtime/random.ts';
+
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+/** Each worker starts at most one login per this interval (a steady, realistic login rate). */
+const LOGIN_INTERVAL_MS = Number(process.env.BENCH_LOGIN_INTERVAL_MS ?? 100);
+const HEALTHY_BEFORE_MS = Number(process.env.BENCH_HEALTHY_BEFORE_SECONDS ?? 3) * 1000;
+const OUTAGE_MS = Number(process.env.BENCH_OUTAGE_SECONDS ?? 20) * 1000;
+const HEALTHY_AFTER_MS = Number(process.env.BENCH_HEALTHY_AFTER_SECONDS ?? 25) * 1000;
+const API_TIMEOUT_SECONDS = 2;
+const BREAKER_THRESHOLD = 3;
+const HEALTH_CHECK_INTERVAL_SECONDS = 1;
+const RADIUS_SECRET = 'bench-outage-radius-secret';
+const SERVICE_ALLOW = 'Allowed by the drill service'; // the injector's healthy preauth status_msg
+
+const clock = new SystemClock();
+const random = new CryptoRandom();
+
+interface Login {
+  startMs: number;
+  endMs: number;
+  /** `service`: the service's own answer; `failmode`: failmode decided; `other`: anything else. */
+  decidedBy: 'service' | 'failmode' | 'other';
+}
+
+interface RunResult {
+  name: string;
+  logins: Login[];
+  outageStartMs: number;
+  outageEndMs: number;
+  /** Outage start → the breaker opened (authproxy.log); undefined when it never did. */
+  detectMs: number | undefined;
+  /** Outage start → the health monitor reported the host unreachable. */
+  unhealthyMs: number | undefined;
+  /** Outage start → the first failmode answer. */
+  firstFailmodeMs: number | undefined;
+  /** Outage end → the first login answered by the service again. */
+  recoverMs: number | undefined;
+  failmodeP50Ms: number;
+  failmodeP99Ms: number;
+  failmodeMaxMs: number;
+  failmodeCount: number;
+}
+
+function configText(dir: string, breakerEnabled: boolean): string {
+  return [
+    '[main]',
+    `log_dir=${join(dir, 'log')}`,
+    `state_dir=${join(dir, 'state')}`,
+    '',
+    '[duo_only_client]',
+    '',
+    '[radius_server_auto]',
+    'ikey=DIXXXXXXXXXXXXXXXXXX',
+    'skey=XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX',
+    'api_host=127.0.0.1',
+    'api_port=PORT',
+    'api_ca_file=ca.pem',
+    `api_timeout=${API_TIMEOUT_SECONDS}`,
+    'client=duo_only_client',
+    'failmode=safe',
+    `breaker_enabled=${breakerEnabled}`,
+    `breaker_failure_threshold=${BREAKER_THRESHOLD}`,
+    `health_check_interval=${HEALTH_CHECK_INTERVAL_SECONDS}`,
+    'interface=127.0.0.1',
+    'port=0',
+    'radius_ip_1=127.0.0.1',
+    `radius_secret_1=${RADIUS_SECRET}`,
+    '',
+  ].join('\n');
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
+
+async function runOnce(
+  name: string,
+  breakerEnabled: boolean,
+  tls: DrillTlsMaterial,
+): Promise<RunResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-outage-'));
+  const injector = await startFaultInjector({ tls, mode: 'healthy', clock });
+  writeFileSync(join(dir, 'ca.pem'), tls.caPem);
+  const parsed = parseAuthProxyConfig(
+    configText(dir, breakerEnabled).replace('api_port=PORT', `api_port=${injector.port}`),
+    { configDir: dir, readFile: (p) => readFileSync(p, 'utf8') },
+  );
+  if (!parsed.ok) throw new Error(`bench config is invalid:\n${parsed.errors.join('\n')}`);
+  const proxy = await startProxy(parsed.config, { clock, random, version: 'bench' });
+  const port = proxy.servers[0]!.address.port;
+
+  const logins: Login[] = [];
+  let stop = false;
+  const worker = async (w: number) => {
+    await sleep((LOGIN_INTERVAL_MS / CONCURRENCY) * w); // spread the workers out
+    while (!stop) {
+      const startMs = clock.nowMs();
+      const answer = await sendRadiusLogin({
+        host: '127.0.0.1',
+        port,
+        secret: RADIUS_SECRET,
+        username: `bench-user-${w}`,
+        password: '',
+        timeoutMs: API_TIMEOUT_SECONDS * 1000 * 3,
+        random,
+      });
+      const endMs = clock.nowMs();
+      const reply = answer.kind === 'answer' ? answer.replyMessage : undefined;
+      logins.push({
+        startMs,
+        endMs,
+        decidedBy:
+          reply === SERVICE_ALLOW
+            ? 'service'
+            : reply === FAILMODE_LOG_MESSAGES.failmodeSafe
+              ? 'failmode'
+              : 'other',
+      });
+      await sleep(LOGIN_INTERVAL_MS - (endMs - startMs));
+    }
+  };
+  const workers = Array.from({ length: CONCURRENCY }, (_, w) => worker(w));
+
+  await sleep(HEALTHY_BEFORE_MS);
+  const outageStartMs = clock.nowMs();
+  injector.setMode('blackhole');
+  await sleep(OUTAGE_MS);
+  const outageEndMs = clock.nowMs();
+  injector.setMode('healthy');
+  await sleep(HEALTHY_AFTER_MS);
+  stop = true;
+  await Promise.all(workers);
+  await proxy.close();
+  await injector.close();
+
+  const log = readFileSync(join(parsed.config.main.logDir, 'authproxy.log'), 'utf8');
+  rmSync(dir, { recursive: true, force: true });
+  const firstLine = (pattern: RegExp) => {
+    const found = log
+      .split('\n')
+      .find((l) => pattern.test(l) && l.slice(0, 24) >= iso(outageStartMs));
+    return found ? Date.parse(found.slice(0, 24)) - outageStartMs : undefined;
+  };
+  const detectMs = firstLine(/circuit breaker for .*-> open/);
+  const unhealthyMs = firstLine(/API host .* is unreachable/);
+
+  const during = logins.filter(
+    (l) => l.startMs >= outageStartMs && l.startMs < outageEndMs && l.decidedBy === 'failmode',
+  );
+  const times = during.map((l) => l.endMs - l.startMs).sort((a, b) => a - b);
+  const firstFailmode = logins
+    .filter((l) => l.decidedBy === 'failmode' && l.endMs >= outageStartMs)
+    .sort((a, b) => a.endMs - b.endMs)[0];
+  const recovered = logins
+    .filter((l) => l.decidedBy === 'service' && l.endMs > outageEndMs)
+    .sort((a, b) => a.endMs - b.endMs)[0];
+  return {
+    name,
+    logins,
+    outageStartMs,
+    outageEndMs,
+    detectMs,
+    unhealthyMs,
+    firstFailmodeMs: firstFailmode ? firstFailmode.endMs - outageStartMs : undefined,
+    recoverMs: recovered ? recovered.endMs - outageEndMs : undefined,
+    failmodeP50Ms: percentile(times, 50),
+    failmodeP99Ms: percentile(times, 99),
+    failmodeMaxMs: times.at(-1) ?? NaN,
+    failmodeCount: times.length,
+  };
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const fmt = (ms: number | undefined) =>
+  ms === undefined || Number.isNaN(ms) ? 'n/a' : `${Math.round(ms)} ms`;
+
+async function main(): Promise<void> {
+  const tls = await createDrillTlsMaterial(clock.nowMs());
+  process.stdout.write(
+    `bench:outage — failmode=safe, api_timeout=${API_TIMEOUT_SECONDS} s, breaker_failure_threshold=${BREAKER_THRESHOLD}, ` +
+      `breaker_open_seconds=10 (default, doubling to 120), health_check_interval=${HEALTH_CHECK_INTERVAL_SECONDS} s; ` +
+      `${CONCURRENCY} concurrent NAS workers, one login per ${LOGIN_INTERVAL_MS} ms each; ` +
+      `healthy ${HEALTHY_BEFORE_MS / 1000} s → blackhole ${OUTAGE_MS / 1000} s → healthy ${HEALTHY_AFTER_MS / 1000} s\n`,
+  );
+  const results: RunResult[] = [];
+  for (const [name, enabled] of [
+    ['breaker', true],
+    ['no breaker (Duo)', false],
+  ] as const) {
+    process.stdout.write(`running: ${name} …\n`);
+    results.push(await runOnce(name, enabled, tls));
+  }
+
+  const columns = [
+    'run',
+    'logins',
+    'failmode decisions in outage',
+    'p50 to decision',
+    'p99 to decision',
+    'max',
+    'first failmode answer',
+    'detect (breaker open)',
+    'health: unreachable',
+    'recover',
+    'other answers',
+  ];
+  const rows = results.map((r) => [
+    r.name,
+    String(r.logins.length),
+    String(r.failmodeCount),
+    fmt(r.failmodeP50Ms),
+    fmt(r.failmodeP99Ms),
+    fmt(r.failmodeMaxMs),
+    fmt(r.firstFailmodeMs),
+    r.detectMs === undefined ? 'never' : fmt(r.detectMs),
+    r.unhealthyMs === undefined ? 'never' : fmt(r.unhealthyMs),
+    fmt(r.recoverMs),
+    String(r.logins.filter((l) => l.decidedBy === 'other').length),
+  ]);
+  const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  process.stdout.write(`\n${line(columns)}\n${rows.map(line).join('\n')}\n\n`);
+  const [withBreaker, without] = results as [RunResult, RunResult];
+  process.stdout.write(
+    `breaker p99: ${Math.round(withBreaker.failmodeP99Ms)} ms vs no breaker p99: ${Math.round(without.failmodeP99Ms)} ms\n`,
+  );
+}
+
+await main();

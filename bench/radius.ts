@@ -1,0 +1,613 @@
+// bench:radius — PAP+TOTP (append mode) logins through the proxy → slapd → service, side by side
+// with FreeRADIUS doing PAP against the same slapd (LDAP bind, no second factor).
+// Everything runs as child processes on loopback; the load generator here sends real UDP.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Secret, TOTP } from 'otpauth';
+import { openContext } from '../src/cli/open-context.ts';
+import { ProtocolError } from '../src/protocol/protocol-error.ts';
+import { createAttribute } from '../src/protocol/radius/radius-attributes.ts';
+import { encodeAccessRequest } from '../src/protocol/radius/radius-request.ts';
+import { verifyResponse } from '../src/protocol/radius/radius-response.ts';
+import { CryptoRandom, generateId } from '../src/runtime/random.ts';
+import { airlockJson, startServe } from '../test/integration/airlock-process.ts';
+import { freeUdpPort, startSlapd } from '../test/integration/external-servers.ts';
+
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const WARMUP_SECONDS = 2;
+/** A reply later than this is a timeout; nothing is retransmitted. */
+const REPLY_TIMEOUT_MS = 5000;
+/** The rate the user pool is sized for: the FreeRADIUS figure Airlock should reach. */
+const EXPECTED_RATE = Number(process.env.BENCH_EXPECTED_RATE ?? 5000);
+// A TOTP code is one-time per user and 30 s step: each user logs in once, so the pool must cover
+// every login of the warm-up and the run at the expected rate.
+const USERS = Number(
+  process.env.BENCH_USERS ?? Math.ceil(EXPECTED_RATE * (WARMUP_SECONDS + DURATION_SECONDS)),
+);
+/** Set to a directory to write V8 CPU profiles of the proxy and the service (--cpu-prof). */
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
+/** Above this share of rejects (or any timeout) a run measures something else: invalid. */
+const MAX_REJECT_SHARE = 0.005;
+/** In-flight requests per UDP socket: well under the 256 Identifiers a socket has. */
+const REQUESTS_PER_SOCKET = 64;
+
+const RADIUS_SECRET = 'bench-radius-secret-0123456789';
+const CLIENT_IP = '192.0.2.10';
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = join(ROOT, 'bin', 'airlock.js');
+const SCRIPTS = join(ROOT, 'scripts');
+const run = promisify(execFile);
+const random = new CryptoRandom();
+
+interface Login {
+  username: string;
+  password: string;
+}
+
+interface Target {
+  name: string;
+  port: number;
+  /** The next login to send; undefined when the pool is used up. */
+  nextLogin: () => Login | undefined;
+  /** Airlock always signs its replies; FreeRADIUS 3.2.1 (before the BlastRADIUS fixes) does not. */
+  requireMessageAuthenticator: boolean;
+  /** The server processes whose CPU time a login costs, by name. */
+  processes: Record<string, number>;
+}
+
+interface Figures {
+  name: string;
+  seconds: number;
+  authPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  accepts: number;
+  rejects: number;
+  timeouts: number;
+  /** Replies that did not verify (wrong authenticator, unknown Identifier): ignored, not counted. */
+  badReplies: number;
+  exhausted: boolean;
+  /** CPU time (user + system) per answered login, ms, by process; the load generator included. */
+  cpuMsPerAuth: Record<string, number>;
+  /** Cores' worth of CPU that everything else on the machine used meanwhile (other jobs). */
+  otherCores: number;
+}
+
+type Outcome = 'accept' | 'reject' | 'timeout';
+
+interface Pending {
+  authenticator: Buffer;
+  startedMs: number;
+  timer: NodeJS.Timeout;
+  resolve: (outcome: Outcome) => void;
+}
+
+/** One UDP socket with its own Identifier space (RFC 2865 §3: 256 per source address and port). */
+class RadiusLoadSocket {
+  readonly #socket = dgram.createSocket('udp4');
+  readonly #pending = new Map<number, Pending>();
+  readonly #port: number;
+  readonly #requireMessageAuthenticator: boolean;
+  #nextIdentifier = 0;
+  badReplies = 0;
+
+  constructor(port: number, requireMessageAuthenticator: boolean) {
+    this.#port = port;
+    this.#requireMessageAuthenticator = requireMessageAuthenticator;
+    this.#socket.on('message', (msg) => this.#onReply(msg));
+  }
+
+  async open(): Promise<void> {
+    await new Promise<void>((resolve) => this.#socket.bind(0, '127.0.0.1', resolve));
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.#socket.close(() => resolve()));
+  }
+
+  /** Sends one Access-Request; resolves with the outcome and the latency in ms. */
+  send(login: Login): Promise<{ outcome: Outcome; latencyMs: number }> {
+    const identifier = this.#takeIdentifier();
+    const authenticator = random.bytes(16);
+    const packet = encodeAccessRequest({
+      identifier,
+      authenticator,
+      secret: RADIUS_SECRET,
+      attributes: [
+        createAttribute('User-Name', login.username),
+        createAttribute('NAS-IP-Address', '127.0.0.1'),
+        createAttribute('Calling-Station-Id', CLIENT_IP),
+      ],
+      password: login.password,
+    });
+    const startedMs = performance.now();
+    return new Promise((resolve) => {
+      const done = (outcome: Outcome) => {
+        this.#pending.delete(identifier);
+        resolve({ outcome, latencyMs: performance.now() - startedMs });
+      };
+      const timer = setTimeout(() => done('timeout'), REPLY_TIMEOUT_MS);
+      this.#pending.set(identifier, { authenticator, startedMs, timer, resolve: done });
+      this.#socket.send(packet, this.#port, '127.0.0.1');
+    });
+  }
+
+  #takeIdentifier(): number {
+    // Round robin, so that an Identifier freed by a timeout is the last one reused.
+    for (let i = 0; i < 256; i++) {
+      const id = (this.#nextIdentifier + i) % 256;
+      if (!this.#pending.has(id)) {
+        this.#nextIdentifier = (id + 1) % 256;
+        return id;
+      }
+    }
+    throw new Error('no free RADIUS Identifier on this socket');
+  }
+
+  #onReply(msg: Buffer): void {
+    const pending = msg.length >= 2 ? this.#pending.get(msg[1]!) : undefined;
+    if (!pending) {
+      this.badReplies += 1;
+      return;
+    }
+    let code: string;
+    try {
+      code = verifyResponse({
+        request: { identifier: msg[1]!, authenticator: pending.authenticator },
+        response: msg,
+        secret: RADIUS_SECRET,
+        requireMessageAuthenticator: this.#requireMessageAuthenticator,
+      }).code;
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      this.badReplies += 1;
+      return;
+    }
+    clearTimeout(pending.timer);
+    pending.resolve(code === 'Access-Accept' ? 'accept' : 'reject');
+  }
+}
+
+/** Closed loop: CONCURRENCY workers, each sends its next request when the previous one ended. */
+async function runLoad(target: Target, seconds: number): Promise<Figures> {
+  const sockets = Array.from(
+    { length: Math.ceil(CONCURRENCY / REQUESTS_PER_SOCKET) },
+    () => new RadiusLoadSocket(target.port, target.requireMessageAuthenticator),
+  );
+  await Promise.all(sockets.map((s) => s.open()));
+  const latencies: number[] = [];
+  const counts = { accept: 0, reject: 0, timeout: 0 };
+  let exhausted = false;
+  const cpuBefore = cpuSnapshot(target.processes);
+  const machineBefore = machineCpuMs();
+  const startedMs = performance.now();
+  const endMs = startedMs + seconds * 1000;
+  const worker = async (socket: RadiusLoadSocket) => {
+    while (performance.now() < endMs) {
+      const login = target.nextLogin();
+      if (!login) {
+        exhausted = true;
+        return;
+      }
+      const { outcome, latencyMs } = await socket.send(login);
+      counts[outcome] += 1;
+      if (outcome !== 'timeout') latencies.push(latencyMs);
+    }
+  };
+  try {
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, (_, i) => worker(sockets[i % sockets.length]!)),
+    );
+  } finally {
+    await Promise.all(sockets.map((s) => s.close()));
+  }
+  // Until the last request ended: the requests still in flight at the deadline count, and so
+  // does the time they took.
+  const elapsedSeconds = (performance.now() - startedMs) / 1000;
+  const cpuAfter = cpuSnapshot(target.processes);
+  const machineMs = machineCpuMs() - machineBefore;
+  const answered = counts.accept + counts.reject;
+  latencies.sort((a, b) => a - b);
+  return {
+    name: target.name,
+    seconds: elapsedSeconds,
+    authPerSecond: answered / elapsedSeconds,
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+    accepts: counts.accept,
+    rejects: counts.reject,
+    timeouts: counts.timeout,
+    badReplies: sockets.reduce((n, s) => n + s.badReplies, 0),
+    exhausted,
+    otherCores:
+      (machineMs -
+        Object.keys(cpuAfter).reduce((sum, name) => sum + cpuAfter[name]! - cpuBefore[name]!, 0)) /
+      (elapsedSeconds * 1000),
+    cpuMsPerAuth: Object.fromEntries(
+      Object.keys(cpuAfter).map((name) => [
+        name,
+        (cpuAfter[name]! - cpuBefore[name]!) / Math.max(answered, 1),
+      ]),
+    ),
+  };
+}
+
+/** CPU time the whole machine spent busy so far, ms: /proc/stat's first line minus idle and iowait. */
+function machineCpuMs(): number {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+  // user nice system idle iowait irq softirq steal (guest time is already in user and nice).
+  const busy = ticks
+    .slice(0, 8)
+    .map(Number)
+    .reduce((sum, t, i) => (i === 3 || i === 4 ? sum : sum + t), 0);
+  return (busy * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** Linux clock ticks per second (`getconf CLK_TCK`), the unit of /proc/PID/stat times. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU time (user + system, all threads) used so far, ms: the processes' and this one's. */
+function cpuSnapshot(processes: Record<string, number>): Record<string, number> {
+  const snapshot: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(processes)) {
+    // proc(5): fields 14 and 15 (utime, stime) count from the state, after the ")" of comm.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    snapshot[name] = ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  }
+  const own = process.cpuUsage();
+  snapshot['load generator'] = (own.user + own.system) / 1000;
+  return snapshot;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
+}
+
+/** Users user0001..userN with a TOTP token each, in one transaction; returns their secrets. */
+async function createUsers(dataDir: string, count: number): Promise<string[]> {
+  const ctx = await openContext({ dataDir });
+  try {
+    const secrets: string[] = [];
+    await ctx.store.transaction(async (tx) => {
+      for (let i = 1; i <= count; i++) {
+        const user = await tx.createUser({
+          id: generateId(ctx.random, 'DU'),
+          username: userName(i),
+        });
+        const secret = new Secret({ buffer: toArrayBuffer(ctx.random.bytes(20)) }).base32;
+        await tx.addOtpToken({
+          id: generateId(ctx.random, 'DT'),
+          userId: user.id,
+          type: 'totp',
+          secret,
+          algorithm: 'SHA1',
+          digits: 6,
+          periodSeconds: 30,
+          counter: 0,
+        });
+        secrets.push(secret);
+      }
+    });
+    return secrets;
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** The directory entries scripts/start-slapd.sh makes for LDAP_USERS: uid=user0001, pw0001. */
+const userName = (i: number) => `user${String(i).padStart(4, '0')}`;
+const userPassword = (i: number) => `pw${String(i).padStart(4, '0')}`;
+
+function toArrayBuffer(bytes: Buffer): ArrayBuffer {
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+function proxyConfig(input: {
+  ldapPort: number;
+  ikey: string;
+  skey: string;
+  apiPort: number;
+  caFile: string;
+}): string {
+  return [
+    '[main]',
+    'log_dir=log',
+    'state_dir=state',
+    // Airlock's default logging stays on: it is part of what a login costs.
+    'log_auth_events=true',
+    'admin_listen=127.0.0.1:0',
+    '',
+    '[ad_client]',
+    'host=127.0.0.1',
+    `port=${input.ldapPort}`,
+    'auth_type=plain',
+    'transport=clear',
+    'bind_dn=cn=airlock-svc,dc=example,dc=org',
+    'service_account_password=svcpw',
+    'search_dn=ou=people,dc=example,dc=org',
+    'username_attribute=uid',
+    '',
+    '[radius_server_auto]',
+    `ikey=${input.ikey}`,
+    `skey=${input.skey}`,
+    'api_host=localhost',
+    `api_port=${input.apiPort}`,
+    `api_ca_file=${input.caFile}`,
+    'client=ad_client',
+    'failmode=secure',
+    'interface=127.0.0.1',
+    'port=0',
+    'radius_ip_1=127.0.0.1',
+    `radius_secret_1=${RADIUS_SECRET}`,
+    '',
+  ].join('\n');
+}
+
+interface AirlockProcess {
+  child: ChildProcess;
+  port: number;
+  exited: Promise<number | null>;
+}
+
+/** Runs `airlock ARGS` under `node NODE_FLAGS` and resolves with the port its `ready` line names. */
+function spawnAirlock(args: string[], nodeFlags: string[], ready: RegExp): Promise<AirlockProcess> {
+  const child = spawn(process.execPath, [...nodeFlags, BIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`airlock ${args[0]} did not print ${String(ready)} within 20 s:\n${out}`));
+    }, 20_000);
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const m = ready.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, port: Number(m[1]), exited });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`airlock ${args[0]} exited with ${code} before it was ready:\n${out}`));
+    });
+  });
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(killer);
+}
+
+/** FreeRADIUS with rlm_ldap against the slapd (scripts/start-freeradius-ldap.sh). */
+async function startFreeradiusLdap(
+  dir: string,
+  ldapPort: number,
+): Promise<{ port: number; pid: number; stop: () => Promise<void> }> {
+  const port = await freeUdpPort();
+  const env = {
+    ...process.env,
+    RADIUS_PORT: String(port),
+    RADDB_DIR: dir,
+    LDAP_PORT: String(ldapPort),
+    RADIUS_SECRET,
+  };
+  try {
+    await run('bash', [join(SCRIPTS, 'start-freeradius-ldap.sh')], { env });
+  } catch (err) {
+    const stderr = (err as { stderr?: string }).stderr ?? String(err);
+    throw new Error(`scripts/start-freeradius-ldap.sh failed: ${stderr.trim()}`, { cause: err });
+  }
+  return {
+    port,
+    pid: Number(readFileSync(join(dir, 'radiusd.pid'), 'utf8').trim()),
+    stop: async () => {
+      await run('bash', [join(SCRIPTS, 'stop-freeradius.sh'), dir]);
+    },
+  };
+}
+
+function printTable(rows: Figures[]): void {
+  console.log('target                   auth/s  p50 ms  p99 ms  accepts  rejects  timeouts');
+  for (const r of rows) {
+    console.log(
+      `${r.name.padEnd(22)}  ${r.authPerSecond.toFixed(0).padStart(6)}  ${r.p50Ms.toFixed(1).padStart(6)}  ${r.p99Ms.toFixed(1).padStart(6)}  ${String(r.accepts).padStart(7)}  ${String(r.rejects).padStart(7)}  ${String(r.timeouts).padStart(8)}`,
+    );
+  }
+}
+
+/** CPU time per login by process: what the table's rates cost, unlike them not skewed by other load. */
+function printCpu(rows: Figures[]): void {
+  console.log('\nCPU ms per authentication (user + system):');
+  for (const r of rows) {
+    const parts = Object.entries(r.cpuMsPerAuth).map(([name, ms]) => `${name} ${ms.toFixed(2)}`);
+    const total = Object.values(r.cpuMsPerAuth).reduce((a, b) => a + b, 0);
+    console.log(`  ${r.name}: ${parts.join(', ')}; total ${total.toFixed(2)}`);
+  }
+  console.log(
+    `other jobs on the machine meanwhile: ${rows.map((r) => `${Math.max(0, r.otherCores).toFixed(2)} cores during ${r.name}`).join(', ')}`,
+  );
+}
+
+/** Why a run does not measure what it claims to, or undefined when it does. */
+function invalidity(f: Figures): string | undefined {
+  const answered = f.accepts + f.rejects;
+  if (answered === 0) return `${f.name} answered nothing`;
+  if (f.timeouts > 0) return `${f.name} timed out ${f.timeouts} times`;
+  if (f.rejects / answered > MAX_REJECT_SHARE) {
+    return `${f.name} rejected ${f.rejects} of ${answered} logins (more than ${MAX_REJECT_SHARE * 100}%)`;
+  }
+  return undefined;
+}
+
+async function main(): Promise<number> {
+  const cleanups: (() => Promise<void>)[] = [];
+  let cleaning: Promise<void> | undefined;
+  const cleanUp = () =>
+    (cleaning ??= (async () => {
+      for (const step of cleanups.reverse()) {
+        await step().catch((e: unknown) => console.error(`cleanup: ${(e as Error).message}`));
+      }
+    })());
+  const onSignal = (signal: NodeJS.Signals) => {
+    console.error(`\n${signal}: stopping every server`);
+    void cleanUp().then(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    // The service and the proxy run the built command: measure the current sources.
+    await run('npm', ['run', '--silent', 'build'], { cwd: ROOT });
+
+    const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-radius-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    // FreeRADIUS drops to the freerad user before it reads its configuration copy in here.
+    chmodSync(dir, 0o755);
+    const dataDir = join(dir, 'data');
+    const nodeFlags = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+
+    const slapd = await startSlapd({ LDAP_USERS: String(USERS) });
+    cleanups.push(() => slapd.stop());
+    const slapdPid = Number(readFileSync(join(slapd.dir, 'slapd.pid'), 'utf8').trim());
+
+    const serveArgs = ['--data-dir', dataDir, '--listen', '127.0.0.1:0', '--log-level', 'warn'];
+    // --cpu-prof is refused in NODE_OPTIONS: a profiled service is spawned with the flag itself.
+    const service = PROFILE_DIR
+      ? await spawnAirlock(
+          ['serve', ...serveArgs],
+          nodeFlags,
+          /listening on https:\/\/[^\s]+:([0-9]+)/,
+        )
+      : await startServe(serveArgs);
+    cleanups.push(() => stopChild(service.child, service.exited));
+    const app = await airlockJson<{ ikey: string; skey: string }>([
+      'app',
+      'create',
+      'bench-radius',
+      '--type',
+      'radius',
+      '--rate-limit',
+      '0',
+      '--data-dir',
+      dataDir,
+    ]);
+    const secrets = await createUsers(dataDir, USERS);
+
+    const proxyDir = join(dir, 'proxy');
+    mkdirSync(proxyDir);
+    const configFile = join(proxyDir, 'authproxy.cfg');
+    writeFileSync(
+      configFile,
+      proxyConfig({
+        ldapPort: slapd.port,
+        ikey: app.ikey,
+        skey: app.skey,
+        apiPort: service.port,
+        caFile: join(dataDir, 'tls', 'ca.pem'),
+      }),
+    );
+    const proxy = await spawnAirlock(
+      ['proxy', '--config', configFile],
+      nodeFlags,
+      /listening for RADIUS on 127\.0\.0\.1:([0-9]+)/,
+    );
+    cleanups.push(() => stopChild(proxy.child, proxy.exited));
+
+    const freeradius = await startFreeradiusLdap(join(dir, 'raddb'), slapd.port);
+    cleanups.push(() => freeradius.stop());
+
+    // Airlock: each user once (a TOTP code is one-time per step); FreeRADIUS: round robin.
+    let nextAirlockUser = 1;
+    const airlock: Target = {
+      name: 'airlock proxy+service',
+      port: proxy.port,
+      requireMessageAuthenticator: true,
+      processes: { proxy: proxy.child.pid!, service: service.child.pid!, slapd: slapdPid },
+      nextLogin: () => {
+        if (nextAirlockUser > USERS) return undefined;
+        const i = nextAirlockUser++;
+        const code = new TOTP({
+          secret: Secret.fromBase32(secrets[i - 1]!),
+          algorithm: 'SHA1',
+          digits: 6,
+          period: 30,
+        }).generate();
+        return { username: userName(i), password: `${userPassword(i)},${code}` };
+      },
+    };
+    let nextFreeradiusUser = 0;
+    const freeradiusTarget: Target = {
+      name: 'freeradius (PAP only)',
+      port: freeradius.port,
+      requireMessageAuthenticator: false,
+      processes: { freeradius: freeradius.pid, slapd: slapdPid },
+      nextLogin: () => {
+        const i = (nextFreeradiusUser++ % USERS) + 1;
+        return { username: userName(i), password: userPassword(i) };
+      },
+    };
+
+    console.log(
+      `bench:radius — ${CONCURRENCY} concurrent Access-Requests per target, ${DURATION_SECONDS} s after a ${WARMUP_SECONDS} s warm-up, UDP on loopback`,
+    );
+    console.log(
+      `machine: ${availableParallelism()} cores shared by the load generator (this process), slapd, and either Airlock's proxy + service or FreeRADIUS; Node ${process.version}`,
+    );
+    console.log(
+      `workload: PAP Access-Request with Message-Authenticator; ${USERS} users in OpenLDAP slapd (mdb).\n` +
+        '  airlock: "pwNNNN,<TOTP>" (append mode): LDAP search + bind, then preauth + auth over HTTPS to the service (SQLite); each user once\n' +
+        '  freeradius 3.2.1: "pwNNNN": rlm_ldap search + bind (stock module and pool), no second factor\n',
+    );
+
+    const figures: Figures[] = [];
+    for (const target of [airlock, freeradiusTarget]) {
+      await runLoad(target, WARMUP_SECONDS);
+      const f = await runLoad(target, DURATION_SECONDS);
+      if (f.exhausted) {
+        console.log(
+          `note: ${f.name} used up all ${USERS} users after ${f.seconds.toFixed(1)} s (set BENCH_USERS higher); its figures cover those seconds`,
+        );
+      }
+      if (f.badReplies > 0)
+        console.log(`note: ${f.name} sent ${f.badReplies} unverifiable replies`);
+      figures.push(f);
+    }
+    const [airlockFigures, freeradiusFigures] = figures as [Figures, Figures];
+
+    printTable(figures);
+    printCpu(figures);
+    const problems = figures.map(invalidity).filter((p): p is string => p !== undefined);
+    if (problems.length > 0) {
+      console.error(`the run is invalid: ${problems.join('; ')}`);
+      return 1;
+    }
+    console.log(
+      `ratio: ${(airlockFigures.authPerSecond / freeradiusFigures.authPerSecond).toFixed(2)}`,
+    );
+    return 0;
+  } finally {
+    await cleanUp();
+  }
+}
+
+process.exitCode = await main();
