@@ -5,7 +5,6 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Registry } from 'prom-client';
-import { createResilientAuthApiClient } from '../client/resilient-auth-api-client.ts';
 import {
   ConfigError,
   fingerprintSecret,
@@ -30,7 +29,7 @@ import { openProxyLogs } from './proxy-logs.ts';
 import { createProxyMetrics } from './proxy-metrics.ts';
 import { startRadiusServer } from './radius-server.ts';
 import { sendRadiusLogin } from './radius-login-client.ts';
-import { PROXY_NAME } from './start-proxy.ts';
+import { createApiClient, describeResilienceEvent } from './start-proxy.ts';
 
 export const DRILL_SCENARIOS = [
   /** Nothing listens on the API port: connection refused. */
@@ -282,29 +281,9 @@ async function loginThrough(
     stdout: false,
     nowIso: () => new Date(clock.nowMs()).toISOString(),
   });
-  const r = section.resilience;
-  const api = createResilientAuthApiClient({
-    hosts: section.apiHosts,
-    ikey: section.ikey,
-    skey: section.skey,
-    ...(section.apiCaPem ? { caPem: section.apiCaPem } : {}),
-    timeoutMs: section.apiTimeoutMs,
-    clock,
-    userAgent: PROXY_NAME,
-    breakerEnabled: r.breakerEnabled,
-    breaker: {
-      failureThreshold: r.breakerFailureThreshold,
-      openMs: r.breakerOpenMs,
-      maxOpenMs: r.breakerMaxOpenMs,
-      degradedLatencyMs: r.degradedLatencyMs,
-    },
-    onEvent: (event) =>
-      logs.line(
-        event.type === 'breaker'
-          ? `[${section.section}] circuit breaker for ${event.host}: ${event.from} -> ${event.to} (${event.reason})`
-          : `[${section.section}] API host ${event.host} is ${event.to} (was ${event.from}): ${event.reason}`,
-      ),
-  });
+  const api = createApiClient(section, clock, (event) =>
+    logs.line(describeResilienceEvent(section.section, event)),
+  );
   const flow = createLoginFlow({
     section,
     primary: alwaysAcceptPrimary,

@@ -326,7 +326,8 @@ function timedApiClient(
   };
 }
 
-function createApiClient(
+/** The section's resilient Auth API client (breaker, failover, health); the drill uses it too. */
+export function createApiClient(
   section: ServerConfig,
   clock: Clock,
   onEvent: (event: ResilienceEvent) => void,
@@ -362,10 +363,7 @@ function reportResilienceEvent(
   section: string,
   event: ResilienceEvent,
 ): void {
-  const msg =
-    event.type === 'breaker'
-      ? `[${section}] circuit breaker for ${event.host}: ${event.from} -> ${event.to} (${event.reason})`
-      : `[${section}] API host ${event.host} is ${event.to} (was ${event.from}): ${event.reason}`;
+  const msg = describeResilienceEvent(section, event);
   logs.line(msg);
   if (event.type === 'breaker') {
     metrics.breakerState.set({ section, host: event.host }, BREAKER_STATE_VALUES[event.to]);
@@ -441,4 +439,11 @@ function sectionLogger(logs: ProxyLogs, section: string) {
     debug: () => undefined,
     warn: (obj: object, msg: string) => logs.line(`[${section}] ${msg} ${JSON.stringify(obj)}`),
   };
+}
+
+/** The authproxy.log line of a breaker or health change. */
+export function describeResilienceEvent(section: string, event: ResilienceEvent): string {
+  return event.type === 'breaker'
+    ? `[${section}] circuit breaker for ${event.host}: ${event.from} -> ${event.to} (${event.reason})`
+    : `[${section}] API host ${event.host} is ${event.to} (was ${event.from}): ${event.reason}`;
 }

@@ -17,6 +17,7 @@ import { Client, FilterParser, InvalidCredentialsError, ResultCodeError, type En
 import net from 'node:net';
 import tls from 'node:tls';
 import { SystemClock, type Clock } from '../../runtime/clock.ts';
+import { splitDn } from '../../core/distinguished-name.ts';
 import type { PrimaryAuthenticator, PrimaryResult } from './primary-authenticator.ts';
 
 export const LDAP_TRANSPORTS = ['clear', 'ldaps', 'starttls'] as const;
@@ -154,26 +155,6 @@ export function namingContextOf(dn: string): string {
   let start = rdns.length;
   while (start > 0 && /^dc\s*=/i.test(rdns[start - 1] ?? '')) start -= 1;
   return start < rdns.length ? rdns.slice(start).join(',') : dn.trim();
-}
-
-// Splits on commas that are not escaped (RFC 4514 §2.4).
-function splitDn(dn: string): string[] {
-  const parts: string[] = [];
-  let current = '';
-  for (let i = 0; i < dn.length; i += 1) {
-    const c = dn[i];
-    if (c === '\\' && i + 1 < dn.length) {
-      current += c + dn[i + 1];
-      i += 1;
-    } else if (c === ',') {
-      parts.push(current);
-      current = '';
-    } else {
-      current += c;
-    }
-  }
-  parts.push(current);
-  return parts;
 }
 
 interface HostTarget {
