@@ -387,6 +387,56 @@ describe(`Auth API decisions on ${IT_BACKEND}`, () => {
     assert.match(metrics, /reason="AUTH_MISSING_CREDENTIALS"\} [1-9]/);
   });
 
+  it('refuses parameters in a JSON body under a v2 signature, which does not cover the body', async () => {
+    const app = await h.createApp({ newUserPolicy: 'allow' });
+    // A v2 signature over no parameters, as for an enroll without a username ...
+    const date = new Date(h.clock.nowMs()).toUTCString();
+    const authorization = signRequest({
+      ikey: app.ikey,
+      skey: app.skey,
+      version: 2,
+      digest: 'sha512',
+      method: 'POST',
+      host: API_HOST,
+      path: '/auth/v2/enroll',
+      params: {},
+      date,
+    });
+    // ... replayed with a JSON body the signature never saw.
+    const body = JSON.stringify({ username: 'chosen-by-attacker' });
+    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = https.request(
+        {
+          host: '127.0.0.1',
+          port: h.port,
+          method: 'POST',
+          path: '/auth/v2/enroll',
+          headers: {
+            Host: API_HOST,
+            Date: date,
+            Authorization: authorization,
+            'Content-Type': 'application/json',
+            'Content-Length': Buffer.byteLength(body),
+          },
+          ca: h.caPem,
+          servername: API_HOST,
+          agent: new https.Agent(),
+        },
+        (r) => {
+          let text = '';
+          r.setEncoding('utf8');
+          r.on('data', (d: string) => (text += d));
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, body: text }));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+    assert.equal(res.status, 401);
+    assert.equal((JSON.parse(res.body) as { code: number }).code, 40103);
+    assert.equal(await h.store.findUser('chosen-by-attacker'), undefined);
+  });
+
   it("answers unknown paths with 404 40401 in Duo's envelope", async () => {
     const res = await rawRequest(h, 'GET', '/auth/v2/nope', undefined);
     assert.equal(res.status, 404);

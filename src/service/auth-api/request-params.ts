@@ -14,6 +14,8 @@ export interface RequestParams {
   rawBody: Buffer;
   /** Request path without the query string. */
   path: string;
+  /** The endpoint's parameters came from a JSON body: only a v4/v5 signature (body hash) covers them. */
+  jsonBody: boolean;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -27,13 +29,25 @@ export function readRequestParams(req: FastifyRequest): RequestParams {
   const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
 
   if (rawBody.length > 0 && contentType === 'application/json') {
-    return { signed: query, values: { ...query, ...decodeJson(rawBody) }, rawBody, path };
+    return {
+      signed: query,
+      values: { ...query, ...decodeJson(rawBody) },
+      rawBody,
+      path,
+      jsonBody: true,
+    };
   }
   if (rawBody.length > 0) {
     const form = decodeForm(rawBody.toString('utf8'));
-    return { signed: mergeParams(query, form), values: mergeParams(query, form), rawBody, path };
+    return {
+      signed: mergeParams(query, form),
+      values: mergeParams(query, form),
+      rawBody,
+      path,
+      jsonBody: false,
+    };
   }
-  return { signed: query, values: query, rawBody, path };
+  return { signed: query, values: query, rawBody, path, jsonBody: false };
 }
 
 /** The single value of a parameter; undefined when absent. */

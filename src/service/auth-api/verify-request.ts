@@ -38,6 +38,14 @@ export async function verifyRequest(
     date: dateHeader ?? '',
   });
   if (!result.ok) throw new AirlockError('AUTH_BAD_SIGNATURE');
+  // A v2 signature covers the query/form parameters only, never a JSON body: parameters read from
+  // an unsigned body could be swapped in a replayed request. JSON bodies need v4/v5 (body hash).
+  if (params.jsonBody && result.version.startsWith('v2')) {
+    throw new AirlockError(
+      'AUTH_BAD_SIGNATURE',
+      'a JSON body must be signed with signature v4 or v5',
+    );
+  }
   return { application, signatureVersion: result.version };
 }
 
