@@ -74,6 +74,25 @@ describe('classifyHttpAnswer (AUTH-API.md §1.1, §3.9)', () => {
     });
   }
 
+  it('keeps a deny a deny (rejected, never failmode-class) when the rest of the answer is malformed', () => {
+    for (const body of [
+      ok({ result: 'deny', status: 5 }),
+      ok({ result: 'deny' }),
+      ok({ result: 'deny', status: 'deny', status_msg: 'x', trusted_device_token: null }),
+    ]) {
+      assert.equal(
+        classifyHttpAnswer(answer(200, body), guardAuthResponse).kind,
+        'rejected',
+        JSON.stringify(body),
+      );
+    }
+    assert.equal(
+      classifyHttpAnswer(answer(200, ok({ result: 'deny', devices: 'x' })), guardPreauthResponse)
+        .kind,
+      'rejected',
+    );
+  });
+
   it('never turns a 4xx into ok or a failmode-class outcome', () => {
     for (let status = 400; status <= 499; status++) {
       for (const body of [fail(40000, 'x'), ok({ time: 1 }), { stat: 'MAYBE' }, 'text', '']) {

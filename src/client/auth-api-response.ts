@@ -330,6 +330,15 @@ export function classifyHttpAnswer<T>(
     };
   }
   const checked = guard(envelope.response);
+  if (!checked.ok && saysDeny(envelope.response)) {
+    // A deny with a malformed extra field is still a deny: treating it as "malformed" would let
+    // failmode=safe turn it into an allow (BRIEF: a deny never becomes an allow).
+    return {
+      kind: 'rejected',
+      httpStatus: status,
+      message: `Malformed API response that says deny - ${checked.problem}`,
+    };
+  }
   if (!checked.ok) {
     return {
       kind: 'unreachable',
@@ -339,4 +348,13 @@ export function classifyHttpAnswer<T>(
     };
   }
   return { kind: 'ok', response: checked.value };
+}
+
+/** Whether a response, however malformed otherwise, carries `result: "deny"`. */
+function saysDeny(response: unknown): boolean {
+  return (
+    typeof response === 'object' &&
+    response !== null &&
+    (response as { result?: unknown }).result === 'deny'
+  );
 }

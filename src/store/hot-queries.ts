@@ -6,6 +6,7 @@ const SQL = {
   userByUsername: 'SELECT * FROM users WHERE username = ?',
   userByAlias: 'SELECT u.* FROM user_aliases a JOIN users u ON u.id = a.user_id WHERE a.alias = ?',
   userById: 'SELECT * FROM users WHERE id = ?',
+  userStatus: 'SELECT status FROM users WHERE id = ?',
   aliasesOfUser: 'SELECT alias FROM user_aliases WHERE user_id = ? ORDER BY alias',
   groupsOfUser:
     'SELECT g.* FROM groups g JOIN group_members m ON m.group_id = g.id WHERE m.user_id = ? ORDER BY g.name',

@@ -84,6 +84,11 @@ export class KyselyStore implements Store {
     return this.#db.executeQuery<R>(CompiledQuery.raw(this.#hot[query], parameters));
   }
 
+  async getUserStatus(id: string): Promise<UserStatus | undefined> {
+    const { rows } = await this.#run<{ status: string }>('userStatus', [id]);
+    return rows[0]?.status as UserStatus | undefined;
+  }
+
   async loadAuthSubject(
     ref: { username: string } | { userId: string },
   ): Promise<AuthSubject | undefined> {

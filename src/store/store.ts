@@ -121,6 +121,8 @@ export interface Store {
   createUser(input: NewUser): Promise<User>;
   getUser(id: string): Promise<User | undefined>;
   findUser(usernameOrAlias: string): Promise<User | undefined>;
+  /** The user's status now (inside a transaction: as that transaction sees it); undefined when gone. */
+  getUserStatus(id: string): Promise<UserStatus | undefined>;
   /** The user (by username, alias or id) with groups, OTP tokens and bypass codes; the login hot path. */
   loadAuthSubject(ref: { username: string } | { userId: string }): Promise<AuthSubject | undefined>;
   listUsers(options?: { limit?: number; offset?: number }): Promise<User[]>;

@@ -195,6 +195,36 @@ describe(`Auth API decisions on ${IT_BACKEND}`, () => {
     );
   });
 
+  it('checks at most 10 guesses from a burst of concurrent ones before the lockout stops the rest', async () => {
+    const app = await h.createApp();
+    await h.createUser('burst', { totp: true });
+    const call = h.duo(app);
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        call('POST', '/auth/v2/auth', {
+          username: 'burst',
+          factor: 'passcode',
+          passcode: '000000',
+        }),
+      ),
+    );
+    assert.ok(answers.every((a) => (a.response as { result: string }).result === 'deny'));
+    const events = await h.store.listAudit({ username: 'burst', limit: 100 });
+    const checked = events.filter(
+      (e) => e.action === 'auth.passcode' && e.detail.reason === 'mismatch',
+    );
+    assert.equal(checked.length, 10, 'only 10 codes were checked');
+    // The other 20 were refused for the lockout: inside the write (the status as the transaction
+    // saw it) or, when they arrived later, by policy.
+    const refused = events.filter(
+      (e) =>
+        (e.action === 'auth.passcode' && e.detail.reason === 'user-locked out') ||
+        (e.action === 'auth.policy' && e.detail.reason === 'user-locked-out'),
+    );
+    assert.equal(refused.length, 20);
+    assert.equal((await h.store.findUser('burst'))!.status, 'locked out');
+  });
+
   it('resets the failure count after a success', async () => {
     const app = await h.createApp();
     const user = await h.createUser('resets', { totp: true });

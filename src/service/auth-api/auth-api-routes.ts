@@ -220,6 +220,21 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     // Group commit: the claim of the code, the failure count and the audit event commit together,
     // with other concurrent logins, before the answer leaves.
     return ctx.writes.run(async (tx) => {
+      // The subject was read before this transaction: a concurrent login may have locked the user
+      // out (or an admin disabled it) since. Decide on the status as the transaction sees it, so
+      // a burst of guesses cannot outrun the lockout.
+      const status = await tx.getUserStatus(user.id);
+      if (status === 'locked out' || status === 'disabled' || status === undefined) {
+        await tx.appendAudit(
+          audit(app, nowMs, 'auth.passcode', user, 'deny', {
+            reason: `user-${status ?? 'deleted'}`,
+            ...access,
+          }),
+        );
+        return status === 'locked out'
+          ? { result: 'deny', status: 'locked_out', status_msg: 'Your account is locked out.' }
+          : { result: 'deny', status: 'deny', status_msg: 'Your account is disabled.' };
+      }
       const check = await checkPasscode(tx, subject, passcode, {
         nowMs,
         bypassPepper: ctx.bypassPepper,
