@@ -135,11 +135,28 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
   };
 
   /** Applies a failmode/primary-only/rejection decision that did not proceed to the service's answer. */
+  /**
+   * Without primary authentication ([duo_only_client]) an allow that skipped the second factor
+   * would let in anyone who types a username: refuse it (BRIEF: failmode safe allows a user *who
+   * passed primary authentication*).
+   */
+  const refuseWithoutPrimary = (input: LoginInput, why: string): LoginAnswer =>
+    reject(
+      input,
+      'Secondary authentication',
+      'Reject',
+      `${why}, but this section has no primary authentication: denied`,
+      'no-primary-authentication',
+    );
+
   const finishDecision = (
     input: LoginInput,
     decision: SecondFactorDecision,
     primary: PrimaryAttributes,
   ): LoginAnswer => {
+    if (decision.action === 'allow' && !deps.primary) {
+      return refuseWithoutPrimary(input, decision.logMessage);
+    }
     const allowed = decision.action === 'allow';
     const byGroup = decision.effectiveFailmodeReason !== 'section-failmode';
     logs.request(
@@ -339,6 +356,7 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
     if (deps.primary) logs.request(input.ref, 'Primary authentication succeeded');
 
     if (isExempt(section, input.username)) {
+      if (!deps.primary) return refuseWithoutPrimary(input, 'User exempted from 2FA');
       const msg = 'User exempted from 2FA';
       logs.request(input.ref, msg);
       event(input, {
@@ -375,6 +393,7 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
     switch (preauth.result) {
       case 'allow':
         // The service's policy (bypass, allowed new user) lets the user in without a second factor.
+        if (!deps.primary) return refuseWithoutPrimary(input, preauth.status_msg);
         event(input, {
           msg: preauth.status_msg,
           auth_stage: 'Secondary authentication',

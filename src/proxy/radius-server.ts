@@ -108,7 +108,20 @@ export async function startRadiusServer(deps: RadiusServerDeps): Promise<RadiusS
     if (answer.replyMessage)
       attributes.push(createAttribute('Reply-Message', answer.replyMessage.slice(0, 253)));
     if (answer.state) attributes.push(createAttribute('State', answer.state));
-    const reply = encodeResponse({ request, code: answer.code, attributes, secret: client.secret });
+    let reply: Buffer;
+    try {
+      reply = encodeResponse({ request, code: answer.code, attributes, secret: client.secret });
+    } catch (e) {
+      // E.g. pass-through plus fail-open attributes beyond 4096 octets: answer with a plain reject.
+      logs.request(ref, `Cannot encode the answer (${(e as Error).message}): rejecting`);
+      answer = { code: 'Access-Reject', replyMessage: 'Internal error', attributes: [] };
+      reply = encodeResponse({
+        request,
+        code: 'Access-Reject',
+        attributes: [createAttribute('Reply-Message', 'Internal error')],
+        secret: client.secret,
+      });
+    }
     dedup.set(key, { reply, expiresAtMs: clock.nowMs() + DEDUP_TTL_MS });
     metrics.responses.inc({ section: section.section, code: answer.code });
     logs.request(

@@ -72,7 +72,11 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     if (airlockError.status >= 500) req.log.error({ err: error }, 'request failed');
     else
       req.log.warn(
-        { code: airlockError.code, detail: airlockError.detail, url: req.url },
+        {
+          code: airlockError.code,
+          detail: airlockError.detail,
+          path: req.url.split('?')[0] /* never the query: it may hold a passcode */,
+        },
         'request rejected',
       );
     const retryAfter = retryAfterOf(airlockError);

@@ -109,7 +109,8 @@ describe('proxy admin endpoint and alerts, with the Auth API blackholed', () => 
       skey: 'admin-test-skey-0123456789012345678901234',
       apiPort: blackhole.port,
       caPem: tls.caPem,
-      failmode: 'safe',
+      // [duo_only_client]: without primary authentication failmode=safe would not allow anyway.
+      failmode: 'secure',
       apiTimeoutSeconds: 1,
       extra: ['breaker_failure_threshold=2', 'health_check_interval=0'],
       mainExtra: [`alert_webhook_url_1=${receiver.url}`, `alert_webhook_secret=${WEBHOOK_SECRET}`],
@@ -131,8 +132,8 @@ describe('proxy admin endpoint and alerts, with the Auth API blackholed', () => 
     await blackhole?.close();
   });
 
-  it('lets the users in under failmode=safe while the service is blackholed', () => {
-    assert.deepEqual(answers, ['Access-Accept', 'Access-Accept', 'Access-Accept']);
+  it('denies the users under failmode=secure while the service is blackholed', () => {
+    assert.deepEqual(answers, ['Access-Reject', 'Access-Reject', 'Access-Reject']);
   });
 
   it('posts a signed breaker alert (closed -> open) to the webhook', async () => {
@@ -154,9 +155,9 @@ describe('proxy admin endpoint and alerts, with the Auth API blackholed', () => 
       receiver.received.find((r) => r.body.type === 'failmode'),
     );
     assert.equal(alert.body.section, 'radius_server_auto');
-    assert.equal(alert.body.failmode, 'safe');
+    assert.equal(alert.body.failmode, 'secure');
     assert.equal(alert.body.count, 1);
-    assert.equal(alert.body.reason, 'failmode-safe');
+    assert.equal(alert.body.reason, 'failmode-secure');
     assert.equal(receiver.received.filter((r) => r.body.type === 'failmode').length, 1);
   });
 
@@ -178,13 +179,13 @@ describe('proxy admin endpoint and alerts, with the Auth API blackholed', () => 
     const line = (prefix: string) => samples.find((s) => s.line.startsWith(prefix));
     assert.equal(
       line(
-        'airlock_proxy_failmode_decisions_total{section="radius_server_auto",failmode="safe",action="allow"}',
+        'airlock_proxy_failmode_decisions_total{section="radius_server_auto",failmode="secure",action="deny"}',
       )?.value,
       3,
     );
     assert.equal(
       line(
-        'airlock_proxy_requests_total{section="radius_server_auto",result="accept",reason="failmode-safe"}',
+        'airlock_proxy_requests_total{section="radius_server_auto",result="reject",reason="failmode-secure"}',
       )?.value,
       3,
     );
@@ -225,7 +226,7 @@ describe('proxy admin endpoint and alerts, with the Auth API blackholed', () => 
     assert.ok(!Number.isNaN(Date.parse(status.proxy.startedAt)));
     const [section] = status.sections;
     assert.equal(section?.section, 'radius_server_auto');
-    assert.equal(section?.failmode, 'safe');
+    assert.equal(section?.failmode, 'secure');
     assert.equal(section?.listening, `127.0.0.1:${proxy.port}`);
     assert.equal(section?.apiHosts[0]?.host, `localhost:${blackhole.port}`);
     assert.equal(section?.apiHosts[0]?.status, 'unreachable');

@@ -528,6 +528,34 @@ describe('server sections and clients', () => {
     }
   });
 
+  it('never lets a login in without a second factor when the section has no primary authentication', async () => {
+    const { closedPort } = await import('./fault-servers.ts');
+    const proxy = await startTestProxy({
+      ikey: app.ikey,
+      skey: app.skey,
+      apiPort: await closedPort(), // the service is down
+      caPem: service.caPem,
+      failmode: 'safe',
+      extra: ['exempt_username_1=bob', 'health_check_interval=0'],
+    });
+    try {
+      for (const user of ['alice', 'bob']) {
+        const res = await radclient(
+          proxy.port,
+          RADIUS_SECRET,
+          `User-Name = "${user}", User-Password = "anything", Message-Authenticator = 0x00`,
+        );
+        assert.equal(res.code, 'Access-Reject', res.output);
+      }
+      await waitForFileText(
+        proxy.authproxyLog,
+        'this section has no primary authentication: denied',
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('lets an exempt user in after primary authentication without asking the service', async () => {
     const proxy = await startTestProxy({
       clientSection: adClientSection(slapd.port),

@@ -116,11 +116,16 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     };
   });
 
-  signed('POST', '/auth/v2/enroll_status', async ({ params, nowMs }) => {
+  signed('POST', '/auth/v2/enroll_status', async ({ app, params, nowMs }) => {
     const userId = requireParam(params, 'user_id');
     const code = parseActivationCodeParam(requireParam(params, 'activation_code'));
     const enrollment = code ? await ctx.store.getEnrollment(code) : undefined;
-    if (!enrollment || enrollment.userId !== userId || enrollment.expiresAtMs <= nowMs)
+    if (
+      !enrollment ||
+      enrollment.userId !== userId ||
+      enrollment.appId !== app.id ||
+      enrollment.expiresAtMs <= nowMs
+    )
       return 'invalid';
     return enrollment.state;
   });
