@@ -17,7 +17,7 @@ import { Client, FilterParser, InvalidCredentialsError, ResultCodeError, type En
 import net from 'node:net';
 import tls from 'node:tls';
 import { SystemClock, type Clock } from '../../runtime/clock.ts';
-import { splitDn } from '../../core/distinguished-name.ts';
+import { normalizeDn, splitDn } from '../../core/distinguished-name.ts';
 import type { PrimaryAuthenticator, PrimaryResult } from './primary-authenticator.ts';
 
 export const LDAP_TRANSPORTS = ['clear', 'ldaps', 'starttls'] as const;
@@ -134,20 +134,8 @@ export function isValidUsername(username: string): boolean {
   );
 }
 
-/** A DN in a form fit for equality: RDNs trimmed, attribute types and values lower-cased. */
-export function normalizeDn(dn: string): string {
-  return splitDn(dn)
-    .map((rdn) => {
-      const eq = rdn.indexOf('=');
-      return eq < 0
-        ? rdn.trim().toLowerCase()
-        : `${rdn.slice(0, eq).trim().toLowerCase()}=${rdn
-            .slice(eq + 1)
-            .trim()
-            .toLowerCase()}`;
-    })
-    .join(',');
-}
+// DN equality lives in core (the failmode groups use it too); re-exported for this module's callers.
+export { normalizeDn };
 
 /** The naming context a DN lives in, taken as its trailing run of `dc=` RDNs; the DN itself if none. */
 export function namingContextOf(dn: string): string {
