@@ -967,15 +967,21 @@ export class KyselyStore implements Store {
     return result.numUpdatedRows === 1n;
   }
 
-  async expireOobRequests(nowMs: number): Promise<string[]> {
+  async expireOobRequests(
+    nowMs: number,
+  ): Promise<{ txid: string; appId: string; username: string }[]> {
     const rows = await this.#db
       .updateTable('oob_requests')
       .set({ status: 'timeout', answered_at_ms: nowMs })
       .where('status', 'in', [...PENDING_OOB_STATUSES])
       .where('expires_at_ms', '<=', nowMs)
-      .returning('txid')
+      .returning(['txid', 'app_id', 'context'])
       .execute();
-    return rows.map((r) => r.txid);
+    return rows.map((r) => ({
+      txid: r.txid,
+      appId: r.app_id,
+      username: (JSON.parse(r.context) as OobContext).username,
+    }));
   }
 
   // ---- SMS passcodes ----

@@ -345,7 +345,9 @@ function storeContract(backend: Backend): void {
             store.resolveOobRequest('tx-a', 'deny', START_MS + 30),
           ]);
           assert.deepEqual(answers.filter(Boolean).length, 1);
-          assert.deepEqual(await store.expireOobRequests(START_MS + 1_000), ['tx-b']);
+          assert.deepEqual(await store.expireOobRequests(START_MS + 1_000), [
+            { txid: 'tx-b', appId: app.id, username: 'u' },
+          ]);
           assert.equal(await store.resolveOobRequest('tx-b', 'allow', START_MS + 1_001), false);
           const b = await store.getOobRequest('tx-b');
           assert.equal(b?.status, 'timeout');

@@ -243,8 +243,8 @@ export interface Store {
    * any more (answered, expired, or another caller won).
    */
   resolveOobRequest(txid: string, status: OobStatus, nowMs: number): Promise<boolean>;
-  /** Moves pending requests expired at `nowMs` to `timeout`; returns their txids. */
-  expireOobRequests(nowMs: number): Promise<string[]>;
+  /** Moves pending requests expired at `nowMs` to `timeout`; returns which. */
+  expireOobRequests(nowMs: number): Promise<{ txid: string; appId: string; username: string }[]>;
 
   // SMS passcodes (hashed; a used one is deleted).
   /** Replaces the user's unused SMS passcodes with a new batch. */

@@ -6,9 +6,19 @@ import type { OobStatus } from '../../core/model.ts';
 type AnswerWaiter = (status: OobStatus | undefined) => void;
 type DeviceWaiter = () => void;
 
+/** A final result, as published to an application's result streams. */
+export interface PublishedResult {
+  txid: string;
+  result: 'allow' | 'deny';
+  status: string;
+  status_msg: string;
+}
+type ResultListener = (result: PublishedResult) => void;
+
 export class OobHub {
   readonly #answerWaiters = new Map<string, Set<AnswerWaiter>>();
   readonly #deviceWaiters = new Map<string, Set<DeviceWaiter>>();
+  readonly #appListeners = new Map<string, Set<ResultListener>>();
 
   /**
    * Resolves with the final status when `resolved(txid, …)` is called, or with undefined after
@@ -48,9 +58,24 @@ export class OobHub {
     for (const wake of [...(this.#deviceWaiters.get(deviceId) ?? [])]) wake();
   }
 
-  /** A request reached its final status: wakes everyone waiting for it. */
-  resolved(txid: string, status: OobStatus): void {
+  /** A request reached its final status: wakes everyone waiting for it and tells its app's streams. */
+  resolved(
+    txid: string,
+    status: OobStatus,
+    published?: { appId: string; result: PublishedResult },
+  ): void {
     for (const wake of [...(this.#answerWaiters.get(txid) ?? [])]) wake(status);
+    if (published) {
+      for (const listen of [...(this.#appListeners.get(published.appId) ?? [])]) {
+        listen(published.result);
+      }
+    }
+  }
+
+  /** Subscribes to every final result of the application's pushes; returns the unsubscribe. */
+  subscribe(appId: string, listener: ResultListener): () => void {
+    getOrCreate(this.#appListeners, appId).add(listener);
+    return () => removeFrom(this.#appListeners, appId, listener);
   }
 
   /** Waiters right now (for metrics and the memory benchmark). */

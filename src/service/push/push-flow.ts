@@ -249,14 +249,18 @@ export class PushFlow {
       return final;
     });
     if (won === false) throw new AirlockError('AUTH_INVALID_PARAMETERS', 'txid');
-    this.#d.hub.resolved(txid, won.status as OobStatus);
+    this.#d.hub.resolved(txid, won.status as OobStatus, {
+      appId: request.appId,
+      result: { txid, ...won },
+    });
     return won;
   }
 
   /** Moves expired pending requests to `timeout` and wakes their waiters. */
   async sweep(nowMs: number): Promise<number> {
     const expired = await this.#d.writes.run(async (tx) => {
-      const txids = await tx.expireOobRequests(nowMs);
+      const expiredRequests = await tx.expireOobRequests(nowMs);
+      const txids = expiredRequests.map((r) => r.txid);
       for (const txid of txids) {
         await tx.updateAuthTransaction(txid, {
           result: 'deny',
@@ -275,12 +279,17 @@ export class PushFlow {
           username: null,
           result: 'timeout',
           ip: null,
-          detail: { txids },
+          detail: { txids, usernames: [...new Set(expiredRequests.map((r) => r.username))] },
         });
       }
-      return txids;
+      return expiredRequests;
     });
-    for (const txid of expired) this.#d.hub.resolved(txid, 'timeout');
+    for (const r of expired) {
+      this.#d.hub.resolved(r.txid, 'timeout', {
+        appId: r.appId,
+        result: { txid: r.txid, ...FINAL_OUTCOMES.timeout },
+      });
+    }
     return expired.length;
   }
 }
