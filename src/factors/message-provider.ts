@@ -99,3 +99,15 @@ export function providerErrorKindForStatus(status: number): ProviderErrorKind {
   if (status >= 500) return 'unreachable';
   return 'bad-response';
 }
+
+/** A provider's answer when it is a JSON object; undefined for anything else (HTML, arrays, empty). */
+export function parseProviderAnswer(text: string): Readonly<Record<string, unknown>> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -6,6 +6,7 @@
 import { httpSend as realHttpSend, type HttpSend } from '../runtime/http-send.ts';
 import {
   ProviderError,
+  parseProviderAnswer,
   providerErrorFromSend,
   providerErrorKindForStatus,
   type CallRequest,
@@ -110,7 +111,7 @@ class TwilioProvider implements MessageProvider {
     } catch (e) {
       providerErrorFromSend('twilio', e, signal);
     }
-    const answer = parseJsonObject(response.bodyText);
+    const answer = parseProviderAnswer(response.bodyText);
     if (response.status < 200 || response.status > 299) {
       // Twilio's error body: {code, message, more_info, status}. Its message can quote the
       // recipient's number, so only the numeric code is kept.
@@ -152,15 +153,4 @@ function escapeXml(text: string): string {
     .replaceAll('>', '&gt;')
     .replaceAll('"', '&quot;')
     .replaceAll("'", '&apos;');
-}
-
-function parseJsonObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }
