@@ -124,7 +124,35 @@ export interface AuthApiClient {
   /** `async=1`: answers at once with a txid to poll with `authStatus`. */
   auth(params: AuthParams & { async: true }): Promise<ApiOutcome<AuthTxidResponse>>;
   authStatus(txid: string): Promise<ApiOutcome<AuthStatusResponse>>;
+  /**
+   * Airlock extension: one long-lived stream of the application's async results
+   * (`GET /auth/v2/auth_results`, docs/auth-api.md). Services without it (Duo) end the stream at
+   * once with an HTTP error; callers then poll auth_status instead.
+   */
+  streamResults?(handlers: ResultStreamHandlers): ResultStream;
   /** Closes the keep-alive sockets; calls made afterwards open new ones. */
+  close(): void;
+}
+
+/** A final async result from the stream. */
+export interface StreamedResult {
+  txid: string;
+  result: 'allow' | 'deny';
+  status: string;
+  status_msg: string;
+}
+
+export interface ResultStreamHandlers {
+  /** Resume after this event id (the last one seen before a reconnect). */
+  afterId?: string | undefined;
+  onOpen(): void;
+  /** `id` is the event id to resume after, when the service gave one. */
+  onResult(result: StreamedResult, id: string | undefined): void;
+  /** The stream ended (error, HTTP status other than 200, server closed); not called after close(). */
+  onEnd(reason: string): void;
+}
+
+export interface ResultStream {
   close(): void;
 }
 
@@ -214,6 +242,86 @@ class HttpsAuthApiClient implements AuthApiClient {
     return this.#call('GET', '/auth/v2/auth_status', { txid }, guardAuthStatusResponse);
   }
 
+  streamResults(handlers: ResultStreamHandlers): ResultStream {
+    const path = '/auth/v2/auth_results';
+    const params: Record<string, string> =
+      handlers.afterId === undefined ? {} : { after: handlers.afterId };
+    const query = canonicalizeParams(params);
+    let closed = false;
+    let ended = false;
+    const end = (reason: string) => {
+      if (closed || ended) return;
+      ended = true;
+      handlers.onEnd(reason);
+    };
+    // Its own agent and socket: the stream lives for hours and must not take a slot of the pool
+    // that preauth and auth calls need.
+    const agent = new https.Agent({
+      keepAlive: false,
+      maxSockets: 1,
+      ...(this.#options.caPem === undefined ? {} : { ca: this.#options.caPem }),
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.2',
+      ...(isIP(this.#options.apiHost) === 0 ? { servername: this.#options.apiHost } : {}),
+    });
+    const req = https.request({
+      host: this.#options.apiHost,
+      port: this.#options.apiPort,
+      method: 'GET',
+      path: query === '' ? path : `${path}?${query}`,
+      headers: this.#headers('GET', path, params),
+      agent,
+    });
+    req.once('close', () => agent.destroy());
+    // Connect and answer within the call deadline; afterwards the stream may stay quiet for long
+    // (the service sends a comment every 15 s, so 45 s of silence means a dead connection).
+    const connectTimer = setTimeout(
+      () => req.destroy(new Error('no answer')),
+      this.#options.timeoutMs,
+    );
+    req.on('response', (res) => {
+      clearTimeout(connectTimer);
+      if (res.statusCode !== 200) {
+        res.resume();
+        end(`HTTP ${res.statusCode ?? 0}`);
+        req.destroy();
+        return;
+      }
+      handlers.onOpen();
+      res.setEncoding('utf8');
+      res.socket.setTimeout(45_000, () => req.destroy(new Error('stream silent for 45 s')));
+      let buffered = '';
+      res.on('data', (chunk: string) => {
+        buffered += chunk;
+        if (buffered.length > MAX_RESPONSE_BYTES) {
+          req.destroy(new Error('event too large'));
+          return;
+        }
+        let at: number;
+        while ((at = buffered.indexOf('\n\n')) >= 0) {
+          const block = buffered.slice(0, at);
+          buffered = buffered.slice(at + 2);
+          const event = parseStreamEvent(block);
+          if (event) handlers.onResult(event.result, event.id);
+        }
+      });
+      res.on('end', () => end('stream ended'));
+      res.on('error', (err) => end(describeError(err)));
+    });
+    req.on('error', (err) => {
+      clearTimeout(connectTimer);
+      end(describeError(err));
+    });
+    req.end();
+    return {
+      close: () => {
+        closed = true;
+        clearTimeout(connectTimer);
+        req.destroy();
+      },
+    };
+  }
+
   close(): void {
     this.#agent.destroy();
   }
@@ -232,6 +340,26 @@ class HttpsAuthApiClient implements AuthApiClient {
     return { ...classified, latencyMs };
   }
 
+  /** Host, User-Agent, Accept, and the Date and Authorization of a signed request. */
+  #headers(method: string, path: string, params: Record<string, string>): Record<string, string> {
+    const date = new Date(this.#options.clock.nowMs()).toUTCString();
+    return {
+      Host: this.#hostHeader,
+      'User-Agent': this.#userAgent,
+      Accept: 'application/json',
+      Date: date,
+      Authorization: signRequest({
+        ikey: this.#options.ikey,
+        skey: this.#options.skey,
+        date,
+        method,
+        host: this.#options.apiHost,
+        path,
+        params,
+      }),
+    };
+  }
+
   async #exchange<T>(
     method: 'GET' | 'POST',
     path: string,
@@ -242,24 +370,9 @@ class HttpsAuthApiClient implements AuthApiClient {
     const { apiHost, timeoutMs } = this.#options;
     // AUTH-API.md §2.2: the canonical params string is also the query string or form body.
     const encoded = canonicalizeParams(params);
-    const headers: Record<string, string> = {
-      Host: this.#hostHeader,
-      'User-Agent': this.#userAgent,
-      Accept: 'application/json',
-    };
-    if (signed) {
-      const date = new Date(this.#options.clock.nowMs()).toUTCString();
-      headers.Date = date;
-      headers.Authorization = signRequest({
-        ikey: this.#options.ikey,
-        skey: this.#options.skey,
-        date,
-        method,
-        host: apiHost,
-        path,
-        params,
-      });
-    }
+    const headers = signed
+      ? this.#headers(method, path, params)
+      : { Host: this.#hostHeader, 'User-Agent': this.#userAgent, Accept: 'application/json' };
     let body: Buffer | undefined;
     let requestPath = path;
     if (method === 'POST') {
@@ -539,6 +652,40 @@ function describeError(error: unknown): string {
  * @example
  * decideSecondFactor({ stage: 'preauth', outcome: summarizeOutcome(await client.preauth(p)), failmode });
  */
+/** One server-sent event block: its `data:` lines joined, parsed and checked; else undefined. */
+export function parseStreamEvent(
+  block: string,
+): { result: StreamedResult; id: string | undefined } | undefined {
+  const id = block
+    .split('\n')
+    .find((line) => line.startsWith('id:'))
+    ?.slice(3)
+    .trim();
+  const data = block
+    .split('\n')
+    .filter((line) => line.startsWith('data:'))
+    .map((line) => line.slice(5).trimStart())
+    .join('\n');
+  if (data === '') return undefined;
+  try {
+    const v = JSON.parse(data) as Record<string, unknown>;
+    if (
+      typeof v.txid === 'string' &&
+      (v.result === 'allow' || v.result === 'deny') &&
+      typeof v.status === 'string' &&
+      typeof v.status_msg === 'string'
+    ) {
+      return {
+        result: { txid: v.txid, result: v.result, status: v.status, status_msg: v.status_msg },
+        id,
+      };
+    }
+  } catch {
+    // not JSON: ignored like any unknown event
+  }
+  return undefined;
+}
+
 export function summarizeOutcome(outcome: ApiOutcome<unknown>): SecondFactorOutcome {
   switch (outcome.kind) {
     case 'ok':

@@ -10,6 +10,8 @@ import {
   type AuthApiClientOptions,
   type AuthParams,
   type PreauthParams,
+  type ResultStream,
+  type ResultStreamHandlers,
 } from './auth-api-client.ts';
 import type {
   ApiOutcome,
@@ -140,6 +142,8 @@ export interface ResilientAuthApiClient extends AuthApiClient {
   auth(params: AuthParams & { async?: false }): Promise<ResilientOutcome<AuthResponse>>;
   auth(params: AuthParams & { async: true }): Promise<ResilientOutcome<AuthTxidResponse>>;
   authStatus(txid: string): Promise<ResilientOutcome<AuthStatusResponse>>;
+  /** The result stream of one API host (`host` as in an outcome); undefined if it has none. */
+  streamResultsFrom(host: string, handlers: ResultStreamHandlers): ResultStream | undefined;
   /** Each host's health, in host order. */
   health(): HostHealth[];
   /**
@@ -279,6 +283,11 @@ class MultiHostAuthApiClient implements ResilientAuthApiClient {
     return this.#call({ mayFailOver: () => true, measured: false, userTimeout: true }, (c) =>
       c.authStatus(txid),
     );
+  }
+
+  streamResultsFrom(host: string, handlers: ResultStreamHandlers): ResultStream | undefined {
+    const slot = this.#slots.find((s) => s.authority === host);
+    return slot?.client.streamResults?.(handlers);
   }
 
   health(): HostHealth[] {

@@ -87,6 +87,12 @@ export const DEFAULTS = deepFreeze({
     apiPort: 443,
     /** Duo's 0 means "wait forever"; a proxy that waits forever holds every login hostage. */
     apiTimeoutSeconds: 10,
+    /**
+     * How long a login waits for the user to answer a push or call. Below common NAS timeouts
+     * (30 s and more), so the proxy answers before the NAS gives up; never above the service's
+     * push expiry (60 s).
+     */
+    pushTimeoutSeconds: 25,
     /** Fail closed (the outage guide: the safest option in every scenario). Duo: safe. */
     failmode: 'secure',
     port: 1812,
@@ -108,6 +114,7 @@ export const DEFAULTS = deepFreeze({
     enrollChallenge: true,
     /** The menu offers whichever of these the user has (Duo lists the user's factors). */
     factors: ['push', 'phone', 'passcode'],
+    challengePush: false,
   },
   /**
    * The outage engine (docs/outage-engine.md): set in [main] for every server section, or per
@@ -275,6 +282,8 @@ interface ServerConfigBase {
   /** Circuit breaker and health monitor: the section's keys over [main]'s over the defaults. */
   readonly resilience: ResilienceConfig;
   readonly apiTimeoutMs: number;
+  /** `push_timeout`: the longest wait for a push or phone answer. */
+  readonly pushTimeoutMs: number;
   /** Absolute path; undefined = the system trust store. */
   readonly apiCaFile: string | undefined;
   readonly apiCaPem: string | undefined;
@@ -313,6 +322,11 @@ export interface ChallengeServerConfig extends ServerConfigBase {
   readonly promptFormat: PromptFormat;
   readonly enrollChallenge: boolean;
   readonly factors: readonly ChallengeFactor[];
+  /**
+   * `challenge_push`: send a push together with the challenge; the user approves it on the
+   * device and presses Enter (or types a passcode instead).
+   */
+  readonly challengePush: boolean;
 }
 
 export type ServerConfig = AutoServerConfig | ChallengeServerConfig;
@@ -400,6 +414,7 @@ const SERVER_SCHEMA: SectionSchema = {
     'api_host',
     'api_port',
     'api_timeout',
+    'push_timeout',
     'api_ca_file',
     'client',
     'failmode',
@@ -516,7 +531,7 @@ const SCHEMAS: Readonly<Record<SectionKind, SectionSchema>> = {
   },
   radius_server_challenge: {
     ...SERVER_SCHEMA,
-    keys: [...SERVER_SCHEMA.keys, 'prompt_format', 'enroll_challenge', 'factors'],
+    keys: [...SERVER_SCHEMA.keys, 'prompt_format', 'enroll_challenge', 'factors', 'challenge_push'],
   },
 };
 
@@ -878,6 +893,17 @@ function readServer(
     max: API_TIMEOUT_MAX_SECONDS,
     belowMin: `never wait forever: set 1–${API_TIMEOUT_MAX_SECONDS} seconds`,
   });
+  const pushTimeoutSeconds = r.int('push_timeout', d.pushTimeoutSeconds, {
+    min: 5,
+    max: 60,
+    belowMin: 'give the user at least 5 seconds to answer (5–60)',
+  });
+  if (pushTimeoutSeconds >= 30) {
+    r.warn(
+      'push_timeout',
+      `${pushTimeoutSeconds} s: many NAS and VPN gateways give up on a RADIUS request after 30 s or less; the proxy's answer must arrive before theirs`,
+    );
+  }
   const resilience = readResilience(r, defaults.resilience);
   if (resilience.degradedLatencyMs > 0 && resilience.degradedLatencyMs >= timeoutSeconds * 1000) {
     r.warn(
@@ -917,6 +943,7 @@ function readServer(
     apiHosts,
     resilience,
     apiTimeoutMs: timeoutSeconds * 1000,
+    pushTimeoutMs: pushTimeoutSeconds * 1000,
     apiCaFile,
     apiCaPem,
     failmode,
@@ -980,6 +1007,7 @@ function readServer(
     promptFormat: r.oneOf('prompt_format', PROMPT_FORMATS, c.promptFormat),
     enrollChallenge: r.bool('enroll_challenge', c.enrollChallenge),
     factors: r.factorList('factors', CHALLENGE_FACTORS, c.factors),
+    challengePush: r.bool('challenge_push', c.challengePush),
   };
   return client ? server : undefined;
 }

@@ -12,6 +12,8 @@ export interface PendingChallenge {
   groups: readonly string[];
   /** The factor menu the user saw (challenge sections); undefined = passcode only. */
   factors: readonly string[] | undefined;
+  /** `challenge_push`: the push sent with the challenge, whose answer an empty reply waits for. */
+  push?: { txid: string; host: string } | undefined;
   expiresAtMs: number;
 }
 

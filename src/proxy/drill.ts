@@ -17,6 +17,7 @@ import { FAILMODE_LOG_MESSAGES, type Failmode } from '../core/failmode-decision.
 import type { Clock } from '../runtime/clock.ts';
 import type { Random } from '../runtime/random.ts';
 import { ChallengeStore } from './challenge-store.ts';
+import { PushWaiter } from './push-waiter.ts';
 import {
   closedPort,
   startFaultInjector,
@@ -284,6 +285,10 @@ async function loginThrough(
   const api = createApiClient(section, clock, (event) =>
     logs.line(describeResilienceEvent(section.section, event)),
   );
+  const pushes = new PushWaiter({
+    openStream: (host, handlers) => api.streamResultsFrom(host, handlers),
+    authStatus: (txid) => api.authStatus(txid),
+  });
   const flow = createLoginFlow({
     section,
     primary: alwaysAcceptPrimary,
@@ -293,6 +298,7 @@ async function loginThrough(
     primaryOnly: { state: () => ({ active: false, expiredRecord: undefined }) },
     challenges: new ChallengeStore(clock),
     random,
+    pushes,
   });
   const server = await startRadiusServer({
     section,
@@ -326,6 +332,7 @@ async function loginThrough(
       : { code: 'no answer', replyMessage: undefined, decisionMs };
   } finally {
     await server.close();
+    pushes.close();
     api.close();
     await logs.close();
   }

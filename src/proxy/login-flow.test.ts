@@ -98,6 +98,8 @@ function harness(
     logs,
     primaryOnly: { state: () => ({ active: false, expiredRecord: undefined }) },
     challenges: new ChallengeStore(new FixedClock(0)),
+    // Push results never come here: these tests cover the failmode paths of the /auth call.
+    pushes: { wait: () => Promise.resolve({ kind: 'timeout' as const }) },
     random: new CryptoRandom(),
   });
   const login = (username: string, password: string, state?: Buffer): Promise<LoginAnswer> => {

@@ -17,6 +17,7 @@ import type { PrimaryOnlyState } from '../core/primary-only.ts';
 import { findAttributeByName } from '../protocol/radius/radius-attributes.ts';
 import type { Random } from '../runtime/random.ts';
 import type { ChallengeStore } from './challenge-store.ts';
+import type { PushWait } from './push-waiter.ts';
 import type { PrimaryAuthenticator, PrimaryResult } from './primary/primary-authenticator.ts';
 import type { AuthEvent, EventStatus, ProxyLogs, RequestRef } from './proxy-logs.ts';
 
@@ -56,6 +57,8 @@ export interface LoginFlowDeps {
   primaryOnly: { state(): PrimaryOnlyState };
   challenges: ChallengeStore;
   random: Random;
+  /** Waits for async push and phone results (one stream per API host, see push-waiter.ts). */
+  pushes: { wait(txid: string, host: string, timeoutMs: number): Promise<PushWait> };
 }
 
 /** Factor words a user may type instead of a passcode (in append mode or at a challenge). */
@@ -215,6 +218,73 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
       : { code: 'Access-Reject', replyMessage: statusMsg, attributes: [] };
   }
 
+  /**
+   * Push or phone: an async /auth (the service's answer comes at once, so api_timeout and failmode
+   * apply to it as to any call), then the user's answer through the result stream, for at most
+   * push_timeout. No socket is held per waiting login.
+   */
+  async function outOfBandFactor(
+    input: LoginInput,
+    primary: PrimaryAttributes,
+    params: AuthParams,
+    factorName: string,
+  ): Promise<LoginAnswer> {
+    const started = await startOutOfBand(params);
+    if (started.kind === 'answer') {
+      const decision = decide(
+        { stage: 'auth', outcome: summarizeOutcome(started.outcome) },
+        primary,
+      );
+      return finishDecision(input, decision, primary);
+    }
+    return awaitOutOfBand(input, primary, started.txid, started.host, factorName);
+  }
+
+  async function startOutOfBand(
+    params: AuthParams,
+  ): Promise<
+    | { kind: 'started'; txid: string; host: string }
+    | { kind: 'answer'; outcome: Awaited<ReturnType<AuthApiClient['auth']>> }
+  > {
+    const outcome = await deps.api.auth({ ...params, async: true });
+    if (outcome.kind !== 'ok') return { kind: 'answer', outcome };
+    // The resilient client says which API host took the request: its stream carries the result.
+    const host = (outcome as { host?: string }).host ?? section.apiAuthority;
+    return { kind: 'started', txid: outcome.response.txid, host };
+  }
+
+  async function awaitOutOfBand(
+    input: LoginInput,
+    primary: PrimaryAttributes,
+    txid: string,
+    host: string,
+    factorName: string,
+  ): Promise<LoginAnswer> {
+    const waited = await deps.pushes.wait(txid, host, section.pushTimeoutMs);
+    if (waited.kind === 'timeout') {
+      return reject(
+        input,
+        'Secondary authentication',
+        'Reject',
+        `Login timed out: no answer to the ${factorName} within ${section.pushTimeoutMs / 1000} s`,
+        'push-timeout',
+      );
+    }
+    const { result, status_msg: statusMsg } = waited.result;
+    const allowed = result === 'allow';
+    logs.request(input.ref, `Duo authentication returned '${result}': '${statusMsg}'`);
+    event(input, {
+      msg: statusMsg,
+      auth_stage: 'Secondary authentication',
+      status: allowed ? 'Allow' : 'Reject',
+      factor: factorName,
+      second_factor_checked: true,
+    });
+    return allowed
+      ? { code: 'Access-Accept', replyMessage: statusMsg, attributes: primary.attributes }
+      : { code: 'Access-Reject', replyMessage: statusMsg, attributes: [] };
+  }
+
   /** Sends the second factor the user typed (append mode, duo-only, or a challenge answer). */
   function typedFactor(
     input: LoginInput,
@@ -228,7 +298,10 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
     const word = FACTOR_WORD.exec(typed.trim().toLowerCase());
     if (word) {
       const factor = word[1] as 'push' | 'phone' | 'sms';
-      return secondFactor(input, primary, { ...base, factor, device: 'auto' }, factor);
+      const params: AuthParams = { ...base, factor, device: 'auto' };
+      return factor === 'sms'
+        ? secondFactor(input, primary, params, factor)
+        : outOfBandFactor(input, primary, params, factor);
     }
     return secondFactor(
       input,
@@ -243,6 +316,7 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
     primary: PrimaryAttributes,
     factors: readonly string[] | undefined,
     text: string,
+    push?: { txid: string; host: string },
   ): LoginAnswer {
     const state = deps.random.bytes(16);
     deps.challenges.put(state, {
@@ -252,6 +326,7 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
       attributes: primary.attributes,
       groups: primary.groups,
       factors,
+      push,
     });
     logs.request(input.ref, `Sending Access-Challenge: ${text}`);
     event(input, {
@@ -274,6 +349,11 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
         'Unknown or expired challenge: log in again',
         'unknown-state',
       );
+    }
+    const pendingPrimary = { attributes: pending.attributes, groups: pending.groups };
+    // challenge_push: Enter (an empty answer) means "I approved it on my device".
+    if (pending.push && (input.password ?? '').trim() === '') {
+      return awaitOutOfBand(input, pendingPrimary, pending.push.txid, pending.push.host, 'push');
     }
     if (!input.password)
       return reject(
@@ -427,6 +507,28 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
     if (typed !== undefined) return typedFactor(input, primary, typed);
     const usable = usableFactors(section.factors, preauth);
     if (section.kind === 'challenge') {
+      if (section.challengePush && (usable.includes('push') || usable.includes('auto'))) {
+        const started = await startOutOfBand({
+          username: input.username,
+          factor: 'push',
+          device: 'auto',
+          ...(input.clientIp ? { ipaddr: input.clientIp } : {}),
+        });
+        if (started.kind === 'answer') {
+          const decision = decide(
+            { stage: 'auth', outcome: summarizeOutcome(started.outcome) },
+            primary,
+          );
+          return finishDecision(input, decision, primary);
+        }
+        return challenge(
+          input,
+          primary,
+          usable,
+          'A login request was sent to your device. Approve it, then press Enter (or type a passcode):',
+          { txid: started.txid, host: started.host },
+        );
+      }
       return challenge(input, primary, usable, challengeText(usable));
     }
     const first = usable[0];
@@ -441,7 +543,7 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
     }
     if (first === 'passcode') return challenge(input, primary, undefined, 'Enter passcode:');
     const factor = first as 'auto' | 'push' | 'phone';
-    return secondFactor(
+    return outOfBandFactor(
       input,
       primary,
       {

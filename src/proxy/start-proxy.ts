@@ -22,6 +22,7 @@ import {
 } from './admin-server.ts';
 import { createAlertSender, type AlertSender } from './alerts.ts';
 import { ChallengeStore } from './challenge-store.ts';
+import { PushWaiter } from './push-waiter.ts';
 import { createLoginFlow } from './login-flow.ts';
 import { createLdapPrimary } from './primary/ldap-primary.ts';
 import type { PrimaryAuthenticator } from './primary/primary-authenticator.ts';
@@ -106,6 +107,7 @@ export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Prom
   const challenges = new ChallengeStore(clock);
   const primaries = new Map<string, PrimaryAuthenticator | undefined>();
   const apis: ResilientAuthApiClient[] = [];
+  const waiters: PushWaiter[] = [];
   const servers: RadiusServer[] = [];
   const running: Array<{
     section: ServerConfig;
@@ -118,6 +120,7 @@ export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Prom
     primaryOnly.stop();
     await admin?.close();
     await Promise.all(servers.map((s) => s.close()));
+    for (const w of waiters) w.close();
     for (const api of apis) {
       api.stopMonitor();
       api.close();
@@ -145,6 +148,14 @@ export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Prom
         }
       }
       api.startMonitor(section.resilience.healthCheckIntervalMs);
+      const pushes = new PushWaiter({
+        openStream: (host, handlers) => api.streamResultsFrom(host, handlers),
+        authStatus: (txid) => api.authStatus(txid),
+        onStreamEvent: (host, what) => logs.line(`[${section.section}] ${host}: ${what}`),
+      });
+      waiters.push(pushes);
+      // Streams open at start, so the first push of a host does not wait for a connection.
+      for (const host of api.health()) pushes.prepare(host.host);
       const flow = createLoginFlow({
         section,
         primary: primaries.get(section.clientSection),
@@ -153,6 +164,7 @@ export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Prom
         primaryOnly,
         challenges,
         random: deps.random,
+        pushes,
       });
       const server = await startRadiusServer({ section, flow, logs, metrics: proxyMetrics, clock });
       servers.push(server);

@@ -218,6 +218,7 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
         statusMsg: outcome.status_msg,
       }),
     );
+    ctx.push.publishFinal(app.id, { txid, ...outcome });
     return { txid };
   }
 
@@ -235,6 +236,36 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
       tx = (await ctx.store.getAuthTransaction(txid)) ?? tx;
     }
     return { result: tx.result, status: tx.status, status_msg: tx.statusMsg, auth_delayed: false };
+  });
+
+  // Airlock extension (docs/auth-api.md): one event stream of the application's push results, so
+  // a proxy waits for thousands of pushes on one connection instead of one auth_status each.
+  signed('GET', '/auth/v2/auth_results', ({ req, reply, app, params }) => {
+    const after = param(params, 'after');
+    if (after !== undefined && !/^[0-9a-z]{1,16}\.[0-9]{1,15}$/.test(after)) {
+      throw new AirlockError('AUTH_INVALID_PARAMETERS', 'after');
+    }
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.write(': airlock auth results\n\n');
+    const send = (result: object, id: string) =>
+      res.write(`id: ${id}\ndata: ${JSON.stringify(result)}\n\n`);
+    const unsubscribe = ctx.push.subscribe(app.id, send);
+    // Catch-up after a reconnect: what was published since the client's last event id.
+    if (after !== undefined) for (const r of ctx.push.replay(app.id, after)) send(r.result, r.id);
+    const heartbeat = setInterval(() => res.write(': ping\n\n'), 15_000);
+    heartbeat.unref();
+    req.raw.once('close', () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+    });
+    return undefined;
   });
 
   async function loadSubject(params: ParamMap): Promise<AuthSubject | undefined> {

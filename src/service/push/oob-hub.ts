@@ -13,12 +13,24 @@ export interface PublishedResult {
   status: string;
   status_msg: string;
 }
-type ResultListener = (result: PublishedResult) => void;
+type ResultListener = (result: PublishedResult, id: string) => void;
 
 export class OobHub {
   readonly #answerWaiters = new Map<string, Set<AnswerWaiter>>();
   readonly #deviceWaiters = new Map<string, Set<DeviceWaiter>>();
   readonly #appListeners = new Map<string, Set<ResultListener>>();
+  /** Recent results per application, so a stream that reconnects misses none (bounded). */
+  readonly #recent = new Map<string, { seq: number; atMs: number; result: PublishedResult }[]>();
+  /** Distinguishes this process's event ids from an earlier run's. */
+  readonly epoch = Date.now().toString(36);
+  #seq = 0;
+  readonly #keepMs: number;
+  readonly #keepMax: number;
+
+  constructor(options: { keepResultsMs?: number; keepResultsMax?: number } = {}) {
+    this.#keepMs = options.keepResultsMs ?? 120_000;
+    this.#keepMax = options.keepResultsMax ?? 50_000;
+  }
 
   /**
    * Resolves with the final status when `resolved(txid, …)` is called, or with undefined after
@@ -65,11 +77,42 @@ export class OobHub {
     published?: { appId: string; result: PublishedResult },
   ): void {
     for (const wake of [...(this.#answerWaiters.get(txid) ?? [])]) wake(status);
-    if (published) {
-      for (const listen of [...(this.#appListeners.get(published.appId) ?? [])]) {
-        listen(published.result);
-      }
+    if (published) this.publish(published.appId, published.result);
+  }
+
+  /** Tells the application's result streams about a final result, and keeps it for replays. */
+  publish(appId: string, result: PublishedResult): void {
+    const seq = ++this.#seq;
+    const now = Date.now();
+    let recent = this.#recent.get(appId);
+    if (!recent) {
+      recent = [];
+      this.#recent.set(appId, recent);
     }
+    recent.push({ seq, atMs: now, result });
+    let drop = 0;
+    while (
+      drop < recent.length &&
+      (recent.length - drop > this.#keepMax || recent[drop]!.atMs < now - this.#keepMs)
+    ) {
+      drop++;
+    }
+    if (drop > 0) recent.splice(0, drop);
+    const id = `${this.epoch}.${seq}`;
+    for (const listen of [...(this.#appListeners.get(appId) ?? [])]) listen(result, id);
+  }
+
+  /**
+   * Results published after event `afterId` (from this process; none for another epoch's id),
+   * oldest first, with their ids.
+   */
+  replay(appId: string, afterId: string): { id: string; result: PublishedResult }[] {
+    const [epoch, seqText] = afterId.split('.');
+    if (epoch !== this.epoch) return [];
+    const after = Number(seqText);
+    return (this.#recent.get(appId) ?? [])
+      .filter((r) => r.seq > after)
+      .map((r) => ({ id: `${this.epoch}.${r.seq}`, result: r.result }));
   }
 
   /** Subscribes to every final result of the application's pushes; returns the unsubscribe. */

@@ -9,7 +9,7 @@ import type { Clock } from '../../runtime/clock.ts';
 import { generateDigits, type Random } from '../../runtime/random.ts';
 import type { Store } from '../../store/store.ts';
 import type { WriteBatcher } from '../../store/write-batcher.ts';
-import type { OobHub } from './oob-hub.ts';
+import type { OobHub, PublishedResult } from './oob-hub.ts';
 
 export interface PushOptions {
   /** How long a push waits for an answer ("Login timed out." after). */
@@ -254,6 +254,21 @@ export class PushFlow {
       result: { txid, ...won },
     });
     return won;
+  }
+
+  /** Publishes an async transaction that was final at once (e.g. a passcode, a push refused). */
+  publishFinal(appId: string, result: PublishedResult): void {
+    this.#d.hub.publish(appId, result);
+  }
+
+  /** Every final push result of the application, as it happens (the auth_results stream). */
+  subscribe(appId: string, listener: (result: PublishedResult, id: string) => void): () => void {
+    return this.#d.hub.subscribe(appId, listener);
+  }
+
+  /** Results of the application after event `afterId` (a reconnecting stream's catch-up). */
+  replay(appId: string, afterId: string): { id: string; result: PublishedResult }[] {
+    return this.#d.hub.replay(appId, afterId);
   }
 
   /** Moves expired pending requests to `timeout` and wakes their waiters. */

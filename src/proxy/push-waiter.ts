@@ -1,0 +1,185 @@
+// Waits for the results of async pushes without a socket per push: one result stream per API
+// host (`/auth/v2/auth_results`), a map from txid to waiter, and a timer per waiter. A service
+// without the stream (Duo) is asked per txid with auth_status instead.
+import type {
+  ResultStream,
+  ResultStreamHandlers,
+  StreamedResult,
+} from '../client/auth-api-client.ts';
+import type { AuthStatusResponse } from '../client/auth-api-response.ts';
+import type { ApiOutcome } from '../client/auth-api-response.ts';
+
+export type PushWait =
+  | { kind: 'result'; result: StreamedResult }
+  /** No final result before the deadline (the user did not answer, or the result was lost). */
+  | { kind: 'timeout' };
+
+export interface PushWaiterDeps {
+  /** Opens the result stream of `host`; undefined when that client cannot stream. */
+  openStream(host: string, handlers: ResultStreamHandlers): ResultStream | undefined;
+  /** Fallback for hosts without a stream. */
+  authStatus(txid: string): Promise<ApiOutcome<AuthStatusResponse>>;
+  /** Reported when a stream opens, ends or is given up (logs). */
+  onStreamEvent?(host: string, what: string): void;
+}
+
+interface HostStream {
+  stream: ResultStream | undefined;
+  open: boolean;
+  /** Last event id seen: a reconnect resumes after it. */
+  lastId: string | undefined;
+  /** Until when this host is treated as having no stream (it answered with an HTTP error). */
+  noStreamUntilMs: number;
+  retryDelayMs: number;
+  retryTimer: NodeJS.Timeout | undefined;
+}
+
+interface Waiter {
+  resolve(wait: PushWait): void;
+  timer: NodeJS.Timeout;
+}
+
+const EARLY_KEEP_MS = 120_000;
+const EARLY_MAX = 100_000;
+
+export class PushWaiter {
+  readonly #deps: PushWaiterDeps;
+  readonly #hosts = new Map<string, HostStream>();
+  readonly #waiters = new Map<string, Waiter>();
+  /** Results that arrived before their waiter (the stream can beat the async /auth answer). */
+  readonly #early = new Map<string, { result: StreamedResult; atMs: number }>();
+  #closed = false;
+
+  constructor(deps: PushWaiterDeps) {
+    this.#deps = deps;
+  }
+
+  /** Opens the host's stream ahead of the first push, so its first result is not missed. */
+  prepare(host: string): void {
+    this.#ensureStream(host);
+  }
+
+  /** Waits for `txid`'s final result from `host` for at most `timeoutMs`. */
+  wait(txid: string, host: string, timeoutMs: number): Promise<PushWait> {
+    const early = this.#early.get(txid);
+    if (early) {
+      this.#early.delete(txid);
+      return Promise.resolve({ kind: 'result', result: early.result });
+    }
+    const hostStream = this.#ensureStream(host);
+    return new Promise<PushWait>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#waiters.delete(txid);
+        resolve({ kind: 'timeout' });
+      }, timeoutMs);
+      this.#waiters.set(txid, {
+        resolve: (w) => {
+          clearTimeout(timer);
+          this.#waiters.delete(txid);
+          resolve(w);
+        },
+        timer,
+      });
+      // Not streaming (yet, or at all): ask auth_status, which long-polls on Airlock, so a result
+      // published before the stream connected is not missed.
+      if (!hostStream.open) void this.#poll(txid, Date.now() + timeoutMs);
+    });
+  }
+
+  /** Pushes being waited for now (metrics). */
+  get pending(): number {
+    return this.#waiters.size;
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const h of this.#hosts.values()) {
+      clearTimeout(h.retryTimer);
+      h.stream?.close();
+    }
+    for (const w of [...this.#waiters.values()]) w.resolve({ kind: 'timeout' });
+  }
+
+  #deliver(result: StreamedResult): void {
+    const waiter = this.#waiters.get(result.txid);
+    if (waiter) {
+      waiter.resolve({ kind: 'result', result });
+      return;
+    }
+    const now = Date.now();
+    this.#early.set(result.txid, { result, atMs: now });
+    if (this.#early.size > EARLY_MAX) {
+      for (const [txid, e] of this.#early) {
+        if (e.atMs >= now - EARLY_KEEP_MS && this.#early.size <= EARLY_MAX) break;
+        this.#early.delete(txid);
+      }
+    }
+  }
+
+  #ensureStream(host: string): HostStream {
+    let h = this.#hosts.get(host);
+    if (!h) {
+      h = {
+        stream: undefined,
+        open: false,
+        lastId: undefined,
+        noStreamUntilMs: 0,
+        retryDelayMs: 1_000,
+        retryTimer: undefined,
+      };
+      this.#hosts.set(host, h);
+      this.#connect(host, h);
+    }
+    return h;
+  }
+
+  #connect(host: string, h: HostStream): void {
+    if (this.#closed) return;
+    h.stream = this.#deps.openStream(host, {
+      afterId: h.lastId,
+      onOpen: () => {
+        h.open = true;
+        h.retryDelayMs = 1_000;
+        this.#deps.onStreamEvent?.(host, 'result stream open');
+      },
+      onResult: (result, id) => {
+        if (id !== undefined) h.lastId = id;
+        this.#deliver(result);
+      },
+      onEnd: (reason) => {
+        const wasOpen = h.open;
+        h.open = false;
+        h.stream = undefined;
+        if (!wasOpen && /^HTTP 4/.test(reason)) {
+          // The service has no result stream (not Airlock): poll auth_status for a while.
+          h.noStreamUntilMs = Date.now() + 60_000;
+          this.#deps.onStreamEvent?.(host, `no result stream (${reason}); polling auth_status`);
+          for (const txid of this.#waiters.keys()) void this.#poll(txid, Date.now() + 60_000);
+        } else {
+          this.#deps.onStreamEvent?.(host, `result stream ended (${reason}); reconnecting`);
+        }
+        h.retryTimer = setTimeout(() => this.#connect(host, h), h.retryDelayMs);
+        h.retryTimer.unref();
+        h.retryDelayMs = Math.min(30_000, h.retryDelayMs * 2);
+      },
+    });
+    if (h.stream === undefined) h.noStreamUntilMs = Number.POSITIVE_INFINITY;
+  }
+
+  /** auth_status until the result is final, the waiter is gone, or the deadline passes. */
+  async #poll(txid: string, deadlineMs: number): Promise<void> {
+    while (this.#waiters.has(txid) && Date.now() < deadlineMs && !this.#closed) {
+      const outcome = await this.#deps.authStatus(txid);
+      if (outcome.kind === 'ok' && outcome.response.result !== 'waiting') {
+        this.#deliver({
+          txid,
+          result: outcome.response.result,
+          status: outcome.response.status,
+          status_msg: outcome.response.status_msg,
+        });
+        return;
+      }
+      if (outcome.kind !== 'ok') await new Promise((r) => setTimeout(r, 1_000).unref());
+    }
+  }
+}
