@@ -367,7 +367,7 @@ class HttpsAuthApiClient implements AuthApiClient {
     signed: boolean,
     guard: ResponseGuard<T>,
   ): Promise<ClassifiedResponse<T>> {
-    const { apiHost, timeoutMs } = this.#options;
+    const { timeoutMs } = this.#options;
     // AUTH-API.md §2.2: the canonical params string is also the query string or form body.
     const encoded = canonicalizeParams(params);
     const headers = signed

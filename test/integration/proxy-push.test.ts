@@ -223,7 +223,7 @@ describe('the CLI authenticator answers a push started by radclient', () => {
       ]);
       assert.equal(pending.length, 1);
       assert.equal(pending[0]?.username, 'dave');
-      await airlockJson(['authenticator', 'approve', pending[0]!.txid, ...state]);
+      await airlockJson(['authenticator', 'approve', pending[0].txid, ...state]);
       const res = await answer;
       assert.equal(res.code, 'Access-Accept', res.output);
     } finally {
