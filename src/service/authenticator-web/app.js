@@ -501,7 +501,11 @@ class RequestPoller {
     this.device = device;
     /** @type {Map<string, RequestCard>} */
     this.cards = new Map();
+    /** Dismissed requests: a later poll that still lists one must not bring it back. */
+    this.dismissed = new Set();
     this.backoffMs = BACKOFF_MIN_MS;
+    // A quick first poll (wait=0) shows pending requests and the connection state at once.
+    this.waitSeconds = 0;
     this.running = false;
     /** @type {AbortController | undefined} */
     this.abort = undefined;
@@ -542,7 +546,7 @@ class RequestPoller {
         const response = await signedFetch(
           this.device,
           'GET',
-          `${API}/requests?wait=${LONG_POLL_SECONDS}`,
+          `${API}/requests?wait=${this.waitSeconds}`,
           undefined,
           this.abort.signal,
         );
@@ -554,10 +558,14 @@ class RequestPoller {
       } catch (e) {
         if (!this.running) return;
         await this.waitAfterError(e);
+        this.waitSeconds = 0;
         continue;
       }
-      // A poll that returned at once with nothing new must not turn into a busy loop.
-      if (fresh === 0 && Date.now() - startedMs < 1000) await this.sleep(1000);
+      // A long poll that returned at once with nothing new must not turn into a busy loop.
+      if (this.waitSeconds > 0 && fresh === 0 && Date.now() - startedMs < 1000) {
+        await this.sleep(1000);
+      }
+      this.waitSeconds = LONG_POLL_SECONDS;
     }
   }
 
@@ -609,7 +617,8 @@ class RequestPoller {
   merge(requests) {
     let fresh = 0;
     for (const request of requests) {
-      if (typeof request?.txid !== 'string' || this.cards.has(request.txid)) continue;
+      if (typeof request?.txid !== 'string') continue;
+      if (this.cards.has(request.txid) || this.dismissed.has(request.txid)) continue;
       const card = new RequestCard(request, this.device, () => this.remove(request.txid));
       this.cards.set(request.txid, card);
       this.list.prepend(card.element);
@@ -622,6 +631,7 @@ class RequestPoller {
 
   /** @param {string} txid */
   remove(txid) {
+    this.dismissed.add(txid);
     this.cards.get(txid)?.element.remove();
     this.cards.delete(txid);
     this.empty.hidden = this.cards.size > 0;

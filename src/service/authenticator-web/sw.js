@@ -40,7 +40,8 @@ self.addEventListener('fetch', (/** @type {any} */ event) => {
   event.respondWith(
     fetch(request)
       .then((response) => {
-        if (response.ok) {
+        // Never store a URL with a query: /authenticator/?code=… carries an activation code.
+        if (response.ok && url.search === '') {
           const copy = response.clone();
           void caches.open(CACHE).then((cache) => cache.put(request, copy));
         }
