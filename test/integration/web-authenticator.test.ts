@@ -25,6 +25,8 @@ const SCREENSHOT = new URL('../../docs/screenshots/web-authenticator.png', impor
 const STEP_MS = 15_000;
 
 interface StoredKeyFacts {
+  totpKeyExtractable: boolean;
+  totpSecretStored: boolean;
   isCryptoKey: boolean;
   extractable: boolean;
   type: string;
@@ -250,6 +252,8 @@ describe('web authenticator in headless Chromium', () => {
         const k = record.privateKey;
         const exportRefused = await crypto.subtle.exportKey('jwk', k).then(() => false, () => true);
         return {
+          totpKeyExtractable: record.totp.key.extractable,
+          totpSecretStored: JSON.stringify(Object.keys(record.totp)).includes('secret'),
           isCryptoKey: k instanceof CryptoKey,
           extractable: k.extractable,
           type: k.type,
@@ -266,6 +270,9 @@ describe('web authenticator in headless Chromium', () => {
       assert.deepEqual(key.algorithm, { name: 'ECDSA', namedCurve: 'P-256' });
       assert.deepEqual(key.usages, ['sign']);
       assert.match(key.deviceId, /^DV/);
+      // The TOTP secret is kept only as a non-extractable HMAC key too.
+      assert.equal(key.totpKeyExtractable, false);
+      assert.equal(key.totpSecretStored, false);
 
       // After a reload the stored key still signs: the page comes back connected, no activation.
       await page.reload();

@@ -23,9 +23,19 @@ const ACTIVATION_CODE = /^(?:duo:\/\/)?([A-Z0-9]{20})(?:-[A-Za-z0-9+/=]+)?$/;
  * @property {string} name
  * @property {CryptoKey} privateKey
  * @property {{kty: string, crv: string, x: string, y: string}} publicJwk
- * @property {{secret: string, algorithm: string, digits: number, period: number} | null} totp
+ * @property {TotpSettings | null} totp
  * @property {string[]} capabilities
  * @property {number} activatedAtMs
+ */
+
+/**
+ * The passcode generator. The TOTP secret is kept only as a non-extractable HMAC CryptoKey, never
+ * as text.
+ * @typedef {object} TotpSettings
+ * @property {CryptoKey} key
+ * @property {string} algorithm
+ * @property {number} digits
+ * @property {number} period
  */
 
 /**
@@ -258,25 +268,39 @@ async function readAnswer(response) {
 const TOTP_HASHES = /** @type {const} */ ({ SHA1: 'SHA-1', SHA256: 'SHA-256', SHA512: 'SHA-512' });
 
 /**
- * @param {{secret: string, algorithm: string, digits: number, period: number}} totp
+ * The activation's TOTP settings, with the secret turned into a non-extractable HMAC key. Never
+ * throws: the code is already used, so a passcode we cannot make must not undo the activation.
+ * @param {any} totp `{secret, algorithm, digits, period}` from POST /device/v1/activate
+ * @returns {Promise<TotpSettings | null>}
+ */
+async function importTotp(totp) {
+  const algorithm = String(totp?.algorithm ?? 'SHA1').toUpperCase();
+  const hash = TOTP_HASHES[/** @type {keyof typeof TOTP_HASHES} */ (algorithm)];
+  const digits = Number(totp?.digits ?? 6);
+  const period = Number(totp?.period ?? 30);
+  if (typeof totp?.secret !== 'string' || !hash) return null;
+  if (!Number.isInteger(digits) || digits < 6 || digits > 10) return null;
+  if (!Number.isInteger(period) || period < 1) return null;
+  try {
+    const raw = fromBase32(totp.secret);
+    const key = await crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash }, false, ['sign']);
+    return { key, algorithm, digits, period };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * @param {TotpSettings} totp
  * @param {number} nowMs
  */
 async function totpCode(totp, nowMs) {
-  const hash = TOTP_HASHES[/** @type {keyof typeof TOTP_HASHES} */ (totp.algorithm.toUpperCase())];
-  if (!hash) throw new Error(`unsupported TOTP algorithm ${totp.algorithm}`);
-  const key = await crypto.subtle.importKey(
-    'raw',
-    fromBase32(totp.secret),
-    { name: 'HMAC', hash },
-    false,
-    ['sign'],
-  );
   // RFC 6238 §4.2: T = floor((now - T0) / X), as an 8-byte big-endian counter.
   const counter = Math.floor(nowMs / 1000 / totp.period);
   const message = new DataView(new ArrayBuffer(8));
   message.setUint32(0, Math.floor(counter / 2 ** 32));
   message.setUint32(4, counter >>> 0);
-  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, message.buffer));
+  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', totp.key, message.buffer));
   // RFC 4226 §5.3 dynamic truncation.
   const offset = mac[mac.length - 1] & 0x0f;
   const binary =
@@ -420,14 +444,7 @@ async function activate(code, name) {
     name,
     privateKey: keys.privateKey,
     publicJwk,
-    totp: answer.totp
-      ? {
-          secret: String(answer.totp.secret),
-          algorithm: String(answer.totp.algorithm ?? 'SHA1'),
-          digits: Number(answer.totp.digits ?? 6),
-          period: Number(answer.totp.period ?? 30),
-        }
-      : null,
+    totp: await importTotp(answer.totp),
     capabilities: Array.isArray(answer.capabilities) ? answer.capabilities.map(String) : [],
     activatedAtMs: Date.now(),
   };
