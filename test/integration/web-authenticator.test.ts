@@ -151,6 +151,7 @@ describe('web authenticator in headless Chromium', () => {
     await page.locator(`.request[data-txid="${txid}"][data-outcome]`).waitFor();
   }
 
+  /** The transaction's status; called once the card shows the answer, so it is final. */
   async function authStatus(txid: string): Promise<{ result: string; status: string }> {
     const res = await duo('GET', '/auth/v2/auth_status', { txid });
     assert.equal(res.stat, 'OK', JSON.stringify(res));
@@ -195,7 +196,6 @@ describe('web authenticator in headless Chromium', () => {
       assert.equal(await card.locator('[data-pushinfo="Server"]').innerText(), 'vpn1');
       assert.equal(await card.locator('[data-pushinfo="Command"]').innerText(), 'ssh');
       assert.match(await card.locator('[data-field="expiry"]').innerText(), /^Expires in \d+ s$/);
-      assert.equal(await authStatus(txid).then((s) => s.result), 'waiting');
 
       mkdirSync(new URL('.', SCREENSHOT), { recursive: true });
       await page.screenshot({ path: SCREENSHOT.pathname, fullPage: true });
