@@ -2,7 +2,9 @@
 import { Command, CommanderError } from 'commander';
 import { isAirlockError } from '../core/error-registry.ts';
 import { registerAppCommands } from './commands/app-commands.ts';
+import { registerAuthenticatorCommands } from './commands/authenticator-commands.ts';
 import { registerDbCommands } from './commands/db-commands.ts';
+import { registerDeviceCommands } from './commands/device-commands.ts';
 import { registerDrillCommand } from './commands/drill-command.ts';
 import { registerGroupCommands } from './commands/group-commands.ts';
 import { registerProxyCommands } from './commands/proxy-commands.ts';
@@ -28,6 +30,8 @@ export function buildProgram(): Command {
   registerUserCommands(program);
   registerGroupCommands(program);
   registerTokenCommands(program);
+  registerDeviceCommands(program);
+  registerAuthenticatorCommands(program);
   registerDbCommands(program);
   return program;
 }

@@ -43,6 +43,8 @@ export interface Application {
   restrictionLevel: RestrictionLevel;
   /** Sustained Auth API requests per second for this application; 0 = unlimited. */
   rateLimitPerSecond: number;
+  /** Pushes carry a code shown by the prompt that the user must type into the authenticator. */
+  verifiedPush: boolean;
   /** Group ids allowed to use the application; empty = every user. */
   allowedGroupIds: string[];
   createdAtMs: number;
@@ -143,3 +145,87 @@ export interface AuditEvent {
 }
 
 export type NewAuditEvent = Omit<AuditEvent, 'id'>;
+
+export const DEVICE_PLATFORMS = ['web', 'cli', 'android', 'ios', 'other', 'phone'] as const;
+export type DevicePlatform = (typeof DEVICE_PLATFORMS)[number];
+export const isDevicePlatform = (v: unknown): v is DevicePlatform =>
+  typeof v === 'string' && (DEVICE_PLATFORMS as readonly string[]).includes(v);
+
+/** AUTH-API.md §1.5 capability names. */
+export const DEVICE_CAPABILITIES = ['auto', 'push', 'sms', 'phone', 'mobile_otp'] as const;
+export type DeviceCapability = (typeof DEVICE_CAPABILITIES)[number];
+
+/** An authenticator (activated with a key) and/or a phone number (SMS, voice). */
+export interface Device {
+  id: string;
+  userId: string;
+  name: string;
+  platform: DevicePlatform;
+  /** JWK of the device key as JSON text; null for a phone number without an app. */
+  publicKeyJwk: string | null;
+  /** E.164 number for SMS and phone calls; null when none. */
+  phoneNumber: string | null;
+  /** The TOTP token the authenticator shows (mobile_otp); null when none. */
+  otpTokenId: string | null;
+  createdAtMs: number;
+  lastSeenAtMs: number | null;
+}
+
+export const OOB_FACTORS = ['push', 'phone'] as const;
+export type OobFactor = (typeof OOB_FACTORS)[number];
+
+/** Out-of-band request states; the first three are pending, the rest final. */
+export const OOB_STATUSES = [
+  'pushed',
+  'calling',
+  'answered',
+  'allow',
+  'deny',
+  'fraud',
+  'timeout',
+  'push_failed',
+] as const;
+export type OobStatus = (typeof OOB_STATUSES)[number];
+export const PENDING_OOB_STATUSES: readonly OobStatus[] = ['pushed', 'calling', 'answered'];
+
+/** What the authenticator (or the voice prompt) shows about a login. */
+export interface OobContext {
+  application: string;
+  username: string;
+  displayUsername: string;
+  type: string;
+  ipaddr: string | null;
+  hostname: string | null;
+  pushinfo: [string, string][];
+}
+
+/** A push to a device, or a phone call, waiting for (or having got) the user's answer. */
+export interface OobRequest {
+  txid: string;
+  factor: OobFactor;
+  appId: string;
+  userId: string;
+  deviceId: string;
+  status: OobStatus;
+  context: OobContext;
+  /** Verified push: the code the prompt shows; null when the application does not ask for it. */
+  verificationCode: string | null;
+  /** Phone: hash of the secret in the provider's callback URL. */
+  callbackTokenHash: string | null;
+  createdAtMs: number;
+  expiresAtMs: number;
+  deliveredAtMs: number | null;
+  answeredAtMs: number | null;
+}
+
+/** One of a batch of SMS passcodes (hashed); a used one is deleted. */
+export interface SmsPasscode {
+  id: string;
+  userId: string;
+  deviceId: string;
+  seq: number;
+  codeHash: string;
+  firstDigit: string;
+  expiresAtMs: number;
+  createdAtMs: number;
+}

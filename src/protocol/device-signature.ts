@@ -90,7 +90,7 @@ export function importDevicePublicKey(jwk: unknown): { key: KeyObject; jwk: Devi
   const clean: DevicePublicJwk = { kty, crv, x, y };
   try {
     // createPublicKey checks that the point lies on the curve.
-    return { key: createPublicKey({ key: clean, format: 'jwk' }), jwk: clean };
+    return { key: createPublicKey({ key: { ...clean }, format: 'jwk' }), jwk: clean };
   } catch {
     throw new Error('public_key is not a valid P-256 point');
   }

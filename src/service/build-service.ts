@@ -14,6 +14,9 @@ import { createAuthApiMetrics } from './auth-api/auth-api-metrics.ts';
 import { registerAuthApiRoutes } from './auth-api/auth-api-routes.ts';
 import { sendFail } from './auth-api/envelope.ts';
 import { registerEnrollmentPages } from './enrollment-pages.ts';
+import { registerDeviceRoutes } from './push/device-routes.ts';
+import { OobHub } from './push/oob-hub.ts';
+import { DEFAULT_PUSH_OPTIONS, PushFlow } from './push/push-flow.ts';
 
 export interface ServiceDeps {
   store: Store;
@@ -31,10 +34,23 @@ export interface ServiceOptions extends AuthApiOptions {
   bodyLimitBytes: number;
   /** TLS material; undefined = plain HTTP (loopback or behind a TLS terminator only). */
   https: { cert: string; key: string } | undefined;
+  /** Longest long poll of GET /device/v1/requests. */
+  deviceMaxWaitSeconds: number;
+  pushTimeoutSeconds: number;
+  pushRatePerMinute: number;
+  pushBurst: number;
+  /** How often expired pushes are swept to `timeout` (0 = never; tests sweep by hand). */
+  sweepIntervalMs: number;
 }
 
 export const DEFAULT_SERVICE_OPTIONS = {
   dateWindowSeconds: 300,
+  authStatusWaitSeconds: 20,
+  deviceMaxWaitSeconds: 30,
+  pushTimeoutSeconds: DEFAULT_PUSH_OPTIONS.pushTimeoutSeconds,
+  pushRatePerMinute: DEFAULT_PUSH_OPTIONS.pushRatePerMinute,
+  pushBurst: DEFAULT_PUSH_OPTIONS.pushBurst,
+  sweepIntervalMs: 1_000,
   lockoutThreshold: 10,
   enrollValidSeconds: 86_400,
   rateLimitBurstFactor: 2,
@@ -45,6 +61,8 @@ export const DEFAULT_SERVICE_OPTIONS = {
 export interface Service {
   server: FastifyInstance;
   metrics: Registry;
+  push: PushFlow;
+  hub: OobHub;
 }
 
 export function buildService(deps: ServiceDeps, options: ServiceOptions): Service {
@@ -85,18 +103,61 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
   });
   server.setNotFoundHandler((_req, reply) => sendFail(reply, new AirlockError('AUTH_NOT_FOUND')));
 
+  const writes = new WriteBatcher(deps.store);
+  const rateLimits = new TokenBuckets();
+  const hub = new OobHub();
+  const push = new PushFlow({
+    store: deps.store,
+    writes,
+    clock: deps.clock,
+    random: deps.random,
+    hub,
+    rateLimits,
+    options: {
+      pushTimeoutSeconds: options.pushTimeoutSeconds,
+      pushRatePerMinute: options.pushRatePerMinute,
+      pushBurst: options.pushBurst,
+      lockoutThreshold: options.lockoutThreshold,
+    },
+  });
   registerAuthApiRoutes(server, {
     store: deps.store,
-    writes: new WriteBatcher(deps.store),
+    writes,
     clock: deps.clock,
     random: deps.random,
     logger: deps.logger,
     applications: new ApplicationCache(deps.store, deps.clock, options.applicationCacheTtlMs),
-    rateLimits: new TokenBuckets(),
+    rateLimits,
     metrics: authApiMetrics,
     bypassPepper: deps.bypassPepper,
+    push,
+    phoneFactors: { sms: false, phone: false },
     options,
   });
+  registerDeviceRoutes(server, {
+    store: deps.store,
+    writes,
+    clock: deps.clock,
+    random: deps.random,
+    hub,
+    push,
+    options: {
+      dateWindowSeconds: options.dateWindowSeconds,
+      maxWaitSeconds: options.deviceMaxWaitSeconds,
+    },
+  });
+  if (options.sweepIntervalMs > 0) {
+    const timer = setInterval(() => {
+      push.sweep(deps.clock.nowMs()).catch((err: unknown) => {
+        deps.logger.error({ err }, 'push expiry sweep failed');
+      });
+    }, options.sweepIntervalMs);
+    timer.unref();
+    server.addHook('onClose', (_instance, done) => {
+      clearInterval(timer);
+      done();
+    });
+  }
   registerEnrollmentPages(server, options);
 
   // Metrics only for loopback callers: a scraper runs beside the service (or behind its own proxy).
@@ -104,7 +165,7 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     if (!isLoopback(req.socket.remoteAddress)) throw new AirlockError('AUTH_NOT_FOUND');
     return reply.type(metrics.contentType).send(await metrics.metrics());
   });
-  return { server, metrics };
+  return { server, metrics, push, hub };
 }
 
 function toAirlockError(error: FastifyError | AirlockError): AirlockError {

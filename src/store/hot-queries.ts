@@ -22,6 +22,8 @@ const SQL = {
     'AND (remaining_uses IS NULL OR remaining_uses > 0) AND (expires_at_ms IS NULL OR expires_at_ms > ?) ' +
     'RETURNING remaining_uses',
   deleteUsedBypassCode: 'DELETE FROM bypass_codes WHERE id = ? AND remaining_uses = 0',
+  // Deleting is the claim: of two concurrent uses of one SMS passcode only one deletes the row.
+  consumeSmsPasscode: 'DELETE FROM sms_passcodes WHERE id = ? AND expires_at_ms > ? RETURNING id',
   appendAudit:
     'INSERT INTO audit_events (ts_ms, actor, action, target_type, target_id, app_id, username, result, ip, detail) ' +
     'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
@@ -46,7 +48,9 @@ function subjectSql(dialect: StoreDialect, where: string): string {
     `${list('a.alias', 'a.alias', 'FROM user_aliases a WHERE a.user_id = u.id')} AS aliases_json,`,
     `${list(fields('g', ['id', 'name', 'description', 'status', 'created_at_ms', 'updated_at_ms']), 'g.name', 'FROM groups g JOIN group_members m ON m.group_id = g.id WHERE m.user_id = u.id')} AS groups_json,`,
     `${list(fields('t', ['id', 'user_id', 'type', 'secret_sealed', 'algorithm', 'digits', 'period_seconds', 'counter', 'last_step', 'name', 'created_at_ms']), 't.created_at_ms, t.id', 'FROM otp_tokens t WHERE t.user_id = u.id')} AS tokens_json,`,
-    `${list(fields('c', ['id', 'user_id', 'code_hash', 'remaining_uses', 'expires_at_ms', 'created_at_ms']), 'c.created_at_ms, c.id', 'FROM bypass_codes c WHERE c.user_id = u.id')} AS codes_json`,
+    `${list(fields('c', ['id', 'user_id', 'code_hash', 'remaining_uses', 'expires_at_ms', 'created_at_ms']), 'c.created_at_ms, c.id', 'FROM bypass_codes c WHERE c.user_id = u.id')} AS codes_json,`,
+    `${list(fields('d', ['id', 'user_id', 'name', 'platform', 'public_key', 'phone_number', 'otp_token_id', 'created_at_ms', 'last_seen_at_ms']), 'd.created_at_ms, d.id', 'FROM devices d WHERE d.user_id = u.id')} AS devices_json,`,
+    `${list(fields('s', ['id', 'user_id', 'device_id', 'seq', 'code_hash', 'first_digit', 'expires_at_ms', 'created_at_ms']), 's.seq, s.id', 'FROM sms_passcodes s WHERE s.user_id = u.id')} AS sms_json`,
     `FROM users u WHERE ${where}`,
   ].join(' ');
 }

@@ -8,19 +8,27 @@ import type {
   AuthResult,
   AuthTransaction,
   BypassCode,
+  Device,
+  DevicePlatform,
   Enrollment,
   EnrollmentState,
   Group,
   GroupStatus,
   NewAuditEvent,
   NewUserPolicy,
+  OobContext,
+  OobFactor,
+  OobRequest,
+  OobStatus,
   OtpAlgorithm,
   OtpToken,
   RestrictionLevel,
+  SmsPasscode,
   TokenType,
   User,
   UserStatus,
 } from '../core/model.ts';
+import { PENDING_OOB_STATUSES } from '../core/model.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { hotQueries, type HotQuery } from './hot-queries.ts';
 import { createMigrationProvider } from './migrations/migration-provider.ts';
@@ -29,6 +37,9 @@ import type {
   AuditEventsTable,
   BypassCodesTable,
   Database,
+  DevicesTable,
+  OobRequestsTable,
+  SmsPasscodesTable,
   GroupsTable,
   OtpTokensTable,
   UsersTable,
@@ -39,7 +50,11 @@ import type {
   ApplicationPatch,
   AuditQuery,
   AuthSubject,
+  ClaimedActivation,
   NewApplication,
+  NewDevice,
+  NewOobRequest,
+  NewSmsPasscode,
   NewBypassCode,
   NewGroup,
   NewOtpToken,
@@ -97,6 +112,8 @@ export class KyselyStore implements Store {
       groups_json: unknown;
       tokens_json: unknown;
       codes_json: unknown;
+      devices_json: unknown;
+      sms_json: unknown;
     };
     const row =
       'userId' in ref
@@ -104,12 +121,22 @@ export class KyselyStore implements Store {
         : ((await this.#run<SubjectRow>('subjectByUsername', [ref.username])).rows[0] ??
           (await this.#run<SubjectRow>('subjectByAlias', [ref.username])).rows[0]);
     if (row === undefined) return undefined;
-    const { aliases_json, groups_json, tokens_json, codes_json, ...userRow } = row;
+    const {
+      aliases_json,
+      groups_json,
+      tokens_json,
+      codes_json,
+      devices_json,
+      sms_json,
+      ...userRow
+    } = row;
     return {
       user: toUser(userRow, jsonList<string>(aliases_json)),
       groups: jsonList<Selectable<GroupsTable>>(groups_json).map(toGroup),
       tokens: jsonList<Selectable<OtpTokensTable>>(tokens_json).map((t) => this.#toOtpToken(t)),
       bypassCodes: jsonList<Selectable<BypassCodesTable>>(codes_json).map(toBypassCode),
+      devices: jsonList<Selectable<DevicesTable>>(devices_json).map(toDevice),
+      smsPasscodes: jsonList<Selectable<SmsPasscodesTable>>(sms_json).map(toSmsPasscode),
     };
   }
 
@@ -192,6 +219,7 @@ export class KyselyStore implements Store {
       new_user_policy: input.newUserPolicy,
       restriction_level: input.restrictionLevel,
       rate_limit_per_second: input.rateLimitPerSecond,
+      verified_push: input.verifiedPush ? 1 : 0,
       created_at_ms: now,
       updated_at_ms: now,
     };
@@ -247,6 +275,7 @@ export class KyselyStore implements Store {
     if (patch.rateLimitPerSecond !== undefined) {
       values.rate_limit_per_second = patch.rateLimitPerSecond;
     }
+    if (patch.verifiedPush !== undefined) values.verified_push = patch.verifiedPush ? 1 : 0;
     let updated: bigint;
     try {
       const result = await this.#db
@@ -737,6 +766,262 @@ export class KyselyStore implements Store {
     if (result.numUpdatedRows === 0n) throw notFound('enrollment', activationCode);
   }
 
+  // ---- Devices and their activations ----
+
+  async createDeviceActivation(input: {
+    activationCode: string;
+    userId: string;
+    expiresAtMs: number;
+  }): Promise<void> {
+    try {
+      await this.#db
+        .insertInto('device_activations')
+        .values({
+          activation_code: input.activationCode,
+          user_id: input.userId,
+          state: 'waiting',
+          expires_at_ms: input.expiresAtMs,
+          created_at_ms: this.#clock.nowMs(),
+        })
+        .execute();
+    } catch (err) {
+      throw translateWriteError(
+        err,
+        'device activation',
+        { activation_code: 'this activation code' },
+        `user "${input.userId}" not found`,
+      );
+    }
+  }
+
+  async claimActivation(code: string, nowMs: number): Promise<ClaimedActivation | undefined> {
+    // The conditional UPDATE is the claim: two devices racing for one code cannot both win.
+    const enrollment = await this.#db
+      .updateTable('enrollments')
+      .set({ state: 'success' })
+      .where('activation_code', '=', code)
+      .where('state', '=', 'waiting')
+      .where('expires_at_ms', '>', nowMs)
+      .returning(['user_id', 'app_id'])
+      .executeTakeFirst();
+    if (enrollment) return { userId: enrollment.user_id, appId: enrollment.app_id };
+    const activation = await this.#db
+      .updateTable('device_activations')
+      .set({ state: 'success' })
+      .where('activation_code', '=', code)
+      .where('state', '=', 'waiting')
+      .where('expires_at_ms', '>', nowMs)
+      .returning(['user_id'])
+      .executeTakeFirst();
+    return activation && { userId: activation.user_id, appId: null };
+  }
+
+  async createDevice(input: NewDevice): Promise<Device> {
+    const row: Selectable<DevicesTable> = {
+      id: input.id,
+      user_id: input.userId,
+      name: input.name,
+      platform: input.platform,
+      public_key: input.publicKeyJwk ?? null,
+      phone_number: input.phoneNumber ?? null,
+      otp_token_id: input.otpTokenId ?? null,
+      created_at_ms: this.#clock.nowMs(),
+      last_seen_at_ms: null,
+    };
+    try {
+      await this.#db.insertInto('devices').values(row).execute();
+    } catch (err) {
+      throw translateWriteError(
+        err,
+        'device',
+        { id: `id "${input.id}"` },
+        `user "${input.userId}" not found`,
+      );
+    }
+    return toDevice(row);
+  }
+
+  async getDevice(id: string): Promise<Device | undefined> {
+    const row = await this.#db
+      .selectFrom('devices')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && toDevice(row);
+  }
+
+  async listDevices(userId: string): Promise<Device[]> {
+    const rows = await this.#db
+      .selectFrom('devices')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .orderBy('created_at_ms')
+      .orderBy('id')
+      .execute();
+    return rows.map(toDevice);
+  }
+
+  async deleteDevice(id: string): Promise<boolean> {
+    return this.#atomic(async (db) => {
+      const device = await db
+        .selectFrom('devices')
+        .select('otp_token_id')
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (!device) return false;
+      await db.deleteFrom('devices').where('id', '=', id).execute();
+      // The authenticator's TOTP secret goes with it: a removed device must not log in.
+      if (device.otp_token_id !== null) {
+        await db.deleteFrom('otp_tokens').where('id', '=', device.otp_token_id).execute();
+      }
+      return true;
+    });
+  }
+
+  async touchDevice(id: string, nowMs: number): Promise<void> {
+    await this.#db
+      .updateTable('devices')
+      .set({ last_seen_at_ms: nowMs })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  // ---- Out-of-band requests ----
+
+  async createOobRequest(input: NewOobRequest): Promise<OobRequest> {
+    const request: OobRequest = {
+      ...input,
+      createdAtMs: this.#clock.nowMs(),
+      deliveredAtMs: null,
+      answeredAtMs: null,
+    };
+    try {
+      await this.#db
+        .insertInto('oob_requests')
+        .values({
+          txid: request.txid,
+          factor: request.factor,
+          app_id: request.appId,
+          user_id: request.userId,
+          device_id: request.deviceId,
+          status: request.status,
+          context: JSON.stringify(request.context),
+          verification_code: request.verificationCode,
+          callback_token_hash: request.callbackTokenHash,
+          created_at_ms: request.createdAtMs,
+          expires_at_ms: request.expiresAtMs,
+          delivered_at_ms: null,
+          answered_at_ms: null,
+        })
+        .execute();
+    } catch (err) {
+      throw translateWriteError(
+        err,
+        'out-of-band request',
+        { txid: `txid "${input.txid}"` },
+        'application, user or device not found',
+      );
+    }
+    return request;
+  }
+
+  async getOobRequest(txid: string): Promise<OobRequest | undefined> {
+    const row = await this.#db
+      .selectFrom('oob_requests')
+      .selectAll()
+      .where('txid', '=', txid)
+      .executeTakeFirst();
+    return row && toOobRequest(row);
+  }
+
+  async listPendingOobRequests(deviceId: string, nowMs: number): Promise<OobRequest[]> {
+    const rows = await this.#db
+      .selectFrom('oob_requests')
+      .selectAll()
+      .where('device_id', '=', deviceId)
+      .where('status', 'in', [...PENDING_OOB_STATUSES])
+      .where('expires_at_ms', '>', nowMs)
+      .orderBy('created_at_ms')
+      .orderBy('txid')
+      .execute();
+    return rows.map(toOobRequest);
+  }
+
+  async markOobDelivered(txids: string[], nowMs: number): Promise<void> {
+    if (txids.length === 0) return;
+    await this.#db
+      .updateTable('oob_requests')
+      .set({ delivered_at_ms: nowMs })
+      .where('txid', 'in', txids)
+      .where('delivered_at_ms', 'is', null)
+      .execute();
+  }
+
+  async resolveOobRequest(txid: string, status: OobStatus, nowMs: number): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('oob_requests')
+      .set({ status, answered_at_ms: nowMs })
+      .where('txid', '=', txid)
+      .where('status', 'in', [...PENDING_OOB_STATUSES])
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
+  }
+
+  async expireOobRequests(
+    nowMs: number,
+  ): Promise<{ txid: string; appId: string; username: string }[]> {
+    const rows = await this.#db
+      .updateTable('oob_requests')
+      .set({ status: 'timeout', answered_at_ms: nowMs })
+      .where('status', 'in', [...PENDING_OOB_STATUSES])
+      .where('expires_at_ms', '<=', nowMs)
+      .returning(['txid', 'app_id', 'context'])
+      .execute();
+    return rows.map((r) => ({
+      txid: r.txid,
+      appId: r.app_id,
+      username: (JSON.parse(r.context) as OobContext).username,
+    }));
+  }
+
+  // ---- SMS passcodes ----
+
+  async replaceSmsPasscodes(
+    userId: string,
+    deviceId: string,
+    codes: NewSmsPasscode[],
+  ): Promise<void> {
+    const now = this.#clock.nowMs();
+    await this.#atomic(async (db) => {
+      await db.deleteFrom('sms_passcodes').where('user_id', '=', userId).execute();
+      if (codes.length === 0) return;
+      try {
+        await db
+          .insertInto('sms_passcodes')
+          .values(
+            codes.map((c) => ({
+              id: c.id,
+              user_id: userId,
+              device_id: deviceId,
+              seq: c.seq,
+              code_hash: c.codeHash,
+              first_digit: c.firstDigit,
+              expires_at_ms: c.expiresAtMs,
+              created_at_ms: now,
+            })),
+          )
+          .execute();
+      } catch (err) {
+        throw translateWriteError(err, 'SMS passcode', {}, 'user or device not found');
+      }
+    });
+  }
+
+  async consumeSmsPasscode(id: string, nowMs: number): Promise<boolean> {
+    const { rows } = await this.#run<{ id: string }>('consumeSmsPasscode', [id, nowMs]);
+    return rows.length === 1;
+  }
+
   // ---- Auth transactions ----
 
   async createAuthTransaction(
@@ -912,6 +1197,7 @@ export class KyselyStore implements Store {
       newUserPolicy: row.new_user_policy as NewUserPolicy,
       restrictionLevel: row.restriction_level as RestrictionLevel,
       rateLimitPerSecond: row.rate_limit_per_second,
+      verifiedPush: Number(row.verified_push) === 1,
       allowedGroupIds,
       createdAtMs: row.created_at_ms,
       updatedAtMs: row.updated_at_ms,
@@ -987,6 +1273,51 @@ function toBypassCode(row: Selectable<BypassCodesTable>): BypassCode {
     remainingUses: row.remaining_uses,
     expiresAtMs: row.expires_at_ms,
     createdAtMs: row.created_at_ms,
+  };
+}
+
+function toDevice(row: Selectable<DevicesTable>): Device {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    name: row.name,
+    platform: row.platform as DevicePlatform,
+    publicKeyJwk: row.public_key,
+    phoneNumber: row.phone_number,
+    otpTokenId: row.otp_token_id,
+    createdAtMs: Number(row.created_at_ms),
+    lastSeenAtMs: row.last_seen_at_ms === null ? null : Number(row.last_seen_at_ms),
+  };
+}
+
+function toOobRequest(row: Selectable<OobRequestsTable>): OobRequest {
+  return {
+    txid: row.txid,
+    factor: row.factor as OobFactor,
+    appId: row.app_id,
+    userId: row.user_id,
+    deviceId: row.device_id,
+    status: row.status as OobStatus,
+    context: JSON.parse(row.context) as OobContext,
+    verificationCode: row.verification_code,
+    callbackTokenHash: row.callback_token_hash,
+    createdAtMs: Number(row.created_at_ms),
+    expiresAtMs: Number(row.expires_at_ms),
+    deliveredAtMs: row.delivered_at_ms === null ? null : Number(row.delivered_at_ms),
+    answeredAtMs: row.answered_at_ms === null ? null : Number(row.answered_at_ms),
+  };
+}
+
+function toSmsPasscode(row: Selectable<SmsPasscodesTable>): SmsPasscode {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    deviceId: row.device_id,
+    seq: Number(row.seq),
+    codeHash: row.code_hash,
+    firstDigit: row.first_digit,
+    expiresAtMs: Number(row.expires_at_ms),
+    createdAtMs: Number(row.created_at_ms),
   };
 }
 

@@ -15,6 +15,8 @@ export interface ApplicationsTable {
   new_user_policy: string;
   restriction_level: string;
   rate_limit_per_second: number;
+  /** 1 = pushes carry a code the user types into the authenticator. */
+  verified_push: ColumnType<number, number | undefined, number>;
   created_at_ms: Ms;
   updated_at_ms: Ms;
 }
@@ -119,6 +121,55 @@ export interface AuditEventsTable {
   detail: string;
 }
 
+export interface DevicesTable {
+  id: string;
+  user_id: string;
+  name: string;
+  platform: string;
+  /** JWK of the device's P-256 public key as JSON text; null for a phone number without an app. */
+  public_key: string | null;
+  phone_number: string | null;
+  otp_token_id: string | null;
+  created_at_ms: Ms;
+  last_seen_at_ms: Ms | null;
+}
+
+export interface DeviceActivationsTable {
+  activation_code: string;
+  user_id: string;
+  state: string;
+  expires_at_ms: Ms;
+  created_at_ms: Ms;
+}
+
+export interface OobRequestsTable {
+  txid: string;
+  factor: string;
+  app_id: string;
+  user_id: string;
+  device_id: string;
+  status: string;
+  /** JSON object as text (application, username, ipaddr, hostname, pushinfo …). */
+  context: string;
+  verification_code: string | null;
+  callback_token_hash: string | null;
+  created_at_ms: Ms;
+  expires_at_ms: Ms;
+  delivered_at_ms: Ms | null;
+  answered_at_ms: Ms | null;
+}
+
+export interface SmsPasscodesTable {
+  id: string;
+  user_id: string;
+  device_id: string;
+  seq: number;
+  code_hash: string;
+  first_digit: string;
+  expires_at_ms: Ms;
+  created_at_ms: Ms;
+}
+
 /** Kysely Migrator's bookkeeping (default table names). */
 export interface KyselyMigrationTable {
   name: string;
@@ -142,6 +193,10 @@ export interface Database {
   enrollments: EnrollmentsTable;
   auth_transactions: AuthTransactionsTable;
   audit_events: AuditEventsTable;
+  devices: DevicesTable;
+  device_activations: DeviceActivationsTable;
+  oob_requests: OobRequestsTable;
+  sms_passcodes: SmsPasscodesTable;
   kysely_migration: KyselyMigrationTable;
   kysely_migration_lock: KyselyMigrationLockTable;
 }

@@ -5,14 +5,19 @@ import type {
   AuditEvent,
   AuthTransaction,
   BypassCode,
+  Device,
+  DevicePlatform,
   Enrollment,
   Group,
   GroupStatus,
   NewAuditEvent,
   NewUserPolicy,
+  OobRequest,
+  OobStatus,
   OtpAlgorithm,
   OtpToken,
   RestrictionLevel,
+  SmsPasscode,
   TokenType,
   User,
   UserStatus,
@@ -27,6 +32,7 @@ export interface NewApplication {
   newUserPolicy: NewUserPolicy;
   restrictionLevel: RestrictionLevel;
   rateLimitPerSecond: number;
+  verifiedPush?: boolean;
   /** Given by the caller (generated with the Random port) so the CLI can print them. */
   ikey: string;
   skey: string;
@@ -35,7 +41,13 @@ export interface NewApplication {
 export type ApplicationPatch = Partial<
   Pick<
     Application,
-    'name' | 'skey' | 'type' | 'newUserPolicy' | 'restrictionLevel' | 'rateLimitPerSecond'
+    | 'name'
+    | 'skey'
+    | 'type'
+    | 'newUserPolicy'
+    | 'restrictionLevel'
+    | 'rateLimitPerSecond'
+    | 'verifiedPush'
   >
 >;
 
@@ -80,6 +92,35 @@ export interface AuthSubject {
   groups: Group[];
   tokens: OtpToken[];
   bypassCodes: BypassCode[];
+  devices: Device[];
+  /** Unused SMS passcodes (expired ones included; the checker skips them). */
+  smsPasscodes: SmsPasscode[];
+}
+
+export interface NewDevice {
+  id: string;
+  userId: string;
+  name: string;
+  platform: DevicePlatform;
+  publicKeyJwk?: string | null;
+  phoneNumber?: string | null;
+  otpTokenId?: string | null;
+}
+
+export type NewOobRequest = Omit<OobRequest, 'createdAtMs' | 'deliveredAtMs' | 'answeredAtMs'>;
+
+export interface NewSmsPasscode {
+  id: string;
+  seq: number;
+  codeHash: string;
+  firstDigit: string;
+  expiresAtMs: number;
+}
+
+/** Who an activation code belongs to; appId is null for codes made by an administrator. */
+export interface ClaimedActivation {
+  userId: string;
+  appId: string | null;
 }
 
 export interface AuditQuery {
@@ -170,6 +211,46 @@ export interface Store {
   createEnrollment(input: Omit<Enrollment, 'createdAtMs'>): Promise<Enrollment>;
   getEnrollment(activationCode: string): Promise<Enrollment | undefined>;
   setEnrollmentState(activationCode: string, state: Enrollment['state']): Promise<void>;
+
+  // Device activations made for existing users (CLI / admin).
+  createDeviceActivation(input: {
+    activationCode: string;
+    userId: string;
+    expiresAtMs: number;
+  }): Promise<void>;
+  /**
+   * Atomically uses an activation code (from /auth/v2/enroll or createDeviceActivation): true once,
+   * while it is waiting and unexpired at `nowMs`; undefined otherwise.
+   */
+  claimActivation(activationCode: string, nowMs: number): Promise<ClaimedActivation | undefined>;
+
+  // Devices (authenticators and phone numbers).
+  createDevice(input: NewDevice): Promise<Device>;
+  getDevice(id: string): Promise<Device | undefined>;
+  listDevices(userId: string): Promise<Device[]>;
+  deleteDevice(id: string): Promise<boolean>;
+  touchDevice(id: string, nowMs: number): Promise<void>;
+
+  // Out-of-band requests (push, phone call).
+  createOobRequest(input: NewOobRequest): Promise<OobRequest>;
+  getOobRequest(txid: string): Promise<OobRequest | undefined>;
+  /** The device's pending requests not expired at `nowMs`, oldest first. */
+  listPendingOobRequests(deviceId: string, nowMs: number): Promise<OobRequest[]>;
+  /** Marks these requests delivered (first time only). */
+  markOobDelivered(txids: string[], nowMs: number): Promise<void>;
+  /**
+   * Atomically moves a request from a pending status to `status`; false when it was not pending
+   * any more (answered, expired, or another caller won).
+   */
+  resolveOobRequest(txid: string, status: OobStatus, nowMs: number): Promise<boolean>;
+  /** Moves pending requests expired at `nowMs` to `timeout`; returns which. */
+  expireOobRequests(nowMs: number): Promise<{ txid: string; appId: string; username: string }[]>;
+
+  // SMS passcodes (hashed; a used one is deleted).
+  /** Replaces the user's unused SMS passcodes with a new batch. */
+  replaceSmsPasscodes(userId: string, deviceId: string, codes: NewSmsPasscode[]): Promise<void>;
+  /** Atomically uses the passcode; false when used already or expired at `nowMs`. */
+  consumeSmsPasscode(id: string, nowMs: number): Promise<boolean>;
 
   // Auth transactions (async auth + auth_status).
   createAuthTransaction(

@@ -35,6 +35,7 @@ export interface Harness {
       newUserPolicy: NewUserPolicy;
       rateLimitPerSecond: number;
       groups: string[];
+      verifiedPush: boolean;
     }>,
   ): Promise<Application>;
   createUser(
@@ -47,7 +48,14 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startService(options: { lockoutThreshold?: number } = {}): Promise<Harness> {
+export async function startService(
+  options: {
+    lockoutThreshold?: number;
+    authStatusWaitSeconds?: number;
+    pushRatePerMinute?: number;
+    pushBurst?: number;
+  } = {},
+): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-it-'));
   const clock = new FixedClock(Date.now());
   const key = randomBytes(32);
@@ -71,6 +79,12 @@ export async function startService(options: { lockoutThreshold?: number } = {}):
     {
       ...DEFAULT_SERVICE_OPTIONS,
       lockoutThreshold: options.lockoutThreshold ?? DEFAULT_SERVICE_OPTIONS.lockoutThreshold,
+      authStatusWaitSeconds:
+        options.authStatusWaitSeconds ?? DEFAULT_SERVICE_OPTIONS.authStatusWaitSeconds,
+      pushRatePerMinute: options.pushRatePerMinute ?? 600,
+      pushBurst: options.pushBurst ?? 100,
+      // Tests move the fixed clock and sweep by hand.
+      sweepIntervalMs: 0,
       apiHost: API_HOST,
       logoPng: undefined,
       https: { cert: material.certPem, key: material.keyPem },
@@ -96,6 +110,7 @@ export async function startService(options: { lockoutThreshold?: number } = {}):
         newUserPolicy: o.newUserPolicy ?? 'enroll',
         restrictionLevel: 'restrictive',
         rateLimitPerSecond: o.rateLimitPerSecond ?? 0,
+        verifiedPush: o.verifiedPush ?? false,
         ikey: generateId(random, 'DI'),
         skey: generateSecretKey(random),
       });

@@ -19,6 +19,7 @@ interface AppFlags extends CommonFlags {
   restrictionLevel?: string;
   rateLimit?: number;
   groups?: string;
+  verifiedPush?: string | boolean;
 }
 
 export function registerAppCommands(program: Command): void {
@@ -50,7 +51,8 @@ export function registerAppCommands(program: Command): void {
       .option(
         '--groups <names>',
         'comma-separated groups whose members may use it (default: everyone)',
-      ),
+      )
+      .option('--verified-push', 'pushes carry a code from the login prompt the user must type'),
   ).action(async (name: string, flags: AppFlags) =>
     withContext(flags, async (ctx) => {
       const created = await ctx.store.transaction(async (tx) => {
@@ -64,6 +66,7 @@ export function registerAppCommands(program: Command): void {
             '--restriction-level',
           ),
           rateLimitPerSecond: flags.rateLimit ?? 50,
+          verifiedPush: flags.verifiedPush === true,
           ikey: generateId(ctx.random, 'DI'),
           skey: generateSecretKey(ctx.random),
         });
@@ -147,7 +150,8 @@ export function registerAppCommands(program: Command): void {
       .option('--new-user-policy <policy>', NEW_USER_POLICIES.join('|'))
       .option('--restriction-level <level>', RESTRICTION_LEVELS.join('|'))
       .option('--rate-limit <n>', 'requests per second (0 = unlimited)', nonNegativeInt)
-      .option('--groups <names>', 'comma-separated groups allowed to use it; "" = everyone'),
+      .option('--groups <names>', 'comma-separated groups allowed to use it; "" = everyone')
+      .option('--verified-push <on|off>', 'ask for the verification code on pushes'),
   ).action(async (ref: string, flags: AppFlags) =>
     withContext(flags, async (ctx) => {
       const updated = await ctx.store.transaction(async (tx) => {
@@ -166,6 +170,9 @@ export function registerAppCommands(program: Command): void {
               }
             : {}),
           ...(flags.rateLimit !== undefined ? { rateLimitPerSecond: flags.rateLimit } : {}),
+          ...(flags.verifiedPush !== undefined
+            ? { verifiedPush: onOff(flags.verifiedPush, '--verified-push') }
+            : {}),
         };
         await tx.updateApplication(a.id, patch);
         if (flags.groups !== undefined)
@@ -184,6 +191,14 @@ export function registerAppCommands(program: Command): void {
   );
 }
 
+function onOff(value: string | boolean, flag: string): boolean {
+  if (value === true || value === 'on') return true;
+  if (value === 'off') return false;
+  throw new AirlockError('CLI_USAGE', undefined, {
+    message: `${flag} must be on or off; got "${String(value)}"`,
+  });
+}
+
 export function describe(a: Application) {
   return {
     id: a.id,
@@ -193,6 +208,7 @@ export function describe(a: Application) {
     new_user_policy: a.newUserPolicy,
     restriction_level: a.restrictionLevel,
     rate_limit: a.rateLimitPerSecond,
+    verified_push: a.verifiedPush,
     allowed_groups: a.allowedGroupIds,
     created: isoTime(a.createdAtMs),
   };

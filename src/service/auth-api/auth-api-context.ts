@@ -5,6 +5,8 @@ import type { Clock } from '../../runtime/clock.ts';
 import type { Random } from '../../runtime/random.ts';
 import type { Store } from '../../store/store.ts';
 import type { WriteBatcher } from '../../store/write-batcher.ts';
+import type { PhoneFactorsAvailable } from '../push/device-capabilities.ts';
+import type { PushFlow } from '../push/push-flow.ts';
 import type { ApplicationCache } from './application-cache.ts';
 import type { AuthApiMetrics } from './auth-api-metrics.ts';
 
@@ -21,6 +23,8 @@ export interface AuthApiOptions {
   rateLimitBurstFactor: number;
   /** PNG bytes served by /logo; undefined = "Logo not found". */
   logoPng: Buffer | undefined;
+  /** Longest an auth_status call waits for a pending push to be answered (long poll). */
+  authStatusWaitSeconds: number;
 }
 
 export interface AuthApiContext {
@@ -35,5 +39,7 @@ export interface AuthApiContext {
   metrics: AuthApiMetrics;
   /** Key for hashing bypass codes (derived from the secret key, never stored in the database). */
   bypassPepper: Buffer;
+  push: PushFlow;
+  phoneFactors: PhoneFactorsAvailable;
   options: AuthApiOptions;
 }

@@ -1,7 +1,7 @@
 // Auth API v2 endpoints (AUTH-API.md §1): each handler is a short list of named steps.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AirlockError } from '../../core/error-registry.ts';
-import type { Application, User } from '../../core/model.ts';
+import type { Application, Device, OobContext, User } from '../../core/model.ts';
 import { decidePreauth, type PreauthDecision } from '../../core/preauth-decision.ts';
 import { generateId } from '../../runtime/random.ts';
 import type { AuthSubject } from '../../store/store.ts';
@@ -16,7 +16,12 @@ import {
   type RequestParams,
 } from './request-params.ts';
 import { verifyRequest } from './verify-request.ts';
-import { renderActivationCode } from './activation-code.ts';
+import {
+  deviceCapabilities,
+  maskPhoneNumber,
+  type PhoneFactorsAvailable,
+} from '../push/device-capabilities.ts';
+import { parseActivationCode, renderActivationCode } from './activation-code.ts';
 
 type SignedHandler = (call: SignedCall) => unknown;
 
@@ -28,8 +33,8 @@ interface SignedCall {
   nowMs: number;
 }
 
-/** Factor tokens Duo Unix sends as `prompt=`; none is available until push/phone/SMS exist. */
-const PROMPT_FACTOR_TOKEN = /^(push|phone|sms|verified_push)[0-9]+$/;
+/** Factor tokens Duo Unix sends as `prompt=`: `push1` = push to the first device of preauth's list. */
+const PROMPT_FACTOR_TOKEN = /^(push|phone|sms|verified_push)([1-9][0-9]{0,2})$/;
 
 export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiContext): void {
   const signed = (method: 'GET' | 'POST', path: string, handler: SignedHandler): void => {
@@ -118,7 +123,7 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
 
   signed('POST', '/auth/v2/enroll_status', async ({ app, params, nowMs }) => {
     const userId = requireParam(params, 'user_id');
-    const code = parseActivationCodeParam(requireParam(params, 'activation_code'));
+    const code = parseActivationCode(requireParam(params, 'activation_code'));
     const enrollment = code ? await ctx.store.getEnrollment(code) : undefined;
     if (
       !enrollment ||
@@ -147,7 +152,14 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
       );
       ctx.metrics.requests.inc({ endpoint: 'preauth', outcome: decision.result });
     }
-    return preauthResponse(decision, user, params, ctx.options.apiHost);
+    return preauthResponse(
+      decision,
+      user,
+      subject?.devices ?? [],
+      ctx.phoneFactors,
+      params,
+      ctx.options.apiHost,
+    );
   });
 
   signed('POST', '/auth/v2/auth', async ({ req, app, params, nowMs }) => {
@@ -155,10 +167,43 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     const user = subject?.user;
     const decision = decide(app, subject, nowMs);
     const isAsync = param(params, 'async') === '1';
+    const access = accessContext(req, params);
+    const factor =
+      decision.result === 'auth' && subject ? resolveFactor(params, subject) : undefined;
+    if (factor?.kind === 'push' && subject) {
+      if (app.verifiedPush && !isAsync) {
+        // The user must see the code before approving; a blocking call cannot show it.
+        throw new AirlockError('AUTH_INVALID_PARAMETERS', 'verified push needs async=1');
+      }
+      const started = await ctx.push.start({
+        app,
+        user: subject.user,
+        device: factor.device,
+        context: pushContext(app, subject.user, params),
+        access,
+        nowMs,
+      });
+      if (!('txid' in started)) return finish(started, isAsync, app, subject.user, 'push');
+      ctx.metrics.requests.inc({ endpoint: 'auth', outcome: 'pushed' });
+      if (isAsync) return { txid: started.txid };
+      const outcome = await ctx.push.waitForOutcome(started.txid, started.expiresAtMs);
+      return outcome ?? { result: 'deny', status: 'timeout', status_msg: 'Login timed out.' };
+    }
     const outcome =
-      decision.result === 'auth' && subject
-        ? await authenticateSecondFactor(app, subject, params, nowMs, accessContext(req, params))
-        : await answerByPolicy(app, user, decision, params, nowMs, accessContext(req, params));
+      factor?.kind === 'passcode' && subject
+        ? await authenticateSecondFactor(app, subject, factor.passcode, nowMs, access)
+        : await answerByPolicy(app, user, decision, params, nowMs, access);
+    return finish(outcome, isAsync, app, user, param(params, 'factor') ?? '');
+  });
+
+  /** Counts the answer; for async=1, stores it as a finished transaction and answers its txid. */
+  async function finish(
+    outcome: AuthOutcome,
+    isAsync: boolean,
+    app: Application,
+    user: User | undefined,
+    factor: string,
+  ) {
     ctx.metrics.requests.inc({ endpoint: 'auth', outcome: outcome.result });
     if (!isAsync) return outcome;
     const txid = ctx.random.uuid();
@@ -167,20 +212,28 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
         txid,
         appId: app.id,
         userId: user?.id ?? '',
-        factor: param(params, 'factor') ?? '',
+        factor,
         result: outcome.result,
         status: outcome.status,
         statusMsg: outcome.status_msg,
       }),
     );
     return { txid };
-  });
+  }
 
   signed('GET', '/auth/v2/auth_status', async ({ app, params }) => {
     const txid = requireParam(params, 'txid');
-    const tx = await ctx.store.getAuthTransaction(txid);
+    let tx = await ctx.store.getAuthTransaction(txid);
     // Another application's transaction is as unknown as a made-up one.
     if (!tx || tx.appId !== app.id) throw new AirlockError('AUTH_INVALID_PARAMETERS', 'txid');
+    if (tx.result === 'waiting') {
+      // Long poll: answer when the push is answered or expires, or after the poll window.
+      await ctx.push.waitForOutcome(
+        txid,
+        ctx.clock.nowMs() + ctx.options.authStatusWaitSeconds * 1000,
+      );
+      tx = (await ctx.store.getAuthTransaction(txid)) ?? tx;
+    }
     return { result: tx.result, status: tx.status, status_msg: tx.statusMsg, auth_delayed: false };
   });
 
@@ -216,11 +269,10 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
   async function authenticateSecondFactor(
     app: Application,
     subject: AuthSubject,
-    params: ParamMap,
+    passcode: string,
     nowMs: number,
     access: Record<string, string | undefined>,
   ): Promise<AuthOutcome> {
-    const passcode = resolvePasscode(params);
     const user = subject.user;
     // Group commit: the claim of the code, the failure count and the audit event commit together,
     // with other concurrent logins, before the answer leaves.
@@ -323,20 +375,37 @@ interface AuthOutcome {
   status_msg: string;
 }
 
-/** The passcode of `factor=passcode` or of Duo Unix's `factor=prompt&prompt=<passcode>`. */
-function resolvePasscode(params: ParamMap): string {
+type ResolvedFactor = { kind: 'passcode'; passcode: string } | { kind: 'push'; device: Device };
+
+/**
+ * What `factor` (and `device`, or Duo Unix's `factor=prompt&prompt=<token or passcode>`) asks for,
+ * with the device it names; "no capable device" when the user has none for it.
+ */
+function resolveFactor(params: ParamMap, subject: AuthSubject): ResolvedFactor {
   const factor = requireParam(params, 'factor');
   switch (factor) {
     case 'passcode':
-      return requireParam(params, 'passcode');
+      return { kind: 'passcode', passcode: requireParam(params, 'passcode') };
     case 'prompt': {
       const prompt = requireParam(params, 'prompt');
-      if (PROMPT_FACTOR_TOKEN.test(prompt))
+      const token = PROMPT_FACTOR_TOKEN.exec(prompt);
+      if (!token) return { kind: 'passcode', passcode: prompt };
+      const device = subject.devices[Number(token[2]) - 1];
+      if (!device || (token[1] !== 'push' && token[1] !== 'verified_push') || !canPush(device)) {
         throw new AirlockError('AUTH_NO_CAPABLE_DEVICE', 'no capable device');
-      return prompt;
+      }
+      return { kind: 'push', device };
     }
     case 'auto':
-    case 'push':
+    case 'push': {
+      const wanted = param(params, 'device') ?? 'auto';
+      const device =
+        wanted === 'auto'
+          ? subject.devices.find(canPush)
+          : subject.devices.find((d) => d.id === wanted && canPush(d));
+      if (!device) throw new AirlockError('AUTH_NO_CAPABLE_DEVICE', 'no capable device');
+      return { kind: 'push', device };
+    }
     case 'sms':
     case 'phone':
       throw new AirlockError('AUTH_NO_CAPABLE_DEVICE', 'no capable device');
@@ -345,9 +414,36 @@ function resolvePasscode(params: ParamMap): string {
   }
 }
 
+function canPush(device: Device): boolean {
+  return device.publicKeyJwk !== null;
+}
+
+/** What the authenticator shows: AUTH-API.md §1.6's push fields, checked. */
+function pushContext(app: Application, user: User, params: ParamMap): OobContext {
+  const pushinfo = param(params, 'pushinfo') ?? '';
+  if (pushinfo.length > 20_000) throw new AirlockError('AUTH_INVALID_PARAMETERS', 'pushinfo');
+  const pairs = [...new URLSearchParams(pushinfo)].slice(0, 50);
+  const text = (name: string, max: number) => {
+    const v = param(params, name);
+    if (v !== undefined && v.length > max) throw new AirlockError('AUTH_INVALID_PARAMETERS', name);
+    return v;
+  };
+  return {
+    application: app.name,
+    username: user.username,
+    displayUsername: text('display_username', 200) ?? user.username,
+    type: text('type', 100) ?? 'Login request',
+    ipaddr: text('ipaddr', 64) ?? null,
+    hostname: text('hostname', 255) ?? null,
+    pushinfo: pairs,
+  };
+}
+
 function preauthResponse(
   decision: PreauthDecision,
   user: User | undefined,
+  devices: readonly Device[],
+  phoneFactors: PhoneFactorsAvailable,
   params: ParamMap,
   apiHost: string,
 ) {
@@ -356,12 +452,33 @@ function preauthResponse(
     return { ...base, enroll_portal_url: `https://${apiHost}/enroll` };
   }
   if (decision.result !== 'auth' || !user) return base;
-  const response: Record<string, unknown> = { ...base, devices: [] };
+  const listed = devices.map((d) => ({
+    device: d.id,
+    type: 'phone',
+    number: maskPhoneNumber(d.phoneNumber),
+    name: d.name,
+    display_name: d.phoneNumber ? `${d.name} (${maskPhoneNumber(d.phoneNumber)})` : d.name,
+    capabilities: deviceCapabilities(d, phoneFactors),
+  }));
+  const response: Record<string, unknown> = { ...base, devices: listed };
   if (param(params, 'text_prompt') === '1') {
     // Duo Unix prints `text` and sends back either a menu key from `factors` or a passcode.
+    const factors: Record<string, string> = {};
+    const lines: string[] = [];
+    listed.forEach((d, i) => {
+      if (!d.capabilities.includes('push')) return;
+      const key = String(lines.length + 1);
+      factors[key] = `push${i + 1}`;
+      factors.default ??= `push${i + 1}`;
+      lines.push(` ${key}. Push to ${d.display_name}`);
+    });
     response.prompt = {
-      text: `Airlock two-factor login for ${user.username}\n\nEnter a passcode: `,
-      factors: {},
+      text:
+        `Airlock two-factor login for ${user.username}\n\n` +
+        (lines.length > 0
+          ? `Enter a passcode or select one of the following options:\n\n${lines.join('\n')}\n\nPasscode or option (1-${lines.length}): `
+          : 'Enter a passcode: '),
+      factors,
     };
   }
   return response;
@@ -374,13 +491,6 @@ function parseValidSeconds(value: string | undefined, fallback: number): number 
     throw new AirlockError('AUTH_INVALID_PARAMETERS', 'valid_secs');
   }
   return n;
-}
-
-/** Accepts the full `duo://CODE-HOST` form clients got from /enroll, or the bare code. */
-function parseActivationCodeParam(value: string): string | undefined {
-  const bare = value.startsWith('duo://') ? value.slice('duo://'.length) : value;
-  const code = bare.split('-')[0];
-  return code && /^[A-Z0-9]{20}$/.test(code) ? code : undefined;
 }
 
 function accessContext(req: FastifyRequest, params: ParamMap): Record<string, string | undefined> {

@@ -2,6 +2,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import type { StoreDialect } from '../store.ts';
 import { initialMigration } from './0001-initial.ts';
+import { devicesMigration } from './0002-devices.ts';
 
 /**
  * Migrations by name; the Migrator applies them in name order. A static list rather than
@@ -11,6 +12,7 @@ import { initialMigration } from './0001-initial.ts';
 export function createMigrationProvider(dialect: StoreDialect): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '0001-initial': initialMigration(dialect),
+    '0002-devices': devicesMigration(),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }

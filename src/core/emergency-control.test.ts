@@ -1,0 +1,367 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  EMERGENCY_DEFAULT_LIMITS,
+  activeOverlays,
+  dueForRevert,
+  planEmergency,
+  planRevert,
+  type EmergencyControl,
+  type EmergencyOperation,
+  type EmergencyRequest,
+  type EmergencyWorld,
+} from './emergency-control.ts';
+import { evaluatePolicy } from './policy.ts';
+
+const T0 = 1_800_000_000_000;
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+function request(overrides: Partial<EmergencyRequest> = {}): EmergencyRequest {
+  return {
+    id: 'E1',
+    scope: { kind: 'app-bypass-groups', appId: 'A1', groupIds: ['G1'] },
+    reason: 'SMS delivery failing',
+    actor: 'cli:alice',
+    ...overrides,
+  };
+}
+
+function planned(req: EmergencyRequest, nowMs: number, world?: EmergencyWorld) {
+  const r = planEmergency(req, nowMs, EMERGENCY_DEFAULT_LIMITS, world);
+  assert.ok(r.ok, r.ok ? '' : r.errors.join('; '));
+  return r;
+}
+
+/** Applies operations to a membership map, as the store would. */
+function apply(members: Record<string, string[]>, ops: EmergencyOperation[]) {
+  for (const op of ops) {
+    if (op.op === 'add-group-member') (members[op.groupId] ??= []).push(op.userId);
+    if (op.op === 'remove-group-member') {
+      members[op.groupId] = (members[op.groupId] ?? []).filter((u) => u !== op.userId);
+    }
+  }
+}
+
+describe('planEmergency', () => {
+  it('expires after one hour when no expiry is given', () => {
+    const r = planned(request(), T0);
+    assert.equal(r.control.expiresAtMs, T0 + HOUR);
+    assert.equal(r.control.state, 'active');
+    assert.equal(r.control.createdAtMs, T0);
+    assert.deepEqual(r.operations, [{ op: 'start-app-bypass', appId: 'A1', groupIds: ['G1'] }]);
+  });
+
+  it('takes a duration or an absolute expiry', () => {
+    assert.equal(
+      planned(request({ durationMs: 30 * MINUTE }), T0).control.expiresAtMs,
+      T0 + 30 * MINUTE,
+    );
+    assert.equal(
+      planned(request({ expiresAtMs: T0 + 2 * HOUR }), T0).control.expiresAtMs,
+      T0 + 2 * HOUR,
+    );
+  });
+
+  it('refuses an expiry beyond the configured maximum', () => {
+    const r = planEmergency(request({ durationMs: 25 * HOUR }), T0);
+    assert.equal(r.ok, false);
+    assert.match(r.ok ? '' : r.errors.join(), /at most 24 hours/);
+    const custom = planEmergency(request({ durationMs: 3 * HOUR }), T0, {
+      defaultDurationMs: HOUR,
+      maxDurationMs: 2 * HOUR,
+    });
+    assert.equal(custom.ok, false);
+    assert.equal(planEmergency(request({ durationMs: 24 * HOUR }), T0).ok, true);
+  });
+
+  it('caps primary-only mode at 4 hours whatever the configured maximum', () => {
+    const scope = { kind: 'primary-only', proxy: 'proxy-1' } as const;
+    assert.equal(planEmergency(request({ scope, durationMs: 4 * HOUR }), T0).ok, true);
+    const r = planEmergency(request({ scope, durationMs: 4 * HOUR + 1 }), T0);
+    assert.equal(r.ok, false);
+    assert.match(r.ok ? '' : r.errors.join(), /at most 4 hours/);
+  });
+
+  it('reports every problem at once', () => {
+    const r = planEmergency(
+      request({
+        reason: ' ',
+        actor: '',
+        durationMs: 5,
+        expiresAtMs: T0 + 5,
+        scope: { kind: 'app-bypass-groups', appId: '', groupIds: [] },
+      }),
+      T0,
+    );
+    assert.equal(r.ok, false);
+    assert.deepEqual(r.ok ? [] : r.errors.map((e) => e.split(':')[0]), [
+      'reason',
+      'actor',
+      'expiry',
+      'scope',
+      'scope',
+    ]);
+  });
+
+  it('refuses a past expiry and a zero or fractional duration', () => {
+    assert.equal(planEmergency(request({ expiresAtMs: T0 }), T0).ok, false);
+    assert.equal(planEmergency(request({ durationMs: 0 }), T0).ok, false);
+    assert.equal(planEmergency(request({ durationMs: 1.5 }), T0).ok, false);
+  });
+
+  it('records only the users it actually adds to the bypass group', () => {
+    const r = planned(
+      request({
+        scope: { kind: 'users-to-bypass-group', groupId: 'BYP', userIds: ['u1', 'u2', 'u2', 'u3'] },
+      }),
+      T0,
+      { groupMembers: { BYP: ['u2', 'u9'] }, controls: [] },
+    );
+    assert.deepEqual(r.control.scope, {
+      kind: 'users-to-bypass-group',
+      groupId: 'BYP',
+      requestedUserIds: ['u1', 'u2', 'u3'],
+      addedUserIds: ['u1', 'u3'],
+      alreadyMemberUserIds: ['u2'],
+    });
+    assert.deepEqual(r.operations, [
+      { op: 'add-group-member', groupId: 'BYP', userId: 'u1' },
+      { op: 'add-group-member', groupId: 'BYP', userId: 'u3' },
+    ]);
+  });
+
+  it('refuses to move users without knowing the group’s current members', () => {
+    const r = planEmergency(
+      request({ scope: { kind: 'users-to-bypass-group', groupId: 'BYP', userIds: ['u1'] } }),
+      T0,
+    );
+    assert.equal(r.ok, false);
+    assert.match(r.ok ? '' : r.errors.join(), /current members of group BYP/);
+  });
+});
+
+describe('expiry with an injected clock', () => {
+  it('is due exactly at its expiry, not a millisecond before', () => {
+    const { control } = planned(request({ durationMs: 10 * MINUTE }), T0);
+    assert.deepEqual(dueForRevert([control], T0 + 10 * MINUTE - 1), []);
+    assert.deepEqual(dueForRevert([control], T0 + 10 * MINUTE), [control]);
+  });
+
+  it('stops bypassing on time, even before the revert has run', () => {
+    const { control } = planned(request({ durationMs: 10 * MINUTE }), T0);
+    const login = (nowMs: number) =>
+      evaluatePolicy({
+        user: { status: 'active' },
+        enrolled: true,
+        groups: [{ id: 'G1', status: 'active' }],
+        application: {
+          id: 'A1',
+          name: 'VPN',
+          newUserPolicy: 'enroll',
+          allowedGroupIds: [],
+          restrictionLevel: 'restrictive',
+        },
+        emergencyOverlays: activeOverlays([control], nowMs),
+      }).result;
+    assert.equal(login(T0), 'allow');
+    assert.equal(login(T0 + 10 * MINUTE - 1), 'allow');
+    assert.equal(login(T0 + 10 * MINUTE), 'auth');
+  });
+
+  it('re-derives due controls from persisted records after a restart', () => {
+    const a = planned(request({ id: 'E1', durationMs: 10 * MINUTE }), T0).control;
+    const b = planned(request({ id: 'E2', durationMs: 2 * HOUR }), T0).control;
+    const c = planned(request({ id: 'E3', durationMs: 5 * MINUTE }), T0).control;
+    const reverted = planRevert(
+      c,
+      { groupMembers: {}, controls: [a, b, c] },
+      {
+        nowMs: T0 + MINUTE,
+        by: 'cli:bob',
+        why: 'SMS recovered',
+        state: 'reverted',
+      },
+    );
+    assert.ok(reverted.ok);
+    // The process stops; only the records remain. It starts again an hour later.
+    const persisted = JSON.parse(JSON.stringify([a, b, reverted.control])) as EmergencyControl[];
+    assert.deepEqual(
+      dueForRevert(persisted, T0 + HOUR).map((x) => x.id),
+      ['E1'],
+    );
+    assert.deepEqual(
+      activeOverlays(persisted, T0 + HOUR).map((o) => o.controlId),
+      ['E2'],
+    );
+  });
+});
+
+describe('planRevert', () => {
+  const ending = (nowMs: number, state: 'expired' | 'reverted' = 'expired') => ({
+    nowMs,
+    by: state === 'expired' ? 'system' : 'cli:bob',
+    why: state === 'expired' ? 'expired' : 'SMS recovered',
+    state,
+  });
+
+  it('moves back exactly the users it added, and keeps users who were members before', () => {
+    const members: Record<string, string[]> = { BYP: ['u2', 'u9'] };
+    const { control, operations } = planned(
+      request({ scope: { kind: 'users-to-bypass-group', groupId: 'BYP', userIds: ['u1', 'u2'] } }),
+      T0,
+      { groupMembers: members, controls: [] },
+    );
+    apply(members, operations);
+    assert.deepEqual(members.BYP, ['u2', 'u9', 'u1']);
+
+    const r = planRevert(
+      control,
+      { groupMembers: members, controls: [control] },
+      ending(T0 + HOUR),
+    );
+    assert.ok(r.ok);
+    assert.deepEqual(r.operations, [{ op: 'remove-group-member', groupId: 'BYP', userId: 'u1' }]);
+    apply(members, r.operations);
+    assert.deepEqual(members.BYP, ['u2', 'u9']);
+    assert.deepEqual(r.control, {
+      ...control,
+      state: 'expired',
+      endedAtMs: T0 + HOUR,
+      endedBy: 'system',
+      endReason: 'expired',
+    });
+    assert.deepEqual(r.kept, [{ what: 'user u2', because: 'was a member before this control' }]);
+  });
+
+  it('does not remove a user another active control also added, whichever reverts first', () => {
+    for (const firstToRevert of ['E1', 'E2']) {
+      const members: Record<string, string[]> = { BYP: [] };
+      const a = planned(
+        request({
+          id: 'E1',
+          scope: { kind: 'users-to-bypass-group', groupId: 'BYP', userIds: ['u1'] },
+        }),
+        T0,
+        { groupMembers: members, controls: [] },
+      );
+      apply(members, a.operations);
+      const b = planned(
+        request({
+          id: 'E2',
+          scope: { kind: 'users-to-bypass-group', groupId: 'BYP', userIds: ['u1', 'u2'] },
+        }),
+        T0 + MINUTE,
+        { groupMembers: members, controls: [a.control] },
+      );
+      // u1 is a member only because of E1, so E2 holds it too; it adds only u2.
+      assert.deepEqual(b.operations, [{ op: 'add-group-member', groupId: 'BYP', userId: 'u2' }]);
+      apply(members, b.operations);
+
+      let controls = [a.control, b.control];
+      const byId = (id: string) => controls.find((c) => c.id === id) as EmergencyControl;
+      const first = planRevert(
+        byId(firstToRevert),
+        { groupMembers: members, controls },
+        ending(T0 + 2 * HOUR),
+      );
+      assert.ok(first.ok);
+      assert.ok(!first.operations.some((o) => o.op === 'remove-group-member' && o.userId === 'u1'));
+      apply(members, first.operations);
+      assert.ok(
+        members.BYP?.includes('u1'),
+        `u1 stays while the other control is active (${firstToRevert})`,
+      );
+      controls = controls.map((c) => (c.id === firstToRevert ? first.control : c));
+
+      const secondId = firstToRevert === 'E1' ? 'E2' : 'E1';
+      const second = planRevert(
+        byId(secondId),
+        { groupMembers: members, controls },
+        ending(T0 + 2 * HOUR),
+      );
+      assert.ok(second.ok);
+      apply(members, second.operations);
+      assert.deepEqual(members.BYP, [], `both reverted (${firstToRevert} first)`);
+    }
+  });
+
+  it('leaves alone a user an admin removed in the meantime', () => {
+    const members: Record<string, string[]> = { BYP: [] };
+    const { control, operations } = planned(
+      request({ scope: { kind: 'users-to-bypass-group', groupId: 'BYP', userIds: ['u1', 'u2'] } }),
+      T0,
+      { groupMembers: members, controls: [] },
+    );
+    apply(members, operations);
+    members.BYP = ['u2'];
+    const r = planRevert(
+      control,
+      { groupMembers: members, controls: [control] },
+      ending(T0 + HOUR),
+    );
+    assert.ok(r.ok);
+    assert.deepEqual(r.operations, [{ op: 'remove-group-member', groupId: 'BYP', userId: 'u2' }]);
+    assert.deepEqual(r.kept, [{ what: 'user u1', because: 'is no longer a member' }]);
+  });
+
+  it('reverts on demand before expiry, recording who and why', () => {
+    const { control } = planned(request(), T0);
+    const r = planRevert(
+      control,
+      { groupMembers: {}, controls: [control] },
+      ending(T0 + MINUTE, 'reverted'),
+    );
+    assert.ok(r.ok);
+    assert.deepEqual(r.operations, [{ op: 'end-app-bypass', appId: 'A1', groupIds: ['G1'] }]);
+    assert.equal(r.control.state, 'reverted');
+    assert.equal(r.control.endedBy, 'cli:bob');
+    assert.equal(r.control.endReason, 'SMS recovered');
+    assert.deepEqual(activeOverlays([r.control], T0 + MINUTE), []);
+  });
+
+  it('refuses to mark a control expired before its expiry, or to revert it twice', () => {
+    const { control } = planned(request(), T0);
+    const world = { groupMembers: {}, controls: [control] };
+    assert.equal(planRevert(control, world, ending(T0 + HOUR - 1)).ok, false);
+    const done = planRevert(control, world, ending(T0 + HOUR));
+    assert.ok(done.ok);
+    const again = planRevert(done.control, world, ending(T0 + HOUR));
+    assert.equal(again.ok, false);
+    assert.match(again.ok ? '' : again.errors.join(), /already expired/);
+  });
+
+  it('keeps primary-only mode on while another control holds the same proxy section', () => {
+    const scope = {
+      kind: 'primary-only',
+      proxy: 'proxy-1',
+      section: 'radius_server_auto',
+    } as const;
+    const a = planned(request({ id: 'E1', scope }), T0);
+    assert.deepEqual(a.operations, [
+      {
+        op: 'start-primary-only',
+        proxy: 'proxy-1',
+        section: 'radius_server_auto',
+        expiresAtMs: T0 + HOUR,
+      },
+    ]);
+    const b = planned(request({ id: 'E2', scope, durationMs: 2 * HOUR }), T0);
+    const other = planned(request({ id: 'E3', scope: { ...scope, section: 'other' } }), T0);
+    const world = { groupMembers: {}, controls: [a.control, b.control, other.control] };
+    const r = planRevert(a.control, world, ending(T0 + HOUR));
+    assert.ok(r.ok);
+    assert.deepEqual(r.operations, []);
+    assert.match(r.kept[0]?.because ?? '', /E2/);
+
+    const alone = planRevert(
+      b.control,
+      { groupMembers: {}, controls: [r.control, b.control] },
+      ending(T0 + 2 * HOUR),
+    );
+    assert.ok(alone.ok);
+    assert.deepEqual(alone.operations, [
+      { op: 'end-primary-only', proxy: 'proxy-1', section: 'radius_server_auto' },
+    ]);
+  });
+});

@@ -1,0 +1,258 @@
+// The device API (docs/device-api.md): activation, then device-signed calls to fetch and answer
+// login requests.
+import type { KeyObject } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Secret } from 'otpauth';
+import { AirlockError } from '../../core/error-registry.ts';
+import { isDevicePlatform, type Device, type OobRequest } from '../../core/model.ts';
+import {
+  DEVICE_DATE_HEADER,
+  DEVICE_ID_HEADER,
+  importDevicePublicKey,
+  verifyDeviceRequest,
+} from '../../protocol/device-signature.ts';
+import type { Clock } from '../../runtime/clock.ts';
+import { generateId, type Random } from '../../runtime/random.ts';
+import type { Store } from '../../store/store.ts';
+import type { WriteBatcher } from '../../store/write-batcher.ts';
+import { parseActivationCode } from '../auth-api/activation-code.ts';
+import { sendOk } from '../auth-api/envelope.ts';
+import { deviceCapabilities } from './device-capabilities.ts';
+import type { OobHub } from './oob-hub.ts';
+import type { DeviceAnswer, PushFlow } from './push-flow.ts';
+
+export interface DeviceRoutesDeps {
+  store: Store;
+  writes: WriteBatcher;
+  clock: Clock;
+  random: Random;
+  hub: OobHub;
+  push: PushFlow;
+  options: { dateWindowSeconds: number; maxWaitSeconds: number };
+  /** Called for each request a device takes (per-factor delivery health). */
+  onDelivered?: (request: OobRequest, latencyMs: number) => void;
+}
+
+const ANSWERS: readonly DeviceAnswer[] = ['approve', 'deny', 'fraud'];
+
+export function registerDeviceRoutes(server: FastifyInstance, d: DeviceRoutesDeps): void {
+  // Keys are parsed once per device; the device row is still read on every call, so a removed
+  // device stops working at once.
+  const keys = new Map<string, { jwk: string; key: KeyObject }>();
+  const keyOf = (device: Device): KeyObject => {
+    const cached = keys.get(device.id);
+    if (cached && cached.jwk === device.publicKeyJwk) return cached.key;
+    const key = importDevicePublicKey(JSON.parse(device.publicKeyJwk ?? '{}')).key;
+    if (keys.size > 10_000) keys.clear();
+    keys.set(device.id, { jwk: device.publicKeyJwk ?? '', key });
+    return key;
+  };
+
+  async function authenticateDevice(req: FastifyRequest): Promise<Device> {
+    const deviceId = header(req, DEVICE_ID_HEADER);
+    const date = header(req, DEVICE_DATE_HEADER);
+    if (!deviceId || !date) throw new AirlockError('AUTH_MISSING_CREDENTIALS');
+    const nowSeconds = d.clock.nowMs() / 1000;
+    if (
+      !/^[0-9]{1,12}$/.test(date) ||
+      Math.abs(Number(date) - nowSeconds) > d.options.dateWindowSeconds
+    ) {
+      throw new AirlockError('AUTH_BAD_DATE');
+    }
+    const device = /^DV[A-Z0-9]{18}$/.test(deviceId)
+      ? await d.store.getDevice(deviceId)
+      : undefined;
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const ok =
+      device?.publicKeyJwk != null &&
+      verifyDeviceRequest(
+        { method: req.method, pathAndQuery: req.url, date, deviceId, body },
+        header(req, 'authorization'),
+        keyOf(device),
+      );
+    // Unknown device and bad signature answer alike.
+    if (!ok || !device) throw new AirlockError('AUTH_BAD_SIGNATURE', 'device signature');
+    return device;
+  }
+
+  server.post('/device/v1/activate', async (req, reply) => {
+    const body = parseJsonBody(req.body);
+    const code = parseActivationCode(stringField(body, 'activation_code', 200));
+    const name = stringField(body, 'name', 100).trim();
+    if (name === '') throw new AirlockError('AUTH_INVALID_PARAMETERS', 'name');
+    const platform = stringField(body, 'platform', 20);
+    if (!isDevicePlatform(platform) || platform === 'phone') {
+      throw new AirlockError('AUTH_INVALID_PARAMETERS', 'platform');
+    }
+    let jwk: string;
+    try {
+      jwk = JSON.stringify(importDevicePublicKey(body.public_key).jwk);
+    } catch {
+      throw new AirlockError('AUTH_INVALID_PARAMETERS', 'public_key');
+    }
+    if (code === undefined) throw new AirlockError('AUTH_INVALID_PARAMETERS', 'activation_code');
+    const nowMs = d.clock.nowMs();
+    const totpSecret = new Secret({ buffer: new Uint8Array(d.random.bytes(20)).buffer }).base32;
+    const activated = await d.writes.run(async (tx) => {
+      const claim = await tx.claimActivation(code, nowMs);
+      if (!claim) return undefined;
+      const user = await tx.getUser(claim.userId);
+      if (!user) return undefined;
+      const token = await tx.addOtpToken({
+        id: generateId(d.random, 'DT'),
+        userId: user.id,
+        type: 'totp',
+        secret: totpSecret,
+        algorithm: 'SHA1',
+        digits: 6,
+        periodSeconds: 30,
+        counter: 0,
+        name: `authenticator: ${name}`,
+      });
+      const device = await tx.createDevice({
+        id: generateId(d.random, 'DV'),
+        userId: user.id,
+        name,
+        platform,
+        publicKeyJwk: jwk,
+        otpTokenId: token.id,
+      });
+      await tx.appendAudit({
+        tsMs: nowMs,
+        actor: `device:${device.id}`,
+        action: 'device.activate',
+        targetType: 'device',
+        targetId: device.id,
+        appId: claim.appId,
+        username: user.username,
+        result: 'success',
+        ip: req.ip,
+        detail: { platform, name },
+      });
+      return { user, device };
+    });
+    // Unknown, used and expired codes get one answer.
+    if (!activated) throw new AirlockError('AUTH_INVALID_PARAMETERS', 'activation_code');
+    return sendOk(reply, {
+      device_id: activated.device.id,
+      user_id: activated.user.id,
+      username: activated.user.username,
+      capabilities: deviceCapabilities(activated.device, { sms: false, phone: false }),
+      totp: { secret: totpSecret, algorithm: 'SHA1', digits: 6, period: 30 },
+    });
+  });
+
+  server.get('/device/v1/device', async (req, reply) => {
+    const device = await authenticateDevice(req);
+    const user = await d.store.getUser(device.userId);
+    return sendOk(reply, {
+      device_id: device.id,
+      user_id: device.userId,
+      username: user?.username ?? '',
+      name: device.name,
+      platform: device.platform,
+      capabilities: deviceCapabilities(device, { sms: false, phone: false }),
+      created: Math.floor(device.createdAtMs / 1000),
+    });
+  });
+
+  server.get<{ Querystring: { wait?: string } }>('/device/v1/requests', async (req, reply) => {
+    const device = await authenticateDevice(req);
+    const waitSeconds = parseWait(req.query.wait, d.options.maxWaitSeconds);
+    let pending = await d.store.listPendingOobRequests(device.id, d.clock.nowMs());
+    if (pending.length === 0 && waitSeconds > 0) {
+      const aborted = new AbortController();
+      const onClose = () => aborted.abort();
+      req.raw.once('close', onClose);
+      await d.hub.waitForDevice(device.id, waitSeconds * 1000, aborted.signal);
+      req.raw.off('close', onClose);
+      pending = await d.store.listPendingOobRequests(device.id, d.clock.nowMs());
+    }
+    const nowMs = d.clock.nowMs();
+    const fresh = pending.filter((r) => r.deliveredAtMs === null);
+    if (fresh.length > 0) {
+      await d.store.markOobDelivered(
+        fresh.map((r) => r.txid),
+        nowMs,
+      );
+      for (const r of fresh) d.onDelivered?.(r, nowMs - r.createdAtMs);
+    }
+    await d.store.touchDevice(device.id, nowMs);
+    return sendOk(reply, { requests: pending.map(describeRequest) });
+  });
+
+  server.post<{ Params: { txid: string } }>('/device/v1/requests/:txid', async (req, reply) => {
+    const device = await authenticateDevice(req);
+    const body = parseJsonBody(req.body);
+    const answer = stringField(body, 'answer', 10);
+    if (!(ANSWERS as readonly string[]).includes(answer)) {
+      throw new AirlockError('AUTH_INVALID_PARAMETERS', 'answer');
+    }
+    const code = body.verification_code;
+    if (code !== undefined && (typeof code !== 'string' || code.length > 12)) {
+      throw new AirlockError('AUTH_INVALID_PARAMETERS', 'verification_code');
+    }
+    const outcome = await d.push.answer({
+      device,
+      txid: req.params.txid,
+      answer: answer as DeviceAnswer,
+      verificationCode: code,
+      nowMs: d.clock.nowMs(),
+    });
+    return sendOk(reply, { result: outcome.result, status: outcome.status });
+  });
+}
+
+function describeRequest(r: OobRequest) {
+  return {
+    txid: r.txid,
+    factor: r.factor,
+    application: r.context.application,
+    username: r.context.username,
+    display_username: r.context.displayUsername,
+    type: r.context.type,
+    ipaddr: r.context.ipaddr,
+    hostname: r.context.hostname,
+    pushinfo: r.context.pushinfo,
+    time: Math.floor(r.createdAtMs / 1000),
+    expires: Math.floor(r.expiresAtMs / 1000),
+    verification: r.verificationCode !== null,
+  };
+}
+
+function header(req: FastifyRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function parseWait(value: string | undefined, max: number): number {
+  if (value === undefined) return 0;
+  if (!/^[0-9]{1,3}$/.test(value) || Number(value) > max) {
+    throw new AirlockError('AUTH_INVALID_PARAMETERS', 'wait');
+  }
+  return Number(value);
+}
+
+function parseJsonBody(body: unknown): Record<string, unknown> {
+  if (!Buffer.isBuffer(body)) throw new AirlockError('AUTH_INVALID_PARAMETERS', 'body');
+  try {
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+      return parsed as Record<string, unknown>;
+    }
+  } catch {
+    // fall through
+  }
+  throw new AirlockError('AUTH_INVALID_PARAMETERS', 'body must be a JSON object');
+}
+
+function stringField(body: Record<string, unknown>, name: string, maxLength: number): string {
+  const v = body[name];
+  if (typeof v !== 'string' || v.length > maxLength) {
+    throw new AirlockError(
+      v === undefined ? 'AUTH_MISSING_PARAMETERS' : 'AUTH_INVALID_PARAMETERS',
+      name,
+    );
+  }
+  return v;
+}

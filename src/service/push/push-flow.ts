@@ -1,0 +1,325 @@
+// Push logins: send a request to a device, wait for its signed answer, expire it after the push
+// lifetime. Every state change is one conditional write (a request answers once) that commits
+// with its audit event and the async transaction's status before anyone is told.
+import { timingSafeEqual } from 'node:crypto';
+import { AirlockError } from '../../core/error-registry.ts';
+import type { Application, Device, OobContext, OobStatus, User } from '../../core/model.ts';
+import type { TokenBuckets } from '../../core/token-bucket.ts';
+import type { Clock } from '../../runtime/clock.ts';
+import { generateDigits, type Random } from '../../runtime/random.ts';
+import type { Store } from '../../store/store.ts';
+import type { WriteBatcher } from '../../store/write-batcher.ts';
+import type { OobHub } from './oob-hub.ts';
+
+export interface PushOptions {
+  /** How long a push waits for an answer ("Login timed out." after). */
+  pushTimeoutSeconds: number;
+  /** Per-user push budget against push fatigue: sustained rate and burst. */
+  pushRatePerMinute: number;
+  pushBurst: number;
+  /** Consecutive failed second factors that lock a user out (a wrong verification code counts). */
+  lockoutThreshold: number;
+}
+
+export const DEFAULT_PUSH_OPTIONS: PushOptions = {
+  pushTimeoutSeconds: 60,
+  pushRatePerMinute: 3,
+  pushBurst: 3,
+  lockoutThreshold: 10,
+};
+
+export interface AuthOutcome {
+  result: 'allow' | 'deny';
+  status: string;
+  status_msg: string;
+}
+
+export type DeviceAnswer = 'approve' | 'deny' | 'fraud';
+
+export interface PushStarted {
+  txid: string;
+  expiresAtMs: number;
+  /** Verified push: what the prompt must show; null otherwise. */
+  verificationCode: string | null;
+  /** The async transaction's first status message. */
+  statusMsg: string;
+}
+
+interface Deps {
+  store: Store;
+  writes: WriteBatcher;
+  clock: Clock;
+  random: Random;
+  hub: OobHub;
+  rateLimits: TokenBuckets;
+  options: PushOptions;
+}
+
+const FINAL_OUTCOMES: Record<Exclude<OobStatus, 'pushed' | 'calling' | 'answered'>, AuthOutcome> = {
+  allow: { result: 'allow', status: 'allow', status_msg: 'Success. Logging you in...' },
+  deny: { result: 'deny', status: 'deny', status_msg: 'Login request denied.' },
+  fraud: {
+    result: 'deny',
+    status: 'fraud',
+    status_msg: 'Login request reported as fraudulent.',
+  },
+  timeout: { result: 'deny', status: 'timeout', status_msg: 'Login timed out.' },
+  push_failed: { result: 'deny', status: 'push_failed', status_msg: 'Push delivery failed.' },
+};
+
+/** The Auth API answer for an out-of-band request's status; undefined while it is pending. */
+export function outcomeOf(status: OobStatus): AuthOutcome | undefined {
+  return status === 'pushed' || status === 'calling' || status === 'answered'
+    ? undefined
+    : FINAL_OUTCOMES[status];
+}
+
+export class PushFlow {
+  readonly #d: Deps;
+
+  constructor(deps: Deps) {
+    this.#d = deps;
+  }
+
+  /**
+   * Sends a push to `device`, or answers deny when the user's push budget is spent. Creates the
+   * async transaction under the same txid, so auth_status works for sync and async alike.
+   */
+  async start(input: {
+    app: Application;
+    user: User;
+    device: Device;
+    context: OobContext;
+    access: Record<string, string | undefined>;
+    nowMs: number;
+  }): Promise<PushStarted | AuthOutcome> {
+    const { app, user, device, nowMs } = input;
+    const o = this.#d.options;
+    const budget = this.#d.rateLimits.take(`push:${user.id}`, nowMs, {
+      ratePerSecond: o.pushRatePerMinute / 60,
+      burst: o.pushBurst,
+    });
+    if (!budget.ok) {
+      await this.#d.writes.run((tx) =>
+        tx.appendAudit(
+          auditEvent(app, user, nowMs, 'auth.push', 'deny', {
+            reason: 'push-rate-limited',
+            deviceId: device.id,
+            ...input.access,
+          }),
+        ),
+      );
+      return {
+        result: 'deny',
+        status: 'deny',
+        status_msg: `Too many login requests. Wait ${budget.retryAfterSeconds} seconds or use a passcode.`,
+      };
+    }
+    const txid = this.#d.random.uuid();
+    const verificationCode = app.verifiedPush ? generateDigits(this.#d.random, 3) : null;
+    const expiresAtMs = nowMs + o.pushTimeoutSeconds * 1000;
+    const statusMsg = verificationCode
+      ? `Please enter verification code ${verificationCode} into your authenticator...`
+      : 'Pushed a login request to your device...';
+    await this.#d.writes.run(async (tx) => {
+      await tx.createOobRequest({
+        txid,
+        factor: 'push',
+        appId: app.id,
+        userId: user.id,
+        deviceId: device.id,
+        status: 'pushed',
+        context: input.context,
+        verificationCode,
+        callbackTokenHash: null,
+        expiresAtMs,
+      });
+      await tx.createAuthTransaction({
+        txid,
+        appId: app.id,
+        userId: user.id,
+        factor: 'push',
+        result: 'waiting',
+        status: 'pushed',
+        statusMsg,
+      });
+      await tx.appendAudit(
+        auditEvent(app, user, nowMs, 'auth.push.sent', 'pushed', {
+          txid,
+          deviceId: device.id,
+          verified: verificationCode !== null,
+          ...input.access,
+        }),
+      );
+    });
+    this.#d.hub.offered(device.id);
+    return { txid, expiresAtMs, verificationCode, statusMsg };
+  }
+
+  /**
+   * Waits for the request's final status until `deadlineMs` (never past its expiry); answers
+   * undefined when it is still pending then.
+   */
+  async waitForOutcome(txid: string, deadlineMs: number): Promise<AuthOutcome | undefined> {
+    const current = await this.#d.store.getOobRequest(txid);
+    if (!current) return undefined;
+    const done = outcomeOf(current.status);
+    if (done) return done;
+    const until = Math.min(deadlineMs, current.expiresAtMs);
+    const woke = await this.#d.hub.waitForAnswer(txid, until - this.#d.clock.nowMs());
+    if (woke) return outcomeOf(woke);
+    // Timed out here: the answer may have been written by another node, or the sweep is due.
+    const after = await this.#d.store.getOobRequest(txid);
+    if (
+      after &&
+      outcomeOf(after.status) === undefined &&
+      after.expiresAtMs <= this.#d.clock.nowMs()
+    ) {
+      await this.sweep(this.#d.clock.nowMs());
+      return FINAL_OUTCOMES.timeout;
+    }
+    return after ? outcomeOf(after.status) : undefined;
+  }
+
+  /**
+   * A device's signed answer. Unknown, foreign (another device's), answered and expired requests
+   * get one and the same rejection.
+   */
+  async answer(input: {
+    device: Device;
+    txid: string;
+    answer: DeviceAnswer;
+    verificationCode: string | undefined;
+    nowMs: number;
+  }): Promise<AuthOutcome> {
+    const { device, txid, nowMs } = input;
+    const request = await this.#d.store.getOobRequest(txid);
+    if (
+      !request ||
+      request.deviceId !== device.id ||
+      request.factor !== 'push' ||
+      outcomeOf(request.status) !== undefined ||
+      request.expiresAtMs <= nowMs
+    ) {
+      throw new AirlockError('AUTH_INVALID_PARAMETERS', 'txid');
+    }
+    const codeOk =
+      request.verificationCode === null ||
+      (input.verificationCode !== undefined &&
+        constantTimeEqual(input.verificationCode, request.verificationCode));
+    const status: OobStatus =
+      input.answer === 'fraud' ? 'fraud' : input.answer === 'deny' || !codeOk ? 'deny' : 'allow';
+    const app = await this.#d.store.getApplication(request.appId);
+    const outcome = FINAL_OUTCOMES[status as keyof typeof FINAL_OUTCOMES];
+    const won = await this.#d.writes.run(async (tx) => {
+      if (!(await tx.resolveOobRequest(txid, status, nowMs))) return false;
+      // The user's status as this transaction sees it: an approval never lets a user in who was
+      // disabled or locked out while the push was pending.
+      const userStatus = await tx.getUserStatus(request.userId);
+      const blocked = userStatus !== 'active' && userStatus !== 'bypass';
+      const final = blocked && status === 'allow' ? FINAL_OUTCOMES.deny : outcome;
+      if (blocked && status === 'allow') await tx.resolveOobRequest(txid, 'deny', nowMs);
+      await tx.updateAuthTransaction(txid, {
+        result: final.result,
+        status: final.status,
+        statusMsg: final.status_msg,
+      });
+      const user = { id: request.userId, username: request.context.username };
+      await tx.appendAudit(
+        auditEvent(
+          app,
+          user,
+          nowMs,
+          status === 'fraud' ? 'auth.push.fraud' : 'auth.push',
+          final.status,
+          {
+            actor: `device:${device.id}`,
+            txid,
+            deviceId: device.id,
+            answer: input.answer,
+            ...(codeOk ? {} : { reason: 'wrong-verification-code' }),
+            ...(blocked ? { reason: `user-${userStatus ?? 'deleted'}` } : {}),
+            ipaddr: request.context.ipaddr ?? undefined,
+          },
+        ),
+      );
+      if (!codeOk) {
+        await tx.recordSecondFactorFailure(request.userId, this.#d.options.lockoutThreshold);
+      }
+      return final;
+    });
+    if (won === false) throw new AirlockError('AUTH_INVALID_PARAMETERS', 'txid');
+    this.#d.hub.resolved(txid, won.status as OobStatus, {
+      appId: request.appId,
+      result: { txid, ...won },
+    });
+    return won;
+  }
+
+  /** Moves expired pending requests to `timeout` and wakes their waiters. */
+  async sweep(nowMs: number): Promise<number> {
+    const expired = await this.#d.writes.run(async (tx) => {
+      const expiredRequests = await tx.expireOobRequests(nowMs);
+      const txids = expiredRequests.map((r) => r.txid);
+      for (const txid of txids) {
+        await tx.updateAuthTransaction(txid, {
+          result: 'deny',
+          status: 'timeout',
+          statusMsg: FINAL_OUTCOMES.timeout.status_msg,
+        });
+      }
+      if (txids.length > 0) {
+        await tx.appendAudit({
+          tsMs: nowMs,
+          actor: 'system',
+          action: 'auth.push.timeout',
+          targetType: null,
+          targetId: null,
+          appId: null,
+          username: null,
+          result: 'timeout',
+          ip: null,
+          detail: { txids, usernames: [...new Set(expiredRequests.map((r) => r.username))] },
+        });
+      }
+      return expiredRequests;
+    });
+    for (const r of expired) {
+      this.#d.hub.resolved(r.txid, 'timeout', {
+        appId: r.appId,
+        result: { txid: r.txid, ...FINAL_OUTCOMES.timeout },
+      });
+    }
+    return expired.length;
+  }
+}
+
+function constantTimeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function auditEvent(
+  app: Application | undefined,
+  user: Pick<User, 'id' | 'username'>,
+  nowMs: number,
+  action: string,
+  result: string,
+  detail: Record<string, unknown>,
+) {
+  const { actor, ...rest } = detail;
+  const ip = typeof rest.ipaddr === 'string' ? rest.ipaddr : null;
+  return {
+    tsMs: nowMs,
+    actor: typeof actor === 'string' ? actor : app ? `app:${app.ikey}` : 'system',
+    action,
+    targetType: 'user',
+    targetId: user.id,
+    appId: app?.id ?? null,
+    username: user.username,
+    result,
+    ip,
+    detail: rest,
+  };
+}
