@@ -5,6 +5,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { Application } from '../../src/core/model.ts';
+import { CryptoRandom, generateId } from '../../src/runtime/random.ts';
 import { startService, type Harness } from './service-harness.ts';
 import type { DuoCall } from './duo-client.ts';
 
@@ -55,11 +56,15 @@ describe('web authenticator in headless Chromium', () => {
         `Chromium not found at ${CHROMIUM}: install Debian's package (apt-get install --no-install-recommends chromium)`,
       );
     }
-    harness = await startService();
+    // auth_status answers "waiting" after 1 s, so a test can read a pending push's status_msg.
+    harness = await startService({ authStatusWaitSeconds: 1 });
     // Loopback only; the harness's certificate is for "localhost", so Chromium is told to accept it.
     origin = `https://127.0.0.1:${harness.port}`;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    app = await harness.createApp();
+    // A readable application name for the request card (and the screenshot).
+    app = await harness.store.updateApplication((await harness.createApp()).id, {
+      name: 'Corporate VPN',
+    });
     duo = harness.duo(app);
   });
 
@@ -91,6 +96,18 @@ describe('web authenticator in headless Chromium', () => {
     const r = res.response as { activation_code: string; user_id: string; username: string };
     assert.match(r.activation_code, /^duo:\/\/[A-Z0-9]{20}-/);
     return { username: r.username, activationCode: r.activation_code, userId: r.user_id };
+  }
+
+  /** An activation code for an existing user, made as `airlock device enroll USER` makes one. */
+  async function enrollExisting(username: string): Promise<Enrolled> {
+    const { id } = await harness.createUser(username);
+    const code = generateId(new CryptoRandom(), '', 20);
+    await harness.store.createDeviceActivation({
+      activationCode: code,
+      userId: id,
+      expiresAtMs: harness.clock.nowMs() + 600_000,
+    });
+    return { username, activationCode: code, userId: id };
   }
 
   /** Opens /authenticator/?code=… (as /activate/CODE links), names the device, activates. */
@@ -128,10 +145,10 @@ describe('web authenticator in headless Chromium', () => {
   }
 
   /** Starts an async push the way an application does; returns its txid. */
-  async function startPush(username: string): Promise<string> {
+  async function startPush(username: string, call: DuoCall = duo): Promise<string> {
     // The browser signs with its own clock; keep the service's fixed clock at real time.
     harness.clock.set(Date.now());
-    const res = await duo('POST', '/auth/v2/auth', {
+    const res = await call('POST', '/auth/v2/auth', {
       username,
       factor: 'push',
       device: 'auto',
@@ -152,10 +169,13 @@ describe('web authenticator in headless Chromium', () => {
   }
 
   /** The transaction's status; called once the card shows the answer, so it is final. */
-  async function authStatus(txid: string): Promise<{ result: string; status: string }> {
-    const res = await duo('GET', '/auth/v2/auth_status', { txid });
+  async function authStatus(
+    txid: string,
+    call: DuoCall = duo,
+  ): Promise<{ result: string; status: string; status_msg: string }> {
+    const res = await call('GET', '/auth/v2/auth_status', { txid });
     assert.equal(res.stat, 'OK', JSON.stringify(res));
-    return res.response as { result: string; status: string };
+    return res.response as { result: string; status: string; status_msg: string };
   }
 
   it('activates from a code, shows a valid passcode, and approves a push', async () => {
@@ -210,21 +230,69 @@ describe('web authenticator in headless Chromium', () => {
     }
   });
 
-  it('denies a push when the user taps Deny', async () => {
+  it('denies a push on Deny and on Report as fraud (activated from a bare code)', async () => {
     const context = await openContext();
     try {
       const page = await context.newPage();
-      const enrolled = await enroll('bob-web');
+      const enrolled = await enrollExisting('bob-web');
       await activate(page, enrolled, 'Bob’s laptop');
 
-      const txid = await startPush(enrolled.username);
+      const denied = await startPush(enrolled.username);
+      const deniedCard = page.locator(`.request[data-txid="${denied}"]`);
+      await deniedCard.waitFor();
+      await deniedCard.getByRole('button', { name: 'Deny' }).click();
+      await answered(page, denied);
+      assert.match(await deniedCard.locator('.result').innerText(), /^Denied/);
+      assert.equal(await deniedCard.getAttribute('data-outcome'), 'deny');
+      assert.deepEqual(
+        await authStatus(denied).then(({ result, status }) => ({ result, status })),
+        { result: 'deny', status: 'deny' },
+      );
+
+      const reported = await startPush(enrolled.username);
+      const reportedCard = page.locator(`.request[data-txid="${reported}"]`);
+      await reportedCard.waitFor();
+      page.once('dialog', (dialog) => void dialog.accept());
+      await reportedCard.getByRole('button', { name: 'Report as fraud' }).click();
+      await answered(page, reported);
+      assert.equal(await reportedCard.getAttribute('data-outcome'), 'fraud');
+      assert.deepEqual(
+        await authStatus(reported).then(({ result, status }) => ({ result, status })),
+        { result: 'deny', status: 'fraud' },
+      );
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('approves a verified push only with the code the login screen shows', async () => {
+    const verifiedApp = await harness.createApp({ verifiedPush: true });
+    const verifiedDuo = harness.duo(verifiedApp);
+    const context = await openContext();
+    try {
+      const page = await context.newPage();
+      const enrolled = await enrollExisting('dave-web');
+      await activate(page, enrolled, 'Dave’s phone');
+
+      const txid = await startPush(enrolled.username, verifiedDuo);
       const card = page.locator(`.request[data-txid="${txid}"]`);
       await card.waitFor();
-      await card.getByRole('button', { name: 'Deny' }).click();
+      const pending = await authStatus(txid, verifiedDuo);
+      assert.equal(pending.result, 'waiting');
+      const shown = /verification code ([0-9]{3})/.exec(pending.status_msg)?.[1];
+      assert.ok(shown, `the login screen's status_msg carries the code: ${pending.status_msg}`);
+
+      // Approve without the code: the page asks for it and sends nothing.
+      await card.getByRole('button', { name: 'Approve' }).click();
+      assert.match(await card.locator('.result').innerText(), /Enter the verification code/);
+      assert.equal(await card.getAttribute('data-outcome'), null);
+      assert.equal((await authStatus(txid, verifiedDuo)).result, 'waiting');
+
+      await card.getByLabel('Verification code shown on the login screen').fill(shown);
+      await card.getByRole('button', { name: 'Approve' }).click();
       await answered(page, txid);
-      assert.match(await card.locator('.result').innerText(), /^Denied/);
-      assert.equal(await card.getAttribute('data-outcome'), 'deny');
-      assert.equal((await authStatus(txid)).result, 'deny');
+      assert.equal(await card.getAttribute('data-outcome'), 'allow');
+      assert.equal((await authStatus(txid, verifiedDuo)).result, 'allow');
     } finally {
       await context.close();
     }
@@ -270,6 +338,17 @@ describe('web authenticator in headless Chromium', () => {
       assert.deepEqual(key.algorithm, { name: 'ECDSA', namedCurve: 'P-256' });
       assert.deepEqual(key.usages, ['sign']);
       assert.match(key.deviceId, /^DV/);
+      // The service holds the device with its public key: four JWK members, no private part.
+      const [device] = await harness.store.listDevices(enrolled.userId);
+      assert.equal(device?.id, key.deviceId);
+      assert.equal(device.platform, 'web');
+      assert.equal(device.name, 'Carol’s tablet');
+      assert.deepEqual(Object.keys(JSON.parse(device.publicKeyJwk ?? '{}') as object).sort(), [
+        'crv',
+        'kty',
+        'x',
+        'y',
+      ]);
       // The TOTP secret is kept only as a non-extractable HMAC key too.
       assert.equal(key.totpKeyExtractable, false);
       assert.equal(key.totpSecretStored, false);
