@@ -455,6 +455,8 @@ async function activate(code, name) {
 /** @param {DeviceRecord} device */
 function startDevice(device) {
   showScreen('device');
+  // Ask the browser not to evict the key under storage pressure (best effort; it may refuse).
+  navigator.storage?.persist?.().catch(() => undefined);
   byId('device-username').textContent = device.username;
   byId('device-name-shown').textContent = device.name;
   startPasscode(device);
