@@ -32,4 +32,9 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { globals: { process: 'readonly', URL: 'readonly', console: 'readonly' } },
   },
+  {
+    // Browser files of the web authenticator and plain Node build scripts: no type information.
+    files: ['src/service/authenticator-web/**/*.js', 'scripts/**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+  },
 );

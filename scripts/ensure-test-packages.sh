@@ -10,6 +10,7 @@ NEEDED=(
   "command -v radclient:freeradius-utils"
   "command -v freeradius:freeradius"
   "test -e /usr/lib/freeradius/rlm_ldap.so:freeradius-ldap"
+  "test -x /usr/bin/chromium:chromium"
 )
 
 missing=()

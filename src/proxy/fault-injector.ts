@@ -93,8 +93,18 @@ export async function startFaultInjector(options: FaultInjectorOptions): Promise
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     requests++;
-    req.resume();
-    req.on('end', () => answer(mode, req.url ?? '/', res));
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      if (body.length < 65_536) body += chunk;
+    });
+    // An async /auth (push, phone) gets a txid; its result then comes from auth_status.
+    req.on('end', () => {
+      const path = req.url ?? '/';
+      const isAsyncAuth =
+        path === '/auth/v2/auth' && new URLSearchParams(body).get('async') === '1';
+      answer(mode, isAsyncAuth ? ASYNC_AUTH : path, res);
+    });
   };
   // One TCP listener; each connection goes to the TLS server of the current mode, or nowhere.
   const trusted = https.createServer(
@@ -181,8 +191,12 @@ export async function startFaultInjector(options: FaultInjectorOptions): Promise
   };
 }
 
+/** Stands for an async /auth in `answer`: its answer is a txid. */
+const ASYNC_AUTH = '/auth/v2/auth#async';
+
 /** What a healthy service answers: the user may log in without a second factor. */
 function healthyAnswer(path: string, nowSeconds: number): unknown {
+  if (path === ASYNC_AUTH) return { txid: 'drill-healthy-txid' };
   if (path.startsWith('/auth/v2/preauth'))
     return { result: 'allow', status_msg: 'Allowed by the drill service' };
   if (path.startsWith('/auth/v2/auth_status') || path.startsWith('/auth/v2/auth'))
@@ -192,6 +206,7 @@ function healthyAnswer(path: string, nowSeconds: number): unknown {
 
 /** The service answers, and authentication does not complete: 2FA required, then denied. */
 function degradedAnswer(path: string, nowSeconds: number): unknown {
+  if (path === ASYNC_AUTH) return { txid: 'drill-degraded-txid' };
   if (path.startsWith('/auth/v2/preauth')) {
     return {
       result: 'auth',

@@ -154,8 +154,6 @@ export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Prom
         onStreamEvent: (host, what) => logs.line(`[${section.section}] ${host}: ${what}`),
       });
       waiters.push(pushes);
-      // Streams open at start, so the first push of a host does not wait for a connection.
-      for (const host of api.health()) pushes.prepare(host.host);
       const flow = createLoginFlow({
         section,
         primary: primaries.get(section.clientSection),

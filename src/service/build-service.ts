@@ -13,6 +13,7 @@ import type { AuthApiOptions } from './auth-api/auth-api-context.ts';
 import { createAuthApiMetrics } from './auth-api/auth-api-metrics.ts';
 import { registerAuthApiRoutes } from './auth-api/auth-api-routes.ts';
 import { sendFail } from './auth-api/envelope.ts';
+import { registerAuthenticatorWeb } from './authenticator-web-routes.ts';
 import { registerEnrollmentPages } from './enrollment-pages.ts';
 import { registerDeviceRoutes } from './push/device-routes.ts';
 import { OobHub } from './push/oob-hub.ts';
@@ -158,7 +159,8 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
       done();
     });
   }
-  registerEnrollmentPages(server, options);
+  registerEnrollmentPages(server);
+  registerAuthenticatorWeb(server);
 
   // Metrics only for loopback callers: a scraper runs beside the service (or behind its own proxy).
   server.get('/metrics', async (req, reply) => {
