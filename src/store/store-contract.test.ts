@@ -1373,10 +1373,10 @@ function storeContract(backend: Backend): void {
             store.updateEmergencyControl(expired, 'active'),
           ]);
           assert.equal([first, second].filter(Boolean).length, 1, 'exactly one update wins');
-          const stored = await store.getEmergencyControl('EC3');
-          assert.deepEqual(stored, first ? reverted : expired);
+          const winner = first ? reverted : expired;
+          assert.deepEqual(await store.getEmergencyControl('EC3'), winner);
           assert.ok(
-            (await store.listEmergencyControls({ state: stored!.state })).some(
+            (await store.listEmergencyControls({ state: winner.state })).some(
               (x) => x.id === 'EC3',
             ),
           );
