@@ -14,6 +14,7 @@ import { createAuthApiMetrics } from './auth-api/auth-api-metrics.ts';
 import { registerAuthApiRoutes } from './auth-api/auth-api-routes.ts';
 import { sendFail } from './auth-api/envelope.ts';
 import { registerEnrollmentPages } from './enrollment-pages.ts';
+import { AccessDecision } from './policy/access-decision.ts';
 import { registerDeviceRoutes } from './push/device-routes.ts';
 import { OobHub } from './push/oob-hub.ts';
 import { DEFAULT_PUSH_OPTIONS, PushFlow } from './push/push-flow.ts';
@@ -30,6 +31,8 @@ export interface ServiceDeps {
 export interface ServiceOptions extends AuthApiOptions {
   /** How long an application's credentials are cached (CLI changes apply within this time). */
   applicationCacheTtlMs: number;
+  /** How long policies and emergency controls are cached (changes apply within this time). */
+  policyCacheTtlMs: number;
   /** Largest request body accepted. */
   bodyLimitBytes: number;
   /** TLS material; undefined = plain HTTP (loopback or behind a TLS terminator only). */
@@ -55,6 +58,7 @@ export const DEFAULT_SERVICE_OPTIONS = {
   enrollValidSeconds: 86_400,
   rateLimitBurstFactor: 2,
   applicationCacheTtlMs: 1_000,
+  policyCacheTtlMs: 1_000,
   bodyLimitBytes: 64 * 1024,
 } as const;
 
@@ -106,6 +110,7 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
   const writes = new WriteBatcher(deps.store);
   const rateLimits = new TokenBuckets();
   const hub = new OobHub();
+  const access = new AccessDecision(deps.store, deps.clock, options.policyCacheTtlMs);
   const push = new PushFlow({
     store: deps.store,
     writes,
@@ -127,6 +132,7 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     random: deps.random,
     logger: deps.logger,
     applications: new ApplicationCache(deps.store, deps.clock, options.applicationCacheTtlMs),
+    access,
     rateLimits,
     metrics: authApiMetrics,
     bypassPepper: deps.bypassPepper,
