@@ -15,6 +15,7 @@ import { registerAuthApiRoutes } from './auth-api/auth-api-routes.ts';
 import { sendFail } from './auth-api/envelope.ts';
 import { registerEnrollmentPages } from './enrollment-pages.ts';
 import { AccessDecision } from './policy/access-decision.ts';
+import { EmergencyRunner } from './policy/emergency-runner.ts';
 import { registerDeviceRoutes } from './push/device-routes.ts';
 import { OobHub } from './push/oob-hub.ts';
 import { DEFAULT_PUSH_OPTIONS, PushFlow } from './push/push-flow.ts';
@@ -42,7 +43,10 @@ export interface ServiceOptions extends AuthApiOptions {
   pushTimeoutSeconds: number;
   pushRatePerMinute: number;
   pushBurst: number;
-  /** How often expired pushes are swept to `timeout` (0 = never; tests sweep by hand). */
+  /**
+   * How often expired pushes are swept to `timeout` and emergency controls past their expiry are
+   * reverted (0 = never; tests sweep by hand). Due controls are also reverted at start-up.
+   */
   sweepIntervalMs: number;
 }
 
@@ -67,6 +71,10 @@ export interface Service {
   metrics: Registry;
   push: PushFlow;
   hub: OobHub;
+  /** Policies and emergency overlays as logins see them. */
+  access: AccessDecision;
+  /** Starts and reverts emergency controls; `sweep()` reverts the due ones. */
+  emergencies: EmergencyRunner;
 }
 
 export function buildService(deps: ServiceDeps, options: ServiceOptions): Service {
@@ -111,6 +119,17 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
   const rateLimits = new TokenBuckets();
   const hub = new OobHub();
   const access = new AccessDecision(deps.store, deps.clock, options.policyCacheTtlMs);
+  const emergencies = new EmergencyRunner({
+    store: deps.store,
+    clock: deps.clock,
+    random: deps.random,
+    logger: deps.logger,
+    onChange: () => access.invalidate(),
+  });
+  // A restart loses no revert: controls that expired while the service was down end before it serves.
+  server.addHook('onReady', async () => {
+    await emergencies.sweep();
+  });
   const push = new PushFlow({
     store: deps.store,
     writes,
@@ -157,6 +176,9 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
       push.sweep(deps.clock.nowMs()).catch((err: unknown) => {
         deps.logger.error({ err }, 'push expiry sweep failed');
       });
+      emergencies.sweep().catch((err: unknown) => {
+        deps.logger.error({ err }, 'emergency control sweep failed');
+      });
     }, options.sweepIntervalMs);
     timer.unref();
     server.addHook('onClose', (_instance, done) => {
@@ -171,7 +193,7 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     if (!isLoopback(req.socket.remoteAddress)) throw new AirlockError('AUTH_NOT_FOUND');
     return reply.type(metrics.contentType).send(await metrics.metrics());
   });
-  return { server, metrics, push, hub };
+  return { server, metrics, push, hub, access, emergencies };
 }
 
 function toAirlockError(error: FastifyError | AirlockError): AirlockError {
