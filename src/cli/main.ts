@@ -6,7 +6,9 @@ import { registerAuthenticatorCommands } from './commands/authenticator-commands
 import { registerDbCommands } from './commands/db-commands.ts';
 import { registerDeviceCommands } from './commands/device-commands.ts';
 import { registerDrillCommand } from './commands/drill-command.ts';
+import { registerEmergencyCommands } from './commands/emergency-commands.ts';
 import { registerGroupCommands } from './commands/group-commands.ts';
+import { registerPolicyCommands } from './commands/policy-commands.ts';
 import { registerProxyCommands } from './commands/proxy-commands.ts';
 import { registerServeCommand } from './commands/serve-command.ts';
 import { registerStartCommand } from './commands/start-command.ts';
@@ -33,6 +35,8 @@ export function buildProgram(): Command {
   registerDeviceCommands(program);
   registerAuthenticatorCommands(program);
   registerDbCommands(program);
+  registerPolicyCommands(program);
+  registerEmergencyCommands(program);
   return program;
 }
 

@@ -41,6 +41,10 @@ export const ERRORS = {
   STORE_CONFLICT: { status: 409, message: 'Conflicts with an existing record' },
   STORE_NOT_FOUND: { status: 404, message: 'No such record' },
   CLI_USAGE: { status: 400, message: 'Invalid command usage' },
+  POLICY_INVALID: { status: 400, message: 'Invalid policy' },
+  EMERGENCY_INVALID: { status: 400, message: 'Invalid emergency control' },
+  EMERGENCY_CONFLICT: { status: 409, message: 'Emergency control changed meanwhile' },
+  EMERGENCY_NEEDS_CONFIRMATION: { status: 409, message: 'Confirmation required' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -60,15 +60,22 @@ export function enablePrimaryOnly(
   stateDir: string,
   input: { nowMs: number; minutes: number; actor: string; reason: string },
 ): PrimaryOnlyRecord {
-  const record = newPrimaryOnlyRecord(input);
+  return writePrimaryOnly(stateDir, newPrimaryOnlyRecord(input));
+}
+
+/**
+ * Switches primary-only mode on with a record made elsewhere (an emergency control, whose expiry
+ * is not a whole number of minutes). The proxy ends the mode at `expiresAtMs` by itself.
+ */
+export function writePrimaryOnly(stateDir: string, record: PrimaryOnlyRecord): PrimaryOnlyRecord {
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const tmp = join(stateDir, `${STATE_FILE}.${process.pid}.tmp`);
   writeFileSync(tmp, `${JSON.stringify(record)}\n`, { mode: 0o600 });
   renameSync(tmp, join(stateDir, STATE_FILE)); // atomic: the proxy never reads half a file
   appendHistory(stateDir, {
-    tsMs: input.nowMs,
+    tsMs: record.enabledAtMs,
     action: 'enable',
-    actor: input.actor,
+    actor: record.actor,
     reason: record.reason,
     expiresAtMs: record.expiresAtMs,
   });

@@ -15,6 +15,8 @@ import { registerAuthApiRoutes } from './auth-api/auth-api-routes.ts';
 import { sendFail } from './auth-api/envelope.ts';
 import { registerAuthenticatorWeb } from './authenticator-web-routes.ts';
 import { registerEnrollmentPages } from './enrollment-pages.ts';
+import { AccessDecision } from './policy/access-decision.ts';
+import { EmergencyRunner } from './policy/emergency-runner.ts';
 import { registerDeviceRoutes } from './push/device-routes.ts';
 import { OobHub } from './push/oob-hub.ts';
 import { DEFAULT_PUSH_OPTIONS, PushFlow } from './push/push-flow.ts';
@@ -31,6 +33,8 @@ export interface ServiceDeps {
 export interface ServiceOptions extends AuthApiOptions {
   /** How long an application's credentials are cached (CLI changes apply within this time). */
   applicationCacheTtlMs: number;
+  /** How long policies and emergency controls are cached (changes apply within this time). */
+  policyCacheTtlMs: number;
   /** Largest request body accepted. */
   bodyLimitBytes: number;
   /** TLS material; undefined = plain HTTP (loopback or behind a TLS terminator only). */
@@ -40,7 +44,10 @@ export interface ServiceOptions extends AuthApiOptions {
   pushTimeoutSeconds: number;
   pushRatePerMinute: number;
   pushBurst: number;
-  /** How often expired pushes are swept to `timeout` (0 = never; tests sweep by hand). */
+  /**
+   * How often expired pushes are swept to `timeout` and emergency controls past their expiry are
+   * reverted (0 = never; tests sweep by hand). Due controls are also reverted at start-up.
+   */
   sweepIntervalMs: number;
 }
 
@@ -56,6 +63,7 @@ export const DEFAULT_SERVICE_OPTIONS = {
   enrollValidSeconds: 86_400,
   rateLimitBurstFactor: 2,
   applicationCacheTtlMs: 1_000,
+  policyCacheTtlMs: 1_000,
   bodyLimitBytes: 64 * 1024,
 } as const;
 
@@ -64,6 +72,10 @@ export interface Service {
   metrics: Registry;
   push: PushFlow;
   hub: OobHub;
+  /** Policies and emergency overlays as logins see them. */
+  access: AccessDecision;
+  /** Starts and reverts emergency controls; `sweep()` reverts the due ones. */
+  emergencies: EmergencyRunner;
 }
 
 export function buildService(deps: ServiceDeps, options: ServiceOptions): Service {
@@ -107,6 +119,18 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
   const writes = new WriteBatcher(deps.store);
   const rateLimits = new TokenBuckets();
   const hub = new OobHub();
+  const access = new AccessDecision(deps.store, deps.clock, options.policyCacheTtlMs);
+  const emergencies = new EmergencyRunner({
+    store: deps.store,
+    clock: deps.clock,
+    random: deps.random,
+    logger: deps.logger,
+    onChange: () => access.invalidate(),
+  });
+  // A restart loses no revert: controls that expired while the service was down end before it serves.
+  server.addHook('onReady', async () => {
+    await emergencies.sweep();
+  });
   const push = new PushFlow({
     store: deps.store,
     writes,
@@ -128,6 +152,7 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     random: deps.random,
     logger: deps.logger,
     applications: new ApplicationCache(deps.store, deps.clock, options.applicationCacheTtlMs),
+    access,
     rateLimits,
     metrics: authApiMetrics,
     bypassPepper: deps.bypassPepper,
@@ -152,6 +177,9 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
       push.sweep(deps.clock.nowMs()).catch((err: unknown) => {
         deps.logger.error({ err }, 'push expiry sweep failed');
       });
+      emergencies.sweep().catch((err: unknown) => {
+        deps.logger.error({ err }, 'emergency control sweep failed');
+      });
     }, options.sweepIntervalMs);
     timer.unref();
     server.addHook('onClose', (_instance, done) => {
@@ -167,7 +195,7 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     if (!isLoopback(req.socket.remoteAddress)) throw new AirlockError('AUTH_NOT_FOUND');
     return reply.type(metrics.contentType).send(await metrics.metrics());
   });
-  return { server, metrics, push, hub };
+  return { server, metrics, push, hub, access, emergencies };
 }
 
 function toAirlockError(error: FastifyError | AirlockError): AirlockError {

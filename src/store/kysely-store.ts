@@ -29,12 +29,17 @@ import type {
   UserStatus,
 } from '../core/model.ts';
 import { PENDING_OOB_STATUSES } from '../core/model.ts';
+import type { EmergencyControl, EmergencyState } from '../core/emergency-control.ts';
+import { AirlockError } from '../core/error-registry.ts';
+import { validatePolicy, type Policy } from '../core/policy.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { hotQueries, type HotQuery } from './hot-queries.ts';
 import { createMigrationProvider } from './migrations/migration-provider.ts';
 import type {
   ApplicationsTable,
   AuditEventsTable,
+  EmergencyControlsTable,
+  PoliciesTable,
   BypassCodesTable,
   Database,
   DevicesTable,
@@ -61,7 +66,9 @@ import type {
   NewUser,
   Store,
   StoreDialect,
+  StoredPolicy,
 } from './store.ts';
+import { GLOBAL_POLICY_SCOPE, isPolicyScope } from './store.ts';
 
 export interface KyselyStoreOptions {
   db: Kysely<Database> | Transaction<Database>;
@@ -1093,6 +1100,121 @@ export class KyselyStore implements Store {
     if (result.numUpdatedRows === 0n) throw notFound('auth transaction', txid);
   }
 
+  // ---- Policies ----
+
+  async getPolicy(scope: string): Promise<StoredPolicy | undefined> {
+    const row = await this.#db
+      .selectFrom('policies')
+      .selectAll()
+      .where('scope', '=', scope)
+      .executeTakeFirst();
+    return row && toStoredPolicy(row);
+  }
+
+  async setPolicy(scope: string, policy: Policy, actor: string): Promise<StoredPolicy> {
+    if (!isPolicyScope(scope)) {
+      throw new AirlockError('POLICY_INVALID', undefined, {
+        message: `policy scope must be "global" or "app:<application id>", got "${scope}"`,
+      });
+    }
+    const problems = validatePolicy(policy);
+    if (problems.length > 0) {
+      throw new AirlockError('POLICY_INVALID', undefined, {
+        message: `invalid policy for ${scope}:\n${problems.map((p) => `  ${p}`).join('\n')}`,
+      });
+    }
+    const row: Selectable<PoliciesTable> = {
+      scope,
+      policy: JSON.stringify(normalizePolicy(policy)),
+      updated_at_ms: this.#clock.nowMs(),
+      updated_by: actor,
+    };
+    await this.#db
+      .insertInto('policies')
+      .values(row)
+      .onConflict((oc) =>
+        oc.column('scope').doUpdateSet({
+          policy: row.policy,
+          updated_at_ms: row.updated_at_ms,
+          updated_by: row.updated_by,
+        }),
+      )
+      .execute();
+    return toStoredPolicy(row);
+  }
+
+  async deletePolicy(scope: string): Promise<boolean> {
+    const result = await this.#db
+      .deleteFrom('policies')
+      .where('scope', '=', scope)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async listPolicies(): Promise<StoredPolicy[]> {
+    const rows = await this.#db
+      .selectFrom('policies')
+      .selectAll()
+      .orderBy(sql`CASE WHEN scope = ${GLOBAL_POLICY_SCOPE} THEN 0 ELSE 1 END`)
+      .orderBy('scope')
+      .execute();
+    return rows.map(toStoredPolicy);
+  }
+
+  // ---- Emergency controls ----
+
+  async createEmergencyControl(control: EmergencyControl): Promise<EmergencyControl> {
+    try {
+      await this.#db
+        .insertInto('emergency_controls')
+        .values({
+          id: control.id,
+          kind: control.scope.kind,
+          state: control.state,
+          record: JSON.stringify(control),
+          expires_at_ms: control.expiresAtMs,
+          created_at_ms: control.createdAtMs,
+        })
+        .execute();
+    } catch (err) {
+      throw translateWriteError(err, 'emergency control', { id: `id "${control.id}"` });
+    }
+    return control;
+  }
+
+  async getEmergencyControl(id: string): Promise<EmergencyControl | undefined> {
+    const row = await this.#db
+      .selectFrom('emergency_controls')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && toEmergencyControl(row);
+  }
+
+  async listEmergencyControls(query: { state?: EmergencyState } = {}): Promise<EmergencyControl[]> {
+    let q = this.#db.selectFrom('emergency_controls').selectAll();
+    if (query.state !== undefined) q = q.where('state', '=', query.state);
+    const rows = await q.orderBy('created_at_ms').orderBy('id').execute();
+    return rows.map(toEmergencyControl);
+  }
+
+  async updateEmergencyControl(
+    control: EmergencyControl,
+    expectedState: EmergencyState,
+  ): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('emergency_controls')
+      .set({
+        state: control.state,
+        record: JSON.stringify(control),
+        expires_at_ms: control.expiresAtMs,
+      })
+      .where('id', '=', control.id)
+      .where('state', '=', expectedState)
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
+  }
+
   // ---- Audit ----
 
   async appendAudit(event: NewAuditEvent): Promise<number> {
@@ -1319,6 +1441,32 @@ function toSmsPasscode(row: Selectable<SmsPasscodesTable>): SmsPasscode {
     expiresAtMs: Number(row.expires_at_ms),
     createdAtMs: Number(row.created_at_ms),
   };
+}
+
+/** Only the fields a policy has, so the stored JSON never carries stray keys. */
+function normalizePolicy(p: Policy): Policy {
+  return {
+    ...(p.newUserPolicy === undefined ? {} : { newUserPolicy: p.newUserPolicy }),
+    ...(p.allowedFactors === undefined ? {} : { allowedFactors: [...p.allowedFactors] }),
+    ...(p.bypassGroupIds === undefined ? {} : { bypassGroupIds: [...p.bypassGroupIds] }),
+    ...(p.denyGroupIds === undefined ? {} : { denyGroupIds: [...p.denyGroupIds] }),
+    ...(p.networkRules === undefined
+      ? {}
+      : { networkRules: p.networkRules.map((r) => ({ ranges: [...r.ranges], action: r.action })) }),
+  };
+}
+
+function toStoredPolicy(row: Selectable<PoliciesTable>): StoredPolicy {
+  return {
+    scope: row.scope,
+    policy: JSON.parse(row.policy) as Policy,
+    updatedAtMs: Number(row.updated_at_ms),
+    updatedBy: row.updated_by,
+  };
+}
+
+function toEmergencyControl(row: Selectable<EmergencyControlsTable>): EmergencyControl {
+  return JSON.parse(row.record) as EmergencyControl;
 }
 
 function toAuditEvent(row: Selectable<AuditEventsTable>): AuditEvent {

@@ -170,6 +170,25 @@ export interface SmsPasscodesTable {
   created_at_ms: Ms;
 }
 
+export interface PoliciesTable {
+  /** `global` or `app:<appId>`. */
+  scope: string;
+  /** The Policy as JSON text. */
+  policy: string;
+  updated_at_ms: Ms;
+  updated_by: string;
+}
+
+export interface EmergencyControlsTable {
+  id: string;
+  kind: string;
+  state: string;
+  /** The EmergencyControl as JSON text. */
+  record: string;
+  expires_at_ms: Ms;
+  created_at_ms: Ms;
+}
+
 /** Kysely Migrator's bookkeeping (default table names). */
 export interface KyselyMigrationTable {
   name: string;
@@ -197,6 +216,8 @@ export interface Database {
   device_activations: DeviceActivationsTable;
   oob_requests: OobRequestsTable;
   sms_passcodes: SmsPasscodesTable;
+  policies: PoliciesTable;
+  emergency_controls: EmergencyControlsTable;
   kysely_migration: KyselyMigrationTable;
   kysely_migration_lock: KyselyMigrationLockTable;
 }

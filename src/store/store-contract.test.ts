@@ -14,6 +14,8 @@ import { createSecretBox } from './secret-box.ts';
 import type { SecretBox } from './secret-box.ts';
 import { isStoreError } from './store-error.ts';
 import type { StoreErrorCode } from './store-error.ts';
+import type { EmergencyControl } from '../core/emergency-control.ts';
+import { isAirlockError } from '../core/error-registry.ts';
 import type { NewApplication, Store, StoreDialect } from './store.ts';
 
 const START_MS = 1_700_000_000_000;
@@ -193,7 +195,11 @@ function storeContract(backend: Backend): void {
         async () => {
           const fresh = await backend.open({ migrate: false });
           try {
-            assert.deepEqual(await fresh.store.migrate(), ['0001-initial', '0002-devices']);
+            assert.deepEqual(await fresh.store.migrate(), [
+              '0001-initial',
+              '0002-devices',
+              '0003-policies',
+            ]);
             assert.deepEqual(await fresh.store.migrate(), []);
           } finally {
             await fresh.cleanup();
@@ -1240,6 +1246,147 @@ function storeContract(backend: Backend): void {
         assert.deepEqual(await raw.query('SELECT COUNT(*) AS n FROM audit_events'), before);
         assert.equal(await count(raw, 'audit_events', `actor = 'forged'`), 0);
       });
+    });
+
+    void describe('policies', () => {
+      void contractTest(
+        'setPolicy creates then replaces; getPolicy, listPolicies (global first) and deletePolicy',
+        async () => {
+          assert.equal(await store.getPolicy('global'), undefined);
+          const global = await store.setPolicy(
+            'global',
+            { denyGroupIds: ['GD1'], networkRules: [{ ranges: ['10.0.0.0/8'], action: 'deny' }] },
+            'cli:alice',
+          );
+          assert.deepEqual(global, {
+            scope: 'global',
+            policy: {
+              denyGroupIds: ['GD1'],
+              networkRules: [{ ranges: ['10.0.0.0/8'], action: 'deny' }],
+            },
+            updatedAtMs: clock.nowMs(),
+            updatedBy: 'cli:alice',
+          });
+          await store.setPolicy('app:DIA', { allowedFactors: ['passcode'] }, 'cli:alice');
+          clock.advance(5);
+          const replaced = await store.setPolicy(
+            'app:DIA',
+            { newUserPolicy: 'deny', bypassGroupIds: [] },
+            'cli:bob',
+          );
+          assert.deepEqual(await store.getPolicy('app:DIA'), replaced);
+          assert.deepEqual(replaced.policy, { newUserPolicy: 'deny', bypassGroupIds: [] });
+          assert.equal(replaced.updatedBy, 'cli:bob');
+          assert.equal(replaced.updatedAtMs, clock.nowMs());
+          await store.setPolicy('app:ABC', {}, 'cli:bob');
+          assert.deepEqual(
+            (await store.listPolicies()).map((p) => p.scope),
+            ['global', 'app:ABC', 'app:DIA'],
+          );
+          assert.equal(await store.deletePolicy('app:ABC'), true);
+          assert.equal(await store.deletePolicy('app:ABC'), false);
+          assert.equal(await store.getPolicy('app:ABC'), undefined);
+        },
+      );
+
+      void contractTest('setPolicy refuses a policy with problems, listing each one', async () => {
+        await assert.rejects(
+          store.setPolicy(
+            'global',
+            {
+              allowedFactors: [],
+              networkRules: [{ ranges: ['10.0.0.0/33'], action: 'deny' }],
+            },
+            'cli:alice',
+          ),
+          (err: unknown) => {
+            assert.ok(isAirlockError(err) && err.code === 'POLICY_INVALID', String(err));
+            assert.match(err.message, /allowedFactors: must name at least one factor/);
+            assert.match(err.message, /networkRules\[0\]\.ranges/);
+            return true;
+          },
+        );
+        await assert.rejects(store.setPolicy('nope', {}, 'cli:alice'), /policy scope/);
+        assert.equal(
+          (await store.listPolicies()).some((p) => p.scope === 'nope'),
+          false,
+        );
+      });
+    });
+
+    void describe('emergency controls', () => {
+      const control = (id: string, expiresAtMs: number): EmergencyControl => ({
+        id,
+        scope: {
+          kind: 'users-to-bypass-group',
+          groupId: 'GB',
+          requestedUserIds: ['U1', 'U2'],
+          addedUserIds: ['U2'],
+          alreadyMemberUserIds: ['U1'],
+        },
+        reason: 'INC-42',
+        actor: 'cli:alice',
+        createdAtMs: clock.nowMs(),
+        expiresAtMs,
+        state: 'active',
+      });
+
+      void contractTest(
+        'createEmergencyControl keeps the whole record; list filters by state, oldest first',
+        async () => {
+          const a = await store.createEmergencyControl(control('EC1', clock.nowMs() + 60_000));
+          assert.deepEqual(await store.getEmergencyControl('EC1'), a);
+          clock.advance(1);
+          await store.createEmergencyControl({
+            id: 'EC2',
+            scope: { kind: 'primary-only', proxy: '/var/lib/proxy' },
+            reason: 'outage',
+            actor: 'cli:bob',
+            createdAtMs: clock.nowMs(),
+            expiresAtMs: clock.nowMs() + 1000,
+            state: 'active',
+          });
+          assert.equal(await store.getEmergencyControl('NOPE'), undefined);
+          const ids = (await store.listEmergencyControls()).map((c) => c.id);
+          assert.ok(ids.indexOf('EC1') < ids.indexOf('EC2'), ids.join());
+          await assert.rejects(
+            store.createEmergencyControl(control('EC1', clock.nowMs() + 1)),
+            rejectsWith('STORE_CONFLICT', /emergency control with id "EC1"/),
+          );
+        },
+      );
+
+      void contractTest(
+        'updateEmergencyControl applies only from the expected state, so only one reverter wins',
+        async () => {
+          const c = await store.createEmergencyControl(control('EC3', clock.nowMs() + 60_000));
+          const reverted: EmergencyControl = {
+            ...c,
+            state: 'reverted',
+            endedAtMs: clock.nowMs(),
+            endedBy: 'cli:alice',
+            endReason: 'over',
+          };
+          const expired: EmergencyControl = { ...c, state: 'expired', endedBy: 'system' };
+          const [first, second] = await Promise.all([
+            store.updateEmergencyControl(reverted, 'active'),
+            store.updateEmergencyControl(expired, 'active'),
+          ]);
+          assert.equal([first, second].filter(Boolean).length, 1, 'exactly one update wins');
+          const winner = first ? reverted : expired;
+          assert.deepEqual(await store.getEmergencyControl('EC3'), winner);
+          assert.ok(
+            (await store.listEmergencyControls({ state: winner.state })).some(
+              (x) => x.id === 'EC3',
+            ),
+          );
+          assert.equal(
+            (await store.listEmergencyControls({ state: 'active' })).some((x) => x.id === 'EC3'),
+            false,
+          );
+          assert.equal(await store.updateEmergencyControl(reverted, 'active'), false);
+        },
+      );
     });
 
     void describe('transactions', () => {

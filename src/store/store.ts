@@ -22,6 +22,8 @@ import type {
   User,
   UserStatus,
 } from '../core/model.ts';
+import type { EmergencyControl, EmergencyState } from '../core/emergency-control.ts';
+import type { Policy } from '../core/policy.ts';
 
 export const STORE_DIALECTS = ['sqlite', 'postgres'] as const;
 export type StoreDialect = (typeof STORE_DIALECTS)[number];
@@ -131,6 +133,24 @@ export interface AuditQuery {
   action?: string;
   username?: string;
   limit?: number;
+}
+
+/** The scope of the global policy; an application's policy is `app:<appId>` (see appPolicyScope). */
+export const GLOBAL_POLICY_SCOPE = 'global';
+
+export function appPolicyScope(appId: string): string {
+  return `app:${appId}`;
+}
+
+export function isPolicyScope(scope: string): boolean {
+  return scope === GLOBAL_POLICY_SCOPE || /^app:\S+$/.test(scope);
+}
+
+export interface StoredPolicy {
+  scope: string;
+  policy: Policy;
+  updatedAtMs: number;
+  updatedBy: string;
 }
 
 export interface Store {
@@ -261,6 +281,29 @@ export interface Store {
     txid: string,
     patch: Pick<AuthTransaction, 'result' | 'status' | 'statusMsg'>,
   ): Promise<void>;
+
+  // Policies (docs/policies.md). `scope` is GLOBAL_POLICY_SCOPE or appPolicyScope(appId).
+  getPolicy(scope: string): Promise<StoredPolicy | undefined>;
+  /** Creates or replaces the policy of `scope`; refuses (POLICY_INVALID) a policy with problems. */
+  setPolicy(scope: string, policy: Policy, actor: string): Promise<StoredPolicy>;
+  /** Returns false when there was none. */
+  deletePolicy(scope: string): Promise<boolean>;
+  /** Every policy, the global one first, then by scope. */
+  listPolicies(): Promise<StoredPolicy[]>;
+
+  // Emergency controls (src/core/emergency-control.ts): the persisted records, reverted by the service.
+  createEmergencyControl(control: EmergencyControl): Promise<EmergencyControl>;
+  getEmergencyControl(id: string): Promise<EmergencyControl | undefined>;
+  /** Oldest first; only those in `state` when given. */
+  listEmergencyControls(query?: { state?: EmergencyState }): Promise<EmergencyControl[]>;
+  /**
+   * Replaces the record, only if its state is still `expectedState`: false otherwise (someone else
+   * reverted it first), so two reverters cannot both revert.
+   */
+  updateEmergencyControl(
+    control: EmergencyControl,
+    expectedState: EmergencyState,
+  ): Promise<boolean>;
 
   // Audit log: append-only (the schema refuses UPDATE and DELETE).
   appendAudit(event: NewAuditEvent): Promise<number>;

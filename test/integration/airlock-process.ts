@@ -70,13 +70,15 @@ export async function airlock(args: string[], env: Record<string, string> = {}):
   }
 }
 
-/** Runs a command expected to fail; resolves with its exit code and stderr. */
-export async function airlockFails(args: string[]): Promise<{ code: number; stderr: string }> {
+/** Runs a command expected to fail; resolves with its exit code, stderr and stdout. */
+export async function airlockFails(
+  args: string[],
+): Promise<{ code: number; stderr: string; stdout: string }> {
   try {
     await run(process.execPath, [BIN, ...args]);
   } catch (e) {
-    const err = e as { code?: number; stderr?: string };
-    return { code: err.code ?? -1, stderr: err.stderr ?? '' };
+    const err = e as { code?: number; stderr?: string; stdout?: string };
+    return { code: err.code ?? -1, stderr: err.stderr ?? '', stdout: err.stdout ?? '' };
   }
   throw new Error(`airlock ${args.join(' ')} succeeded but should have failed`);
 }

@@ -45,6 +45,11 @@ export interface Harness {
   createGroup(name: string, status?: GroupStatus): Promise<string>;
   addBypassCodes(username: string, codes: string[], uses?: number | null): Promise<void>;
   duo(app: Application, sigVersion?: 2 | 5): DuoCall;
+  /**
+   * Stops the service and starts a new instance on the same data (same database, key and clock),
+   * as a restart would; `store`, `service` and `port` then refer to the new instance.
+   */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -74,27 +79,38 @@ export async function startService(
     nowMs: Date.now(),
   });
   const random = new CryptoRandom();
-  const service = buildService(
-    { store, clock, random, logger: pino({ level: 'silent' }), bypassPepper: pepper },
-    {
-      ...DEFAULT_SERVICE_OPTIONS,
-      lockoutThreshold: options.lockoutThreshold ?? DEFAULT_SERVICE_OPTIONS.lockoutThreshold,
-      authStatusWaitSeconds:
-        options.authStatusWaitSeconds ?? DEFAULT_SERVICE_OPTIONS.authStatusWaitSeconds,
-      pushRatePerMinute: options.pushRatePerMinute ?? 600,
-      pushBurst: options.pushBurst ?? 100,
-      // Tests move the fixed clock and sweep by hand.
-      sweepIntervalMs: 0,
-      apiHost: API_HOST,
-      logoPng: undefined,
-      https: { cert: material.certPem, key: material.keyPem },
-    },
-  );
-  await service.server.listen({ host: '127.0.0.1', port: 0 });
-  const address = service.server.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const build = (serviceStore: Store) =>
+    buildService(
+      {
+        store: serviceStore,
+        clock,
+        random,
+        logger: pino({ level: 'silent' }),
+        bypassPepper: pepper,
+      },
+      {
+        ...DEFAULT_SERVICE_OPTIONS,
+        lockoutThreshold: options.lockoutThreshold ?? DEFAULT_SERVICE_OPTIONS.lockoutThreshold,
+        authStatusWaitSeconds:
+          options.authStatusWaitSeconds ?? DEFAULT_SERVICE_OPTIONS.authStatusWaitSeconds,
+        pushRatePerMinute: options.pushRatePerMinute ?? 600,
+        pushBurst: options.pushBurst ?? 100,
+        // Tests move the fixed clock and sweep by hand.
+        sweepIntervalMs: 0,
+        apiHost: API_HOST,
+        logoPng: undefined,
+        https: { cert: material.certPem, key: material.keyPem },
+      },
+    );
+  const listen = async (s: Service): Promise<number> => {
+    await s.server.listen({ host: '127.0.0.1', port: 0 });
+    const address = s.server.server.address();
+    return typeof address === 'object' && address ? address.port : 0;
+  };
+  const service = build(store);
+  const port = await listen(service);
 
-  const routing = routeDuoClients(port, material.caCertPem);
+  let routing = routeDuoClients(port, material.caCertPem);
 
   const harness: Harness = {
     port,
@@ -104,7 +120,7 @@ export async function startService(
     service,
     pepper,
     async createApp(o = {}) {
-      const app = await store.createApplication({
+      const app = await harness.store.createApplication({
         name: `app-${random.uuid()}`,
         type: 'auth-api',
         newUserPolicy: o.newUserPolicy ?? 'enroll',
@@ -116,22 +132,22 @@ export async function startService(
       });
       if (o.groups) {
         const ids = [];
-        for (const name of o.groups) ids.push((await store.getGroup(name))!.id);
-        await store.setApplicationGroups(app.id, ids);
+        for (const name of o.groups) ids.push((await harness.store.getGroup(name))!.id);
+        await harness.store.setApplicationGroups(app.id, ids);
       }
-      return (await store.getApplication(app.id))!;
+      return (await harness.store.getApplication(app.id))!;
     },
     async createUser(username, o = {}) {
-      const user = await store.createUser({
+      const user = await harness.store.createUser({
         id: generateId(random, 'DU'),
         username,
         status: o.status ?? 'active',
       });
       for (const g of o.groups ?? [])
-        await store.addGroupMember((await store.getGroup(g))!.id, user.id);
+        await harness.store.addGroupMember((await harness.store.getGroup(g))!.id, user.id);
       if (!o.totp) return { id: user.id };
       const secret = new Secret({ size: 20 });
-      await store.addOtpToken({
+      await harness.store.addOtpToken({
         id: generateId(random, 'DT'),
         userId: user.id,
         type: 'totp',
@@ -144,11 +160,11 @@ export async function startService(
       return { id: user.id, totp: new TOTP({ secret, digits: 6, period: 30, algorithm: 'SHA1' }) };
     },
     async createGroup(name, status = 'active') {
-      return (await store.createGroup({ id: generateId(random, 'DG'), name, status })).id;
+      return (await harness.store.createGroup({ id: generateId(random, 'DG'), name, status })).id;
     },
     async addBypassCodes(username, codes, uses = 1) {
-      const user = (await store.findUser(username))!;
-      await store.replaceBypassCodes(
+      const user = (await harness.store.findUser(username))!;
+      await harness.store.replaceBypassCodes(
         user.id,
         codes.map((c) => ({
           id: generateId(random, 'BC'),
@@ -161,10 +177,24 @@ export async function startService(
     duo(app, sigVersion = 2) {
       return duoClient(app, sigVersion);
     },
+    async restart() {
+      routing.close();
+      await harness.service.server.close();
+      await harness.store.close();
+      harness.store = await openStore({
+        dataDir: dir,
+        databaseUrl: database?.url,
+        secretBox: createSecretBox(key),
+        clock,
+      });
+      harness.service = build(harness.store);
+      harness.port = await listen(harness.service);
+      routing = routeDuoClients(harness.port, material.caCertPem);
+    },
     async close() {
       routing.close();
-      await service.server.close();
-      await store.close();
+      await harness.service.server.close();
+      await harness.store.close();
       await database?.drop();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -6,6 +6,7 @@ import type { Random } from '../../runtime/random.ts';
 import type { Store } from '../../store/store.ts';
 import type { WriteBatcher } from '../../store/write-batcher.ts';
 import type { PhoneFactorsAvailable } from '../push/device-capabilities.ts';
+import type { AccessDecision } from '../policy/access-decision.ts';
 import type { PushFlow } from '../push/push-flow.ts';
 import type { ApplicationCache } from './application-cache.ts';
 import type { AuthApiMetrics } from './auth-api-metrics.ts';
@@ -35,6 +36,8 @@ export interface AuthApiContext {
   random: Random;
   logger: Logger;
   applications: ApplicationCache;
+  /** Policies and emergency overlays, cached briefly (src/service/policy/access-decision.ts). */
+  access: AccessDecision;
   rateLimits: TokenBuckets;
   metrics: AuthApiMetrics;
   /** Key for hashing bypass codes (derived from the secret key, never stored in the database). */

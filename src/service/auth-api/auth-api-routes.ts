@@ -2,12 +2,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AirlockError } from '../../core/error-registry.ts';
 import type { Application, Device, OobContext, User } from '../../core/model.ts';
-import { decidePreauth, type PreauthDecision } from '../../core/preauth-decision.ts';
+import type { PolicyDecision } from '../../core/policy.ts';
 import { generateId } from '../../runtime/random.ts';
 import type { AuthSubject } from '../../store/store.ts';
 import type { AuthApiContext } from './auth-api-context.ts';
 import { sendOk } from './envelope.ts';
-import { checkPasscode, hasUsableFactor } from './passcode-check.ts';
+import { checkPasscode } from './passcode-check.ts';
+import { factorNotAllowedMessage, requestedFactor } from '../policy/access-decision.ts';
 import {
   param,
   readRequestParams,
@@ -138,7 +139,7 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
   signed('POST', '/auth/v2/preauth', async ({ req, app, params, nowMs }) => {
     const subject = await loadSubject(params);
     const user = subject?.user;
-    const decision = decide(app, subject, nowMs);
+    const decision = await decide(app, subject, nowMs, param(params, 'ipaddr'));
     if (decision.result !== 'auth') {
       // A preauth that ends the login (allow, deny, enroll) is an authentication outcome: audit it.
       await ctx.writes.run((tx) =>
@@ -165,9 +166,26 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
   signed('POST', '/auth/v2/auth', async ({ req, app, params, nowMs }) => {
     const subject = await loadSubject(params);
     const user = subject?.user;
-    const decision = decide(app, subject, nowMs);
+    const decision = await decide(app, subject, nowMs, param(params, 'ipaddr'));
     const isAsync = param(params, 'async') === '1';
     const access = accessContext(req, params);
+    const asked = requestedFactor(param(params, 'factor'), param(params, 'prompt'));
+    if (decision.result === 'auth' && asked && !decision.allowedFactors.includes(asked)) {
+      // A policy's allowedFactors: refuse the factor, not the user (another one may be allowed).
+      const refused = await answerByPolicy(
+        app,
+        user,
+        {
+          result: 'deny',
+          reason: 'factor-not-allowed',
+          statusMsg: factorNotAllowedMessage(asked, decision.allowedFactors),
+        },
+        params,
+        nowMs,
+        { ...access, factor: asked },
+      );
+      return finish(refused, isAsync, app, user, asked);
+    }
     const factor =
       decision.result === 'auth' && subject ? resolveFactor(params, subject) : undefined;
     if (factor?.kind === 'push' && subject) {
@@ -284,17 +302,14 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     return ctx.store.loadAuthSubject({ username });
   }
 
-  function decide(
+  /** The global and application policies, emergency overlays and the user decide (policy.ts). */
+  async function decide(
     app: Application,
     subject: AuthSubject | undefined,
     nowMs: number,
-  ): PreauthDecision {
-    return decidePreauth({
-      user: subject?.user,
-      enrolled: subject ? hasUsableFactor(subject, nowMs) : false,
-      groups: subject?.groups ?? [],
-      application: { newUserPolicy: app.newUserPolicy, allowedGroupIds: app.allowedGroupIds },
-    });
+    clientIp: string | undefined,
+  ): Promise<PolicyDecision> {
+    return ctx.access.decide(app, subject, { nowMs, clientIp });
   }
 
   async function authenticateSecondFactor(
@@ -370,7 +385,8 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
   async function answerByPolicy(
     app: Application,
     user: User | undefined,
-    decision: PreauthDecision,
+    /** A policy decision, or a refusal of the factor asked for (reason `factor-not-allowed`). */
+    decision: { result: PolicyDecision['result']; reason: string; statusMsg: string },
     params: ParamMap,
     nowMs: number,
     access: Record<string, string | undefined>,
@@ -471,7 +487,7 @@ function pushContext(app: Application, user: User, params: ParamMap): OobContext
 }
 
 function preauthResponse(
-  decision: PreauthDecision,
+  decision: PolicyDecision,
   user: User | undefined,
   devices: readonly Device[],
   phoneFactors: PhoneFactorsAvailable,

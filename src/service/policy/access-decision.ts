@@ -1,0 +1,155 @@
+// Decides a login by policy: loads the global and application policies and the active emergency
+// overlays (cached briefly, like ApplicationCache) and runs the pure evaluatePolicy.
+import { activeOverlays, type EmergencyControl } from '../../core/emergency-control.ts';
+import type { Application } from '../../core/model.ts';
+import {
+  evaluatePolicy,
+  type Factor,
+  type Policy,
+  type PolicyDecision,
+  type PolicyInput,
+} from '../../core/policy.ts';
+import type { Clock } from '../../runtime/clock.ts';
+import { GLOBAL_POLICY_SCOPE, type AuthSubject, type Store } from '../../store/store.ts';
+import { hasUsableFactor } from '../auth-api/passcode-check.ts';
+
+/** What policy evaluation reads besides the user and the application. */
+export interface PolicySnapshot {
+  globalPolicy: Policy | undefined;
+  /** Application policies by application id. */
+  appPolicies: ReadonlyMap<string, Policy>;
+  /** Active emergency controls (overlays are derived from them at the time of each login). */
+  activeControls: readonly EmergencyControl[];
+}
+
+/** Reads every policy and the active emergency controls: two small queries. */
+export async function loadPolicySnapshot(store: Store): Promise<PolicySnapshot> {
+  const [policies, activeControls] = await Promise.all([
+    store.listPolicies(),
+    store.listEmergencyControls({ state: 'active' }),
+  ]);
+  const appPolicies = new Map<string, Policy>();
+  let globalPolicy: Policy | undefined;
+  for (const p of policies) {
+    if (p.scope === GLOBAL_POLICY_SCOPE) globalPolicy = p.policy;
+    else if (p.scope.startsWith('app:')) appPolicies.set(p.scope.slice('app:'.length), p.policy);
+  }
+  return { globalPolicy, appPolicies, activeControls };
+}
+
+/** The input of evaluatePolicy for this login; shared by the Auth API and `airlock explain`. */
+export function buildPolicyInput(
+  app: Application,
+  subject: AuthSubject | undefined,
+  snapshot: PolicySnapshot,
+  login: { nowMs: number; clientIp?: string | undefined },
+): PolicyInput {
+  return {
+    user: subject && {
+      id: subject.user.id,
+      username: subject.user.username,
+      status: subject.user.status,
+    },
+    enrolled: subject ? hasUsableFactor(subject, login.nowMs) : false,
+    groups: (subject?.groups ?? []).map((g) => ({ id: g.id, name: g.name, status: g.status })),
+    application: {
+      id: app.id,
+      name: app.name,
+      newUserPolicy: app.newUserPolicy,
+      allowedGroupIds: app.allowedGroupIds,
+      restrictionLevel: app.restrictionLevel,
+    },
+    clientIp: login.clientIp,
+    globalPolicy: snapshot.globalPolicy,
+    appPolicy: snapshot.appPolicies.get(app.id),
+    // From the expiry, not the state: a bypass ends on time even before its revert has run.
+    emergencyOverlays: activeOverlays(snapshot.activeControls, login.nowMs),
+  };
+}
+
+/**
+ * Decides logins against a snapshot of the policies that is at most `ttlMs` old, so the hot path
+ * costs no database read; `airlock policy set` and `airlock emergency` apply within `ttlMs`.
+ */
+export class AccessDecision {
+  readonly #store: Store;
+  readonly #clock: Clock;
+  readonly #ttlMs: number;
+  #cached: { snapshot: PolicySnapshot; expiresMs: number } | undefined;
+  #loading: Promise<PolicySnapshot> | undefined;
+
+  constructor(store: Store, clock: Clock, ttlMs: number) {
+    this.#store = store;
+    this.#clock = clock;
+    this.#ttlMs = ttlMs;
+  }
+
+  async decide(
+    app: Application,
+    subject: AuthSubject | undefined,
+    login: { nowMs: number; clientIp?: string | undefined },
+  ): Promise<PolicyDecision> {
+    const snapshot = await this.snapshot();
+    return evaluatePolicy(buildPolicyInput(app, subject, snapshot, login));
+  }
+
+  /** The cached snapshot, reloaded when older than the TTL (one load at a time). */
+  async snapshot(): Promise<PolicySnapshot> {
+    const now = this.#clock.nowMs();
+    if (this.#cached && this.#cached.expiresMs > now) return this.#cached.snapshot;
+    this.#loading ??= loadPolicySnapshot(this.#store).then(
+      (snapshot) => {
+        this.#cached = { snapshot, expiresMs: now + this.#ttlMs };
+        this.#loading = undefined;
+        return snapshot;
+      },
+      (err: unknown) => {
+        this.#loading = undefined;
+        throw err;
+      },
+    );
+    return this.#loading;
+  }
+
+  /** Drops the cached snapshot; the emergency runner calls it after a change in this process. */
+  invalidate(): void {
+    this.#cached = undefined;
+  }
+}
+
+/**
+ * The factor an Auth API `/auth` call asks for: `auto` and push tokens of `prompt` are push, any
+ * other `prompt` value is a passcode. Undefined for a factor the API does not know.
+ */
+export function requestedFactor(
+  factor: string | undefined,
+  prompt: string | undefined,
+): Factor | undefined {
+  switch (factor) {
+    case 'passcode':
+    case 'push':
+    case 'sms':
+    case 'phone':
+      return factor;
+    case 'auto':
+      return 'push';
+    case 'prompt':
+      // The same tokens as the /auth handler's PROMPT_FACTOR_TOKEN.
+      return prompt !== undefined && /^(push|phone|sms|verified_push)[1-9][0-9]{0,2}$/.test(prompt)
+        ? prompt.startsWith('phone')
+          ? 'phone'
+          : prompt.startsWith('sms')
+            ? 'sms'
+            : 'push'
+        : 'passcode';
+    default:
+      return undefined;
+  }
+}
+
+/** The status message when a policy does not allow the factor asked for. */
+export function factorNotAllowedMessage(factor: Factor, allowed: readonly Factor[]): string {
+  return allowed.length === 0
+    ? 'No authentication method is allowed for this application.'
+    : `Authentication by ${factor} is not allowed for this application; use ${allowed.join(' or ')}.`;
+}
