@@ -13,7 +13,13 @@ import type { AuthApiOptions } from './auth-api/auth-api-context.ts';
 import { createAuthApiMetrics } from './auth-api/auth-api-metrics.ts';
 import { registerAuthApiRoutes } from './auth-api/auth-api-routes.ts';
 import { sendFail } from './auth-api/envelope.ts';
+import { FactorHealthBoard } from '../core/factor-health.ts';
+import { createProviders, type FactorsConfig } from '../factors/factors-config.ts';
+import { verifyTwilioSignature } from '../factors/twilio-signature.ts';
+import { generateId } from '../runtime/random.ts';
 import { registerAuthenticatorWeb } from './authenticator-web-routes.ts';
+import { registerFactorStatus, registerProviderCallbacks } from './push/provider-routes.ts';
+import { PhoneFlow } from './push/phone-flow.ts';
 import { registerEnrollmentPages } from './enrollment-pages.ts';
 import { AccessDecision } from './policy/access-decision.ts';
 import { EmergencyRunner } from './policy/emergency-runner.ts';
@@ -44,6 +50,10 @@ export interface ServiceOptions extends AuthApiOptions {
   pushTimeoutSeconds: number;
   pushRatePerMinute: number;
   pushBurst: number;
+  /** SMS / voice providers and health thresholds (factors.json); undefined = none configured. */
+  factors?: FactorsConfig | undefined;
+  /** `host:port` in the provider callback URLs; default `apiHost`. Read per call. */
+  callbackHost?: string | undefined;
   /**
    * How often expired pushes are swept to `timeout` and emergency controls past their expiry are
    * reverted (0 = never; tests sweep by hand). Due controls are also reverted at start-up.
@@ -76,6 +86,9 @@ export interface Service {
   access: AccessDecision;
   /** Starts and reverts emergency controls; `sweep()` reverts the due ones. */
   emergencies: EmergencyRunner;
+  /** Delivery health per (factor, provider). */
+  factorHealth: FactorHealthBoard;
+  phone: PhoneFlow;
 }
 
 export function buildService(deps: ServiceDeps, options: ServiceOptions): Service {
@@ -131,6 +144,43 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
   server.addHook('onReady', async () => {
     await emergencies.sweep();
   });
+  const factorHealth = new FactorHealthBoard(options.factors?.health ?? {});
+  const providers = options.factors
+    ? createProviders(options.factors, {
+        clock: deps.clock,
+        newId: () => generateId(deps.random, 'MS'),
+        health: factorHealth,
+      })
+    : { sms: undefined, phone: undefined };
+  const phoneSettings = options.factors?.phone;
+  const phone = new PhoneFlow({
+    store: deps.store,
+    writes,
+    clock: deps.clock,
+    random: deps.random,
+    hub,
+    rateLimits,
+    bypassPepper: deps.bypassPepper,
+    providers,
+    // Twilio signs its callbacks with the auth token; other providers rely on the URL's secret.
+    ...(phoneSettings?.provider === 'twilio'
+      ? {
+          verifyCallbackSignature: (
+            url: string,
+            params: URLSearchParams,
+            header: string | undefined,
+          ) => verifyTwilioSignature(phoneSettings.authToken, url, params, header),
+        }
+      : {}),
+    options: {
+      apiHost: () => options.callbackHost ?? options.apiHost,
+      smsPasscodeCount: options.factors?.smsPasscodes.count ?? 10,
+      smsPasscodeValidSeconds: options.factors?.smsPasscodes.validSeconds ?? 3600,
+      callTimeoutSeconds: options.pushTimeoutSeconds,
+      ratePerMinute: options.pushRatePerMinute,
+      burst: options.pushBurst,
+    },
+  });
   const push = new PushFlow({
     store: deps.store,
     writes,
@@ -138,6 +188,8 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     random: deps.random,
     hub,
     rateLimits,
+    onUndelivered: (factor) =>
+      factorHealth.record(factor, 'authenticator', 'failed', 0, deps.clock.nowMs()),
     options: {
       pushTimeoutSeconds: options.pushTimeoutSeconds,
       pushRatePerMinute: options.pushRatePerMinute,
@@ -157,7 +209,8 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     metrics: authApiMetrics,
     bypassPepper: deps.bypassPepper,
     push,
-    phoneFactors: { sms: false, phone: false },
+    phone,
+    factorHealth,
     options,
   });
   registerDeviceRoutes(server, {
@@ -171,7 +224,15 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
       dateWindowSeconds: options.dateWindowSeconds,
       maxWaitSeconds: options.deviceMaxWaitSeconds,
     },
+    onDelivered: (request, latencyMs) =>
+      factorHealth.record('push', 'authenticator', 'delivered', latencyMs, deps.clock.nowMs()),
   });
+  registerProviderCallbacks(server, {
+    phone,
+    clock: deps.clock,
+    apiHost: () => options.callbackHost ?? options.apiHost,
+  });
+  registerFactorStatus(server, metrics, factorHealth, deps.clock);
   if (options.sweepIntervalMs > 0) {
     const timer = setInterval(() => {
       push.sweep(deps.clock.nowMs()).catch((err: unknown) => {
@@ -195,7 +256,7 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     if (!isLoopback(req.socket.remoteAddress)) throw new AirlockError('AUTH_NOT_FOUND');
     return reply.type(metrics.contentType).send(await metrics.metrics());
   });
-  return { server, metrics, push, hub, access, emergencies };
+  return { server, metrics, push, hub, access, emergencies, factorHealth, phone };
 }
 
 function toAirlockError(error: FastifyError | AirlockError): AirlockError {

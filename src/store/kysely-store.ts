@@ -56,6 +56,7 @@ import type {
   AuditQuery,
   AuthSubject,
   ClaimedActivation,
+  ExpiredOobRequest,
   NewApplication,
   NewDevice,
   NewOobRequest,
@@ -974,20 +975,20 @@ export class KyselyStore implements Store {
     return result.numUpdatedRows === 1n;
   }
 
-  async expireOobRequests(
-    nowMs: number,
-  ): Promise<{ txid: string; appId: string; username: string }[]> {
+  async expireOobRequests(nowMs: number): Promise<ExpiredOobRequest[]> {
     const rows = await this.#db
       .updateTable('oob_requests')
       .set({ status: 'timeout', answered_at_ms: nowMs })
       .where('status', 'in', [...PENDING_OOB_STATUSES])
       .where('expires_at_ms', '<=', nowMs)
-      .returning(['txid', 'app_id', 'context'])
+      .returning(['txid', 'app_id', 'context', 'factor', 'delivered_at_ms'])
       .execute();
     return rows.map((r) => ({
       txid: r.txid,
       appId: r.app_id,
       username: (JSON.parse(r.context) as OobContext).username,
+      factor: r.factor as OobFactor,
+      delivered: r.delivered_at_ms !== null,
     }));
   }
 

@@ -352,7 +352,7 @@ function storeContract(backend: Backend): void {
           ]);
           assert.deepEqual(answers.filter(Boolean).length, 1);
           assert.deepEqual(await store.expireOobRequests(START_MS + 1_000), [
-            { txid: 'tx-b', appId: app.id, username: 'u' },
+            { txid: 'tx-b', appId: app.id, username: 'u', factor: 'push', delivered: false },
           ]);
           assert.equal(await store.resolveOobRequest('tx-b', 'allow', START_MS + 1_001), false);
           const b = await store.getOobRequest('tx-b');

@@ -12,6 +12,7 @@ import type {
   GroupStatus,
   NewAuditEvent,
   NewUserPolicy,
+  OobFactor,
   OobRequest,
   OobStatus,
   OtpAlgorithm,
@@ -117,6 +118,16 @@ export interface NewSmsPasscode {
   codeHash: string;
   firstDigit: string;
   expiresAtMs: number;
+}
+
+/** A request the expiry sweep moved to `timeout`. */
+export interface ExpiredOobRequest {
+  txid: string;
+  appId: string;
+  username: string;
+  factor: OobFactor;
+  /** Whether the device ever took it (per-factor delivery health). */
+  delivered: boolean;
 }
 
 /** Who an activation code belongs to; appId is null for codes made by an administrator. */
@@ -264,7 +275,7 @@ export interface Store {
    */
   resolveOobRequest(txid: string, status: OobStatus, nowMs: number): Promise<boolean>;
   /** Moves pending requests expired at `nowMs` to `timeout`; returns which. */
-  expireOobRequests(nowMs: number): Promise<{ txid: string; appId: string; username: string }[]>;
+  expireOobRequests(nowMs: number): Promise<ExpiredOobRequest[]>;
 
   // SMS passcodes (hashed; a used one is deleted).
   /** Replaces the user's unused SMS passcodes with a new batch. */

@@ -11,11 +11,13 @@ import { hashBypassCode } from '../../src/core/bypass-code.ts';
 import type { Application, NewUserPolicy, UserStatus, GroupStatus } from '../../src/core/model.ts';
 import { FixedClock } from '../../src/runtime/clock.ts';
 import { CryptoRandom, generateId, generateSecretKey } from '../../src/runtime/random.ts';
+import type { FactorsConfig } from '../../src/factors/factors-config.ts';
 import { ensureTlsMaterial } from '../../src/runtime/tls-material.ts';
 import {
   buildService,
   DEFAULT_SERVICE_OPTIONS,
   type Service,
+  type ServiceOptions,
 } from '../../src/service/build-service.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { createSecretBox } from '../../src/store/secret-box.ts';
@@ -59,6 +61,7 @@ export async function startService(
     authStatusWaitSeconds?: number;
     pushRatePerMinute?: number;
     pushBurst?: number;
+    factors?: FactorsConfig;
   } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-it-'));
@@ -79,6 +82,7 @@ export async function startService(
     nowMs: Date.now(),
   });
   const random = new CryptoRandom();
+  let serviceOptions: ServiceOptions | undefined;
   const build = (serviceStore: Store) =>
     buildService(
       {
@@ -88,7 +92,7 @@ export async function startService(
         logger: pino({ level: 'silent' }),
         bypassPepper: pepper,
       },
-      {
+      (serviceOptions = {
         ...DEFAULT_SERVICE_OPTIONS,
         lockoutThreshold: options.lockoutThreshold ?? DEFAULT_SERVICE_OPTIONS.lockoutThreshold,
         authStatusWaitSeconds:
@@ -97,15 +101,19 @@ export async function startService(
         pushBurst: options.pushBurst ?? 100,
         // Tests move the fixed clock and sweep by hand.
         sweepIntervalMs: 0,
+        factors: options.factors,
         apiHost: API_HOST,
         logoPng: undefined,
         https: { cert: material.certPem, key: material.keyPem },
-      },
+      }),
     );
   const listen = async (s: Service): Promise<number> => {
     await s.server.listen({ host: '127.0.0.1', port: 0 });
     const address = s.server.server.address();
-    return typeof address === 'object' && address ? address.port : 0;
+    const port = typeof address === 'object' && address ? address.port : 0;
+    // Providers call back to the port known only now (the service reads it per call).
+    if (serviceOptions) serviceOptions.callbackHost = `localhost:${port}`;
+    return port;
   };
   const service = build(store);
   const port = await listen(service);

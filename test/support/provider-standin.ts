@@ -4,6 +4,7 @@
 // they would to api.twilio.com. It can fail on demand (HTTP 500/401/400, garbage, hang, reset) and
 // "answer" a call by POSTing Twilio's signed callback. The signature here is computed from the
 // published algorithm independently of src/factors/twilio-signature.ts, so tests cross-check both.
+import { request as httpsRequest } from 'node:https';
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -69,7 +70,7 @@ export interface ProviderStandin {
    * Plays the callee: POSTs Twilio's signed callback for call `sid` to its Gather `action` (TwiML
    * calls) or to its `Url`, with `Digits` when a key was pressed.
    */
-  answerCall(sid: string, options?: { digits?: string }): Promise<StandinCallback>;
+  answerCall(sid: string, options?: { digits?: string; caPem?: string }): Promise<StandinCallback>;
   close(): Promise<void>;
 }
 
@@ -185,13 +186,20 @@ export async function startProviderStandin(
         ...(answer.digits === undefined ? {} : { Digits: answer.digits }),
       };
       const signature = twilioSignature(options.authToken, url, params);
+      const headers = {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': signature,
+      };
+      const body = new URLSearchParams(params).toString();
+      if (answer.caPem !== undefined) {
+        // A service with a private CA (tests): node:https, since fetch cannot take a CA.
+        const { status, text } = await postWithCa(url, headers, body, answer.caPem);
+        return { url, params, signature, status, bodyText: text };
+      }
       const response = await fetch(url, {
         method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          'x-twilio-signature': signature,
-        },
-        body: new URLSearchParams(params).toString(),
+        headers,
+        body,
         signal: AbortSignal.timeout(5000),
       });
       return { url, params, signature, status: response.status, bodyText: await response.text() };
@@ -204,6 +212,25 @@ export async function startProviderStandin(
       );
     },
   };
+}
+
+function postWithCa(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  caPem: string,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { method: 'POST', headers, ca: caPem, timeout: 5000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('callback timed out')));
+    req.end(body);
+  });
 }
 
 function fail(req: IncomingMessage, res: ServerResponse, failure: StandinFailure): void {

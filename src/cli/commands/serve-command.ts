@@ -1,7 +1,7 @@
 // `airlock serve`: runs the Auth API service (HTTPS with a local CA by default).
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { writeApiHost } from '../../config/api-host-file.ts';
 import {
@@ -11,6 +11,11 @@ import {
   parseListen,
 } from '../../config/airlock-env.ts';
 import { AirlockError } from '../../core/error-registry.ts';
+import {
+  describeFactorsConfig,
+  parseFactorsConfigText,
+  type FactorsConfig,
+} from '../../factors/factors-config.ts';
 import type { Logger } from 'pino';
 import { openContext, type AirlockContext } from '../open-context.ts';
 import { nonNegativeInt } from './common.ts';
@@ -29,6 +34,7 @@ export interface ServeFlags {
   plainHttp?: boolean;
   logLevel: string;
   lockoutThreshold: number;
+  factorsConfig?: string;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -67,7 +73,38 @@ export function serviceOptions(cmd: Command): Command {
       nonNegativeInt,
       DEFAULT_LOCKOUT_THRESHOLD,
     )
+    .option(
+      '--factors-config <file>',
+      'SMS / phone providers and factor health thresholds, JSON (default: DATA_DIR/factors.json if present; see docs/factors.md)',
+    )
     .option('--log-level <level>', 'fatal|error|warn|info|debug', 'info');
+}
+
+/** factors.json: the flag's file, else DATA_DIR/factors.json when it exists, else none. */
+function loadFactorsConfig(flag: string | undefined, dataDir: string): FactorsConfig | undefined {
+  const path = flag ?? join(dataDir, 'factors.json');
+  if (flag === undefined && !existsSync(path)) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new AirlockError('CONFIG_INVALID', undefined, {
+      message: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    });
+  }
+  const parsed = parseFactorsConfigText(text);
+  if (!parsed.ok) {
+    throw new AirlockError('CONFIG_INVALID', undefined, {
+      message: `${path}:\n  ${parsed.errors.join('\n  ')}`,
+    });
+  }
+  const config = parsed.config;
+  // A file provider's relative path is relative to the data directory.
+  const resolveFile = <T extends { provider: string; path?: string } | undefined>(p: T): T =>
+    p && p.provider === 'file' && p.path !== undefined
+      ? { ...p, path: resolve(dataDir, p.path) }
+      : p;
+  return { ...config, sms: resolveFile(config.sms), phone: resolveFile(config.phone) };
 }
 
 async function serve(flags: ServeFlags): Promise<void> {
@@ -115,8 +152,10 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
   const logger = pino({ level: flags.logLevel, base: { service: 'airlock' } });
   const tls = await loadTls(flags, ctx.location.dataDir, ctx.clock.nowMs());
   const logoPath = join(ctx.location.dataDir, 'logo.png');
+  const factors = loadFactorsConfig(flags.factorsConfig, ctx.location.dataDir);
   const options = {
     ...DEFAULT_SERVICE_OPTIONS,
+    factors,
     lockoutThreshold: flags.lockoutThreshold,
     apiHost: flags.apiHost ?? defaultApiHost(listen, listen.port),
     logoPng: existsSync(logoPath) ? readFileSync(logoPath) : undefined,
@@ -146,6 +185,11 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
   const banner = [`listening on ${scheme}://${shownHost}:${port}`];
   if (tls.caPath)
     banner.push(`CA certificate: ${tls.caPath}${tls.createdCa ? ' (created now)' : ''}`);
+  for (const line of factors
+    ? describeFactorsConfig(factors)
+    : ['sms, phone: no provider configured (factors.json)']) {
+    banner.push(`factors: ${line}`);
+  }
   banner.push(
     `data: ${ctx.location.databaseUrl ? 'PostgreSQL' : join(ctx.location.dataDir, 'airlock.db')}`,
   );

@@ -5,7 +5,8 @@ import type { Clock } from '../../runtime/clock.ts';
 import type { Random } from '../../runtime/random.ts';
 import type { Store } from '../../store/store.ts';
 import type { WriteBatcher } from '../../store/write-batcher.ts';
-import type { PhoneFactorsAvailable } from '../push/device-capabilities.ts';
+import type { FactorHealthBoard } from '../../core/factor-health.ts';
+import type { PhoneFlow } from '../push/phone-flow.ts';
 import type { AccessDecision } from '../policy/access-decision.ts';
 import type { PushFlow } from '../push/push-flow.ts';
 import type { ApplicationCache } from './application-cache.ts';
@@ -43,6 +44,7 @@ export interface AuthApiContext {
   /** Key for hashing bypass codes (derived from the secret key, never stored in the database). */
   bypassPepper: Buffer;
   push: PushFlow;
-  phoneFactors: PhoneFactorsAvailable;
+  phone: PhoneFlow;
+  factorHealth: FactorHealthBoard;
   options: AuthApiOptions;
 }

@@ -17,6 +17,7 @@ import {
   type RequestParams,
 } from './request-params.ts';
 import { verifyRequest } from './verify-request.ts';
+import { steerAwayMessage, steerFactors, type AuthFactor } from '../../core/factor-health.ts';
 import {
   deviceCapabilities,
   maskPhoneNumber,
@@ -156,8 +157,12 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     return preauthResponse(
       decision,
       user,
-      subject?.devices ?? [],
-      ctx.phoneFactors,
+      subject,
+      {
+        available: ctx.phone.available,
+        degraded: ctx.factorHealth.degradedFactors(nowMs),
+        nowMs,
+      },
       params,
       ctx.options.apiHost,
     );
@@ -170,7 +175,12 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     const isAsync = param(params, 'async') === '1';
     const access = accessContext(req, params);
     const asked = requestedFactor(param(params, 'factor'), param(params, 'prompt'));
-    if (decision.result === 'auth' && asked && !decision.allowedFactors.includes(asked)) {
+    if (
+      decision.result === 'auth' &&
+      asked &&
+      param(params, 'factor') !== 'auto' &&
+      !decision.allowedFactors.includes(asked)
+    ) {
       // A policy's allowedFactors: refuse the factor, not the user (another one may be allowed).
       const refused = await answerByPolicy(
         app,
@@ -187,7 +197,38 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
       return finish(refused, isAsync, app, user, asked);
     }
     const factor =
-      decision.result === 'auth' && subject ? resolveFactor(params, subject) : undefined;
+      decision.result === 'auth' && subject
+        ? resolveFactor(params, subject, {
+            available: ctx.phone.available,
+            degraded: ctx.factorHealth.degradedFactors(nowMs),
+            allowed: decision.allowedFactors,
+          })
+        : undefined;
+    if (factor?.kind === 'sms' && subject) {
+      const sent = await ctx.phone.sendSmsPasscodes({
+        app,
+        user: subject.user,
+        device: factor.device,
+        access,
+        nowMs,
+      });
+      return finish(sent, isAsync, app, subject.user, 'sms');
+    }
+    if (factor?.kind === 'phone' && subject) {
+      const started = await ctx.phone.startCall({
+        app,
+        user: subject.user,
+        device: factor.device,
+        context: pushContext(app, subject.user, params),
+        access,
+        nowMs,
+      });
+      if (!('txid' in started)) return finish(started, isAsync, app, subject.user, 'phone');
+      ctx.metrics.requests.inc({ endpoint: 'auth', outcome: 'calling' });
+      if (isAsync) return { txid: started.txid };
+      const outcome = await ctx.push.waitForOutcome(started.txid, started.expiresAtMs);
+      return outcome ?? { result: 'deny', status: 'timeout', status_msg: 'Login timed out.' };
+    }
     if (factor?.kind === 'push' && subject) {
       if (app.verifiedPush && !isAsync) {
         // The user must see the code before approving; a blocking call cannot show it.
@@ -309,7 +350,7 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     nowMs: number,
     clientIp: string | undefined,
   ): Promise<PolicyDecision> {
-    return ctx.access.decide(app, subject, { nowMs, clientIp });
+    return ctx.access.decide(app, subject, { nowMs, clientIp, phoneFactors: ctx.phone.available });
   }
 
   async function authenticateSecondFactor(
@@ -422,14 +463,36 @@ interface AuthOutcome {
   status_msg: string;
 }
 
-type ResolvedFactor = { kind: 'passcode'; passcode: string } | { kind: 'push'; device: Device };
+type ResolvedFactor =
+  { kind: 'passcode'; passcode: string } | { kind: 'push' | 'phone' | 'sms'; device: Device };
+
+/** What the user's devices can do now: which factors have providers, which are degraded. */
+interface FactorContext {
+  available: PhoneFactorsAvailable;
+  degraded: readonly string[];
+  /** The policy's allowed factors, for factor=auto's pick. */
+  allowed: readonly string[];
+}
 
 /**
  * What `factor` (and `device`, or Duo Unix's `factor=prompt&prompt=<token or passcode>`) asks for,
- * with the device it names; "no capable device" when the user has none for it.
+ * with the device it names; "no capable device" when the user has none for it. factor=auto picks
+ * push, then a phone call, on the first capable device — a degraded factor only when nothing else
+ * is left (per-factor health steers users away from it).
  */
-function resolveFactor(params: ParamMap, subject: AuthSubject): ResolvedFactor {
+function resolveFactor(params: ParamMap, subject: AuthSubject, f: FactorContext): ResolvedFactor {
   const factor = requireParam(params, 'factor');
+  const can = (kind: 'push' | 'phone' | 'sms', d: Device) =>
+    kind === 'push' ? canPush(d) : d.phoneNumber !== null && f.available[kind];
+  const onDevice = (kind: 'push' | 'phone' | 'sms'): ResolvedFactor => {
+    const wanted = param(params, 'device') ?? 'auto';
+    const device =
+      wanted === 'auto'
+        ? subject.devices.find((d) => can(kind, d))
+        : subject.devices.find((d) => d.id === wanted && can(kind, d));
+    if (!device) throw new AirlockError('AUTH_NO_CAPABLE_DEVICE', 'no capable device');
+    return { kind, device };
+  };
   switch (factor) {
     case 'passcode':
       return { kind: 'passcode', passcode: requireParam(params, 'passcode') };
@@ -437,25 +500,28 @@ function resolveFactor(params: ParamMap, subject: AuthSubject): ResolvedFactor {
       const prompt = requireParam(params, 'prompt');
       const token = PROMPT_FACTOR_TOKEN.exec(prompt);
       if (!token) return { kind: 'passcode', passcode: prompt };
+      const kind = token[1] === 'verified_push' ? 'push' : (token[1] as 'push' | 'phone' | 'sms');
       const device = subject.devices[Number(token[2]) - 1];
-      if (!device || (token[1] !== 'push' && token[1] !== 'verified_push') || !canPush(device)) {
+      if (!device || !can(kind, device)) {
         throw new AirlockError('AUTH_NO_CAPABLE_DEVICE', 'no capable device');
       }
-      return { kind: 'push', device };
+      return { kind, device };
     }
-    case 'auto':
-    case 'push': {
-      const wanted = param(params, 'device') ?? 'auto';
-      const device =
-        wanted === 'auto'
-          ? subject.devices.find(canPush)
-          : subject.devices.find((d) => d.id === wanted && canPush(d));
-      if (!device) throw new AirlockError('AUTH_NO_CAPABLE_DEVICE', 'no capable device');
-      return { kind: 'push', device };
-    }
-    case 'sms':
-    case 'phone':
+    case 'auto': {
+      const kinds = steerFactors(
+        (['push', 'phone'] as const).filter((k) => f.allowed.includes(k)),
+        f.degraded,
+      );
+      for (const kind of kinds) {
+        const device = subject.devices.find((d) => can(kind, d));
+        if (device) return { kind, device };
+      }
       throw new AirlockError('AUTH_NO_CAPABLE_DEVICE', 'no capable device');
+    }
+    case 'push':
+    case 'phone':
+    case 'sms':
+      return onDevice(factor);
     default:
       throw new AirlockError('AUTH_INVALID_PARAMETERS', 'factor');
   }
@@ -489,36 +555,59 @@ function pushContext(app: Application, user: User, params: ParamMap): OobContext
 function preauthResponse(
   decision: PolicyDecision,
   user: User | undefined,
-  devices: readonly Device[],
-  phoneFactors: PhoneFactorsAvailable,
+  subject: AuthSubject | undefined,
+  factors: { available: PhoneFactorsAvailable; degraded: readonly AuthFactor[]; nowMs: number },
   params: ParamMap,
   apiHost: string,
 ) {
+  const devices = subject?.devices ?? [];
   const base = { result: decision.result, status_msg: decision.statusMsg };
   if (decision.result === 'enroll') {
     return { ...base, enroll_portal_url: `https://${apiHost}/enroll` };
   }
   if (decision.result !== 'auth' || !user) return base;
+  const nextSms = nextSmsCode(subject, factors.nowMs);
   const listed = devices.map((d) => ({
     device: d.id,
     type: 'phone',
     number: maskPhoneNumber(d.phoneNumber),
     name: d.name,
     display_name: d.phoneNumber ? `${d.name} (${maskPhoneNumber(d.phoneNumber)})` : d.name,
-    capabilities: deviceCapabilities(d, phoneFactors),
+    // Degraded factors last: clients that take the first capability take a healthy one.
+    capabilities: steerFactors(deviceCapabilities(d, factors.available), factors.degraded),
+    ...(nextSms && nextSms.deviceId === d.id ? { sms_nextcode: nextSms.firstDigit } : {}),
   }));
-  const response: Record<string, unknown> = { ...base, devices: listed };
+  // "SMS is having problems — use push or a passcode." when one of the user's factors is degraded.
+  const usable = new Set<AuthFactor>(['passcode']);
+  for (const d of listed) {
+    for (const c of d.capabilities) if (c === 'push' || c === 'sms' || c === 'phone') usable.add(c);
+  }
+  const steer = steerAwayMessage(factors.degraded, [...usable]);
+  const response: Record<string, unknown> = {
+    ...base,
+    ...(steer ? { status_msg: steer } : {}),
+    devices: listed,
+  };
   if (param(params, 'text_prompt') === '1') {
     // Duo Unix prints `text` and sends back either a menu key from `factors` or a passcode.
     const factors: Record<string, string> = {};
     const lines: string[] = [];
+    const menu: Record<string, string> = {};
     listed.forEach((d, i) => {
-      if (!d.capabilities.includes('push')) return;
-      const key = String(lines.length + 1);
-      factors[key] = `push${i + 1}`;
-      factors.default ??= `push${i + 1}`;
-      lines.push(` ${key}. Push to ${d.display_name}`);
+      for (const [kind, label] of [
+        ['push', 'Push to'],
+        ['phone', 'Phone call to'],
+        ['sms', 'SMS passcodes to'],
+      ] as const) {
+        if (!d.capabilities.includes(kind)) continue;
+        const key = String(lines.length + 1);
+        menu[key] = `${kind}${i + 1}`;
+        lines.push(` ${key}. ${label} ${d.display_name}`);
+      }
     });
+    // Autopush's default: the first healthy push or call.
+    const first = Object.values(menu).find((t) => !t.startsWith('sms'));
+    Object.assign(factors, menu, first ? { default: first } : {});
     response.prompt = {
       text:
         `Airlock two-factor login for ${user.username}\n\n` +
@@ -529,6 +618,13 @@ function preauthResponse(
     };
   }
   return response;
+}
+
+/** The SMS passcode to use next (lowest number, unexpired): preauth's sms_nextcode. */
+function nextSmsCode(subject: AuthSubject | undefined, nowMs: number) {
+  return subject?.smsPasscodes
+    .filter((c) => c.expiresAtMs > nowMs)
+    .sort((a, b) => a.seq - b.seq)[0];
 }
 
 function parseValidSeconds(value: string | undefined, fallback: number): number {

@@ -4,7 +4,7 @@ import type { BypassCode } from '../../core/model.ts';
 import { verifyHotp, verifyTotp } from '../../core/otp-verify.ts';
 import type { AuthSubject, Store } from '../../store/store.ts';
 
-export type PasscodeMethod = 'totp' | 'hotp' | 'bypass';
+export type PasscodeMethod = 'totp' | 'hotp' | 'bypass' | 'sms';
 export type PasscodeCheck =
   | { ok: true; method: PasscodeMethod; credentialId: string }
   | { ok: false; reason: 'mismatch' | 'replayed' | 'malformed' };
@@ -65,12 +65,39 @@ export async function checkPasscode(
   if (matched && (await store.consumeBypassCode(matched.id, context.nowMs))) {
     return { ok: true, method: 'bypass', credentialId: matched.id };
   }
+
+  // SMS passcodes are hashed like bypass codes; deleting the row is the single-use claim.
+  const sms = subject.smsPasscodes.filter((c) => c.expiresAtMs > context.nowMs);
+  const smsIndex = matchBypassCode(
+    context.bypassPepper,
+    code,
+    sms.map((c) => c.codeHash),
+  );
+  const smsMatched = smsIndex >= 0 ? sms[smsIndex] : undefined;
+  if (smsMatched && (await store.consumeSmsPasscode(smsMatched.id, context.nowMs))) {
+    return { ok: true, method: 'sms', credentialId: smsMatched.id };
+  }
   return { ok: false, reason: replayed ? 'replayed' : 'mismatch' };
 }
 
-/** Whether the user has any usable second factor (preauth's "enrolled"). */
-export function hasUsableFactor(subject: AuthSubject, nowMs: number): boolean {
-  return subject.tokens.length > 0 || usableBypassCodes(subject, nowMs).length > 0;
+/**
+ * Whether the user has any usable second factor (preauth's "enrolled"): a token, a bypass code,
+ * an authenticator, or a phone number while an SMS or voice provider is configured.
+ */
+export function hasUsableFactor(
+  subject: AuthSubject,
+  nowMs: number,
+  phoneFactors: { sms: boolean; phone: boolean } = { sms: false, phone: false },
+): boolean {
+  return (
+    subject.tokens.length > 0 ||
+    usableBypassCodes(subject, nowMs).length > 0 ||
+    subject.devices.some(
+      (d) =>
+        d.publicKeyJwk !== null ||
+        (d.phoneNumber !== null && (phoneFactors.sms || phoneFactors.phone)),
+    )
+  );
 }
 
 function usableBypassCodes(subject: AuthSubject, nowMs: number): BypassCode[] {

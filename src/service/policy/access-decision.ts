@@ -42,7 +42,12 @@ export function buildPolicyInput(
   app: Application,
   subject: AuthSubject | undefined,
   snapshot: PolicySnapshot,
-  login: { nowMs: number; clientIp?: string | undefined },
+  login: {
+    nowMs: number;
+    clientIp?: string | undefined;
+    /** Configured SMS / voice providers: a phone number counts as enrolled only with one. */
+    phoneFactors?: { sms: boolean; phone: boolean };
+  },
 ): PolicyInput {
   return {
     user: subject && {
@@ -50,7 +55,7 @@ export function buildPolicyInput(
       username: subject.user.username,
       status: subject.user.status,
     },
-    enrolled: subject ? hasUsableFactor(subject, login.nowMs) : false,
+    enrolled: subject ? hasUsableFactor(subject, login.nowMs, login.phoneFactors) : false,
     groups: (subject?.groups ?? []).map((g) => ({ id: g.id, name: g.name, status: g.status })),
     application: {
       id: app.id,
@@ -87,7 +92,11 @@ export class AccessDecision {
   async decide(
     app: Application,
     subject: AuthSubject | undefined,
-    login: { nowMs: number; clientIp?: string | undefined },
+    login: {
+      nowMs: number;
+      clientIp?: string | undefined;
+      phoneFactors?: { sms: boolean; phone: boolean };
+    },
   ): Promise<PolicyDecision> {
     const snapshot = await this.snapshot();
     return evaluatePolicy(buildPolicyInput(app, subject, snapshot, login));

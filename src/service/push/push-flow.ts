@@ -3,7 +3,14 @@
 // with its audit event and the async transaction's status before anyone is told.
 import { timingSafeEqual } from 'node:crypto';
 import { AirlockError } from '../../core/error-registry.ts';
-import type { Application, Device, OobContext, OobStatus, User } from '../../core/model.ts';
+import type {
+  Application,
+  Device,
+  OobContext,
+  OobFactor,
+  OobStatus,
+  User,
+} from '../../core/model.ts';
 import type { TokenBuckets } from '../../core/token-bucket.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import { generateDigits, type Random } from '../../runtime/random.ts';
@@ -53,6 +60,8 @@ interface Deps {
   hub: OobHub;
   rateLimits: TokenBuckets;
   options: PushOptions;
+  /** A push that expired without the device ever taking it: a failed delivery (factor health). */
+  onUndelivered?: (factor: OobFactor) => void;
 }
 
 const FINAL_OUTCOMES: Record<Exclude<OobStatus, 'pushed' | 'calling' | 'answered'>, AuthOutcome> = {
@@ -300,6 +309,7 @@ export class PushFlow {
       return expiredRequests;
     });
     for (const r of expired) {
+      if (!r.delivered && r.factor === 'push') this.#d.onUndelivered?.(r.factor);
       this.#d.hub.resolved(r.txid, 'timeout', {
         appId: r.appId,
         result: { txid: r.txid, ...FINAL_OUTCOMES.timeout },

@@ -1,0 +1,359 @@
+// SMS passcodes and phone-call logins through the configured message providers (docs/factors.md).
+// A call is an out-of-band request like a push: the provider calls the user and posts the key
+// they pressed to a callback URL that carries a single-use secret (and, for Twilio, its signature).
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { hashBypassCode } from '../../core/bypass-code.ts';
+import { AirlockError } from '../../core/error-registry.ts';
+import type { Application, Device, OobContext, User } from '../../core/model.ts';
+import type { TokenBuckets } from '../../core/token-bucket.ts';
+import type { MessageProvider } from '../../factors/message-provider.ts';
+import type { Clock } from '../../runtime/clock.ts';
+import { generateDigits, generateId, type Random } from '../../runtime/random.ts';
+import type { Store } from '../../store/store.ts';
+import type { WriteBatcher } from '../../store/write-batcher.ts';
+import { maskPhoneNumber } from './device-capabilities.ts';
+import type { OobHub } from './oob-hub.ts';
+import type { AuthOutcome, PushStarted } from './push-flow.ts';
+
+export interface PhoneFlowOptions {
+  /** Read per call: `serve` learns its port (and so the host) only after listening. */
+  apiHost: () => string;
+  /** Passcodes per SMS and how long they stay valid. */
+  smsPasscodeCount: number;
+  smsPasscodeValidSeconds: number;
+  /** How long a call may take until the key press arrives. */
+  callTimeoutSeconds: number;
+  /** Per-user budget of SMS and calls (against toll fraud and annoyance). */
+  ratePerMinute: number;
+  burst: number;
+}
+
+interface Deps {
+  store: Store;
+  writes: WriteBatcher;
+  clock: Clock;
+  random: Random;
+  hub: OobHub;
+  rateLimits: TokenBuckets;
+  bypassPepper: Buffer;
+  providers: { sms: MessageProvider | undefined; phone: MessageProvider | undefined };
+  /** Twilio's auth token when the phone provider is Twilio: callbacks must carry its signature. */
+  verifyCallbackSignature?: (
+    fullUrl: string,
+    params: URLSearchParams,
+    header: string | undefined,
+  ) => boolean;
+  options: PhoneFlowOptions;
+}
+
+export type CallKey = 'approve' | 'fraud' | 'deny' | 'none';
+
+export class PhoneFlow {
+  readonly #d: Deps;
+
+  constructor(deps: Deps) {
+    this.#d = deps;
+  }
+
+  get available(): { sms: boolean; phone: boolean } {
+    return {
+      sms: this.#d.providers.sms !== undefined,
+      phone: this.#d.providers.phone !== undefined,
+    };
+  }
+
+  /** factor=sms: a new batch of passcodes by SMS; the login itself is denied ("sent"). */
+  async sendSmsPasscodes(input: {
+    app: Application;
+    user: User;
+    device: Device;
+    access: Record<string, string | undefined>;
+    nowMs: number;
+  }): Promise<AuthOutcome> {
+    const { app, user, device, nowMs } = input;
+    const provider = this.#d.providers.sms;
+    if (!provider || device.phoneNumber === null) {
+      throw new AirlockError('AUTH_NO_CAPABLE_DEVICE', 'no capable device');
+    }
+    const limited = this.#limited(user, nowMs);
+    if (limited) return limited;
+    const o = this.#d.options;
+    const codes = Array.from({ length: o.smsPasscodeCount }, (_, i) => {
+      // A leading 1-9: the first digit is what preauth's sms_nextcode names.
+      const code = `${1 + this.#d.random.int(9)}${generateDigits(this.#d.random, 6)}`;
+      return { code, seq: i + 1 };
+    });
+    const body =
+      `${app.name} passcodes: ` +
+      codes.map((c) => `${c.seq}. ${c.code}`).join(' ') +
+      ' (use in order)';
+    let failure: string | undefined;
+    try {
+      await provider.sendSms({ to: device.phoneNumber, body }, AbortSignal.timeout(15_000));
+    } catch (err) {
+      failure = err instanceof Error ? err.name : 'error';
+    }
+    await this.#d.writes.run(async (tx) => {
+      if (failure === undefined) {
+        await tx.replaceSmsPasscodes(
+          user.id,
+          device.id,
+          codes.map((c) => ({
+            id: generateId(this.#d.random, 'SP'),
+            seq: c.seq,
+            codeHash: hashBypassCode(this.#d.bypassPepper, c.code),
+            firstDigit: c.code.charAt(0),
+            expiresAtMs: nowMs + o.smsPasscodeValidSeconds * 1000,
+          })),
+        );
+      }
+      await tx.appendAudit(
+        audit(app, user, nowMs, 'auth.sms', failure === undefined ? 'sent' : 'failed', {
+          deviceId: device.id,
+          provider: provider.name,
+          ...input.access,
+        }),
+      );
+    });
+    return failure === undefined
+      ? { result: 'deny', status: 'sent', status_msg: 'New SMS passcodes sent.' }
+      : {
+          result: 'deny',
+          status: 'deny',
+          status_msg: 'Could not send SMS passcodes. Use another factor or try again later.',
+        };
+  }
+
+  /** factor=phone: the provider calls the user; the key they press answers the login. */
+  async startCall(input: {
+    app: Application;
+    user: User;
+    device: Device;
+    context: OobContext;
+    access: Record<string, string | undefined>;
+    nowMs: number;
+  }): Promise<PushStarted | AuthOutcome> {
+    const { app, user, device, nowMs } = input;
+    const provider = this.#d.providers.phone;
+    if (!provider || device.phoneNumber === null) {
+      throw new AirlockError('AUTH_NO_CAPABLE_DEVICE', 'no capable device');
+    }
+    const limited = this.#limited(user, nowMs);
+    if (limited) return limited;
+    const txid = this.#d.random.uuid();
+    const token = this.#d.random.bytes(24).toString('base64url');
+    const expiresAtMs = nowMs + this.#d.options.callTimeoutSeconds * 1000;
+    const statusMsg = `Dialing ${maskPhoneNumber(device.phoneNumber)}...`;
+    await this.#d.writes.run(async (tx) => {
+      await tx.createOobRequest({
+        txid,
+        factor: 'phone',
+        appId: app.id,
+        userId: user.id,
+        deviceId: device.id,
+        status: 'calling',
+        context: input.context,
+        verificationCode: null,
+        callbackTokenHash: sha256(token),
+        expiresAtMs,
+      });
+      await tx.createAuthTransaction({
+        txid,
+        appId: app.id,
+        userId: user.id,
+        factor: 'phone',
+        result: 'waiting',
+        status: 'calling',
+        statusMsg,
+      });
+    });
+    const say =
+      `This is ${app.name}. A login as ${user.username} is waiting for you. ` +
+      'Press 1 to approve it. Press 9 if you did not try to log in. Any other key denies it.';
+    try {
+      await provider.startCall(
+        {
+          to: device.phoneNumber,
+          callbackUrl: `https://${this.#d.options.apiHost()}/provider/v1/calls/${txid}?token=${token}`,
+          say,
+        },
+        AbortSignal.timeout(15_000),
+      );
+    } catch {
+      await this.#finish(txid, app, user.id, user.username, 'push_failed', nowMs, {
+        result: 'deny',
+        status: 'deny',
+        status_msg: 'Could not call your phone. Use another factor or try again later.',
+      });
+      return {
+        result: 'deny',
+        status: 'deny',
+        status_msg: 'Could not call your phone. Use another factor or try again later.',
+      };
+    }
+    await this.#d.writes.run((tx) =>
+      tx.appendAudit(
+        audit(app, user, nowMs, 'auth.phone.call', 'calling', {
+          txid,
+          deviceId: device.id,
+          provider: provider.name,
+          ...input.access,
+        }),
+      ),
+    );
+    return { txid, expiresAtMs, verificationCode: null, statusMsg };
+  }
+
+  /**
+   * The provider's callback: checks the single-use token (and the provider's signature), then
+   * answers the login by the key pressed. Unknown, answered, expired and forged callbacks get one
+   * and the same rejection.
+   */
+  async answerCall(input: {
+    txid: string;
+    token: string | undefined;
+    fullUrl: string;
+    params: URLSearchParams;
+    signature: string | undefined;
+    nowMs: number;
+  }): Promise<AuthOutcome> {
+    const request = await this.#d.store.getOobRequest(input.txid);
+    const tokenOk =
+      request?.callbackTokenHash != null &&
+      input.token !== undefined &&
+      constantTimeEqual(sha256(input.token), request.callbackTokenHash);
+    const signatureOk =
+      this.#d.verifyCallbackSignature === undefined ||
+      this.#d.verifyCallbackSignature(input.fullUrl, input.params, input.signature);
+    if (
+      !request ||
+      !tokenOk ||
+      !signatureOk ||
+      request.factor !== 'phone' ||
+      request.status !== 'calling' ||
+      request.expiresAtMs <= input.nowMs
+    ) {
+      throw new AirlockError('AUTH_INVALID_PARAMETERS', 'call');
+    }
+    const digits = input.params.get('Digits') ?? input.params.get('digits') ?? '';
+    const key: CallKey =
+      digits === '1' ? 'approve' : digits === '9' ? 'fraud' : digits === '' ? 'none' : 'deny';
+    const status = key === 'approve' ? 'allow' : key === 'fraud' ? 'fraud' : 'deny';
+    const outcome: AuthOutcome =
+      key === 'approve'
+        ? { result: 'allow', status: 'allow', status_msg: 'Success. Logging you in...' }
+        : key === 'fraud'
+          ? { result: 'deny', status: 'fraud', status_msg: 'Login request reported as fraudulent.' }
+          : key === 'none'
+            ? {
+                result: 'deny',
+                status: 'deny',
+                status_msg: 'No keypress detected. Please try again.',
+              }
+            : { result: 'deny', status: 'deny', status_msg: 'Login request denied.' };
+    const app = await this.#d.store.getApplication(request.appId);
+    if (!app) throw new AirlockError('AUTH_INVALID_PARAMETERS', 'call');
+    const won = await this.#finish(
+      request.txid,
+      app,
+      request.userId,
+      request.context.username,
+      status,
+      input.nowMs,
+      outcome,
+      { key },
+    );
+    if (!won) throw new AirlockError('AUTH_INVALID_PARAMETERS', 'call');
+    return outcome;
+  }
+
+  async #finish(
+    txid: string,
+    app: Application,
+    userId: string,
+    username: string,
+    status: 'allow' | 'deny' | 'fraud' | 'push_failed',
+    nowMs: number,
+    outcome: AuthOutcome,
+    detail: Record<string, unknown> = {},
+  ): Promise<boolean> {
+    const final = await this.#d.writes.run(async (tx) => {
+      if (!(await tx.resolveOobRequest(txid, status, nowMs))) return undefined;
+      const userStatus = await tx.getUserStatus(userId);
+      const blocked = userStatus !== 'active' && userStatus !== 'bypass';
+      const answer: AuthOutcome =
+        blocked && outcome.result === 'allow'
+          ? { result: 'deny', status: 'deny', status_msg: 'Your account is disabled.' }
+          : outcome;
+      await tx.updateAuthTransaction(txid, {
+        result: answer.result,
+        status: answer.status,
+        statusMsg: answer.status_msg,
+      });
+      await tx.appendAudit(
+        audit(
+          app,
+          { id: userId, username },
+          nowMs,
+          status === 'fraud' ? 'auth.phone.fraud' : 'auth.phone',
+          answer.status,
+          {
+            txid,
+            ...detail,
+            ...(blocked ? { reason: `user-${userStatus ?? 'deleted'}` } : {}),
+          },
+        ),
+      );
+      return answer;
+    });
+    if (!final) return false;
+    this.#d.hub.resolved(txid, status, { appId: app.id, result: { txid, ...final } });
+    return true;
+  }
+
+  #limited(user: User, nowMs: number): AuthOutcome | undefined {
+    const o = this.#d.options;
+    const budget = this.#d.rateLimits.take(`phone:${user.id}`, nowMs, {
+      ratePerSecond: o.ratePerMinute / 60,
+      burst: o.burst,
+    });
+    if (budget.ok) return undefined;
+    return {
+      result: 'deny',
+      status: 'deny',
+      status_msg: `Too many login requests. Wait ${budget.retryAfterSeconds} seconds or use a passcode.`,
+    };
+  }
+}
+
+function sha256(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+function constantTimeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function audit(
+  app: Application,
+  user: Pick<User, 'id' | 'username'>,
+  nowMs: number,
+  action: string,
+  result: string,
+  detail: Record<string, unknown>,
+) {
+  return {
+    tsMs: nowMs,
+    actor: `app:${app.ikey}`,
+    action,
+    targetType: 'user',
+    targetId: user.id,
+    appId: app.id,
+    username: user.username,
+    result,
+    ip: typeof detail.ipaddr === 'string' ? detail.ipaddr : null,
+    detail,
+  };
+}
