@@ -1,0 +1,344 @@
+// npm run bench:push — 10,000 pushes pending at once through the RADIUS proxy and the service.
+//
+// Every login is a [duo_only_client] Access-Request whose password is the word "push": the proxy
+// starts an async push and waits on the service's result stream. When all pushes are pending the
+// benchmark reads each process's peak RSS (VmHWM), then approves every push from the users'
+// devices (signed device API calls) and times approval → Access-Accept.
+// Env: BENCH_PUSHES (default 10000), BENCH_APPROVERS (concurrent approvals, default 32).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { type KeyObject } from 'node:crypto';
+import dgram from 'node:dgram';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import BetterSqlite3 from 'better-sqlite3';
+import { DeviceClient, newDeviceKey } from '../src/authenticator/device-client.ts';
+import { openContext } from '../src/cli/open-context.ts';
+import { createAttribute } from '../src/protocol/radius/radius-attributes.ts';
+import { encodeAccessRequest } from '../src/protocol/radius/radius-request.ts';
+import { verifyResponse } from '../src/protocol/radius/radius-response.ts';
+import { CryptoRandom, generateId } from '../src/runtime/random.ts';
+import { airlockJson, startServe } from '../test/integration/airlock-process.ts';
+import { freeUdpPort } from '../test/integration/external-servers.ts';
+
+const PUSHES = Number(process.env.BENCH_PUSHES ?? 10_000);
+const APPROVERS = Number(process.env.BENCH_APPROVERS ?? 32);
+const TARGET_MIB = 256;
+const SECRET = 'bench-push-radius-secret';
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = join(ROOT, 'bin', 'airlock.js');
+const random = new CryptoRandom();
+
+interface Phone {
+  username: string;
+  deviceId: string;
+  privateKey: KeyObject;
+}
+
+async function main(): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-push-'));
+  const children: ChildProcess[] = [];
+  try {
+    const dataDir = join(dir, 'data');
+    const service = await startServe([
+      '--data-dir',
+      dataDir,
+      '--listen',
+      '127.0.0.1:0',
+      '--log-level',
+      'warn',
+    ]);
+    children.push(service.child);
+    const app = await airlockJson<{ ikey: string; skey: string }>([
+      'app',
+      'create',
+      'bench-push',
+      '--type',
+      'radius',
+      '--rate-limit',
+      '0',
+      '--data-dir',
+      dataDir,
+    ]);
+    console.log(`creating ${PUSHES} users with an authenticator each…`);
+    const phones = await createPhones(dataDir, PUSHES);
+
+    const proxyDir = join(dir, 'proxy');
+    mkdirSync(proxyDir);
+    const radiusPort = await freeUdpPort();
+    writeFileSync(
+      join(proxyDir, 'authproxy.cfg'),
+      [
+        '[main]',
+        'log_dir=log',
+        'state_dir=state',
+        'log_auth_events=true',
+        'admin_listen=127.0.0.1:0',
+        '',
+        '[duo_only_client]',
+        '',
+        '[radius_server_auto]',
+        `ikey=${app.ikey}`,
+        `skey=${app.skey}`,
+        'api_host=localhost',
+        `api_port=${service.port}`,
+        `api_ca_file=${join(dataDir, 'tls', 'ca.pem')}`,
+        'api_timeout=20',
+        'push_timeout=60',
+        'client=duo_only_client',
+        'failmode=secure',
+        'interface=127.0.0.1',
+        `port=${radiusPort}`,
+        'radius_ip_1=127.0.0.1',
+        `radius_secret_1=${SECRET}`,
+        '',
+      ].join('\n'),
+    );
+    const proxy = await spawnUntil(
+      ['proxy', '--config', join(proxyDir, 'authproxy.cfg')],
+      /listening for RADIUS/,
+    );
+    children.push(proxy);
+
+    const nas = new Nas(radiusPort);
+    await nas.open();
+    const sentAt = performance.now();
+    const answers: Promise<{ outcome: 'accept' | 'reject' | 'timeout'; atMs: number }>[] = [];
+    for (const [i, p] of phones.entries()) {
+      answers.push(nas.login(p.username, 'push'));
+      // About 2,000 requests a second: a burst, but not one the receive buffer must hold at once.
+      if (i % 100 === 99) await sleep(50);
+    }
+    console.log(`sent ${PUSHES} Access-Requests; waiting until every push is pending…`);
+    const db = new BetterSqlite3(join(dataDir, 'airlock.db'), { readonly: true });
+    const pendingCount = () =>
+      (
+        db.prepare("SELECT COUNT(*) AS n FROM oob_requests WHERE status = 'pushed'").get() as {
+          n: number;
+        }
+      ).n;
+    let pending = 0;
+    while ((pending = pendingCount()) < PUSHES && performance.now() - sentAt < 50_000) {
+      await sleep(250);
+    }
+    const allPendingMs = performance.now() - sentAt;
+    const memory = {
+      proxy: memoryOf(proxy.pid!),
+      service: memoryOf(service.child.pid!),
+    };
+    console.log(
+      `${pending} pushes pending after ${(allPendingMs / 1000).toFixed(1)} s; approving them…`,
+    );
+
+    const devices = new DeviceClient({
+      apiHost: `localhost:${service.port}`,
+      caPem: readFileSync(join(dataDir, 'tls', 'ca.pem'), 'utf8'),
+    });
+    const approvedAt = new Map<string, number>();
+    let next = 0;
+    const approver = async () => {
+      while (next < phones.length) {
+        const phone = phones[next++]!;
+        const [request] = await devices.requests(phone);
+        if (!request) continue;
+        approvedAt.set(phone.username, performance.now());
+        await devices.answer(phone, request.txid, 'approve');
+      }
+    };
+    await Promise.all(Array.from({ length: APPROVERS }, approver));
+    devices.close();
+    const results = await Promise.all(answers);
+    nas.close();
+    db.close();
+
+    const latencies: number[] = [];
+    const counts = { accept: 0, reject: 0, timeout: 0 };
+    results.forEach((r, i) => {
+      counts[r.outcome] += 1;
+      const approved = approvedAt.get(phones[i]!.username);
+      if (r.outcome === 'accept' && approved !== undefined) latencies.push(r.atMs - approved);
+    });
+    latencies.sort((a, b) => a - b);
+    const mib = (kb: number) => (kb / 1024).toFixed(1);
+    console.log('');
+    console.log(`pushes pending at once: ${pending} of ${PUSHES}`);
+    console.log('process   peak RSS (VmHWM)   RSS with all pending   target');
+    for (const [name, m] of Object.entries(memory)) {
+      console.log(
+        `${name.padEnd(9)} ${`${mib(m.peakKb)} MiB`.padStart(16)}   ${`${mib(m.rssKb)} MiB`.padStart(20)}   ≤ ${TARGET_MIB} MiB`,
+      );
+    }
+    console.log(
+      `answers: ${counts.accept} Access-Accept, ${counts.reject} Access-Reject, ${counts.timeout} no answer`,
+    );
+    console.log(
+      `approval → Access-Accept: p50 ${percentile(latencies, 0.5).toFixed(1)} ms, p99 ${percentile(latencies, 0.99).toFixed(1)} ms (from the start of the approving device call)`,
+    );
+    const peak = Math.max(memory.proxy.peakKb, memory.service.peakKb) / 1024;
+    console.log(`peak RSS ratio to target: ${(peak / TARGET_MIB).toFixed(2)} (≤ 1.00 meets it)`);
+    return pending === PUSHES && counts.accept === PUSHES ? 0 : 1;
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Users with one activated device each, written straight into the store (setup, not measured). */
+async function createPhones(dataDir: string, count: number): Promise<Phone[]> {
+  const ctx = await openContext({ dataDir });
+  try {
+    const phones: Phone[] = [];
+    await ctx.store.transaction(async (tx) => {
+      for (let i = 1; i <= count; i++) {
+        const username = `pushuser${String(i).padStart(5, '0')}`;
+        const user = await tx.createUser({ id: generateId(random, 'DU'), username });
+        const key = newDeviceKey();
+        const device = await tx.createDevice({
+          id: generateId(random, 'DV'),
+          userId: user.id,
+          name: 'bench phone',
+          platform: 'cli',
+          publicKeyJwk: JSON.stringify(key.publicJwk),
+        });
+        phones.push({ username, deviceId: device.id, privateKey: key.privateKey });
+      }
+    });
+    return phones;
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** Many logins over a few UDP sockets: identifiers 0-255 per socket, no retransmits. */
+class Nas {
+  readonly #port: number;
+  readonly #sockets: dgram.Socket[] = [];
+  readonly #pending = new Map<
+    string,
+    { authenticator: Buffer; resolve: (r: { outcome: 'accept' | 'reject'; atMs: number }) => void }
+  >();
+  #next = 0;
+
+  constructor(port: number) {
+    this.#port = port;
+  }
+
+  async open(): Promise<void> {
+    const count = Math.ceil(PUSHES / 256) + 1;
+    for (let s = 0; s < count; s++) {
+      const socket = dgram.createSocket('udp4');
+      socket.on('message', (msg) => {
+        const key = `${s}:${msg[1]}`;
+        const entry = this.#pending.get(key);
+        if (!entry) return;
+        try {
+          const r = verifyResponse({
+            request: { identifier: msg[1]!, authenticator: entry.authenticator },
+            response: msg,
+            secret: SECRET,
+            requireMessageAuthenticator: false,
+          });
+          this.#pending.delete(key);
+          entry.resolve({
+            outcome: r.code === 'Access-Accept' ? 'accept' : 'reject',
+            atMs: performance.now(),
+          });
+        } catch {
+          // not ours or forged: ignore
+        }
+      });
+      await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+      this.#sockets.push(socket);
+    }
+  }
+
+  login(
+    username: string,
+    password: string,
+  ): Promise<{ outcome: 'accept' | 'reject' | 'timeout'; atMs: number }> {
+    const n = this.#next++;
+    const s = Math.floor(n / 256);
+    const identifier = n % 256;
+    const authenticator = random.bytes(16);
+    const packet = encodeAccessRequest({
+      identifier,
+      authenticator,
+      secret: SECRET,
+      password,
+      attributes: [
+        createAttribute('User-Name', username),
+        createAttribute('NAS-IP-Address', '127.0.0.1'),
+      ],
+    });
+    return new Promise((resolve) => {
+      const send = () => this.#sockets[s]!.send(packet, this.#port, '127.0.0.1');
+      // Like a NAS: the same packet again every 5 s while unanswered. A burst overflows the
+      // proxy's UDP receive buffer (about 256 datagrams by default); the proxy answers every copy
+      // of one request with one login, so a retransmit never starts a second push.
+      const retransmit = setInterval(send, 5_000);
+      const timer = setTimeout(() => {
+        clearInterval(retransmit);
+        this.#pending.delete(`${s}:${identifier}`);
+        resolve({ outcome: 'timeout', atMs: performance.now() });
+      }, 90_000);
+      this.#pending.set(`${s}:${identifier}`, {
+        authenticator,
+        resolve: (r) => {
+          clearTimeout(timer);
+          clearInterval(retransmit);
+          resolve(r);
+        },
+      });
+      send();
+    });
+  }
+
+  close(): void {
+    for (const s of this.#sockets) s.close();
+  }
+}
+
+function memoryOf(pid: number): { peakKb: number; rssKb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string) =>
+    Number(new RegExp(`^${name}:\\s+([0-9]+) kB`, 'm').exec(status)?.[1]);
+  return { peakKb: field('VmHWM'), rssKb: field('VmRSS') };
+}
+
+function spawnUntil(args: string[], ready: RegExp): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not ready in 20 s:\n${out}`)), 20_000);
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      if (ready.test(out)) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`exited ${code}:\n${out}`)));
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
