@@ -3,6 +3,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import type { StoreDialect } from '../store.ts';
 import { initialMigration } from './0001-initial.ts';
 import { devicesMigration } from './0002-devices.ts';
+import { adminMigration } from './0004-admin.ts';
 
 /**
  * Migrations by name; the Migrator applies them in name order. A static list rather than
@@ -13,6 +14,7 @@ export function createMigrationProvider(dialect: StoreDialect): MigrationProvide
   const migrations: Record<string, Migration> = {
     '0001-initial': initialMigration(dialect),
     '0002-devices': devicesMigration(),
+    '0004-admin': adminMigration(dialect),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }
