@@ -30,7 +30,13 @@ import type {
 } from '../core/model.ts';
 import { PENDING_OOB_STATUSES } from '../core/model.ts';
 import type { Admin, AdminApiKey, AdminSession } from '../core/admin-model.ts';
-import type { NewAdmin, NewAdminApiKey, NewAdminSession } from './admin-store.ts';
+import type {
+  GroupPatch,
+  NewAdmin,
+  NewAdminApiKey,
+  NewAdminSession,
+  UserPatch,
+} from './admin-store.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { hotQueries, type HotQuery } from './hot-queries.ts';
 import { createMigrationProvider } from './migrations/migration-provider.ts';
@@ -1161,6 +1167,137 @@ export class KyselyStore implements Store {
   }
 
   // ---- Administrators, Admin API keys, console sessions ----
+
+  async updateUser(id: string, patch: UserPatch): Promise<User> {
+    const values: Updateable<UsersTable> = { updated_at_ms: this.#clock.nowMs() };
+    if (patch.realName !== undefined) values.real_name = patch.realName;
+    if (patch.email !== undefined) values.email = patch.email;
+    const result = await this.#db
+      .updateTable('users')
+      .set(values)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) throw notFound('user', id);
+    const user = await this.getUser(id);
+    if (user === undefined) throw notFound('user', id);
+    return user;
+  }
+
+  async setUserAliases(id: string, aliases: string[]): Promise<User> {
+    const unique = [...new Set(aliases)];
+    await this.#atomic(async (db) => {
+      await this.#lockUserNames(db);
+      const user = await db
+        .selectFrom('users')
+        .select('username')
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (user === undefined) throw notFound('user', id);
+      if (unique.includes(user.username)) {
+        throw new StoreError(
+          'STORE_CONFLICT',
+          `alias "${user.username}" is the user's own username`,
+        );
+      }
+      if (unique.length > 0) {
+        const asUsername = await db
+          .selectFrom('users')
+          .select('username')
+          .where('username', 'in', unique)
+          .executeTakeFirst();
+        if (asUsername !== undefined) {
+          throw new StoreError(
+            'STORE_CONFLICT',
+            `alias "${asUsername.username}" is already another user's username`,
+          );
+        }
+        const asAlias = await db
+          .selectFrom('user_aliases')
+          .select('alias')
+          .where('alias', 'in', unique)
+          .where('user_id', '<>', id)
+          .executeTakeFirst();
+        if (asAlias !== undefined) {
+          throw new StoreError(
+            'STORE_CONFLICT',
+            `alias "${asAlias.alias}" already belongs to another user`,
+          );
+        }
+      }
+      await db.deleteFrom('user_aliases').where('user_id', '=', id).execute();
+      if (unique.length > 0) {
+        await db
+          .insertInto('user_aliases')
+          .values(unique.map((alias) => ({ alias, user_id: id })))
+          .execute();
+      }
+      await db
+        .updateTable('users')
+        .set({ updated_at_ms: this.#clock.nowMs() })
+        .where('id', '=', id)
+        .execute();
+    });
+    const user = await this.getUser(id);
+    if (user === undefined) throw notFound('user', id);
+    return user;
+  }
+
+  async updateGroup(id: string, patch: GroupPatch): Promise<Group> {
+    const values: Updateable<GroupsTable> = { updated_at_ms: this.#clock.nowMs() };
+    if (patch.name !== undefined) values.name = patch.name;
+    if (patch.description !== undefined) values.description = patch.description;
+    let row: Selectable<GroupsTable> | undefined;
+    try {
+      row = await this.#db
+        .updateTable('groups')
+        .set(values)
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+    } catch (err) {
+      throw translateWriteError(err, 'group', { name: `name "${patch.name}"` });
+    }
+    if (row === undefined) throw notFound('group', id);
+    return toGroup(row);
+  }
+
+  async deleteGroup(id: string): Promise<boolean> {
+    return this.#atomic(async (db) => {
+      const restricting = await db
+        .selectFrom('application_groups as ag')
+        .innerJoin('applications as a', 'a.id', 'ag.app_id')
+        .select('a.name')
+        .where('ag.group_id', '=', id)
+        .orderBy('a.name')
+        .execute();
+      if (restricting.length > 0) {
+        throw new StoreError(
+          'STORE_CONFLICT',
+          `group "${id}" restricts application(s) ${restricting.map((r) => `"${r.name}"`).join(', ')}; ` +
+            'deleting it would open them to every user: change their groups first',
+        );
+      }
+      const result = await db.deleteFrom('groups').where('id', '=', id).executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    });
+  }
+
+  async deleteApplication(id: string): Promise<boolean> {
+    const result = await this.#db
+      .deleteFrom('applications')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async deleteOtpToken(userId: string, tokenId: string): Promise<boolean> {
+    const result = await this.#db
+      .deleteFrom('otp_tokens')
+      .where('id', '=', tokenId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
 
   async createAdmin(input: NewAdmin): Promise<Admin> {
     const now = this.#clock.nowMs();

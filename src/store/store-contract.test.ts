@@ -1375,6 +1375,58 @@ function storeContract(backend: Backend): void {
         },
       );
 
+      void contractTest("a user's name, e-mail and aliases are edited", async () => {
+        await store.createUser({ id: 'DUED1', username: 'ed-one', aliases: ['ed-a'] });
+        await store.createUser({ id: 'DUED2', username: 'ed-two', aliases: ['ed-b'] });
+        const edited = await store.updateUser('DUED1', { realName: 'Ed One', email: null });
+        assert.equal(edited.realName, 'Ed One');
+        const aliased = await store.setUserAliases('DUED1', ['ed-c', 'ed-a', 'ed-c']);
+        assert.deepEqual(aliased.aliases, ['ed-a', 'ed-c']);
+        assert.equal((await store.findUser('ed-c'))?.id, 'DUED1');
+        await assert.rejects(
+          store.setUserAliases('DUED1', ['ed-b']),
+          rejectsWith('STORE_CONFLICT', /"ed-b" already belongs/),
+        );
+        await assert.rejects(
+          store.setUserAliases('DUED1', ['ed-two']),
+          rejectsWith('STORE_CONFLICT', /"ed-two" is already another user's username/),
+        );
+        assert.deepEqual((await store.setUserAliases('DUED1', [])).aliases, []);
+        await assert.rejects(store.updateUser('NOPE', {}), rejectsWith('STORE_NOT_FOUND', /NOPE/));
+      });
+
+      void contractTest(
+        'a group restricting an application is not deleted; others are, with memberships',
+        async () => {
+          const app = await store.createApplication(newApplication('delgrp'));
+          await store.createGroup({ id: 'GDEL1', name: 'del-one' });
+          await store.createGroup({ id: 'GDEL2', name: 'del-two' });
+          await store.setApplicationGroups(app.id, ['GDEL1']);
+          await store.createUser({ id: 'DUDEL', username: 'del-user' });
+          await store.addGroupMember('GDEL2', 'DUDEL');
+          await assert.rejects(
+            store.deleteGroup('GDEL1'),
+            rejectsWith('STORE_CONFLICT', /would open them to every user/),
+          );
+          assert.equal((await store.updateGroup('GDEL2', { description: 'x' })).description, 'x');
+          assert.equal(await store.deleteGroup('GDEL2'), true);
+          assert.deepEqual(await store.listUserGroups('DUDEL'), []);
+          assert.equal(await store.deleteGroup('GDEL2'), false);
+          assert.equal(await store.deleteApplication(app.id), true);
+          assert.equal(await store.getApplication(app.id), undefined);
+          assert.equal(await store.deleteGroup('GDEL1'), true);
+        },
+      );
+
+      void contractTest('an OTP token is deleted only through its own user', async () => {
+        await store.createUser({ id: 'DUTOK1', username: 'tok-one' });
+        await store.createUser({ id: 'DUTOK2', username: 'tok-two' });
+        await store.addOtpToken(totpToken('DTDEL1', 'DUTOK1'));
+        assert.equal(await store.deleteOtpToken('DUTOK2', 'DTDEL1'), false);
+        assert.equal(await store.deleteOtpToken('DUTOK1', 'DTDEL1'), true);
+        assert.deepEqual(await store.listOtpTokens('DUTOK1'), []);
+      });
+
       void contractTest(
         'users are searched by username, alias, name or e-mail, case-insensitively',
         async () => {
