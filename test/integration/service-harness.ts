@@ -17,6 +17,7 @@ import {
   DEFAULT_SERVICE_OPTIONS,
   type Service,
 } from '../../src/service/build-service.ts';
+import type { AdminExtensions } from '../../src/service/admin/admin-extensions.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { createSecretBox } from '../../src/store/secret-box.ts';
 import type { Store } from '../../src/store/store.ts';
@@ -54,6 +55,7 @@ export async function startService(
     authStatusWaitSeconds?: number;
     pushRatePerMinute?: number;
     pushBurst?: number;
+    adminExtensions?: AdminExtensions;
   } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-it-'));
@@ -75,7 +77,14 @@ export async function startService(
   });
   const random = new CryptoRandom();
   const service = buildService(
-    { store, clock, random, logger: pino({ level: 'silent' }), bypassPepper: pepper },
+    {
+      store,
+      clock,
+      random,
+      logger: pino({ level: 'silent' }),
+      bypassPepper: pepper,
+      adminExtensions: options.adminExtensions,
+    },
     {
       ...DEFAULT_SERVICE_OPTIONS,
       lockoutThreshold: options.lockoutThreshold ?? DEFAULT_SERVICE_OPTIONS.lockoutThreshold,
