@@ -49,6 +49,7 @@ export function layout(frame: PageFrame, body: SafeHtml): string {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width,initial-scale=1" />
         <title>${frame.title} · Airlock admin</title>
+        <link rel="icon" href="data:," />
         <link rel="stylesheet" href="/admin/assets/console.css" />
         <script src="/admin/assets/console.js" defer></script>
       </head>
