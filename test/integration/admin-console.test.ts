@@ -1,7 +1,10 @@
 // The browser console in Debian's Chromium (playwright-core): log in with password + TOTP, list
 // users, put a group in bypass past the advisor's warning and back, read it in the audit log.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CONSOLE_CSP } from '../../src/service/admin/console/console-routes.ts';
@@ -19,7 +22,10 @@ const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
-const SCREENSHOTS = new URL('../../docs/screenshots/', import.meta.url);
+// The committed screenshots are refreshed on request only, so a test run leaves the tree clean.
+const SCREENSHOTS = process.env.AIRLOCK_UPDATE_SCREENSHOTS
+  ? new URL('../../docs/screenshots/', import.meta.url)
+  : pathToFileURL(`${mkdtempSync(join(tmpdir(), 'airlock-shots-'))}/`);
 
 describe('admin console in Chromium', () => {
   let h: Harness;
