@@ -320,8 +320,8 @@ function spawnUntil(args: string[], ready: RegExp): Promise<ChildProcess> {
         resolve(child);
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.once('exit', (code) => reject(new Error(`exited ${code}:\n${out}`)));
   });
 }

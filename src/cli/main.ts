@@ -1,6 +1,7 @@
 // The `airlock` command: parses arguments and calls into the parts; prints errors plainly.
 import { Command, CommanderError } from 'commander';
 import { isAirlockError } from '../core/error-registry.ts';
+import { registerAdminCommands } from './commands/admin-commands.ts';
 import { registerAppCommands } from './commands/app-commands.ts';
 import { registerAuthenticatorCommands } from './commands/authenticator-commands.ts';
 import { registerDbCommands } from './commands/db-commands.ts';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerDbCommands(program);
   registerPolicyCommands(program);
   registerEmergencyCommands(program);
+  registerAdminCommands(program);
   return program;
 }
 

@@ -8,6 +8,9 @@ import type { Clock } from '../runtime/clock.ts';
 import type { Random } from '../runtime/random.ts';
 import type { Store } from '../store/store.ts';
 import { WriteBatcher } from '../store/write-batcher.ts';
+import { DEFAULT_ADMIN_OPTIONS, type AdminOptions } from './admin/admin-context.ts';
+import type { AdminExtensions } from './admin/admin-extensions.ts';
+import { registerAdmin } from './admin/admin-routes.ts';
 import { ApplicationCache } from './auth-api/application-cache.ts';
 import type { AuthApiOptions } from './auth-api/auth-api-context.ts';
 import { createAuthApiMetrics } from './auth-api/auth-api-metrics.ts';
@@ -34,6 +37,8 @@ export interface ServiceDeps {
   logger: Logger;
   /** Key for hashing bypass codes; derived from the secret key. */
   bypassPepper: Buffer;
+  /** Policies and emergency controls for the Admin API and console, once plugged in. */
+  adminExtensions?: AdminExtensions;
 }
 
 export interface ServiceOptions extends AuthApiOptions {
@@ -59,6 +64,8 @@ export interface ServiceOptions extends AuthApiOptions {
    * reverted (0 = never; tests sweep by hand). Due controls are also reverted at start-up.
    */
   sweepIntervalMs: number;
+  /** Admin API and console: sessions, login limits, whether the console is served. */
+  admin: AdminOptions;
 }
 
 export const DEFAULT_SERVICE_OPTIONS = {
@@ -75,6 +82,7 @@ export const DEFAULT_SERVICE_OPTIONS = {
   applicationCacheTtlMs: 1_000,
   policyCacheTtlMs: 1_000,
   bodyLimitBytes: 64 * 1024,
+  admin: DEFAULT_ADMIN_OPTIONS,
 } as const;
 
 export interface Service {
@@ -250,6 +258,18 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
   }
   registerEnrollmentPages(server);
   registerAuthenticatorWeb(server);
+  registerAdmin(server, {
+    store: deps.store,
+    clock: deps.clock,
+    random: deps.random,
+    logger: deps.logger,
+    bypassPepper: deps.bypassPepper,
+    loginLimiter: new TokenBuckets(),
+    extensions: deps.adminExtensions ?? {},
+    options: options.admin,
+    dateWindowSeconds: options.dateWindowSeconds,
+    apiHost: () => options.apiHost,
+  });
 
   // Metrics only for loopback callers: a scraper runs beside the service (or behind its own proxy).
   server.get('/metrics', async (req, reply) => {

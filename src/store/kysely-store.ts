@@ -32,10 +32,20 @@ import { PENDING_OOB_STATUSES } from '../core/model.ts';
 import type { EmergencyControl, EmergencyState } from '../core/emergency-control.ts';
 import { AirlockError } from '../core/error-registry.ts';
 import { validatePolicy, type Policy } from '../core/policy.ts';
+import type { Admin, AdminApiKey, AdminSession } from '../core/admin-model.ts';
+import type {
+  GroupPatch,
+  NewAdmin,
+  NewAdminApiKey,
+  NewAdminSession,
+  UserPatch,
+} from './admin-store.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { hotQueries, type HotQuery } from './hot-queries.ts';
 import { createMigrationProvider } from './migrations/migration-provider.ts';
 import type {
+  AdminApiKeysTable,
+  AdminsTable,
   ApplicationsTable,
   AuditEventsTable,
   EmergencyControlsTable,
@@ -434,16 +444,37 @@ export class KyselyStore implements Store {
     return foldUsers(rows)[0];
   }
 
-  async listUsers(options: { limit?: number; offset?: number } = {}): Promise<User[]> {
+  async listUsers(
+    options: { limit?: number; offset?: number; search?: string } = {},
+  ): Promise<User[]> {
     let query = this.#usersQuery();
-    if (options.limit !== undefined || options.offset !== undefined) {
+    const search = options.search === '' ? undefined : options.search;
+    if (options.limit !== undefined || options.offset !== undefined || search !== undefined) {
       // Page over users, not over user-alias rows.
-      const page = this.#db
+      let page = this.#db
         .selectFrom('users')
         .select('id')
         .orderBy('username')
         .limit(options.limit ?? NO_LIMIT)
         .offset(options.offset ?? 0);
+      if (search !== undefined) {
+        // Case-insensitive "contains" on both dialects (PostgreSQL's LIKE is case-sensitive).
+        const pattern = `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        const like = (column: string) =>
+          sql<boolean>`lower(${sql.ref(column)}) LIKE ${pattern} ESCAPE '\\'`;
+        page = page.where((eb) =>
+          eb.or([
+            like('username'),
+            like('real_name'),
+            like('email'),
+            eb(
+              'id',
+              'in',
+              this.#db.selectFrom('user_aliases').select('user_id').where(like('alias')),
+            ),
+          ]),
+        );
+      }
       query = query.where('u.id', 'in', page);
     }
     return foldUsers(await query.execute());
@@ -1258,6 +1289,332 @@ export class KyselyStore implements Store {
     return rows.map(toAuditEvent);
   }
 
+  // ---- Administrators, Admin API keys, console sessions ----
+
+  async updateUser(id: string, patch: UserPatch): Promise<User> {
+    const values: Updateable<UsersTable> = { updated_at_ms: this.#clock.nowMs() };
+    if (patch.realName !== undefined) values.real_name = patch.realName;
+    if (patch.email !== undefined) values.email = patch.email;
+    const result = await this.#db
+      .updateTable('users')
+      .set(values)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) throw notFound('user', id);
+    const user = await this.getUser(id);
+    if (user === undefined) throw notFound('user', id);
+    return user;
+  }
+
+  async setUserAliases(id: string, aliases: string[]): Promise<User> {
+    const unique = [...new Set(aliases)];
+    await this.#atomic(async (db) => {
+      await this.#lockUserNames(db);
+      const user = await db
+        .selectFrom('users')
+        .select('username')
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (user === undefined) throw notFound('user', id);
+      if (unique.includes(user.username)) {
+        throw new StoreError(
+          'STORE_CONFLICT',
+          `alias "${user.username}" is the user's own username`,
+        );
+      }
+      if (unique.length > 0) {
+        const asUsername = await db
+          .selectFrom('users')
+          .select('username')
+          .where('username', 'in', unique)
+          .executeTakeFirst();
+        if (asUsername !== undefined) {
+          throw new StoreError(
+            'STORE_CONFLICT',
+            `alias "${asUsername.username}" is already another user's username`,
+          );
+        }
+        const asAlias = await db
+          .selectFrom('user_aliases')
+          .select('alias')
+          .where('alias', 'in', unique)
+          .where('user_id', '<>', id)
+          .executeTakeFirst();
+        if (asAlias !== undefined) {
+          throw new StoreError(
+            'STORE_CONFLICT',
+            `alias "${asAlias.alias}" already belongs to another user`,
+          );
+        }
+      }
+      await db.deleteFrom('user_aliases').where('user_id', '=', id).execute();
+      if (unique.length > 0) {
+        await db
+          .insertInto('user_aliases')
+          .values(unique.map((alias) => ({ alias, user_id: id })))
+          .execute();
+      }
+      await db
+        .updateTable('users')
+        .set({ updated_at_ms: this.#clock.nowMs() })
+        .where('id', '=', id)
+        .execute();
+    });
+    const user = await this.getUser(id);
+    if (user === undefined) throw notFound('user', id);
+    return user;
+  }
+
+  async updateGroup(id: string, patch: GroupPatch): Promise<Group> {
+    const values: Updateable<GroupsTable> = { updated_at_ms: this.#clock.nowMs() };
+    if (patch.name !== undefined) values.name = patch.name;
+    if (patch.description !== undefined) values.description = patch.description;
+    let row: Selectable<GroupsTable> | undefined;
+    try {
+      row = await this.#db
+        .updateTable('groups')
+        .set(values)
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+    } catch (err) {
+      throw translateWriteError(err, 'group', { name: `name "${patch.name}"` });
+    }
+    if (row === undefined) throw notFound('group', id);
+    return toGroup(row);
+  }
+
+  async deleteGroup(id: string): Promise<boolean> {
+    return this.#atomic(async (db) => {
+      const restricting = await db
+        .selectFrom('application_groups as ag')
+        .innerJoin('applications as a', 'a.id', 'ag.app_id')
+        .select('a.name')
+        .where('ag.group_id', '=', id)
+        .orderBy('a.name')
+        .execute();
+      if (restricting.length > 0) {
+        throw new StoreError(
+          'STORE_CONFLICT',
+          `group "${id}" restricts application(s) ${restricting.map((r) => `"${r.name}"`).join(', ')}; ` +
+            'deleting it would open them to every user: change their groups first',
+        );
+      }
+      const result = await db.deleteFrom('groups').where('id', '=', id).executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    });
+  }
+
+  async deleteApplication(id: string): Promise<boolean> {
+    const result = await this.#db
+      .deleteFrom('applications')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async deleteOtpToken(userId: string, tokenId: string): Promise<boolean> {
+    const result = await this.#db
+      .deleteFrom('otp_tokens')
+      .where('id', '=', tokenId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async createAdmin(input: NewAdmin): Promise<Admin> {
+    const now = this.#clock.nowMs();
+    const row: Selectable<AdminsTable> = {
+      id: input.id,
+      username: input.username,
+      password_hash: input.passwordHash,
+      totp_secret_sealed: this.#secretBox.seal(input.totpSecret),
+      totp_last_step: null,
+      disabled: 0,
+      created_at_ms: now,
+      updated_at_ms: now,
+    };
+    try {
+      await this.#db.insertInto('admins').values(row).execute();
+    } catch (err) {
+      throw translateWriteError(err, 'administrator', {
+        id: `id "${input.id}"`,
+        username: `username "${input.username}"`,
+      });
+    }
+    return this.#toAdmin(row);
+  }
+
+  async getAdmin(id: string): Promise<Admin | undefined> {
+    const row = await this.#db
+      .selectFrom('admins')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && this.#toAdmin(row);
+  }
+
+  async findAdmin(username: string): Promise<Admin | undefined> {
+    const row = await this.#db
+      .selectFrom('admins')
+      .selectAll()
+      .where('username', '=', username)
+      .executeTakeFirst();
+    return row && this.#toAdmin(row);
+  }
+
+  async listAdmins(): Promise<Admin[]> {
+    const rows = await this.#db.selectFrom('admins').selectAll().orderBy('username').execute();
+    return rows.map((row) => this.#toAdmin(row));
+  }
+
+  async setAdminDisabled(id: string, disabled: boolean): Promise<Admin> {
+    return this.#atomic(async (db) => {
+      const row = await db
+        .updateTable('admins')
+        .set({ disabled: disabled ? 1 : 0, updated_at_ms: this.#clock.nowMs() })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+      if (row === undefined) throw notFound('administrator', id);
+      // A disabled administrator is logged out everywhere at once.
+      if (disabled) await db.deleteFrom('admin_sessions').where('admin_id', '=', id).execute();
+      return this.#toAdmin(row);
+    });
+  }
+
+  async claimAdminTotpStep(adminId: string, step: number): Promise<boolean> {
+    // RFC 6238 §5.2: the conditional UPDATE is the replay check, as for users' tokens.
+    const result = await this.#db
+      .updateTable('admins')
+      .set({ totp_last_step: step })
+      .where('id', '=', adminId)
+      .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async createAdminApiKey(input: NewAdminApiKey): Promise<AdminApiKey> {
+    const row: Selectable<AdminApiKeysTable> = {
+      ikey: input.ikey,
+      skey_sealed: this.#secretBox.seal(input.skey),
+      name: input.name,
+      created_at_ms: this.#clock.nowMs(),
+      last_used_at_ms: null,
+    };
+    try {
+      await this.#db.insertInto('admin_api_keys').values(row).execute();
+    } catch (err) {
+      throw translateWriteError(err, 'Admin API key', { ikey: `ikey "${input.ikey}"` });
+    }
+    return this.#toAdminApiKey(row);
+  }
+
+  async getAdminApiKey(ikey: string): Promise<AdminApiKey | undefined> {
+    const row = await this.#db
+      .selectFrom('admin_api_keys')
+      .selectAll()
+      .where('ikey', '=', ikey)
+      .executeTakeFirst();
+    return row && this.#toAdminApiKey(row);
+  }
+
+  async listAdminApiKeys(): Promise<AdminApiKey[]> {
+    const rows = await this.#db
+      .selectFrom('admin_api_keys')
+      .selectAll()
+      .orderBy('created_at_ms')
+      .orderBy('ikey')
+      .execute();
+    return rows.map((row) => this.#toAdminApiKey(row));
+  }
+
+  async deleteAdminApiKey(ikey: string): Promise<boolean> {
+    const result = await this.#db
+      .deleteFrom('admin_api_keys')
+      .where('ikey', '=', ikey)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async touchAdminApiKey(ikey: string, nowMs: number): Promise<void> {
+    await this.#db
+      .updateTable('admin_api_keys')
+      .set({ last_used_at_ms: nowMs })
+      .where('ikey', '=', ikey)
+      .execute();
+  }
+
+  async createAdminSession(input: NewAdminSession): Promise<AdminSession> {
+    const now = this.#clock.nowMs();
+    const session: AdminSession = { ...input, createdAtMs: now, lastSeenAtMs: now };
+    try {
+      await this.#db
+        .insertInto('admin_sessions')
+        .values({
+          id: input.idHash,
+          admin_id: input.adminId,
+          csrf_token_hash: input.csrfTokenHash,
+          created_at_ms: now,
+          expires_at_ms: input.expiresAtMs,
+          last_seen_at_ms: now,
+        })
+        .execute();
+    } catch (err) {
+      throw translateWriteError(
+        err,
+        'console session',
+        { id: 'this id' },
+        `administrator "${input.adminId}" not found`,
+      );
+    }
+    return session;
+  }
+
+  async getAdminSession(idHash: string): Promise<AdminSession | undefined> {
+    const row = await this.#db
+      .selectFrom('admin_sessions')
+      .selectAll()
+      .where('id', '=', idHash)
+      .executeTakeFirst();
+    return (
+      row && {
+        idHash: row.id,
+        adminId: row.admin_id,
+        csrfTokenHash: row.csrf_token_hash,
+        createdAtMs: Number(row.created_at_ms),
+        expiresAtMs: Number(row.expires_at_ms),
+        lastSeenAtMs: Number(row.last_seen_at_ms),
+      }
+    );
+  }
+
+  async touchAdminSession(idHash: string, nowMs: number): Promise<void> {
+    await this.#db
+      .updateTable('admin_sessions')
+      .set({ last_seen_at_ms: nowMs })
+      .where('id', '=', idHash)
+      .execute();
+  }
+
+  async deleteAdminSession(idHash: string): Promise<boolean> {
+    const result = await this.#db
+      .deleteFrom('admin_sessions')
+      .where('id', '=', idHash)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async deleteExpiredAdminSessions(nowMs: number, idleSinceMs: number): Promise<number> {
+    const result = await this.#db
+      .deleteFrom('admin_sessions')
+      .where((eb) =>
+        eb.or([eb('expires_at_ms', '<=', nowMs), eb('last_seen_at_ms', '<=', idleSinceMs)]),
+      )
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   // ---- Internals ----
 
   /** Runs `fn` in this store's transaction, or in a new one when there is none. */
@@ -1324,6 +1681,29 @@ export class KyselyStore implements Store {
       allowedGroupIds,
       createdAtMs: row.created_at_ms,
       updatedAtMs: row.updated_at_ms,
+    };
+  }
+
+  #toAdmin(row: Selectable<AdminsTable>): Admin {
+    return {
+      id: row.id,
+      username: row.username,
+      passwordHash: row.password_hash,
+      totpSecret: this.#secretBox.open(row.totp_secret_sealed),
+      totpLastStep: row.totp_last_step === null ? null : Number(row.totp_last_step),
+      disabled: Number(row.disabled) === 1,
+      createdAtMs: Number(row.created_at_ms),
+      updatedAtMs: Number(row.updated_at_ms),
+    };
+  }
+
+  #toAdminApiKey(row: Selectable<AdminApiKeysTable>): AdminApiKey {
+    return {
+      ikey: row.ikey,
+      skey: this.#secretBox.open(row.skey_sealed),
+      name: row.name,
+      createdAtMs: Number(row.created_at_ms),
+      lastUsedAtMs: row.last_used_at_ms === null ? null : Number(row.last_used_at_ms),
     };
   }
 

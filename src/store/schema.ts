@@ -189,6 +189,38 @@ export interface EmergencyControlsTable {
   created_at_ms: Ms;
 }
 
+export interface AdminsTable {
+  id: string;
+  username: string;
+  /** argon2id PHC string. */
+  password_hash: string;
+  /** SecretBox-sealed base32 TOTP secret. */
+  totp_secret_sealed: string;
+  totp_last_step: number | null;
+  disabled: ColumnType<number, number | undefined, number>;
+  created_at_ms: Ms;
+  updated_at_ms: Ms;
+}
+
+export interface AdminApiKeysTable {
+  ikey: string;
+  /** SecretBox-sealed skey. */
+  skey_sealed: string;
+  name: string;
+  created_at_ms: Ms;
+  last_used_at_ms: Ms | null;
+}
+
+export interface AdminSessionsTable {
+  /** SHA-256 (hex) of the session token. */
+  id: string;
+  admin_id: string;
+  csrf_token_hash: string;
+  created_at_ms: Ms;
+  expires_at_ms: Ms;
+  last_seen_at_ms: Ms;
+}
+
 /** Kysely Migrator's bookkeeping (default table names). */
 export interface KyselyMigrationTable {
   name: string;
@@ -218,6 +250,9 @@ export interface Database {
   sms_passcodes: SmsPasscodesTable;
   policies: PoliciesTable;
   emergency_controls: EmergencyControlsTable;
+  admins: AdminsTable;
+  admin_api_keys: AdminApiKeysTable;
+  admin_sessions: AdminSessionsTable;
   kysely_migration: KyselyMigrationTable;
   kysely_migration_lock: KyselyMigrationLockTable;
 }

@@ -25,6 +25,7 @@ import type {
 } from '../core/model.ts';
 import type { EmergencyControl, EmergencyState } from '../core/emergency-control.ts';
 import type { Policy } from '../core/policy.ts';
+import type { AdminStore } from './admin-store.ts';
 
 export const STORE_DIALECTS = ['sqlite', 'postgres'] as const;
 export type StoreDialect = (typeof STORE_DIALECTS)[number];
@@ -164,7 +165,7 @@ export interface StoredPolicy {
   updatedBy: string;
 }
 
-export interface Store {
+export interface Store extends AdminStore {
   readonly dialect: StoreDialect;
 
   /** Applies pending versioned migrations; returns the names applied (empty when up to date). */
@@ -197,7 +198,8 @@ export interface Store {
   getUserStatus(id: string): Promise<UserStatus | undefined>;
   /** The user (by username, alias or id) with groups, OTP tokens and bypass codes; the login hot path. */
   loadAuthSubject(ref: { username: string } | { userId: string }): Promise<AuthSubject | undefined>;
-  listUsers(options?: { limit?: number; offset?: number }): Promise<User[]>;
+  /** Users by username; `search` keeps those whose username, alias, name or e-mail contains it. */
+  listUsers(options?: { limit?: number; offset?: number; search?: string }): Promise<User[]>;
   setUserStatus(id: string, status: UserStatus): Promise<User>;
   /** Deletes the user and everything that belongs to it (tokens, codes, memberships). */
   deleteUser(id: string): Promise<boolean>;

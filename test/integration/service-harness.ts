@@ -19,6 +19,7 @@ import {
   type Service,
   type ServiceOptions,
 } from '../../src/service/build-service.ts';
+import type { AdminExtensions } from '../../src/service/admin/admin-extensions.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { createSecretBox } from '../../src/store/secret-box.ts';
 import type { Store } from '../../src/store/store.ts';
@@ -62,6 +63,7 @@ export async function startService(
     pushRatePerMinute?: number;
     pushBurst?: number;
     factors?: FactorsConfig;
+    adminExtensions?: AdminExtensions;
   } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-it-'));
@@ -91,6 +93,7 @@ export async function startService(
         random,
         logger: pino({ level: 'silent' }),
         bypassPepper: pepper,
+        adminExtensions: options.adminExtensions,
       },
       (serviceOptions = {
         ...DEFAULT_SERVICE_OPTIONS,

@@ -4,6 +4,7 @@ import type { StoreDialect } from '../store.ts';
 import { initialMigration } from './0001-initial.ts';
 import { devicesMigration } from './0002-devices.ts';
 import { policiesMigration } from './0003-policies.ts';
+import { adminMigration } from './0004-admin.ts';
 
 /**
  * Migrations by name; the Migrator applies them in name order. A static list rather than
@@ -15,6 +16,7 @@ export function createMigrationProvider(dialect: StoreDialect): MigrationProvide
     '0001-initial': initialMigration(dialect),
     '0002-devices': devicesMigration(),
     '0003-policies': policiesMigration(),
+    '0004-admin': adminMigration(dialect),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }

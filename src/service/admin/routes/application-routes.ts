@@ -1,0 +1,242 @@
+// /admin/v1/applications: integrations with an ikey/skey, their policy settings and secrets.
+import {
+  APPLICATION_TYPES,
+  NEW_USER_POLICIES,
+  RESTRICTION_LEVELS,
+  type Application,
+} from '../../../core/model.ts';
+import { generateId, generateSecretKey } from '../../../runtime/random.ts';
+import type { ApplicationPatch, Store } from '../../../store/store.ts';
+import { requireApplication, requireGroup } from '../admin-lookups.ts';
+import { adminAuditEvent, type AdminRoute, type Params, type ParamSpec } from '../admin-route.ts';
+import { listOf, ref } from '../admin-schemas.ts';
+import { applicationView } from '../admin-views.ts';
+
+const APP_ID: ParamSpec = {
+  name: 'app_id',
+  in: 'path',
+  type: 'string',
+  required: true,
+  description: 'application id (its ikey or name are accepted too)',
+};
+
+const SETTINGS: readonly ParamSpec[] = [
+  {
+    name: 'new_user_policy',
+    in: 'body',
+    type: 'string',
+    enum: NEW_USER_POLICIES,
+    description: 'users without a second factor: enroll (default), allow or deny',
+  },
+  {
+    name: 'restriction_level',
+    in: 'body',
+    type: 'string',
+    enum: RESTRICTION_LEVELS,
+    description: 'data classification (default restrictive)',
+  },
+  {
+    name: 'rate_limit',
+    in: 'body',
+    type: 'integer',
+    min: 0,
+    max: 100_000,
+    description: 'Auth API requests per second, 0 = unlimited (default 50)',
+  },
+  {
+    name: 'groups',
+    in: 'body',
+    type: 'string[]',
+    max: 100,
+    description: 'group ids or names allowed to use it; "" = everyone',
+  },
+  {
+    name: 'verified_push',
+    in: 'body',
+    type: 'boolean',
+    description: 'pushes carry a code the user types',
+  },
+];
+
+export const APPLICATION_ROUTES: readonly AdminRoute[] = [
+  {
+    method: 'GET',
+    path: '/admin/v1/applications',
+    tag: 'applications',
+    summary: 'List applications (never their secret keys)',
+    params: [],
+    response: listOf('Application'),
+    async handler({ ctx }) {
+      return { response: (await ctx.store.listApplications()).map(applicationView) };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/admin/v1/applications',
+    tag: 'applications',
+    summary: 'Create an application; its skey is in this answer only',
+    params: [
+      {
+        name: 'name',
+        in: 'body',
+        type: 'string',
+        required: true,
+        max: 200,
+        description: 'application name',
+      },
+      {
+        name: 'type',
+        in: 'body',
+        type: 'string',
+        enum: APPLICATION_TYPES,
+        description: 'integration type (default auth-api)',
+      },
+      ...SETTINGS,
+    ],
+    response: ref('ApplicationWithSecret'),
+    async handler(call) {
+      const { ctx, params } = call;
+      const settings = readSettings(params);
+      const created = await ctx.store.transaction(async (tx) => {
+        const a = await tx.createApplication({
+          name: params.str('name'),
+          type: (params.optStr('type') as Application['type'] | undefined) ?? 'auth-api',
+          newUserPolicy: settings.newUserPolicy ?? 'enroll',
+          restrictionLevel: settings.restrictionLevel ?? 'restrictive',
+          rateLimitPerSecond: settings.rateLimitPerSecond ?? 50,
+          verifiedPush: settings.verifiedPush ?? false,
+          ikey: generateId(ctx.random, 'DI'),
+          skey: generateSecretKey(ctx.random),
+        });
+        const groups = params.optList('groups');
+        if (groups !== undefined) await tx.setApplicationGroups(a.id, await groupIds(tx, groups));
+        await tx.appendAudit(
+          adminAuditEvent(
+            call,
+            'application.create',
+            { type: 'application', id: a.id },
+            { name: a.name, type: a.type },
+          ),
+        );
+        return (await tx.getApplication(a.id)) ?? a;
+      });
+      return { response: { ...applicationView(created), skey: created.skey } };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/admin/v1/applications/:app_id',
+    tag: 'applications',
+    summary: 'One application',
+    params: [APP_ID],
+    response: ref('Application'),
+    async handler({ ctx, params }) {
+      return {
+        response: applicationView(await requireApplication(ctx.store, params.str('app_id'))),
+      };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/admin/v1/applications/:app_id',
+    tag: 'applications',
+    summary: "Change an application's name or policy settings",
+    params: [
+      APP_ID,
+      { name: 'name', in: 'body', type: 'string', max: 200, description: 'new name' },
+      ...SETTINGS,
+    ],
+    response: ref('Application'),
+    async handler(call) {
+      const { ctx, params } = call;
+      const patch = {
+        ...readSettings(params),
+        ...(params.has('name') ? { name: params.str('name') } : {}),
+      };
+      const updated = await ctx.store.transaction(async (tx) => {
+        const a = await requireApplication(tx, params.str('app_id'));
+        await tx.updateApplication(a.id, patch);
+        const groups = params.optList('groups');
+        if (groups !== undefined) await tx.setApplicationGroups(a.id, await groupIds(tx, groups));
+        await tx.appendAudit(
+          adminAuditEvent(
+            call,
+            'application.update',
+            { type: 'application', id: a.id },
+            { ...patch, groups },
+          ),
+        );
+        return (await tx.getApplication(a.id))!;
+      });
+      return { response: applicationView(updated) };
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/admin/v1/applications/:app_id',
+    tag: 'applications',
+    summary: 'Delete an application (its ikey stops working within a second)',
+    params: [APP_ID],
+    response: ref('Deleted'),
+    async handler(call) {
+      const { ctx, params } = call;
+      await ctx.store.transaction(async (tx) => {
+        const a = await requireApplication(tx, params.str('app_id'));
+        await tx.deleteApplication(a.id);
+        await tx.appendAudit(
+          adminAuditEvent(
+            call,
+            'application.delete',
+            { type: 'application', id: a.id },
+            { name: a.name },
+          ),
+        );
+      });
+      return { response: { deleted: true } };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/admin/v1/applications/:app_id/rotate_secret',
+    tag: 'applications',
+    summary: 'Replace the secret key; the new skey is in this answer only',
+    params: [APP_ID],
+    response: ref('ApplicationWithSecret'),
+    async handler(call) {
+      const { ctx, params } = call;
+      const updated = await ctx.store.transaction(async (tx) => {
+        const a = await requireApplication(tx, params.str('app_id'));
+        const u = await tx.updateApplication(a.id, { skey: generateSecretKey(ctx.random) });
+        await tx.appendAudit(
+          adminAuditEvent(
+            call,
+            'application.rotate-secret',
+            { type: 'application', id: a.id },
+            { name: a.name },
+          ),
+        );
+        return u;
+      });
+      return { response: { ...applicationView(updated), skey: updated.skey } };
+    },
+  },
+];
+
+function readSettings(params: Params): Partial<ApplicationPatch> {
+  const out: Partial<ApplicationPatch> = {};
+  const policy = params.optStr('new_user_policy');
+  if (policy !== undefined) out.newUserPolicy = policy as ApplicationPatch['newUserPolicy'];
+  const level = params.optStr('restriction_level');
+  if (level !== undefined) out.restrictionLevel = level as ApplicationPatch['restrictionLevel'];
+  const rate = params.optInt('rate_limit');
+  if (rate !== undefined) out.rateLimitPerSecond = rate;
+  const verified = params.optBool('verified_push');
+  if (verified !== undefined) out.verifiedPush = verified;
+  return out;
+}
+
+async function groupIds(store: Store, refs: string[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const r of refs) ids.push((await requireGroup(store, r)).id);
+  return ids;
+}
