@@ -25,7 +25,9 @@ import { airlockJson, startServe } from '../test/integration/airlock-process.ts'
 import { freeUdpPort } from '../test/integration/external-servers.ts';
 
 const PUSHES = Number(process.env.BENCH_PUSHES ?? 10_000);
-const APPROVERS = Number(process.env.BENCH_APPROVERS ?? 32);
+const APPROVERS = Number(process.env.BENCH_APPROVERS ?? 64);
+/** Node flags for the proxy and the service, e.g. a heap cap as a production unit would set. */
+const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const TARGET_MIB = 256;
 const SECRET = 'bench-push-radius-secret';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -43,14 +45,10 @@ async function main(): Promise<number> {
   const children: ChildProcess[] = [];
   try {
     const dataDir = join(dir, 'data');
-    const service = await startServe([
-      '--data-dir',
-      dataDir,
-      '--listen',
-      '127.0.0.1:0',
-      '--log-level',
-      'warn',
-    ]);
+    const service = await startServe(
+      ['--data-dir', dataDir, '--listen', '127.0.0.1:0', '--log-level', 'warn'],
+      NODE_FLAGS.length > 0 ? { NODE_OPTIONS: NODE_FLAGS.join(' ') } : {},
+    );
     children.push(service.child);
     const app = await airlockJson<{ ikey: string; skey: string }>([
       'app',
@@ -148,7 +146,9 @@ async function main(): Promise<number> {
         await devices.answer(phone, request.txid, 'approve');
       }
     };
+    const approvingFrom = performance.now();
     await Promise.all(Array.from({ length: APPROVERS }, approver));
+    console.log(`approved in ${((performance.now() - approvingFrom) / 1000).toFixed(1)} s`);
     devices.close();
     const results = await Promise.all(answers);
     nas.close();
@@ -165,6 +165,9 @@ async function main(): Promise<number> {
     const mib = (kb: number) => (kb / 1024).toFixed(1);
     console.log('');
     console.log(`pushes pending at once: ${pending} of ${PUSHES}`);
+    console.log(
+      `node flags: ${NODE_FLAGS.join(' ') || '(none: V8 default heap sizing)'}; approvers: ${APPROVERS}`,
+    );
     console.log('process   peak RSS (VmHWM)   RSS with all pending   target');
     for (const [name, m] of Object.entries(memory)) {
       console.log(
@@ -309,7 +312,9 @@ function memoryOf(pid: number): { peakKb: number; rssKb: number } {
 }
 
 function spawnUntil(args: string[], ready: RegExp): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...NODE_FLAGS, BIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`not ready in 20 s:\n${out}`)), 20_000);

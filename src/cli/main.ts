@@ -6,6 +6,7 @@ import { registerAppCommands } from './commands/app-commands.ts';
 import { registerAuthenticatorCommands } from './commands/authenticator-commands.ts';
 import { registerDbCommands } from './commands/db-commands.ts';
 import { registerDeviceCommands } from './commands/device-commands.ts';
+import { registerFactorCommands } from './commands/factor-commands.ts';
 import { registerDrillCommand } from './commands/drill-command.ts';
 import { registerEmergencyCommands } from './commands/emergency-commands.ts';
 import { registerGroupCommands } from './commands/group-commands.ts';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerTokenCommands(program);
   registerDeviceCommands(program);
   registerAuthenticatorCommands(program);
+  registerFactorCommands(program);
   registerDbCommands(program);
   registerPolicyCommands(program);
   registerEmergencyCommands(program);

@@ -1,12 +1,13 @@
 // `airlock authenticator` end to end: the built CLI as the user's device, `airlock serve` as the
 // service, pushes started by Duo's own client.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   airlock,
+  airlockFails,
   airlockJson,
   startServe,
   stopServe,
@@ -165,5 +166,33 @@ describe('the command-line authenticator against airlock serve', () => {
       devices.map((d) => [d.name, d.platform]),
       [['laptop', 'cli']],
     );
+  });
+
+  it('shows per-factor health from the running service: deliveries to the authenticator', async () => {
+    const rows = await airlockJson<{ factor: string; provider: string; state: string }[]>([
+      'factors',
+      'status',
+      ...data(),
+    ]);
+    assert.deepEqual(
+      rows.map((r) => [r.factor, r.provider, r.state]),
+      [['push', 'authenticator', 'healthy']],
+    );
+  });
+
+  it('checks a factors.json: every error at once, no secret in them', async () => {
+    const bad = join(dir, 'factors-bad.json');
+    writeFileSync(
+      bad,
+      JSON.stringify({ sms: { provider: 'twilio', authToken: 'very-secret-token' }, phnoe: {} }),
+    );
+    const failed = await airlockFails(['factors', 'check', bad]);
+    assert.notEqual(failed.code, 0);
+    assert.match(failed.stderr, /sms\.accountSid/);
+    assert.match(failed.stderr, /phnoe/);
+    assert.doesNotMatch(failed.stderr, /very-secret-token/);
+    const good = join(dir, 'factors-good.json');
+    writeFileSync(good, JSON.stringify({ sms: { provider: 'file', path: 'sms.jsonl' } }));
+    assert.match(await airlock(['factors', 'check', good]), /OK/);
   });
 });

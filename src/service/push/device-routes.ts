@@ -160,7 +160,9 @@ export function registerDeviceRoutes(server: FastifyInstance, d: DeviceRoutesDep
     const device = await authenticateDevice(req);
     const waitSeconds = parseWait(req.query.wait, d.options.maxWaitSeconds);
     let pending = await d.store.listPendingOobRequests(device.id, d.clock.nowMs());
-    if (pending.length === 0 && waitSeconds > 0) {
+    // A long poll answers at once only with something new: requests the device already took
+    // (still pending, shown on its screen) do not end the wait, or a client would spin.
+    if (waitSeconds > 0 && pending.every((r) => r.deliveredAtMs !== null)) {
       const aborted = new AbortController();
       const onClose = () => aborted.abort();
       req.raw.once('close', onClose);
