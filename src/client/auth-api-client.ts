@@ -192,6 +192,12 @@ class HttpsAuthApiClient implements AuthApiClient {
   readonly #hostHeader: string;
   readonly #userAgent: string;
   readonly #agent: https.Agent;
+  /**
+   * Calls waiting for one of the agent's sockets. They wait here as small closures rather than
+   * in the agent as ClientRequest objects (kilobytes each): a burst of thousands of logins
+   * (10,000 pushes, bench:push) then costs little memory while it queues.
+   */
+  readonly #slots: { free: number; waiting: (() => void)[] };
 
   constructor(options: AuthApiClientOptions) {
     const apiPort = options.apiPort ?? 443;
@@ -200,6 +206,7 @@ class HttpsAuthApiClient implements AuthApiClient {
     this.#hostHeader = formatHostHeader(options.apiHost, apiPort);
     this.#userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
     const maxSockets = options.maxSockets ?? DEFAULT_MAX_SOCKETS;
+    this.#slots = { free: maxSockets, waiting: [] };
     this.#agent = new https.Agent({
       keepAlive: true,
       maxSockets,
@@ -384,7 +391,15 @@ class HttpsAuthApiClient implements AuthApiClient {
     }
 
     const deadline = new Deadline(timeoutMs);
+    const gotSlot = await this.#acquireSlot(deadline);
     try {
+      if (!gotSlot) {
+        return {
+          kind: 'unreachable',
+          reason: 'timeout',
+          detail: `no complete answer within ${timeoutMs} ms (queued: every socket busy)`,
+        };
+      }
       let attempt = await this.#send(method, requestPath, headers, body, deadline);
       // A keep-alive socket the server closed while idle fails at once with ECONNRESET/EPIPE
       // before any answer; that server never read the request, so one fresh attempt inside the
@@ -412,7 +427,34 @@ class HttpsAuthApiClient implements AuthApiClient {
       };
     } finally {
       deadline.clear();
+      if (gotSlot) this.#releaseSlot();
     }
+  }
+
+  /** Waits for a free socket slot; false when the deadline passes first. */
+  #acquireSlot(deadline: Deadline): Promise<boolean> {
+    if (this.#slots.free > 0) {
+      this.#slots.free -= 1;
+      return Promise.resolve(true);
+    }
+    return new Promise<boolean>((resolve) => {
+      const take = () => {
+        deadline.onExpire(undefined);
+        resolve(true);
+      };
+      this.#slots.waiting.push(take);
+      deadline.onExpire(() => {
+        const i = this.#slots.waiting.indexOf(take);
+        if (i >= 0) this.#slots.waiting.splice(i, 1);
+        resolve(false);
+      });
+    });
+  }
+
+  #releaseSlot(): void {
+    const next = this.#slots.waiting.shift();
+    if (next) next();
+    else this.#slots.free += 1;
   }
 
   #send(
