@@ -9,6 +9,7 @@ import { DEFAULT_HEALTH_CHECK_INTERVAL_MS } from '../core/host-health.ts';
 import { parseDnList, parseFailOpenAttributes, type FailOpenAttribute } from './failmode-keys.ts';
 import { formatIniError, parseIni, type IniEntry, type IniSection } from './ini-parse.ts';
 import { isIpAddress, parseIpRange, type IpMatcher } from './ip-ranges.ts';
+import { closestWord } from './closest-word.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Closed sets and defaults
@@ -662,7 +663,7 @@ function classifySection(section: IniSection, errors: string[]): SectionKind | u
   if (kind && (digits === '' || kind !== 'main')) return kind;
 
   const supported = SECTION_KINDS.map((k) => `[${k}]`).join(', ');
-  const guess = closest(base.toLowerCase(), SECTION_KINDS);
+  const guess = closestWord(base.toLowerCase(), SECTION_KINDS);
   const suggestion = guess ? `[${guess}${guess === 'main' ? '' : digits}]` : undefined;
   const why = DUO_ONLY_SECTIONS[base];
   errors.push(
@@ -1240,7 +1241,7 @@ function readClientReference(
     );
     return undefined;
   }
-  const guess = closest(name, present);
+  const guess = closestWord(name, present);
   const isClientName = CLIENT_KINDS.some((k) => new RegExp(`^${k}\\d*$`).test(name));
   r.error(
     'client',
@@ -1558,7 +1559,7 @@ class SectionReader {
       ...this.#schema.keys,
       ...this.#schema.numbered.map((p) => p + numberSuffix),
     ];
-    const guess = closest(probe, candidates);
+    const guess = closestWord(probe, candidates);
     const elsewhere = kindsWithKey(key);
     const hint = guess
       ? `; did you mean ${guess}?`
@@ -1664,39 +1665,6 @@ function parseListenAddress(text: string): ListenAddress | undefined {
   if (host === undefined || !(port >= 0 && port <= 65_535)) return undefined;
   if (!isIpAddress(host) && !isHostName(host)) return undefined;
   return { host, port };
-}
-
-/** The closest candidate by edit distance (transpositions count 1), if close enough to be a typo. */
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  const w = word.toLowerCase();
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(w, c.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [c, d];
-  }
-  const limit = Math.max(1, Math.floor(w.length / 4));
-  return bestDistance <= limit ? best : undefined;
-}
-
-/** Optimal string alignment distance (Levenshtein plus adjacent transpositions). */
-function editDistance(a: string, b: string): number {
-  const rows = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  const at = (i: number, j: number) => rows[i]?.[j] ?? Infinity;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let d = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        d = Math.min(d, at(i - 2, j - 2) + 1);
-      }
-      const row = rows[i];
-      if (row) row[j] = d;
-    }
-  }
-  return at(a.length, b.length);
 }
 
 function deepFreeze<T>(value: T): T {

@@ -202,10 +202,19 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
     const decision = decide({ stage: 'auth', outcome: summarizeOutcome(outcome) }, primary);
     if (decision.action !== 'proceed' || outcome.kind !== 'ok')
       return finishDecision(input, decision, primary);
-    const { result, status_msg: statusMsg } = outcome.response;
+    return serviceAnswer(input, primary, outcome.response, factorName);
+  }
+
+  /** The service checked the second factor: its answer is the login's. */
+  function serviceAnswer(
+    input: LoginInput,
+    primary: PrimaryAttributes,
+    answer: { result: string; status_msg: string },
+    factorName: string,
+  ): LoginAnswer {
+    const { result, status_msg: statusMsg } = answer;
     const allowed = result === 'allow';
-    const msg = `Duo authentication returned '${result}': '${statusMsg}'`;
-    logs.request(input.ref, msg);
+    logs.request(input.ref, `Duo authentication returned '${result}': '${statusMsg}'`);
     event(input, {
       msg: statusMsg,
       auth_stage: 'Secondary authentication',
@@ -270,19 +279,7 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
         'push-timeout',
       );
     }
-    const { result, status_msg: statusMsg } = waited.result;
-    const allowed = result === 'allow';
-    logs.request(input.ref, `Duo authentication returned '${result}': '${statusMsg}'`);
-    event(input, {
-      msg: statusMsg,
-      auth_stage: 'Secondary authentication',
-      status: allowed ? 'Allow' : 'Reject',
-      factor: factorName,
-      second_factor_checked: true,
-    });
-    return allowed
-      ? { code: 'Access-Accept', replyMessage: statusMsg, attributes: primary.attributes }
-      : { code: 'Access-Reject', replyMessage: statusMsg, attributes: [] };
+    return serviceAnswer(input, primary, waited.result, factorName);
   }
 
   /** Sends the second factor the user typed (append mode, duo-only, or a challenge answer). */

@@ -214,36 +214,26 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
       });
       return finish(sent, isAsync, app, subject.user, 'sms');
     }
-    if (factor?.kind === 'phone' && subject) {
-      const started = await ctx.phone.startCall({
-        app,
-        user: subject.user,
-        device: factor.device,
-        context: pushContext(app, subject.user, params),
-        access,
-        nowMs,
-      });
-      if (!('txid' in started)) return finish(started, isAsync, app, subject.user, 'phone');
-      ctx.metrics.requests.inc({ endpoint: 'auth', outcome: 'calling' });
-      if (isAsync) return { txid: started.txid };
-      const outcome = await ctx.push.waitForOutcome(started.txid, started.expiresAtMs);
-      return outcome ?? { result: 'deny', status: 'timeout', status_msg: 'Login timed out.' };
-    }
-    if (factor?.kind === 'push' && subject) {
-      if (app.verifiedPush && !isAsync) {
+    if ((factor?.kind === 'phone' || factor?.kind === 'push') && subject) {
+      if (factor.kind === 'push' && app.verifiedPush && !isAsync) {
         // The user must see the code before approving; a blocking call cannot show it.
         throw new AirlockError('AUTH_INVALID_PARAMETERS', 'verified push needs async=1');
       }
-      const started = await ctx.push.start({
+      const request = {
         app,
         user: subject.user,
         device: factor.device,
         context: pushContext(app, subject.user, params),
         access,
         nowMs,
+      };
+      const started =
+        factor.kind === 'push' ? await ctx.push.start(request) : await ctx.phone.startCall(request);
+      if (!('txid' in started)) return finish(started, isAsync, app, subject.user, factor.kind);
+      ctx.metrics.requests.inc({
+        endpoint: 'auth',
+        outcome: factor.kind === 'push' ? 'pushed' : 'calling',
       });
-      if (!('txid' in started)) return finish(started, isAsync, app, subject.user, 'push');
-      ctx.metrics.requests.inc({ endpoint: 'auth', outcome: 'pushed' });
       if (isAsync) return { txid: started.txid };
       const outcome = await ctx.push.waitForOutcome(started.txid, started.expiresAtMs);
       return outcome ?? { result: 'deny', status: 'timeout', status_msg: 'Login timed out.' };
