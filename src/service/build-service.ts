@@ -11,6 +11,7 @@ import { WriteBatcher } from '../store/write-batcher.ts';
 import { DEFAULT_ADMIN_OPTIONS, type AdminOptions } from './admin/admin-context.ts';
 import type { AdminExtensions } from './admin/admin-extensions.ts';
 import { registerAdmin } from './admin/admin-routes.ts';
+import { createPolicyExtensions } from './admin/policy-extensions.ts';
 import { ApplicationCache } from './auth-api/application-cache.ts';
 import type { AuthApiOptions } from './auth-api/auth-api-context.ts';
 import { createAuthApiMetrics } from './auth-api/auth-api-metrics.ts';
@@ -37,7 +38,10 @@ export interface ServiceDeps {
   logger: Logger;
   /** Key for hashing bypass codes; derived from the secret key. */
   bypassPepper: Buffer;
-  /** Policies and emergency controls for the Admin API and console, once plugged in. */
+  /**
+   * Policies and emergency controls for the Admin API and console; default: the service's own
+   * engine (createPolicyExtensions). `{}` leaves them out (the routes answer 501).
+   */
   adminExtensions?: AdminExtensions;
 }
 
@@ -265,7 +269,9 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     logger: deps.logger,
     bypassPepper: deps.bypassPepper,
     loginLimiter: new TokenBuckets(),
-    extensions: deps.adminExtensions ?? {},
+    extensions:
+      deps.adminExtensions ??
+      createPolicyExtensions({ store: deps.store, clock: deps.clock, emergencies, access }),
     options: options.admin,
     dateWindowSeconds: options.dateWindowSeconds,
     apiHost: () => options.apiHost,

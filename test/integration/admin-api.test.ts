@@ -754,27 +754,260 @@ describe('Admin API', () => {
   });
 
   describe('policies and emergency controls', () => {
-    it('answer 501 until their module is plugged in', async () => {
-      for (const [method, path, params] of [
-        ['GET', '/admin/v1/policies', {}],
-        ['POST', '/admin/v1/policies/global', { policy: '{}' }],
-        ['DELETE', '/admin/v1/policies/global', {}],
-        ['GET', '/admin/v1/emergency_controls', {}],
-        [
-          'POST',
-          '/admin/v1/emergency_controls/preview',
-          { kind: 'primary-only', proxy: 'p1', reason: 'x' },
-        ],
-        [
-          'POST',
-          '/admin/v1/emergency_controls',
-          { kind: 'primary-only', proxy: 'p1', reason: 'x' },
-        ],
-        ['POST', '/admin/v1/emergency_controls/EC1/revert', {}],
-      ] as const) {
-        const res = await call(method, path, params);
-        assert.deepEqual([res.status, res.body.code], [501, 50101], `${method} ${path}`);
+    it('answer 501 when the service is built without them', async () => {
+      const bare = await startService({ adminExtensions: {} });
+      await bare.store.createAdminApiKey({ ...key, name: 'tests' });
+      try {
+        for (const [method, path, params] of [
+          ['GET', '/admin/v1/policies', {}],
+          ['POST', '/admin/v1/policies/global', { policy: '{}' }],
+          ['DELETE', '/admin/v1/policies/global', {}],
+          ['GET', '/admin/v1/emergency_controls', {}],
+          [
+            'POST',
+            '/admin/v1/emergency_controls/preview',
+            { kind: 'primary-only', proxy: 'p1', reason: 'x' },
+          ],
+          [
+            'POST',
+            '/admin/v1/emergency_controls',
+            { kind: 'primary-only', proxy: 'p1', reason: 'x' },
+          ],
+          ['POST', '/admin/v1/emergency_controls/EC1/revert', {}],
+        ] as const) {
+          const res = await signedCall(bare.service, bare.clock, key, method, path, params);
+          assert.deepEqual([res.status, res.body.code], [501, 50101], `${method} ${path}`);
+        }
+      } finally {
+        await bare.close();
       }
+    });
+
+    describe('on the service engine (the default)', () => {
+      let wiki: string;
+      let ops: string;
+      before(async () => {
+        const p = await h.createApp();
+        await h.store.updateApplication(p.id, {
+          name: 'ext-payroll',
+          restrictionLevel: 'most-restrictive',
+        });
+        const w = await h.createApp();
+        await h.store.updateApplication(w.id, { name: 'ext-wiki' });
+        wiki = w.id;
+        ops = await h.createGroup('ext-ops');
+        await h.createUser('ext-erin', { groups: ['ext-ops'] });
+        await h.createGroup('ext-break-glass', 'bypass');
+      });
+      it('set, preview and clear policies: validated, group names resolved, audited', async () => {
+        const bad = await call('POST', `/admin/v1/policies/${wiki}`, {
+          policy: JSON.stringify({ allowedFactors: ['pigeon'], denyGroupIds: ['no-such'], x: 1 }),
+        });
+        assert.deepEqual([bad.status, bad.body.code], [400, 40002]);
+        for (const part of [/x: unknown field/, /unknown factor "pigeon"/, /no group "no-such"/]) {
+          assert.match(bad.body.message_detail ?? '', part);
+        }
+        const notObject = await call('POST', '/admin/v1/policies/global', { policy: '[1]' });
+        assert.match(notObject.body.message_detail ?? '', /must be a JSON object/);
+        const noApp = await call('POST', '/admin/v1/policies/NOPE', { policy: '{}' });
+        assert.deepEqual([noApp.status, noApp.body.code], [404, 40401]);
+        const missing = await call('POST', `/admin/v1/policies/${wiki}`, {});
+        assert.equal(missing.body.code, 40001);
+
+        const set = await ok('POST', `/admin/v1/policies/${wiki}`, {
+          policy: JSON.stringify({ allowedFactors: ['push'], denyGroupIds: ['ext-ops'] }),
+        });
+        assert.deepEqual(set.response, { allowedFactors: ['push'], denyGroupIds: [ops] });
+        const listed = (await ok('GET', '/admin/v1/policies')).response as {
+          applications: { app_id: string; policy: unknown }[];
+        };
+        assert.deepEqual(listed.applications.find((a) => a.app_id === wiki)?.policy, {
+          allowedFactors: ['push'],
+          denyGroupIds: [ops],
+        });
+        const [setEvent] = await h.store.listAudit({ sinceMs: 0, action: 'policy.set', limit: 10 });
+        assert.equal(setEvent?.actor, `adminkey:${key.ikey}`);
+        assert.equal(setEvent?.targetId, `app:${wiki}`);
+
+        // Widening: a global bypass group that reaches a most-restrictive application.
+        const widening = JSON.stringify({ bypassGroupIds: ['ext-ops'] });
+        const preview = await ok('POST', '/admin/v1/policies/global/preview', {
+          policy: widening,
+        });
+        const findings = preview.response as { code: string; message: string }[];
+        assert.ok(findings.some((f) => /"ext-payroll" \(most-restrictive\)/.test(f.message)));
+        const unconfirmed = await call('POST', '/admin/v1/policies/global', { policy: widening });
+        assert.deepEqual([unconfirmed.status, unconfirmed.body.code], [400, 40002]);
+        assert.match(unconfirmed.body.message_detail ?? '', /^confirm: the advisor warns/);
+        assert.equal(await h.store.getPolicy('global'), undefined);
+        await ok('POST', '/admin/v1/policies/global', { policy: widening, confirm: true });
+        assert.deepEqual((await h.store.getPolicy('global'))?.policy, { bypassGroupIds: [ops] });
+
+        assert.deepEqual((await ok('DELETE', '/admin/v1/policies/global')).response, {
+          deleted: true,
+        });
+        assert.deepEqual((await ok('DELETE', '/admin/v1/policies/global')).response, {
+          deleted: false,
+        });
+        assert.deepEqual((await ok('DELETE', `/admin/v1/policies/${wiki}`)).response, {
+          deleted: true,
+        });
+        const clears = await h.store.listAudit({ sinceMs: 0, action: 'policy.clear', limit: 10 });
+        assert.deepEqual(
+          clears.map((e) => [e.actor, e.targetId]),
+          [
+            [`adminkey:${key.ikey}`, 'global'],
+            [`adminkey:${key.ikey}`, `app:${wiki}`],
+          ],
+        );
+      });
+
+      it('start an emergency control after the advisor preview and confirm, then revert it', async () => {
+        const request = {
+          kind: 'users-to-bypass-group',
+          group_id: 'ext-break-glass',
+          user_ids: ['ext-erin'],
+          app_ids: [wiki],
+          reason: 'INC-7 push outage',
+          duration_minutes: 30,
+        };
+        const preview = (await ok('POST', '/admin/v1/emergency_controls/preview', request))
+          .response as { severity: string; message: string }[];
+        assert.equal(preview.length, 1);
+        assert.match(preview[0]!.message, /"ext-break-glass".*"ext-payroll" \(most-restrictive\)/);
+        assert.doesNotMatch(preview[0]!.message, /ext-wiki/);
+
+        const unconfirmed = await call('POST', '/admin/v1/emergency_controls', request);
+        assert.deepEqual([unconfirmed.status, unconfirmed.body.code], [400, 40002]);
+        assert.match(unconfirmed.body.message_detail ?? '', /^confirm: the advisor warns/);
+        assert.deepEqual((await ok('GET', '/admin/v1/emergency_controls')).response, []);
+
+        const started = (
+          await ok('POST', '/admin/v1/emergency_controls', { ...request, confirm: true })
+        ).response as EmergencyControl;
+        assert.equal(started.actor, `adminkey:${key.ikey}`);
+        assert.equal(started.expiresAtMs - started.createdAtMs, 30 * 60_000);
+        const erin = (await h.store.findUser('ext-erin'))!;
+        const glass = (await h.store.getGroup('ext-break-glass'))!;
+        assert.ok((await h.store.listGroupMembers(glass.id)).some((u) => u.id === erin.id));
+        const active = (await ok('GET', '/admin/v1/emergency_controls')).response as {
+          id: string;
+        }[];
+        assert.deepEqual(
+          active.map((c) => c.id),
+          [started.id],
+        );
+
+        const reverted = (
+          await ok('POST', `/admin/v1/emergency_controls/${started.id}/revert`, {
+            reason: 'push is back',
+          })
+        ).response as EmergencyControl;
+        assert.deepEqual(
+          [reverted.state, reverted.endedBy, reverted.endReason],
+          ['reverted', `adminkey:${key.ikey}`, 'push is back'],
+        );
+        assert.ok(!(await h.store.listGroupMembers(glass.id)).some((u) => u.id === erin.id));
+        const again = await call('POST', `/admin/v1/emergency_controls/${started.id}/revert`, {
+          reason: 'twice',
+        });
+        assert.deepEqual([again.status, again.body.code], [400, 40002]);
+        const unknown = await call('POST', '/admin/v1/emergency_controls/EC-NOPE/revert', {});
+        assert.deepEqual([unknown.status, unknown.body.code], [404, 40401]);
+        const all = (await ok('GET', '/admin/v1/emergency_controls', { state: 'all' }))
+          .response as EmergencyControl[];
+        assert.equal(all[0]?.id, started.id);
+
+        const events = (await h.store.listAudit({ sinceMs: 0, limit: 1000 })).filter(
+          (e) => e.targetId === started.id,
+        );
+        assert.deepEqual(
+          events.map((e) => [e.action, e.actor]),
+          [
+            ['emergency.start', `adminkey:${key.ikey}`],
+            ['emergency.revert', `adminkey:${key.ikey}`],
+          ],
+        );
+      });
+
+      it('report every problem of a request, and refuse a group that is not a bypass group', async () => {
+        const bad = await call('POST', '/admin/v1/emergency_controls', {
+          kind: 'app-bypass-groups',
+          app_id: 'NOPE',
+          group_ids: ['no-such-group'],
+          reason: 'x',
+        });
+        assert.deepEqual([bad.status, bad.body.code], [400, 40002]);
+        assert.match(
+          bad.body.message_detail ?? '',
+          /no application "NOPE".*no group "no-such-group"/,
+        );
+        const notBypass = await call('POST', '/admin/v1/emergency_controls/preview', {
+          kind: 'users-to-bypass-group',
+          group_id: 'ext-ops',
+          user_ids: ['ext-erin'],
+          reason: 'x',
+        });
+        assert.match(notBypass.body.message_detail ?? '', /"ext-ops" is not a bypass group/);
+        const tooLong = await call('POST', '/admin/v1/emergency_controls', {
+          kind: 'app-bypass-groups',
+          app_id: wiki,
+          group_ids: ['ext-ops'],
+          reason: 'x',
+          duration_minutes: 24 * 60 + 1,
+        });
+        assert.equal(tooLong.body.code, 40002);
+        const relative = await call('POST', '/admin/v1/emergency_controls', {
+          kind: 'primary-only',
+          proxy: 'relative/dir',
+          reason: 'x',
+        });
+        assert.match(relative.body.message_detail ?? '', /absolute path/);
+        const noReason = await call('POST', '/admin/v1/emergency_controls', {
+          kind: 'app-bypass-groups',
+          app_id: wiki,
+          group_ids: ['ext-ops'],
+        });
+        assert.equal(noReason.body.code, 40001);
+      });
+
+      it('refuse callers without credentials or with a console session but no CSRF token', async () => {
+        for (const [method, url] of [
+          ['GET', '/admin/v1/policies'],
+          ['POST', '/admin/v1/policies/global'],
+          ['POST', '/admin/v1/emergency_controls'],
+          ['POST', '/admin/v1/emergency_controls/EC1/revert'],
+        ] as const) {
+          const res = await h.service.server.inject({
+            method,
+            url,
+            headers: { host: 'localhost' },
+          });
+          assert.deepEqual(
+            [res.statusCode, res.json<{ code: number }>().code],
+            [401, 40101],
+            `${method} ${url}`,
+          );
+        }
+        const other = await createTestAdmin(h.store, 'ext-admin', 'another long passphrase');
+        const login = await consoleLogin(h.service, {
+          username: 'ext-admin',
+          password: other.password,
+          code: totpAt(other.totp, h.clock),
+        });
+        const session = { token: login.token! };
+        const noCsrf = await sessionCall(
+          h.service,
+          session,
+          'POST',
+          '/admin/v1/policies/global',
+          { policy: '{}' },
+          null,
+        );
+        assert.deepEqual([noCsrf.status, noCsrf.body.code], [403, 40302]);
+        const withCsrf = await sessionCall(h.service, session, 'GET', '/admin/v1/policies');
+        assert.equal(withCsrf.status, 200);
+      });
     });
 
     it('call the extensions when plugged in, and ask for confirmation when the advisor warns', async () => {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Application } from '../../src/core/model.ts';
 import { CONSOLE_CSP } from '../../src/service/admin/console/console-routes.ts';
 import { createTestAdmin, type TestAdmin } from './admin-client.ts';
 import { startService, totpAt, type Harness } from './service-harness.ts';
@@ -33,7 +34,14 @@ describe('admin console in Chromium', () => {
   let page: Page;
   let admin: TestAdmin;
   let base: string;
+  let payroll: Application;
   const problems: string[] = [];
+  const preauth = async (username: string) =>
+    (
+      (await h.duo(payroll)('POST', '/auth/v2/preauth', { username })).response as {
+        result: string;
+      }
+    ).result;
 
   before(async () => {
     if (!existsSync(CHROMIUM)) {
@@ -49,7 +57,8 @@ describe('admin console in Chromium', () => {
       ['bob', 'Bob Baker'],
       ['carol', 'Carol Cook'],
     ] as const) {
-      const u = await h.createUser(name);
+      // bob has a TOTP token: the Auth API asks him for a second factor unless he bypasses.
+      const u = await h.createUser(name, { totp: name === 'bob' });
       await h.store.updateUser(u.id, { realName: real, email: `${name}@example.org` });
     }
     await h.createGroup('oncall');
@@ -58,7 +67,7 @@ describe('admin console in Chromium', () => {
       (await h.store.getGroup('oncall'))!.id,
       (await h.store.findUser('bob'))!.id,
     );
-    const payroll = await h.createApp();
+    payroll = await h.createApp();
     await h.store.updateApplication(payroll.id, {
       name: 'payroll',
       restrictionLevel: 'most-restrictive',
@@ -107,7 +116,7 @@ describe('admin console in Chromium', () => {
     await page.fill('#code', totpAt(admin.totp, h.clock));
     await page.click('button[type=submit]');
     await page.waitForURL(`${base}/admin/dashboard`);
-    assert.match((await page.textContent('#emergency-area')) ?? '', /not available/);
+    assert.match((await page.textContent('#emergency-area')) ?? '', /None in effect/);
     const cookies = await page.context().cookies();
     const session = cookies.find((c) => c.name === '__Host-airlock_session');
     assert.ok(session);
@@ -179,6 +188,101 @@ describe('admin console in Chromium', () => {
       path: new URL('console-audit.png', SCREENSHOTS).pathname,
       fullPage: true,
     });
+  });
+
+  it("puts a group in bypass on an application for 30 minutes past the advisor's warning, then reverts it", async () => {
+    assert.equal(await preauth('bob'), 'auth', 'bob needs 2FA before the bypass');
+    await page.click('nav >> text=Emergency');
+    await page.waitForURL(`${base}/admin/emergency`);
+    assert.equal(await page.locator('#emergency-banner').count(), 0);
+    const form = page.locator('#start-bypass-groups');
+    await form.locator('select[name=app_id]').selectOption({ label: 'payroll' });
+    await form.locator('select[name=group_ids]').selectOption({ label: 'oncall' });
+    await form.locator('input[name=reason]').fill('INC-42: push provider down');
+    await form.locator('input[name=duration_minutes]').fill('30');
+    await form.locator('text=Preview').click();
+    // The preview: nothing started yet, the advisor's warning, and an explicit confirmation.
+    const warning = (await page.textContent('#confirm-emergency .advisor-warning')) ?? '';
+    assert.match(warning, /"payroll" is most-restrictive but emergency control .* group "oncall"/);
+    assert.match((await page.textContent('#confirm-emergency')) ?? '', /for 30 minutes/);
+    assert.deepEqual(await h.store.listEmergencyControls(), []);
+    // The browser refuses to send the form until the box is ticked.
+    await page.click('text=Start control');
+    assert.equal(new URL(page.url()).pathname, '/admin/emergency/preview');
+    assert.deepEqual(await h.store.listEmergencyControls(), []);
+    await page.check('#confirm');
+    await page.click('text=Start control');
+    await page.waitForSelector('.notice');
+
+    const [control] = await h.store.listEmergencyControls({ state: 'active' });
+    assert.ok(control);
+    assert.equal(control.expiresAtMs - control.createdAtMs, 30 * 60_000);
+    assert.equal(control.actor, 'admin:root');
+    const banner = (await page.textContent('#emergency-banner')) ?? '';
+    assert.match(banner, /groups oncall skip 2FA on application payroll .*INC-42/);
+    assert.equal(await preauth('bob'), 'allow', 'bob skips 2FA while the bypass is active');
+    assert.equal(await preauth('alice'), 'enroll', 'alice is not in the group');
+    await page.screenshot({
+      path: new URL('console-emergency.png', SCREENSHOTS).pathname,
+      fullPage: true,
+    });
+    // The banner is on every page while the control is active.
+    await page.click('nav >> text=Users');
+    assert.match((await page.textContent('#emergency-banner')) ?? '', /oncall/);
+
+    await page.click('#emergency-banner >> text=review or revert');
+    await page.fill('#controls input[name=reason]', 'push provider is back');
+    await page.click('#controls >> text=Revert now');
+    await page.waitForSelector('.notice');
+    assert.equal(await page.locator('#emergency-banner').count(), 0);
+    assert.equal(await preauth('bob'), 'auth', 'bob needs 2FA again after the revert');
+    assert.match((await page.textContent('#ended-controls')) ?? '', /push provider is back/);
+
+    await page.click('nav >> text=Audit log');
+    for (const action of ['emergency.start', 'emergency.revert']) {
+      await page.fill('#action', action);
+      await page.click('text=Filter');
+      await page.waitForURL((url) => url.searchParams.get('action') === action);
+      const rows = page.locator('#audit tr');
+      assert.equal(await rows.count(), 2, `one ${action} row`);
+      const cells = await rows.nth(1).locator('td').allTextContents();
+      assert.deepEqual([cells[1], cells[2]], ['admin:root', action]);
+      assert.match(cells[6] ?? '', /INC-42/);
+    }
+  });
+
+  it("edits a policy, with the advisor's warning before a widening change", async () => {
+    await page.click('nav >> text=Policies');
+    await page.waitForURL(`${base}/admin/policies`);
+    await page.click('text=Edit global policy');
+    await page.selectOption('#new_user_policy', 'deny');
+    await page.check('input[name=factors][value=push]');
+    await page.check('input[name=factors][value=passcode]');
+    await page.selectOption('#deny_groups', { label: 'finance' });
+    await page.fill('#network', 'deny: 203.0.113.0/24');
+    await page.click('text=Save policy');
+    await page.waitForSelector('.notice');
+    const finance = (await h.store.getGroup('finance'))!.id;
+    assert.deepEqual((await h.store.getPolicy('global'))?.policy, {
+      newUserPolicy: 'deny',
+      allowedFactors: ['push', 'passcode'],
+      denyGroupIds: [finance],
+      networkRules: [{ action: 'deny', ranges: ['203.0.113.0/24'] }],
+    });
+
+    // Widening: oncall as a global bypass group reaches the most-restrictive payroll.
+    await page.selectOption('#bypass_groups', { label: 'oncall' });
+    await page.click('text=Save policy');
+    const warning = (await page.textContent('#confirm-policy .advisor-warning')) ?? '';
+    assert.match(warning, /"payroll" is most-restrictive but global policy bypass group "oncall"/);
+    assert.equal((await h.store.getPolicy('global'))?.policy.bypassGroupIds, undefined);
+    await page.screenshot({
+      path: new URL('console-policies.png', SCREENSHOTS).pathname,
+      fullPage: true,
+    });
+    await page.click('text=Cancel');
+    const [set] = await h.store.listAudit({ sinceMs: 0, action: 'policy.set', limit: 10 });
+    assert.equal(set?.actor, 'admin:root');
   });
 
   it('logs out, and the old cookie no longer works', async () => {

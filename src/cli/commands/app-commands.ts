@@ -189,6 +189,28 @@ export function registerAppCommands(program: Command): void {
       emit(flags, d, () => `Updated application "${d.name}".`);
     }),
   );
+
+  commonOptions(
+    app
+      .command('delete <app>')
+      .description('delete an application (its ikey stops working within a second)'),
+  ).action(async (ref: string, flags: CommonFlags) =>
+    withContext(flags, async (ctx) => {
+      const deleted = await ctx.store.transaction(async (tx) => {
+        const a = await requireApp(ctx, ref, tx);
+        await tx.deleteApplication(a.id);
+        await tx.appendAudit(
+          adminAudit(ctx, 'application.delete', 'application', a.id, { name: a.name }),
+        );
+        return a;
+      });
+      emit(
+        flags,
+        { deleted: true, app_id: deleted.id, name: deleted.name },
+        () => `Deleted application "${deleted.name}".`,
+      );
+    }),
+  );
 }
 
 function onOff(value: string | boolean, flag: string): boolean {

@@ -7,7 +7,7 @@ import {
   formatDurationMs,
   parseDurationMs,
 } from '../../config/emergency-limits.ts';
-import { adviseGroupBypass, lintSnapshot } from '../../core/advisor.ts';
+import type { Finding } from '../../core/advisor.ts';
 import type {
   EmergencyControl,
   EmergencyOperation,
@@ -19,10 +19,9 @@ import type { Store } from '../../store/store.ts';
 import { withContext, type AirlockContext } from '../open-context.ts';
 import { emit, isoTime, table } from '../output.ts';
 import { commonOptions, type CommonFlags } from './common.ts';
+import { adviseEmergency, isBypassGroup } from '../../service/policy/policy-advice.ts';
 import {
-  advisorSnapshot,
   groupIdsOf,
-  newFindings,
   printFindings,
   requireApp,
   requireConfirmation,
@@ -63,27 +62,12 @@ export function registerEmergencyCommands(program: Command): void {
       const app = await requireApp(ctx.store, flags.app);
       const groupIds = await groupIdsOf(ctx.store, flags.groups);
       const scope: EmergencyScopeRequest = { kind: 'app-bypass-groups', appId: app.id, groupIds };
-      // Lint the world as it would be with the control: e.g. a most-restrictive application.
-      const before = await advisorSnapshot(ctx.store);
-      const pending: EmergencyControl = {
-        id: '(new)',
-        scope,
-        reason: flags.reason,
+      const findings = await adviseEmergency(ctx.store, scope, {
         actor: ctx.actor,
-        createdAtMs: ctx.clock.nowMs(),
-        expiresAtMs: ctx.clock.nowMs() + 1,
-        state: 'active',
-      };
-      return {
-        scope,
-        findings: newFindings(
-          lintSnapshot(before),
-          lintSnapshot({
-            ...before,
-            emergencyControls: [...(before.emergencyControls ?? []), pending],
-          }),
-        ),
-      };
+        reason: flags.reason,
+        nowMs: ctx.clock.nowMs(),
+      });
+      return { scope, findings };
     },
   );
 
@@ -123,7 +107,7 @@ export function registerEmergencyCommands(program: Command): void {
           'STORE_NOT_FOUND',
           `no group "${flags.group}" (try: airlock group list)`,
         );
-      if (!(await isBypassGroup(ctx.store, group.id, group.status))) {
+      if (!(await isBypassGroup(ctx.store, group.id))) {
         throw new AirlockError('CLI_USAGE', undefined, {
           message:
             `group "${group.name}" is not a bypass group: its status is ${group.status} and no policy lists it ` +
@@ -134,8 +118,18 @@ export function registerEmergencyCommands(program: Command): void {
       const named: string[] = [];
       for (const ref of splitList(flags.apps ?? ''))
         named.push((await requireApp(ctx.store, ref)).id);
-      const findings = adviseGroupBypass([group.id], named, await advisorSnapshot(ctx.store));
-      return { scope: { kind: 'users-to-bypass-group', groupId: group.id, userIds }, findings };
+      const scope: EmergencyScopeRequest = {
+        kind: 'users-to-bypass-group',
+        groupId: group.id,
+        userIds,
+      };
+      const findings = await adviseEmergency(ctx.store, scope, {
+        actor: ctx.actor,
+        reason: flags.reason,
+        nowMs: ctx.clock.nowMs(),
+        namedAppIds: named,
+      });
+      return { scope, findings };
     },
   );
 
@@ -202,7 +196,7 @@ export function registerEmergencyCommands(program: Command): void {
 type Planner<F> = (
   ctx: AirlockContext,
   flags: F,
-) => Promise<{ scope: EmergencyScopeRequest; findings: ReturnType<typeof lintSnapshot> }>;
+) => Promise<{ scope: EmergencyScopeRequest; findings: Finding[] }>;
 
 /** The options and steps every start command shares: plan, advise, confirm, start, print. */
 function startCommand<F extends StartFlags>(cmd: Command, plan: Planner<F>): void {
@@ -250,13 +244,6 @@ function runner(ctx: AirlockContext): EmergencyRunner {
     random: ctx.random,
     limits: emergencyLimitsFromEnv(process.env),
   });
-}
-
-async function isBypassGroup(store: Store, groupId: string, status: string): Promise<boolean> {
-  if (status === 'bypass') return true;
-  return (await store.listPolicies()).some((p) =>
-    (p.policy.bypassGroupIds ?? []).includes(groupId),
-  );
 }
 
 async function resolveUsers(

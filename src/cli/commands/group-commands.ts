@@ -1,4 +1,4 @@
-// `airlock group …`: create, list, add-member, remove-member, set-status.
+// `airlock group …`: create, list, set, add-member, remove-member, set-status, delete.
 import type { Command } from 'commander';
 import { AirlockError } from '../../core/error-registry.ts';
 import { GROUP_STATUSES, type Group } from '../../core/model.ts';
@@ -84,6 +84,44 @@ export function registerGroupCommands(program: Command): void {
         removed
           ? `Removed "${u.username}" from "${g.name}".`
           : `"${u.username}" was not in "${g.name}".`,
+      );
+    }),
+  );
+
+  commonOptions(
+    group
+      .command('set <group>')
+      .description("change a group's description")
+      .requiredOption('--description <text>', 'the description ("" = none)'),
+  ).action(async (ref: string, flags: CommonFlags & { description: string }) =>
+    withContext(flags, async (ctx) => {
+      const updated = await ctx.store.transaction(async (tx) => {
+        const g = await requireGroup(tx, ref);
+        const patch = { description: flags.description || null };
+        const next = await tx.updateGroup(g.id, patch);
+        await tx.appendAudit(adminAudit(ctx, 'group.update', 'group', g.id, patch));
+        return next;
+      });
+      emit(flags, describe(updated), () => `Updated group "${updated.name}".`);
+    }),
+  );
+
+  commonOptions(
+    group
+      .command('delete <group>')
+      .description('delete a group (refused while an application is restricted to it)'),
+  ).action(async (ref: string, flags: CommonFlags) =>
+    withContext(flags, async (ctx) => {
+      const deleted = await ctx.store.transaction(async (tx) => {
+        const g = await requireGroup(tx, ref);
+        await tx.deleteGroup(g.id);
+        await tx.appendAudit(adminAudit(ctx, 'group.delete', 'group', g.id, { name: g.name }));
+        return g;
+      });
+      emit(
+        flags,
+        { deleted: true, group_id: deleted.id, name: deleted.name },
+        () => `Deleted group "${deleted.name}".`,
       );
     }),
   );

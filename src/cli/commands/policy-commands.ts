@@ -3,12 +3,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadAuthProxyConfig } from '../../config/authproxy-config.ts';
-import {
-  adviseGroupBypass,
-  lintSnapshot,
-  type AdvisorSnapshot,
-  type Finding,
-} from '../../core/advisor.ts';
+import { lintSnapshot, type Finding } from '../../core/advisor.ts';
 import { AirlockError } from '../../core/error-registry.ts';
 import { explainDecision } from '../../core/explain.ts';
 import { NEW_USER_POLICIES, type Application, type Group } from '../../core/model.ts';
@@ -22,6 +17,7 @@ import {
   type Policy,
 } from '../../core/policy.ts';
 import { buildPolicyInput, loadPolicySnapshot } from '../../service/policy/access-decision.ts';
+import { advisePolicyChange, advisorSnapshot } from '../../service/policy/policy-advice.ts';
 import {
   appPolicyScope,
   GLOBAL_POLICY_SCOPE,
@@ -114,7 +110,7 @@ export function registerPolicyCommands(program: Command): void {
         const scope = app ? appPolicyScope(app.id) : GLOBAL_POLICY_SCOPE;
         const before = (await ctx.store.getPolicy(scope))?.policy ?? {};
         const next = await applyFlags(ctx.store, before, flags);
-        const findings = await adviseChange(ctx.store, scope, before, next);
+        const findings = await advisePolicyChange(ctx.store, scope, before, next);
         printFindings(findings);
         requireConfirmation(findings, flags.yes === true, 'policy change');
         const stored = await ctx.store.transaction(async (tx) => {
@@ -213,74 +209,6 @@ export function registerPolicyCommands(program: Command): void {
       if (findings.some((f) => f.severity === 'error')) process.exitCode = 1;
     }),
   );
-}
-
-/** What the advisor looks at: applications with their policies, groups, proxies, active controls. */
-export async function advisorSnapshot(
-  store: Store,
-  proxySections: NonNullable<AdvisorSnapshot['proxySections']> = [],
-): Promise<AdvisorSnapshot> {
-  const [apps, groups, policies, controls] = await Promise.all([
-    store.listApplications(),
-    store.listGroups(),
-    store.listPolicies(),
-    store.listEmergencyControls({ state: 'active' }),
-  ]);
-  const byScope = new Map(policies.map((p) => [p.scope, p.policy]));
-  const memberCounts: Record<string, number> = {};
-  for (const g of groups) memberCounts[g.id] = (await store.listGroupMembers(g.id)).length;
-  return {
-    applications: apps.map((a) => ({
-      id: a.id,
-      name: a.name,
-      ikey: a.ikey,
-      restrictionLevel: a.restrictionLevel,
-      allowedGroupIds: a.allowedGroupIds,
-      policy: byScope.get(appPolicyScope(a.id)),
-    })),
-    globalPolicy: byScope.get(GLOBAL_POLICY_SCOPE),
-    groups: groups.map((g) => ({ id: g.id, name: g.name, status: g.status })),
-    memberCounts,
-    proxySections,
-    emergencyControls: controls,
-  };
-}
-
-/** Findings the change would add: lint after minus lint before, plus new global bypass reach. */
-async function adviseChange(
-  store: Store,
-  scope: string,
-  before: Policy,
-  after: Policy,
-): Promise<Finding[]> {
-  const snapshot = await advisorSnapshot(store);
-  const changed: AdvisorSnapshot =
-    scope === GLOBAL_POLICY_SCOPE
-      ? { ...snapshot, globalPolicy: after }
-      : {
-          ...snapshot,
-          applications: snapshot.applications.map((a) =>
-            appPolicyScope(a.id) === scope ? { ...a, policy: after } : a,
-          ),
-        };
-  const findings = newFindings(lintSnapshot(snapshot), lintSnapshot(changed));
-  if (scope === GLOBAL_POLICY_SCOPE) {
-    // A global bypass group applies on every application that does not set its own list.
-    const added = (after.bypassGroupIds ?? []).filter(
-      (g) => !(before.bypassGroupIds ?? []).includes(g),
-    );
-    const overriding = snapshot.applications
-      .filter((a) => a.policy?.bypassGroupIds !== undefined)
-      .map((a) => a.id);
-    findings.push(...adviseGroupBypass(added, overriding, changed));
-  }
-  return findings;
-}
-
-export function newFindings(before: readonly Finding[], after: readonly Finding[]): Finding[] {
-  const key = (f: Finding) => `${f.code}|${f.message}`;
-  const seen = new Set(before.map(key));
-  return after.filter((f) => !seen.has(key(f)));
 }
 
 export function printFindings(findings: readonly Finding[]): void {

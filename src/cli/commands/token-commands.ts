@@ -3,11 +3,12 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { Secret } from 'otpauth';
 import QRCode from 'qrcode';
 import { hashBypassCode } from '../../core/bypass-code.ts';
+import { AirlockError } from '../../core/error-registry.ts';
 import { OTP_ALGORITHMS } from '../../core/model.ts';
 import { newTotpUri } from '../../core/otp-verify.ts';
 import { generateDigits, generateId } from '../../runtime/random.ts';
 import { withContext } from '../open-context.ts';
-import { emit, isoTime } from '../output.ts';
+import { emit, isoTime, table } from '../output.ts';
 import {
   adminAudit,
   choice,
@@ -190,6 +191,42 @@ export function registerTokenCommands(program: Command): void {
             ].join('\n'),
         );
       }),
+  );
+
+  commonOptions(
+    token.command('list <user>').description("list a user's passcode tokens (never the secrets)"),
+  ).action(async (userRef: string, flags: CommonFlags) =>
+    withContext(flags, async (ctx) => {
+      const user = await requireUser(ctx.store, userRef);
+      const rows = (await ctx.store.listOtpTokens(user.id)).map((t) => ({
+        token_id: t.id,
+        type: t.type,
+        name: t.name,
+      }));
+      emit(flags, rows, () => table(rows, ['token_id', 'type', 'name']));
+    }),
+  );
+
+  commonOptions(
+    token.command('delete <user> <token_id>').description("delete one of a user's passcode tokens"),
+  ).action(async (userRef: string, tokenId: string, flags: CommonFlags) =>
+    withContext(flags, async (ctx) => {
+      const user = await ctx.store.transaction(async (tx) => {
+        const u = await requireUser(tx, userRef);
+        if (!(await tx.deleteOtpToken(u.id, tokenId))) {
+          throw new AirlockError('STORE_NOT_FOUND', undefined, {
+            message: `user "${u.username}" has no token "${tokenId}" (try: airlock token list ${u.username})`,
+          });
+        }
+        await tx.appendAudit(adminAudit(ctx, 'token.delete', 'token', tokenId, {}, u.username));
+        return u;
+      });
+      emit(
+        flags,
+        { deleted: true, token_id: tokenId, username: user.username },
+        () => `Deleted token ${tokenId} of "${user.username}".`,
+      );
+    }),
   );
 }
 

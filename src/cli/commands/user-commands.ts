@@ -1,4 +1,4 @@
-// `airlock user …`: create, list, show, set-status, delete.
+// `airlock user …`: create, list, show, set, set-status, delete.
 import type { Command } from 'commander';
 import { AirlockError } from '../../core/error-registry.ts';
 import { USER_STATUSES, type User } from '../../core/model.ts';
@@ -117,6 +117,59 @@ export function registerUserCommands(program: Command): void {
         ].join('\n'),
       );
     }),
+  );
+
+  commonOptions(
+    user
+      .command('set <user>')
+      .description("change a user's real name, email or aliases; fields not given are kept")
+      .option('--real-name <name>', 'real name ("" = none)')
+      .option('--email <address>', 'email address ("" = none)')
+      .option('--aliases <list>', 'every alias the user keeps, comma-separated ("" = none)'),
+  ).action(
+    async (
+      ref: string,
+      flags: CommonFlags & { realName?: string; email?: string; aliases?: string },
+    ) =>
+      withContext(flags, async (ctx) => {
+        const patch = {
+          ...(flags.realName !== undefined ? { realName: flags.realName || null } : {}),
+          ...(flags.email !== undefined ? { email: flags.email || null } : {}),
+        };
+        if (Object.keys(patch).length === 0 && flags.aliases === undefined) {
+          throw new AirlockError('CLI_USAGE', undefined, {
+            message: 'nothing to change: give --real-name, --email or --aliases',
+          });
+        }
+        const updated = await ctx.store.transaction(async (tx) => {
+          const u = await requireUser(tx, ref);
+          let next = u;
+          if (Object.keys(patch).length > 0) {
+            next = await tx.updateUser(u.id, patch);
+            await tx.appendAudit(adminAudit(ctx, 'user.update', 'user', u.id, patch, u.username));
+          }
+          if (flags.aliases !== undefined) {
+            const aliases = flags.aliases
+              .split(',')
+              .map((a) => a.trim())
+              .filter(Boolean);
+            next = await tx.setUserAliases(u.id, aliases);
+            await tx.appendAudit(
+              adminAudit(
+                ctx,
+                'user.set-aliases',
+                'user',
+                u.id,
+                { from: u.aliases, to: next.aliases },
+                u.username,
+              ),
+            );
+          }
+          return next;
+        });
+        const groups = (await ctx.store.listUserGroups(updated.id)).map((g) => g.name);
+        emit(flags, describe(updated, groups), () => `Updated user "${updated.username}".`);
+      }),
   );
 
   commonOptions(

@@ -15,6 +15,11 @@ export interface PolicyAdmin {
    * with `actor` in the same transaction.
    */
   set(scope: PolicyScope, policy: unknown, actor: string): Promise<Policy>;
+  /**
+   * The advisor's findings that `policy` (validated like `set`) would add over the scope's current
+   * policy, shown before the administrator confirms a change.
+   */
+  preview?(scope: PolicyScope, policy: unknown): Promise<Finding[]>;
   /** Removes the policy of the scope; false when there was none. Audited like `set`. */
   clear(scope: PolicyScope, actor: string): Promise<boolean>;
 }
@@ -24,6 +29,11 @@ export interface EmergencyStartRequest {
   reason: string;
   /** Neither given = the default duration of core/emergency-control.ts. */
   durationMs?: number | undefined;
+  /**
+   * users-to-bypass-group: the applications the administrator means to open; the advisor warns
+   * about every other application the group reaches.
+   */
+  namedAppIds?: readonly string[] | undefined;
 }
 
 export interface EmergencyAdmin {

@@ -42,6 +42,15 @@ button.danger { background:var(--danger); border-color:var(--danger); }
 .login button { margin-top:1rem; width:100%; }
 .qr svg { width:12rem; height:12rem; }
 .pager { margin:.75rem 0; display:flex; gap:1rem; }
+h3 { font-size:1rem; margin:.25rem 0 .4rem; }
+fieldset { border:1px solid var(--line); border-radius:4px; margin:.6rem 0; padding:.4rem .75rem; }
+label.check { display:inline-flex; gap:.35rem; align-items:center; font-weight:400; margin-right:1rem; }
+dl.policy { display:grid; grid-template-columns:max-content 1fr; gap:.15rem 1rem; margin:.25rem 0; }
+dl.policy dt { font-weight:600; font-size:.9rem; }
+dl.policy dd { margin:0; }
+form.revert { display:flex; gap:.4rem; }
+form.revert input { min-width:10rem; }
+.banner-emergency span { font-weight:400; }
 `;
 
 /** Asks before a form marked data-confirm is sent (deletes, secret rotation). */

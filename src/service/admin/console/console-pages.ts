@@ -37,6 +37,8 @@ export interface PageFrame {
   error?: string | undefined;
   /** Emergency controls in effect: a banner on every page. */
   activeControls: readonly EmergencyControl[];
+  /** To name the groups and applications of the controls in the banner. */
+  controlNames?: Names | undefined;
 }
 
 const iso = (ms: number | null | undefined) =>
@@ -55,7 +57,7 @@ export function layout(frame: PageFrame, body: SafeHtml): string {
       </head>
       <body>
         ${frame.who ? topBar(frame) : ''}
-        ${frame.activeControls.length > 0 ? emergencyBanner(frame.activeControls) : ''}
+        ${frame.activeControls.length > 0 ? emergencyBanner(frame.activeControls, frame.controlNames) : ''}
         <main>
           ${frame.notice ? html`<div class="notice" role="status">${frame.notice}</div>` : ''}
           ${frame.error ? html`<div class="error" role="alert">${frame.error}</div>` : ''} ${body}
@@ -79,21 +81,34 @@ function topBar(frame: PageFrame): SafeHtml {
   </header>`;
 }
 
-function emergencyBanner(controls: readonly EmergencyControl[]): SafeHtml {
+function emergencyBanner(
+  controls: readonly EmergencyControl[],
+  names: Names = { groups: [], applications: [] },
+): SafeHtml {
   return html`<div class="banner-emergency" role="alert" id="emergency-banner">
     ${controls.length === 1 ? 'An emergency control is' : `${controls.length} emergency controls are`}
     in effect:
-    ${controls.map((c) => html`<span>${describeScope(c)} until ${iso(c.expiresAtMs)} (${c.reason}); </span>`)}
+    ${controls.map((c) => html`<span>${describeControl(c, names)} until ${iso(c.expiresAtMs)} (${c.reason}); </span>`)}
     <a href="/admin/emergency">review or revert</a>
   </div>`;
 }
 
-export function describeScope(c: EmergencyControl): string {
+/** Ids shown as names where the console knows them. */
+export interface Names {
+  groups: readonly Group[];
+  applications: readonly Application[];
+}
+
+const groupName = (n: Names, id: string) => n.groups.find((g) => g.id === id)?.name ?? id;
+const appName = (n: Names, id: string) => n.applications.find((a) => a.id === id)?.name ?? id;
+
+/** What a control does, with names. */
+export function describeControl(c: EmergencyControl, n: Names): string {
   switch (c.scope.kind) {
     case 'app-bypass-groups':
-      return `groups ${c.scope.groupIds.join(', ')} bypass 2FA on application ${c.scope.appId}`;
+      return `groups ${c.scope.groupIds.map((g) => groupName(n, g)).join(', ')} skip 2FA on application ${appName(n, c.scope.appId)}`;
     case 'users-to-bypass-group':
-      return `${c.scope.requestedUserIds.length} user(s) moved into bypass group ${c.scope.groupId}`;
+      return `${c.scope.addedUserIds.length} user(s) added to bypass group ${groupName(n, c.scope.groupId)}`;
     case 'primary-only':
       return `proxy ${c.scope.proxy}${c.scope.section ? ` [${c.scope.section}]` : ''} in primary-only mode`;
   }
@@ -145,7 +160,7 @@ export function loginPage(): SafeHtml {
 export function dashboardPage(data: {
   users: number;
   groups: Group[];
-  applications: number;
+  applications: readonly Application[];
   emergencyAvailable: boolean;
   activeControls: readonly EmergencyControl[];
 }): SafeHtml {
@@ -161,7 +176,7 @@ export function dashboardPage(data: {
           : data.activeControls.length === 0
             ? html`<p>None in effect.</p>`
             : html`<ul>
-                ${data.activeControls.map((c) => html`<li>${describeScope(c)}, until ${iso(c.expiresAtMs)}</li>`)}
+                ${data.activeControls.map((c) => html`<li>${describeControl(c, data)}, until ${iso(c.expiresAtMs)}</li>`)}
               </ul>`
       }
     </section>
@@ -182,7 +197,7 @@ export function dashboardPage(data: {
       <tr>
         <td><a href="/admin/users">${data.users}</a></td>
         <td><a href="/admin/groups">${data.groups.length}</a></td>
-        <td><a href="/admin/applications">${data.applications}</a></td>
+        <td><a href="/admin/applications">${data.applications.length}</a></td>
       </tr>
     </table>`;
 }
@@ -764,67 +779,6 @@ export function notAvailablePage(what: string): SafeHtml {
     <section class="card" id="not-available">
       <p>${what} are not available in this installation yet.</p>
     </section>`;
-}
-
-export function policiesPage(data: {
-  global: unknown;
-  applications: { appId: string; policy: unknown }[];
-}): SafeHtml {
-  return html`<h1>Policies</h1>
-    <h2>Global policy</h2>
-    <pre class="secret">${JSON.stringify(data.global, null, 2)}</pre>
-    <h2>Application policies</h2>
-    ${data.applications.map(
-      (a) =>
-        html`<h3>${a.appId}</h3>
-          <pre class="secret">${JSON.stringify(a.policy, null, 2)}</pre>`,
-    )}
-    <p class="muted">
-      Change policies with the Admin API (POST /admin/v1/policies/{scope}) or the CLI.
-    </p>`;
-}
-
-export function emergencyPage(data: {
-  controls: EmergencyControl[];
-  nowMs: number;
-  csrfToken: string;
-}): SafeHtml {
-  return html`<h1>Emergency controls</h1>
-    <table id="controls">
-      <tr>
-        <th>What</th>
-        <th>Reason</th>
-        <th>By</th>
-        <th>Until</th>
-        <th>State</th>
-        <th></th>
-      </tr>
-      ${data.controls.map(
-        (c) =>
-          html`<tr>
-            <td>${describeScope(c)}</td>
-            <td>${c.reason}</td>
-            <td>${c.actor}</td>
-            <td>${iso(c.expiresAtMs)}</td>
-            <td>${c.state}</td>
-            <td>
-              ${
-                c.state === 'active'
-                  ? html`<form
-                      class="inline"
-                      method="post"
-                      action="/admin/emergency/${c.id}/revert"
-                    >
-                      ${csrf(data.csrfToken)}<button type="submit" class="danger">
-                        Revert now
-                      </button>
-                    </form>`
-                  : ''
-              }
-            </td>
-          </tr>`,
-      )}
-    </table>`;
 }
 
 /** A secret shown once (skey, TOTP secret, bypass codes, activation code). */

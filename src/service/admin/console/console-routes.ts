@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import type { EmergencyControl } from '../../../core/emergency-control.ts';
 import { AirlockError } from '../../../core/error-registry.ts';
+import type { Policy } from '../../../core/policy.ts';
 import { readRequestParams, type ParamMap } from '../../auth-api/request-params.ts';
 import {
   checkCsrf,
@@ -22,25 +23,32 @@ import { requireApplication, requireGroup, requireUser } from '../admin-lookups.
 import { parseParams, type AdminResult } from '../admin-route.ts';
 import { adviseBypass } from '../group-advice.ts';
 import { adminRoute } from '../routes/all-routes.ts';
+import { emergencyRequestOf } from '../routes/extension-routes.ts';
 import { CONSOLE_CSS, CONSOLE_JS } from './console-assets.ts';
 import {
   applicationPage,
   applicationsPage,
   auditPage,
   dashboardPage,
-  emergencyPage,
   groupPage,
   groupsPage,
   layout,
   loginPage,
   notAvailablePage,
-  policiesPage,
   secretPage,
   userPage,
   usersPage,
   type NavKey,
+  type Names,
 } from './console-pages.ts';
 import { html, trustedMarkup, type SafeHtml } from './html.ts';
+import {
+  emergencyPage,
+  emergencyPreviewPage,
+  policiesPage,
+  policyConfirmPage,
+  policyEditPage,
+} from './policy-pages.ts';
 
 type SessionActor = Extract<AdminActor, { kind: 'session' }>;
 
@@ -58,6 +66,8 @@ const NOTICES = {
   status: 'Status changed.',
   'logged-out': 'You are logged out.',
   reverted: 'Reverted.',
+  started: 'Started.',
+  cleared: 'Policy removed.',
 } as const;
 type Notice = keyof typeof NOTICES;
 
@@ -148,7 +158,7 @@ export function registerConsole(admin: FastifyInstance, ctx: AdminContext): void
     return dashboardPage({
       users: users.length,
       groups,
-      applications: applications.length,
+      applications,
       emergencyAvailable: ctx.extensions.emergency !== undefined,
       activeControls: active,
     });
@@ -457,26 +467,185 @@ export function registerConsole(admin: FastifyInstance, ctx: AdminContext): void
   page(admin, ctx, '/policies', 'policies', 'Policies', async () => {
     const policies = ctx.extensions.policies;
     if (!policies) return notAvailablePage('Policies');
-    return policiesPage(await policies.list());
+    const { global, applications } = await policies.list();
+    return policiesPage({ ...(await names(ctx)), global, applicationPolicies: applications });
   });
+  admin.get('/policies/edit', async (req, reply) => {
+    await requireSession(ctx, req, false);
+    const app = (req.query as { app?: string }).app ?? '';
+    return reply.redirect(`/admin/policies/${encodeURIComponent(app)}`, 303);
+  });
+  page(admin, ctx, '/policies/:id', 'policies', 'Policy', async (req, actor) => {
+    const policies = ctx.extensions.policies;
+    if (!policies) return notAvailablePage('Policies');
+    const scope = (req.params as { id: string }).id;
+    if (scope !== 'global') await requireApplication(ctx.store, scope);
+    const { global, applications } = await policies.list();
+    const policy =
+      scope === 'global' ? global : applications.find((a) => a.appId === scope)?.policy;
+    return policyEditPage({
+      ...(await names(ctx)),
+      scope,
+      policy: policy ?? undefined,
+      csrfToken: actor.csrfToken,
+    });
+  });
+  action(admin, ctx, '/policies/:id', async (call) => {
+    const policy = JSON.stringify(policyFromForm(call.form));
+    const preview = await call.run(
+      'POST',
+      '/admin/v1/policies/:scope/preview',
+      { scope: call.id },
+      { policy: [policy] },
+    );
+    const warnings = (preview.response as { message: string }[]).map((f) => f.message);
+    if (warnings.length > 0) {
+      return policyConfirmPage({
+        ...(await names(ctx)),
+        scope: call.id,
+        policy: JSON.parse(policy) as Policy,
+        warnings,
+        csrfToken: call.actor.csrfToken,
+      });
+    }
+    await call.run('POST', '/admin/v1/policies/:scope', { scope: call.id }, { policy: [policy] });
+    return redirect(`/admin/policies/${call.id}`, 'saved');
+  });
+  action(admin, ctx, '/policies/:id/apply', async (call) => {
+    await call.run(
+      'POST',
+      '/admin/v1/policies/:scope',
+      { scope: call.id },
+      pick(call.form, ['policy', 'confirm']),
+    );
+    return redirect(`/admin/policies/${call.id}`, 'saved');
+  });
+  action(admin, ctx, '/policies/:id/clear', async (call) => {
+    await call.run('DELETE', '/admin/v1/policies/:scope', { scope: call.id }, {});
+    return redirect('/admin/policies', 'cleared');
+  });
+
   page(admin, ctx, '/emergency', 'emergency', 'Emergency controls', async (_req, actor) => {
     const emergency = ctx.extensions.emergency;
     if (!emergency) return notAvailablePage('Emergency controls');
     return emergencyPage({
+      ...(await names(ctx)),
       controls: await emergency.listAll(),
       nowMs: ctx.clock.nowMs(),
       csrfToken: actor.csrfToken,
     });
+  });
+  action(admin, ctx, '/emergency/preview', async (call) => {
+    const values = emergencyForm(call.form);
+    const preview = await call.run('POST', '/admin/v1/emergency_controls/preview', {}, values);
+    const request = emergencyRequestOf(
+      parseParams(adminRoute('POST', '/admin/v1/emergency_controls/preview').params, values, {}),
+    );
+    const n = await names(ctx);
+    const s = request.scope;
+    const what =
+      s.kind === 'app-bypass-groups'
+        ? `Groups ${s.groupIds.map((g) => n.groups.find((x) => x.id === g)?.name ?? g).join(', ')} skip 2FA on application ${n.applications.find((a) => a.id === s.appId)?.name ?? s.appId}`
+        : s.kind === 'users-to-bypass-group'
+          ? `Move ${s.userIds.join(', ')} into bypass group ${n.groups.find((x) => x.id === s.groupId)?.name ?? s.groupId}`
+          : `Switch the proxy at ${s.proxy} to primary-only mode`;
+    return emergencyPreviewPage({
+      what,
+      durationMinutes: (request.durationMs ?? 3_600_000) / 60_000,
+      reason: request.reason,
+      warnings: (preview.response as { message: string }[]).map((f) => f.message),
+      fields: Object.entries(values).flatMap(([name, list]) =>
+        (list ?? []).map((v): [string, string] => [name, v]),
+      ),
+      csrfToken: call.actor.csrfToken,
+    });
+  });
+  action(admin, ctx, '/emergency/start', async (call) => {
+    await call.run(
+      'POST',
+      '/admin/v1/emergency_controls',
+      {},
+      {
+        ...emergencyForm(call.form),
+        ...pick(call.form, ['confirm']),
+      },
+    );
+    return redirect('/admin/emergency', 'started');
   });
   action(admin, ctx, '/emergency/:id/revert', async (call) => {
     await call.run(
       'POST',
       '/admin/v1/emergency_controls/:control_id/revert',
       { control_id: call.id },
-      {},
+      pick(call.form, ['reason']),
     );
     return redirect('/admin/emergency', 'reverted');
   });
+}
+
+/** Group and application names, to show instead of ids. */
+async function names(ctx: AdminContext): Promise<Names> {
+  const [groups, applications] = await Promise.all([
+    ctx.store.listGroups(),
+    ctx.store.listApplications(),
+  ]);
+  return { groups, applications };
+}
+
+/** The policy the console's form describes; empty fields are left unset. */
+function policyFromForm(form: ParamMap): Record<string, unknown> {
+  const first = (name: string) => form[name]?.[0]?.trim() ?? '';
+  const list = (name: string) => (form[name] ?? []).filter(Boolean);
+  const policy: Record<string, unknown> = {};
+  if (first('new_user_policy')) policy.newUserPolicy = first('new_user_policy');
+  if (list('factors').length > 0) policy.allowedFactors = list('factors');
+  if (first('bypass_none') === 'true') policy.bypassGroupIds = [];
+  else if (list('bypass_groups').length > 0) policy.bypassGroupIds = list('bypass_groups');
+  if (list('deny_groups').length > 0) policy.denyGroupIds = list('deny_groups');
+  const rules = first('network')
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .map((line) => {
+      const at = line.indexOf(':');
+      return {
+        action: at < 0 ? line : line.slice(0, at).trim(),
+        ranges:
+          at < 0
+            ? []
+            : line
+                .slice(at + 1)
+                .split(',')
+                .map((r) => r.trim())
+                .filter(Boolean),
+      };
+    });
+  if (rules.length > 0) policy.networkRules = rules;
+  return policy;
+}
+
+/** The Admin API parameters of an emergency form; usernames are typed comma-separated. */
+function emergencyForm(form: ParamMap): ParamMap {
+  const values = pick(form, [
+    'kind',
+    'reason',
+    'duration_minutes',
+    'app_id',
+    'group_ids',
+    'group_id',
+    'user_ids',
+    'app_ids',
+    'proxy',
+    'section',
+  ]);
+  const typed = form.user_ids_text?.[0];
+  if (typed !== undefined) {
+    values.user_ids = typed
+      .split(',')
+      .map((u) => u.trim())
+      .filter(Boolean);
+  }
+  return values;
 }
 
 /** Renders an error of a console request: to the login page when the session is gone. */
@@ -544,6 +713,7 @@ function page(
     const active = await activeControls(ctx);
     const body = await render(req, actor, active);
     const f = frame(ctx, title, current, actor, active);
+    if (active.length > 0) f.controlNames = await names(ctx);
     const notice = (req.query as { notice?: string }).notice;
     if (notice !== undefined && notice in NOTICES) f.notice = NOTICES[notice as Notice];
     return sendPage(reply, f, body);
@@ -575,7 +745,9 @@ function action(
     const outcome = await handle(call);
     if (!(outcome instanceof Object) || !('redirect' in outcome)) {
       const active = await activeControls(ctx);
-      return sendPage(reply, frame(ctx, 'Airlock', undefined, actor, active), outcome);
+      const f = frame(ctx, 'Airlock', undefined, actor, active);
+      if (active.length > 0) f.controlNames = await names(ctx);
+      return sendPage(reply, f, outcome);
     }
     return reply.redirect(outcome.redirect, 303);
   });
@@ -633,6 +805,7 @@ function frame(
     activeControls: active,
     notice: undefined as string | undefined,
     error: undefined as string | undefined,
+    controlNames: undefined as Names | undefined,
   };
 }
 

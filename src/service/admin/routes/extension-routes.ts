@@ -67,7 +67,20 @@ const EMERGENCY_PARAMS: readonly ParamSpec[] = [
     max: 10_000,
     description: 'users-to-bypass-group: users to move in',
   },
-  { name: 'proxy', in: 'body', type: 'string', description: 'primary-only: the proxy' },
+  {
+    name: 'app_ids',
+    in: 'body',
+    type: 'string[]',
+    max: 100,
+    description:
+      'users-to-bypass-group: the applications meant to open; the advisor warns about the others the group reaches',
+  },
+  {
+    name: 'proxy',
+    in: 'body',
+    type: 'string',
+    description: "primary-only: the proxy's state_dir (absolute path)",
+  },
   {
     name: 'section',
     in: 'body',
@@ -86,6 +99,23 @@ export function emergencyOf(ctx: AdminContext): EmergencyAdmin {
   const emergency = ctx.extensions.emergency;
   if (!emergency) throw new AirlockError('ADMIN_NOT_AVAILABLE', 'emergency controls');
   return emergency;
+}
+
+const POLICY_BODY: ParamSpec = {
+  name: 'policy',
+  in: 'body',
+  type: 'string',
+  required: true,
+  max: 64_000,
+  description: 'the policy as JSON text (docs/policies.md); groups by id or name',
+};
+
+function policyOf(params: Params): unknown {
+  try {
+    return JSON.parse(params.str('policy'));
+  } catch {
+    throw new AirlockError('ADMIN_INVALID_PARAMETERS', 'policy: not valid JSON');
+  }
 }
 
 function scopeOf(params: Params): PolicyScope {
@@ -114,6 +144,7 @@ export function emergencyRequestOf(params: Params): EmergencyStartRequest {
     scope,
     reason: params.str('reason'),
     durationMs: minutes === undefined ? undefined : minutes * 60_000,
+    namedAppIds: params.optList('app_ids'),
   };
 }
 
@@ -151,27 +182,44 @@ export const EXTENSION_ROUTES: readonly AdminRoute[] = [
     method: 'POST',
     path: '/admin/v1/policies/:scope',
     tag: 'policies',
-    summary: 'Set the global policy or an application policy (`policy` is a JSON object as text)',
+    summary:
+      'Set the global policy or an application policy (`policy` is a JSON object as text); when the advisor warns, confirm=true is required',
     params: [
       POLICY_SCOPE,
+      POLICY_BODY,
       {
-        name: 'policy',
+        name: 'confirm',
         in: 'body',
-        type: 'string',
-        required: true,
-        max: 64_000,
-        description: 'the policy as JSON text (docs/policies.md)',
+        type: 'boolean',
+        description: 'apply despite the advisor findings',
       },
     ],
     response: ref('Policy'),
     async handler({ ctx, params, actor }) {
-      let policy: unknown;
-      try {
-        policy = JSON.parse(params.str('policy'));
-      } catch {
-        throw new AirlockError('ADMIN_INVALID_PARAMETERS', 'policy: not valid JSON');
+      const policies = policiesOf(ctx);
+      const scope = scopeOf(params);
+      const policy = policyOf(params);
+      const findings = (await policies.preview?.(scope, policy)) ?? [];
+      if (findings.length > 0 && params.optBool('confirm') !== true) {
+        throw new AirlockError(
+          'ADMIN_INVALID_PARAMETERS',
+          `confirm: the advisor warns: ${findings.map((f) => f.message).join('; ')}`,
+        );
       }
-      return { response: await policiesOf(ctx).set(scopeOf(params), policy, actor.actor) };
+      return { response: await policies.set(scope, policy, actor.actor) };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/admin/v1/policies/:scope/preview',
+    tag: 'policies',
+    summary: "The advisor's findings for a policy change, before applying it",
+    params: [POLICY_SCOPE, POLICY_BODY],
+    response: listOf('Finding'),
+    async handler({ ctx, params }) {
+      const policies = policiesOf(ctx);
+      const findings = (await policies.preview?.(scopeOf(params), policyOf(params))) ?? [];
+      return { response: findings.map(findingView) };
     },
   },
   {
