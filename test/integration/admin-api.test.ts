@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { verifyTotp } from '../../src/core/otp-verify.ts';
 import type { EmergencyControl } from '../../src/core/emergency-control.ts';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { openApiPath } from '../../src/service/admin/openapi.ts';
 import { ADMIN_ROUTES } from '../../src/service/admin/admin-routes.ts';
 import type { AdminExtensions } from '../../src/service/admin/admin-extensions.ts';
@@ -69,6 +70,14 @@ describe('Admin API', () => {
   });
 
   describe('OpenAPI document', () => {
+    it('validates against the OpenAPI 3.1 JSON schema', async () => {
+      const res = await h.service.server.inject({ method: 'GET', url: '/admin/v1/openapi.json' });
+      const validator = new Validator();
+      const result = await validator.validate(res.json<Record<string, unknown>>());
+      assert.equal(validator.version, '3.1');
+      assert.ok(result.valid, JSON.stringify(result.errors, null, 2));
+    });
+
     it('is served and lists every route with its method, parameters and responses', async () => {
       const res = await h.service.server.inject({ method: 'GET', url: '/admin/v1/openapi.json' });
       assert.equal(res.statusCode, 200);
