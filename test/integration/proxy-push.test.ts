@@ -189,7 +189,7 @@ describe('challenge_push in [radius_server_challenge]', () => {
 });
 
 describe('the CLI authenticator answers a push started by radclient', () => {
-  it('approves with `airlock authenticator approve`', async () => {
+  it('approves with `airlock authenticator approve`, and denies with `deny --fraud`', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'airlock-pp-'));
     const proxy = await proxyFor('radius_server_auto');
     try {
@@ -226,6 +226,21 @@ describe('the CLI authenticator answers a push started by radclient', () => {
       await airlockJson(['authenticator', 'approve', pending[0].txid, ...state]);
       const res = await answer;
       assert.equal(res.code, 'Access-Accept', res.output);
+
+      // And a login the user did not start: denied and reported from the CLI.
+      const second = login(proxy, 'dave', 'davepw', '', { timeoutSeconds: 20 });
+      const next = await airlockJson<{ txid: string }[]>([
+        'authenticator',
+        'pending',
+        '--wait',
+        '10',
+        ...state,
+      ]);
+      assert.equal(next.length, 1);
+      await airlockJson(['authenticator', 'deny', next[0]!.txid, '--fraud', ...state]);
+      const denied = await second;
+      assert.equal(denied.code, 'Access-Reject', denied.output);
+      assert.equal(denied.replyMessage, 'Login request reported as fraudulent.');
     } finally {
       await proxy.close();
       rmSync(dir, { recursive: true, force: true });
