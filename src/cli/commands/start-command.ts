@@ -62,8 +62,16 @@ async function start(flags: ServeFlags & { proxyConfig: string }): Promise<void>
       lines.push(
         '  # then log in through the proxy as a VPN would (the password is the 6-digit code):',
         `  echo "User-Name = alice, User-Password = 123456, Message-Authenticator = 0x00" | radclient -x 127.0.0.1:${radius.port} auth '${secret}'`,
+        '  # or push: give alice an authenticator (open the printed link, or use the CLI one),',
+        '  # then send the password "push" and approve on the device:',
+        '  ./bin/airlock.js device enroll alice',
+        `  echo "User-Name = alice, User-Password = push, Message-Authenticator = 0x00" | radclient -x -t 30 127.0.0.1:${radius.port} auth '${secret}'`,
       );
     }
+    lines.push(
+      '  # the admin console (https://localhost:…/admin/): create an administrator first',
+      '  ./bin/airlock.js admin create root',
+    );
     process.stdout.write(`${lines.join('\n')}\n`);
     stopOnSignals(service.logger, [() => proxy.close(), () => service.close()]);
   } catch (e) {
