@@ -1,7 +1,10 @@
 // The web authenticator in headless Chromium against the real service: activation from a code,
 // the TOTP passcode, live push requests answered with Approve / Deny, and the key left unreadable.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { Application } from '../../src/core/model.ts';
@@ -21,7 +24,11 @@ const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
-const SCREENSHOT = new URL('../../docs/screenshots/web-authenticator.png', import.meta.url);
+// The committed screenshot is refreshed on request only (AIRLOCK_UPDATE_SCREENSHOTS=1), so a
+// test run leaves the tree clean.
+const SCREENSHOT = process.env.AIRLOCK_UPDATE_SCREENSHOTS
+  ? new URL('../../docs/screenshots/web-authenticator.png', import.meta.url)
+  : pathToFileURL(join(mkdtempSync(join(tmpdir(), 'airlock-shots-')), 'web-authenticator.png'));
 /** Upper bound for one browser step; a step that needs longer is a failure, not a slow pass. */
 const STEP_MS = 15_000;
 
