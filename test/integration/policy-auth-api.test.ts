@@ -124,6 +124,23 @@ describe(`policies through the Auth API on ${IT_BACKEND}`, () => {
       passcode: totpAt(user.totp!, h.clock),
     });
     assert.equal((ok.response as Answer).result, 'allow');
+
+    // preauth offers only what the policy allows: an authenticator's push is not listed.
+    const [token] = await h.store.listOtpTokens(user.id);
+    await h.store.createDevice({
+      id: 'DVFACTORERIN00000000',
+      userId: user.id,
+      name: 'phone',
+      platform: 'cli',
+      publicKeyJwk: '{"kty":"EC"}',
+      otpTokenId: token!.id,
+    });
+    const capabilitiesIn = async (target: typeof app) => {
+      const pre = await h.duo(target)('POST', '/auth/v2/preauth', { username: 'factor-erin' });
+      return (pre.response as { devices: { capabilities: string[] }[] }).devices[0]?.capabilities;
+    };
+    assert.deepEqual(await capabilitiesIn(app), ['mobile_otp']);
+    assert.deepEqual(await capabilitiesIn(await h.createApp()), ['auto', 'push', 'mobile_otp']);
   });
 
   it('applies a global policy to every application and stops when it is deleted', async () => {

@@ -1,7 +1,7 @@
 // Auth API v2 endpoints (AUTH-API.md §1): each handler is a short list of named steps.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AirlockError } from '../../core/error-registry.ts';
-import type { Application, Device, OobContext, User } from '../../core/model.ts';
+import type { Application, Device, DeviceCapability, OobContext, User } from '../../core/model.ts';
 import type { PolicyDecision } from '../../core/policy.ts';
 import { generateId } from '../../runtime/random.ts';
 import type { AuthSubject } from '../../store/store.ts';
@@ -564,7 +564,10 @@ function preauthResponse(
     name: d.name,
     display_name: d.phoneNumber ? `${d.name} (${maskPhoneNumber(d.phoneNumber)})` : d.name,
     // Degraded factors last: clients that take the first capability take a healthy one.
-    capabilities: steerFactors(deviceCapabilities(d, factors.available), factors.degraded),
+    capabilities: steerFactors(
+      allowedCapabilities(deviceCapabilities(d, factors.available), decision.allowedFactors),
+      factors.degraded,
+    ),
     ...(nextSms && nextSms.deviceId === d.id ? { sms_nextcode: nextSms.firstDigit } : {}),
   }));
   // "SMS is having problems — use push or a passcode." when one of the user's factors is degraded.
@@ -608,6 +611,20 @@ function preauthResponse(
     };
   }
   return response;
+}
+
+/**
+ * The capabilities the policy's allowed factors leave: a factor the application does not allow is
+ * not offered (`mobile_otp` is a passcode; `auto` stays while push or phone does).
+ */
+function allowedCapabilities(
+  capabilities: readonly DeviceCapability[],
+  allowed: readonly string[],
+): DeviceCapability[] {
+  const kept = capabilities.filter((c) =>
+    c === 'auto' ? false : c === 'mobile_otp' ? allowed.includes('passcode') : allowed.includes(c),
+  );
+  return kept.includes('push') || kept.includes('phone') ? ['auto', ...kept] : kept;
 }
 
 /** The SMS passcode to use next (lowest number, unexpired): preauth's sms_nextcode. */
