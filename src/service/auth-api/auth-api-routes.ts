@@ -200,7 +200,7 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
       decision.result === 'auth' && subject
         ? resolveFactor(params, subject, {
             available: ctx.phone.available,
-            degraded: ctx.factorHealth.degradedFactors(nowMs),
+            degraded: () => ctx.factorHealth.degradedFactors(nowMs),
             allowed: decision.allowedFactors,
           })
         : undefined;
@@ -459,7 +459,8 @@ type ResolvedFactor =
 /** What the user's devices can do now: which factors have providers, which are degraded. */
 interface FactorContext {
   available: PhoneFactorsAvailable;
-  degraded: readonly string[];
+  /** Asked only by factor=auto, so a passcode login does not pay for the health report. */
+  degraded: () => readonly string[];
   /** The policy's allowed factors, for factor=auto's pick. */
   allowed: readonly string[];
 }
@@ -500,7 +501,7 @@ function resolveFactor(params: ParamMap, subject: AuthSubject, f: FactorContext)
     case 'auto': {
       const kinds = steerFactors(
         (['push', 'phone'] as const).filter((k) => f.allowed.includes(k)),
-        f.degraded,
+        f.degraded(),
       );
       for (const kind of kinds) {
         const device = subject.devices.find((d) => can(kind, d));

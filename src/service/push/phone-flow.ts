@@ -1,7 +1,7 @@
 // SMS passcodes and phone-call logins through the configured message providers (docs/factors.md).
 // A call is an out-of-band request like a push: the provider calls the user and posts the key
 // they pressed to a callback URL that carries a single-use secret (and, for Twilio, its signature).
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { hashBypassCode } from '../../core/bypass-code.ts';
 import { AirlockError } from '../../core/error-registry.ts';
 import type { Application, Device, OobContext, User } from '../../core/model.ts';
@@ -13,7 +13,8 @@ import type { Store } from '../../store/store.ts';
 import type { WriteBatcher } from '../../store/write-batcher.ts';
 import { maskPhoneNumber } from './device-capabilities.ts';
 import type { OobHub } from './oob-hub.ts';
-import type { AuthOutcome, PushStarted } from './push-flow.ts';
+import type { PushStarted } from './push-flow.ts';
+import { auditEvent, constantTimeEqual, spendLoginBudget, type AuthOutcome } from './oob-shared.ts';
 
 export interface PhoneFlowOptions {
   /** Read per call: `serve` learns its port (and so the host) only after listening. */
@@ -75,7 +76,7 @@ export class PhoneFlow {
     if (!provider || device.phoneNumber === null) {
       throw new AirlockError('AUTH_NO_CAPABLE_DEVICE', 'no capable device');
     }
-    const limited = this.#limited(user, nowMs);
+    const limited = await this.#spend(input, 'sms');
     if (limited) return limited;
     const o = this.#d.options;
     const codes = Array.from({ length: o.smsPasscodeCount }, (_, i) => {
@@ -108,7 +109,7 @@ export class PhoneFlow {
         );
       }
       await tx.appendAudit(
-        audit(app, user, nowMs, 'auth.sms', failure === undefined ? 'sent' : 'failed', {
+        auditEvent(app, user, nowMs, 'auth.sms', failure === undefined ? 'sent' : 'failed', {
           deviceId: device.id,
           provider: provider.name,
           ...input.access,
@@ -138,7 +139,7 @@ export class PhoneFlow {
     if (!provider || device.phoneNumber === null) {
       throw new AirlockError('AUTH_NO_CAPABLE_DEVICE', 'no capable device');
     }
-    const limited = this.#limited(user, nowMs);
+    const limited = await this.#spend(input, 'phone');
     if (limited) return limited;
     const txid = this.#d.random.uuid();
     const token = this.#d.random.bytes(24).toString('base64url');
@@ -193,7 +194,7 @@ export class PhoneFlow {
     }
     await this.#d.writes.run((tx) =>
       tx.appendAudit(
-        audit(app, user, nowMs, 'auth.phone.call', 'calling', {
+        auditEvent(app, user, nowMs, 'auth.phone.call', 'calling', {
           txid,
           deviceId: device.id,
           provider: provider.name,
@@ -267,6 +268,28 @@ export class PhoneFlow {
     return outcome;
   }
 
+  #spend(
+    input: {
+      app: Application;
+      user: User;
+      device: Device;
+      access: Record<string, string | undefined>;
+      nowMs: number;
+    },
+    factor: 'sms' | 'phone',
+  ): Promise<AuthOutcome | undefined> {
+    return spendLoginBudget({
+      rateLimits: this.#d.rateLimits,
+      writes: this.#d.writes,
+      budget: { ratePerMinute: this.#d.options.ratePerMinute, burst: this.#d.options.burst },
+      app: input.app,
+      user: input.user,
+      factor,
+      detail: { deviceId: input.device.id, ...input.access },
+      nowMs: input.nowMs,
+    });
+  }
+
   async #finish(
     txid: string,
     app: Application,
@@ -291,7 +314,7 @@ export class PhoneFlow {
         statusMsg: answer.status_msg,
       });
       await tx.appendAudit(
-        audit(
+        auditEvent(
           app,
           { id: userId, username },
           nowMs,
@@ -310,50 +333,8 @@ export class PhoneFlow {
     this.#d.hub.resolved(txid, status, { appId: app.id, result: { txid, ...final } });
     return true;
   }
-
-  #limited(user: User, nowMs: number): AuthOutcome | undefined {
-    const o = this.#d.options;
-    const budget = this.#d.rateLimits.take(`phone:${user.id}`, nowMs, {
-      ratePerSecond: o.ratePerMinute / 60,
-      burst: o.burst,
-    });
-    if (budget.ok) return undefined;
-    return {
-      result: 'deny',
-      status: 'deny',
-      status_msg: `Too many login requests. Wait ${budget.retryAfterSeconds} seconds or use a passcode.`,
-    };
-  }
 }
 
 function sha256(value: string): string {
   return createHash('sha256').update(value).digest('hex');
-}
-
-function constantTimeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-function audit(
-  app: Application,
-  user: Pick<User, 'id' | 'username'>,
-  nowMs: number,
-  action: string,
-  result: string,
-  detail: Record<string, unknown>,
-) {
-  return {
-    tsMs: nowMs,
-    actor: `app:${app.ikey}`,
-    action,
-    targetType: 'user',
-    targetId: user.id,
-    appId: app.id,
-    username: user.username,
-    result,
-    ip: typeof detail.ipaddr === 'string' ? detail.ipaddr : null,
-    detail,
-  };
 }

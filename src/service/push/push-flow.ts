@@ -1,7 +1,6 @@
 // Push logins: send a request to a device, wait for its signed answer, expire it after the push
 // lifetime. Every state change is one conditional write (a request answers once) that commits
 // with its audit event and the async transaction's status before anyone is told.
-import { timingSafeEqual } from 'node:crypto';
 import { AirlockError } from '../../core/error-registry.ts';
 import type {
   Application,
@@ -17,6 +16,7 @@ import { generateDigits, type Random } from '../../runtime/random.ts';
 import type { Store } from '../../store/store.ts';
 import type { WriteBatcher } from '../../store/write-batcher.ts';
 import type { OobHub, PublishedResult } from './oob-hub.ts';
+import { auditEvent, constantTimeEqual, spendLoginBudget, type AuthOutcome } from './oob-shared.ts';
 
 export interface PushOptions {
   /** How long a push waits for an answer ("Login timed out." after). */
@@ -35,11 +35,7 @@ export const DEFAULT_PUSH_OPTIONS: PushOptions = {
   lockoutThreshold: 10,
 };
 
-export interface AuthOutcome {
-  result: 'allow' | 'deny';
-  status: string;
-  status_msg: string;
-}
+export type { AuthOutcome };
 
 export type DeviceAnswer = 'approve' | 'deny' | 'fraud';
 
@@ -104,26 +100,17 @@ export class PushFlow {
   }): Promise<PushStarted | AuthOutcome> {
     const { app, user, device, nowMs } = input;
     const o = this.#d.options;
-    const budget = this.#d.rateLimits.take(`push:${user.id}`, nowMs, {
-      ratePerSecond: o.pushRatePerMinute / 60,
-      burst: o.pushBurst,
+    const denied = await spendLoginBudget({
+      rateLimits: this.#d.rateLimits,
+      writes: this.#d.writes,
+      budget: { ratePerMinute: o.pushRatePerMinute, burst: o.pushBurst },
+      app,
+      user,
+      factor: 'push',
+      detail: { deviceId: device.id, ...input.access },
+      nowMs,
     });
-    if (!budget.ok) {
-      await this.#d.writes.run((tx) =>
-        tx.appendAudit(
-          auditEvent(app, user, nowMs, 'auth.push', 'deny', {
-            reason: 'push-rate-limited',
-            deviceId: device.id,
-            ...input.access,
-          }),
-        ),
-      );
-      return {
-        result: 'deny',
-        status: 'deny',
-        status_msg: `Too many login requests. Wait ${budget.retryAfterSeconds} seconds or use a passcode.`,
-      };
-    }
+    if (denied) return denied;
     const txid = this.#d.random.uuid();
     const verificationCode = app.verifiedPush ? generateDigits(this.#d.random, 3) : null;
     const expiresAtMs = nowMs + o.pushTimeoutSeconds * 1000;
@@ -317,34 +304,4 @@ export class PushFlow {
     }
     return expired.length;
   }
-}
-
-function constantTimeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-function auditEvent(
-  app: Application | undefined,
-  user: Pick<User, 'id' | 'username'>,
-  nowMs: number,
-  action: string,
-  result: string,
-  detail: Record<string, unknown>,
-) {
-  const { actor, ...rest } = detail;
-  const ip = typeof rest.ipaddr === 'string' ? rest.ipaddr : null;
-  return {
-    tsMs: nowMs,
-    actor: typeof actor === 'string' ? actor : app ? `app:${app.ikey}` : 'system',
-    action,
-    targetType: 'user',
-    targetId: user.id,
-    appId: app?.id ?? null,
-    username: user.username,
-    result,
-    ip,
-    detail: rest,
-  };
 }
