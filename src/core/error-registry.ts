@@ -17,6 +17,11 @@ export const ERRORS = {
   AUTH_INVALID_PARAMETERS: { status: 400, duoCode: 40002, message: 'Invalid request parameters' },
   AUTH_NO_CAPABLE_DEVICE: { status: 400, duoCode: 40002, message: 'Invalid request parameters' },
   AUTH_USERNAME_TAKEN: { status: 400, duoCode: 40002, message: 'Invalid request parameters' },
+  AUTH_USERNAME_AMBIGUOUS: {
+    status: 400,
+    duoCode: 40002,
+    message: 'Invalid request parameters',
+  },
   AUTH_LOGO_NOT_FOUND: { status: 400, duoCode: 40002, message: 'Logo not found' },
   AUTH_MISSING_CREDENTIALS: { status: 401, duoCode: 40101, message: 'Missing request credentials' },
   AUTH_UNKNOWN_IKEY: {
@@ -84,6 +89,7 @@ export const ERRORS = {
   CONFIG_INVALID: { status: 500, message: 'Invalid configuration' },
   STORE_CONFLICT: { status: 409, message: 'Conflicts with an existing record' },
   STORE_NOT_FOUND: { status: 404, message: 'No such record' },
+  STORE_AMBIGUOUS_USERNAME: { status: 400, message: 'Name matches more than one user' },
   CLI_USAGE: { status: 400, message: 'Invalid command usage' },
   POLICY_INVALID: { status: 400, message: 'Invalid policy' },
   EMERGENCY_INVALID: { status: 400, message: 'Invalid emergency control' },

@@ -1,4 +1,5 @@
 // Domain vocabulary shared by every part: closed sets and the records the store returns.
+import type { UsernameNormalization } from './username.ts';
 
 export const USER_STATUSES = ['active', 'bypass', 'disabled', 'locked out'] as const;
 export type UserStatus = (typeof USER_STATUSES)[number];
@@ -45,6 +46,8 @@ export interface Application {
   rateLimitPerSecond: number;
   /** Pushes carry a code shown by the prompt that the user must type into the authenticator. */
   verifiedPush: boolean;
+  /** How names from this application map to users (core/username.ts); default 'simple'. */
+  usernameNormalization: UsernameNormalization;
   /** Group ids allowed to use the application; empty = every user. */
   allowedGroupIds: string[];
   createdAtMs: number;

@@ -18,6 +18,7 @@ import { findAttributeByName } from '../protocol/radius/radius-attributes.ts';
 import type { Random } from '../runtime/random.ts';
 import type { ChallengeStore } from './challenge-store.ts';
 import type { PushWait } from './push-waiter.ts';
+import { cleanUsername, simpleUsernameKey, usernameKey } from '../core/username.ts';
 import type { PrimaryAuthenticator, PrimaryResult } from './primary/primary-authenticator.ts';
 import type { AuthEvent, EventStatus, ProxyLogs, RequestRef } from './proxy-logs.ts';
 
@@ -336,9 +337,15 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
     return { code: 'Access-Challenge', replyMessage: text, attributes: [], state };
   }
 
-  async function answerChallenge(input: LoginInput, state: Buffer): Promise<LoginAnswer> {
+  async function answerChallenge(typedInput: LoginInput, state: Buffer): Promise<LoginAnswer> {
     const pending = deps.challenges.take(state);
-    if (!pending || pending.section !== section.section || pending.username !== input.username) {
+    // The challenge holds the directory's name for the user; the answer may spell it as typed.
+    const input: LoginInput = pending ? { ...typedInput, username: pending.username } : typedInput;
+    if (
+      !pending ||
+      pending.section !== section.section ||
+      !namesSameUser(typedInput.username, pending.username)
+    ) {
       return reject(
         input,
         'Secondary authentication',
@@ -399,16 +406,19 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
     };
   }
 
-  return async function login(input: LoginInput): Promise<LoginAnswer> {
-    if (input.state) return answerChallenge(input, input.state);
-    if (input.password === undefined) {
-      return reject(input, 'Unknown', 'Error', 'Cannot decode password', 'no-password');
+  return async function login(typedInput: LoginInput): Promise<LoginAnswer> {
+    if (typedInput.state) return answerChallenge(typedInput, typedInput.state);
+    if (typedInput.password === undefined) {
+      return reject(typedInput, 'Unknown', 'Error', 'Cannot decode password', 'no-password');
     }
 
-    const { result: primaryResult, typed } = await primaryAuthentication(input, input.password);
+    const { result: primaryResult, typed } = await primaryAuthentication(
+      typedInput,
+      typedInput.password,
+    );
     if (primaryResult.kind === 'reject') {
       return reject(
-        input,
+        typedInput,
         'Primary authentication',
         'Reject',
         `Primary credentials rejected - ${primaryResult.reason}`,
@@ -417,13 +427,18 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
     }
     if (primaryResult.kind === 'error') {
       return reject(
-        input,
+        typedInput,
         'Primary authentication',
         'Error',
         `Primary authentication failed - ${primaryResult.reason}`,
         primaryResult.reason,
       );
     }
+    // From here on the login is about the user the directory authenticated, by its own name.
+    const input: LoginInput = {
+      ...typedInput,
+      username: primaryResult.username ?? cleanUsername(typedInput.username),
+    };
     const primary: PrimaryAttributes = {
       attributes: primaryResult.attributes.filter(
         (a) => passThroughTypes === 'all' || passThroughTypes.has(a.type),
@@ -622,6 +637,14 @@ function challengeText(factors: readonly string[]): string {
   return words.length === 0
     ? 'Enter passcode:'
     : `Enter a passcode, or one of: ${words.join(', ')}`;
+}
+
+/** Whether a name typed in a challenge answer means the user the challenge was sent to. */
+function namesSameUser(typed: string, challenged: string): boolean {
+  return (
+    usernameKey(typed) === usernameKey(challenged) ||
+    simpleUsernameKey(typed) === simpleUsernameKey(challenged)
+  );
 }
 
 function isExempt(section: ServerConfig, username: string): boolean {

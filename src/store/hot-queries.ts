@@ -3,8 +3,13 @@
 import type { StoreDialect } from './store.ts';
 
 const SQL = {
-  userByUsername: 'SELECT * FROM users WHERE username = ?',
-  userByAlias: 'SELECT u.* FROM user_aliases a JOIN users u ON u.id = a.user_id WHERE a.alias = ?',
+  // Names match by their folded key (core/username.ts): username first, then alias.
+  userIdByKey:
+    'SELECT id FROM users WHERE username_key = ? UNION ALL ' +
+    'SELECT user_id AS id FROM user_aliases WHERE alias_key = ? LIMIT 1',
+  userIdsBySimpleKey:
+    'SELECT id FROM users WHERE username_simple = ? UNION ' +
+    'SELECT user_id AS id FROM user_aliases WHERE alias_simple = ?',
   userById: 'SELECT * FROM users WHERE id = ?',
   userStatus: 'SELECT status FROM users WHERE id = ?',
   aliasesOfUser: 'SELECT alias FROM user_aliases WHERE user_id = ? ORDER BY alias',
@@ -58,16 +63,17 @@ function subjectSql(dialect: StoreDialect, where: string): string {
 function withSubjects(dialect: StoreDialect, base: Record<string, string>) {
   return {
     ...base,
-    subjectByUsername: subjectSql(dialect, 'u.username = ?'),
-    subjectByAlias: subjectSql(
+    // Usernames and aliases never share a key across users, so at most one user matches.
+    subjectByKey: subjectSql(
       dialect,
-      'u.id = (SELECT user_id FROM user_aliases WHERE alias = ?)',
+      'u.id = (SELECT id FROM users WHERE username_key = ? UNION ALL ' +
+        'SELECT user_id FROM user_aliases WHERE alias_key = ? LIMIT 1)',
     ),
     subjectById: subjectSql(dialect, 'u.id = ?'),
   };
 }
 
-export type HotQuery = keyof typeof SQL | 'subjectByUsername' | 'subjectByAlias' | 'subjectById';
+export type HotQuery = keyof typeof SQL | 'subjectByKey' | 'subjectById';
 
 /** The hot queries in a dialect's placeholder syntax (`?` for SQLite, `$1…` for PostgreSQL). */
 export function hotQueries(dialect: StoreDialect): Readonly<Record<HotQuery, string>> {

@@ -29,6 +29,14 @@ import type {
   UserStatus,
 } from '../core/model.ts';
 import { PENDING_OOB_STATUSES } from '../core/model.ts';
+import {
+  cleanUsername,
+  DEFAULT_USERNAME_NORMALIZATION,
+  simpleUsernameKey,
+  usernameKey,
+  type UsernameNormalization,
+} from '../core/username.ts';
+import { findUsernameCollisions, type UsernameCollision } from './username-collisions.ts';
 import type { EmergencyControl, EmergencyState } from '../core/emergency-control.ts';
 import { AirlockError } from '../core/error-registry.ts';
 import { validatePolicy, type Policy } from '../core/policy.ts';
@@ -117,13 +125,29 @@ export class KyselyStore implements Store {
     return this.#db.executeQuery<R>(CompiledQuery.raw(this.#hot[query], parameters));
   }
 
+  /**
+   * A login's subject row: by id, or by the name's folded key in one statement (username, then
+   * alias); only a name that matches no key exactly takes the "simple" normalization's second look.
+   */
+  async #subjectRow<R>(
+    ref: { username: string; normalization?: UsernameNormalization } | { userId: string },
+  ): Promise<R | undefined> {
+    if ('userId' in ref) return (await this.#run<R>('subjectById', [ref.userId])).rows[0];
+    const key = usernameKey(ref.username);
+    if (key === '') return undefined;
+    const exact = (await this.#run<R>('subjectByKey', [key, key])).rows[0];
+    if (exact !== undefined || (ref.normalization ?? 'none') === 'none') return exact;
+    const id = await this.#resolveUserId(ref.username, 'simple');
+    return id === undefined ? undefined : (await this.#run<R>('subjectById', [id])).rows[0];
+  }
+
   async getUserStatus(id: string): Promise<UserStatus | undefined> {
     const { rows } = await this.#run<{ status: string }>('userStatus', [id]);
     return rows[0]?.status as UserStatus | undefined;
   }
 
   async loadAuthSubject(
-    ref: { username: string } | { userId: string },
+    ref: { username: string; normalization?: UsernameNormalization } | { userId: string },
   ): Promise<AuthSubject | undefined> {
     type SubjectRow = Selectable<UsersTable> & {
       aliases_json: unknown;
@@ -133,11 +157,7 @@ export class KyselyStore implements Store {
       devices_json: unknown;
       sms_json: unknown;
     };
-    const row =
-      'userId' in ref
-        ? (await this.#run<SubjectRow>('subjectById', [ref.userId])).rows[0]
-        : ((await this.#run<SubjectRow>('subjectByUsername', [ref.username])).rows[0] ??
-          (await this.#run<SubjectRow>('subjectByAlias', [ref.username])).rows[0]);
+    const row = await this.#subjectRow<SubjectRow>(ref);
     if (row === undefined) return undefined;
     const {
       aliases_json,
@@ -238,6 +258,7 @@ export class KyselyStore implements Store {
       restriction_level: input.restrictionLevel,
       rate_limit_per_second: input.rateLimitPerSecond,
       verified_push: input.verifiedPush ? 1 : 0,
+      username_normalization: input.usernameNormalization ?? DEFAULT_USERNAME_NORMALIZATION,
       created_at_ms: now,
       updated_at_ms: now,
     };
@@ -294,6 +315,9 @@ export class KyselyStore implements Store {
       values.rate_limit_per_second = patch.rateLimitPerSecond;
     }
     if (patch.verifiedPush !== undefined) values.verified_push = patch.verifiedPush ? 1 : 0;
+    if (patch.usernameNormalization !== undefined) {
+      values.username_normalization = patch.usernameNormalization;
+    }
     let updated: bigint;
     try {
       const result = await this.#db
@@ -348,17 +372,18 @@ export class KyselyStore implements Store {
   // ---- Users ----
 
   async createUser(input: NewUser): Promise<User> {
-    const aliases = [...new Set(input.aliases ?? [])];
-    if (aliases.includes(input.username)) {
-      throw new StoreError(
-        'STORE_CONFLICT',
-        `alias "${input.username}" is the user's own username`,
-      );
+    const username = cleanUsername(input.username);
+    const aliases = uniqueNames(input.aliases ?? []);
+    if (username === '') throw new StoreError('STORE_CONFLICT', 'a username cannot be empty');
+    if (aliases.some((a) => usernameKey(a) === usernameKey(username))) {
+      throw new StoreError('STORE_CONFLICT', `alias "${username}" is the user's own username`);
     }
     const now = this.#clock.nowMs();
     const row: Selectable<UsersTable> = {
       id: input.id,
-      username: input.username,
+      username,
+      username_key: usernameKey(username),
+      username_simple: simpleUsernameKey(username),
       real_name: input.realName ?? null,
       email: input.email ?? null,
       status: input.status ?? 'active',
@@ -369,52 +394,103 @@ export class KyselyStore implements Store {
     };
     await this.#atomic(async (db) => {
       await this.#lockUserNames(db);
-      // Usernames and aliases share one namespace, which no single unique index can express:
-      // check both tables for every new name inside this transaction.
-      const names = [input.username, ...aliases];
-      const asUsername = await db
-        .selectFrom('users')
-        .select('username')
-        .where('username', 'in', names)
-        .executeTakeFirst();
-      if (asUsername !== undefined) {
-        throw new StoreError(
-          'STORE_CONFLICT',
-          asUsername.username === input.username
-            ? `user with username "${input.username}" already exists`
-            : `alias "${asUsername.username}" is already another user's username`,
-        );
-      }
-      const asAlias = await db
-        .selectFrom('user_aliases')
-        .select('alias')
-        .where('alias', 'in', names)
-        .executeTakeFirst();
-      if (asAlias !== undefined) {
-        throw new StoreError(
-          'STORE_CONFLICT',
-          asAlias.alias === input.username
-            ? `username "${input.username}" is already another user's alias`
-            : `alias "${asAlias.alias}" already belongs to another user`,
-        );
-      }
+      await assertNamesFree(db, { username, aliases }, undefined);
       try {
         await db.insertInto('users').values(row).execute();
         if (aliases.length > 0) {
-          await db
-            .insertInto('user_aliases')
-            .values(aliases.map((alias) => ({ alias, user_id: input.id })))
-            .execute();
+          await db.insertInto('user_aliases').values(aliasRows(aliases, input.id)).execute();
         }
       } catch (err) {
         throw translateWriteError(err, 'user', {
           id: `id "${input.id}"`,
-          username: `username "${input.username}"`,
-          alias: `alias among ${aliases.map((a) => `"${a}"`).join(', ')}`,
+          username_key: `username "${username}"`,
+          alias_key: `alias among ${aliases.map((a) => `"${a}"`).join(', ')}`,
         });
       }
     });
     return toUser(row, aliases.sort());
+  }
+
+  async renameUser(id: string, newUsername: string): Promise<User> {
+    const username = cleanUsername(newUsername);
+    if (username === '') throw new StoreError('STORE_CONFLICT', 'a username cannot be empty');
+    await this.#atomic(async (db) => {
+      await this.#lockUserNames(db);
+      await assertNamesFree(db, { username, aliases: [] }, id);
+      const result = await db
+        .updateTable('users')
+        .set({
+          username,
+          username_key: usernameKey(username),
+          username_simple: simpleUsernameKey(username),
+          updated_at_ms: this.#clock.nowMs(),
+        })
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (result.numUpdatedRows === 0n) throw notFound('user', id);
+    });
+    const user = await this.getUser(id);
+    if (user === undefined) throw notFound('user', id);
+    return user;
+  }
+
+  async listUsernameCollisions(): Promise<UsernameCollision[]> {
+    return findUsernameCollisions(this.#db as Kysely<unknown>);
+  }
+
+  async resolveUsernameCollision(
+    userId: string,
+    action: { rename: string } | { dropAlias: string } | { delete: true },
+  ): Promise<void> {
+    // Plain column writes that work on the schema before 0005: 0005 computes the keys itself.
+    const collisions = await this.listUsernameCollisions();
+    if (!collisions.some((c) => c.holders.some((h) => h.userId === userId))) {
+      throw new StoreError(
+        'STORE_NOT_FOUND',
+        `user ${userId} is in no username collision (see airlock db username-collisions); ` +
+          'rename, alias or delete users with the airlock user commands',
+      );
+    }
+    const db = this.#db as unknown as Kysely<{
+      users: { id: string; username: string };
+      user_aliases: { alias: string; user_id: string };
+    }>;
+    if ('delete' in action) {
+      await db.deleteFrom('users').where('id', '=', userId).execute();
+    } else if ('dropAlias' in action) {
+      const result = await db
+        .deleteFrom('user_aliases')
+        .where('user_id', '=', userId)
+        .where('alias', '=', action.dropAlias)
+        .executeTakeFirst();
+      if (result.numDeletedRows === 0n) {
+        throw new StoreError(
+          'STORE_NOT_FOUND',
+          `user ${userId} has no alias "${action.dropAlias}"`,
+        );
+      }
+    } else {
+      const name = cleanUsername(action.rename);
+      const others = [
+        ...(await db
+          .selectFrom('users')
+          .select('username as name')
+          .where('id', '<>', userId)
+          .execute()),
+        ...(await db
+          .selectFrom('user_aliases')
+          .select('alias as name')
+          .where('user_id', '<>', userId)
+          .execute()),
+      ];
+      if (name === '' || others.some((o) => usernameKey(o.name) === usernameKey(name))) {
+        throw new StoreError(
+          'STORE_CONFLICT',
+          `"${name}" is not free: another user has a name that differs from it only in case`,
+        );
+      }
+      await db.updateTable('users').set({ username: name }).where('id', '=', userId).execute();
+    }
   }
 
   async getUser(id: string): Promise<User | undefined> {
@@ -422,26 +498,39 @@ export class KyselyStore implements Store {
     return foldUsers(rows)[0];
   }
 
-  async findUser(usernameOrAlias: string): Promise<User | undefined> {
-    // Usernames and aliases never collide across users, so at most one id matches. A scalar
-    // subquery keeps both lookups on their unique indexes; `username = ? OR id IN (…)` would
-    // make PostgreSQL scan the whole users table.
-    const rows = await this.#usersQuery()
-      .where('u.id', '=', (eb) =>
-        eb
-          .selectFrom('users')
-          .select('id')
-          .where('username', '=', usernameOrAlias)
-          .unionAll(
-            this.#db
-              .selectFrom('user_aliases')
-              .select('user_id as id')
-              .where('alias', '=', usernameOrAlias),
-          )
-          .limit(1),
-      )
-      .execute();
-    return foldUsers(rows)[0];
+  async findUser(
+    usernameOrAlias: string,
+    normalization: UsernameNormalization = 'none',
+  ): Promise<User | undefined> {
+    const id = await this.#resolveUserId(usernameOrAlias, normalization);
+    return id === undefined ? undefined : this.getUser(id);
+  }
+
+  /**
+   * The one id a name means (core/username.ts): first the user whose username or alias has the
+   * name's folded key; then, under "simple" normalization, the user whose bare name
+   * (`EXAMPLE\bob`, `bob@example.org` → `bob`) matches. A bare name that several users share is
+   * refused, never treated as unknown: an unknown user may pass under a new-user policy of allow.
+   */
+  async #resolveUserId(
+    name: string,
+    normalization: UsernameNormalization,
+  ): Promise<string | undefined> {
+    const key = usernameKey(name);
+    if (key === '') return undefined;
+    const exact = (await this.#run<{ id: string }>('userIdByKey', [key, key])).rows[0];
+    if (exact !== undefined || normalization === 'none') return exact?.id;
+    const simple = simpleUsernameKey(name);
+    const { rows } = await this.#run<{ id: string }>('userIdsBySimpleKey', [simple, simple]);
+    const ids = [...new Set(rows.map((r) => r.id))];
+    if (ids.length > 1) {
+      throw new StoreError(
+        'STORE_AMBIGUOUS_USERNAME',
+        `"${cleanUsername(name)}" matches ${ids.length} users under simple username ` +
+          'normalization; use the full username',
+      );
+    }
+    return ids[0];
   }
 
   async listUsers(
@@ -1307,7 +1396,7 @@ export class KyselyStore implements Store {
   }
 
   async setUserAliases(id: string, aliases: string[]): Promise<User> {
-    const unique = [...new Set(aliases)];
+    const unique = uniqueNames(aliases);
     await this.#atomic(async (db) => {
       await this.#lockUserNames(db);
       const user = await db
@@ -1316,43 +1405,16 @@ export class KyselyStore implements Store {
         .where('id', '=', id)
         .executeTakeFirst();
       if (user === undefined) throw notFound('user', id);
-      if (unique.includes(user.username)) {
+      if (unique.some((a) => usernameKey(a) === usernameKey(user.username))) {
         throw new StoreError(
           'STORE_CONFLICT',
           `alias "${user.username}" is the user's own username`,
         );
       }
-      if (unique.length > 0) {
-        const asUsername = await db
-          .selectFrom('users')
-          .select('username')
-          .where('username', 'in', unique)
-          .executeTakeFirst();
-        if (asUsername !== undefined) {
-          throw new StoreError(
-            'STORE_CONFLICT',
-            `alias "${asUsername.username}" is already another user's username`,
-          );
-        }
-        const asAlias = await db
-          .selectFrom('user_aliases')
-          .select('alias')
-          .where('alias', 'in', unique)
-          .where('user_id', '<>', id)
-          .executeTakeFirst();
-        if (asAlias !== undefined) {
-          throw new StoreError(
-            'STORE_CONFLICT',
-            `alias "${asAlias.alias}" already belongs to another user`,
-          );
-        }
-      }
+      await assertNamesFree(db, { aliases: unique }, id);
       await db.deleteFrom('user_aliases').where('user_id', '=', id).execute();
       if (unique.length > 0) {
-        await db
-          .insertInto('user_aliases')
-          .values(unique.map((alias) => ({ alias, user_id: id })))
-          .execute();
+        await db.insertInto('user_aliases').values(aliasRows(unique, id)).execute();
       }
       await db
         .updateTable('users')
@@ -1678,6 +1740,7 @@ export class KyselyStore implements Store {
       restrictionLevel: row.restriction_level as RestrictionLevel,
       rateLimitPerSecond: row.rate_limit_per_second,
       verifiedPush: Number(row.verified_push) === 1,
+      usernameNormalization: row.username_normalization as UsernameNormalization,
       allowedGroupIds,
       createdAtMs: row.created_at_ms,
       updatedAtMs: row.updated_at_ms,
@@ -1900,4 +1963,66 @@ function translateWriteError(
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Names trimmed, empty ones dropped, one of each folded key (the first spelling wins). */
+function uniqueNames(names: readonly string[]): string[] {
+  const byKey = new Map<string, string>();
+  for (const raw of names) {
+    const name = cleanUsername(raw);
+    if (name !== '' && !byKey.has(usernameKey(name))) byKey.set(usernameKey(name), name);
+  }
+  return [...byKey.values()];
+}
+
+function aliasRows(aliases: readonly string[], userId: string) {
+  return aliases.map((alias) => ({
+    alias,
+    user_id: userId,
+    alias_key: usernameKey(alias),
+    alias_simple: simpleUsernameKey(alias),
+  }));
+}
+
+/**
+ * Usernames and aliases share one case-insensitive namespace, which no single unique index can
+ * express: inside the caller's transaction (names locked), check both tables for every new name.
+ * `exceptUserId`'s own names do not count (renaming a user, replacing their aliases).
+ */
+async function assertNamesFree(
+  db: Kysely<Database>,
+  names: { username?: string; aliases: readonly string[] },
+  exceptUserId: string | undefined,
+): Promise<void> {
+  const all = [...(names.username === undefined ? [] : [names.username]), ...names.aliases];
+  if (all.length === 0) return;
+  const keys = all.map(usernameKey);
+  const describe = (key: string) => {
+    const isUsername = names.username !== undefined && usernameKey(names.username) === key;
+    return { name: all[keys.indexOf(key)] ?? key, isUsername };
+  };
+  let users = db.selectFrom('users').select('username_key').where('username_key', 'in', keys);
+  if (exceptUserId !== undefined) users = users.where('id', '<>', exceptUserId);
+  const asUsername = await users.executeTakeFirst();
+  if (asUsername !== undefined) {
+    const { name, isUsername } = describe(asUsername.username_key);
+    throw new StoreError(
+      'STORE_CONFLICT',
+      isUsername
+        ? `user with username "${name}" already exists (names are case-insensitive)`
+        : `alias "${name}" is already another user's username`,
+    );
+  }
+  let aliases = db.selectFrom('user_aliases').select('alias_key').where('alias_key', 'in', keys);
+  if (exceptUserId !== undefined) aliases = aliases.where('user_id', '<>', exceptUserId);
+  const asAlias = await aliases.executeTakeFirst();
+  if (asAlias !== undefined) {
+    const { name, isUsername } = describe(asAlias.alias_key);
+    throw new StoreError(
+      'STORE_CONFLICT',
+      isUsername
+        ? `username "${name}" is already another user's alias`
+        : `alias "${name}" already belongs to another user`,
+    );
+  }
 }

@@ -17,6 +17,8 @@ export interface ApplicationsTable {
   rate_limit_per_second: number;
   /** 1 = pushes carry a code the user types into the authenticator. */
   verified_push: ColumnType<number, number | undefined, number>;
+  /** 'none' | 'simple' (core/username.ts). */
+  username_normalization: ColumnType<string, string | undefined, string>;
   created_at_ms: Ms;
   updated_at_ms: Ms;
 }
@@ -29,6 +31,10 @@ export interface ApplicationGroupsTable {
 export interface UsersTable {
   id: string;
   username: string;
+  /** usernameKey(username): case-insensitive, unique across users (core/username.ts). */
+  username_key: string;
+  /** simpleUsernameKey(username): what the name means under "simple" normalization. */
+  username_simple: string;
   real_name: string | null;
   email: string | null;
   status: string;
@@ -45,6 +51,9 @@ export interface UsersTable {
 export interface UserAliasesTable {
   alias: string;
   user_id: string;
+  /** usernameKey(alias), unique; no alias key equals a username key (checked by the store). */
+  alias_key: string;
+  alias_simple: string;
 }
 
 export interface GroupsTable {

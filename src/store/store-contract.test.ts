@@ -200,6 +200,7 @@ function storeContract(backend: Backend): void {
               '0002-devices',
               '0003-policies',
               '0004-admin',
+              '0005-username-keys',
             ]);
             assert.deepEqual(await fresh.store.migrate(), []);
           } finally {
@@ -414,6 +415,7 @@ function storeContract(backend: Backend): void {
             restrictionLevel: 'most-restrictive',
             rateLimitPerSecond: 50,
             verifiedPush: false,
+            usernameNormalization: 'simple',
             allowedGroupIds: [],
             createdAtMs: START_MS,
             updatedAtMs: START_MS,
@@ -608,7 +610,96 @@ function storeContract(backend: Backend): void {
           assert.deepEqual(await store.findUser('robert'), user);
           assert.deepEqual(await store.findUser('bobby'), user);
           assert.equal(await store.findUser('U2'), undefined);
-          assert.equal(await store.findUser('BOB'), undefined);
+          assert.equal(await store.findUser('bob2'), undefined);
+        },
+      );
+
+      void contractTest(
+        'names match regardless of case and surrounding spaces, aliases too',
+        async () => {
+          const user = await store.createUser({
+            id: 'UCI1',
+            username: ' Erin ',
+            aliases: ['E.Smith'],
+          });
+          assert.equal(user.username, 'Erin', 'surrounding whitespace is never part of a name');
+          for (const name of ['erin', 'ERIN', 'erin ', ' Erin', 'e.smith', 'E.SMITH ']) {
+            assert.equal((await store.findUser(name))?.id, 'UCI1', name);
+            assert.equal((await store.loadAuthSubject({ username: name }))?.user.id, 'UCI1');
+          }
+          assert.equal(await store.findUser('EXAMPLE\\erin'), undefined, 'none: no domain forms');
+          assert.equal(await store.findUser(''), undefined);
+          assert.equal(await store.findUser('   '), undefined);
+        },
+      );
+
+      void contractTest(
+        'simple normalization: DOMAIN\\name and name@domain mean name; a shared bare name is refused',
+        async () => {
+          await store.createUser({ id: 'USN1', username: 'frank', aliases: ['fr.ank'] });
+          await store.createUser({ id: 'USN2', username: 'gina@a.example' });
+          await store.createUser({ id: 'USN3', username: 'gina@b.example' });
+          for (const name of [
+            'EXAMPLE\\Frank',
+            'frank@example.org',
+            'fr.ank@corp',
+            'CORP\\FR.ANK',
+          ]) {
+            assert.equal((await store.findUser(name, 'simple'))?.id, 'USN1', name);
+            const subject = await store.loadAuthSubject({
+              username: name,
+              normalization: 'simple',
+            });
+            assert.equal(subject?.user.id, 'USN1', name);
+          }
+          assert.equal(await store.findUser('EXAMPLE\\frank', 'none'), undefined);
+          assert.equal((await store.findUser('GINA@A.example', 'simple'))?.id, 'USN2');
+          for (const lookup of [
+            () => store.findUser('gina', 'simple'),
+            () => store.loadAuthSubject({ username: 'EXAMPLE\\gina', normalization: 'simple' }),
+          ]) {
+            await assert.rejects(
+              lookup(),
+              rejectsWith('STORE_AMBIGUOUS_USERNAME', /matches 2 users/),
+            );
+          }
+        },
+      );
+
+      void contractTest(
+        'names are unique regardless of case, across usernames and aliases',
+        async () => {
+          await store.createUser({ id: 'UCU1', username: 'harry', aliases: ['h.potter'] });
+          await assert.rejects(
+            store.createUser({ id: 'UCU2', username: 'HARRY' }),
+            rejectsWith('STORE_CONFLICT', /user with username "HARRY" already exists/),
+          );
+          await assert.rejects(
+            store.createUser({ id: 'UCU3', username: 'harry2', aliases: ['Harry '] }),
+            rejectsWith('STORE_CONFLICT', /alias "Harry" is already another user's username/),
+          );
+          await assert.rejects(
+            store.createUser({ id: 'UCU4', username: 'H.Potter' }),
+            rejectsWith('STORE_CONFLICT', /username "H.Potter" is already another user's alias/),
+          );
+          const other = await store.createUser({ id: 'UCU5', username: 'ivy' });
+          await assert.rejects(
+            store.setUserAliases(other.id, ['HARRY']),
+            rejectsWith('STORE_CONFLICT', /alias "HARRY" is already another user's username/),
+          );
+          await assert.rejects(
+            store.renameUser(other.id, 'Harry'),
+            rejectsWith('STORE_CONFLICT', /user with username "Harry" already exists/),
+          );
+          const renamed = await store.renameUser(other.id, ' Ivy2 ');
+          assert.equal(renamed.username, 'Ivy2');
+          assert.equal((await store.findUser('IVY2'))?.id, 'UCU5');
+          assert.equal(await store.findUser('ivy'), undefined);
+          assert.equal(
+            (await store.renameUser(other.id, 'IVY2')).username,
+            'IVY2',
+            'a user may recase',
+          );
         },
       );
 

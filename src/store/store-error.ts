@@ -4,6 +4,8 @@ export const STORE_ERROR_CODES = [
   'STORE_CONFLICT',
   'STORE_NOT_FOUND',
   'STORE_INVALID_URL',
+  'STORE_USERNAME_COLLISION',
+  'STORE_AMBIGUOUS_USERNAME',
 ] as const;
 export type StoreErrorCode = (typeof STORE_ERROR_CODES)[number];
 

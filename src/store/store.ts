@@ -26,6 +26,8 @@ import type {
 import type { EmergencyControl, EmergencyState } from '../core/emergency-control.ts';
 import type { Policy } from '../core/policy.ts';
 import type { AdminStore } from './admin-store.ts';
+import type { UsernameCollision } from './username-collisions.ts';
+import type { UsernameNormalization } from '../core/username.ts';
 
 export const STORE_DIALECTS = ['sqlite', 'postgres'] as const;
 export type StoreDialect = (typeof STORE_DIALECTS)[number];
@@ -37,6 +39,7 @@ export interface NewApplication {
   restrictionLevel: RestrictionLevel;
   rateLimitPerSecond: number;
   verifiedPush?: boolean;
+  usernameNormalization?: UsernameNormalization;
   /** Given by the caller (generated with the Random port) so the CLI can print them. */
   ikey: string;
   skey: string;
@@ -52,6 +55,7 @@ export type ApplicationPatch = Partial<
     | 'restrictionLevel'
     | 'rateLimitPerSecond'
     | 'verifiedPush'
+    | 'usernameNormalization'
   >
 >;
 
@@ -193,11 +197,36 @@ export interface Store extends AdminStore {
   // Users. `usernameOrAlias` matches the username or any alias.
   createUser(input: NewUser): Promise<User>;
   getUser(id: string): Promise<User | undefined>;
-  findUser(usernameOrAlias: string): Promise<User | undefined>;
+  /**
+   * The user a name means: usernames and aliases match case-insensitively, surrounding spaces
+   * ignored; with `simple` normalization `EXAMPLE\\bob` and `bob@example.org` also mean `bob`
+   * (core/username.ts). Throws STORE_AMBIGUOUS_USERNAME when a bare name means several users.
+   */
+  findUser(
+    usernameOrAlias: string,
+    normalization?: UsernameNormalization,
+  ): Promise<User | undefined>;
+  /** Gives the user another username (unique regardless of case, as every name). */
+  renameUser(id: string, username: string): Promise<User>;
+  /**
+   * Names several users would share once names are case-insensitive: what keeps migration 0005
+   * from running (an older database). Works before that migration.
+   */
+  listUsernameCollisions(): Promise<UsernameCollision[]>;
+  /**
+   * Resolves a collision before migration 0005 can run: rename the user, drop one alias, or
+   * delete the user. Only for a user named in a collision; afterwards use the ordinary commands.
+   */
+  resolveUsernameCollision(
+    userId: string,
+    action: { rename: string } | { dropAlias: string } | { delete: true },
+  ): Promise<void>;
   /** The user's status now (inside a transaction: as that transaction sees it); undefined when gone. */
   getUserStatus(id: string): Promise<UserStatus | undefined>;
   /** The user (by username, alias or id) with groups, OTP tokens and bypass codes; the login hot path. */
-  loadAuthSubject(ref: { username: string } | { userId: string }): Promise<AuthSubject | undefined>;
+  loadAuthSubject(
+    ref: { username: string; normalization?: UsernameNormalization } | { userId: string },
+  ): Promise<AuthSubject | undefined>;
   /** Users by username; `search` keeps those whose username, alias, name or e-mail contains it. */
   listUsers(options?: { limit?: number; offset?: number; search?: string }): Promise<User[]>;
   setUserStatus(id: string, status: UserStatus): Promise<User>;

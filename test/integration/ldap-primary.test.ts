@@ -163,7 +163,13 @@ function primary(t: TestContext, opts: LdapPrimaryOptions): PrimaryAuthenticator
   return p;
 }
 
-const accept = (groups: string[]) => ({ kind: 'accept', groups, attributes: [] });
+/** An accept names the user as the directory spells it (the entry's username attribute). */
+const accept = (groups: string[], username: string) => ({
+  kind: 'accept',
+  username,
+  groups,
+  attributes: [],
+});
 const reject = (reason: string) => ({ kind: 'reject', reason });
 const error = (reason: string) => ({ kind: 'error', reason });
 
@@ -280,13 +286,16 @@ describe('LDAP primary against slapd', { timeout: 60_000 }, () => {
     const p = primary(t, options(plain));
     assert.deepEqual(
       await p.authenticate({ username: 'alice', password: 'alicepw' }),
-      accept([VPN_USERS]),
+      accept([VPN_USERS], 'alice'),
     );
     assert.deepEqual(
       await p.authenticate({ username: 'carol', password: 'carolpw' }),
-      accept([CONTRACTORS]),
+      accept([CONTRACTORS], 'carol'),
     );
-    assert.deepEqual(await p.authenticate({ username: 'dave', password: 'davepw' }), accept([]));
+    assert.deepEqual(
+      await p.authenticate({ username: 'dave', password: 'davepw' }),
+      accept([], 'dave'),
+    );
   });
 
   it('rejects a wrong password as bad-password', async (t) => {
@@ -298,7 +307,7 @@ describe('LDAP primary against slapd', { timeout: 60_000 }, () => {
     // The connection that saw the failed bind is reused for the next login.
     assert.deepEqual(
       await p.authenticate({ username: 'alice', password: 'alicepw' }),
-      accept([VPN_USERS]),
+      accept([VPN_USERS], 'alice'),
     );
   });
 
@@ -353,10 +362,26 @@ describe('LDAP primary against slapd', { timeout: 60_000 }, () => {
   });
 
   it('searches the at_attribute too when the username contains @', async (t) => {
-    const p = primary(t, options(plain, { atAttribute: 'mail' }));
+    // cn ("Alice Example") is not the bare name "alice": only the at_attribute can find her.
+    const p = primary(t, options(plain, { atAttribute: 'mail', usernameAttribute: 'cn' }));
     assert.deepEqual(
       await p.authenticate({ username: 'alice@example.org', password: 'alicepw' }),
-      accept([VPN_USERS]),
+      accept([VPN_USERS], 'Alice Example'),
+    );
+  });
+
+  it('finds DOMAIN\\alice, alice@domain and Alice as alice, and names her as the directory does', async (t) => {
+    const p = primary(t, options(plain));
+    for (const username of ['EXAMPLE\\alice', 'alice@corp.example', 'Alice', 'ALICE ']) {
+      assert.deepEqual(
+        await p.authenticate({ username, password: 'alicepw' }),
+        accept([VPN_USERS], 'alice'),
+        username,
+      );
+    }
+    assert.deepEqual(
+      await p.authenticate({ username: 'EXAMPLE\\alice', password: 'bobpw' }),
+      reject('bad-password'),
     );
   });
 
@@ -368,7 +393,7 @@ describe('LDAP primary against slapd', { timeout: 60_000 }, () => {
     );
     assert.deepEqual(
       await p.authenticate({ username: 'bob', password: 'bobpw' }),
-      accept([VPN_USERS]),
+      accept([VPN_USERS], 'bob'),
     );
   });
 
@@ -379,7 +404,7 @@ describe('LDAP primary against slapd', { timeout: 60_000 }, () => {
     );
     assert.deepEqual(
       await p.authenticate({ username: 'alice', password: 'alicepw' }),
-      accept([VPN_USERS]),
+      accept([VPN_USERS], 'alice'),
     );
     assert.deepEqual(
       await p.authenticate({ username: 'carol', password: 'carolpw' }),
@@ -397,12 +422,12 @@ describe('LDAP primary against slapd', { timeout: 60_000 }, () => {
     const p = primary(t, options(withMemberOf, { securityGroupDn: VPN_USERS }));
     assert.deepEqual(
       await p.authenticate({ username: 'alice', password: 'alicepw' }),
-      accept([VPN_USERS]),
+      accept([VPN_USERS], 'alice'),
     );
     const before = await searchesStarted(m);
     assert.deepEqual(
       await p.authenticate({ username: 'bob', password: 'bobpw' }),
-      accept([VPN_USERS]),
+      accept([VPN_USERS], 'bob'),
     );
     // One user search, plus the monitor read itself.
     assert.equal((await searchesStarted(m)) - before, 2);
@@ -432,7 +457,7 @@ describe('LDAP primary against slapd', { timeout: 60_000 }, () => {
       );
       assert.deepEqual(
         await p.authenticate({ username: 'alice', password: 'alicepw' }),
-        accept([VPN_USERS]),
+        accept([VPN_USERS], 'alice'),
       );
     });
 
@@ -440,7 +465,7 @@ describe('LDAP primary against slapd', { timeout: 60_000 }, () => {
       const p = primary(t, options(plain, { transport: 'starttls', caPem: plain.ca }));
       assert.deepEqual(
         await p.authenticate({ username: 'alice', password: 'alicepw' }),
-        accept([VPN_USERS]),
+        accept([VPN_USERS], 'alice'),
       );
       assert.deepEqual(
         await p.authenticate({ username: 'bob', password: 'nope' }),
@@ -485,7 +510,7 @@ describe('LDAP primary against slapd', { timeout: 60_000 }, () => {
       const lax = primary(t, options(withMemberOf, { ...base, verifyHostname: false }));
       assert.deepEqual(
         await lax.authenticate({ username: 'alice', password: 'alicepw' }),
-        accept([VPN_USERS]),
+        accept([VPN_USERS], 'alice'),
       );
     });
   });
@@ -498,7 +523,7 @@ describe('LDAP primary against slapd', { timeout: 60_000 }, () => {
       );
       assert.deepEqual(
         await p.authenticate({ username: 'alice', password: 'alicepw' }),
-        accept([VPN_USERS]),
+        accept([VPN_USERS], 'alice'),
       );
     });
 
@@ -511,7 +536,7 @@ describe('LDAP primary against slapd', { timeout: 60_000 }, () => {
       const started = process.hrtime.bigint();
       assert.deepEqual(
         await p.authenticate({ username: 'alice', password: 'alicepw' }),
-        accept([VPN_USERS]),
+        accept([VPN_USERS], 'alice'),
       );
       const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
       assert.ok(elapsedMs < 2000, `took ${elapsedMs} ms`);
@@ -546,7 +571,7 @@ describe('LDAP primary against slapd', { timeout: 60_000 }, () => {
       const p = createLdapPrimary(options(plain));
       assert.deepEqual(
         await p.authenticate({ username: 'alice', password: 'alicepw' }),
-        accept([VPN_USERS]),
+        accept([VPN_USERS], 'alice'),
       );
       await p.close();
       assert.deepEqual(
@@ -573,7 +598,7 @@ describe('LDAP primary against slapd', { timeout: 60_000 }, () => {
       return {
         username,
         password: good ? `${username}pw` : 'wrong',
-        want: good ? accept([...groups]) : reject('bad-password'),
+        want: good ? accept([...groups], username) : reject('bad-password'),
       };
     });
     try {
@@ -614,18 +639,18 @@ describe('LDAP primary against slapd', { timeout: 60_000 }, () => {
       monitor.counter('cn=Total,cn=Connections,cn=Monitor', 'monitorCounter');
     assert.deepEqual(
       await p.authenticate({ username: 'bob', password: 'bobpw' }),
-      accept([VPN_USERS]),
+      accept([VPN_USERS], 'bob'),
     );
     const first = await opened();
     assert.deepEqual(
       await p.authenticate({ username: 'bob', password: 'bobpw' }),
-      accept([VPN_USERS]),
+      accept([VPN_USERS], 'bob'),
     );
     assert.equal(await opened(), first, 'the second login opened no connection');
     clock.advance(60_000);
     assert.deepEqual(
       await p.authenticate({ username: 'bob', password: 'bobpw' }),
-      accept([VPN_USERS]),
+      accept([VPN_USERS], 'bob'),
     );
     // One service and one bind connection; monitor reads are on the monitor's own connection.
     assert.equal(await opened(), first + 2);
@@ -635,7 +660,7 @@ describe('LDAP primary against slapd', { timeout: 60_000 }, () => {
     const p = primary(t, options(restartable, { timeoutMs: 300 }));
     assert.deepEqual(
       await p.authenticate({ username: 'bob', password: 'bobpw' }),
-      accept([VPN_USERS]),
+      accept([VPN_USERS], 'bob'),
     );
     process.kill(restartable.pid, 'SIGSTOP'); // connections stay open, nothing is answered
     try {
@@ -648,7 +673,7 @@ describe('LDAP primary against slapd', { timeout: 60_000 }, () => {
     }
     assert.deepEqual(
       await p.authenticate({ username: 'bob', password: 'bobpw' }),
-      accept([VPN_USERS]),
+      accept([VPN_USERS], 'bob'),
     );
   });
 
@@ -656,11 +681,11 @@ describe('LDAP primary against slapd', { timeout: 60_000 }, () => {
     const p = primary(t, options(restartable));
     assert.deepEqual(
       await p.authenticate({ username: 'user0002', password: 'pw0002' }),
-      accept([]),
+      accept([], 'user0002'),
     );
     assert.deepEqual(
       await p.authenticate({ username: 'alice', password: 'alicepw' }),
-      accept([VPN_USERS]),
+      accept([VPN_USERS], 'alice'),
     );
     process.kill(restartable.pid, 'SIGKILL'); // a crash: the kernel resets our pooled connections
     await until('slapd to exit', () => !isAlive(restartable.pid));
@@ -681,7 +706,7 @@ describe('LDAP primary against slapd', { timeout: 60_000 }, () => {
     // The failed host is tried last for a while, but it is the only one.
     assert.deepEqual(
       await p.authenticate({ username: 'alice', password: 'alicepw' }),
-      accept([VPN_USERS]),
+      accept([VPN_USERS], 'alice'),
     );
   });
 });

@@ -9,6 +9,7 @@ import pino from 'pino';
 import { TOTP, Secret } from 'otpauth';
 import { hashBypassCode } from '../../src/core/bypass-code.ts';
 import type { Application, NewUserPolicy, UserStatus, GroupStatus } from '../../src/core/model.ts';
+import type { UsernameNormalization } from '../../src/core/username.ts';
 import { FixedClock } from '../../src/runtime/clock.ts';
 import { CryptoRandom, generateId, generateSecretKey } from '../../src/runtime/random.ts';
 import type { FactorsConfig } from '../../src/factors/factors-config.ts';
@@ -39,6 +40,7 @@ export interface Harness {
       rateLimitPerSecond: number;
       groups: string[];
       verifiedPush: boolean;
+      usernameNormalization: UsernameNormalization;
     }>,
   ): Promise<Application>;
   createUser(
@@ -138,6 +140,7 @@ export async function startService(
         restrictionLevel: 'restrictive',
         rateLimitPerSecond: o.rateLimitPerSecond ?? 0,
         verifiedPush: o.verifiedPush ?? false,
+        ...(o.usernameNormalization ? { usernameNormalization: o.usernameNormalization } : {}),
         ikey: generateId(random, 'DI'),
         skey: generateSecretKey(random),
       });

@@ -1,4 +1,5 @@
 // `airlock app …`: create, list, show, rotate-secret, set (integrations that call the Auth API).
+import { DEFAULT_USERNAME_NORMALIZATION, USERNAME_NORMALIZATIONS } from '../../core/username.ts';
 import type { Command } from 'commander';
 import { readApiHost } from '../../config/api-host-file.ts';
 import { AirlockError } from '../../core/error-registry.ts';
@@ -20,6 +21,7 @@ interface AppFlags extends CommonFlags {
   rateLimit?: number;
   groups?: string;
   verifiedPush?: string | boolean;
+  usernameNormalization?: string;
 }
 
 export function registerAppCommands(program: Command): void {
@@ -52,7 +54,13 @@ export function registerAppCommands(program: Command): void {
         '--groups <names>',
         'comma-separated groups whose members may use it (default: everyone)',
       )
-      .option('--verified-push', 'pushes carry a code from the login prompt the user must type'),
+      .option('--verified-push', 'pushes carry a code from the login prompt the user must type')
+      .option(
+        '--username-normalization <mode>',
+        `${USERNAME_NORMALIZATIONS.join('|')}: with simple, DOMAIN\\alice and alice@example.org ` +
+          'mean alice (names always match regardless of case)',
+        DEFAULT_USERNAME_NORMALIZATION,
+      ),
   ).action(async (name: string, flags: AppFlags) =>
     withContext(flags, async (ctx) => {
       const created = await ctx.store.transaction(async (tx) => {
@@ -67,6 +75,11 @@ export function registerAppCommands(program: Command): void {
           ),
           rateLimitPerSecond: flags.rateLimit ?? 50,
           verifiedPush: flags.verifiedPush === true,
+          usernameNormalization: choice(
+            flags.usernameNormalization,
+            USERNAME_NORMALIZATIONS,
+            '--username-normalization',
+          ),
           ikey: generateId(ctx.random, 'DI'),
           skey: generateSecretKey(ctx.random),
         });
@@ -151,7 +164,8 @@ export function registerAppCommands(program: Command): void {
       .option('--restriction-level <level>', RESTRICTION_LEVELS.join('|'))
       .option('--rate-limit <n>', 'requests per second (0 = unlimited)', nonNegativeInt)
       .option('--groups <names>', 'comma-separated groups allowed to use it; "" = everyone')
-      .option('--verified-push <on|off>', 'ask for the verification code on pushes'),
+      .option('--verified-push <on|off>', 'ask for the verification code on pushes')
+      .option('--username-normalization <mode>', USERNAME_NORMALIZATIONS.join('|')),
   ).action(async (ref: string, flags: AppFlags) =>
     withContext(flags, async (ctx) => {
       const updated = await ctx.store.transaction(async (tx) => {
@@ -172,6 +186,15 @@ export function registerAppCommands(program: Command): void {
           ...(flags.rateLimit !== undefined ? { rateLimitPerSecond: flags.rateLimit } : {}),
           ...(flags.verifiedPush !== undefined
             ? { verifiedPush: onOff(flags.verifiedPush, '--verified-push') }
+            : {}),
+          ...(flags.usernameNormalization
+            ? {
+                usernameNormalization: choice(
+                  flags.usernameNormalization,
+                  USERNAME_NORMALIZATIONS,
+                  '--username-normalization',
+                ),
+              }
             : {}),
         };
         await tx.updateApplication(a.id, patch);
@@ -231,6 +254,7 @@ export function describe(a: Application) {
     restriction_level: a.restrictionLevel,
     rate_limit: a.rateLimitPerSecond,
     verified_push: a.verifiedPush,
+    username_normalization: a.usernameNormalization,
     allowed_groups: a.allowedGroupIds,
     created: isoTime(a.createdAtMs),
   };

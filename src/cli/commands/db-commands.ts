@@ -1,5 +1,7 @@
 // `airlock db migrate` and `airlock audit`: schema upgrades and reading the audit log.
 import type { Command } from 'commander';
+import { AirlockError } from '../../core/error-registry.ts';
+import { describeUsernameCollisions } from '../../store/username-collisions.ts';
 import { openContext, withContext } from '../open-context.ts';
 import { emit, isoTime, table } from '../output.ts';
 import { commonOptions, nonNegativeInt, positiveInt, type CommonFlags } from './common.ts';
@@ -21,6 +23,64 @@ export function registerDbCommands(program: Command): void {
       await ctx.close();
     }
   });
+
+  commonOptions(
+    db
+      .command('username-collisions')
+      .description(
+        'list names that differ only in case on different users (they stop migration 0005)',
+      ),
+  ).action(async (flags: CommonFlags) => {
+    const ctx = await openContext(flags, { migrate: false });
+    try {
+      const collisions = await ctx.store.listUsernameCollisions();
+      emit(flags, collisions, () =>
+        collisions.length === 0
+          ? 'No username collisions.'
+          : describeUsernameCollisions(collisions),
+      );
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  commonOptions(
+    db
+      .command('resolve-username <user-id>')
+      .description('resolve a username collision before migration 0005 (one action per call)')
+      .option('--rename <name>', 'give the user this username')
+      .option('--drop-alias <alias>', 'remove this alias from the user')
+      .option('--delete', 'delete the user (tokens, devices and memberships go with it)'),
+  ).action(
+    async (
+      userId: string,
+      flags: CommonFlags & { rename?: string; dropAlias?: string; delete?: boolean },
+    ) => {
+      const actions = [
+        ...(flags.rename !== undefined ? [{ rename: flags.rename }] : []),
+        ...(flags.dropAlias !== undefined ? [{ dropAlias: flags.dropAlias }] : []),
+        ...(flags.delete === true ? [{ delete: true as const }] : []),
+      ];
+      const [action] = actions;
+      if (action === undefined || actions.length > 1) {
+        throw new AirlockError('CLI_USAGE', undefined, {
+          message: 'give exactly one of --rename NAME, --drop-alias ALIAS or --delete',
+        });
+      }
+      const ctx = await openContext(flags, { migrate: false });
+      try {
+        await ctx.store.resolveUsernameCollision(userId, action);
+        const left = await ctx.store.listUsernameCollisions();
+        emit(flags, { resolved: true, user_id: userId, collisions_left: left.length }, () =>
+          left.length === 0
+            ? `Resolved. No collisions left: run airlock db migrate.`
+            : `Resolved. ${left.length} collision(s) left (airlock db username-collisions).`,
+        );
+      } finally {
+        await ctx.close();
+      }
+    },
+  );
 
   commonOptions(
     program

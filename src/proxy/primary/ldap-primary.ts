@@ -18,6 +18,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { SystemClock, type Clock } from '../../runtime/clock.ts';
 import { normalizeDn, splitDn } from '../../core/distinguished-name.ts';
+import { simpleUsername } from '../../core/username.ts';
 import type { PrimaryAuthenticator, PrimaryResult } from './primary-authenticator.ts';
 
 export const LDAP_TRANSPORTS = ['clear', 'ldaps', 'starttls'] as const;
@@ -563,6 +564,8 @@ const GROUP_CLASSES = ['groupOfNames', 'groupOfUniqueNames', 'posixGroup', 'grou
 
 interface UserEntry {
   dn: string;
+  /** The entry's username attribute (its own spelling of the name). */
+  name: string | undefined;
   uid: string | undefined;
   memberOf: string[] | undefined;
 }
@@ -650,7 +653,12 @@ class LdapPrimary implements PrimaryAuthenticator {
       ) {
         return this.#reject('not-in-security-group', username);
       }
-      return { kind: 'accept', groups, attributes: [] };
+      return {
+        kind: 'accept',
+        ...(found.name !== undefined ? { username: found.name } : {}),
+        groups,
+        attributes: [],
+      };
     } catch (err) {
       const reason =
         err instanceof LdapPrimaryError
@@ -710,6 +718,13 @@ class LdapPrimary implements PrimaryAuthenticator {
     const value = escapeFilterValue(username);
     const { usernameAttribute, atAttribute } = this.#o;
     let match = `(${usernameAttribute}=${value})`;
+    // `EXAMPLE\alice` and `alice@example.org` name alice too, as AD accepts them at a bind; the
+    // service is then asked about the entry's own name (see PrimaryResult.username), so no
+    // spelling of a name can reach it as an unknown user. Two matching entries stay ambiguous.
+    const bare = simpleUsername(username);
+    if (bare !== '' && bare !== username.trim()) {
+      match = `(|${match}(${usernameAttribute}=${escapeFilterValue(bare)}))`;
+    }
     if (atAttribute && username.includes('@')) match = `(|${match}(${atAttribute}=${value}))`;
     const filter = this.#ldapFilter ? `(&${match}${this.#ldapFilter})` : match;
     let entries: Entry[];
@@ -733,6 +748,7 @@ class LdapPrimary implements PrimaryAuthenticator {
     const memberOf = attributeValues(entry, 'memberOf');
     return {
       dn: entry.dn,
+      name: attributeValues(entry, usernameAttribute)[0],
       uid: attributeValues(entry, 'uid')[0],
       memberOf: memberOf.length > 0 ? memberOf : undefined,
     };

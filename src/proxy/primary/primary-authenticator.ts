@@ -2,6 +2,12 @@
 export type PrimaryResult =
   | {
       kind: 'accept';
+      /**
+       * The name the directory knows the user by (the entry's username attribute): what the
+       * proxy asks the service about, so that `Alice`, `EXAMPLE\alice` and `alice@corp` are the
+       * user the directory authenticated. Absent where the primary names no one (upstream RADIUS).
+       */
+      username?: string;
       groups: string[];
       attributes: { type: number; value: Buffer }[];
       message?: string;

@@ -1,4 +1,5 @@
 // JSON Schemas of the Admin API's objects, for the OpenAPI document (components.schemas).
+import { USERNAME_NORMALIZATIONS } from '../../core/username.ts';
 import {
   APPLICATION_TYPES,
   DEVICE_PLATFORMS,
@@ -58,6 +59,7 @@ export const ADMIN_SCHEMAS: Record<string, JsonSchema> = {
       restriction_level: { type: 'string', enum: [...RESTRICTION_LEVELS] },
       rate_limit: int,
       verified_push: { type: 'boolean' },
+      username_normalization: { type: 'string', enum: [...USERNAME_NORMALIZATIONS] },
       groups: { type: 'array', items: str, description: 'group ids; empty = every user' },
       created: time,
       updated: time,

@@ -50,6 +50,7 @@ export function applicationView(a: Application) {
     restriction_level: a.restrictionLevel,
     rate_limit: a.rateLimitPerSecond,
     verified_push: a.verifiedPush,
+    username_normalization: a.usernameNormalization,
     groups: a.allowedGroupIds,
     created: seconds(a.createdAtMs),
     updated: seconds(a.updatedAtMs),

@@ -4,7 +4,9 @@ import { AirlockError } from '../../core/error-registry.ts';
 import type { Application, Device, DeviceCapability, OobContext, User } from '../../core/model.ts';
 import type { PolicyDecision } from '../../core/policy.ts';
 import { generateId } from '../../runtime/random.ts';
-import type { AuthSubject } from '../../store/store.ts';
+import { isStoreError } from '../../store/store-error.ts';
+import type { AuthSubject, Store } from '../../store/store.ts';
+import { normalizeUsername } from '../../core/username.ts';
 import type { AuthApiContext } from './auth-api-context.ts';
 import { sendOk } from './envelope.ts';
 import { checkPasscode } from './passcode-check.ts';
@@ -95,12 +97,21 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
       param(params, 'valid_secs'),
       ctx.options.enrollValidSeconds,
     );
+    const given = param(params, 'username');
+    // The new user gets the name as the application means it (EXAMPLE\alice → alice under
+    // simple normalization), so that enrolling a variant of an existing name cannot make a
+    // second, shadow user: the lookup below is the one every login makes.
     const username =
-      param(params, 'username') ?? `user-${generateId(ctx.random, '', 12).toLowerCase()}`;
+      given === undefined
+        ? `user-${generateId(ctx.random, '', 12).toLowerCase()}`
+        : normalizeUsername(given, app.usernameNormalization);
+    if (username === '') throw new AirlockError('AUTH_INVALID_PARAMETERS', 'username');
     const code = generateId(ctx.random, '', 20);
     const expiresAtMs = nowMs + validSeconds * 1000;
     const user = await ctx.store.transaction(async (tx) => {
-      if (await tx.findUser(username)) throw new AirlockError('AUTH_USERNAME_TAKEN', 'username');
+      if (await findUserOrAmbiguous(tx, username, app)) {
+        throw new AirlockError('AUTH_USERNAME_TAKEN', 'username');
+      }
       const created = await tx.createUser({ id: generateId(ctx.random, 'DU'), username });
       await tx.createEnrollment({
         activationCode: code,
@@ -138,7 +149,7 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
   });
 
   signed('POST', '/auth/v2/preauth', async ({ req, app, params, nowMs }) => {
-    const subject = await loadSubject(params);
+    const subject = await loadSubject(app, params);
     const user = subject?.user;
     const decision = await decide(app, subject, nowMs, param(params, 'ipaddr'));
     if (decision.result !== 'auth') {
@@ -169,7 +180,7 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
   });
 
   signed('POST', '/auth/v2/auth', async ({ req, app, params, nowMs }) => {
-    const subject = await loadSubject(params);
+    const subject = await loadSubject(app, params);
     const user = subject?.user;
     const decision = await decide(app, subject, nowMs, param(params, 'ipaddr'));
     const isAsync = param(params, 'async') === '1';
@@ -317,7 +328,12 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     return undefined;
   });
 
-  async function loadSubject(params: ParamMap): Promise<AuthSubject | undefined> {
+  /**
+   * The user a request names: by user_id, or by username under the application's username
+   * normalization (case-insensitive always; see src/core/username.ts for why that is a security
+   * property). A name that means several users is refused, never treated as an unknown user.
+   */
+  async function loadSubject(app: Application, params: ParamMap): Promise<AuthSubject | undefined> {
     const username = param(params, 'username');
     const userId = param(params, 'user_id');
     if (username !== undefined && userId !== undefined) {
@@ -330,7 +346,17 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     }
     if (username === undefined || username === '')
       throw new AirlockError('AUTH_MISSING_PARAMETERS', 'username');
-    return ctx.store.loadAuthSubject({ username });
+    try {
+      return await ctx.store.loadAuthSubject({
+        username,
+        normalization: app.usernameNormalization,
+      });
+    } catch (err) {
+      if (isStoreError(err, 'STORE_AMBIGUOUS_USERNAME')) {
+        throw new AirlockError('AUTH_USERNAME_AMBIGUOUS', 'username', { cause: err });
+      }
+      throw err;
+    }
   }
 
   /** The global and application policies, emergency overlays and the user decide (policy.ts). */
@@ -669,4 +695,14 @@ function audit(
     ip: typeof rest.ipaddr === 'string' ? rest.ipaddr : null,
     detail: rest,
   };
+}
+
+/** Whether a name already means a user (or several): either way /enroll may not create it. */
+async function findUserOrAmbiguous(store: Store, username: string, app: Application) {
+  try {
+    return (await store.findUser(username, app.usernameNormalization)) !== undefined;
+  } catch (err) {
+    if (isStoreError(err, 'STORE_AMBIGUOUS_USERNAME')) return true;
+    throw err;
+  }
 }

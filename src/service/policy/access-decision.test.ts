@@ -23,6 +23,7 @@ const app: Application = {
   restrictionLevel: 'restrictive',
   rateLimitPerSecond: 0,
   verifiedPush: false,
+  usernameNormalization: 'simple',
   allowedGroupIds: [],
   createdAtMs: 0,
   updatedAtMs: 0,

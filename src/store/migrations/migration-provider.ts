@@ -5,6 +5,7 @@ import { initialMigration } from './0001-initial.ts';
 import { devicesMigration } from './0002-devices.ts';
 import { policiesMigration } from './0003-policies.ts';
 import { adminMigration } from './0004-admin.ts';
+import { usernameKeysMigration } from './0005-username-keys.ts';
 
 /**
  * Migrations by name; the Migrator applies them in name order. A static list rather than
@@ -17,6 +18,7 @@ export function createMigrationProvider(dialect: StoreDialect): MigrationProvide
     '0002-devices': devicesMigration(),
     '0003-policies': policiesMigration(),
     '0004-admin': adminMigration(dialect),
+    '0005-username-keys': usernameKeysMigration(dialect),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }

@@ -1,4 +1,5 @@
 // /admin/v1/applications: integrations with an ikey/skey, their policy settings and secrets.
+import { USERNAME_NORMALIZATIONS } from '../../../core/username.ts';
 import {
   APPLICATION_TYPES,
   NEW_USER_POLICIES,
@@ -56,6 +57,15 @@ const SETTINGS: readonly ParamSpec[] = [
     type: 'boolean',
     description: 'pushes carry a code the user types',
   },
+  {
+    name: 'username_normalization',
+    in: 'body',
+    type: 'string',
+    enum: USERNAME_NORMALIZATIONS,
+    description:
+      'simple (default): DOMAIN\\alice and alice@example.org mean alice; none: only case and ' +
+      'surrounding spaces are ignored',
+  },
 ];
 
 export const APPLICATION_ROUTES: readonly AdminRoute[] = [
@@ -105,6 +115,9 @@ export const APPLICATION_ROUTES: readonly AdminRoute[] = [
           restrictionLevel: settings.restrictionLevel ?? 'restrictive',
           rateLimitPerSecond: settings.rateLimitPerSecond ?? 50,
           verifiedPush: settings.verifiedPush ?? false,
+          ...(settings.usernameNormalization !== undefined
+            ? { usernameNormalization: settings.usernameNormalization }
+            : {}),
           ikey: generateId(ctx.random, 'DI'),
           skey: generateSecretKey(ctx.random),
         });
@@ -232,6 +245,10 @@ function readSettings(params: Params): Partial<ApplicationPatch> {
   if (rate !== undefined) out.rateLimitPerSecond = rate;
   const verified = params.optBool('verified_push');
   if (verified !== undefined) out.verifiedPush = verified;
+  const normalization = params.optStr('username_normalization');
+  if (normalization !== undefined) {
+    out.usernameNormalization = normalization as ApplicationPatch['usernameNormalization'];
+  }
   return out;
 }
 
