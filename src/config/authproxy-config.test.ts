@@ -8,13 +8,13 @@ import { describe, it } from 'node:test';
 import {
   ConfigError,
   DEFAULTS,
-  fingerprintSecret,
   loadAuthProxyConfig,
   parseAuthProxyConfig,
   type AuthProxyConfig,
   type ParseAuthProxyConfigOptions,
 } from './authproxy-config.ts';
-import { matchesIp } from './ip-ranges.ts';
+import { matchesIp } from '../core/ip-ranges.ts';
+import { fingerprintSecret } from './secret-fingerprint.ts';
 
 const CA_PEM = `-----BEGIN CERTIFICATE-----
 MIIBijCCATGgAwIBAgIUf3Op4p9N8M3q0V6CTqAGpKnUtzIwCgYIKoZIzj0EAwIw

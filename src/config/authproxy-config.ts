@@ -1,15 +1,16 @@
 // authproxy.cfg for the Airlock proxy: the one schema, its defaults, and loading that reports every error.
-import { X509Certificate, createHash } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { BREAKER_DEFAULTS } from '../core/circuit-breaker.ts';
 import { AirlockError } from '../core/error-registry.ts';
 import { FAILMODES, isFailmode, type Failmode } from '../core/failmode-decision.ts';
 import { DEFAULT_HEALTH_CHECK_INTERVAL_MS } from '../core/host-health.ts';
+import { isIpAddress, parseIpRange, type IpMatcher } from '../core/ip-ranges.ts';
 import { parseDnList, parseFailOpenAttributes, type FailOpenAttribute } from './failmode-keys.ts';
 import { formatIniError, parseIni, type IniEntry, type IniSection } from './ini-parse.ts';
-import { isIpAddress, parseIpRange, type IpMatcher } from './ip-ranges.ts';
 import { closestWord } from './closest-word.ts';
+import { fingerprintSecret } from './secret-fingerprint.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Closed sets and defaults
@@ -371,11 +372,6 @@ export class ConfigError extends AirlockError {
     this.errors = Object.freeze([...errors]);
     this.warnings = Object.freeze([...warnings]);
   }
-}
-
-/** A short, stable name for a secret, for logs: the first 8 hex digits of its SHA-256. */
-export function fingerprintSecret(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex').slice(0, 8);
 }
 
 // ---------------------------------------------------------------------------------------------

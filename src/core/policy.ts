@@ -1,6 +1,6 @@
 // Policy evaluation: global and per-application policies plus emergency overlays decide a login.
 // Network ranges reuse the authproxy.cfg range parser, which is pure (node:net address checks only).
-import { matchesIp, parseIpRange, type IpMatcher } from '../config/ip-ranges.ts';
+import { matchesIp, parseIpRange, type IpMatcher } from './ip-ranges.ts';
 import type { GroupStatus, NewUserPolicy, RestrictionLevel, UserStatus } from './model.ts';
 import { PREAUTH_REASONS } from './preauth-decision.ts';
 

@@ -9,8 +9,8 @@ import {
   type FactorHealthBoard,
   type FactorHealthOptions,
 } from '../core/factor-health.ts';
-import { fingerprintSecret } from '../config/authproxy-config.ts';
 import { closestWord } from '../config/closest-word.ts';
+import { fingerprintSecret } from '../config/secret-fingerprint.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { HttpSend } from '../runtime/http-send.ts';
 import { createFileProvider } from './file-provider.ts';

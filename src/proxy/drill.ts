@@ -7,13 +7,13 @@ import { dirname, join, resolve } from 'node:path';
 import { Registry } from 'prom-client';
 import {
   ConfigError,
-  fingerprintSecret,
   parseAuthProxyConfig,
   type AuthProxyConfig,
   type ServerConfig,
 } from '../config/authproxy-config.ts';
-import { parseIpRange } from '../config/ip-ranges.ts';
+import { fingerprintSecret } from '../config/secret-fingerprint.ts';
 import { FAILMODE_LOG_MESSAGES, type Failmode } from '../core/failmode-decision.ts';
+import { parseIpRange } from '../core/ip-ranges.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { Random } from '../runtime/random.ts';
 import { ChallengeStore } from './challenge-store.ts';

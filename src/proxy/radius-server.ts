@@ -3,7 +3,7 @@
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import type { ServerConfig } from '../config/authproxy-config.ts';
-import { matchesIp } from '../config/ip-ranges.ts';
+import { matchesIp } from '../core/ip-ranges.ts';
 import { ProtocolError } from '../protocol/protocol-error.ts';
 import { createAttribute, getAttribute } from '../protocol/radius/radius-attributes.ts';
 import {
