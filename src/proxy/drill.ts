@@ -286,6 +286,7 @@ async function loginThrough(
     logs.line(describeResilienceEvent(section.section, event)),
   );
   const pushes = new PushWaiter({
+    clock,
     openStream: (host, handlers) => api.streamResultsFrom(host, handlers),
     authStatus: (txid) => api.authStatus(txid),
   });

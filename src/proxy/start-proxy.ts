@@ -149,6 +149,7 @@ export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Prom
       }
       api.startMonitor(section.resilience.healthCheckIntervalMs);
       const pushes = new PushWaiter({
+        clock,
         openStream: (host, handlers) => api.streamResultsFrom(host, handlers),
         authStatus: (txid) => api.authStatus(txid),
         onStreamEvent: (host, what) => logs.line(`[${section.section}] ${host}: ${what}`),

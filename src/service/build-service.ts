@@ -143,7 +143,7 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
 
   const writes = new WriteBatcher(deps.store);
   const rateLimits = new TokenBuckets();
-  const hub = new OobHub();
+  const hub = new OobHub({ clock: deps.clock, random: deps.random });
   const access = new AccessDecision(deps.store, deps.clock, options.policyCacheTtlMs);
   const emergencies = new EmergencyRunner({
     store: deps.store,
