@@ -7,9 +7,11 @@ import { AirlockError } from '../core/error-registry.ts';
 import { FAILMODES, isFailmode, type Failmode } from '../core/failmode-decision.ts';
 import { DEFAULT_HEALTH_CHECK_INTERVAL_MS } from '../core/host-health.ts';
 import { isIpAddress, parseIpRange, type IpMatcher } from '../core/ip-ranges.ts';
+import { isLoopbackHost } from '../core/loopback-host.ts';
 import { parseDnList, parseFailOpenAttributes, type FailOpenAttribute } from './failmode-keys.ts';
 import { formatIniError, parseIni, type IniEntry, type IniSection } from './ini-parse.ts';
 import { closestWord } from './closest-word.ts';
+import { parseListenAddress, type ListenAddress } from './listen-address.ts';
 import { fingerprintSecret } from './secret-fingerprint.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -150,11 +152,6 @@ const RADIUS_SECRET_MIN_LENGTH = 16;
 // ---------------------------------------------------------------------------------------------
 // Output types
 // ---------------------------------------------------------------------------------------------
-
-export interface ListenAddress {
-  readonly host: string;
-  readonly port: number;
-}
 
 export interface MainConfig {
   readonly debug: boolean;
@@ -679,7 +676,7 @@ function readMain(
   const d = DEFAULTS.main;
   const logStdout = r.bool('log_stdout', d.logStdout);
   const adminListenText = r.string('admin_listen') ?? d.adminListen;
-  const adminListen = parseListenAddress(adminListenText);
+  const adminListen = parseAdminListen(adminListenText);
   if (!adminListen) {
     r.error('admin_listen', `must be HOST:PORT or [IPv6]:PORT, got ${quote(adminListenText)}`);
   }
@@ -778,7 +775,7 @@ function readAdClient(r: SectionReader, ctx: Context, fetchGroups: boolean): AdC
     );
   }
   if (transport === 'clear') {
-    const remote = hosts.filter((h) => !isLoopback(h));
+    const remote = hosts.filter((h) => !isLoopbackHost(h));
     if (remote.length > 0) {
       r.warn(
         'transport',
@@ -1645,22 +1642,16 @@ function isHostName(text: string): boolean {
   );
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
 function authority(host: string, port: number): string {
   const shown = host.includes(':') ? `[${host}]` : host;
   return port === 443 ? shown : `${shown}:${port}`;
 }
 
-function parseListenAddress(text: string): ListenAddress | undefined {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
-  const host = m?.[1] ?? m?.[2];
-  const port = Number(m?.[3]);
-  if (host === undefined || !(port >= 0 && port <= 65_535)) return undefined;
-  if (!isIpAddress(host) && !isHostName(host)) return undefined;
-  return { host, port };
+/** `admin_listen`: a listen address whose host is an IP address or a host name. */
+function parseAdminListen(text: string): ListenAddress | undefined {
+  const listen = parseListenAddress(text);
+  if (!listen || (!isIpAddress(listen.host) && !isHostName(listen.host))) return undefined;
+  return listen;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -9,6 +9,7 @@ import {
   type FactorHealthBoard,
   type FactorHealthOptions,
 } from '../core/factor-health.ts';
+import { isLoopbackHost } from '../core/loopback-host.ts';
 import { closestWord } from '../config/closest-word.ts';
 import { fingerprintSecret } from '../config/secret-fingerprint.ts';
 import type { Clock } from '../runtime/clock.ts';
@@ -548,14 +549,6 @@ class ObjectReader {
     }
     return out;
   }
-}
-
-function isLoopbackHost(hostname: string): boolean {
-  return (
-    hostname === 'localhost' ||
-    hostname === '[::1]' ||
-    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname)
-  );
 }
 
 function describeValue(v: unknown): string {

@@ -4,13 +4,9 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { writeApiHost } from '../../config/api-host-file.ts';
-import {
-  DEFAULT_LISTEN,
-  defaultApiHost,
-  isLoopbackHost,
-  parseListen,
-} from '../../config/airlock-env.ts';
+import { DEFAULT_LISTEN, defaultApiHost, parseListen } from '../../config/airlock-env.ts';
 import { AirlockError } from '../../core/error-registry.ts';
+import { isLoopbackHost } from '../../core/loopback-host.ts';
 import {
   describeFactorsConfig,
   parseFactorsConfigText,
