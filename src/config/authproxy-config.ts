@@ -3,6 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { BREAKER_DEFAULTS } from '../core/circuit-breaker.ts';
+import { isOneOf } from '../core/closed-set.ts';
 import { AirlockError } from '../core/error-registry.ts';
 import { FAILMODES, isFailmode, type Failmode } from '../core/failmode-decision.ts';
 import { DEFAULT_HEALTH_CHECK_INTERVAL_MS } from '../core/host-health.ts';
@@ -1463,7 +1464,7 @@ class SectionReader {
     const value = this.string(key, { allowEmpty: true });
     if (value === undefined) return fallback;
     const lower = value.toLowerCase();
-    if (isOneOf(lower, values)) return lower;
+    if (isOneOf(values, lower)) return lower;
     this.error(key, `must be ${orList(values)}, got ${quote(value)}`);
     return fallback;
   }
@@ -1494,7 +1495,7 @@ class SectionReader {
       this.error(key, `must list at least one of ${values.join(', ')}`);
       return [...fallback];
     }
-    const bad = items.filter((i) => !isOneOf(i, values));
+    const bad = items.filter((i) => !isOneOf(values, i));
     const dupes = items.filter((item, i) => items.indexOf(item) !== i);
     if (bad.length > 0) {
       this.error(key, `${bad.map(quote).join(', ')} not allowed: choose from ${values.join(', ')}`);
@@ -1611,10 +1612,6 @@ function kindsWithKey(key: string): SectionKind[] {
       s.numbered.some((p) => key.startsWith(p) && /^[1-9]\d*$/.test(key.slice(p.length)))
     );
   });
-}
-
-function isOneOf<T extends string>(value: string, values: readonly T[]): value is T {
-  return (values as readonly string[]).includes(value);
 }
 
 function orList(values: readonly string[]): string {

@@ -1,12 +1,12 @@
 // Failmode decision (AUTH-API.md §3.9, §3.10): what an unanswered secondary authentication means,
 // with the per-group failmode of the guide's "restrictive" level (docs/proxy.md, Per-group failmode).
+import { isOneOf } from './closed-set.ts';
 import { normalizeDn } from './distinguished-name.ts';
 
 export const FAILMODES = ['safe', 'secure'] as const;
 /** `safe` = fail open, `secure` = fail closed (BRIEF.md); Airlock's default is `secure`. */
 export type Failmode = (typeof FAILMODES)[number];
-export const isFailmode = (v: unknown): v is Failmode =>
-  typeof v === 'string' && (FAILMODES as readonly string[]).includes(v);
+export const isFailmode = (v: unknown): v is Failmode => isOneOf(FAILMODES, v);
 
 /** The Auth API call the outcome belongs to. */
 export const SECOND_FACTOR_STAGES = ['preauth', 'auth'] as const;

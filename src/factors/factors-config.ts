@@ -10,6 +10,7 @@ import {
   type FactorHealthOptions,
 } from '../core/factor-health.ts';
 import { isLoopbackHost } from '../core/loopback-host.ts';
+import { isOneOf } from '../core/closed-set.ts';
 import { closestWord } from '../config/closest-word.ts';
 import { fingerprintSecret } from '../config/secret-fingerprint.ts';
 import type { Clock } from '../runtime/clock.ts';
@@ -475,7 +476,7 @@ class ObjectReader {
       return undefined;
     }
     const v = this.#obj[key];
-    if (typeof v === 'string' && (values as readonly string[]).includes(v)) return v as T;
+    if (isOneOf(values, v)) return v;
     const guess = typeof v === 'string' ? closestWord(v, values) : undefined;
     this.error(
       key,

@@ -12,6 +12,7 @@ import {
   type ServerConfig,
 } from '../config/authproxy-config.ts';
 import { fingerprintSecret } from '../config/secret-fingerprint.ts';
+import { isOneOf } from '../core/closed-set.ts';
 import { FAILMODE_LOG_MESSAGES, type Failmode } from '../core/failmode-decision.ts';
 import { parseIpRange } from '../core/ip-ranges.ts';
 import type { Clock } from '../runtime/clock.ts';
@@ -49,8 +50,7 @@ export const DRILL_SCENARIOS = [
   'degraded',
 ] as const;
 export type DrillScenario = (typeof DRILL_SCENARIOS)[number];
-export const isDrillScenario = (v: unknown): v is DrillScenario =>
-  typeof v === 'string' && (DRILL_SCENARIOS as readonly string[]).includes(v);
+export const isDrillScenario = (v: unknown): v is DrillScenario => isOneOf(DRILL_SCENARIOS, v);
 
 /** The drill's user: primary authentication always accepts it (see `alwaysAcceptPrimary`). */
 export const DRILL_USERNAME = 'airlock-drill';
