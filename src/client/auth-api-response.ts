@@ -1,5 +1,5 @@
 // Auth API v2 answers: typed responses, strict shape guards, and the HTTP-level classification of
-// AUTH-API.md §1.1 and §3.9 (pure; the transport lives in auth-api-client.ts).
+// docs/design/auth-api.md §1.1 and §3.9 (pure; the transport lives in auth-api-client.ts).
 import { isOneOf } from '../core/closed-set.ts';
 import type { UnreachableReason } from '../core/failmode-decision.ts';
 import { AUTH_RESULTS, type AuthResult } from '../core/model.ts';
@@ -268,7 +268,7 @@ function parseRetryAfterSeconds(value: string | undefined): number | undefined {
 }
 
 /**
- * AUTH-API.md §1.1 and §3.9 for an HTTP answer that arrived in full:
+ * docs/design/auth-api.md §1.1 and §3.9 for an HTTP answer that arrived in full:
  *
  * | HTTP answer                                          | kind / reason              |
  * |------------------------------------------------------|----------------------------|
@@ -329,7 +329,8 @@ export function classifyHttpAnswer<T>(
   const checked = guard(envelope.response);
   if (!checked.ok && saysDeny(envelope.response)) {
     // A deny with a malformed extra field is still a deny: treating it as "malformed" would let
-    // failmode=safe turn it into an allow (BRIEF: a deny never becomes an allow).
+    // failmode=safe turn it into an allow (docs/design/goals-and-terms.md §3: a deny never becomes
+    // an allow).
     return {
       kind: 'rejected',
       httpStatus: status,

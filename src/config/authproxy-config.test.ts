@@ -186,7 +186,7 @@ describe('parseAuthProxyConfig: failmode', () => {
     });
   }
 
-  it('refuses anything else with the message STYLE.md shows', () => {
+  it('refuses anything else with the message docs/design/conventions.md §4 shows', () => {
     const text = `[duo_only_client]\n${server().replace('failmode=secure', 'failmode=open')}`;
     assert.deepEqual(parseErrors(text), [
       '[radius_server_auto] failmode: must be safe or secure, got "open" (line 7)',

@@ -1,4 +1,5 @@
-// Emergency controls: temporary measures with a mandatory expiry, reverted exactly (BRIEF.md §3).
+// Emergency controls: temporary measures with a mandatory expiry, reverted exactly
+// (docs/design/goals-and-terms.md §4.3).
 import { isOneOf } from './closed-set.ts';
 import type { EmergencyOverlay } from './policy.ts';
 import { PRIMARY_ONLY_MAX_MINUTES } from './primary-only.ts';

@@ -1,11 +1,12 @@
 // Health of a delivery factor (SMS, phone, push) per provider: healthy | degraded, from a sliding window of deliveries.
 //
-// BRIEF.md's *degraded*: it answers, but slowly or with errors. Here: the provider fails too many
-// deliveries, or accepts them too slowly. Degraded is advice, never a ban: preauth's status_msg,
-// the device capabilities and factor=auto steer users away; users can still choose the factor.
-// Pure: the caller records outcomes with the time, this classifies. Hysteresis: degraded as soon as
-// a threshold is crossed; healthy again only after `recoverySamples` good deliveries in a row and
-// `recoverySeconds` without a bad one (or once every bad delivery has left the window).
+// *Degraded* (docs/design/goals-and-terms.md §3): it answers, but slowly or with errors. Here: the
+// provider fails too many deliveries, or accepts them too slowly. Degraded is advice, never a ban:
+// preauth's status_msg, the device capabilities and factor=auto steer users away; users can still
+// choose the factor. Pure: the caller records outcomes with the time, this classifies. Hysteresis:
+// degraded as soon as a threshold is crossed; healthy again only after `recoverySamples` good
+// deliveries in a row and `recoverySeconds` without a bad one (or once every bad delivery has left
+// the window).
 import { isOneOf } from './closed-set.ts';
 
 export const FACTOR_HEALTH_STATES = ['healthy', 'degraded'] as const;

@@ -148,7 +148,7 @@ export const DEVICE_PLATFORMS = ['web', 'cli', 'android', 'ios', 'other', 'phone
 export type DevicePlatform = (typeof DEVICE_PLATFORMS)[number];
 export const isDevicePlatform = (v: unknown): v is DevicePlatform => isOneOf(DEVICE_PLATFORMS, v);
 
-/** AUTH-API.md §1.5 capability names. */
+/** docs/design/auth-api.md §1.5 capability names. */
 export const DEVICE_CAPABILITIES = ['auto', 'push', 'sms', 'phone', 'mobile_otp'] as const;
 export type DeviceCapability = (typeof DEVICE_CAPABILITIES)[number];
 

@@ -171,7 +171,7 @@ export async function runDrill(options: RunDrillOptions): Promise<DrillReport> {
   };
 }
 
-/** The expectation of one cell, from the failmode the operator expects (AUTH-API.md §3.9). */
+/** A cell's expectation, from the failmode the operator expects (docs/design/auth-api.md §3.9). */
 export function expectedOutcome(
   scenario: DrillScenario,
   failmode: Failmode,

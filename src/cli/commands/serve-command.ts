@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import { openContext, type AirlockContext } from '../open-context.ts';
 import { nonNegativeInt } from './common.ts';
 
-/** Default of --lockout-threshold (AUTH-API.md: 10 failed second factors in a row). */
+/** Default of --lockout-threshold (docs/design/auth-api.md, Decisions: 10 failures in a row). */
 const DEFAULT_LOCKOUT_THRESHOLD = 10;
 
 export interface ServeFlags {
