@@ -1,8 +1,164 @@
-// Lint configuration: typescript-eslint's type-checked rules over src, test, bench.
+// Lint configuration: the layer boundaries of src/ (docs/architecture.md), then typescript-eslint's
+// type-checked rules over src, test, bench.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// ---------------------------------------------------------------------------------------------
+// Layers: which src/ folders each folder may import (docs/architecture.md). Everything else in
+// src/ is forbidden, type-only imports included. Tests (*.test.ts) are exempt: they wire real
+// pieces together and read files.
+// ---------------------------------------------------------------------------------------------
+
+const LAYERS = [
+  'core',
+  'protocol',
+  'runtime',
+  'config',
+  'store',
+  'client',
+  'factors',
+  'authenticator',
+  'proxy',
+  'operations',
+  'service',
+  'cli',
+];
+
+/** @type {Record<string, string[]>} folder -> the folders it may import */
+const MAY_IMPORT = {
+  core: [],
+  protocol: [],
+  runtime: ['core', 'protocol'],
+  config: ['core', 'protocol', 'runtime'],
+  store: ['core', 'protocol', 'runtime', 'config'],
+  client: ['core', 'protocol', 'runtime'],
+  factors: ['core', 'protocol', 'runtime', 'config'],
+  authenticator: ['core', 'protocol', 'runtime', 'client'],
+  proxy: ['core', 'protocol', 'runtime', 'config', 'client'],
+  operations: ['core', 'protocol', 'runtime', 'config', 'store', 'factors'],
+  service: ['core', 'protocol', 'runtime', 'config', 'store', 'factors', 'operations'],
+  // src/cli: may import every layer but src/service; that rule is added with src/operations/.
+};
+
+// core/ and protocol/ are pure: no I/O, no randomness, no ambient time.
+const IO_MODULES = [
+  'fs',
+  'fs/promises',
+  'dgram',
+  'http',
+  'https',
+  'http2',
+  'tls',
+  'dns',
+  'dns/promises',
+  'os',
+  'child_process',
+  'worker_threads',
+  'cluster',
+  'readline',
+  'process',
+  'stream',
+  'timers',
+  'timers/promises',
+];
+const IO_PACKAGES = [
+  'better-sqlite3',
+  'pg',
+  'kysely',
+  'fastify',
+  'ldapts',
+  'pino',
+  'prom-client',
+  'rotating-file-stream',
+  'commander',
+  'qrcode',
+  '@peculiar/x509',
+  '@node-rs/argon2',
+];
+const RANDOM_NAMES = [
+  'randomBytes',
+  'randomFill',
+  'randomFillSync',
+  'randomInt',
+  'randomUUID',
+  'getRandomValues',
+  'generateKey',
+  'generateKeySync',
+  'generateKeyPair',
+  'generateKeyPairSync',
+  'generatePrime',
+  'generatePrimeSync',
+];
+const escapeRegex = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const PURE_IMPORT_RULES = {
+  paths: ['crypto', 'node:crypto'].map((name) => ({
+    name,
+    importNames: RANDOM_NAMES,
+    message: 'pure code takes randomness as a parameter (src/runtime/random.ts).',
+  })),
+  patterns: [
+    {
+      regex: `^(node:)?(${IO_MODULES.map(escapeRegex).join('|')})$`,
+      message: 'src/core and src/protocol are pure: I/O lives in src/runtime and the layers above.',
+    },
+    {
+      regex: `^(${IO_PACKAGES.map(escapeRegex).join('|')})(/|$)`,
+      message: 'src/core and src/protocol are pure: I/O lives in src/runtime and the layers above.',
+    },
+    {
+      // Address parsing only; sockets live in src/runtime and the layers above.
+      regex: '^(node:)?net$',
+      allowImportNames: ['isIP', 'isIPv4', 'isIPv6'],
+      message: 'src/core and src/protocol may take only isIP/isIPv4/isIPv6 from node:net.',
+    },
+  ],
+};
+
+// Only src/runtime reads the system clock or Math.random; everything else is given a Clock/Random.
+const NO_AMBIENT_TIME = {
+  'no-restricted-properties': [
+    'error',
+    { object: 'Date', property: 'now', message: 'take a Clock (src/runtime/clock.ts).' },
+    { object: 'Math', property: 'random', message: 'take a Random (src/runtime/random.ts).' },
+  ],
+};
+
+/** The lint block of one layer: the src/ folders it may not import, purity, the injected clock. */
+function layerBoundary(layer) {
+  const mayImport = MAY_IMPORT[layer];
+  const forbidden = LAYERS.filter((other) => other !== layer && !mayImport.includes(other));
+  const pure = layer === 'core' || layer === 'protocol';
+  const rule =
+    mayImport.length > 0
+      ? `src/${layer} may import only src/{${mayImport.join(',')}} (docs/architecture.md).`
+      : `src/${layer} imports no other src folder (docs/architecture.md).`;
+  return {
+    files: [`src/${layer}/**/*.ts`],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: pure ? PURE_IMPORT_RULES.paths : [],
+          patterns: [
+            // A relative path that climbs out into a forbidden folder: ../store/x.ts, ../../proxy/x.ts
+            { regex: `^(\\.\\./)+(src/)?(${forbidden.join('|')})(/|$)`, message: rule },
+            ...(pure ? PURE_IMPORT_RULES.patterns : []),
+          ],
+        },
+      ],
+      ...(layer === 'runtime' ? {} : NO_AMBIENT_TIME),
+    },
+  };
+}
+
+const LAYER_BOUNDARIES = Object.keys(MAY_IMPORT).map(layerBoundary);
+
+// The CLI's boundary goes here: src/cli may import every layer but src/service (it calls
+// src/operations, as the Admin API does).
+
 export default tseslint.config(
+  ...LAYER_BOUNDARIES,
   { ignores: ['node_modules/**', 'data/**', 'coverage/**', 'dist/**', '.tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,

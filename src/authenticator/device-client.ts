@@ -8,6 +8,7 @@ import {
   DEVICE_ID_HEADER,
   signDeviceRequest,
 } from '../protocol/device-signature.ts';
+import { SystemClock, type Clock } from '../runtime/clock.ts';
 
 export interface DeviceEndpoint {
   /** `host:port` of the service. */
@@ -64,9 +65,12 @@ export function newDeviceKey(): { privateKey: KeyObject; publicJwk: Record<strin
 export class DeviceClient {
   readonly #endpoint: DeviceEndpoint;
   readonly #agent: Agent | undefined;
+  readonly #clock: Clock;
 
-  constructor(endpoint: DeviceEndpoint) {
+  /** `deps.clock` dates the signed requests (the service checks the date); the system's by default. */
+  constructor(endpoint: DeviceEndpoint, deps: { clock?: Clock } = {}) {
     this.#endpoint = endpoint;
+    this.#clock = deps.clock ?? new SystemClock();
     this.#agent = endpoint.plainHttp
       ? undefined
       : new Agent({ keepAlive: true, ...(endpoint.caPem ? { ca: endpoint.caPem } : {}) });
@@ -142,7 +146,7 @@ export class DeviceClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (signer) {
-      const date = String(Math.floor(Date.now() / 1000));
+      const date = String(Math.floor(this.#clock.nowMs() / 1000));
       headers[DEVICE_ID_HEADER] = signer.deviceId;
       headers[DEVICE_DATE_HEADER] = date;
       headers.authorization = signDeviceRequest(

@@ -91,7 +91,7 @@ function answerFor(url: string): unknown {
 let tls: TestTlsMaterial;
 let recorder: Awaited<ReturnType<typeof startRecorder>>;
 const clients: AuthApiClient[] = [];
-// Tue, 21 Aug 2012 17:29:18 GMT: the date of AUTH-API.md §2.5's vector.
+// Tue, 21 Aug 2012 17:29:18 GMT: the date of docs/design/auth-api.md §2.5's vector.
 const clock = new FixedClock(Date.UTC(2012, 7, 21, 17, 29, 18));
 
 before(async () => {
@@ -149,7 +149,7 @@ describe('Auth API client requests', () => {
     assert.equal(req.method, 'POST');
     assert.equal(req.url, '/auth/v2/preauth');
     assert.equal(req.headers['content-type'], 'application/x-www-form-urlencoded');
-    // AUTH-API.md §2.2: the body is the canonical params string itself.
+    // docs/design/auth-api.md §2.2: the body is the canonical params string itself.
     assert.equal(req.body, 'ipaddr=192.0.2.1&username=First%20Last');
     // The signature covers the host without the port; the Host header carries it (not 443).
     assert.equal(req.headers.host, `localhost:${recorder.port}`);
@@ -306,7 +306,7 @@ describe('createAuthApiClient options', () => {
   });
 });
 
-describe('classifyNetworkError (AUTH-API.md §3.9)', () => {
+describe('classifyNetworkError (docs/design/auth-api.md §3.9)', () => {
   const err = (code: string, extra: object = {}) =>
     Object.assign(new Error(`${code} happened`), { code, ...extra });
   // prettier-ignore

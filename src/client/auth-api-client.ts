@@ -4,7 +4,7 @@
 // off-limits outside src/runtime): node:https gives us one timer that covers DNS, connect, TLS
 // and the response together; a per-client CA (`ca`) and SNI servername without touching global
 // state; a bounded keep-alive agent; and the raw error codes (ENOTFOUND, ECONNREFUSED, OpenSSL
-// verify codes) that AUTH-API.md §3.9 classifies.
+// verify codes) that docs/design/auth-api.md §3.9 classifies.
 import https from 'node:https';
 import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -169,8 +169,9 @@ export const MAX_RESPONSE_BYTES = 1024 * 1024;
  * validated before this, so that is a programming error).
  *
  * The `Host` header carries the port only when it is not 443 (RFC 9110 §7.2); the signature
- * always covers the bare lower-case `apiHost` (AUTH-API.md §2.1, like Duo Unix and Duo's Node
- * client). The Airlock service accepts the bare host whether or not the header carries a port.
+ * always covers the bare lower-case `apiHost` (docs/design/auth-api.md §2.1, like Duo Unix and
+ * Duo's Node client). The Airlock service accepts the bare host whether or not the header carries a
+ * port.
  */
 export function createAuthApiClient(options: AuthApiClientOptions): AuthApiClient {
   return new HttpsAuthApiClient(options);
@@ -375,7 +376,7 @@ class HttpsAuthApiClient implements AuthApiClient {
     guard: ResponseGuard<T>,
   ): Promise<ClassifiedResponse<T>> {
     const { timeoutMs } = this.#options;
-    // AUTH-API.md §2.2: the canonical params string is also the query string or form body.
+    // docs/design/auth-api.md §2.2: the canonical params string is also the query or form body.
     const encoded = canonicalizeParams(params);
     const headers = signed
       ? this.#headers(method, path, params)
@@ -652,10 +653,10 @@ function errorCode(error: unknown): string | undefined {
 }
 
 /**
- * AUTH-API.md §3.9 network failures: DNS → `dns`; certificate verification, handshake, protocol
- * → `tls`; refused, reset, unreachable, hang-up and anything unknown → `connect`. (The deadline
- * is classified by the caller, before this.) Unknown errors are `connect`, the class that denies
- * during `/auth`.
+ * docs/design/auth-api.md §3.9 network failures: DNS → `dns`; certificate verification, handshake,
+ * protocol → `tls`; refused, reset, unreachable, hang-up and anything unknown → `connect`. (The
+ * deadline is classified by the caller, before this.) Unknown errors are `connect`, the class that
+ * denies during `/auth`.
  */
 export function classifyNetworkError(
   error: unknown,
@@ -780,7 +781,7 @@ function authWireParams(params: AuthParams): Record<string, string> {
   }
 }
 
-// AUTH-API.md §1.5/§1.6: exactly one of username | user_id.
+// docs/design/auth-api.md §1.5/§1.6: exactly one of username | user_id.
 function userWireParams(ref: UserRef): { username?: string; user_id?: string } {
   if (ref.username !== undefined && ref.userId === undefined) return { username: ref.username };
   if (ref.userId !== undefined && ref.username === undefined) return { user_id: ref.userId };
@@ -805,7 +806,7 @@ function validateOptions(o: AuthApiClientOptions & { apiPort: number }): void {
   if (!Number.isInteger(o.apiPort) || o.apiPort < 1 || o.apiPort > 65_535) {
     throw new RangeError(`apiPort must be 1-65535, got ${o.apiPort}`);
   }
-  // Never "wait forever" (AUTH-API.md, Airlock's decisions): a deadline is required.
+  // Never "wait forever" (docs/design/auth-api.md, Decisions): a deadline is required.
   if (!Number.isFinite(o.timeoutMs) || o.timeoutMs <= 0) {
     throw new RangeError(`timeoutMs must be a positive number of milliseconds, got ${o.timeoutMs}`);
   }

@@ -32,7 +32,7 @@ function summary(c: ClassifiedResponse<unknown>): string {
   return c.kind === 'unreachable' ? `unreachable/${c.reason}` : c.kind;
 }
 
-describe('classifyHttpAnswer (AUTH-API.md §1.1, §3.9)', () => {
+describe('classifyHttpAnswer (docs/design/auth-api.md §1.1, §3.9)', () => {
   // prettier-ignore
   const rows: [string, HttpAnswer, ResponseGuard<unknown>, string][] = [
     ['200 OK with the fields',              answer(200, ok({ time: 1700000000 })),            guardTimeResponse, 'ok'],

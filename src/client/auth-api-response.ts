@@ -1,5 +1,6 @@
 // Auth API v2 answers: typed responses, strict shape guards, and the HTTP-level classification of
-// AUTH-API.md §1.1 and §3.9 (pure; the transport lives in auth-api-client.ts).
+// docs/design/auth-api.md §1.1 and §3.9 (pure; the transport lives in auth-api-client.ts).
+import { isOneOf } from '../core/closed-set.ts';
 import type { UnreachableReason } from '../core/failmode-decision.ts';
 import { AUTH_RESULTS, type AuthResult } from '../core/model.ts';
 import { PREAUTH_RESULTS, type PreauthResult } from '../core/preauth-decision.ts';
@@ -102,12 +103,8 @@ const isString = (v: unknown): v is string => typeof v === 'string';
 const isOptional = <T>(v: unknown, guard: (x: unknown) => x is T): boolean =>
   v === undefined || guard(v);
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
-const isOneOf =
-  <T extends string>(values: readonly T[]) =>
-  (v: unknown): v is T =>
-    typeof v === 'string' && (values as readonly string[]).includes(v);
-const isPreauthResult = isOneOf(PREAUTH_RESULTS);
-const isAuthResult = isOneOf(AUTH_RESULTS);
+const isPreauthResult = (v: unknown) => isOneOf(PREAUTH_RESULTS, v);
+const isAuthResult = (v: unknown) => isOneOf(AUTH_RESULTS, v);
 
 // Duo's parse rule: a problem names the missing or invalid field, like the Auth Proxy's
 // "Malformed API Response - invalid or missing 'result'".
@@ -271,7 +268,7 @@ function parseRetryAfterSeconds(value: string | undefined): number | undefined {
 }
 
 /**
- * AUTH-API.md §1.1 and §3.9 for an HTTP answer that arrived in full:
+ * docs/design/auth-api.md §1.1 and §3.9 for an HTTP answer that arrived in full:
  *
  * | HTTP answer                                          | kind / reason              |
  * |------------------------------------------------------|----------------------------|
@@ -332,7 +329,8 @@ export function classifyHttpAnswer<T>(
   const checked = guard(envelope.response);
   if (!checked.ok && saysDeny(envelope.response)) {
     // A deny with a malformed extra field is still a deny: treating it as "malformed" would let
-    // failmode=safe turn it into an allow (BRIEF: a deny never becomes an allow).
+    // failmode=safe turn it into an allow (docs/design/goals-and-terms.md §3: a deny never becomes
+    // an allow).
     return {
       kind: 'rejected',
       httpStatus: status,

@@ -569,7 +569,7 @@ class MultiHostAuthApiClient implements ResilientAuthApiClient {
  * waiting, a 5xx or a malformed answer, a push may already be on the user's phone: a second one
  * from another host would teach users to approve pushes they did not ask for, and a passcode
  * might be spent twice. Those outcomes are returned as they are (a network failure at `/auth`
- * always denies, AUTH-API.md §3.9).
+ * always denies, docs/design/auth-api.md §3.9).
  */
 export function mayFailOverAuth(outcome: UnreachableOutcome): boolean {
   if (outcome.reason === 'dns') return true;

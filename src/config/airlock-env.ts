@@ -1,5 +1,7 @@
 // Where Airlock keeps its state: data directory and database URL, from flags or the environment.
 import { resolve } from 'node:path';
+import { isLoopbackHost } from '../core/loopback-host.ts';
+import { parseListenAddress, type ListenAddress } from './listen-address.ts';
 
 export const DEFAULT_DATA_DIR = 'data';
 export const DEFAULT_LISTEN = '127.0.0.1:8443';
@@ -21,24 +23,13 @@ export function resolveLocation(
   return { dataDir, databaseUrl };
 }
 
-export interface ListenAddress {
-  host: string;
-  port: number;
-}
-
-/** Parses `HOST:PORT`, `[v6]:PORT`; port 0 picks a free port. */
+/** Parses `--listen`: `HOST:PORT`, `[v6]:PORT`; port 0 picks a free port. */
 export function parseListen(value: string): ListenAddress {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):([0-9]{1,5})$/.exec(value.trim());
-  const port = m ? Number(m[3]) : NaN;
-  const host = m ? (m[1] ?? m[2]) : undefined;
-  if (!host || !(port >= 0 && port <= 65_535)) {
+  const listen = parseListenAddress(value.trim());
+  if (!listen) {
     throw new Error(`--listen must be HOST:PORT or [IPv6]:PORT (port 0-65535), got "${value}"`);
   }
-  return { host, port };
-}
-
-export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  return listen;
 }
 
 /** The host clients are told to use: `localhost:PORT`, or `localhost` for 443. */

@@ -8,13 +8,13 @@ import { describe, it } from 'node:test';
 import {
   ConfigError,
   DEFAULTS,
-  fingerprintSecret,
   loadAuthProxyConfig,
   parseAuthProxyConfig,
   type AuthProxyConfig,
   type ParseAuthProxyConfigOptions,
 } from './authproxy-config.ts';
-import { matchesIp } from './ip-ranges.ts';
+import { matchesIp } from '../core/ip-ranges.ts';
+import { fingerprintSecret } from './secret-fingerprint.ts';
 
 const CA_PEM = `-----BEGIN CERTIFICATE-----
 MIIBijCCATGgAwIBAgIUf3Op4p9N8M3q0V6CTqAGpKnUtzIwCgYIKoZIzj0EAwIw
@@ -186,7 +186,7 @@ describe('parseAuthProxyConfig: failmode', () => {
     });
   }
 
-  it('refuses anything else with the message STYLE.md shows', () => {
+  it('refuses anything else with the message docs/design/conventions.md §4 shows', () => {
     const text = `[duo_only_client]\n${server().replace('failmode=secure', 'failmode=open')}`;
     assert.deepEqual(parseErrors(text), [
       '[radius_server_auto] failmode: must be safe or secure, got "open" (line 7)',

@@ -1,15 +1,19 @@
 // authproxy.cfg for the Airlock proxy: the one schema, its defaults, and loading that reports every error.
-import { X509Certificate, createHash } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { BREAKER_DEFAULTS } from '../core/circuit-breaker.ts';
+import { isOneOf } from '../core/closed-set.ts';
 import { AirlockError } from '../core/error-registry.ts';
 import { FAILMODES, isFailmode, type Failmode } from '../core/failmode-decision.ts';
 import { DEFAULT_HEALTH_CHECK_INTERVAL_MS } from '../core/host-health.ts';
+import { isIpAddress, parseIpRange, type IpMatcher } from '../core/ip-ranges.ts';
+import { isLoopbackHost } from '../core/loopback-host.ts';
 import { parseDnList, parseFailOpenAttributes, type FailOpenAttribute } from './failmode-keys.ts';
 import { formatIniError, parseIni, type IniEntry, type IniSection } from './ini-parse.ts';
-import { isIpAddress, parseIpRange, type IpMatcher } from './ip-ranges.ts';
 import { closestWord } from './closest-word.ts';
+import { parseListenAddress, type ListenAddress } from './listen-address.ts';
+import { fingerprintSecret } from './secret-fingerprint.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Closed sets and defaults
@@ -149,11 +153,6 @@ const RADIUS_SECRET_MIN_LENGTH = 16;
 // ---------------------------------------------------------------------------------------------
 // Output types
 // ---------------------------------------------------------------------------------------------
-
-export interface ListenAddress {
-  readonly host: string;
-  readonly port: number;
-}
 
 export interface MainConfig {
   readonly debug: boolean;
@@ -371,11 +370,6 @@ export class ConfigError extends AirlockError {
     this.errors = Object.freeze([...errors]);
     this.warnings = Object.freeze([...warnings]);
   }
-}
-
-/** A short, stable name for a secret, for logs: the first 8 hex digits of its SHA-256. */
-export function fingerprintSecret(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex').slice(0, 8);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -683,7 +677,7 @@ function readMain(
   const d = DEFAULTS.main;
   const logStdout = r.bool('log_stdout', d.logStdout);
   const adminListenText = r.string('admin_listen') ?? d.adminListen;
-  const adminListen = parseListenAddress(adminListenText);
+  const adminListen = parseAdminListen(adminListenText);
   if (!adminListen) {
     r.error('admin_listen', `must be HOST:PORT or [IPv6]:PORT, got ${quote(adminListenText)}`);
   }
@@ -782,7 +776,7 @@ function readAdClient(r: SectionReader, ctx: Context, fetchGroups: boolean): AdC
     );
   }
   if (transport === 'clear') {
-    const remote = hosts.filter((h) => !isLoopback(h));
+    const remote = hosts.filter((h) => !isLoopbackHost(h));
     if (remote.length > 0) {
       r.warn(
         'transport',
@@ -1470,7 +1464,7 @@ class SectionReader {
     const value = this.string(key, { allowEmpty: true });
     if (value === undefined) return fallback;
     const lower = value.toLowerCase();
-    if (isOneOf(lower, values)) return lower;
+    if (isOneOf(values, lower)) return lower;
     this.error(key, `must be ${orList(values)}, got ${quote(value)}`);
     return fallback;
   }
@@ -1501,7 +1495,7 @@ class SectionReader {
       this.error(key, `must list at least one of ${values.join(', ')}`);
       return [...fallback];
     }
-    const bad = items.filter((i) => !isOneOf(i, values));
+    const bad = items.filter((i) => !isOneOf(values, i));
     const dupes = items.filter((item, i) => items.indexOf(item) !== i);
     if (bad.length > 0) {
       this.error(key, `${bad.map(quote).join(', ')} not allowed: choose from ${values.join(', ')}`);
@@ -1620,10 +1614,6 @@ function kindsWithKey(key: string): SectionKind[] {
   });
 }
 
-function isOneOf<T extends string>(value: string, values: readonly T[]): value is T {
-  return (values as readonly string[]).includes(value);
-}
-
 function orList(values: readonly string[]): string {
   return values.length <= 1
     ? (values[0] ?? '')
@@ -1649,22 +1639,16 @@ function isHostName(text: string): boolean {
   );
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
 function authority(host: string, port: number): string {
   const shown = host.includes(':') ? `[${host}]` : host;
   return port === 443 ? shown : `${shown}:${port}`;
 }
 
-function parseListenAddress(text: string): ListenAddress | undefined {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
-  const host = m?.[1] ?? m?.[2];
-  const port = Number(m?.[3]);
-  if (host === undefined || !(port >= 0 && port <= 65_535)) return undefined;
-  if (!isIpAddress(host) && !isHostName(host)) return undefined;
-  return { host, port };
+/** `admin_listen`: a listen address whose host is an IP address or a host name. */
+function parseAdminListen(text: string): ListenAddress | undefined {
+  const listen = parseListenAddress(text);
+  if (!listen || (!isIpAddress(listen.host) && !isHostName(listen.host))) return undefined;
+  return listen;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,4 +1,6 @@
-// Emergency controls: temporary measures with a mandatory expiry, reverted exactly (BRIEF.md §3).
+// Emergency controls: temporary measures with a mandatory expiry, reverted exactly
+// (docs/design/goals-and-terms.md §4.3).
+import { isOneOf } from './closed-set.ts';
 import type { EmergencyOverlay } from './policy.ts';
 import { PRIMARY_ONLY_MAX_MINUTES } from './primary-only.ts';
 
@@ -8,8 +10,7 @@ export const EMERGENCY_KINDS = [
   'primary-only',
 ] as const;
 export type EmergencyKind = (typeof EMERGENCY_KINDS)[number];
-export const isEmergencyKind = (v: unknown): v is EmergencyKind =>
-  typeof v === 'string' && (EMERGENCY_KINDS as readonly string[]).includes(v);
+export const isEmergencyKind = (v: unknown): v is EmergencyKind => isOneOf(EMERGENCY_KINDS, v);
 
 export const EMERGENCY_STATES = ['active', 'reverted', 'expired'] as const;
 /** `reverted`: undone on demand; `expired`: undone because its expiry passed. */

@@ -1,11 +1,13 @@
 // Health of a delivery factor (SMS, phone, push) per provider: healthy | degraded, from a sliding window of deliveries.
 //
-// BRIEF.md's *degraded*: it answers, but slowly or with errors. Here: the provider fails too many
-// deliveries, or accepts them too slowly. Degraded is advice, never a ban: preauth's status_msg,
-// the device capabilities and factor=auto steer users away; users can still choose the factor.
-// Pure: the caller records outcomes with the time, this classifies. Hysteresis: degraded as soon as
-// a threshold is crossed; healthy again only after `recoverySamples` good deliveries in a row and
-// `recoverySeconds` without a bad one (or once every bad delivery has left the window).
+// *Degraded* (docs/design/goals-and-terms.md §3): it answers, but slowly or with errors. Here: the
+// provider fails too many deliveries, or accepts them too slowly. Degraded is advice, never a ban:
+// preauth's status_msg, the device capabilities and factor=auto steer users away; users can still
+// choose the factor. Pure: the caller records outcomes with the time, this classifies. Hysteresis:
+// degraded as soon as a threshold is crossed; healthy again only after `recoverySamples` good
+// deliveries in a row and `recoverySeconds` without a bad one (or once every bad delivery has left
+// the window).
+import { isOneOf } from './closed-set.ts';
 
 export const FACTOR_HEALTH_STATES = ['healthy', 'degraded'] as const;
 export type FactorHealthState = (typeof FACTOR_HEALTH_STATES)[number];
@@ -17,8 +19,7 @@ export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
 /** The factors of the Auth API a user can be steered between. */
 export const AUTH_FACTORS = ['push', 'phone', 'sms', 'passcode'] as const;
 export type AuthFactor = (typeof AUTH_FACTORS)[number];
-export const isAuthFactor = (v: unknown): v is AuthFactor =>
-  typeof v === 'string' && (AUTH_FACTORS as readonly string[]).includes(v);
+export const isAuthFactor = (v: unknown): v is AuthFactor => isOneOf(AUTH_FACTORS, v);
 
 export interface FactorHealthOptions {
   /** The most recent deliveries kept. */

@@ -39,7 +39,7 @@ type Row = [
 const REJECTED_PREAUTH = 'Duo preauth rejected: 40103 Invalid signature in request credentials';
 const REJECTED_AUTH = 'Duo auth rejected: 40103 Invalid signature in request credentials';
 
-// AUTH-API.md §3.9 (both columns) and §3.10, one row per stage x outcome x failmode.
+// docs/design/auth-api.md §3.9 (both columns) and §3.10, one row per stage x outcome x failmode.
 // prettier-ignore
 const TABLE: Row[] = [
   ['preauth', 'ok',           'safe',   'proceed', false, 'Duo preauth answered'],

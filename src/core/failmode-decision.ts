@@ -1,20 +1,25 @@
-// Failmode decision (AUTH-API.md §3.9, §3.10): what an unanswered secondary authentication means,
-// with the per-group failmode of the guide's "restrictive" level (docs/proxy.md, Per-group failmode).
+// Failmode decision (docs/design/auth-api.md §3.9, §3.10): what an unanswered secondary
+// authentication means, with the per-group failmode of the guide's "restrictive" level
+// (docs/proxy.md, Per-group failmode).
+import { isOneOf } from './closed-set.ts';
 import { normalizeDn } from './distinguished-name.ts';
 
 export const FAILMODES = ['safe', 'secure'] as const;
-/** `safe` = fail open, `secure` = fail closed (BRIEF.md); Airlock's default is `secure`. */
+/**
+ * `safe` = fail open, `secure` = fail closed (docs/design/goals-and-terms.md §3); Airlock's default
+ * is `secure`.
+ */
 export type Failmode = (typeof FAILMODES)[number];
-export const isFailmode = (v: unknown): v is Failmode =>
-  typeof v === 'string' && (FAILMODES as readonly string[]).includes(v);
+export const isFailmode = (v: unknown): v is Failmode => isOneOf(FAILMODES, v);
 
 /** The Auth API call the outcome belongs to. */
 export const SECOND_FACTOR_STAGES = ['preauth', 'auth'] as const;
 export type SecondFactorStage = (typeof SECOND_FACTOR_STAGES)[number];
 
 /**
- * Why the service counts as unreachable (AUTH-API.md §3.9). The first four are network failures;
- * `server-error` is an HTTP 5xx; `malformed` is an HTTP 200 without the fields the endpoint needs.
+ * Why the service counts as unreachable (docs/design/auth-api.md §3.9). The first four are network
+ * failures; `server-error` is an HTTP 5xx; `malformed` is an HTTP 200 without the fields the
+ * endpoint needs.
  */
 export const UNREACHABLE_REASONS = [
   'dns',
@@ -111,7 +116,9 @@ export interface SecondFactorDecision {
   failmodeGroup?: string;
 }
 
-/** Log lines of AUTH-API.md §3.9 and §3.10, verbatim: SIEM rules match on these strings. */
+/**
+ * Log lines of docs/design/auth-api.md §3.9 and §3.10, verbatim: SIEM rules match on these strings.
+ */
 export const FAILMODE_LOG_MESSAGES = {
   failmodeSafe: 'Failmode Safe - Allowed Duo login on preauth failure',
   failmodeSecure: 'Failmode Secure - Denied Duo login on preauth failure',
@@ -120,8 +127,9 @@ export const FAILMODE_LOG_MESSAGES = {
   authFailure: 'Denied Duo login on auth failure',
 } as const;
 
-// AUTH-API.md §3.9, auth column: a network failure during /auth always denies (the proxy's
-// force_fail_closed): the user may already have been asked to approve, and a retry is cheap.
+// docs/design/auth-api.md §3.9, auth column: a network failure during /auth always denies (the
+// proxy's force_fail_closed): the user may already have been asked to approve, and a retry is
+// cheap.
 const AUTH_FORCED_CLOSED: ReadonlySet<UnreachableReason> = new Set([
   'dns',
   'connect',
@@ -130,8 +138,9 @@ const AUTH_FORCED_CLOSED: ReadonlySet<UnreachableReason> = new Set([
 ]);
 
 /**
- * AUTH-API.md §3.9: fail open iff the user's effective failmode (`resolveFailmode`) is `safe` AND (the failure is fail-open-class OR
- * primary-only mode is on). A rejection (4xx) or an invalid answer never allows, in any failmode.
+ * docs/design/auth-api.md §3.9: fail open iff the user's effective failmode (`resolveFailmode`) is
+ * `safe` AND (the failure is fail-open-class OR primary-only mode is on). A rejection (4xx) or an
+ * invalid answer never allows, in any failmode.
  *
  * @example
  * decideSecondFactor({ stage: 'preauth', outcome: { kind: 'unreachable', reason: 'timeout' }, failmode: 'secure' })

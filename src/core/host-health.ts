@@ -1,8 +1,9 @@
 // Health of one Auth API host (reachable | degraded | unreachable, with the reason), from its recent observations.
 //
-// BRIEF.md's terms: *unreachable* = cannot be reached, or answers with a server error, within the
-// deadline (failmode applies); *degraded* = answers, but slowly, with errors, or in a way a login
-// cannot complete (failmode does not apply). Pure: the client records, this classifies.
+// The terms of docs/design/goals-and-terms.md §3: *unreachable* = cannot be reached, or answers
+// with a server error, within the deadline (failmode applies); *degraded* = answers, but slowly,
+// with errors, or in a way a login cannot complete (failmode does not apply). Pure: the client
+// records, this classifies.
 import {
   latencyP95Ms,
   BREAKER_DEFAULTS,

@@ -1,6 +1,9 @@
 // Second-factor lockout: how many consecutive failures lock a user out.
 
-/** AUTH-API.md: 10 consecutive failed second-factor attempts lock the user (`locked out`). */
+/**
+ * docs/design/auth-api.md, Decisions: 10 consecutive failed second-factor attempts lock the user
+ * (`locked out`).
+ */
 export const LOCKOUT_THRESHOLD = 10;
 
 export interface FailedAttemptOutcome {

@@ -1,31 +1,29 @@
 // Domain vocabulary shared by every part: closed sets and the records the store returns.
+import { isOneOf } from './closed-set.ts';
 import type { UsernameNormalization } from './username.ts';
 
 export const USER_STATUSES = ['active', 'bypass', 'disabled', 'locked out'] as const;
 export type UserStatus = (typeof USER_STATUSES)[number];
-export const isUserStatus = (v: unknown): v is UserStatus =>
-  typeof v === 'string' && (USER_STATUSES as readonly string[]).includes(v);
+export const isUserStatus = (v: unknown): v is UserStatus => isOneOf(USER_STATUSES, v);
 
 export const GROUP_STATUSES = ['active', 'bypass', 'disabled'] as const;
 export type GroupStatus = (typeof GROUP_STATUSES)[number];
-export const isGroupStatus = (v: unknown): v is GroupStatus =>
-  typeof v === 'string' && (GROUP_STATUSES as readonly string[]).includes(v);
+export const isGroupStatus = (v: unknown): v is GroupStatus => isOneOf(GROUP_STATUSES, v);
 
 export const NEW_USER_POLICIES = ['enroll', 'allow', 'deny'] as const;
 export type NewUserPolicy = (typeof NEW_USER_POLICIES)[number];
-export const isNewUserPolicy = (v: unknown): v is NewUserPolicy =>
-  typeof v === 'string' && (NEW_USER_POLICIES as readonly string[]).includes(v);
+export const isNewUserPolicy = (v: unknown): v is NewUserPolicy => isOneOf(NEW_USER_POLICIES, v);
 
 export const RESTRICTION_LEVELS = ['most-restrictive', 'restrictive', 'less-restrictive'] as const;
 export type RestrictionLevel = (typeof RESTRICTION_LEVELS)[number];
 export const isRestrictionLevel = (v: unknown): v is RestrictionLevel =>
-  typeof v === 'string' && (RESTRICTION_LEVELS as readonly string[]).includes(v);
+  isOneOf(RESTRICTION_LEVELS, v);
 
 /** Integration types; `auth-api` is a plain Auth API v2 client (Duo Unix, custom code, the proxy). */
 export const APPLICATION_TYPES = ['auth-api', 'radius', 'ldap', 'web-sdk', 'unix'] as const;
 export type ApplicationType = (typeof APPLICATION_TYPES)[number];
 export const isApplicationType = (v: unknown): v is ApplicationType =>
-  typeof v === 'string' && (APPLICATION_TYPES as readonly string[]).includes(v);
+  isOneOf(APPLICATION_TYPES, v);
 
 export const TOKEN_TYPES = ['totp', 'hotp'] as const;
 export type TokenType = (typeof TOKEN_TYPES)[number];
@@ -151,10 +149,9 @@ export type NewAuditEvent = Omit<AuditEvent, 'id'>;
 
 export const DEVICE_PLATFORMS = ['web', 'cli', 'android', 'ios', 'other', 'phone'] as const;
 export type DevicePlatform = (typeof DEVICE_PLATFORMS)[number];
-export const isDevicePlatform = (v: unknown): v is DevicePlatform =>
-  typeof v === 'string' && (DEVICE_PLATFORMS as readonly string[]).includes(v);
+export const isDevicePlatform = (v: unknown): v is DevicePlatform => isOneOf(DEVICE_PLATFORMS, v);
 
-/** AUTH-API.md §1.5 capability names. */
+/** docs/design/auth-api.md §1.5 capability names. */
 export const DEVICE_CAPABILITIES = ['auto', 'push', 'sms', 'phone', 'mobile_otp'] as const;
 export type DeviceCapability = (typeof DEVICE_CAPABILITIES)[number];
 

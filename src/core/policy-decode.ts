@@ -1,5 +1,6 @@
 // Decodes a policy sent as JSON (Admin API, console): every problem reported, each naming its field.
-import { NEW_USER_POLICIES, type NewUserPolicy } from './model.ts';
+import { isOneOf } from './closed-set.ts';
+import { NEW_USER_POLICIES } from './model.ts';
 import { validatePolicy, type Factor, type NetworkAction, type Policy } from './policy.ts';
 
 export const POLICY_FIELDS = [
@@ -27,15 +28,15 @@ export function decodePolicy(value: unknown): DecodePolicyResult {
   const errors: string[] = [];
   const input = value as Record<string, unknown>;
   for (const key of Object.keys(input)) {
-    if (!(POLICY_FIELDS as readonly string[]).includes(key)) {
+    if (!isOneOf(POLICY_FIELDS, key)) {
       errors.push(`${key}: unknown field (known: ${POLICY_FIELDS.join(', ')})`);
     }
   }
   const policy: Policy = {};
   const nup = input.newUserPolicy;
   if (nup !== undefined) {
-    if (typeof nup === 'string' && (NEW_USER_POLICIES as readonly string[]).includes(nup)) {
-      policy.newUserPolicy = nup as NewUserPolicy;
+    if (isOneOf(NEW_USER_POLICIES, nup)) {
+      policy.newUserPolicy = nup;
     } else errors.push(`newUserPolicy: must be one of ${NEW_USER_POLICIES.join(', ')}`);
   }
   const factors = stringList(input, 'allowedFactors', errors);

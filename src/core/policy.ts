@@ -1,14 +1,14 @@
 // Policy evaluation: global and per-application policies plus emergency overlays decide a login.
 // Network ranges reuse the authproxy.cfg range parser, which is pure (node:net address checks only).
-import { matchesIp, parseIpRange, type IpMatcher } from '../config/ip-ranges.ts';
+import { isOneOf } from './closed-set.ts';
+import { matchesIp, parseIpRange, type IpMatcher } from './ip-ranges.ts';
 import type { GroupStatus, NewUserPolicy, RestrictionLevel, UserStatus } from './model.ts';
 import { PREAUTH_REASONS } from './preauth-decision.ts';
 
 /** Second factors a policy can allow; `passcode` covers TOTP/HOTP codes and bypass codes. */
 export const FACTORS = ['push', 'sms', 'phone', 'passcode'] as const;
 export type Factor = (typeof FACTORS)[number];
-export const isFactor = (v: unknown): v is Factor =>
-  typeof v === 'string' && (FACTORS as readonly string[]).includes(v);
+export const isFactor = (v: unknown): v is Factor => isOneOf(FACTORS, v);
 
 export const NETWORK_ACTIONS = ['allow', 'require-2fa', 'deny'] as const;
 /**
@@ -17,8 +17,7 @@ export const NETWORK_ACTIONS = ['allow', 'require-2fa', 'deny'] as const;
  * whatever any other rule says.
  */
 export type NetworkAction = (typeof NETWORK_ACTIONS)[number];
-export const isNetworkAction = (v: unknown): v is NetworkAction =>
-  typeof v === 'string' && (NETWORK_ACTIONS as readonly string[]).includes(v);
+export const isNetworkAction = (v: unknown): v is NetworkAction => isOneOf(NETWORK_ACTIONS, v);
 
 export interface NetworkRule {
   /** Each one address, CIDR, IPv4 netmask or `a-b` range, as `parseIpRange` accepts. */
@@ -63,8 +62,7 @@ export const POLICY_REASONS = [
   'no-allowed-factors',
 ] as const;
 export type PolicyReason = (typeof POLICY_REASONS)[number];
-export const isPolicyReason = (v: unknown): v is PolicyReason =>
-  typeof v === 'string' && (POLICY_REASONS as readonly string[]).includes(v);
+export const isPolicyReason = (v: unknown): v is PolicyReason => isOneOf(POLICY_REASONS, v);
 
 /** Where a rule comes from. `default` = built in (an enrolled user authenticates). */
 export const RULE_SOURCES = [

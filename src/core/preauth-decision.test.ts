@@ -144,7 +144,8 @@ describe('decidePreauth', () => {
     });
   }
 
-  // Every combination of the table's inputs, checked against the rules stated in AUTH-API.md.
+  // Every combination of the table's inputs, checked against the rules stated in
+  // docs/design/auth-api.md, Decisions.
   it('holds the decision rules over every combination of inputs', () => {
     let count = 0;
     for (const user of USERS)

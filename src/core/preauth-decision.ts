@@ -53,7 +53,7 @@ const MESSAGES: Record<PreauthReason, string> = {
 };
 
 /**
- * The table of AUTH-API.md ("Airlock's decisions"): any disabled or locked-out status (the user's,
+ * The Decisions table of docs/design/auth-api.md: any disabled or locked-out status (the user's,
  * or a group's that gives access to the application) denies; otherwise a bypass status (user or
  * such a group) allows; otherwise an enrolled user must authenticate; otherwise the
  * application's new-user policy decides. A deny always wins over a bypass: a deny must never

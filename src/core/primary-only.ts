@@ -1,4 +1,5 @@
-// Primary-only mode: an emergency switch with a bounded lifetime (AUTH-API.md §3.10, BRIEF terms).
+// Primary-only mode: an emergency switch with a bounded lifetime (docs/design/auth-api.md §3.10,
+// docs/design/goals-and-terms.md §3).
 
 export const PRIMARY_ONLY_DEFAULT_MINUTES = 60;
 export const PRIMARY_ONLY_MAX_MINUTES = 240;

@@ -5,13 +5,14 @@
 // `alice ` and `EXAMPLE\alice` all bind as alice. If the 2FA service matched names exactly, such a
 // variant would be an unknown user, and under a new-user policy of `allow` it would pass without a
 // second factor. So names are matched by a folded key, never byte for byte.
+import { isOneOf } from './closed-set.ts';
 
 export const USERNAME_NORMALIZATIONS = ['none', 'simple'] as const;
 export type UsernameNormalization = (typeof USERNAME_NORMALIZATIONS)[number];
 export const DEFAULT_USERNAME_NORMALIZATION: UsernameNormalization = 'simple';
 
 export const isUsernameNormalization = (v: unknown): v is UsernameNormalization =>
-  typeof v === 'string' && (USERNAME_NORMALIZATIONS as readonly string[]).includes(v);
+  isOneOf(USERNAME_NORMALIZATIONS, v);
 
 /** A name as it is stored and shown: surrounding whitespace is never part of it. */
 export function cleanUsername(name: string): string {

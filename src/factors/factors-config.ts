@@ -9,8 +9,10 @@ import {
   type FactorHealthBoard,
   type FactorHealthOptions,
 } from '../core/factor-health.ts';
-import { fingerprintSecret } from '../config/authproxy-config.ts';
+import { isLoopbackHost } from '../core/loopback-host.ts';
+import { isOneOf } from '../core/closed-set.ts';
 import { closestWord } from '../config/closest-word.ts';
+import { fingerprintSecret } from '../config/secret-fingerprint.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { HttpSend } from '../runtime/http-send.ts';
 import { createFileProvider } from './file-provider.ts';
@@ -474,7 +476,7 @@ class ObjectReader {
       return undefined;
     }
     const v = this.#obj[key];
-    if (typeof v === 'string' && (values as readonly string[]).includes(v)) return v as T;
+    if (isOneOf(values, v)) return v;
     const guess = typeof v === 'string' ? closestWord(v, values) : undefined;
     this.error(
       key,
@@ -548,14 +550,6 @@ class ObjectReader {
     }
     return out;
   }
-}
-
-function isLoopbackHost(hostname: string): boolean {
-  return (
-    hostname === 'localhost' ||
-    hostname === '[::1]' ||
-    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname)
-  );
 }
 
 function describeValue(v: unknown): string {

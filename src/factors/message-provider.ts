@@ -1,10 +1,10 @@
 // The message provider port: what the SMS and phone factors need from a carrier (send a text, start a call).
+import { isOneOf } from '../core/closed-set.ts';
 import { HttpSendError } from '../runtime/http-send.ts';
 
 export const PROVIDER_KINDS = ['twilio', 'webhook', 'file'] as const;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
-export const isProviderKind = (v: unknown): v is ProviderKind =>
-  typeof v === 'string' && (PROVIDER_KINDS as readonly string[]).includes(v);
+export const isProviderKind = (v: unknown): v is ProviderKind => isOneOf(PROVIDER_KINDS, v);
 
 export const PROVIDER_ERROR_KINDS = ['timeout', 'rejected', 'unreachable', 'bad-response'] as const;
 /**

@@ -1,4 +1,5 @@
-// Duo request signing: AUTH-API.md §2.5 vectors, duo_client_python vectors, tampering, parsing.
+// Duo request signing: docs/design/auth-api.md §2.5 vectors, duo_client_python vectors, tampering,
+// parsing.
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -20,7 +21,7 @@ const sha512Hex = (s: string): string => createHash('sha512').update(s).digest('
 const basic = (credentials: string): string =>
   'Basic ' + Buffer.from(credentials, 'utf8').toString('base64');
 
-// AUTH-API.md §2.5 (duo_api_nodejs tests/duo_sig.js).
+// docs/design/auth-api.md §2.5 (duo_api_nodejs tests/duo_sig.js).
 const DOC = {
   ikey: 'test_ikey',
   skey: 'test_skey',
@@ -115,7 +116,7 @@ describe('canonicalizeParams', () => {
 });
 
 describe('canonicalRequest', () => {
-  it('builds the AUTH-API.md §2.5 v2 canonical string byte for byte', () => {
+  it('builds the docs/design/auth-api.md §2.5 v2 canonical string byte for byte', () => {
     const canonical = canonicalRequest({ version: 2, ...DOC });
     assert.equal(canonical, DOC.v2Canonical);
   });

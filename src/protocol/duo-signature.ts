@@ -82,7 +82,7 @@ export type DuoDateProblem = (typeof DUO_DATE_PROBLEMS)[number];
 export type ParseDuoDateResult =
   { ok: true; dateMs: number } | { ok: false; reason: DuoDateProblem };
 
-/** AUTH-API.md airlock decision: reject dates more than 300 s from the server clock. */
+/** docs/design/auth-api.md, Decisions: reject dates more than 300 s from the server clock. */
 export const DEFAULT_DATE_WINDOW_SECONDS = 300;
 
 const MAX_AUTHORIZATION_LENGTH = 4096;
@@ -121,7 +121,7 @@ function compareAscii(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** AUTH-API.md §2.2: the params line shared by every signature version. */
+/** docs/design/auth-api.md §2.2: the params line shared by every signature version. */
 export function canonicalizeParams(params: RequestParams): string {
   const entries = Object.entries(params).map(([key, value]): [string, string[]] => [
     percentEncode(key),
@@ -144,7 +144,8 @@ function hashDuoHeaderPairs(pairs: ReadonlyArray<readonly [string, string]>): st
   return sha512Hex(sorted.flatMap(([name, value]) => [name, value]).join('\0'));
 }
 
-// AUTH-API.md §2.3 v5: sha512 of `name\0value\0name\0value` over lower-cased, sorted X-Duo-* names.
+// docs/design/auth-api.md §2.3 v5: sha512 of `name\0value\0name\0value` over lower-cased, sorted
+// X-Duo-* names.
 function hashDuoHeaders(headers: Readonly<Record<string, string>>): string {
   const seen = new Set<string>();
   const pairs: Array<[string, string]> = [];
@@ -172,7 +173,9 @@ function hashDuoHeaders(headers: Readonly<Record<string, string>>): string {
   return hashDuoHeaderPairs(pairs);
 }
 
-/** AUTH-API.md §2.3: the canonical string (lines joined by `\n`, no trailing newline). */
+/**
+ * docs/design/auth-api.md §2.3: the canonical string (lines joined by `\n`, no trailing newline).
+ */
 export function canonicalRequest(input: CanonicalRequestInput): string {
   const lines = [
     input.date,
@@ -262,8 +265,8 @@ function receivedDuoHeaderHash(headers: RequestHeaders | undefined): string {
 }
 
 /**
- * AUTH-API.md §2.4 step 3. 40 hex chars: v2 HMAC-SHA1; 128: v2 HMAC-SHA512, then v5, then v4.
- * Every candidate is compared with `timingSafeEqual` on equal-length digests.
+ * docs/design/auth-api.md §2.4 step 3. 40 hex chars: v2 HMAC-SHA1; 128: v2 HMAC-SHA512, then v5,
+ * then v4. Every candidate is compared with `timingSafeEqual` on equal-length digests.
  */
 export function verifySignature(input: VerifySignatureInput): VerifySignatureResult {
   // Length is checked on the string: Buffer.from(hex) silently drops a trailing odd digit.
@@ -298,7 +301,8 @@ export function verifySignature(input: VerifySignatureInput): VerifySignatureRes
   if (matchesAnyHost('sha512', (host) => v2Lines(host).join('\n'))) {
     return { ok: true, version: 'v2-sha512' };
   }
-  // AUTH-API.md §2.3: hash the raw received bytes, never a re-serialization of parsed JSON.
+  // docs/design/auth-api.md §2.3: hash the raw received bytes, never a re-serialization of parsed
+  // JSON.
   const bodyHash = sha512Hex(input.body ?? '');
   const headerHash = receivedDuoHeaderHash(input.headers);
   if (matchesAnyHost('sha512', (host) => [...v2Lines(host), bodyHash, headerHash].join('\n'))) {

@@ -3,7 +3,7 @@
 import Fastify from 'fastify';
 import type { Registry } from 'prom-client';
 import type { HostHealth } from '../client/resilient-auth-api-client.ts';
-import type { ListenAddress } from '../config/authproxy-config.ts';
+import type { ListenAddress } from '../config/listen-address.ts';
 
 /** The body of `GET /status`. */
 export interface ProxyStatus {
@@ -40,17 +40,6 @@ export interface AdminServerDeps {
 export interface AdminServer {
   readonly address: { address: string; port: number };
   close(): Promise<void>;
-}
-
-/** True for 127.0.0.0/8, ::1 and `localhost`: the addresses only this machine can reach. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.toLowerCase();
-  return (
-    h === 'localhost' ||
-    h === '::1' ||
-    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) ||
-    /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h)
-  );
 }
 
 /** Starts the endpoint; rejects with a message naming `admin_listen` when it cannot listen. */

@@ -1,5 +1,6 @@
 // Pending Access-Challenge states: who passed primary authentication and may now answer with a
-// passcode. Kept in memory for 300 s (AUTH-API.md §3.11), bounded, keyed by the State we sent.
+// passcode. Kept in memory for 300 s (docs/design/auth-api.md §3.11), bounded, keyed by the State
+// we sent.
 import type { Clock } from '../runtime/clock.ts';
 
 export interface PendingChallenge {

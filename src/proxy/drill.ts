@@ -7,13 +7,14 @@ import { dirname, join, resolve } from 'node:path';
 import { Registry } from 'prom-client';
 import {
   ConfigError,
-  fingerprintSecret,
   parseAuthProxyConfig,
   type AuthProxyConfig,
   type ServerConfig,
 } from '../config/authproxy-config.ts';
-import { parseIpRange } from '../config/ip-ranges.ts';
+import { fingerprintSecret } from '../config/secret-fingerprint.ts';
+import { isOneOf } from '../core/closed-set.ts';
 import { FAILMODE_LOG_MESSAGES, type Failmode } from '../core/failmode-decision.ts';
+import { parseIpRange } from '../core/ip-ranges.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { Random } from '../runtime/random.ts';
 import { ChallengeStore } from './challenge-store.ts';
@@ -49,8 +50,7 @@ export const DRILL_SCENARIOS = [
   'degraded',
 ] as const;
 export type DrillScenario = (typeof DRILL_SCENARIOS)[number];
-export const isDrillScenario = (v: unknown): v is DrillScenario =>
-  typeof v === 'string' && (DRILL_SCENARIOS as readonly string[]).includes(v);
+export const isDrillScenario = (v: unknown): v is DrillScenario => isOneOf(DRILL_SCENARIOS, v);
 
 /** The drill's user: primary authentication always accepts it (see `alwaysAcceptPrimary`). */
 export const DRILL_USERNAME = 'airlock-drill';
@@ -171,7 +171,7 @@ export async function runDrill(options: RunDrillOptions): Promise<DrillReport> {
   };
 }
 
-/** The expectation of one cell, from the failmode the operator expects (AUTH-API.md §3.9). */
+/** A cell's expectation, from the failmode the operator expects (docs/design/auth-api.md §3.9). */
 export function expectedOutcome(
   scenario: DrillScenario,
   failmode: Failmode,
@@ -286,6 +286,7 @@ async function loginThrough(
     logs.line(describeResilienceEvent(section.section, event)),
   );
   const pushes = new PushWaiter({
+    clock,
     openStream: (host, handlers) => api.streamResultsFrom(host, handlers),
     authStatus: (txid) => api.authStatus(txid),
   });

@@ -1,5 +1,5 @@
 // A stand-in Auth API on loopback that fails on demand: the drill and the outage benchmark put it
-// between the proxy and the service to produce each outage class of AUTH-API.md §3.9.
+// between the proxy and the service to produce each outage class of docs/design/auth-api.md §3.9.
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';

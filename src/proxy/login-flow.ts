@@ -1,8 +1,8 @@
 // One RADIUS login through a server section: primary authentication, then the second factor
 // through the Auth API, with failmode and primary-only mode deciding when the service cannot
-// answer (AUTH-API.md §3.5–3.10), per-group failmode from the user's directory groups, and the
-// fail-open attributes on every accept given without a second factor (docs/proxy.md). Sockets and
-// packets stay in radius-server.ts.
+// answer (docs/design/auth-api.md §3.5–3.10), per-group failmode from the user's directory groups,
+// and the fail-open attributes on every accept given without a second factor (docs/proxy.md).
+// Sockets and packets stay in radius-server.ts.
 import type { AuthApiClient, AuthParams } from '../client/auth-api-client.ts';
 import { summarizeOutcome } from '../client/auth-api-client.ts';
 import type { PreauthResponse } from '../client/auth-api-response.ts';
@@ -141,8 +141,8 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
   /** Applies a failmode/primary-only/rejection decision that did not proceed to the service's answer. */
   /**
    * Without primary authentication ([duo_only_client]) an allow that skipped the second factor
-   * would let in anyone who types a username: refuse it (BRIEF: failmode safe allows a user *who
-   * passed primary authentication*).
+   * would let in anyone who types a username: refuse it (docs/design/goals-and-terms.md §3:
+   * failmode safe allows a user *who passed primary authentication*).
    */
   const refuseWithoutPrimary = (input: LoginInput, why: string): LoginAnswer =>
     reject(

@@ -12,7 +12,7 @@ export type AuthStage = (typeof AUTH_STAGES)[number];
 export const EVENT_STATUSES = ['Allow', 'Reject', 'Challenge', 'Error'] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
 
-/** One record of authevents.log: the fields of AUTH-API.md §3.12 plus Airlock's two. */
+/** One record of authevents.log: the fields of docs/design/auth-api.md §3.12 plus Airlock's two. */
 export interface AuthEvent {
   msg: string;
   username: string | null;

@@ -8,6 +8,7 @@ import type {
 } from '../client/auth-api-client.ts';
 import type { AuthStatusResponse } from '../client/auth-api-response.ts';
 import type { ApiOutcome } from '../client/auth-api-response.ts';
+import type { Clock } from '../runtime/clock.ts';
 
 export type PushWait =
   | { kind: 'result'; result: StreamedResult }
@@ -15,6 +16,8 @@ export type PushWait =
   | { kind: 'timeout' };
 
 export interface PushWaiterDeps {
+  /** Deadlines of auth_status polls and the age of results that came early. */
+  clock: Clock;
   /** Opens the result stream of `host`; undefined when that client cannot stream. */
   openStream(host: string, handlers: ResultStreamHandlers): ResultStream | undefined;
   /** Fallback for hosts without a stream. */
@@ -82,7 +85,7 @@ export class PushWaiter {
       });
       // Not streaming (yet, or at all): ask auth_status, which long-polls on Airlock, so a result
       // published before the stream connected is not missed.
-      if (!hostStream.open) void this.#poll(txid, Date.now() + timeoutMs);
+      if (!hostStream.open) void this.#poll(txid, this.#deps.clock.nowMs() + timeoutMs);
     });
   }
 
@@ -106,7 +109,7 @@ export class PushWaiter {
       waiter.resolve({ kind: 'result', result });
       return;
     }
-    const now = Date.now();
+    const now = this.#deps.clock.nowMs();
     this.#early.set(result.txid, { result, atMs: now });
     if (this.#early.size > EARLY_MAX) {
       for (const [txid, e] of this.#early) {
@@ -152,9 +155,10 @@ export class PushWaiter {
         h.stream = undefined;
         if (!wasOpen && /^HTTP 4/.test(reason)) {
           // The service has no result stream (not Airlock): poll auth_status for a while.
-          h.noStreamUntilMs = Date.now() + 60_000;
+          h.noStreamUntilMs = this.#deps.clock.nowMs() + 60_000;
           this.#deps.onStreamEvent?.(host, `no result stream (${reason}); polling auth_status`);
-          for (const txid of this.#waiters.keys()) void this.#poll(txid, Date.now() + 60_000);
+          for (const txid of this.#waiters.keys())
+            void this.#poll(txid, this.#deps.clock.nowMs() + 60_000);
         } else {
           this.#deps.onStreamEvent?.(host, `result stream ended (${reason}); reconnecting`);
         }
@@ -168,7 +172,7 @@ export class PushWaiter {
 
   /** auth_status until the result is final, the waiter is gone, or the deadline passes. */
   async #poll(txid: string, deadlineMs: number): Promise<void> {
-    while (this.#waiters.has(txid) && Date.now() < deadlineMs && !this.#closed) {
+    while (this.#waiters.has(txid) && this.#deps.clock.nowMs() < deadlineMs && !this.#closed) {
       const outcome = await this.#deps.authStatus(txid);
       if (outcome.kind === 'ok' && outcome.response.result !== 'waiting') {
         this.#deliver({

@@ -3,7 +3,7 @@
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import type { ServerConfig } from '../config/authproxy-config.ts';
-import { matchesIp } from '../config/ip-ranges.ts';
+import { matchesIp } from '../core/ip-ranges.ts';
 import { ProtocolError } from '../protocol/protocol-error.ts';
 import { createAttribute, getAttribute } from '../protocol/radius/radius-attributes.ts';
 import {
@@ -17,9 +17,9 @@ import type { LoginAnswer, LoginFlow } from './login-flow.ts';
 import type { ProxyLogs } from './proxy-logs.ts';
 import type { ProxyMetrics } from './proxy-metrics.ts';
 
-/** How long an answer is kept for retransmits of its request (AUTH-API.md §3.11: 30 s). */
+/** How long an answer is kept for retransmits (docs/design/auth-api.md §3.11: 30 s). */
 const DEDUP_TTL_MS = 30_000;
-/** The RADIUS codes of AUTH-API.md §3.12's log line `Returning response code N: AccessX`. */
+/** Codes of the log line `Returning response code N: AccessX` (docs/design/auth-api.md §3.12). */
 const CODE_NUMBERS = { 'Access-Accept': 2, 'Access-Reject': 3, 'Access-Challenge': 11 } as const;
 
 interface DedupEntry {

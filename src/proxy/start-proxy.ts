@@ -10,16 +10,12 @@ import {
   type ResilientAuthApiClient,
 } from '../client/resilient-auth-api-client.ts';
 import type { AuthProxyConfig, ClientConfig, ServerConfig } from '../config/authproxy-config.ts';
+import { isLoopbackHost } from '../core/loopback-host.ts';
 import type { PrimaryOnlyState } from '../core/primary-only.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { httpPost, unrefSleep, type HttpPost } from '../runtime/http-post.ts';
 import type { Random } from '../runtime/random.ts';
-import {
-  isLoopbackHost,
-  startAdminServer,
-  type AdminServer,
-  type ProxyStatus,
-} from './admin-server.ts';
+import { startAdminServer, type AdminServer, type ProxyStatus } from './admin-server.ts';
 import { createAlertSender, type AlertSender } from './alerts.ts';
 import { ChallengeStore } from './challenge-store.ts';
 import { PushWaiter } from './push-waiter.ts';
@@ -149,6 +145,7 @@ export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Prom
       }
       api.startMonitor(section.resilience.healthCheckIntervalMs);
       const pushes = new PushWaiter({
+        clock,
         openStream: (host, handlers) => api.streamResultsFrom(host, handlers),
         authStatus: (txid) => api.authStatus(txid),
         onStreamEvent: (host, what) => logs.line(`[${section.section}] ${host}: ${what}`),

@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance } from 
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { AirlockError, isAirlockError } from '../core/error-registry.ts';
+import { isLoopbackHost } from '../core/loopback-host.ts';
 import { TokenBuckets } from '../core/token-bucket.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { Random } from '../runtime/random.ts';
@@ -143,7 +144,7 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
 
   const writes = new WriteBatcher(deps.store);
   const rateLimits = new TokenBuckets();
-  const hub = new OobHub();
+  const hub = new OobHub({ clock: deps.clock, random: deps.random });
   const access = new AccessDecision(deps.store, deps.clock, options.policyCacheTtlMs);
   const emergencies = new EmergencyRunner({
     store: deps.store,
@@ -279,7 +280,7 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
 
   // Metrics only for loopback callers: a scraper runs beside the service (or behind its own proxy).
   server.get('/metrics', async (req, reply) => {
-    if (!isLoopback(req.socket.remoteAddress)) throw new AirlockError('AUTH_NOT_FOUND');
+    if (!isLoopbackHost(req.socket.remoteAddress ?? '')) throw new AirlockError('AUTH_NOT_FOUND');
     return reply.type(metrics.contentType).send(await metrics.metrics());
   });
   return { server, metrics, push, hub, access, emergencies, factorHealth, phone };
@@ -305,12 +306,4 @@ function toAirlockError(error: FastifyError | AirlockError): AirlockError {
 function retryAfterOf(error: AirlockError): number | undefined {
   const cause = error.cause as { retryAfterSeconds?: unknown } | undefined;
   return typeof cause?.retryAfterSeconds === 'number' ? cause.retryAfterSeconds : undefined;
-}
-
-function isLoopback(address: string | undefined): boolean {
-  return (
-    address === '::1' ||
-    address?.startsWith('127.') === true ||
-    address?.startsWith('::ffff:127.') === true
-  );
 }

@@ -1,5 +1,5 @@
 // The Auth API client against the real service (in-process, HTTPS) and against fault servers,
-// then through the failmode decision: AUTH-API.md §3.9 end to end.
+// then through the failmode decision: docs/design/auth-api.md §3.9 end to end.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {

@@ -11,7 +11,7 @@ import {
   readPrimaryOnly,
   readPrimaryOnlyHistory,
   writePrimaryOnly,
-} from '../../src/proxy/primary-only-switch.ts';
+} from '../../src/runtime/primary-only-state-file.ts';
 import { IT_BACKEND, startService, type Harness } from './service-harness.ts';
 
 let h: Harness;

@@ -1,4 +1,5 @@
-// Tiny local upstreams that fail the way AUTH-API.md §3.9 classifies: for client and proxy tests.
+// Tiny local upstreams that fail the way docs/design/auth-api.md §3.9 classifies: for client and
+// proxy tests.
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import https from 'node:https';
@@ -16,7 +17,7 @@ export const FAULT_MODES = [
   'http500-text',
   /** HTTP 200 with JSON that is not a Duo envelope (no `stat`): malformed. */
   'garbage200',
-  /** HTTP 200 with a body that is not JSON at all: invalid (fail closed, AUTH-API.md §3.9). */
+  /** HTTP 200 whose body is not JSON: invalid (fail closed, docs/design/auth-api.md §3.9). */
   'text200',
   /** HTTP 200 `stat: OK` whose response lacks `result` (and `time`): malformed. */
   'malformed200',

@@ -5,7 +5,7 @@ import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { enablePrimaryOnly } from '../../src/proxy/primary-only-switch.ts';
+import { enablePrimaryOnly } from '../../src/runtime/primary-only-state-file.ts';
 import { startFaultServer, testTlsMaterial, type FaultServer } from './fault-servers.ts';
 import { radclient, waitForFileText } from './external-servers.ts';
 import { RADIUS_SECRET, startTestProxy, type TestProxy } from './proxy-harness.ts';

@@ -11,7 +11,10 @@ import { encodePacket } from '../../src/protocol/radius/radius-packet.ts';
 import { createAttribute } from '../../src/protocol/radius/radius-attributes.ts';
 import { hidePassword } from '../../src/protocol/radius/radius-crypto.ts';
 import { encodeAccessRequest } from '../../src/protocol/radius/radius-request.ts';
-import { disablePrimaryOnly, enablePrimaryOnly } from '../../src/proxy/primary-only-switch.ts';
+import {
+  disablePrimaryOnly,
+  enablePrimaryOnly,
+} from '../../src/runtime/primary-only-state-file.ts';
 import { FixedClock } from '../../src/runtime/clock.ts';
 import { airlockFails } from './airlock-process.ts';
 import {

@@ -3,7 +3,7 @@
 // that is stopped or blackholed, or primary-only mode.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { enablePrimaryOnly } from '../../src/proxy/primary-only-switch.ts';
+import { enablePrimaryOnly } from '../../src/runtime/primary-only-state-file.ts';
 import { radclient, startSlapd, waitForFileText, type ExternalServer } from './external-servers.ts';
 import {
   closedPort,

@@ -9,13 +9,13 @@ import {
   primaryOnlyState,
   validatePrimaryOnlyMinutes,
 } from '../../core/primary-only.ts';
+import { SystemClock } from '../../runtime/clock.ts';
 import {
   disablePrimaryOnly,
   enablePrimaryOnly,
   readPrimaryOnly,
   readPrimaryOnlyHistory,
-} from '../../proxy/primary-only-switch.ts';
-import { SystemClock } from '../../runtime/clock.ts';
+} from '../../runtime/primary-only-state-file.ts';
 import { CryptoRandom } from '../../runtime/random.ts';
 import { emit, isoTime } from '../output.ts';
 import { positiveInt } from './common.ts';

@@ -4,13 +4,9 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { writeApiHost } from '../../config/api-host-file.ts';
-import {
-  DEFAULT_LISTEN,
-  defaultApiHost,
-  isLoopbackHost,
-  parseListen,
-} from '../../config/airlock-env.ts';
+import { DEFAULT_LISTEN, defaultApiHost, parseListen } from '../../config/airlock-env.ts';
 import { AirlockError } from '../../core/error-registry.ts';
+import { isLoopbackHost } from '../../core/loopback-host.ts';
 import {
   describeFactorsConfig,
   parseFactorsConfigText,
@@ -20,7 +16,7 @@ import type { Logger } from 'pino';
 import { openContext, type AirlockContext } from '../open-context.ts';
 import { nonNegativeInt } from './common.ts';
 
-/** Default of --lockout-threshold (AUTH-API.md: 10 failed second factors in a row). */
+/** Default of --lockout-threshold (docs/design/auth-api.md, Decisions: 10 failures in a row). */
 const DEFAULT_LOCKOUT_THRESHOLD = 10;
 
 export interface ServeFlags {

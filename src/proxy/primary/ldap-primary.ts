@@ -17,6 +17,7 @@ import { Client, FilterParser, InvalidCredentialsError, ResultCodeError, type En
 import net from 'node:net';
 import tls from 'node:tls';
 import { SystemClock, type Clock } from '../../runtime/clock.ts';
+import { isOneOf } from '../../core/closed-set.ts';
 import { normalizeDn, splitDn } from '../../core/distinguished-name.ts';
 import { simpleUsername } from '../../core/username.ts';
 import type { PrimaryAuthenticator, PrimaryResult } from './primary-authenticator.ts';
@@ -189,7 +190,7 @@ function validateOptions(o: LdapPrimaryOptions): ValidatedOptions {
     if (typeof t === 'string') errors.push(t);
     else targets.push(t);
   }
-  if (!(LDAP_TRANSPORTS as readonly string[]).includes(o.transport)) {
+  if (!isOneOf(LDAP_TRANSPORTS, o.transport)) {
     errors.push(`transport: must be one of ${LDAP_TRANSPORTS.join(', ')}`);
   }
   if (o.serviceAccountDn.trim() === '') errors.push('serviceAccountDn: required');

@@ -1,4 +1,4 @@
-// Auth API v2 endpoints (AUTH-API.md §1): each handler is a short list of named steps.
+// Auth API v2 endpoints (docs/design/auth-api.md §1): each handler is a short list of named steps.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AirlockError } from '../../core/error-registry.ts';
 import type { Application, Device, DeviceCapability, OobContext, User } from '../../core/model.ts';
@@ -548,7 +548,7 @@ function canPush(device: Device): boolean {
   return device.publicKeyJwk !== null;
 }
 
-/** What the authenticator shows: AUTH-API.md §1.6's push fields, checked. */
+/** What the authenticator shows: docs/design/auth-api.md §1.6's push fields, checked. */
 function pushContext(app: Application, user: User, params: ParamMap): OobContext {
   const pushinfo = param(params, 'pushinfo') ?? '';
   if (pushinfo.length > 20_000) throw new AirlockError('AUTH_INVALID_PARAMETERS', 'pushinfo');

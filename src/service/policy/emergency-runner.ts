@@ -15,12 +15,12 @@ import {
 import { AirlockError, isAirlockError } from '../../core/error-registry.ts';
 import type { NewAuditEvent } from '../../core/model.ts';
 import type { PrimaryOnlyRecord } from '../../core/primary-only.ts';
+import type { Clock } from '../../runtime/clock.ts';
 import {
   disablePrimaryOnly,
   readPrimaryOnly,
   writePrimaryOnly,
-} from '../../proxy/primary-only-switch.ts';
-import type { Clock } from '../../runtime/clock.ts';
+} from '../../runtime/primary-only-state-file.ts';
 import { generateId, type Random } from '../../runtime/random.ts';
 import type { Store } from '../../store/store.ts';
 

@@ -1,4 +1,4 @@
-// What a device can do, in AUTH-API.md §1.5 terms, and how preauth lists it.
+// What a device can do, in docs/design/auth-api.md §1.5 terms, and how preauth lists it.
 import type { Device, DeviceCapability } from '../../core/model.ts';
 
 /** Which phone factors have a configured provider (and are not switched off). */

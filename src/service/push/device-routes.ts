@@ -3,6 +3,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Secret } from 'otpauth';
+import { isOneOf } from '../../core/closed-set.ts';
 import { AirlockError } from '../../core/error-registry.ts';
 import { isDevicePlatform, type Device, type OobRequest } from '../../core/model.ts';
 import {
@@ -187,7 +188,7 @@ export function registerDeviceRoutes(server: FastifyInstance, d: DeviceRoutesDep
     const device = await authenticateDevice(req);
     const body = parseJsonBody(req.body);
     const answer = stringField(body, 'answer', 10);
-    if (!(ANSWERS as readonly string[]).includes(answer)) {
+    if (!isOneOf(ANSWERS, answer)) {
       throw new AirlockError('AUTH_INVALID_PARAMETERS', 'answer');
     }
     const code = body.verification_code;
@@ -197,7 +198,7 @@ export function registerDeviceRoutes(server: FastifyInstance, d: DeviceRoutesDep
     const outcome = await d.push.answer({
       device,
       txid: req.params.txid,
-      answer: answer as DeviceAnswer,
+      answer,
       verificationCode: code,
       nowMs: d.clock.nowMs(),
     });

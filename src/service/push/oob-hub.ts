@@ -2,6 +2,8 @@
 // for new requests. A waiter is a callback in a map — no thread, socket or timer per pending push
 // beyond the caller's own deadline — so thousands of pushes can wait at once.
 import type { OobStatus } from '../../core/model.ts';
+import type { Clock } from '../../runtime/clock.ts';
+import { generateId, type Random } from '../../runtime/random.ts';
 
 type AnswerWaiter = (status: OobStatus | undefined) => void;
 type DeviceWaiter = () => void;
@@ -22,12 +24,18 @@ export class OobHub {
   /** Recent results per application, so a stream that reconnects misses none (bounded). */
   readonly #recent = new Map<string, { seq: number; atMs: number; result: PublishedResult }[]>();
   /** Distinguishes this process's event ids from an earlier run's. */
-  readonly epoch = Date.now().toString(36);
+  readonly epoch: string;
   #seq = 0;
+  readonly #clock: Clock;
   readonly #keepMs: number;
   readonly #keepMax: number;
 
-  constructor(options: { keepResultsMs?: number; keepResultsMax?: number } = {}) {
+  constructor(
+    deps: { clock: Clock; random: Random },
+    options: { keepResultsMs?: number; keepResultsMax?: number } = {},
+  ) {
+    this.#clock = deps.clock;
+    this.epoch = generateId(deps.random, 'E', 10);
     this.#keepMs = options.keepResultsMs ?? 120_000;
     this.#keepMax = options.keepResultsMax ?? 50_000;
   }
@@ -83,7 +91,7 @@ export class OobHub {
   /** Tells the application's result streams about a final result, and keeps it for replays. */
   publish(appId: string, result: PublishedResult): void {
     const seq = ++this.#seq;
-    const now = Date.now();
+    const now = this.#clock.nowMs();
     let recent = this.#recent.get(appId);
     if (!recent) {
       recent = [];
