@@ -68,505 +68,646 @@ const FACTOR_WORD = /^(push|phone|sms)([0-9]*)$/;
 export type LoginFlow = (input: LoginInput) => Promise<LoginAnswer>;
 
 export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
-  const { section, logs } = deps;
-  const passThroughTypes = passThroughTypeSet(section);
-  const failOpen = failOpenAttributes(section);
+  const flow: SectionFlow = {
+    deps,
+    section: deps.section,
+    logs: deps.logs,
+    passThroughTypes: passThroughTypeSet(deps.section),
+    failOpen: failOpenAttributes(deps.section),
+  };
+  return (input) => login(flow, input);
+}
 
-  /** The decision with the user's groups: duo-only and RADIUS primaries give none (section failmode). */
-  const decide = (
-    input: Omit<SecondFactorInput, 'failmode' | 'groupFailmode'>,
-    primary: PrimaryAttributes,
-  ): SecondFactorDecision =>
-    decideSecondFactor({
-      ...input,
-      failmode: section.failmode,
-      groupFailmode: groupFailmodeOf(section, primary.groups),
+/** What every step of a login through one section needs; built once per section. */
+interface SectionFlow {
+  deps: LoginFlowDeps;
+  section: ServerConfig;
+  logs: ProxyLogs;
+  passThroughTypes: Set<number> | 'all';
+  failOpen: FailOpen;
+}
+
+/** A step either ends the login with an answer or hands what it learned to the next step. */
+type Step<T> = { done: LoginAnswer } | { next: T };
+
+/** One login: the named steps in the order docs/design/auth-api.md §3.5–3.10 gives them. */
+async function login(flow: SectionFlow, typedInput: LoginInput): Promise<LoginAnswer> {
+  if (typedInput.state) return answerChallenge(flow, typedInput, typedInput.state);
+  if (typedInput.password === undefined) {
+    return reject(flow, typedInput, 'Unknown', 'Error', 'Cannot decode password', 'no-password');
+  }
+  const passed = await primaryAuthentication(flow, typedInput, typedInput.password);
+  if ('done' in passed) return passed.done;
+  const { input, primary, typed } = passed.next;
+  if (isExempt(flow.section, input.username)) return acceptExempt(flow, input, primary);
+  const pre = await askPreauth(flow, input, primary);
+  if ('done' in pre) return pre.done;
+  if (typed !== undefined) return typedFactor(flow, input, primary, typed);
+  return chooseFactor(flow, input, primary, pre.next);
+}
+
+/** A login that passed primary authentication, about the user by the directory's own name. */
+interface PassedPrimary {
+  input: LoginInput;
+  primary: PrimaryAttributes;
+  /** The second factor the user typed with the password (append mode, duo-only). */
+  typed: string | undefined;
+}
+
+/** Primary authentication: a reject or error ends the login. */
+async function primaryAuthentication(
+  flow: SectionFlow,
+  typedInput: LoginInput,
+  password: string,
+): Promise<Step<PassedPrimary>> {
+  const { result, typed } = await checkPrimary(flow, typedInput, password);
+  if (result.kind === 'reject') {
+    return {
+      done: reject(
+        flow,
+        typedInput,
+        'Primary authentication',
+        'Reject',
+        `Primary credentials rejected - ${result.reason}`,
+        result.reason,
+      ),
+    };
+  }
+  if (result.kind === 'error') {
+    return {
+      done: reject(
+        flow,
+        typedInput,
+        'Primary authentication',
+        'Error',
+        `Primary authentication failed - ${result.reason}`,
+        result.reason,
+      ),
+    };
+  }
+  // From here on the login is about the user the directory authenticated, by its own name.
+  const input: LoginInput = {
+    ...typedInput,
+    username: result.username ?? cleanUsername(typedInput.username),
+  };
+  const { passThroughTypes } = flow;
+  const primary: PrimaryAttributes = {
+    attributes: result.attributes.filter(
+      (a) => passThroughTypes === 'all' || passThroughTypes.has(a.type),
+    ),
+    groups: result.groups,
+  };
+  if (flow.deps.primary) flow.logs.request(input.ref, 'Primary authentication succeeded');
+  return { next: { input, primary, typed } };
+}
+
+/** The primary authenticator's answer, and the second factor appended to the password if any. */
+async function checkPrimary(
+  flow: SectionFlow,
+  input: LoginInput,
+  password: string,
+): Promise<{ result: PrimaryResult; typed: string | undefined }> {
+  const primary = flow.deps.primary;
+  // [duo_only_client]: no primary authentication; what the user typed is the second factor.
+  if (!primary)
+    return {
+      result: { kind: 'accept', groups: [], attributes: [] },
+      typed: password === '' ? undefined : password,
+    };
+  const split = splitAppended(flow.section, password);
+  if (split) {
+    const first = await primary.authenticate({
+      username: input.username,
+      password: split.password,
+      clientIp: input.clientIp,
     });
+    if (first.kind === 'accept') return { result: first, typed: split.factor };
+    // The delimiter may belong to the password itself: retry with the whole of it (§3.5).
+    if (first.kind === 'error') return { result: first, typed: undefined };
+  }
+  return {
+    result: await primary.authenticate({
+      username: input.username,
+      password,
+      clientIp: input.clientIp,
+    }),
+    typed: undefined,
+  };
+}
 
-  /**
-   * An Access-Accept without a second factor (failmode, primary-only mode, exempt user, the
-   * service's preauth allow): the fail-open attributes replace any passed-through attribute of
-   * the same type, so a restriction is never contradicted by the primary's reply.
-   */
-  const acceptWithoutSecondFactor = (
-    replyMessage: string,
-    primary: PrimaryAttributes,
-  ): LoginAnswer => ({
+/** A user in `exempt_usernames` skips the second factor (never without primary authentication). */
+function acceptExempt(
+  flow: SectionFlow,
+  input: LoginInput,
+  primary: PrimaryAttributes,
+): LoginAnswer {
+  if (!flow.deps.primary) return refuseWithoutPrimary(flow, input, 'User exempted from 2FA');
+  const msg = 'User exempted from 2FA';
+  flow.logs.request(input.ref, msg);
+  event(flow, input, {
+    msg,
+    auth_stage: 'Secondary authentication',
+    status: 'Allow',
+    factor: null,
+    second_factor_checked: false,
+    reason: 'exempt',
+    ...failOpenEventFields(flow),
+  });
+  return acceptWithoutSecondFactor(flow, msg, primary);
+}
+
+/**
+ * Preauth, unless primary-only mode is on (then the section's failmode decides without a call);
+ * failmode decides when the service cannot answer. Only a preauth result of `auth` goes on.
+ */
+async function askPreauth(
+  flow: SectionFlow,
+  input: LoginInput,
+  primary: PrimaryAttributes,
+): Promise<Step<PreauthResponse>> {
+  if (flow.deps.primaryOnly.state().active) {
+    const decision = decide(flow, { stage: 'preauth', outcome: { kind: 'primary-only' } }, primary);
+    return { done: finishDecision(flow, input, decision, primary) };
+  }
+  const pre = await flow.deps.api.preauth({
+    username: input.username,
+    ...(input.clientIp ? { ipaddr: input.clientIp } : {}),
+  });
+  const decision = decide(flow, { stage: 'preauth', outcome: summarizeOutcome(pre) }, primary);
+  if (decision.action !== 'proceed' || pre.kind !== 'ok') {
+    return { done: finishDecision(flow, input, decision, primary) };
+  }
+  const preauth = pre.response;
+  flow.logs.request(input.ref, `Got preauth result for: '${preauth.result}'`);
+  const answer = preauthAnswer(flow, input, primary, preauth);
+  return answer ? { done: answer } : { next: preauth };
+}
+
+/** The login's answer when preauth ends it (allow, deny, enroll); undefined for `auth`. */
+function preauthAnswer(
+  flow: SectionFlow,
+  input: LoginInput,
+  primary: PrimaryAttributes,
+  preauth: PreauthResponse,
+): LoginAnswer | undefined {
+  switch (preauth.result) {
+    case 'allow':
+      // The service's policy (bypass, allowed new user) lets the user in without a second factor.
+      if (!flow.deps.primary) return refuseWithoutPrimary(flow, input, preauth.status_msg);
+      event(flow, input, {
+        msg: preauth.status_msg,
+        auth_stage: 'Secondary authentication',
+        status: 'Allow',
+        factor: null,
+        second_factor_checked: false,
+        reason: 'preauth-allow',
+        ...failOpenEventFields(flow),
+      });
+      return acceptWithoutSecondFactor(flow, preauth.status_msg, primary);
+    case 'deny':
+      return reject(
+        flow,
+        input,
+        'Secondary authentication',
+        'Reject',
+        preauth.status_msg,
+        'preauth-deny',
+      );
+    case 'enroll':
+      return reject(
+        flow,
+        input,
+        'Secondary authentication',
+        'Reject',
+        'User is not enrolled. Enrollment link sent.',
+        'not-enrolled',
+      );
+    case 'auth':
+      return undefined;
+  }
+}
+
+/**
+ * Nothing typed: a challenge section asks the user (after sending a push with challenge_push);
+ * an auto section uses the first configured factor the user can use.
+ */
+async function chooseFactor(
+  flow: SectionFlow,
+  input: LoginInput,
+  primary: PrimaryAttributes,
+  preauth: PreauthResponse,
+): Promise<LoginAnswer> {
+  const { section } = flow;
+  const usable = usableFactors(section.factors, preauth);
+  if (section.kind === 'challenge') {
+    if (section.challengePush && (usable.includes('push') || usable.includes('auto'))) {
+      return challengeWithPush(flow, input, primary, usable);
+    }
+    return challenge(flow, input, primary, usable, challengeText(usable));
+  }
+  const first = usable[0];
+  if (first === undefined) {
+    return reject(
+      flow,
+      input,
+      'Secondary authentication',
+      'Reject',
+      'User has no Duo factors usable with this configuration',
+      'no-usable-factor',
+    );
+  }
+  if (first === 'passcode') return challenge(flow, input, primary, undefined, 'Enter passcode:');
+  const factor = first as 'auto' | 'push' | 'phone';
+  return outOfBandFactor(
+    flow,
+    input,
+    primary,
+    {
+      username: input.username,
+      factor,
+      device: 'auto',
+      ...(input.clientIp ? { ipaddr: input.clientIp } : {}),
+    },
+    factor,
+  );
+}
+
+/** challenge_push: the push goes out first; the challenge waits for Enter or a passcode. */
+async function challengeWithPush(
+  flow: SectionFlow,
+  input: LoginInput,
+  primary: PrimaryAttributes,
+  usable: readonly string[],
+): Promise<LoginAnswer> {
+  const started = await startOutOfBand(flow, {
+    username: input.username,
+    factor: 'push',
+    device: 'auto',
+    ...(input.clientIp ? { ipaddr: input.clientIp } : {}),
+  });
+  if (started.kind === 'answer') {
+    const decision = decide(
+      flow,
+      { stage: 'auth', outcome: summarizeOutcome(started.outcome) },
+      primary,
+    );
+    return finishDecision(flow, input, decision, primary);
+  }
+  return challenge(
+    flow,
+    input,
+    primary,
+    usable,
+    'A login request was sent to your device. Approve it, then press Enter (or type a passcode):',
+    { txid: started.txid, host: started.host },
+  );
+}
+
+/** Sends an Access-Challenge and keeps what the answer needs under a fresh State. */
+function challenge(
+  flow: SectionFlow,
+  input: LoginInput,
+  primary: PrimaryAttributes,
+  factors: readonly string[] | undefined,
+  text: string,
+  push?: { txid: string; host: string },
+): LoginAnswer {
+  const state = flow.deps.random.bytes(16);
+  flow.deps.challenges.put(state, {
+    section: flow.section.section,
+    username: input.username,
+    clientIp: input.clientIp,
+    attributes: primary.attributes,
+    groups: primary.groups,
+    factors,
+    push,
+  });
+  flow.logs.request(input.ref, `Sending Access-Challenge: ${text}`);
+  event(flow, input, {
+    msg: text,
+    auth_stage: 'Secondary authentication',
+    status: 'Challenge',
+    factor: null,
+    second_factor_checked: false,
+  });
+  return { code: 'Access-Challenge', replyMessage: text, attributes: [], state };
+}
+
+/** An Access-Request carrying the State of our challenge: the user's answer to it. */
+async function answerChallenge(
+  flow: SectionFlow,
+  typedInput: LoginInput,
+  state: Buffer,
+): Promise<LoginAnswer> {
+  const pending = flow.deps.challenges.take(state);
+  // The challenge holds the directory's name for the user; the answer may spell it as typed.
+  const input: LoginInput = pending ? { ...typedInput, username: pending.username } : typedInput;
+  if (
+    !pending ||
+    pending.section !== flow.section.section ||
+    !namesSameUser(typedInput.username, pending.username)
+  ) {
+    return reject(
+      flow,
+      input,
+      'Secondary authentication',
+      'Error',
+      'Unknown or expired challenge: log in again',
+      'unknown-state',
+    );
+  }
+  const pendingPrimary = { attributes: pending.attributes, groups: pending.groups };
+  // challenge_push: Enter (an empty answer) means "I approved it on my device".
+  if (pending.push && (input.password ?? '').trim() === '') {
+    return awaitOutOfBand(
+      flow,
+      input,
+      pendingPrimary,
+      pending.push.txid,
+      pending.push.host,
+      'push',
+    );
+  }
+  if (!input.password)
+    return reject(
+      flow,
+      input,
+      'Secondary authentication',
+      'Reject',
+      'No passcode given',
+      'empty-answer',
+    );
+  return typedFactor(
+    flow,
+    input,
+    { attributes: pending.attributes, groups: pending.groups },
+    input.password,
+  );
+}
+
+/** Sends the second factor the user typed (append mode, duo-only, or a challenge answer). */
+function typedFactor(
+  flow: SectionFlow,
+  input: LoginInput,
+  primary: PrimaryAttributes,
+  typed: string,
+): Promise<LoginAnswer> {
+  const base = {
+    username: input.username,
+    ...(input.clientIp ? { ipaddr: input.clientIp } : {}),
+  };
+  const word = FACTOR_WORD.exec(typed.trim().toLowerCase());
+  if (word) {
+    const factor = word[1] as 'push' | 'phone' | 'sms';
+    const params: AuthParams = { ...base, factor, device: 'auto' };
+    return factor === 'sms'
+      ? secondFactor(flow, input, primary, params, factor)
+      : outOfBandFactor(flow, input, primary, params, factor);
+  }
+  return secondFactor(
+    flow,
+    input,
+    primary,
+    { ...base, factor: 'passcode', passcode: typed.trim() },
+    'passcode',
+  );
+}
+
+/** A synchronous /auth (passcode, SMS): failmode decides when the service cannot answer. */
+async function secondFactor(
+  flow: SectionFlow,
+  input: LoginInput,
+  primary: PrimaryAttributes,
+  params: AuthParams,
+  factorName: string,
+): Promise<LoginAnswer> {
+  const outcome = await flow.deps.api.auth(params);
+  const decision = decide(flow, { stage: 'auth', outcome: summarizeOutcome(outcome) }, primary);
+  if (decision.action !== 'proceed' || outcome.kind !== 'ok')
+    return finishDecision(flow, input, decision, primary);
+  return serviceAnswer(flow, input, primary, outcome.response, factorName);
+}
+
+/**
+ * Push or phone: an async /auth (the service's answer comes at once, so api_timeout and failmode
+ * apply to it as to any call), then the user's answer through the result stream, for at most
+ * push_timeout. No socket is held per waiting login.
+ */
+async function outOfBandFactor(
+  flow: SectionFlow,
+  input: LoginInput,
+  primary: PrimaryAttributes,
+  params: AuthParams,
+  factorName: string,
+): Promise<LoginAnswer> {
+  const started = await startOutOfBand(flow, params);
+  if (started.kind === 'answer') {
+    const decision = decide(
+      flow,
+      { stage: 'auth', outcome: summarizeOutcome(started.outcome) },
+      primary,
+    );
+    return finishDecision(flow, input, decision, primary);
+  }
+  return awaitOutOfBand(flow, input, primary, started.txid, started.host, factorName);
+}
+
+async function startOutOfBand(
+  flow: SectionFlow,
+  params: AuthParams,
+): Promise<
+  | { kind: 'started'; txid: string; host: string }
+  | { kind: 'answer'; outcome: Awaited<ReturnType<AuthApiClient['auth']>> }
+> {
+  const outcome = await flow.deps.api.auth({ ...params, async: true });
+  if (outcome.kind !== 'ok') return { kind: 'answer', outcome };
+  // The resilient client says which API host took the request: its stream carries the result.
+  const host = (outcome as { host?: string }).host ?? flow.section.apiAuthority;
+  return { kind: 'started', txid: outcome.response.txid, host };
+}
+
+async function awaitOutOfBand(
+  flow: SectionFlow,
+  input: LoginInput,
+  primary: PrimaryAttributes,
+  txid: string,
+  host: string,
+  factorName: string,
+): Promise<LoginAnswer> {
+  const { pushTimeoutMs } = flow.section;
+  const waited = await flow.deps.pushes.wait(txid, host, pushTimeoutMs);
+  if (waited.kind === 'timeout') {
+    return reject(
+      flow,
+      input,
+      'Secondary authentication',
+      'Reject',
+      `Login timed out: no answer to the ${factorName} within ${pushTimeoutMs / 1000} s`,
+      'push-timeout',
+    );
+  }
+  return serviceAnswer(flow, input, primary, waited.result, factorName);
+}
+
+/** The service checked the second factor: its answer is the login's. */
+function serviceAnswer(
+  flow: SectionFlow,
+  input: LoginInput,
+  primary: PrimaryAttributes,
+  answer: { result: string; status_msg: string },
+  factorName: string,
+): LoginAnswer {
+  const { result, status_msg: statusMsg } = answer;
+  const allowed = result === 'allow';
+  flow.logs.request(input.ref, `Duo authentication returned '${result}': '${statusMsg}'`);
+  event(flow, input, {
+    msg: statusMsg,
+    auth_stage: 'Secondary authentication',
+    status: allowed ? 'Allow' : 'Reject',
+    factor: factorName,
+    second_factor_checked: true,
+  });
+  return allowed
+    ? { code: 'Access-Accept', replyMessage: statusMsg, attributes: primary.attributes }
+    : { code: 'Access-Reject', replyMessage: statusMsg, attributes: [] };
+}
+
+/** The decision with the user's groups: duo-only and RADIUS primaries give none (section failmode). */
+function decide(
+  flow: SectionFlow,
+  input: Omit<SecondFactorInput, 'failmode' | 'groupFailmode'>,
+  primary: PrimaryAttributes,
+): SecondFactorDecision {
+  return decideSecondFactor({
+    ...input,
+    failmode: flow.section.failmode,
+    groupFailmode: groupFailmodeOf(flow.section, primary.groups),
+  });
+}
+
+/** Applies a failmode/primary-only/rejection decision that did not proceed to the service's answer. */
+function finishDecision(
+  flow: SectionFlow,
+  input: LoginInput,
+  decision: SecondFactorDecision,
+  primary: PrimaryAttributes,
+): LoginAnswer {
+  if (decision.action === 'allow' && !flow.deps.primary) {
+    return refuseWithoutPrimary(flow, input, decision.logMessage);
+  }
+  const allowed = decision.action === 'allow';
+  const byGroup = decision.effectiveFailmodeReason !== 'section-failmode';
+  flow.logs.request(
+    input.ref,
+    byGroup && decision.failmodeInvoked
+      ? `${decision.logMessage} (failmode ${decision.effectiveFailmode} for members of ${decision.failmodeGroup ?? 'a failmode group'})`
+      : decision.logMessage,
+  );
+  event(flow, input, {
+    msg: decision.logMessage,
+    auth_stage: 'Secondary authentication',
+    status: allowed ? 'Allow' : 'Reject',
+    factor: null,
+    second_factor_checked: false,
+    failmode_invoked: decision.failmodeInvoked,
+    reason: decision.reason,
+    ...(byGroup
+      ? {
+          effective_failmode: decision.effectiveFailmode,
+          effective_failmode_reason: decision.effectiveFailmodeReason,
+          ...(decision.failmodeGroup === undefined
+            ? {}
+            : { failmode_group: decision.failmodeGroup }),
+        }
+      : {}),
+    ...(allowed ? failOpenEventFields(flow) : {}),
+  });
+  return allowed
+    ? acceptWithoutSecondFactor(flow, decision.logMessage, primary)
+    : { code: 'Access-Reject', replyMessage: decision.logMessage, attributes: [] };
+}
+
+/**
+ * Without primary authentication ([duo_only_client]) an allow that skipped the second factor
+ * would let in anyone who types a username: refuse it (docs/design/goals-and-terms.md §3:
+ * failmode safe allows a user *who passed primary authentication*).
+ */
+function refuseWithoutPrimary(flow: SectionFlow, input: LoginInput, why: string): LoginAnswer {
+  return reject(
+    flow,
+    input,
+    'Secondary authentication',
+    'Reject',
+    `${why}, but this section has no primary authentication: denied`,
+    'no-primary-authentication',
+  );
+}
+
+/**
+ * An Access-Accept without a second factor (failmode, primary-only mode, exempt user, the
+ * service's preauth allow): the fail-open attributes replace any passed-through attribute of
+ * the same type, so a restriction is never contradicted by the primary's reply.
+ */
+function acceptWithoutSecondFactor(
+  flow: SectionFlow,
+  replyMessage: string,
+  primary: PrimaryAttributes,
+): LoginAnswer {
+  const { failOpen } = flow;
+  return {
     code: 'Access-Accept',
     replyMessage,
     attributes: [
       ...primary.attributes.filter((a) => !failOpen.types.has(a.type)),
       ...failOpen.attributes,
     ],
+  };
+}
+
+/** Event fields of an accept without a second factor. */
+function failOpenEventFields(flow: SectionFlow): Pick<AuthEvent, 'fail_open_attributes'> {
+  const { names } = flow.failOpen;
+  return names.length === 0 ? {} : { fail_open_attributes: [...names] };
+}
+
+function reject(
+  flow: SectionFlow,
+  input: LoginInput,
+  stage: AuthEvent['auth_stage'],
+  status: EventStatus,
+  msg: string,
+  reason?: string,
+): LoginAnswer {
+  flow.logs.request(input.ref, msg);
+  event(flow, input, {
+    msg,
+    auth_stage: stage,
+    status,
+    factor: null,
+    second_factor_checked: false,
+    ...(reason ? { reason } : {}),
   });
-  /** Event fields of an accept without a second factor. */
-  const failOpenEventFields = (): Pick<AuthEvent, 'fail_open_attributes'> =>
-    failOpen.names.length === 0 ? {} : { fail_open_attributes: [...failOpen.names] };
+  return { code: 'Access-Reject', replyMessage: msg, attributes: [] };
+}
 
-  const event = (
-    input: LoginInput,
-    e: Omit<
-      AuthEvent,
-      'username' | 'client_ip' | 'server_section' | 'server_section_ikey' | 'failmode'
-    >,
-  ) =>
-    logs.event({
-      username: input.username,
-      client_ip: input.clientIp ?? null,
-      server_section: section.section,
-      server_section_ikey: section.ikey,
-      failmode: section.failmode,
-      ...e,
-    });
-
-  const reject = (
-    input: LoginInput,
-    stage: AuthEvent['auth_stage'],
-    status: EventStatus,
-    msg: string,
-    reason?: string,
-  ): LoginAnswer => {
-    logs.request(input.ref, msg);
-    event(input, {
-      msg,
-      auth_stage: stage,
-      status,
-      factor: null,
-      second_factor_checked: false,
-      ...(reason ? { reason } : {}),
-    });
-    return { code: 'Access-Reject', replyMessage: msg, attributes: [] };
-  };
-
-  /** Applies a failmode/primary-only/rejection decision that did not proceed to the service's answer. */
-  /**
-   * Without primary authentication ([duo_only_client]) an allow that skipped the second factor
-   * would let in anyone who types a username: refuse it (docs/design/goals-and-terms.md §3:
-   * failmode safe allows a user *who passed primary authentication*).
-   */
-  const refuseWithoutPrimary = (input: LoginInput, why: string): LoginAnswer =>
-    reject(
-      input,
-      'Secondary authentication',
-      'Reject',
-      `${why}, but this section has no primary authentication: denied`,
-      'no-primary-authentication',
-    );
-
-  const finishDecision = (
-    input: LoginInput,
-    decision: SecondFactorDecision,
-    primary: PrimaryAttributes,
-  ): LoginAnswer => {
-    if (decision.action === 'allow' && !deps.primary) {
-      return refuseWithoutPrimary(input, decision.logMessage);
-    }
-    const allowed = decision.action === 'allow';
-    const byGroup = decision.effectiveFailmodeReason !== 'section-failmode';
-    logs.request(
-      input.ref,
-      byGroup && decision.failmodeInvoked
-        ? `${decision.logMessage} (failmode ${decision.effectiveFailmode} for members of ${decision.failmodeGroup ?? 'a failmode group'})`
-        : decision.logMessage,
-    );
-    event(input, {
-      msg: decision.logMessage,
-      auth_stage: 'Secondary authentication',
-      status: allowed ? 'Allow' : 'Reject',
-      factor: null,
-      second_factor_checked: false,
-      failmode_invoked: decision.failmodeInvoked,
-      reason: decision.reason,
-      ...(byGroup
-        ? {
-            effective_failmode: decision.effectiveFailmode,
-            effective_failmode_reason: decision.effectiveFailmodeReason,
-            ...(decision.failmodeGroup === undefined
-              ? {}
-              : { failmode_group: decision.failmodeGroup }),
-          }
-        : {}),
-      ...(allowed ? failOpenEventFields() : {}),
-    });
-    return allowed
-      ? acceptWithoutSecondFactor(decision.logMessage, primary)
-      : { code: 'Access-Reject', replyMessage: decision.logMessage, attributes: [] };
-  };
-
-  async function secondFactor(
-    input: LoginInput,
-    primary: PrimaryAttributes,
-    params: AuthParams,
-    factorName: string,
-  ): Promise<LoginAnswer> {
-    const outcome = await deps.api.auth(params);
-    const decision = decide({ stage: 'auth', outcome: summarizeOutcome(outcome) }, primary);
-    if (decision.action !== 'proceed' || outcome.kind !== 'ok')
-      return finishDecision(input, decision, primary);
-    return serviceAnswer(input, primary, outcome.response, factorName);
-  }
-
-  /** The service checked the second factor: its answer is the login's. */
-  function serviceAnswer(
-    input: LoginInput,
-    primary: PrimaryAttributes,
-    answer: { result: string; status_msg: string },
-    factorName: string,
-  ): LoginAnswer {
-    const { result, status_msg: statusMsg } = answer;
-    const allowed = result === 'allow';
-    logs.request(input.ref, `Duo authentication returned '${result}': '${statusMsg}'`);
-    event(input, {
-      msg: statusMsg,
-      auth_stage: 'Secondary authentication',
-      status: allowed ? 'Allow' : 'Reject',
-      factor: factorName,
-      second_factor_checked: true,
-    });
-    return allowed
-      ? { code: 'Access-Accept', replyMessage: statusMsg, attributes: primary.attributes }
-      : { code: 'Access-Reject', replyMessage: statusMsg, attributes: [] };
-  }
-
-  /**
-   * Push or phone: an async /auth (the service's answer comes at once, so api_timeout and failmode
-   * apply to it as to any call), then the user's answer through the result stream, for at most
-   * push_timeout. No socket is held per waiting login.
-   */
-  async function outOfBandFactor(
-    input: LoginInput,
-    primary: PrimaryAttributes,
-    params: AuthParams,
-    factorName: string,
-  ): Promise<LoginAnswer> {
-    const started = await startOutOfBand(params);
-    if (started.kind === 'answer') {
-      const decision = decide(
-        { stage: 'auth', outcome: summarizeOutcome(started.outcome) },
-        primary,
-      );
-      return finishDecision(input, decision, primary);
-    }
-    return awaitOutOfBand(input, primary, started.txid, started.host, factorName);
-  }
-
-  async function startOutOfBand(
-    params: AuthParams,
-  ): Promise<
-    | { kind: 'started'; txid: string; host: string }
-    | { kind: 'answer'; outcome: Awaited<ReturnType<AuthApiClient['auth']>> }
-  > {
-    const outcome = await deps.api.auth({ ...params, async: true });
-    if (outcome.kind !== 'ok') return { kind: 'answer', outcome };
-    // The resilient client says which API host took the request: its stream carries the result.
-    const host = (outcome as { host?: string }).host ?? section.apiAuthority;
-    return { kind: 'started', txid: outcome.response.txid, host };
-  }
-
-  async function awaitOutOfBand(
-    input: LoginInput,
-    primary: PrimaryAttributes,
-    txid: string,
-    host: string,
-    factorName: string,
-  ): Promise<LoginAnswer> {
-    const waited = await deps.pushes.wait(txid, host, section.pushTimeoutMs);
-    if (waited.kind === 'timeout') {
-      return reject(
-        input,
-        'Secondary authentication',
-        'Reject',
-        `Login timed out: no answer to the ${factorName} within ${section.pushTimeoutMs / 1000} s`,
-        'push-timeout',
-      );
-    }
-    return serviceAnswer(input, primary, waited.result, factorName);
-  }
-
-  /** Sends the second factor the user typed (append mode, duo-only, or a challenge answer). */
-  function typedFactor(
-    input: LoginInput,
-    primary: PrimaryAttributes,
-    typed: string,
-  ): Promise<LoginAnswer> {
-    const base = {
-      username: input.username,
-      ...(input.clientIp ? { ipaddr: input.clientIp } : {}),
-    };
-    const word = FACTOR_WORD.exec(typed.trim().toLowerCase());
-    if (word) {
-      const factor = word[1] as 'push' | 'phone' | 'sms';
-      const params: AuthParams = { ...base, factor, device: 'auto' };
-      return factor === 'sms'
-        ? secondFactor(input, primary, params, factor)
-        : outOfBandFactor(input, primary, params, factor);
-    }
-    return secondFactor(
-      input,
-      primary,
-      { ...base, factor: 'passcode', passcode: typed.trim() },
-      'passcode',
-    );
-  }
-
-  function challenge(
-    input: LoginInput,
-    primary: PrimaryAttributes,
-    factors: readonly string[] | undefined,
-    text: string,
-    push?: { txid: string; host: string },
-  ): LoginAnswer {
-    const state = deps.random.bytes(16);
-    deps.challenges.put(state, {
-      section: section.section,
-      username: input.username,
-      clientIp: input.clientIp,
-      attributes: primary.attributes,
-      groups: primary.groups,
-      factors,
-      push,
-    });
-    logs.request(input.ref, `Sending Access-Challenge: ${text}`);
-    event(input, {
-      msg: text,
-      auth_stage: 'Secondary authentication',
-      status: 'Challenge',
-      factor: null,
-      second_factor_checked: false,
-    });
-    return { code: 'Access-Challenge', replyMessage: text, attributes: [], state };
-  }
-
-  async function answerChallenge(typedInput: LoginInput, state: Buffer): Promise<LoginAnswer> {
-    const pending = deps.challenges.take(state);
-    // The challenge holds the directory's name for the user; the answer may spell it as typed.
-    const input: LoginInput = pending ? { ...typedInput, username: pending.username } : typedInput;
-    if (
-      !pending ||
-      pending.section !== section.section ||
-      !namesSameUser(typedInput.username, pending.username)
-    ) {
-      return reject(
-        input,
-        'Secondary authentication',
-        'Error',
-        'Unknown or expired challenge: log in again',
-        'unknown-state',
-      );
-    }
-    const pendingPrimary = { attributes: pending.attributes, groups: pending.groups };
-    // challenge_push: Enter (an empty answer) means "I approved it on my device".
-    if (pending.push && (input.password ?? '').trim() === '') {
-      return awaitOutOfBand(input, pendingPrimary, pending.push.txid, pending.push.host, 'push');
-    }
-    if (!input.password)
-      return reject(
-        input,
-        'Secondary authentication',
-        'Reject',
-        'No passcode given',
-        'empty-answer',
-      );
-    return typedFactor(
-      input,
-      { attributes: pending.attributes, groups: pending.groups },
-      input.password,
-    );
-  }
-
-  async function primaryAuthentication(
-    input: LoginInput,
-    password: string,
-  ): Promise<{ result: PrimaryResult; typed: string | undefined }> {
-    const primary = deps.primary;
-    // [duo_only_client]: no primary authentication; what the user typed is the second factor.
-    if (!primary)
-      return {
-        result: { kind: 'accept', groups: [], attributes: [] },
-        typed: password === '' ? undefined : password,
-      };
-    const split = splitAppended(section, password);
-    if (split) {
-      const first = await primary.authenticate({
-        username: input.username,
-        password: split.password,
-        clientIp: input.clientIp,
-      });
-      if (first.kind === 'accept') return { result: first, typed: split.factor };
-      // The delimiter may belong to the password itself: retry with the whole of it (§3.5).
-      if (first.kind === 'error') return { result: first, typed: undefined };
-    }
-    return {
-      result: await primary.authenticate({
-        username: input.username,
-        password,
-        clientIp: input.clientIp,
-      }),
-      typed: undefined,
-    };
-  }
-
-  return async function login(typedInput: LoginInput): Promise<LoginAnswer> {
-    if (typedInput.state) return answerChallenge(typedInput, typedInput.state);
-    if (typedInput.password === undefined) {
-      return reject(typedInput, 'Unknown', 'Error', 'Cannot decode password', 'no-password');
-    }
-
-    const { result: primaryResult, typed } = await primaryAuthentication(
-      typedInput,
-      typedInput.password,
-    );
-    if (primaryResult.kind === 'reject') {
-      return reject(
-        typedInput,
-        'Primary authentication',
-        'Reject',
-        `Primary credentials rejected - ${primaryResult.reason}`,
-        primaryResult.reason,
-      );
-    }
-    if (primaryResult.kind === 'error') {
-      return reject(
-        typedInput,
-        'Primary authentication',
-        'Error',
-        `Primary authentication failed - ${primaryResult.reason}`,
-        primaryResult.reason,
-      );
-    }
-    // From here on the login is about the user the directory authenticated, by its own name.
-    const input: LoginInput = {
-      ...typedInput,
-      username: primaryResult.username ?? cleanUsername(typedInput.username),
-    };
-    const primary: PrimaryAttributes = {
-      attributes: primaryResult.attributes.filter(
-        (a) => passThroughTypes === 'all' || passThroughTypes.has(a.type),
-      ),
-      groups: primaryResult.groups,
-    };
-    if (deps.primary) logs.request(input.ref, 'Primary authentication succeeded');
-
-    if (isExempt(section, input.username)) {
-      if (!deps.primary) return refuseWithoutPrimary(input, 'User exempted from 2FA');
-      const msg = 'User exempted from 2FA';
-      logs.request(input.ref, msg);
-      event(input, {
-        msg,
-        auth_stage: 'Secondary authentication',
-        status: 'Allow',
-        factor: null,
-        second_factor_checked: false,
-        reason: 'exempt',
-        ...failOpenEventFields(),
-      });
-      return acceptWithoutSecondFactor(msg, primary);
-    }
-
-    // Primary-only mode: no call to the service at all; the section's failmode decides.
-    if (deps.primaryOnly.state().active) {
-      return finishDecision(
-        input,
-        decide({ stage: 'preauth', outcome: { kind: 'primary-only' } }, primary),
-        primary,
-      );
-    }
-
-    const pre = await deps.api.preauth({
-      username: input.username,
-      ...(input.clientIp ? { ipaddr: input.clientIp } : {}),
-    });
-    const preDecision = decide({ stage: 'preauth', outcome: summarizeOutcome(pre) }, primary);
-    if (preDecision.action !== 'proceed' || pre.kind !== 'ok')
-      return finishDecision(input, preDecision, primary);
-    const preauth = pre.response;
-    logs.request(input.ref, `Got preauth result for: '${preauth.result}'`);
-
-    switch (preauth.result) {
-      case 'allow':
-        // The service's policy (bypass, allowed new user) lets the user in without a second factor.
-        if (!deps.primary) return refuseWithoutPrimary(input, preauth.status_msg);
-        event(input, {
-          msg: preauth.status_msg,
-          auth_stage: 'Secondary authentication',
-          status: 'Allow',
-          factor: null,
-          second_factor_checked: false,
-          reason: 'preauth-allow',
-          ...failOpenEventFields(),
-        });
-        return acceptWithoutSecondFactor(preauth.status_msg, primary);
-      case 'deny':
-        return reject(
-          input,
-          'Secondary authentication',
-          'Reject',
-          preauth.status_msg,
-          'preauth-deny',
-        );
-      case 'enroll':
-        return reject(
-          input,
-          'Secondary authentication',
-          'Reject',
-          'User is not enrolled. Enrollment link sent.',
-          'not-enrolled',
-        );
-      case 'auth':
-        break;
-    }
-
-    if (typed !== undefined) return typedFactor(input, primary, typed);
-    const usable = usableFactors(section.factors, preauth);
-    if (section.kind === 'challenge') {
-      if (section.challengePush && (usable.includes('push') || usable.includes('auto'))) {
-        const started = await startOutOfBand({
-          username: input.username,
-          factor: 'push',
-          device: 'auto',
-          ...(input.clientIp ? { ipaddr: input.clientIp } : {}),
-        });
-        if (started.kind === 'answer') {
-          const decision = decide(
-            { stage: 'auth', outcome: summarizeOutcome(started.outcome) },
-            primary,
-          );
-          return finishDecision(input, decision, primary);
-        }
-        return challenge(
-          input,
-          primary,
-          usable,
-          'A login request was sent to your device. Approve it, then press Enter (or type a passcode):',
-          { txid: started.txid, host: started.host },
-        );
-      }
-      return challenge(input, primary, usable, challengeText(usable));
-    }
-    const first = usable[0];
-    if (first === undefined) {
-      return reject(
-        input,
-        'Secondary authentication',
-        'Reject',
-        'User has no Duo factors usable with this configuration',
-        'no-usable-factor',
-      );
-    }
-    if (first === 'passcode') return challenge(input, primary, undefined, 'Enter passcode:');
-    const factor = first as 'auto' | 'push' | 'phone';
-    return outOfBandFactor(
-      input,
-      primary,
-      {
-        username: input.username,
-        factor,
-        device: 'auto',
-        ...(input.clientIp ? { ipaddr: input.clientIp } : {}),
-      },
-      factor,
-    );
-  };
+/** Logs an auth event with the login's user and the section's fields. */
+function event(
+  flow: SectionFlow,
+  input: LoginInput,
+  e: Omit<
+    AuthEvent,
+    'username' | 'client_ip' | 'server_section' | 'server_section_ikey' | 'failmode'
+  >,
+): void {
+  const { section } = flow;
+  flow.logs.event({
+    username: input.username,
+    client_ip: input.clientIp ?? null,
+    server_section: section.section,
+    server_section_ikey: section.ikey,
+    failmode: section.failmode,
+    ...e,
+  });
 }
 
 interface PrimaryAttributes {
@@ -591,11 +732,13 @@ function groupFailmodeOf(
 }
 
 /** The section's `fail_open_attributes`, decoded once. */
-function failOpenAttributes(section: ServerConfig): {
+interface FailOpen {
   attributes: { type: number; value: Buffer }[];
   types: ReadonlySet<number>;
   names: readonly string[];
-} {
+}
+
+function failOpenAttributes(section: ServerConfig): FailOpen {
   const configured = section.failOpenAttributes;
   return {
     attributes: configured.map((a) => ({ type: a.type, value: Buffer.from(a.valueHex, 'hex') })),
