@@ -179,34 +179,59 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     );
   });
 
+  // auth: load the subject, decide by policy, refuse a factor the policy does not allow, run the
+  // factor (or answer by policy), finish.
   signed('POST', '/auth/v2/auth', async ({ req, app, params, nowMs }) => {
     const subject = await loadSubject(app, params);
-    const user = subject?.user;
     const decision = await decide(app, subject, nowMs, param(params, 'ipaddr'));
-    const isAsync = param(params, 'async') === '1';
-    const access = accessContext(req, params);
+    const login: AuthLogin = {
+      app,
+      params,
+      nowMs,
+      subject,
+      user: subject?.user,
+      decision,
+      isAsync: param(params, 'async') === '1',
+      access: accessContext(req, params),
+    };
+    const ran = (await refuseDisallowedFactor(login)) ?? (await runFactor(login));
+    if ('response' in ran) return ran.response;
+    return finish(ran.outcome, login.isAsync, app, login.user, ran.factor);
+  });
+
+  /**
+   * A policy's allowedFactors: refuse the factor asked for, not the user (another one may be
+   * allowed). Undefined when the request asks for no particular factor or an allowed one.
+   */
+  async function refuseDisallowedFactor(login: AuthLogin): Promise<FactorRun | undefined> {
+    const { app, user, decision, params, nowMs, access } = login;
     const asked = requestedFactor(param(params, 'factor'), param(params, 'prompt'));
     if (
-      decision.result === 'auth' &&
-      asked &&
-      param(params, 'factor') !== 'auto' &&
-      !decision.allowedFactors.includes(asked)
+      decision.result !== 'auth' ||
+      !asked ||
+      param(params, 'factor') === 'auto' ||
+      decision.allowedFactors.includes(asked)
     ) {
-      // A policy's allowedFactors: refuse the factor, not the user (another one may be allowed).
-      const refused = await answerByPolicy(
-        app,
-        user,
-        {
-          result: 'deny',
-          reason: 'factor-not-allowed',
-          statusMsg: factorNotAllowedMessage(asked, decision.allowedFactors),
-        },
-        params,
-        nowMs,
-        { ...access, factor: asked },
-      );
-      return finish(refused, isAsync, app, user, asked);
+      return undefined;
     }
+    const refused = await answerByPolicy(
+      app,
+      user,
+      {
+        result: 'deny',
+        reason: 'factor-not-allowed',
+        statusMsg: factorNotAllowedMessage(asked, decision.allowedFactors),
+      },
+      params,
+      nowMs,
+      { ...access, factor: asked },
+    );
+    return { outcome: refused, factor: asked };
+  }
+
+  /** The factor the request asks for on the user's device, or the policy's answer without one. */
+  async function runFactor(login: AuthLogin): Promise<FactorRun> {
+    const { app, user, subject, decision, params, nowMs, access } = login;
     const factor =
       decision.result === 'auth' && subject
         ? resolveFactor(params, subject, {
@@ -223,38 +248,54 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
         access,
         nowMs,
       });
-      return finish(sent, isAsync, app, subject.user, 'sms');
+      return { outcome: sent, factor: 'sms' };
     }
     if ((factor?.kind === 'phone' || factor?.kind === 'push') && subject) {
-      if (factor.kind === 'push' && app.verifiedPush && !isAsync) {
-        // The user must see the code before approving; a blocking call cannot show it.
-        throw new AirlockError('AUTH_INVALID_PARAMETERS', 'verified push needs async=1');
-      }
-      const request = {
-        app,
-        user: subject.user,
-        device: factor.device,
-        context: pushContext(app, subject.user, params),
-        access,
-        nowMs,
-      };
-      const started =
-        factor.kind === 'push' ? await ctx.push.start(request) : await ctx.phone.startCall(request);
-      if (!('txid' in started)) return finish(started, isAsync, app, subject.user, factor.kind);
-      ctx.metrics.requests.inc({
-        endpoint: 'auth',
-        outcome: factor.kind === 'push' ? 'pushed' : 'calling',
-      });
-      if (isAsync) return { txid: started.txid };
-      const outcome = await ctx.push.waitForOutcome(started.txid, started.expiresAtMs);
-      return outcome ?? { result: 'deny', status: 'timeout', status_msg: 'Login timed out.' };
+      return outOfBandFactor(login, subject, factor.kind, factor.device);
     }
     const outcome =
       factor?.kind === 'passcode' && subject
         ? await authenticateSecondFactor(app, subject, factor.passcode, nowMs, access)
         : await answerByPolicy(app, user, decision, params, nowMs, access);
-    return finish(outcome, isAsync, app, user, param(params, 'factor') ?? '');
-  });
+    return { outcome, factor: param(params, 'factor') ?? '' };
+  }
+
+  /**
+   * Push or phone call: starts it; async=1 answers the txid at once, a blocking call waits for the
+   * user's answer until the transaction expires.
+   */
+  async function outOfBandFactor(
+    login: AuthLogin,
+    subject: AuthSubject,
+    kind: 'push' | 'phone',
+    device: Device,
+  ): Promise<FactorRun> {
+    const { app, params, nowMs, access, isAsync } = login;
+    if (kind === 'push' && app.verifiedPush && !isAsync) {
+      // The user must see the code before approving; a blocking call cannot show it.
+      throw new AirlockError('AUTH_INVALID_PARAMETERS', 'verified push needs async=1');
+    }
+    const request = {
+      app,
+      user: subject.user,
+      device,
+      context: pushContext(app, subject.user, params),
+      access,
+      nowMs,
+    };
+    const started =
+      kind === 'push' ? await ctx.push.start(request) : await ctx.phone.startCall(request);
+    if (!('txid' in started)) return { outcome: started, factor: kind };
+    ctx.metrics.requests.inc({
+      endpoint: 'auth',
+      outcome: kind === 'push' ? 'pushed' : 'calling',
+    });
+    if (isAsync) return { response: { txid: started.txid } };
+    const outcome = await ctx.push.waitForOutcome(started.txid, started.expiresAtMs);
+    return {
+      response: outcome ?? { result: 'deny', status: 'timeout', status_msg: 'Login timed out.' },
+    };
+  }
 
   /** Counts the answer; for async=1, stores it as a finished transaction and answers its txid. */
   async function finish(
@@ -478,6 +519,24 @@ interface AuthOutcome {
   status: string;
   status_msg: string;
 }
+
+/** One /auth request once its subject is loaded and the policy has decided. */
+interface AuthLogin {
+  app: Application;
+  params: ParamMap;
+  nowMs: number;
+  subject: AuthSubject | undefined;
+  user: User | undefined;
+  decision: PolicyDecision;
+  isAsync: boolean;
+  access: Record<string, string | undefined>;
+}
+
+/**
+ * What a factor step ends with: an outcome that `finish` counts (and stores for async=1) under the
+ * factor's name, or a response already complete (a push's txid, or its awaited answer).
+ */
+type FactorRun = { outcome: AuthOutcome; factor: string } | { response: unknown };
 
 type ResolvedFactor =
   { kind: 'passcode'; passcode: string } | { kind: 'push' | 'phone' | 'sms'; device: Device };
