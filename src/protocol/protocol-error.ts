@@ -37,6 +37,8 @@ export const PROTOCOL_ERROR_CODES = [
   'RADIUS_IDENTIFIER_MISMATCH',
   /** A User-Password that cannot be hidden or unhidden (length, or not UTF-8 when text is asked for). */
   'RADIUS_BAD_PASSWORD',
+  /** A RADIUS attribute of Type 0, which no RFC assigns and FreeRADIUS drops ("Invalid attribute 0"). */
+  'RADIUS_BAD_ATTRIBUTE_TYPE',
 ] as const;
 export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[number];
 export const isProtocolErrorCode = (v: unknown): v is ProtocolErrorCode =>

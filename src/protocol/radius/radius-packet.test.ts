@@ -158,6 +158,8 @@ describe('RADIUS packet framing', () => {
         header(1, 24, '01 06 61 62 63 64'),
         'RADIUS_BAD_ATTRIBUTE_LENGTH',
       ],
+      // Found by fuzzing: decoded, but encodePacket threw a RangeError re-encoding it.
+      ['an attribute of Type 0', header(1, 23, '00 03 61'), 'RADIUS_BAD_ATTRIBUTE_TYPE'],
       [
         'a bad second attribute',
         header(1, 27, '01 03 61 05 09 00 00'),

@@ -190,6 +190,14 @@ function* walkAttributes(
         `RADIUS attribute ${type} at offset ${offset} has bad Length ${attributeLength}`,
       );
     }
+    // Type 0 is unassigned, and the encoder refuses it: a packet we could not re-encode (or
+    // forward) is dropped here, as FreeRADIUS drops it.
+    if (type === 0) {
+      throw new ProtocolError(
+        'RADIUS_BAD_ATTRIBUTE_TYPE',
+        `RADIUS attribute at offset ${offset} has Type 0`,
+      );
+    }
     yield { type, start: offset + 2, end: offset + attributeLength };
     offset += attributeLength;
   }

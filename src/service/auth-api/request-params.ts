@@ -2,7 +2,12 @@
 import type { FastifyRequest } from 'fastify';
 import { AirlockError } from '../../core/error-registry.ts';
 
-/** Parameters as Duo clients sign them: every key maps to its values, in arrival order. */
+/**
+ * Parameters as Duo clients sign them: every key maps to its values, in arrival order. Always a
+ * null-prototype object: a client may name a parameter `constructor`, `toString` or `__proto__`,
+ * and it must stay an ordinary parameter (which the signature then covers), never reach
+ * Object.prototype.
+ */
 export type ParamMap = Record<string, string[]>;
 
 export interface RequestParams {
@@ -24,14 +29,14 @@ export function readRequestParams(req: FastifyRequest): RequestParams {
   const url = req.raw.url ?? '/';
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
-  const query = q === -1 ? {} : decodeForm(url.slice(q + 1));
+  const query = q === -1 ? emptyParams() : decodeForm(url.slice(q + 1));
   const rawBody = Buffer.isBuffer(req.body) ? req.body : EMPTY;
   const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
 
   if (rawBody.length > 0 && contentType === 'application/json') {
     return {
       signed: query,
-      values: { ...query, ...decodeJson(rawBody) },
+      values: Object.assign(emptyParams(), query, decodeJson(rawBody)),
       rawBody,
       path,
       jsonBody: true,
@@ -52,7 +57,7 @@ export function readRequestParams(req: FastifyRequest): RequestParams {
 
 /** The single value of a parameter; undefined when absent. */
 export function param(params: ParamMap, name: string): string | undefined {
-  return params[name]?.[0];
+  return Object.hasOwn(params, name) ? params[name]?.[0] : undefined;
 }
 
 export function requireParam(params: ParamMap, name: string): string {
@@ -61,10 +66,15 @@ export function requireParam(params: ParamMap, name: string): string {
   return value;
 }
 
-function decodeForm(text: string): ParamMap {
-  const out: ParamMap = {};
+/** Decodes `a=1&b=2` (query string or form body) into a null-prototype ParamMap. */
+export function decodeForm(text: string): ParamMap {
+  const out = emptyParams();
   for (const [key, value] of new URLSearchParams(text)) (out[key] ??= []).push(value);
   return out;
+}
+
+function emptyParams(): ParamMap {
+  return Object.create(null) as ParamMap;
 }
 
 function decodeJson(body: Buffer): ParamMap {
@@ -77,7 +87,7 @@ function decodeJson(body: Buffer): ParamMap {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new AirlockError('AUTH_INVALID_PARAMETERS', 'body must be a JSON object');
   }
-  const out: ParamMap = {};
+  const out = emptyParams();
   for (const [key, value] of Object.entries(parsed)) {
     if (Array.isArray(value)) out[key] = value.map(scalarToString);
     else out[key] = [scalarToString(value)];
@@ -93,7 +103,7 @@ function scalarToString(value: unknown): string {
 }
 
 function mergeParams(a: ParamMap, b: ParamMap): ParamMap {
-  const out: ParamMap = { ...a };
+  const out = Object.assign(emptyParams(), a);
   for (const [key, values] of Object.entries(b)) out[key] = [...(out[key] ?? []), ...values];
   return out;
 }
