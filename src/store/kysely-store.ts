@@ -1,8 +1,8 @@
 // KyselyStore: the Store on Kysely, one implementation for both SQLite and PostgreSQL. It owns the
-// connection, transactions, batches, migrations and the login's hot path; every kind of record
-// has its repository in repositories/, bound to the same Kysely instance (or transaction).
+// connection, transactions, savepoint batches, migrations and close; every kind of record has its
+// repository in repositories/, bound to the same Kysely instance (or transaction).
 import { CompiledQuery, Migrator } from 'kysely';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type {
   Application,
   AuditEvent,
@@ -19,7 +19,7 @@ import type {
   User,
   UserStatus,
 } from '../core/model.ts';
-import { usernameKey, type UsernameNormalization } from '../core/username.ts';
+import type { UsernameNormalization } from '../core/username.ts';
 import type { UsernameCollision } from './username-collisions.ts';
 import type { EmergencyControl, EmergencyState } from '../core/emergency-control.ts';
 import type { Policy } from '../core/policy.ts';
@@ -32,17 +32,9 @@ import type {
   UserPatch,
 } from './admin-store.ts';
 import type { Clock } from '../runtime/clock.ts';
-import { hotQueries, type HotQuery } from './hot-queries.ts';
+import { hotQueries } from './hot-queries.ts';
 import { createMigrationProvider } from './migrations/migration-provider.ts';
-import type {
-  BypassCodesTable,
-  Database,
-  DevicesTable,
-  GroupsTable,
-  OtpTokensTable,
-  SmsPasscodesTable,
-  UsersTable,
-} from './schema.ts';
+import type { Database } from './schema.ts';
 import type { SecretBox } from './secret-box.ts';
 import type {
   ApplicationPatch,
@@ -63,6 +55,7 @@ import type {
   StoredPolicy,
 } from './store.ts';
 import { UsersRepository } from './repositories/users-repository.ts';
+import { AuthSubjectRepository } from './repositories/auth-subject-repository.ts';
 import { ApplicationsRepository } from './repositories/applications-repository.ts';
 import { GroupsRepository } from './repositories/groups-repository.ts';
 import { OtpTokensRepository } from './repositories/otp-tokens-repository.ts';
@@ -75,15 +68,6 @@ import { EmergencyControlsRepository } from './repositories/emergency-controls-r
 import { AuditRepository } from './repositories/audit-repository.ts';
 import { AdminsRepository } from './repositories/admins-repository.ts';
 import type { StoreContext } from './repositories/repository.ts';
-import {
-  jsonList,
-  toBypassCode,
-  toDevice,
-  toGroup,
-  toOtpToken,
-  toSmsPasscode,
-  toUser,
-} from './repositories/rows.ts';
 
 export interface KyselyStoreOptions {
   db: Kysely<Database> | Transaction<Database>;
@@ -101,8 +85,8 @@ export class KyselyStore implements Store {
   readonly #db: Kysely<Database>;
   readonly #secretBox: SecretBox;
   readonly #clock: Clock;
-  readonly #hot: Readonly<Record<HotQuery, string>>;
   readonly #users: UsersRepository;
+  readonly #subjects: AuthSubjectRepository;
   readonly #applications: ApplicationsRepository;
   readonly #groups: GroupsRepository;
   readonly #otpTokens: OtpTokensRepository;
@@ -120,9 +104,9 @@ export class KyselyStore implements Store {
     this.#db = db;
     this.#secretBox = secretBox;
     this.#clock = clock;
-    this.#hot = hotQueries(dialect);
-    const context: StoreContext = { db, dialect, secretBox, clock, hot: this.#hot };
+    const context: StoreContext = { db, dialect, secretBox, clock, hot: hotQueries(dialect) };
     this.#users = new UsersRepository(context);
+    this.#subjects = new AuthSubjectRepository(context, this.#users);
     this.#applications = new ApplicationsRepository(context);
     this.#groups = new GroupsRepository(context);
     this.#otpTokens = new OtpTokensRepository(context);
@@ -134,61 +118,6 @@ export class KyselyStore implements Store {
     this.#emergencyControls = new EmergencyControlsRepository(context);
     this.#audit = new AuditRepository(context);
     this.#admins = new AdminsRepository(context);
-  }
-
-  /** Runs one of the fixed hot-path statements (see hot-queries.ts). */
-  async #run<R>(query: HotQuery, parameters: unknown[]) {
-    return this.#db.executeQuery<R>(CompiledQuery.raw(this.#hot[query], parameters));
-  }
-
-  /**
-   * A login's subject row: by id, or by the name's folded key in one statement (username, then
-   * alias); only a name that matches no key exactly takes the "simple" normalization's second look.
-   */
-  async #subjectRow<R>(
-    ref: { username: string; normalization?: UsernameNormalization } | { userId: string },
-  ): Promise<R | undefined> {
-    if ('userId' in ref) return (await this.#run<R>('subjectById', [ref.userId])).rows[0];
-    const key = usernameKey(ref.username);
-    if (key === '') return undefined;
-    const exact = (await this.#run<R>('subjectByKey', [key, key])).rows[0];
-    if (exact !== undefined || (ref.normalization ?? 'none') === 'none') return exact;
-    const id = await this.#users.resolveUserId(ref.username, 'simple');
-    return id === undefined ? undefined : (await this.#run<R>('subjectById', [id])).rows[0];
-  }
-
-  async loadAuthSubject(
-    ref: { username: string; normalization?: UsernameNormalization } | { userId: string },
-  ): Promise<AuthSubject | undefined> {
-    type SubjectRow = Selectable<UsersTable> & {
-      aliases_json: unknown;
-      groups_json: unknown;
-      tokens_json: unknown;
-      codes_json: unknown;
-      devices_json: unknown;
-      sms_json: unknown;
-    };
-    const row = await this.#subjectRow<SubjectRow>(ref);
-    if (row === undefined) return undefined;
-    const {
-      aliases_json,
-      groups_json,
-      tokens_json,
-      codes_json,
-      devices_json,
-      sms_json,
-      ...userRow
-    } = row;
-    return {
-      user: toUser(userRow, jsonList<string>(aliases_json)),
-      groups: jsonList<Selectable<GroupsTable>>(groups_json).map(toGroup),
-      tokens: jsonList<Selectable<OtpTokensTable>>(tokens_json).map((t) =>
-        toOtpToken(t, this.#secretBox),
-      ),
-      bypassCodes: jsonList<Selectable<BypassCodesTable>>(codes_json).map(toBypassCode),
-      devices: jsonList<Selectable<DevicesTable>>(devices_json).map(toDevice),
-      smsPasscodes: jsonList<Selectable<SmsPasscodesTable>>(sms_json).map(toSmsPasscode),
-    };
   }
 
   async migrate(): Promise<string[]> {
@@ -258,6 +187,13 @@ export class KyselyStore implements Store {
   }
 
   // ---- Delegated to the repositories ----
+
+  /** The hot path of every login: one call on to the fixed statements. */
+  loadAuthSubject(
+    ref: { username: string; normalization?: UsernameNormalization } | { userId: string },
+  ): Promise<AuthSubject | undefined> {
+    return this.#subjects.loadAuthSubject(ref);
+  }
 
   createUser(input: NewUser): Promise<User> {
     return this.#users.createUser(input);
