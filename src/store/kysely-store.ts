@@ -32,7 +32,6 @@ import type {
   UserPatch,
 } from './admin-store.ts';
 import type { Clock } from '../runtime/clock.ts';
-import { hotQueries } from './hot-queries.ts';
 import { createMigrationProvider } from './migrations/migration-provider.ts';
 import type { Database } from './schema.ts';
 import type { SecretBox } from './secret-box.ts';
@@ -54,20 +53,7 @@ import type {
   StoreDialect,
   StoredPolicy,
 } from './store.ts';
-import { UsersRepository } from './repositories/users-repository.ts';
-import { AuthSubjectRepository } from './repositories/auth-subject-repository.ts';
-import { ApplicationsRepository } from './repositories/applications-repository.ts';
-import { GroupsRepository } from './repositories/groups-repository.ts';
-import { OtpTokensRepository } from './repositories/otp-tokens-repository.ts';
-import { BypassCodesRepository } from './repositories/bypass-codes-repository.ts';
-import { EnrollmentsRepository } from './repositories/enrollments-repository.ts';
-import { DevicesRepository } from './repositories/devices-repository.ts';
-import { OobRequestsRepository } from './repositories/oob-requests-repository.ts';
-import { PoliciesRepository } from './repositories/policies-repository.ts';
-import { EmergencyControlsRepository } from './repositories/emergency-controls-repository.ts';
-import { AuditRepository } from './repositories/audit-repository.ts';
-import { AdminsRepository } from './repositories/admins-repository.ts';
-import type { StoreContext } from './repositories/repository.ts';
+import { Repositories } from './repositories/repositories.ts';
 
 export interface KyselyStoreOptions {
   db: Kysely<Database> | Transaction<Database>;
@@ -85,39 +71,14 @@ export class KyselyStore implements Store {
   readonly #db: Kysely<Database>;
   readonly #secretBox: SecretBox;
   readonly #clock: Clock;
-  readonly #users: UsersRepository;
-  readonly #subjects: AuthSubjectRepository;
-  readonly #applications: ApplicationsRepository;
-  readonly #groups: GroupsRepository;
-  readonly #otpTokens: OtpTokensRepository;
-  readonly #bypassCodes: BypassCodesRepository;
-  readonly #enrollments: EnrollmentsRepository;
-  readonly #devices: DevicesRepository;
-  readonly #oobRequests: OobRequestsRepository;
-  readonly #policies: PoliciesRepository;
-  readonly #emergencyControls: EmergencyControlsRepository;
-  readonly #audit: AuditRepository;
-  readonly #admins: AdminsRepository;
+  readonly #repos: Repositories;
 
   constructor({ db, dialect, secretBox, clock }: KyselyStoreOptions) {
     this.dialect = dialect;
     this.#db = db;
     this.#secretBox = secretBox;
     this.#clock = clock;
-    const context: StoreContext = { db, dialect, secretBox, clock, hot: hotQueries(dialect) };
-    this.#users = new UsersRepository(context);
-    this.#subjects = new AuthSubjectRepository(context, this.#users);
-    this.#applications = new ApplicationsRepository(context);
-    this.#groups = new GroupsRepository(context);
-    this.#otpTokens = new OtpTokensRepository(context);
-    this.#bypassCodes = new BypassCodesRepository(context);
-    this.#enrollments = new EnrollmentsRepository(context);
-    this.#devices = new DevicesRepository(context);
-    this.#oobRequests = new OobRequestsRepository(context);
-    this.#policies = new PoliciesRepository(context);
-    this.#emergencyControls = new EmergencyControlsRepository(context);
-    this.#audit = new AuditRepository(context);
-    this.#admins = new AdminsRepository(context);
+    this.#repos = new Repositories({ db, dialect, secretBox, clock });
   }
 
   async migrate(): Promise<string[]> {
@@ -192,287 +153,287 @@ export class KyselyStore implements Store {
   loadAuthSubject(
     ref: { username: string; normalization?: UsernameNormalization } | { userId: string },
   ): Promise<AuthSubject | undefined> {
-    return this.#subjects.loadAuthSubject(ref);
+    return this.#repos.subjects.loadAuthSubject(ref);
   }
 
   createUser(input: NewUser): Promise<User> {
-    return this.#users.createUser(input);
+    return this.#repos.users.createUser(input);
   }
   renameUser(id: string, newUsername: string): Promise<User> {
-    return this.#users.renameUser(id, newUsername);
+    return this.#repos.users.renameUser(id, newUsername);
   }
   listUsernameCollisions(): Promise<UsernameCollision[]> {
-    return this.#users.listUsernameCollisions();
+    return this.#repos.users.listUsernameCollisions();
   }
   resolveUsernameCollision(
     userId: string,
     action: { rename: string } | { dropAlias: string } | { delete: true },
   ): Promise<void> {
-    return this.#users.resolveUsernameCollision(userId, action);
+    return this.#repos.users.resolveUsernameCollision(userId, action);
   }
   getUser(id: string): Promise<User | undefined> {
-    return this.#users.getUser(id);
+    return this.#repos.users.getUser(id);
   }
   findUser(
     usernameOrAlias: string,
     normalization: UsernameNormalization = 'none',
   ): Promise<User | undefined> {
-    return this.#users.findUser(usernameOrAlias, normalization);
+    return this.#repos.users.findUser(usernameOrAlias, normalization);
   }
   listUsers(options: { limit?: number; offset?: number; search?: string } = {}): Promise<User[]> {
-    return this.#users.listUsers(options);
+    return this.#repos.users.listUsers(options);
   }
   setUserStatus(id: string, status: UserStatus): Promise<User> {
-    return this.#users.setUserStatus(id, status);
+    return this.#repos.users.setUserStatus(id, status);
   }
   updateUser(id: string, patch: UserPatch): Promise<User> {
-    return this.#users.updateUser(id, patch);
+    return this.#repos.users.updateUser(id, patch);
   }
   setUserAliases(id: string, aliases: string[]): Promise<User> {
-    return this.#users.setUserAliases(id, aliases);
+    return this.#repos.users.setUserAliases(id, aliases);
   }
   deleteUser(id: string): Promise<boolean> {
-    return this.#users.deleteUser(id);
+    return this.#repos.users.deleteUser(id);
   }
   getUserStatus(id: string): Promise<UserStatus | undefined> {
-    return this.#users.getUserStatus(id);
+    return this.#repos.users.getUserStatus(id);
   }
   recordSecondFactorFailure(
     userId: string,
     threshold: number,
   ): Promise<{ failedAttempts: number; lockedOut: boolean }> {
-    return this.#users.recordSecondFactorFailure(userId, threshold);
+    return this.#repos.users.recordSecondFactorFailure(userId, threshold);
   }
   resetSecondFactorFailures(userId: string): Promise<void> {
-    return this.#users.resetSecondFactorFailures(userId);
+    return this.#repos.users.resetSecondFactorFailures(userId);
   }
   createApplication(input: NewApplication): Promise<Application> {
-    return this.#applications.createApplication(input);
+    return this.#repos.applications.createApplication(input);
   }
   getApplication(idOrName: string): Promise<Application | undefined> {
-    return this.#applications.getApplication(idOrName);
+    return this.#repos.applications.getApplication(idOrName);
   }
   getApplicationByIkey(ikey: string): Promise<Application | undefined> {
-    return this.#applications.getApplicationByIkey(ikey);
+    return this.#repos.applications.getApplicationByIkey(ikey);
   }
   listApplications(): Promise<Application[]> {
-    return this.#applications.listApplications();
+    return this.#repos.applications.listApplications();
   }
   updateApplication(id: string, patch: ApplicationPatch): Promise<Application> {
-    return this.#applications.updateApplication(id, patch);
+    return this.#repos.applications.updateApplication(id, patch);
   }
   setApplicationGroups(appId: string, groupIds: string[]): Promise<void> {
-    return this.#applications.setApplicationGroups(appId, groupIds);
+    return this.#repos.applications.setApplicationGroups(appId, groupIds);
   }
   deleteApplication(id: string): Promise<boolean> {
-    return this.#applications.deleteApplication(id);
+    return this.#repos.applications.deleteApplication(id);
   }
   createGroup(input: NewGroup): Promise<Group> {
-    return this.#groups.createGroup(input);
+    return this.#repos.groups.createGroup(input);
   }
   getGroup(idOrName: string): Promise<Group | undefined> {
-    return this.#groups.getGroup(idOrName);
+    return this.#repos.groups.getGroup(idOrName);
   }
   listGroups(): Promise<Group[]> {
-    return this.#groups.listGroups();
+    return this.#repos.groups.listGroups();
   }
   setGroupStatus(id: string, status: GroupStatus): Promise<Group> {
-    return this.#groups.setGroupStatus(id, status);
+    return this.#repos.groups.setGroupStatus(id, status);
   }
   updateGroup(id: string, patch: GroupPatch): Promise<Group> {
-    return this.#groups.updateGroup(id, patch);
+    return this.#repos.groups.updateGroup(id, patch);
   }
   deleteGroup(id: string): Promise<boolean> {
-    return this.#groups.deleteGroup(id);
+    return this.#repos.groups.deleteGroup(id);
   }
   addGroupMember(groupId: string, userId: string): Promise<boolean> {
-    return this.#groups.addGroupMember(groupId, userId);
+    return this.#repos.groups.addGroupMember(groupId, userId);
   }
   removeGroupMember(groupId: string, userId: string): Promise<boolean> {
-    return this.#groups.removeGroupMember(groupId, userId);
+    return this.#repos.groups.removeGroupMember(groupId, userId);
   }
   listUserGroups(userId: string): Promise<Group[]> {
-    return this.#groups.listUserGroups(userId);
+    return this.#repos.groups.listUserGroups(userId);
   }
   listGroupMembers(groupId: string): Promise<User[]> {
-    return this.#groups.listGroupMembers(groupId);
+    return this.#repos.groups.listGroupMembers(groupId);
   }
   addOtpToken(input: NewOtpToken): Promise<OtpToken> {
-    return this.#otpTokens.addOtpToken(input);
+    return this.#repos.otpTokens.addOtpToken(input);
   }
   listOtpTokens(userId: string): Promise<OtpToken[]> {
-    return this.#otpTokens.listOtpTokens(userId);
+    return this.#repos.otpTokens.listOtpTokens(userId);
   }
   claimTotpStep(tokenId: string, step: number): Promise<boolean> {
-    return this.#otpTokens.claimTotpStep(tokenId, step);
+    return this.#repos.otpTokens.claimTotpStep(tokenId, step);
   }
   advanceHotpCounter(tokenId: string, expected: number, next: number): Promise<boolean> {
-    return this.#otpTokens.advanceHotpCounter(tokenId, expected, next);
+    return this.#repos.otpTokens.advanceHotpCounter(tokenId, expected, next);
   }
   deleteOtpToken(userId: string, tokenId: string): Promise<boolean> {
-    return this.#otpTokens.deleteOtpToken(userId, tokenId);
+    return this.#repos.otpTokens.deleteOtpToken(userId, tokenId);
   }
   replaceBypassCodes(userId: string, codes: NewBypassCode[]): Promise<BypassCode[]> {
-    return this.#bypassCodes.replaceBypassCodes(userId, codes);
+    return this.#repos.bypassCodes.replaceBypassCodes(userId, codes);
   }
   listBypassCodes(userId: string): Promise<BypassCode[]> {
-    return this.#bypassCodes.listBypassCodes(userId);
+    return this.#repos.bypassCodes.listBypassCodes(userId);
   }
   consumeBypassCode(codeId: string, nowMs: number): Promise<boolean> {
-    return this.#bypassCodes.consumeBypassCode(codeId, nowMs);
+    return this.#repos.bypassCodes.consumeBypassCode(codeId, nowMs);
   }
   createEnrollment(input: Omit<Enrollment, 'createdAtMs'>): Promise<Enrollment> {
-    return this.#enrollments.createEnrollment(input);
+    return this.#repos.enrollments.createEnrollment(input);
   }
   getEnrollment(activationCode: string): Promise<Enrollment | undefined> {
-    return this.#enrollments.getEnrollment(activationCode);
+    return this.#repos.enrollments.getEnrollment(activationCode);
   }
   setEnrollmentState(activationCode: string, state: Enrollment['state']): Promise<void> {
-    return this.#enrollments.setEnrollmentState(activationCode, state);
+    return this.#repos.enrollments.setEnrollmentState(activationCode, state);
   }
   createAuthTransaction(
     input: Omit<AuthTransaction, 'createdAtMs' | 'updatedAtMs'>,
   ): Promise<AuthTransaction> {
-    return this.#enrollments.createAuthTransaction(input);
+    return this.#repos.enrollments.createAuthTransaction(input);
   }
   getAuthTransaction(txid: string): Promise<AuthTransaction | undefined> {
-    return this.#enrollments.getAuthTransaction(txid);
+    return this.#repos.enrollments.getAuthTransaction(txid);
   }
   updateAuthTransaction(
     txid: string,
     patch: Pick<AuthTransaction, 'result' | 'status' | 'statusMsg'>,
   ): Promise<void> {
-    return this.#enrollments.updateAuthTransaction(txid, patch);
+    return this.#repos.enrollments.updateAuthTransaction(txid, patch);
   }
   createDeviceActivation(input: {
     activationCode: string;
     userId: string;
     expiresAtMs: number;
   }): Promise<void> {
-    return this.#devices.createDeviceActivation(input);
+    return this.#repos.devices.createDeviceActivation(input);
   }
   claimActivation(code: string, nowMs: number): Promise<ClaimedActivation | undefined> {
-    return this.#devices.claimActivation(code, nowMs);
+    return this.#repos.devices.claimActivation(code, nowMs);
   }
   createDevice(input: NewDevice): Promise<Device> {
-    return this.#devices.createDevice(input);
+    return this.#repos.devices.createDevice(input);
   }
   getDevice(id: string): Promise<Device | undefined> {
-    return this.#devices.getDevice(id);
+    return this.#repos.devices.getDevice(id);
   }
   listDevices(userId: string): Promise<Device[]> {
-    return this.#devices.listDevices(userId);
+    return this.#repos.devices.listDevices(userId);
   }
   deleteDevice(id: string): Promise<boolean> {
-    return this.#devices.deleteDevice(id);
+    return this.#repos.devices.deleteDevice(id);
   }
   touchDevice(id: string, nowMs: number): Promise<void> {
-    return this.#devices.touchDevice(id, nowMs);
+    return this.#repos.devices.touchDevice(id, nowMs);
   }
   replaceSmsPasscodes(userId: string, deviceId: string, codes: NewSmsPasscode[]): Promise<void> {
-    return this.#devices.replaceSmsPasscodes(userId, deviceId, codes);
+    return this.#repos.devices.replaceSmsPasscodes(userId, deviceId, codes);
   }
   consumeSmsPasscode(id: string, nowMs: number): Promise<boolean> {
-    return this.#devices.consumeSmsPasscode(id, nowMs);
+    return this.#repos.devices.consumeSmsPasscode(id, nowMs);
   }
   createOobRequest(input: NewOobRequest): Promise<OobRequest> {
-    return this.#oobRequests.createOobRequest(input);
+    return this.#repos.oobRequests.createOobRequest(input);
   }
   getOobRequest(txid: string): Promise<OobRequest | undefined> {
-    return this.#oobRequests.getOobRequest(txid);
+    return this.#repos.oobRequests.getOobRequest(txid);
   }
   listPendingOobRequests(deviceId: string, nowMs: number): Promise<OobRequest[]> {
-    return this.#oobRequests.listPendingOobRequests(deviceId, nowMs);
+    return this.#repos.oobRequests.listPendingOobRequests(deviceId, nowMs);
   }
   markOobDelivered(txids: string[], nowMs: number): Promise<void> {
-    return this.#oobRequests.markOobDelivered(txids, nowMs);
+    return this.#repos.oobRequests.markOobDelivered(txids, nowMs);
   }
   resolveOobRequest(txid: string, status: OobStatus, nowMs: number): Promise<boolean> {
-    return this.#oobRequests.resolveOobRequest(txid, status, nowMs);
+    return this.#repos.oobRequests.resolveOobRequest(txid, status, nowMs);
   }
   expireOobRequests(nowMs: number): Promise<ExpiredOobRequest[]> {
-    return this.#oobRequests.expireOobRequests(nowMs);
+    return this.#repos.oobRequests.expireOobRequests(nowMs);
   }
   getPolicy(scope: string): Promise<StoredPolicy | undefined> {
-    return this.#policies.getPolicy(scope);
+    return this.#repos.policies.getPolicy(scope);
   }
   setPolicy(scope: string, policy: Policy, actor: string): Promise<StoredPolicy> {
-    return this.#policies.setPolicy(scope, policy, actor);
+    return this.#repos.policies.setPolicy(scope, policy, actor);
   }
   deletePolicy(scope: string): Promise<boolean> {
-    return this.#policies.deletePolicy(scope);
+    return this.#repos.policies.deletePolicy(scope);
   }
   listPolicies(): Promise<StoredPolicy[]> {
-    return this.#policies.listPolicies();
+    return this.#repos.policies.listPolicies();
   }
   createEmergencyControl(control: EmergencyControl): Promise<EmergencyControl> {
-    return this.#emergencyControls.createEmergencyControl(control);
+    return this.#repos.emergencyControls.createEmergencyControl(control);
   }
   getEmergencyControl(id: string): Promise<EmergencyControl | undefined> {
-    return this.#emergencyControls.getEmergencyControl(id);
+    return this.#repos.emergencyControls.getEmergencyControl(id);
   }
   listEmergencyControls(query: { state?: EmergencyState } = {}): Promise<EmergencyControl[]> {
-    return this.#emergencyControls.listEmergencyControls(query);
+    return this.#repos.emergencyControls.listEmergencyControls(query);
   }
   updateEmergencyControl(
     control: EmergencyControl,
     expectedState: EmergencyState,
   ): Promise<boolean> {
-    return this.#emergencyControls.updateEmergencyControl(control, expectedState);
+    return this.#repos.emergencyControls.updateEmergencyControl(control, expectedState);
   }
   appendAudit(event: NewAuditEvent): Promise<number> {
-    return this.#audit.appendAudit(event);
+    return this.#repos.audit.appendAudit(event);
   }
   listAudit(query: AuditQuery = {}): Promise<AuditEvent[]> {
-    return this.#audit.listAudit(query);
+    return this.#repos.audit.listAudit(query);
   }
   createAdmin(input: NewAdmin): Promise<Admin> {
-    return this.#admins.createAdmin(input);
+    return this.#repos.admins.createAdmin(input);
   }
   getAdmin(id: string): Promise<Admin | undefined> {
-    return this.#admins.getAdmin(id);
+    return this.#repos.admins.getAdmin(id);
   }
   findAdmin(username: string): Promise<Admin | undefined> {
-    return this.#admins.findAdmin(username);
+    return this.#repos.admins.findAdmin(username);
   }
   listAdmins(): Promise<Admin[]> {
-    return this.#admins.listAdmins();
+    return this.#repos.admins.listAdmins();
   }
   setAdminDisabled(id: string, disabled: boolean): Promise<Admin> {
-    return this.#admins.setAdminDisabled(id, disabled);
+    return this.#repos.admins.setAdminDisabled(id, disabled);
   }
   claimAdminTotpStep(adminId: string, step: number): Promise<boolean> {
-    return this.#admins.claimAdminTotpStep(adminId, step);
+    return this.#repos.admins.claimAdminTotpStep(adminId, step);
   }
   createAdminApiKey(input: NewAdminApiKey): Promise<AdminApiKey> {
-    return this.#admins.createAdminApiKey(input);
+    return this.#repos.admins.createAdminApiKey(input);
   }
   getAdminApiKey(ikey: string): Promise<AdminApiKey | undefined> {
-    return this.#admins.getAdminApiKey(ikey);
+    return this.#repos.admins.getAdminApiKey(ikey);
   }
   listAdminApiKeys(): Promise<AdminApiKey[]> {
-    return this.#admins.listAdminApiKeys();
+    return this.#repos.admins.listAdminApiKeys();
   }
   deleteAdminApiKey(ikey: string): Promise<boolean> {
-    return this.#admins.deleteAdminApiKey(ikey);
+    return this.#repos.admins.deleteAdminApiKey(ikey);
   }
   touchAdminApiKey(ikey: string, nowMs: number): Promise<void> {
-    return this.#admins.touchAdminApiKey(ikey, nowMs);
+    return this.#repos.admins.touchAdminApiKey(ikey, nowMs);
   }
   createAdminSession(input: NewAdminSession): Promise<AdminSession> {
-    return this.#admins.createAdminSession(input);
+    return this.#repos.admins.createAdminSession(input);
   }
   getAdminSession(idHash: string): Promise<AdminSession | undefined> {
-    return this.#admins.getAdminSession(idHash);
+    return this.#repos.admins.getAdminSession(idHash);
   }
   touchAdminSession(idHash: string, nowMs: number): Promise<void> {
-    return this.#admins.touchAdminSession(idHash, nowMs);
+    return this.#repos.admins.touchAdminSession(idHash, nowMs);
   }
   deleteAdminSession(idHash: string): Promise<boolean> {
-    return this.#admins.deleteAdminSession(idHash);
+    return this.#repos.admins.deleteAdminSession(idHash);
   }
   deleteExpiredAdminSessions(nowMs: number, idleSinceMs: number): Promise<number> {
-    return this.#admins.deleteExpiredAdminSessions(nowMs, idleSinceMs);
+    return this.#repos.admins.deleteExpiredAdminSessions(nowMs, idleSinceMs);
   }
 }
 

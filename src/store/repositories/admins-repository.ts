@@ -1,8 +1,8 @@
 // Administrators, Admin API keys and console sessions.
+import type { Selectable } from 'kysely';
 import type { Admin, AdminApiKey, AdminSession } from '../../core/admin-model.ts';
 import type { NewAdmin, NewAdminApiKey, NewAdminSession } from '../admin-store.ts';
 import type { AdminApiKeysTable, AdminsTable } from '../schema.ts';
-import type { Selectable } from 'kysely';
 import { Repository } from './repository.ts';
 import { notFound, translateWriteError } from './write-errors.ts';
 

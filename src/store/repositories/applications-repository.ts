@@ -1,4 +1,5 @@
 // Applications (integrations) and the groups they are restricted to.
+import { type Selectable, sql, type Updateable } from 'kysely';
 import type {
   Application,
   ApplicationType,
@@ -9,7 +10,6 @@ import { DEFAULT_USERNAME_NORMALIZATION, type UsernameNormalization } from '../.
 import type { ApplicationsTable } from '../schema.ts';
 import { StoreError } from '../store-error.ts';
 import type { ApplicationPatch, NewApplication } from '../store.ts';
-import { type Selectable, sql, type Updateable } from 'kysely';
 import { Repository } from './repository.ts';
 import { notFound, translateWriteError } from './write-errors.ts';
 

@@ -1,8 +1,8 @@
 // The audit log.
+import type { Selectable } from 'kysely';
 import type { AuditEvent, NewAuditEvent } from '../../core/model.ts';
 import type { AuditEventsTable } from '../schema.ts';
 import type { AuditQuery } from '../store.ts';
-import type { Selectable } from 'kysely';
 import { Repository } from './repository.ts';
 
 const AUDIT_DEFAULT_LIMIT = 100;

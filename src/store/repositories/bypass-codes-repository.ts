@@ -1,8 +1,8 @@
 // Users' bypass codes.
+import type { Selectable } from 'kysely';
 import type { BypassCode } from '../../core/model.ts';
 import type { BypassCodesTable } from '../schema.ts';
 import type { NewBypassCode } from '../store.ts';
-import type { Selectable } from 'kysely';
 import { Repository } from './repository.ts';
 import { toBypassCode } from './rows.ts';
 import { notFound, translateWriteError } from './write-errors.ts';

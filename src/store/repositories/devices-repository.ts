@@ -1,8 +1,8 @@
 // Devices, their activations and their SMS passcodes.
+import type { Selectable } from 'kysely';
 import type { Device } from '../../core/model.ts';
 import type { DevicesTable } from '../schema.ts';
 import type { ClaimedActivation, NewDevice, NewSmsPasscode } from '../store.ts';
-import type { Selectable } from 'kysely';
 import { Repository } from './repository.ts';
 import { toDevice } from './rows.ts';
 import { translateWriteError } from './write-errors.ts';

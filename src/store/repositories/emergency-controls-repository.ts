@@ -1,7 +1,7 @@
 // Emergency controls (lockdowns, bypass windows).
+import type { Selectable } from 'kysely';
 import type { EmergencyControl, EmergencyState } from '../../core/emergency-control.ts';
 import type { EmergencyControlsTable } from '../schema.ts';
-import type { Selectable } from 'kysely';
 import { Repository } from './repository.ts';
 import { translateWriteError } from './write-errors.ts';
 

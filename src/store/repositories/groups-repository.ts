@@ -1,10 +1,10 @@
 // Groups and their members.
+import { type Selectable, sql, type Updateable } from 'kysely';
 import type { Group, GroupStatus, User } from '../../core/model.ts';
 import type { GroupPatch } from '../admin-store.ts';
 import type { GroupsTable } from '../schema.ts';
 import { StoreError } from '../store-error.ts';
 import type { NewGroup } from '../store.ts';
-import { type Selectable, sql, type Updateable } from 'kysely';
 import { Repository } from './repository.ts';
 import { foldUsers, toGroup, usersQuery } from './rows.ts';
 import { notFound, translateWriteError } from './write-errors.ts';

@@ -1,4 +1,5 @@
 // Out-of-band (push, phone call) requests.
+import type { Selectable } from 'kysely';
 import {
   type OobContext,
   type OobFactor,
@@ -8,7 +9,6 @@ import {
 } from '../../core/model.ts';
 import type { OobRequestsTable } from '../schema.ts';
 import type { ExpiredOobRequest, NewOobRequest } from '../store.ts';
-import type { Selectable } from 'kysely';
 import { Repository } from './repository.ts';
 import { translateWriteError } from './write-errors.ts';
 

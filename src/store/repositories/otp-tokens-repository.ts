@@ -1,8 +1,8 @@
 // Users' OTP tokens (TOTP and HOTP) and their replay state.
+import type { Selectable } from 'kysely';
 import type { OtpToken } from '../../core/model.ts';
 import type { OtpTokensTable } from '../schema.ts';
 import type { NewOtpToken } from '../store.ts';
-import type { Selectable } from 'kysely';
 import { Repository } from './repository.ts';
 import { toOtpToken } from './rows.ts';
 import { translateWriteError } from './write-errors.ts';

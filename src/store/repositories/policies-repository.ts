@@ -1,9 +1,9 @@
 // Policies: the global one and per application.
+import { type Selectable, sql } from 'kysely';
 import { AirlockError } from '../../core/error-registry.ts';
 import { type Policy, validatePolicy } from '../../core/policy.ts';
 import type { PoliciesTable } from '../schema.ts';
 import { GLOBAL_POLICY_SCOPE, isPolicyScope, type StoredPolicy } from '../store.ts';
-import { type Selectable, sql } from 'kysely';
 import { Repository } from './repository.ts';
 
 export class PoliciesRepository extends Repository {

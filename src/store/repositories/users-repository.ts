@@ -1,4 +1,5 @@
 // Users and their aliases: one case-insensitive namespace of names (core/username.ts).
+import { type Kysely, type Selectable, sql, type Updateable } from 'kysely';
 import type { User, UserStatus } from '../../core/model.ts';
 import {
   cleanUsername,
@@ -11,7 +12,6 @@ import type { UserPatch } from '../admin-store.ts';
 import type { UsersTable } from '../schema.ts';
 import { StoreError } from '../store-error.ts';
 import type { NewUser } from '../store.ts';
-import { type Kysely, type Selectable, sql, type Updateable } from 'kysely';
 import { Repository } from './repository.ts';
 import { foldUsers, toUser, usersQuery } from './rows.ts';
 import { notFound, translateWriteError } from './write-errors.ts';
