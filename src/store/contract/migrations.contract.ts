@@ -1,0 +1,42 @@
+// The Store contract: migrations (run on both backends by store-contract.test.ts).
+import assert from 'node:assert/strict';
+import { before, describe } from 'node:test';
+import type { Store } from '../store.ts';
+import { type ContractContext } from './harness.ts';
+
+export function migrationsContract(c: ContractContext): void {
+  const { backend, contractTest } = c;
+  let store: Store;
+  before(() => {
+    ({ store } = c.opened());
+  });
+
+  void describe('migrations', () => {
+    void contractTest(
+      'migrate applies every migration on an empty database, then returns [] when up to date',
+      async () => {
+        const fresh = await backend.open({ migrate: false });
+        try {
+          assert.deepEqual(await fresh.store.migrate(), [
+            '0001-initial',
+            '0002-devices',
+            '0003-policies',
+            '0004-admin',
+            '0005-username-keys',
+          ]);
+          assert.deepEqual(await fresh.store.migrate(), []);
+        } finally {
+          await fresh.cleanup();
+        }
+      },
+    );
+
+    void contractTest('openStore has already migrated, so migrate returns []', async () => {
+      assert.deepEqual(await store.migrate(), []);
+    });
+
+    void contractTest('the store reports its dialect', () => {
+      assert.equal(store.dialect, backend.dialect);
+    });
+  });
+}
