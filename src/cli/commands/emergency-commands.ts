@@ -19,7 +19,7 @@ import type { Store } from '../../store/store.ts';
 import { withContext, type AirlockContext } from '../open-context.ts';
 import { emit, isoTime, table } from '../output.ts';
 import { commonOptions, type CommonFlags } from './common.ts';
-import { adviseEmergency, isBypassGroup } from '../../service/policy/policy-advice.ts';
+import { adviseEmergency, isBypassGroup } from '../../operations/policy-advice.ts';
 import {
   groupIdsOf,
   printFindings,
@@ -27,7 +27,7 @@ import {
   requireConfirmation,
   splitList,
 } from './policy-commands.ts';
-import { requireUser } from './user-commands.ts';
+import { requireUser } from '../../operations/record-lookups.ts';
 
 interface StartFlags extends CommonFlags {
   reason: string;

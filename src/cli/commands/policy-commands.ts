@@ -17,7 +17,7 @@ import {
   type Policy,
 } from '../../core/policy.ts';
 import { buildPolicyInput, loadPolicySnapshot } from '../../service/policy/access-decision.ts';
-import { advisePolicyChange, advisorSnapshot } from '../../service/policy/policy-advice.ts';
+import { advisePolicyChange, advisorSnapshot } from '../../operations/policy-advice.ts';
 import {
   appPolicyScope,
   GLOBAL_POLICY_SCOPE,

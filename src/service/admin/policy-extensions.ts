@@ -1,6 +1,6 @@
 // The Admin API's and the console's policies and emergency controls, on the engine the Auth API
 // and the CLI use: the store's policies, the EmergencyRunner, the AccessDecision cache, and the
-// advisor of service/policy/policy-advice.ts. Validates and audits like `airlock policy` and
+// advisor of operations/policy-advice.ts. Validates and audits like `airlock policy` and
 // `airlock emergency`.
 import { isAbsolute } from 'node:path';
 import type { Finding } from '../../core/advisor.ts';
@@ -13,7 +13,7 @@ import type { Clock } from '../../runtime/clock.ts';
 import { appPolicyScope, GLOBAL_POLICY_SCOPE, type Store } from '../../store/store.ts';
 import type { AccessDecision } from '../policy/access-decision.ts';
 import type { EmergencyRunner } from '../policy/emergency-runner.ts';
-import { adviseEmergency, advisePolicyChange, isBypassGroup } from '../policy/policy-advice.ts';
+import { adviseEmergency, advisePolicyChange, isBypassGroup } from '../../operations/policy-advice.ts';
 import type {
   AdminExtensions,
   EmergencyAdmin,
