@@ -271,7 +271,14 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     loginLimiter: new TokenBuckets(),
     extensions:
       deps.adminExtensions ??
-      createPolicyExtensions({ store: deps.store, clock: deps.clock, emergencies, access }),
+      createPolicyExtensions({
+        store: deps.store,
+        clock: deps.clock,
+        random: deps.random,
+        bypassPepper: deps.bypassPepper,
+        emergencies,
+        access,
+      }),
     options: options.admin,
     dateWindowSeconds: options.dateWindowSeconds,
     apiHost: () => options.apiHost,

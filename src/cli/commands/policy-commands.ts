@@ -18,6 +18,8 @@ import {
 } from '../../core/policy.ts';
 import { buildPolicyInput, loadPolicySnapshot } from '../../service/policy/access-decision.ts';
 import { advisePolicyChange, advisorSnapshot } from '../../operations/policy-advice.ts';
+import { clearPolicy, setPolicy } from '../../operations/policy-operations.ts';
+import { requireApplication, requireGroupIds } from '../../operations/record-lookups.ts';
 import {
   appPolicyScope,
   GLOBAL_POLICY_SCOPE,
@@ -26,7 +28,7 @@ import {
 } from '../../store/store.ts';
 import { withContext } from '../open-context.ts';
 import { emit, isoTime } from '../output.ts';
-import { adminAudit, choice, commonOptions, type CommonFlags } from './common.ts';
+import { choice, commonOptions, type CommonFlags } from './common.ts';
 
 const UNSETTABLE = [
   'new-user-policy',
@@ -113,13 +115,7 @@ export function registerPolicyCommands(program: Command): void {
         const findings = await advisePolicyChange(ctx.store, scope, before, next);
         printFindings(findings);
         requireConfirmation(findings, flags.yes === true, 'policy change');
-        const stored = await ctx.store.transaction(async (tx) => {
-          const saved = await tx.setPolicy(scope, next, ctx.actor);
-          await tx.appendAudit(
-            adminAudit(ctx, 'policy.set', 'policy', scope, { before, after: saved.policy }),
-          );
-          return saved;
-        });
+        const stored = await setPolicy(ctx, scope, next);
         const d = describePolicy(
           stored,
           await ctx.store.listGroups(),
@@ -138,15 +134,7 @@ export function registerPolicyCommands(program: Command): void {
     withContext(flags, async (ctx) => {
       const app = flags.app === undefined ? undefined : await requireApp(ctx.store, flags.app);
       const scope = app ? appPolicyScope(app.id) : GLOBAL_POLICY_SCOPE;
-      const deleted = await ctx.store.transaction(async (tx) => {
-        const old = await tx.getPolicy(scope);
-        const gone = await tx.deletePolicy(scope);
-        if (gone)
-          await tx.appendAudit(
-            adminAudit(ctx, 'policy.clear', 'policy', scope, { before: old?.policy }),
-          );
-        return gone;
-      });
+      const deleted = await clearPolicy(ctx, scope);
       emit(flags, { scope, changed: deleted }, () =>
         deleted
           ? `Cleared the policy of ${scopeLabel(scope, app)}.`
@@ -283,21 +271,11 @@ function parseNetworkRule(text: string): NetworkRule {
 }
 
 export async function groupIdsOf(store: Store, names: string): Promise<string[]> {
-  const ids: string[] = [];
-  for (const name of splitList(names)) {
-    const g = await store.getGroup(name);
-    if (!g)
-      throw new AirlockError('STORE_NOT_FOUND', `no group "${name}" (try: airlock group list)`);
-    ids.push(g.id);
-  }
-  return ids;
+  return requireGroupIds(store, splitList(names));
 }
 
 export async function requireApp(store: Store, ref: string): Promise<Application> {
-  const a = await store.getApplication(ref);
-  if (!a)
-    throw new AirlockError('STORE_NOT_FOUND', `no application "${ref}" (try: airlock app list)`);
-  return a;
+  return requireApplication(store, ref);
 }
 
 export function splitList(text: string): string[] {

@@ -6,14 +6,20 @@ import { isAbsolute } from 'node:path';
 import type { Finding } from '../../core/advisor.ts';
 import type { EmergencyControl, EmergencyScopeRequest } from '../../core/emergency-control.ts';
 import { AirlockError, isAirlockError } from '../../core/error-registry.ts';
-import type { NewAuditEvent } from '../../core/model.ts';
 import type { Policy } from '../../core/policy.ts';
 import { decodePolicy } from '../../core/policy-decode.ts';
 import type { Clock } from '../../runtime/clock.ts';
+import type { Random } from '../../runtime/random.ts';
+import type { OperationContext } from '../../operations/operation-context.ts';
+import { clearPolicy, setPolicy } from '../../operations/policy-operations.ts';
 import { appPolicyScope, GLOBAL_POLICY_SCOPE, type Store } from '../../store/store.ts';
 import type { AccessDecision } from '../policy/access-decision.ts';
 import type { EmergencyRunner } from '../policy/emergency-runner.ts';
-import { adviseEmergency, advisePolicyChange, isBypassGroup } from '../../operations/policy-advice.ts';
+import {
+  adviseEmergency,
+  advisePolicyChange,
+  isBypassGroup,
+} from '../../operations/policy-advice.ts';
 import type {
   AdminExtensions,
   EmergencyAdmin,
@@ -25,6 +31,8 @@ import type {
 export interface PolicyExtensionsDeps {
   store: Store;
   clock: Clock;
+  random: Random;
+  bypassPepper: Buffer;
   /** The service's runner: its onChange drops the policy cache. */
   emergencies: EmergencyRunner;
   /** Invalidated after every policy change, so logins see it at once. */
@@ -51,7 +59,8 @@ export function createPolicyExtensions(deps: PolicyExtensionsDeps): AdminExtensi
   };
 }
 
-function createPolicyAdmin({ store, clock, access }: PolicyExtensionsDeps): PolicyAdmin {
+function createPolicyAdmin(deps: PolicyExtensionsDeps): PolicyAdmin {
+  const { store, access } = deps;
   /** The store scope of an API scope; the application may be named by id, name or ikey. */
   const storeScope = async (scope: PolicyScope): Promise<string> => {
     if (scope.kind === 'global') return GLOBAL_POLICY_SCOPE;
@@ -105,30 +114,14 @@ function createPolicyAdmin({ store, clock, access }: PolicyExtensionsDeps): Poli
     async set(scope, value, actor) {
       const key = await storeScope(scope);
       const next = await decode(value);
-      const saved = await store.transaction(async (tx) => {
-        const before = (await tx.getPolicy(key))?.policy ?? {};
-        const stored = await tx.setPolicy(key, next, actor);
-        await tx.appendAudit(
-          audit(clock, actor, 'policy.set', 'policy', key, { before, after: stored.policy }),
-        );
-        return stored;
-      });
+      const saved = await setPolicy(operationContext(deps, actor), key, next);
       access.invalidate();
       return saved.policy;
     },
 
     async clear(scope, actor) {
       const key = await storeScope(scope);
-      const gone = await store.transaction(async (tx) => {
-        const old = await tx.getPolicy(key);
-        const deleted = await tx.deletePolicy(key);
-        if (deleted) {
-          await tx.appendAudit(
-            audit(clock, actor, 'policy.clear', 'policy', key, { before: old?.policy }),
-          );
-        }
-        return deleted;
-      });
+      const gone = await clearPolicy(operationContext(deps, actor), key);
       access.invalidate();
       return gone;
     },
@@ -250,24 +243,8 @@ function toAdminError(err: unknown): unknown {
   }
 }
 
-function audit(
-  clock: Clock,
-  actor: string,
-  action: string,
-  targetType: string,
-  targetId: string,
-  detail: Record<string, unknown>,
-): NewAuditEvent {
-  return {
-    tsMs: clock.nowMs(),
-    actor,
-    action,
-    targetType,
-    targetId,
-    appId: targetId.startsWith('app:') ? targetId.slice(4) : null,
-    username: null,
-    result: 'ok',
-    ip: null,
-    detail,
-  };
+/** The operations' context for a change made through these extensions (no caller address). */
+function operationContext(deps: PolicyExtensionsDeps, actor: string): OperationContext {
+  const { store, clock, random, bypassPepper } = deps;
+  return { store, clock, random, bypassPepper, actor, ip: null };
 }

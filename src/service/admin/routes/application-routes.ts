@@ -5,8 +5,7 @@ import {
   RESTRICTION_LEVELS,
   type Application,
 } from '../../../core/model.ts';
-import { generateId, generateSecretKey } from '../../../runtime/random.ts';
-import type { ApplicationPatch, Store } from '../../../store/store.ts';
+import type { ApplicationPatch } from '../../../store/store.ts';
 import {
   createApplication,
   deleteApplication,
@@ -101,7 +100,7 @@ export const APPLICATION_ROUTES: readonly AdminRoute[] = [
     ],
     response: ref('ApplicationWithSecret'),
     async handler(call) {
-      const { ctx, params } = call;
+      const { params } = call;
       const groups = params.optList('groups');
       const created = await createApplication(operationContext(call), {
         ...readSettings(params),
@@ -137,7 +136,7 @@ export const APPLICATION_ROUTES: readonly AdminRoute[] = [
     ],
     response: ref('Application'),
     async handler(call) {
-      const { ctx, params } = call;
+      const { params } = call;
       const groups = params.optList('groups');
       const updated = await updateApplication(operationContext(call), params.str('app_id'), {
         ...readSettings(params),
@@ -155,7 +154,7 @@ export const APPLICATION_ROUTES: readonly AdminRoute[] = [
     params: [APP_ID],
     response: ref('Deleted'),
     async handler(call) {
-      const { ctx, params } = call;
+      const { params } = call;
       await deleteApplication(operationContext(call), params.str('app_id'));
       return { response: { deleted: true } };
     },
@@ -168,7 +167,7 @@ export const APPLICATION_ROUTES: readonly AdminRoute[] = [
     params: [APP_ID],
     response: ref('ApplicationWithSecret'),
     async handler(call) {
-      const { ctx, params } = call;
+      const { params } = call;
       const updated = await rotateApplicationSecret(operationContext(call), params.str('app_id'));
       return { response: { ...applicationView(updated), skey: updated.skey } };
     },

@@ -1,8 +1,6 @@
 // /admin/v1/groups: Duo Admin API-compatible groups, their status (bypass with the advisor's
 // warning) and members.
-import { AirlockError } from '../../../core/error-registry.ts';
 import { GROUP_STATUSES, type GroupStatus } from '../../../core/model.ts';
-import { generateId } from '../../../runtime/random.ts';
 import {
   addGroupMember,
   createGroup,
@@ -60,7 +58,7 @@ export const GROUP_ROUTES: readonly AdminRoute[] = [
     ],
     response: ref('Group'),
     async handler(call) {
-      const { ctx, params } = call;
+      const { params } = call;
       const group = await createGroup(operationContext(call), {
         name: params.str('name'),
         description: params.optStr('desc') || null,
@@ -101,7 +99,7 @@ export const GROUP_ROUTES: readonly AdminRoute[] = [
     ],
     response: ref('Group'),
     async handler(call) {
-      const { ctx, params } = call;
+      const { params } = call;
       const { group: updated, warnings } = await updateGroup(
         operationContext(call),
         params.str('group_id'),
@@ -122,7 +120,7 @@ export const GROUP_ROUTES: readonly AdminRoute[] = [
     params: [GROUP_ID],
     response: ref('Deleted'),
     async handler(call) {
-      const { ctx, params } = call;
+      const { params } = call;
       await deleteGroup(operationContext(call), params.str('group_id'));
       return { response: { deleted: true } };
     },
@@ -186,7 +184,7 @@ export const GROUP_ROUTES: readonly AdminRoute[] = [
     ],
     response: ref('Deleted'),
     async handler(call) {
-      const { ctx, params } = call;
+      const { params } = call;
       const { changed: removed } = await removeGroupMember(
         operationContext(call),
         params.str('group_id'),

@@ -180,7 +180,7 @@ export const USER_ROUTES: readonly AdminRoute[] = [
     params: [USER_ID],
     response: ref('Deleted'),
     async handler(call) {
-      const { ctx, params } = call;
+      const { params } = call;
       await deleteUser(operationContext(call), params.str('user_id'));
       return { response: { deleted: true } };
     },
@@ -203,7 +203,7 @@ export const USER_ROUTES: readonly AdminRoute[] = [
     ],
     response: ref('User'),
     async handler(call) {
-      const { ctx, params } = call;
+      const { params } = call;
       const updated = await setUserAliases(
         operationContext(call),
         params.str('user_id'),
@@ -267,7 +267,7 @@ export const USER_ROUTES: readonly AdminRoute[] = [
     ],
     response: ref('Deleted'),
     async handler(call) {
-      const { ctx, params } = call;
+      const { params } = call;
       const { changed: removed } = await removeGroupMember(
         operationContext(call),
         params.str('group_id'),
@@ -329,7 +329,7 @@ export const USER_ROUTES: readonly AdminRoute[] = [
     ],
     response: ref('NewTotpToken'),
     async handler(call) {
-      const { ctx, params } = call;
+      const { params } = call;
       const { token, secret, uri } = await addTotpToken(
         operationContext(call),
         params.str('user_id'),
@@ -391,7 +391,7 @@ export const USER_ROUTES: readonly AdminRoute[] = [
     ],
     response: ref('Token'),
     async handler(call) {
-      const { ctx, params } = call;
+      const { params } = call;
       const { token } = await addHotpToken(operationContext(call), params.str('user_id'), {
         secret: params.str('secret'),
         counter: params.optInt('counter'),
@@ -413,7 +413,7 @@ export const USER_ROUTES: readonly AdminRoute[] = [
     ],
     response: ref('Deleted'),
     async handler(call) {
-      const { ctx, params } = call;
+      const { params } = call;
       await deleteOtpToken(operationContext(call), params.str('user_id'), params.str('token_id'));
       return { response: { deleted: true } };
     },
@@ -465,7 +465,7 @@ export const USER_ROUTES: readonly AdminRoute[] = [
     ],
     response: { type: 'array', items: { type: 'string' } },
     async handler(call) {
-      const { ctx, params } = call;
+      const { params } = call;
       const validSecs = params.optInt('valid_secs');
       const { codes } = await replaceBypassCodes(operationContext(call), params.str('user_id'), {
         count: params.optInt('count'),
@@ -531,7 +531,7 @@ export const USER_ROUTES: readonly AdminRoute[] = [
     ],
     response: ref('Deleted'),
     async handler(call) {
-      const { ctx, params } = call;
+      const { params } = call;
       await removeDevice(operationContext(call), params.str('device_id'), {
         userRef: params.str('user_id'),
       });
