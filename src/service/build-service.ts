@@ -26,7 +26,7 @@ import { registerFactorStatus, registerProviderCallbacks } from './push/provider
 import { PhoneFlow } from './push/phone-flow.ts';
 import { registerEnrollmentPages } from './enrollment-pages.ts';
 import { AccessDecision } from './policy/access-decision.ts';
-import { EmergencyRunner } from './policy/emergency-runner.ts';
+import { EmergencyRunner } from '../operations/emergency-runner.ts';
 import { registerDeviceRoutes } from './push/device-routes.ts';
 import { OobHub } from './push/oob-hub.ts';
 import { DEFAULT_PUSH_OPTIONS, PushFlow } from './push/push-flow.ts';

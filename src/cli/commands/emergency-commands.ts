@@ -14,7 +14,7 @@ import type {
   EmergencyScopeRequest,
 } from '../../core/emergency-control.ts';
 import { AirlockError } from '../../core/error-registry.ts';
-import { EmergencyRunner } from '../../service/policy/emergency-runner.ts';
+import { EmergencyRunner } from '../../operations/emergency-runner.ts';
 import type { Store } from '../../store/store.ts';
 import { withContext, type AirlockContext } from '../open-context.ts';
 import { emit, isoTime, table } from '../output.ts';

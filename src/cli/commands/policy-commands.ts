@@ -16,7 +16,7 @@ import {
   type NetworkRule,
   type Policy,
 } from '../../core/policy.ts';
-import { buildPolicyInput, loadPolicySnapshot } from '../../service/policy/access-decision.ts';
+import { buildPolicyInput, loadPolicySnapshot } from '../../operations/policy-input.ts';
 import { advisePolicyChange, advisorSnapshot } from '../../operations/policy-advice.ts';
 import { clearPolicy, setPolicy } from '../../operations/policy-operations.ts';
 import { requireApplication, requireGroupIds } from '../../operations/record-lookups.ts';

@@ -14,7 +14,7 @@ import type { OperationContext } from '../../operations/operation-context.ts';
 import { clearPolicy, setPolicy } from '../../operations/policy-operations.ts';
 import { appPolicyScope, GLOBAL_POLICY_SCOPE, type Store } from '../../store/store.ts';
 import type { AccessDecision } from '../policy/access-decision.ts';
-import type { EmergencyRunner } from '../policy/emergency-runner.ts';
+import type { EmergencyRunner } from '../../operations/emergency-runner.ts';
 import {
   adviseEmergency,
   advisePolicyChange,
