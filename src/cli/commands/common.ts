@@ -1,8 +1,6 @@
 // Options and helpers every admin command shares.
 import { type Command, InvalidArgumentError } from 'commander';
 import { AirlockError } from '../../core/error-registry.ts';
-import type { NewAuditEvent } from '../../core/model.ts';
-import type { AirlockContext } from '../open-context.ts';
 
 export interface CommonFlags {
   dataDir?: string;
@@ -37,26 +35,4 @@ export function positiveInt(value: string): number {
   if (!/^[0-9]+$/.test(value) || Number(value) < 1)
     throw new InvalidArgumentError('must be a whole number ≥ 1');
   return Number(value);
-}
-
-export function adminAudit(
-  ctx: AirlockContext,
-  action: string,
-  targetType: string,
-  targetId: string,
-  detail: Record<string, unknown>,
-  username: string | null = null,
-): NewAuditEvent {
-  return {
-    tsMs: ctx.clock.nowMs(),
-    actor: ctx.actor,
-    action,
-    targetType,
-    targetId,
-    appId: null,
-    username,
-    result: 'ok',
-    ip: null,
-    detail,
-  };
 }
