@@ -1,6 +1,6 @@
 // The seam for policies and emergency controls: the Admin API and the console call these when
 // they are plugged in, and answer "not available" (ADMIN_NOT_AVAILABLE, 501) until then.
-import type { AdvisorSnapshot, Finding } from '../../core/advisor.ts';
+import type { Finding } from '../../core/advisor.ts';
 import type { EmergencyControl, EmergencyScopeRequest } from '../../core/emergency-control.ts';
 import type { Policy } from '../../core/policy.ts';
 
@@ -53,13 +53,4 @@ export interface EmergencyAdmin {
 export interface AdminExtensions {
   policies?: PolicyAdmin;
   emergency?: EmergencyAdmin;
-  /**
-   * What the advisor should know beyond applications and groups (policies, active emergency
-   * controls) when it warns about a group put in bypass.
-   */
-  advisorContext?: () => Promise<
-    Pick<AdvisorSnapshot, 'globalPolicy' | 'emergencyControls'> & {
-      applicationPolicies?: Readonly<Record<string, Policy>>;
-    }
-  >;
 }

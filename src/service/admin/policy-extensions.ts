@@ -11,8 +11,8 @@ import { decodePolicy } from '../../core/policy-decode.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import type { Random } from '../../runtime/random.ts';
 import type { OperationContext } from '../../operations/operation-context.ts';
-import { clearPolicy, setPolicy } from '../../operations/policy-operations.ts';
-import { appPolicyScope, GLOBAL_POLICY_SCOPE, type Store } from '../../store/store.ts';
+import { clearPolicy, policyScope, setPolicy } from '../../operations/policy-operations.ts';
+import { GLOBAL_POLICY_SCOPE, type Store } from '../../store/store.ts';
 import type { AccessDecision } from '../policy/access-decision.ts';
 import type { EmergencyRunner } from '../../operations/emergency-runner.ts';
 import {
@@ -43,31 +43,14 @@ export function createPolicyExtensions(deps: PolicyExtensionsDeps): AdminExtensi
   return {
     policies: createPolicyAdmin(deps),
     emergency: createEmergencyAdmin(deps),
-    advisorContext: async () => {
-      const [policies, controls] = await Promise.all([
-        deps.store.listPolicies(),
-        deps.store.listEmergencyControls({ state: 'active' }),
-      ]);
-      const applicationPolicies: Record<string, Policy> = {};
-      let globalPolicy: Policy | undefined;
-      for (const p of policies) {
-        if (p.scope === GLOBAL_POLICY_SCOPE) globalPolicy = p.policy;
-        else if (p.scope.startsWith('app:')) applicationPolicies[p.scope.slice(4)] = p.policy;
-      }
-      return { globalPolicy, applicationPolicies, emergencyControls: controls };
-    },
   };
 }
 
 function createPolicyAdmin(deps: PolicyExtensionsDeps): PolicyAdmin {
   const { store, access } = deps;
   /** The store scope of an API scope; the application may be named by id, name or ikey. */
-  const storeScope = async (scope: PolicyScope): Promise<string> => {
-    if (scope.kind === 'global') return GLOBAL_POLICY_SCOPE;
-    const app = await store.getApplication(scope.appId);
-    if (!app) throw new AirlockError('ADMIN_NOT_FOUND', `no application "${scope.appId}"`);
-    return appPolicyScope(app.id);
-  };
+  const storeScope = (scope: PolicyScope): Promise<string> =>
+    policyScope(deps, scope.kind === 'global' ? undefined : scope.appId);
   /** Decodes, validates and resolves group names to ids; every problem in one error. */
   const decode = async (value: unknown): Promise<Policy> => {
     const decoded = decodePolicy(value);
