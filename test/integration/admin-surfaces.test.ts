@@ -18,7 +18,7 @@ import {
   type Params,
 } from './admin-client.ts';
 import { airlock, airlockFails, airlockJson } from './airlock-process.ts';
-import { startService, totpAt, type Harness } from './service-harness.ts';
+import { IT_BACKEND, itDatabase, startService, totpAt, type Harness } from './service-harness.ts';
 
 type Surface = 'cli' | 'api' | 'console';
 type Method = 'GET' | 'POST' | 'DELETE';
@@ -197,11 +197,13 @@ interface World {
   close(): Promise<void>;
 }
 
-function cliWorld(): World {
+/** The built command on a data directory (and a fresh PostgreSQL database on that backend). */
+async function cliWorld(): Promise<World> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-surfaces-'));
-  const data = ['--data-dir', dir];
+  const database = await itDatabase();
+  const data = ['--data-dir', dir, ...(database ? ['--database-url', database.url] : [])];
   const withStore = async <T>(fn: (store: Store) => Promise<T>): Promise<T> => {
-    const ctx = await openContext({ dataDir: dir });
+    const ctx = await openContext({ dataDir: dir, databaseUrl: database?.url });
     try {
       return await fn(ctx.store);
     } finally {
@@ -215,9 +217,9 @@ function cliWorld(): World {
     async run(step) {
       await airlock([...(await step.cli(env)), ...data]);
     },
-    close() {
+    async close() {
+      await database?.drop();
       rmSync(dir, { recursive: true, force: true });
-      return Promise.resolve();
     },
   };
 }
@@ -372,13 +374,13 @@ async function comparableRows(store: Store, ids: IdNames) {
   return { users, groups, apps, policies };
 }
 
-describe('every audited admin action: CLI, Admin API and console agree', () => {
+describe(`every audited admin action: CLI, Admin API and console agree (${IT_BACKEND})`, () => {
   const worlds: World[] = [];
   const ids = new Map<Surface, IdNames>();
   const rowsAfter = new Map<Surface, unknown[]>();
 
   before(async () => {
-    worlds.push(cliWorld(), await serviceWorld('api'), await serviceWorld('console'));
+    worlds.push(await cliWorld(), await serviceWorld('api'), await serviceWorld('console'));
     for (const world of worlds) {
       ids.set(world.surface, new IdNames());
       rowsAfter.set(world.surface, []);
