@@ -18,8 +18,7 @@ import {
 import { requireApplication } from '../../operations/record-lookups.ts';
 import { withContext } from '../open-context.ts';
 import { emit, epochSeconds, table } from '../output.ts';
-import { choice, commonOptions, nonNegativeInt, type CommonFlags } from './common.ts';
-import { splitList } from './user-commands.ts';
+import { choice, commonOptions, nonNegativeInt, splitList, type CommonFlags } from './common.ts';
 
 interface AppFlags extends CommonFlags {
   type?: string;

@@ -36,3 +36,11 @@ export function positiveInt(value: string): number {
     throw new InvalidArgumentError('must be a whole number ≥ 1');
   return Number(value);
 }
+
+/** `a, b,,c` -> ['a', 'b', 'c']: the comma-separated lists of flags. */
+export function splitList(text: string): string[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}

@@ -28,7 +28,7 @@ import {
 } from '../../store/store.ts';
 import { withContext } from '../open-context.ts';
 import { emit, isoTime } from '../output.ts';
-import { choice, commonOptions, type CommonFlags } from './common.ts';
+import { choice, commonOptions, splitList, type CommonFlags } from './common.ts';
 
 const UNSETTABLE = [
   'new-user-policy',
@@ -61,7 +61,8 @@ export function registerPolicyCommands(program: Command): void {
       .option('--app <app>', 'application (name, id or ikey)'),
   ).action(async (flags: CommonFlags & { app?: string }) =>
     withContext(flags, async (ctx) => {
-      const app = flags.app === undefined ? undefined : await requireApp(ctx.store, flags.app);
+      const app =
+        flags.app === undefined ? undefined : await requireApplication(ctx.store, flags.app);
       const all = await ctx.store.listPolicies();
       const shown = app
         ? all.filter((p) => p.scope === GLOBAL_POLICY_SCOPE || p.scope === appPolicyScope(app.id))
@@ -108,7 +109,8 @@ export function registerPolicyCommands(program: Command): void {
     )
     .action(async (flags: SetFlags) =>
       withContext(flags, async (ctx) => {
-        const app = flags.app === undefined ? undefined : await requireApp(ctx.store, flags.app);
+        const app =
+          flags.app === undefined ? undefined : await requireApplication(ctx.store, flags.app);
         const scope = app ? appPolicyScope(app.id) : GLOBAL_POLICY_SCOPE;
         const before = (await ctx.store.getPolicy(scope))?.policy ?? {};
         const next = await applyFlags(ctx.store, before, flags);
@@ -132,7 +134,8 @@ export function registerPolicyCommands(program: Command): void {
       .option('--app <app>', 'application (name, id or ikey)'),
   ).action(async (flags: CommonFlags & { app?: string }) =>
     withContext(flags, async (ctx) => {
-      const app = flags.app === undefined ? undefined : await requireApp(ctx.store, flags.app);
+      const app =
+        flags.app === undefined ? undefined : await requireApplication(ctx.store, flags.app);
       const scope = app ? appPolicyScope(app.id) : GLOBAL_POLICY_SCOPE;
       const deleted = await clearPolicy(ctx, scope);
       emit(flags, { scope, changed: deleted }, () =>
@@ -151,7 +154,7 @@ export function registerPolicyCommands(program: Command): void {
       .option('--ip <address>', 'the client address the application would report (ipaddr)'),
   ).action(async (username: string, flags: CommonFlags & { app: string; ip?: string }) =>
     withContext(flags, async (ctx) => {
-      const app = await requireApp(ctx.store, flags.app);
+      const app = await requireApplication(ctx.store, flags.app);
       const subject = await ctx.store.loadAuthSubject({ username });
       const snapshot = await loadPolicySnapshot(ctx.store);
       const input = buildPolicyInput(app, subject, snapshot, {
@@ -252,8 +255,9 @@ async function applyFlags(store: Store, before: Policy, flags: SetFlags): Promis
     next.allowedFactors = factors.filter(isFactor);
   }
   if (flags.bypassGroups !== undefined)
-    next.bypassGroupIds = await groupIdsOf(store, flags.bypassGroups);
-  if (flags.denyGroups !== undefined) next.denyGroupIds = await groupIdsOf(store, flags.denyGroups);
+    next.bypassGroupIds = await requireGroupIds(store, splitList(flags.bypassGroups));
+  if (flags.denyGroups !== undefined)
+    next.denyGroupIds = await requireGroupIds(store, splitList(flags.denyGroups));
   if (flags.network !== undefined) next.networkRules = flags.network.map(parseNetworkRule);
   return next;
 }
@@ -268,21 +272,6 @@ function parseNetworkRule(text: string): NetworkRule {
     });
   }
   return { action, ranges };
-}
-
-export async function groupIdsOf(store: Store, names: string): Promise<string[]> {
-  return requireGroupIds(store, splitList(names));
-}
-
-export async function requireApp(store: Store, ref: string): Promise<Application> {
-  return requireApplication(store, ref);
-}
-
-export function splitList(text: string): string[] {
-  return text
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
 }
 
 export function collect(value: string, previous: string[] | undefined): string[] {

@@ -11,7 +11,7 @@ import {
 } from '../../operations/user-operations.ts';
 import { withContext } from '../open-context.ts';
 import { emit, epochSeconds, isoTime, table } from '../output.ts';
-import { choice, commonOptions, nonNegativeInt, type CommonFlags } from './common.ts';
+import { choice, commonOptions, splitList, nonNegativeInt, type CommonFlags } from './common.ts';
 
 interface CreateFlags extends CommonFlags {
   realName?: string;
@@ -185,14 +185,6 @@ export function describe(u: User, groups: string[]) {
     groups,
     created: epochSeconds(u.createdAtMs),
   };
-}
-
-/** `a, b,,c` -> ['a', 'b', 'c']. */
-export function splitList(value: string): string[] {
-  return value
-    .split(',')
-    .map((a) => a.trim())
-    .filter(Boolean);
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -2,9 +2,8 @@
 // and the CLI use: the store's policies, the EmergencyRunner, the AccessDecision cache, and the
 // advisor of operations/policy-advice.ts. Validates and audits like `airlock policy` and
 // `airlock emergency`.
-import { isAbsolute } from 'node:path';
 import type { Finding } from '../../core/advisor.ts';
-import type { EmergencyControl, EmergencyScopeRequest } from '../../core/emergency-control.ts';
+import type { EmergencyControl } from '../../core/emergency-control.ts';
 import { AirlockError, isAirlockError } from '../../core/error-registry.ts';
 import type { Policy } from '../../core/policy.ts';
 import { decodePolicy } from '../../core/policy-decode.ts';
@@ -12,18 +11,14 @@ import type { Clock } from '../../runtime/clock.ts';
 import type { Random } from '../../runtime/random.ts';
 import type { OperationContext } from '../../operations/operation-context.ts';
 import { clearPolicy, policyScope, setPolicy } from '../../operations/policy-operations.ts';
+import { resolveEmergencyRequest } from '../../operations/emergency-operations.ts';
 import { GLOBAL_POLICY_SCOPE, type Store } from '../../store/store.ts';
 import type { AccessDecision } from '../policy/access-decision.ts';
 import type { EmergencyRunner } from '../../operations/emergency-runner.ts';
-import {
-  adviseEmergency,
-  advisePolicyChange,
-  isBypassGroup,
-} from '../../operations/policy-advice.ts';
+import { adviseEmergency, advisePolicyChange } from '../../operations/policy-advice.ts';
 import type {
   AdminExtensions,
   EmergencyAdmin,
-  EmergencyStartRequest,
   PolicyAdmin,
   PolicyScope,
 } from './admin-extensions.ts';
@@ -112,54 +107,6 @@ function createPolicyAdmin(deps: PolicyExtensionsDeps): PolicyAdmin {
 }
 
 function createEmergencyAdmin({ store, clock, emergencies }: PolicyExtensionsDeps): EmergencyAdmin {
-  /** The request with every reference resolved to an id; every problem in one error. */
-  const resolveRequest = async (request: EmergencyStartRequest) => {
-    const errors: string[] = [];
-    const scope = request.scope;
-    let resolved: EmergencyScopeRequest = scope;
-    const namedAppIds: string[] = [];
-    for (const ref of request.namedAppIds ?? []) {
-      const app = await store.getApplication(ref);
-      if (app) namedAppIds.push(app.id);
-      else errors.push(`app_ids: no application "${ref}"`);
-    }
-    if (scope.kind === 'app-bypass-groups') {
-      const app = scope.appId === '' ? undefined : await store.getApplication(scope.appId);
-      if (!app) errors.push(`app_id: no application "${scope.appId}"`);
-      if (scope.groupIds.length === 0) errors.push('group_ids: name at least one group');
-      const groupIds: string[] = [];
-      for (const ref of scope.groupIds) {
-        const g = await store.getGroup(ref);
-        if (g) groupIds.push(g.id);
-        else errors.push(`group_ids: no group "${ref}"`);
-      }
-      resolved = { kind: scope.kind, appId: app?.id ?? scope.appId, groupIds };
-    } else if (scope.kind === 'users-to-bypass-group') {
-      const group = scope.groupId === '' ? undefined : await store.getGroup(scope.groupId);
-      if (!group) errors.push(`group_id: no group "${scope.groupId}"`);
-      else if (!(await isBypassGroup(store, group.id))) {
-        errors.push(
-          `group_id: group "${group.name}" is not a bypass group: its status is ${group.status} and no policy lists it as a bypass group`,
-        );
-      }
-      if (scope.userIds.length === 0) errors.push('user_ids: name at least one user');
-      const userIds: string[] = [];
-      for (const ref of scope.userIds) {
-        const u = (await store.getUser(ref)) ?? (await store.findUser(ref));
-        if (u) userIds.push(u.id);
-        else errors.push(`user_ids: no user "${ref}"`);
-      }
-      resolved = { kind: scope.kind, groupId: group?.id ?? scope.groupId, userIds };
-    } else if (!isAbsolute(scope.proxy)) {
-      errors.push(
-        `proxy: must be the absolute path of the proxy's state_dir; got "${scope.proxy}"`,
-      );
-    }
-    if (request.reason.trim() === '') errors.push('reason: a reason is required');
-    if (errors.length > 0) throw new AirlockError('ADMIN_INVALID_PARAMETERS', errors.join('; '));
-    return { ...request, scope: resolved, namedAppIds };
-  };
-
   return {
     async listActive(nowMs) {
       return (await store.listEmergencyControls({ state: 'active' })).filter(
@@ -172,7 +119,7 @@ function createEmergencyAdmin({ store, clock, emergencies }: PolicyExtensionsDep
     },
 
     async preview(request): Promise<Finding[]> {
-      const r = await resolveRequest(request);
+      const r = await resolveEmergencyRequest(store, request);
       return adviseEmergency(store, r.scope, {
         actor: '(preview)',
         reason: r.reason,
@@ -182,7 +129,7 @@ function createEmergencyAdmin({ store, clock, emergencies }: PolicyExtensionsDep
     },
 
     async start(request, actor): Promise<EmergencyControl> {
-      const r = await resolveRequest(request);
+      const r = await resolveEmergencyRequest(store, request);
       try {
         const { control } = await emergencies.start({
           scope: r.scope,
