@@ -26,6 +26,7 @@ type Method = 'GET' | 'POST' | 'DELETE';
 /** What a step needs from the world it runs in: ids only the store knows (tokens). */
 interface StepEnv {
   tokenId(username: string): Promise<string>;
+  activeControlId(): Promise<string>;
 }
 
 type Awaitable<T> = T | Promise<T>;
@@ -40,6 +41,13 @@ interface Step {
 
 const DEVICE_ID = 'DPPARITYPHONE0000001';
 const POLICY = { allowedFactors: ['passcode'] };
+const EMERGENCY = {
+  kind: 'app-bypass-groups',
+  app_id: 'vpn',
+  group_ids: ['staff'],
+  reason: 'outage',
+  duration_minutes: 30,
+};
 
 /** The audited admin actions, in an order that works on every surface. */
 const STEPS: readonly Step[] = [
@@ -111,6 +119,37 @@ const STEPS: readonly Step[] = [
     cli: () => ['app', 'rotate-secret', 'vpn'],
     api: () => ['POST', '/admin/v1/applications/vpn/rotate_secret'],
     console: () => ['/admin/applications/vpn/rotate-secret'],
+  },
+  {
+    action: 'emergency.start',
+    cli: () => [
+      'emergency',
+      'bypass-groups',
+      '--app',
+      'vpn',
+      '--groups',
+      'staff',
+      '--reason',
+      'outage',
+      '--for',
+      '30m',
+      '--yes',
+    ],
+    api: () => ['POST', '/admin/v1/emergency_controls', { ...EMERGENCY, confirm: true }],
+    console: () => ['/admin/emergency/start', { ...EMERGENCY, confirm: 'true' }],
+  },
+  {
+    action: 'emergency.revert',
+    cli: async (env) => ['emergency', 'revert', await env.activeControlId(), '--reason', 'over'],
+    api: async (env) => [
+      'POST',
+      `/admin/v1/emergency_controls/${await env.activeControlId()}/revert`,
+      { reason: 'over' },
+    ],
+    console: async (env) => [
+      `/admin/emergency/${await env.activeControlId()}/revert`,
+      { reason: 'over' },
+    ],
   },
   {
     action: 'group.remove-member',
@@ -259,6 +298,12 @@ function stepEnv(withStore: World['withStore']): StepEnv {
         assert.ok(token, `${username} has a token`);
         return token.id;
       }),
+    activeControlId: () =>
+      withStore(async (store) => {
+        const [control] = await store.listEmergencyControls({ state: 'active' });
+        assert.ok(control, 'an emergency control is active');
+        return control.id;
+      }),
   };
 }
 
@@ -291,6 +336,8 @@ async function consolePost(h: Harness, session: string, path: string, fields: Pa
   return { status: res.statusCode, body: res.body };
 }
 
+const TIMES = new Set(['expiresAtMs', 'createdAtMs', 'endedAtMs']);
+
 /** Ids differ between worlds: every id a world has made is replaced by a stable name. */
 class IdNames {
   readonly #names = new Map<string, string>();
@@ -302,6 +349,9 @@ class IdNames {
     }
     for (const g of await store.listGroups()) this.#names.set(g.id, `group:${g.name}`);
     for (const a of await store.listApplications()) this.#names.set(a.id, `app:${a.name}`);
+    for (const [n, c] of (await store.listEmergencyControls()).entries()) {
+      this.#names.set(c.id, `control:${n}`);
+    }
   }
 
   name(value: unknown): unknown {
@@ -320,8 +370,12 @@ class IdNames {
       return Object.fromEntries(
         Object.entries(value).map(([k, v]) => [
           k,
-          // When a code expires depends on each world's clock, not on the surface.
-          k === 'expiresAtMs' && typeof v === 'number' ? '<time>' : this.name(v),
+          // Times follow each world's clock, and who acted differs by surface by design.
+          TIMES.has(k) && typeof v === 'number'
+            ? '<time>'
+            : k === 'startedBy'
+              ? '<actor>'
+              : this.name(v),
         ]),
       );
     }
@@ -371,7 +425,10 @@ async function comparableRows(store: Store, ids: IdNames) {
     ]),
   );
   const policies = (await store.listPolicies()).map((p) => ids.name([p.scope, p.policy]));
-  return { users, groups, apps, policies };
+  const controls = (await store.listEmergencyControls()).map((c) =>
+    ids.name([c.scope, c.state, c.reason, c.endReason]),
+  );
+  return { users, groups, apps, policies, controls };
 }
 
 describe(`every audited admin action: CLI, Admin API and console agree (${IT_BACKEND})`, () => {
