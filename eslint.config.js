@@ -193,4 +193,25 @@ export default tseslint.config(
     files: ['src/service/authenticator-web/**/*.js', 'scripts/**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },
+  {
+    // Layers, operations helper: the CLI parses, calls src/operations (or core, store, client) and
+    // prints; it never imports the service's internals. `airlock serve`/`start` load the service
+    // with a lazy import() as the composition root, which this rule does not see by design.
+    // A test (src/operations/cli-import-rule.test.ts) proves the rule fires.
+    files: ['src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)service/',
+              message:
+                'src/cli must not import src/service: call src/operations (or move the code down to core/operations).',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

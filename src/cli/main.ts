@@ -44,6 +44,13 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** Bad input from the command line: exit status 2, as for a usage error. */
+const USAGE_ERRORS: ReadonlySet<string> = new Set([
+  'CLI_USAGE',
+  'ADMIN_MISSING_PARAMETERS',
+  'ADMIN_INVALID_PARAMETERS',
+]);
+
 export async function main(argv: string[]): Promise<number> {
   try {
     await buildProgram().parseAsync(argv);
@@ -52,7 +59,7 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) return e.exitCode; // commander printed the message already
     if (isAirlockError(e)) {
       process.stderr.write(`error: ${e.message}\n`);
-      return e.code === 'CLI_USAGE' ? 2 : 1;
+      return USAGE_ERRORS.has(e.code) ? 2 : 1;
     }
     const storeCode = (e as { code?: unknown }).code;
     if (

@@ -30,3 +30,8 @@ function formatCell(v: unknown): string {
 export function isoTime(ms: number | null | undefined): string | null {
   return ms === null || ms === undefined ? null : new Date(ms).toISOString();
 }
+
+/** Seconds since the epoch: how records give `created` on every surface (as Duo's Admin API). */
+export function epochSeconds(ms: number | null | undefined): number | null {
+  return ms === null || ms === undefined ? null : Math.floor(ms / 1000);
+}

@@ -27,7 +27,7 @@ import { registerFactorStatus, registerProviderCallbacks } from './push/provider
 import { PhoneFlow } from './push/phone-flow.ts';
 import { registerEnrollmentPages } from './enrollment-pages.ts';
 import { AccessDecision } from './policy/access-decision.ts';
-import { EmergencyRunner } from './policy/emergency-runner.ts';
+import { EmergencyRunner } from '../operations/emergency-runner.ts';
 import { registerDeviceRoutes } from './push/device-routes.ts';
 import { OobHub } from './push/oob-hub.ts';
 import { DEFAULT_PUSH_OPTIONS, PushFlow } from './push/push-flow.ts';
@@ -272,7 +272,14 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     loginLimiter: new TokenBuckets(),
     extensions:
       deps.adminExtensions ??
-      createPolicyExtensions({ store: deps.store, clock: deps.clock, emergencies, access }),
+      createPolicyExtensions({
+        store: deps.store,
+        clock: deps.clock,
+        random: deps.random,
+        bypassPepper: deps.bypassPepper,
+        emergencies,
+        access,
+      }),
     options: options.admin,
     dateWindowSeconds: options.dateWindowSeconds,
     apiHost: () => options.apiHost,

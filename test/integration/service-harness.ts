@@ -225,7 +225,7 @@ export function totpAt(totp: TOTP, clock: FixedClock): string {
 export const IT_BACKEND = process.env.AIRLOCK_IT_BACKEND === 'postgres' ? 'postgres' : 'sqlite';
 
 /** A fresh PostgreSQL database for this test process, dropped at the end; undefined for SQLite. */
-async function itDatabase(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
+export async function itDatabase(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
   if (IT_BACKEND !== 'postgres') return undefined;
   const adminUrl = process.env.AIRLOCK_TEST_DATABASE_URL;
   if (!adminUrl) {

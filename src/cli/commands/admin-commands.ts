@@ -2,21 +2,14 @@
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { Secret } from 'otpauth';
 import QRCode from 'qrcode';
 import type { Admin } from '../../core/admin-model.ts';
 import { AirlockError } from '../../core/error-registry.ts';
-import { newTotpUri } from '../../core/otp-verify.ts';
-import { hashPassword } from '../../runtime/password-hash.ts';
-import { generateId, generateSecretKey } from '../../runtime/random.ts';
-import type { Store } from '../../store/store.ts';
+import { createAdminApiKey, revokeAdminApiKey } from '../../operations/admin-key-operations.ts';
+import { createAdmin, setAdminDisabled } from '../../operations/admin-operations.ts';
 import { withContext } from '../open-context.ts';
 import { emit, isoTime, table } from '../output.ts';
-import { adminAudit, commonOptions, type CommonFlags } from './common.ts';
-
-/** NIST SP 800-63B §3.1.1.2 asks for at least 8; an administrator gets more. */
-export const MIN_ADMIN_PASSWORD_LENGTH = 12;
-const TOTP_SECRET_BYTES = 20;
+import { commonOptions, type CommonFlags } from './common.ts';
 
 interface CreateFlags extends CommonFlags {
   passwordStdin?: boolean;
@@ -38,26 +31,12 @@ export function registerAdminCommands(program: Command): void {
       .option('--issuer <name>', 'issuer shown in the authenticator app', 'Airlock admin'),
   ).action(async (username: string, flags: CreateFlags) => {
     const password = flags.passwordStdin ? await readStdin() : await promptPassword();
-    if (password.length < MIN_ADMIN_PASSWORD_LENGTH) {
-      throw new AirlockError('CLI_USAGE', undefined, {
-        message: `the password must have at least ${MIN_ADMIN_PASSWORD_LENGTH} characters`,
-      });
-    }
     await withContext(flags, async (ctx) => {
-      const secret = new Secret({ buffer: toArrayBuffer(ctx.random.bytes(TOTP_SECRET_BYTES)) })
-        .base32;
-      const passwordHash = await hashPassword(password);
-      const created = await ctx.store.transaction(async (tx) => {
-        const a = await tx.createAdmin({
-          id: generateId(ctx.random, 'DD'),
-          username,
-          passwordHash,
-          totpSecret: secret,
-        });
-        await tx.appendAudit(adminAudit(ctx, 'admin.create', 'admin', a.id, { username }));
-        return a;
-      });
-      const uri = newTotpUri({ issuer: flags.issuer, label: username, secret });
+      const {
+        admin: created,
+        totpSecret: secret,
+        totpUri: uri,
+      } = await createAdmin(ctx, { username, password, issuer: flags.issuer });
       const qr = flags.json ? '' : await QRCode.toString(uri, { type: 'terminal', small: true });
       emit(flags, { ...describeAdmin(created), totp_secret: secret, totp_uri: uri }, () =>
         [
@@ -93,12 +72,7 @@ export function registerAdminCommands(program: Command): void {
         ),
     ).action(async (username: string, flags: CommonFlags) =>
       withContext(flags, async (ctx) => {
-        const updated = await ctx.store.transaction(async (tx) => {
-          const a = await requireAdmin(tx, username);
-          const next = await tx.setAdminDisabled(a.id, disabled);
-          await tx.appendAudit(adminAudit(ctx, `admin.${name}`, 'admin', a.id, { username }));
-          return next;
-        });
+        const updated = await setAdminDisabled(ctx, username, disabled);
         emit(flags, describeAdmin(updated), () => `Administrator "${username}" is ${name}d.`);
       }),
     );
@@ -112,15 +86,7 @@ export function registerAdminCommands(program: Command): void {
     key.command('create <name>').description('create an Admin API key; prints its skey once'),
   ).action(async (name: string, flags: CommonFlags) =>
     withContext(flags, async (ctx) => {
-      const created = await ctx.store.transaction(async (tx) => {
-        const k = await tx.createAdminApiKey({
-          ikey: generateId(ctx.random, 'DA'),
-          skey: generateSecretKey(ctx.random),
-          name,
-        });
-        await tx.appendAudit(adminAudit(ctx, 'admin-key.create', 'admin-key', k.ikey, { name }));
-        return k;
-      });
+      const created = await createAdminApiKey(ctx, name);
       emit(flags, { ikey: created.ikey, skey: created.skey, name }, () =>
         [
           `Created Admin API key "${name}".`,
@@ -149,12 +115,7 @@ export function registerAdminCommands(program: Command): void {
     key.command('revoke <ikey>').description('revoke an Admin API key (it stops working at once)'),
   ).action(async (ikey: string, flags: CommonFlags) =>
     withContext(flags, async (ctx) => {
-      await ctx.store.transaction(async (tx) => {
-        if (!(await tx.deleteAdminApiKey(ikey))) {
-          throw new AirlockError('STORE_NOT_FOUND', `no Admin API key "${ikey}"`);
-        }
-        await tx.appendAudit(adminAudit(ctx, 'admin-key.revoke', 'admin-key', ikey, {}));
-      });
+      await revokeAdminApiKey(ctx, ikey);
       emit(flags, { ikey, revoked: true }, () => `Admin API key ${ikey} revoked.`);
     }),
   );
@@ -167,12 +128,6 @@ function describeAdmin(a: Admin) {
     disabled: a.disabled,
     created: isoTime(a.createdAtMs),
   };
-}
-
-async function requireAdmin(store: Store, username: string): Promise<Admin> {
-  const a = await store.findAdmin(username);
-  if (!a) throw new AirlockError('STORE_NOT_FOUND', `no administrator "${username}"`);
-  return a;
 }
 
 async function readStdin(): Promise<string> {
@@ -210,8 +165,4 @@ function askHidden(question: string): Promise<string> {
       resolve(answer);
     });
   });
-}
-
-function toArrayBuffer(bytes: Buffer): ArrayBuffer {
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }

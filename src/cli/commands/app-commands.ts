@@ -9,10 +9,17 @@ import {
   RESTRICTION_LEVELS,
   type Application,
 } from '../../core/model.ts';
-import { generateId, generateSecretKey } from '../../runtime/random.ts';
-import { withContext, type AirlockContext } from '../open-context.ts';
-import { emit, isoTime, table } from '../output.ts';
-import { adminAudit, choice, commonOptions, nonNegativeInt, type CommonFlags } from './common.ts';
+import {
+  createApplication,
+  deleteApplication,
+  rotateApplicationSecret,
+  updateApplication,
+  type ApplicationEdit,
+} from '../../operations/application-operations.ts';
+import { requireApplication } from '../../operations/record-lookups.ts';
+import { withContext } from '../open-context.ts';
+import { emit, epochSeconds, table } from '../output.ts';
+import { choice, commonOptions, nonNegativeInt, splitList, type CommonFlags } from './common.ts';
 
 interface AppFlags extends CommonFlags {
   type?: string;
@@ -63,31 +70,19 @@ export function registerAppCommands(program: Command): void {
       ),
   ).action(async (name: string, flags: AppFlags) =>
     withContext(flags, async (ctx) => {
-      const created = await ctx.store.transaction(async (tx) => {
-        const a = await tx.createApplication({
-          name,
-          type: choice(flags.type, APPLICATION_TYPES, '--type'),
-          newUserPolicy: choice(flags.newUserPolicy, NEW_USER_POLICIES, '--new-user-policy'),
-          restrictionLevel: choice(
-            flags.restrictionLevel,
-            RESTRICTION_LEVELS,
-            '--restriction-level',
-          ),
-          rateLimitPerSecond: flags.rateLimit ?? 50,
-          verifiedPush: flags.verifiedPush === true,
-          usernameNormalization: choice(
-            flags.usernameNormalization,
-            USERNAME_NORMALIZATIONS,
-            '--username-normalization',
-          ),
-          ikey: generateId(ctx.random, 'DI'),
-          skey: generateSecretKey(ctx.random),
-        });
-        if (flags.groups) await tx.setApplicationGroups(a.id, await groupIds(tx, flags.groups));
-        await tx.appendAudit(
-          adminAudit(ctx, 'application.create', 'application', a.id, { name, type: a.type }),
-        );
-        return (await tx.getApplication(a.id)) ?? a;
+      const created = await createApplication(ctx, {
+        name,
+        type: choice(flags.type, APPLICATION_TYPES, '--type'),
+        newUserPolicy: choice(flags.newUserPolicy, NEW_USER_POLICIES, '--new-user-policy'),
+        restrictionLevel: choice(flags.restrictionLevel, RESTRICTION_LEVELS, '--restriction-level'),
+        rateLimitPerSecond: flags.rateLimit ?? 50,
+        verifiedPush: flags.verifiedPush === true,
+        usernameNormalization: choice(
+          flags.usernameNormalization,
+          USERNAME_NORMALIZATIONS,
+          '--username-normalization',
+        ),
+        ...(flags.groups ? { groups: splitList(flags.groups) } : {}),
       });
       const apiHost = readApiHost(ctx.location.dataDir, process.env);
       emit(flags, { ...describe(created), skey: created.skey, api_host: apiHost }, () =>
@@ -125,7 +120,7 @@ export function registerAppCommands(program: Command): void {
       .description('show one application (by name, id or ikey); the skey is not shown'),
   ).action(async (ref: string, flags: CommonFlags) =>
     withContext(flags, async (ctx) => {
-      const a = describe(await requireApp(ctx, ref));
+      const a = describe(await requireApplication(ctx.store, ref));
       emit(flags, a, () =>
         Object.entries(a)
           .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') || '-' : String(v)}`)
@@ -140,14 +135,7 @@ export function registerAppCommands(program: Command): void {
       .description('replace the secret key; the old one stops working within a second'),
   ).action(async (ref: string, flags: CommonFlags) =>
     withContext(flags, async (ctx) => {
-      const updated = await ctx.store.transaction(async (tx) => {
-        const a = await requireApp(ctx, ref, tx);
-        const u = await tx.updateApplication(a.id, { skey: generateSecretKey(ctx.random) });
-        await tx.appendAudit(
-          adminAudit(ctx, 'application.rotate-secret', 'application', a.id, { name: a.name }),
-        );
-        return u;
-      });
+      const updated = await rotateApplicationSecret(ctx, ref);
       emit(
         flags,
         { ikey: updated.ikey, skey: updated.skey },
@@ -168,46 +156,7 @@ export function registerAppCommands(program: Command): void {
       .option('--username-normalization <mode>', USERNAME_NORMALIZATIONS.join('|')),
   ).action(async (ref: string, flags: AppFlags) =>
     withContext(flags, async (ctx) => {
-      const updated = await ctx.store.transaction(async (tx) => {
-        const a = await requireApp(ctx, ref, tx);
-        const patch = {
-          ...(flags.newUserPolicy
-            ? { newUserPolicy: choice(flags.newUserPolicy, NEW_USER_POLICIES, '--new-user-policy') }
-            : {}),
-          ...(flags.restrictionLevel
-            ? {
-                restrictionLevel: choice(
-                  flags.restrictionLevel,
-                  RESTRICTION_LEVELS,
-                  '--restriction-level',
-                ),
-              }
-            : {}),
-          ...(flags.rateLimit !== undefined ? { rateLimitPerSecond: flags.rateLimit } : {}),
-          ...(flags.verifiedPush !== undefined
-            ? { verifiedPush: onOff(flags.verifiedPush, '--verified-push') }
-            : {}),
-          ...(flags.usernameNormalization
-            ? {
-                usernameNormalization: choice(
-                  flags.usernameNormalization,
-                  USERNAME_NORMALIZATIONS,
-                  '--username-normalization',
-                ),
-              }
-            : {}),
-        };
-        await tx.updateApplication(a.id, patch);
-        if (flags.groups !== undefined)
-          await tx.setApplicationGroups(a.id, await groupIds(tx, flags.groups));
-        await tx.appendAudit(
-          adminAudit(ctx, 'application.update', 'application', a.id, {
-            ...patch,
-            groups: flags.groups,
-          }),
-        );
-        return (await tx.getApplication(a.id))!;
-      });
+      const updated = await updateApplication(ctx, ref, settingsEdit(flags));
       const d = describe(updated);
       emit(flags, d, () => `Updated application "${d.name}".`);
     }),
@@ -219,14 +168,7 @@ export function registerAppCommands(program: Command): void {
       .description('delete an application (its ikey stops working within a second)'),
   ).action(async (ref: string, flags: CommonFlags) =>
     withContext(flags, async (ctx) => {
-      const deleted = await ctx.store.transaction(async (tx) => {
-        const a = await requireApp(ctx, ref, tx);
-        await tx.deleteApplication(a.id);
-        await tx.appendAudit(
-          adminAudit(ctx, 'application.delete', 'application', a.id, { name: a.name }),
-        );
-        return a;
-      });
+      const deleted = await deleteApplication(ctx, ref);
       emit(
         flags,
         { deleted: true, app_id: deleted.id, name: deleted.name },
@@ -256,31 +198,38 @@ export function describe(a: Application) {
     verified_push: a.verifiedPush,
     username_normalization: a.usernameNormalization,
     allowed_groups: a.allowedGroupIds,
-    created: isoTime(a.createdAtMs),
+    created: epochSeconds(a.createdAtMs),
   };
 }
 
-async function requireApp(
-  ctx: AirlockContext,
-  ref: string,
-  store = ctx.store,
-): Promise<Application> {
-  const a = await store.getApplication(ref);
-  if (!a)
-    throw new AirlockError('STORE_NOT_FOUND', `no application "${ref}" (try: airlock app list)`);
-  return a;
-}
-
-async function groupIds(store: AirlockContext['store'], names: string): Promise<string[]> {
-  const ids: string[] = [];
-  for (const name of names
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
-    const g = await store.getGroup(name);
-    if (!g)
-      throw new AirlockError('STORE_NOT_FOUND', `no group "${name}" (try: airlock group list)`);
-    ids.push(g.id);
-  }
-  return ids;
+/** The settings `app set` was given; a flag left out keeps its value. */
+function settingsEdit(flags: AppFlags): ApplicationEdit {
+  return {
+    ...(flags.newUserPolicy
+      ? { newUserPolicy: choice(flags.newUserPolicy, NEW_USER_POLICIES, '--new-user-policy') }
+      : {}),
+    ...(flags.restrictionLevel
+      ? {
+          restrictionLevel: choice(
+            flags.restrictionLevel,
+            RESTRICTION_LEVELS,
+            '--restriction-level',
+          ),
+        }
+      : {}),
+    ...(flags.rateLimit !== undefined ? { rateLimitPerSecond: flags.rateLimit } : {}),
+    ...(flags.verifiedPush !== undefined
+      ? { verifiedPush: onOff(flags.verifiedPush, '--verified-push') }
+      : {}),
+    ...(flags.usernameNormalization
+      ? {
+          usernameNormalization: choice(
+            flags.usernameNormalization,
+            USERNAME_NORMALIZATIONS,
+            '--username-normalization',
+          ),
+        }
+      : {}),
+    ...(flags.groups !== undefined ? { groups: splitList(flags.groups) } : {}),
+  };
 }

@@ -1,8 +1,6 @@
 // Options and helpers every admin command shares.
 import { type Command, InvalidArgumentError } from 'commander';
 import { AirlockError } from '../../core/error-registry.ts';
-import type { NewAuditEvent } from '../../core/model.ts';
-import type { AirlockContext } from '../open-context.ts';
 
 export interface CommonFlags {
   dataDir?: string;
@@ -39,24 +37,10 @@ export function positiveInt(value: string): number {
   return Number(value);
 }
 
-export function adminAudit(
-  ctx: AirlockContext,
-  action: string,
-  targetType: string,
-  targetId: string,
-  detail: Record<string, unknown>,
-  username: string | null = null,
-): NewAuditEvent {
-  return {
-    tsMs: ctx.clock.nowMs(),
-    actor: ctx.actor,
-    action,
-    targetType,
-    targetId,
-    appId: null,
-    username,
-    result: 'ok',
-    ip: null,
-    detail,
-  };
+/** `a, b,,c` -> ['a', 'b', 'c']: the comma-separated lists of flags. */
+export function splitList(text: string): string[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

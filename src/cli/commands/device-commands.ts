@@ -1,16 +1,14 @@
 // `airlock device …`: an administrator's view of users' authenticators and phone numbers.
 import type { Command } from 'commander';
 import QRCode from 'qrcode';
-import { AirlockError } from '../../core/error-registry.ts';
-import type { Device } from '../../core/model.ts';
 import { readApiHost } from '../../config/api-host-file.ts';
-import { generateId } from '../../runtime/random.ts';
-import { renderActivationCode } from '../../service/auth-api/activation-code.ts';
-import { deviceCapabilities, maskPhoneNumber } from '../../service/push/device-capabilities.ts';
+import type { Device } from '../../core/model.ts';
+import { addPhone, enrollDevice, removeDevice } from '../../operations/device-operations.ts';
+import { deviceCapabilities, maskPhoneNumber } from '../../core/device-capabilities.ts';
 import { withContext } from '../open-context.ts';
-import { emit, isoTime, table } from '../output.ts';
-import { adminAudit, commonOptions, positiveInt, type CommonFlags } from './common.ts';
-import { requireUser } from './user-commands.ts';
+import { emit, epochSeconds, isoTime, table } from '../output.ts';
+import { commonOptions, positiveInt, type CommonFlags } from './common.ts';
+import { requireUser } from '../../operations/record-lookups.ts';
 
 interface EnrollFlags extends CommonFlags {
   validSeconds: number;
@@ -19,9 +17,6 @@ interface EnrollFlags extends CommonFlags {
 interface PhoneFlags extends CommonFlags {
   name?: string;
 }
-
-/** E.164: `+`, country code and number, 8 to 15 digits. */
-const E164 = /^\+[1-9][0-9]{7,14}$/;
 
 export function registerDeviceCommands(program: Command): void {
   const device = program
@@ -37,23 +32,16 @@ export function registerDeviceCommands(program: Command): void {
       .option('--valid-seconds <n>', 'how long the code works', positiveInt, 86_400),
   ).action(async (userRef: string, flags: EnrollFlags) =>
     withContext(flags, async (ctx) => {
-      const code = generateId(ctx.random, '', 20);
-      const expiresAtMs = ctx.clock.nowMs() + flags.validSeconds * 1000;
-      const user = await ctx.store.transaction(async (tx) => {
-        const user = await requireUser(tx, userRef);
-        await tx.createDeviceActivation({ activationCode: code, userId: user.id, expiresAtMs });
-        await tx.appendAudit(
-          adminAudit(ctx, 'device.enroll', 'user', user.id, { expiresAtMs }, user.username),
-        );
-        return user;
+      const activation = await enrollDevice(ctx, userRef, {
+        validSeconds: flags.validSeconds,
+        apiHost: readApiHost(ctx.location.dataDir, process.env),
       });
-      const apiHost = readApiHost(ctx.location.dataDir, process.env);
-      const activationCode = renderActivationCode(code, apiHost);
+      const { user, activationCode, expiresAtMs } = activation;
       const result = {
         username: user.username,
         activation_code: activationCode,
-        activation_url: `https://${apiHost}/authenticator/?code=${code}`,
-        activation_barcode: `https://${apiHost}/frame/qr?value=${encodeURIComponent(activationCode)}`,
+        activation_url: activation.activationUrl,
+        activation_barcode: activation.activationBarcode,
         expiration: Math.floor(expiresAtMs / 1000),
       };
       const qr = flags.json
@@ -89,25 +77,7 @@ export function registerDeviceCommands(program: Command): void {
       .option('--name <name>', 'label for the number', 'phone'),
   ).action(async (userRef: string, number: string, flags: PhoneFlags) =>
     withContext(flags, async (ctx) => {
-      if (!E164.test(number)) {
-        throw new AirlockError('CLI_USAGE', undefined, {
-          message: `phone number must be E.164 (+ and 8-15 digits, e.g. +15551230100); got "${number}"`,
-        });
-      }
-      const created = await ctx.store.transaction(async (tx) => {
-        const user = await requireUser(tx, userRef);
-        const d = await tx.createDevice({
-          id: generateId(ctx.random, 'DP'),
-          userId: user.id,
-          name: flags.name ?? 'phone',
-          platform: 'phone',
-          phoneNumber: number,
-        });
-        await tx.appendAudit(
-          adminAudit(ctx, 'device.add-phone', 'device', d.id, {}, user.username),
-        );
-        return d;
-      });
+      const created = await addPhone(ctx, userRef, { number, name: flags.name ?? 'phone' });
       emit(
         flags,
         describeDevice(created),
@@ -122,17 +92,7 @@ export function registerDeviceCommands(program: Command): void {
       .description('remove a device (its passcodes stop working)'),
   ).action(async (deviceId: string, flags: CommonFlags) =>
     withContext(flags, async (ctx) => {
-      const removed = await ctx.store.transaction(async (tx) => {
-        const d = await tx.getDevice(deviceId);
-        if (!d || !(await tx.deleteDevice(deviceId))) {
-          throw new AirlockError('STORE_NOT_FOUND', `no device "${deviceId}"`);
-        }
-        const user = await tx.getUser(d.userId);
-        await tx.appendAudit(
-          adminAudit(ctx, 'device.remove', 'device', deviceId, {}, user?.username ?? null),
-        );
-        return d;
-      });
+      const removed = await removeDevice(ctx, deviceId);
       emit(flags, { device_id: removed.id, removed: true }, () => `Device ${removed.id} removed.`);
     }),
   );
@@ -146,7 +106,7 @@ function describeDevice(d: Device) {
     number: maskPhoneNumber(d.phoneNumber),
     // What the device could do with SMS and voice providers configured.
     capabilities: deviceCapabilities(d, { sms: true, phone: true }),
-    created: isoTime(d.createdAtMs),
+    created: epochSeconds(d.createdAtMs),
     last_seen: isoTime(d.lastSeenAtMs),
   };
 }

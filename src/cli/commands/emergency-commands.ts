@@ -14,20 +14,18 @@ import type {
   EmergencyScopeRequest,
 } from '../../core/emergency-control.ts';
 import { AirlockError } from '../../core/error-registry.ts';
-import { EmergencyRunner } from '../../service/policy/emergency-runner.ts';
+import { EmergencyRunner } from '../../operations/emergency-runner.ts';
 import type { Store } from '../../store/store.ts';
 import { withContext, type AirlockContext } from '../open-context.ts';
 import { emit, isoTime, table } from '../output.ts';
-import { commonOptions, type CommonFlags } from './common.ts';
-import { adviseEmergency, isBypassGroup } from '../../service/policy/policy-advice.ts';
+import { commonOptions, splitList, type CommonFlags } from './common.ts';
+import { adviseEmergency } from '../../operations/policy-advice.ts';
 import {
-  groupIdsOf,
-  printFindings,
-  requireApp,
-  requireConfirmation,
-  splitList,
-} from './policy-commands.ts';
-import { requireUser } from './user-commands.ts';
+  resolveEmergencyRequest,
+  type EmergencyStartRequest,
+} from '../../operations/emergency-operations.ts';
+import { printFindings, requireConfirmation } from './policy-commands.ts';
+import { requireGroup } from '../../operations/record-lookups.ts';
 
 interface StartFlags extends CommonFlags {
   reason: string;
@@ -58,17 +56,11 @@ export function registerEmergencyCommands(program: Command): void {
       )
       .requiredOption('--app <app>', 'the application (name, id or ikey)')
       .requiredOption('--groups <names>', 'comma-separated group names'),
-    async (ctx, flags: StartFlags & { app: string; groups: string }) => {
-      const app = await requireApp(ctx.store, flags.app);
-      const groupIds = await groupIdsOf(ctx.store, flags.groups);
-      const scope: EmergencyScopeRequest = { kind: 'app-bypass-groups', appId: app.id, groupIds };
-      const findings = await adviseEmergency(ctx.store, scope, {
-        actor: ctx.actor,
+    (ctx, flags: StartFlags & { app: string; groups: string }) =>
+      plan(ctx, {
+        scope: { kind: 'app-bypass-groups', appId: flags.app, groupIds: splitList(flags.groups) },
         reason: flags.reason,
-        nowMs: ctx.clock.nowMs(),
-      });
-      return { scope, findings };
-    },
+      }),
   );
 
   startCommand(
@@ -100,37 +92,16 @@ export function registerEmergencyCommands(program: Command): void {
         filter?: string;
         apps?: string;
       },
-    ) => {
-      const group = await ctx.store.getGroup(flags.group);
-      if (!group)
-        throw new AirlockError(
-          'STORE_NOT_FOUND',
-          `no group "${flags.group}" (try: airlock group list)`,
-        );
-      if (!(await isBypassGroup(ctx.store, group.id))) {
-        throw new AirlockError('CLI_USAGE', undefined, {
-          message:
-            `group "${group.name}" is not a bypass group: its status is ${group.status} and no policy lists it ` +
-            'as a bypass group (airlock group set-status, or airlock policy set --bypass-groups)',
-        });
-      }
-      const userIds = await resolveUsers(ctx.store, flags);
-      const named: string[] = [];
-      for (const ref of splitList(flags.apps ?? ''))
-        named.push((await requireApp(ctx.store, ref)).id);
-      const scope: EmergencyScopeRequest = {
-        kind: 'users-to-bypass-group',
-        groupId: group.id,
-        userIds,
-      };
-      const findings = await adviseEmergency(ctx.store, scope, {
-        actor: ctx.actor,
+    ) =>
+      plan(ctx, {
+        scope: {
+          kind: 'users-to-bypass-group',
+          groupId: flags.group,
+          userIds: await userRefs(ctx.store, flags),
+        },
         reason: flags.reason,
-        nowMs: ctx.clock.nowMs(),
-        namedAppIds: named,
-      });
-      return { scope, findings };
-    },
+        namedAppIds: splitList(flags.apps ?? ''),
+      }),
   );
 
   startCommand(
@@ -143,10 +114,10 @@ export function registerEmergencyCommands(program: Command): void {
         '--proxy-state-dir <dir>',
         "the proxy's state_dir ([main] state_dir of its authproxy.cfg)",
       ),
-    (_ctx, flags: StartFlags & { proxyStateDir: string }) =>
-      Promise.resolve({
+    (ctx, flags: StartFlags & { proxyStateDir: string }) =>
+      plan(ctx, {
         scope: { kind: 'primary-only', proxy: resolve(flags.proxyStateDir) },
-        findings: [],
+        reason: flags.reason,
       }),
   );
 
@@ -198,6 +169,21 @@ type Planner<F> = (
   flags: F,
 ) => Promise<{ scope: EmergencyScopeRequest; findings: Finding[] }>;
 
+/** Resolves the request's names as every surface does, then asks the advisor about it. */
+async function plan(
+  ctx: AirlockContext,
+  request: EmergencyStartRequest,
+): Promise<{ scope: EmergencyScopeRequest; findings: Finding[] }> {
+  const resolved = await resolveEmergencyRequest(ctx.store, request);
+  const findings = await adviseEmergency(ctx.store, resolved.scope, {
+    actor: ctx.actor,
+    reason: resolved.reason,
+    nowMs: ctx.clock.nowMs(),
+    namedAppIds: resolved.namedAppIds,
+  });
+  return { scope: resolved.scope, findings };
+}
+
 /** The options and steps every start command shares: plan, advise, confirm, start, print. */
 function startCommand<F extends StartFlags>(cmd: Command, plan: Planner<F>): void {
   commonOptions(
@@ -246,7 +232,8 @@ function runner(ctx: AirlockContext): EmergencyRunner {
   });
 }
 
-async function resolveUsers(
+/** The users named by exactly one of --users, --csv or --filter group=NAME (ids or names). */
+async function userRefs(
   store: Store,
   flags: { users?: string; csv?: string; filter?: string },
 ): Promise<string[]> {
@@ -256,24 +243,16 @@ async function resolveUsers(
       message: 'name the users with exactly one of --users, --csv or --filter',
     });
   }
-  let refs: string[];
-  if (flags.users !== undefined) refs = splitList(flags.users);
-  else if (flags.csv !== undefined) refs = readCsvUsernames(flags.csv);
-  else {
-    const m = /^group=(.+)$/.exec(flags.filter ?? '');
-    if (!m) {
-      throw new AirlockError('CLI_USAGE', undefined, {
-        message: `--filter must be group=NAME; got "${flags.filter ?? ''}"`,
-      });
-    }
-    const g = await store.getGroup(m[1]!.trim());
-    if (!g)
-      throw new AirlockError('STORE_NOT_FOUND', `no group "${m[1]!}" (try: airlock group list)`);
-    return (await store.listGroupMembers(g.id)).map((u) => u.id);
+  if (flags.users !== undefined) return splitList(flags.users);
+  if (flags.csv !== undefined) return readCsvUsernames(flags.csv);
+  const m = /^group=(.+)$/.exec(flags.filter ?? '');
+  if (!m) {
+    throw new AirlockError('CLI_USAGE', undefined, {
+      message: `--filter must be group=NAME; got "${flags.filter ?? ''}"`,
+    });
   }
-  const ids: string[] = [];
-  for (const ref of refs) ids.push((await requireUser(store, ref)).id);
-  return ids;
+  const group = await requireGroup(store, m[1]!.trim());
+  return (await store.listGroupMembers(group.id)).map((u) => u.id);
 }
 
 function readCsvUsernames(file: string): string[] {

@@ -16,8 +16,10 @@ import {
   type NetworkRule,
   type Policy,
 } from '../../core/policy.ts';
-import { buildPolicyInput, loadPolicySnapshot } from '../../service/policy/access-decision.ts';
-import { advisePolicyChange, advisorSnapshot } from '../../service/policy/policy-advice.ts';
+import { buildPolicyInput, loadPolicySnapshot } from '../../operations/policy-input.ts';
+import { advisePolicyChange, advisorSnapshot } from '../../operations/policy-advice.ts';
+import { clearPolicy, setPolicy } from '../../operations/policy-operations.ts';
+import { requireApplication, requireGroupIds } from '../../operations/record-lookups.ts';
 import {
   appPolicyScope,
   GLOBAL_POLICY_SCOPE,
@@ -26,7 +28,7 @@ import {
 } from '../../store/store.ts';
 import { withContext } from '../open-context.ts';
 import { emit, isoTime } from '../output.ts';
-import { adminAudit, choice, commonOptions, type CommonFlags } from './common.ts';
+import { choice, commonOptions, splitList, type CommonFlags } from './common.ts';
 
 const UNSETTABLE = [
   'new-user-policy',
@@ -59,7 +61,8 @@ export function registerPolicyCommands(program: Command): void {
       .option('--app <app>', 'application (name, id or ikey)'),
   ).action(async (flags: CommonFlags & { app?: string }) =>
     withContext(flags, async (ctx) => {
-      const app = flags.app === undefined ? undefined : await requireApp(ctx.store, flags.app);
+      const app =
+        flags.app === undefined ? undefined : await requireApplication(ctx.store, flags.app);
       const all = await ctx.store.listPolicies();
       const shown = app
         ? all.filter((p) => p.scope === GLOBAL_POLICY_SCOPE || p.scope === appPolicyScope(app.id))
@@ -106,20 +109,15 @@ export function registerPolicyCommands(program: Command): void {
     )
     .action(async (flags: SetFlags) =>
       withContext(flags, async (ctx) => {
-        const app = flags.app === undefined ? undefined : await requireApp(ctx.store, flags.app);
+        const app =
+          flags.app === undefined ? undefined : await requireApplication(ctx.store, flags.app);
         const scope = app ? appPolicyScope(app.id) : GLOBAL_POLICY_SCOPE;
         const before = (await ctx.store.getPolicy(scope))?.policy ?? {};
         const next = await applyFlags(ctx.store, before, flags);
         const findings = await advisePolicyChange(ctx.store, scope, before, next);
         printFindings(findings);
         requireConfirmation(findings, flags.yes === true, 'policy change');
-        const stored = await ctx.store.transaction(async (tx) => {
-          const saved = await tx.setPolicy(scope, next, ctx.actor);
-          await tx.appendAudit(
-            adminAudit(ctx, 'policy.set', 'policy', scope, { before, after: saved.policy }),
-          );
-          return saved;
-        });
+        const stored = await setPolicy(ctx, scope, next);
         const d = describePolicy(
           stored,
           await ctx.store.listGroups(),
@@ -136,17 +134,10 @@ export function registerPolicyCommands(program: Command): void {
       .option('--app <app>', 'application (name, id or ikey)'),
   ).action(async (flags: CommonFlags & { app?: string }) =>
     withContext(flags, async (ctx) => {
-      const app = flags.app === undefined ? undefined : await requireApp(ctx.store, flags.app);
+      const app =
+        flags.app === undefined ? undefined : await requireApplication(ctx.store, flags.app);
       const scope = app ? appPolicyScope(app.id) : GLOBAL_POLICY_SCOPE;
-      const deleted = await ctx.store.transaction(async (tx) => {
-        const old = await tx.getPolicy(scope);
-        const gone = await tx.deletePolicy(scope);
-        if (gone)
-          await tx.appendAudit(
-            adminAudit(ctx, 'policy.clear', 'policy', scope, { before: old?.policy }),
-          );
-        return gone;
-      });
+      const deleted = await clearPolicy(ctx, scope);
       emit(flags, { scope, changed: deleted }, () =>
         deleted
           ? `Cleared the policy of ${scopeLabel(scope, app)}.`
@@ -163,7 +154,7 @@ export function registerPolicyCommands(program: Command): void {
       .option('--ip <address>', 'the client address the application would report (ipaddr)'),
   ).action(async (username: string, flags: CommonFlags & { app: string; ip?: string }) =>
     withContext(flags, async (ctx) => {
-      const app = await requireApp(ctx.store, flags.app);
+      const app = await requireApplication(ctx.store, flags.app);
       const subject = await ctx.store.loadAuthSubject({ username });
       const snapshot = await loadPolicySnapshot(ctx.store);
       const input = buildPolicyInput(app, subject, snapshot, {
@@ -264,8 +255,9 @@ async function applyFlags(store: Store, before: Policy, flags: SetFlags): Promis
     next.allowedFactors = factors.filter(isFactor);
   }
   if (flags.bypassGroups !== undefined)
-    next.bypassGroupIds = await groupIdsOf(store, flags.bypassGroups);
-  if (flags.denyGroups !== undefined) next.denyGroupIds = await groupIdsOf(store, flags.denyGroups);
+    next.bypassGroupIds = await requireGroupIds(store, splitList(flags.bypassGroups));
+  if (flags.denyGroups !== undefined)
+    next.denyGroupIds = await requireGroupIds(store, splitList(flags.denyGroups));
   if (flags.network !== undefined) next.networkRules = flags.network.map(parseNetworkRule);
   return next;
 }
@@ -280,31 +272,6 @@ function parseNetworkRule(text: string): NetworkRule {
     });
   }
   return { action, ranges };
-}
-
-export async function groupIdsOf(store: Store, names: string): Promise<string[]> {
-  const ids: string[] = [];
-  for (const name of splitList(names)) {
-    const g = await store.getGroup(name);
-    if (!g)
-      throw new AirlockError('STORE_NOT_FOUND', `no group "${name}" (try: airlock group list)`);
-    ids.push(g.id);
-  }
-  return ids;
-}
-
-export async function requireApp(store: Store, ref: string): Promise<Application> {
-  const a = await store.getApplication(ref);
-  if (!a)
-    throw new AirlockError('STORE_NOT_FOUND', `no application "${ref}" (try: airlock app list)`);
-  return a;
-}
-
-export function splitList(text: string): string[] {
-  return text
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
 }
 
 export function collect(value: string, previous: string[] | undefined): string[] {

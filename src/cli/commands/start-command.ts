@@ -4,8 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { ConfigError, parseAuthProxyConfig } from '../../config/authproxy-config.ts';
-import { generateId, generateSecretKey } from '../../runtime/random.ts';
-import { adminAudit } from './common.ts';
+import { createApplication } from '../../operations/application-operations.ts';
 import { launchProxy } from './proxy-commands.ts';
 import { runService, serviceOptions, stopOnSignals, type ServeFlags } from './serve-command.ts';
 
@@ -83,24 +82,12 @@ async function start(flags: ServeFlags & { proxyConfig: string }): Promise<void>
 async function exampleApplication(ctx: Awaited<ReturnType<typeof runService>>['ctx']) {
   const existing = await ctx.store.getApplication(EXAMPLE_APPLICATION);
   if (existing) return existing;
-  return ctx.store.transaction(async (tx) => {
-    const app = await tx.createApplication({
-      name: EXAMPLE_APPLICATION,
-      type: 'radius',
-      newUserPolicy: 'enroll',
-      restrictionLevel: 'restrictive',
-      rateLimitPerSecond: 50,
-      ikey: generateId(ctx.random, 'DI'),
-      skey: generateSecretKey(ctx.random),
-    });
-    await tx.appendAudit(
-      adminAudit(ctx, 'application.create', 'application', app.id, {
-        name: app.name,
-        type: app.type,
-        by: 'airlock start',
-      }),
-    );
-    return app;
+  return createApplication(ctx, {
+    name: EXAMPLE_APPLICATION,
+    type: 'radius',
+    newUserPolicy: 'enroll',
+    restrictionLevel: 'restrictive',
+    rateLimitPerSecond: 50,
   });
 }
 

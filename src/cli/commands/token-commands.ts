@@ -1,23 +1,13 @@
 // `airlock token …` and `airlock bypass-codes`: passcode factors an admin hands out.
 import { type Command, InvalidArgumentError } from 'commander';
-import { Secret } from 'otpauth';
 import QRCode from 'qrcode';
-import { hashBypassCode } from '../../core/bypass-code.ts';
-import { AirlockError } from '../../core/error-registry.ts';
 import { OTP_ALGORITHMS } from '../../core/model.ts';
-import { newTotpUri } from '../../core/otp-verify.ts';
-import { generateDigits, generateId } from '../../runtime/random.ts';
+import { replaceBypassCodes } from '../../operations/bypass-code-operations.ts';
+import { requireUser } from '../../operations/record-lookups.ts';
+import { addHotpToken, addTotpToken, deleteOtpToken } from '../../operations/token-operations.ts';
 import { withContext } from '../open-context.ts';
 import { emit, isoTime, table } from '../output.ts';
-import {
-  adminAudit,
-  choice,
-  commonOptions,
-  nonNegativeInt,
-  positiveInt,
-  type CommonFlags,
-} from './common.ts';
-import { requireUser } from './user-commands.ts';
+import { choice, commonOptions, nonNegativeInt, positiveInt, type CommonFlags } from './common.ts';
 
 interface TotpFlags extends CommonFlags {
   name?: string;
@@ -35,10 +25,6 @@ interface HotpFlags extends CommonFlags {
   counter: number;
 }
 
-/** 160-bit secrets, the size RFC 4226 §4 recommends for HMAC-SHA1. */
-const SECRET_BYTES = 20;
-const BASE32 = /^[A-Z2-7]+=*$/;
-
 export function registerTokenCommands(program: Command): void {
   const token = program
     .command('token')
@@ -55,36 +41,15 @@ export function registerTokenCommands(program: Command): void {
       .option('--issuer <name>', 'issuer shown in the authenticator app', 'Airlock'),
   ).action(async (userRef: string, flags: TotpFlags) =>
     withContext(flags, async (ctx) => {
-      const algorithm = choice(flags.algorithm, OTP_ALGORITHMS, '--algorithm');
-      const secret = new Secret({ buffer: toArrayBuffer(ctx.random.bytes(SECRET_BYTES)) }).base32;
-      const { user, tokenId } = await ctx.store.transaction(async (tx) => {
-        const user = await requireUser(tx, userRef);
-        const t = await tx.addOtpToken({
-          id: generateId(ctx.random, 'DT'),
-          userId: user.id,
-          type: 'totp',
-          secret,
-          algorithm,
-          digits: flags.digits,
-          periodSeconds: flags.period,
-          counter: 0,
-          name: flags.name ?? null,
-        });
-        await tx.appendAudit(
-          adminAudit(ctx, 'token.add', 'token', t.id, { type: 'totp', algorithm }, user.username),
-        );
-        return { user, tokenId: t.id };
-      });
-      const uri = newTotpUri({
-        issuer: flags.issuer,
-        label: user.username,
-        secret,
-        algorithm,
+      const { user, token, secret, uri } = await addTotpToken(ctx, userRef, {
+        name: flags.name ?? null,
+        algorithm: choice(flags.algorithm, OTP_ALGORITHMS, '--algorithm'),
         digits: flags.digits,
         periodSeconds: flags.period,
+        issuer: flags.issuer,
       });
       const qr = flags.json ? '' : await QRCode.toString(uri, { type: 'terminal', small: true });
-      emit(flags, { token_id: tokenId, username: user.username, secret, uri }, () =>
+      emit(flags, { token_id: token.id, username: user.username, secret, uri }, () =>
         [
           `TOTP token added for "${user.username}". Scan this with an authenticator app:`,
           qr,
@@ -107,30 +72,16 @@ export function registerTokenCommands(program: Command): void {
       .option('--digits <n>', '6 or 8', positiveInt, 6),
   ).action(async (userRef: string, flags: HotpFlags) =>
     withContext(flags, async (ctx) => {
-      const secret = flags.secret.replace(/\s+/g, '').toUpperCase();
-      if (!BASE32.test(secret)) throw new Error('--secret must be base32 (A-Z, 2-7)');
-      const algorithm = choice(flags.algorithm, OTP_ALGORITHMS, '--algorithm');
-      const { user, tokenId } = await ctx.store.transaction(async (tx) => {
-        const user = await requireUser(tx, userRef);
-        const t = await tx.addOtpToken({
-          id: generateId(ctx.random, 'DT'),
-          userId: user.id,
-          type: 'hotp',
-          secret,
-          algorithm,
-          digits: flags.digits,
-          periodSeconds: 30,
-          counter: flags.counter,
-          name: flags.name ?? null,
-        });
-        await tx.appendAudit(
-          adminAudit(ctx, 'token.add', 'token', t.id, { type: 'hotp', algorithm }, user.username),
-        );
-        return { user, tokenId: t.id };
+      const { user, token } = await addHotpToken(ctx, userRef, {
+        secret: flags.secret,
+        counter: flags.counter,
+        name: flags.name ?? null,
+        algorithm: choice(flags.algorithm, OTP_ALGORITHMS, '--algorithm'),
+        digits: flags.digits,
       });
       emit(
         flags,
-        { token_id: tokenId, username: user.username },
+        { token_id: token.id, username: user.username },
         () => `HOTP token added for "${user.username}".`,
       );
     }),
@@ -153,32 +104,10 @@ export function registerTokenCommands(program: Command): void {
       flags: CommonFlags & { count: number; uses: number; validFor?: number },
     ) =>
       withContext(flags, async (ctx) => {
-        if (flags.count > 100) throw new Error('--count must be at most 100');
-        const now = ctx.clock.nowMs();
-        const expiresAtMs = flags.validFor === undefined ? null : now + flags.validFor;
-        const codes = Array.from({ length: flags.count }, () => generateDigits(ctx.random, 9));
-        const user = await ctx.store.transaction(async (tx) => {
-          const user = await requireUser(tx, userRef);
-          await tx.replaceBypassCodes(
-            user.id,
-            codes.map((code) => ({
-              id: generateId(ctx.random, 'BC'),
-              codeHash: hashBypassCode(ctx.bypassPepper, code),
-              remainingUses: flags.uses === 0 ? null : flags.uses,
-              expiresAtMs,
-            })),
-          );
-          await tx.appendAudit(
-            adminAudit(
-              ctx,
-              'bypass-codes.replace',
-              'user',
-              user.id,
-              { count: flags.count, uses: flags.uses, expiresAtMs },
-              user.username,
-            ),
-          );
-          return user;
+        const { user, codes, expiresAtMs } = await replaceBypassCodes(ctx, userRef, {
+          count: flags.count,
+          uses: flags.uses,
+          ...(flags.validFor !== undefined ? { validForMs: flags.validFor } : {}),
         });
         emit(
           flags,
@@ -211,16 +140,7 @@ export function registerTokenCommands(program: Command): void {
     token.command('delete <user> <token_id>').description("delete one of a user's passcode tokens"),
   ).action(async (userRef: string, tokenId: string, flags: CommonFlags) =>
     withContext(flags, async (ctx) => {
-      const user = await ctx.store.transaction(async (tx) => {
-        const u = await requireUser(tx, userRef);
-        if (!(await tx.deleteOtpToken(u.id, tokenId))) {
-          throw new AirlockError('STORE_NOT_FOUND', undefined, {
-            message: `user "${u.username}" has no token "${tokenId}" (try: airlock token list ${u.username})`,
-          });
-        }
-        await tx.appendAudit(adminAudit(ctx, 'token.delete', 'token', tokenId, {}, u.username));
-        return u;
-      });
+      const user = await deleteOtpToken(ctx, userRef, tokenId);
       emit(
         flags,
         { deleted: true, token_id: tokenId, username: user.username },
@@ -228,10 +148,6 @@ export function registerTokenCommands(program: Command): void {
       );
     }),
   );
-}
-
-function toArrayBuffer(bytes: Buffer): ArrayBuffer {
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
 function parseDuration(value: string): number {

@@ -2,11 +2,16 @@
 import type { Command } from 'commander';
 import { AirlockError } from '../../core/error-registry.ts';
 import { USER_STATUSES, type User } from '../../core/model.ts';
-import { generateId } from '../../runtime/random.ts';
-import type { Store } from '../../store/store.ts';
+import { requireUser } from '../../operations/record-lookups.ts';
+import {
+  createUser,
+  deleteUser,
+  setUserAliases,
+  updateUser,
+} from '../../operations/user-operations.ts';
 import { withContext } from '../open-context.ts';
-import { emit, isoTime, table } from '../output.ts';
-import { adminAudit, choice, commonOptions, nonNegativeInt, type CommonFlags } from './common.ts';
+import { emit, epochSeconds, isoTime, table } from '../output.ts';
+import { choice, commonOptions, splitList, nonNegativeInt, type CommonFlags } from './common.ts';
 
 interface CreateFlags extends CommonFlags {
   realName?: string;
@@ -28,26 +33,12 @@ export function registerUserCommands(program: Command): void {
       .option('--status <status>', USER_STATUSES.join('|'), 'active'),
   ).action(async (username: string, flags: CreateFlags) =>
     withContext(flags, async (ctx) => {
-      const created = await ctx.store.transaction(async (tx) => {
-        const u = await tx.createUser({
-          id: generateId(ctx.random, 'DU'),
-          username,
-          realName: flags.realName ?? null,
-          email: flags.email ?? null,
-          aliases: flags.alias ?? [],
-          status: choice(flags.status, USER_STATUSES, '--status'),
-        });
-        await tx.appendAudit(
-          adminAudit(
-            ctx,
-            'user.create',
-            'user',
-            u.id,
-            { status: u.status, aliases: u.aliases },
-            u.username,
-          ),
-        );
-        return u;
+      const created = await createUser(ctx, {
+        username,
+        realName: flags.realName ?? null,
+        email: flags.email ?? null,
+        aliases: flags.alias ?? [],
+        status: choice(flags.status, USER_STATUSES, '--status'),
       });
       emit(
         flags,
@@ -95,7 +86,7 @@ export function registerUserCommands(program: Command): void {
           token_id: t.id,
           type: t.type,
           name: t.name,
-          created: isoTime(t.createdAtMs),
+          created: epochSeconds(t.createdAtMs),
         })),
         bypass_codes: codes.map((c) => ({
           remaining_uses: c.remainingUses,
@@ -141,32 +132,11 @@ export function registerUserCommands(program: Command): void {
             message: 'nothing to change: give --real-name, --email or --aliases',
           });
         }
-        const updated = await ctx.store.transaction(async (tx) => {
-          const u = await requireUser(tx, ref);
-          let next = u;
-          if (Object.keys(patch).length > 0) {
-            next = await tx.updateUser(u.id, patch);
-            await tx.appendAudit(adminAudit(ctx, 'user.update', 'user', u.id, patch, u.username));
-          }
-          if (flags.aliases !== undefined) {
-            const aliases = flags.aliases
-              .split(',')
-              .map((a) => a.trim())
-              .filter(Boolean);
-            next = await tx.setUserAliases(u.id, aliases);
-            await tx.appendAudit(
-              adminAudit(
-                ctx,
-                'user.set-aliases',
-                'user',
-                u.id,
-                { from: u.aliases, to: next.aliases },
-                u.username,
-              ),
-            );
-          }
-          return next;
-        });
+        let updated = await requireUser(ctx.store, ref);
+        if (Object.keys(patch).length > 0) updated = await updateUser(ctx, updated.id, patch);
+        if (flags.aliases !== undefined) {
+          updated = await setUserAliases(ctx, updated.id, splitList(flags.aliases));
+        }
         const groups = (await ctx.store.listUserGroups(updated.id)).map((g) => g.name);
         emit(flags, describe(updated, groups), () => `Updated user "${updated.username}".`);
       }),
@@ -179,23 +149,7 @@ export function registerUserCommands(program: Command): void {
   ).action(async (ref: string, status: string, flags: CommonFlags) =>
     withContext(flags, async (ctx) => {
       const wanted = choice(status, USER_STATUSES, 'status');
-      const updated = await ctx.store.transaction(async (tx) => {
-        const u = await requireUser(tx, ref);
-        const next = await tx.setUserStatus(u.id, wanted);
-        // Unlocking (or any explicit status) starts the failure count afresh.
-        if (wanted !== 'locked out') await tx.resetSecondFactorFailures(u.id);
-        await tx.appendAudit(
-          adminAudit(
-            ctx,
-            'user.set-status',
-            'user',
-            u.id,
-            { from: u.status, to: wanted },
-            u.username,
-          ),
-        );
-        return next;
-      });
+      const updated = await updateUser(ctx, ref, { status: wanted });
       emit(
         flags,
         describe(updated, []),
@@ -210,12 +164,7 @@ export function registerUserCommands(program: Command): void {
       .description('delete a user with its tokens, codes and memberships'),
   ).action(async (ref: string, flags: CommonFlags) =>
     withContext(flags, async (ctx) => {
-      const deleted = await ctx.store.transaction(async (tx) => {
-        const u = await requireUser(tx, ref);
-        await tx.deleteUser(u.id);
-        await tx.appendAudit(adminAudit(ctx, 'user.delete', 'user', u.id, {}, u.username));
-        return u;
-      });
+      const deleted = await deleteUser(ctx, ref);
       emit(
         flags,
         { deleted: true, user_id: deleted.id, username: deleted.username },
@@ -234,14 +183,8 @@ export function describe(u: User, groups: string[]) {
     status: u.status,
     aliases: u.aliases,
     groups,
-    created: isoTime(u.createdAtMs),
+    created: epochSeconds(u.createdAtMs),
   };
-}
-
-export async function requireUser(store: Store, ref: string): Promise<User> {
-  const u = (await store.findUser(ref)) ?? (await store.getUser(ref));
-  if (!u) throw new AirlockError('STORE_NOT_FOUND', `no user "${ref}" (try: airlock user list)`);
-  return u;
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -1,8 +1,9 @@
 // The seam for policies and emergency controls: the Admin API and the console call these when
 // they are plugged in, and answer "not available" (ADMIN_NOT_AVAILABLE, 501) until then.
-import type { AdvisorSnapshot, Finding } from '../../core/advisor.ts';
-import type { EmergencyControl, EmergencyScopeRequest } from '../../core/emergency-control.ts';
+import type { Finding } from '../../core/advisor.ts';
+import type { EmergencyControl } from '../../core/emergency-control.ts';
 import type { Policy } from '../../core/policy.ts';
+import type { EmergencyStartRequest } from '../../operations/emergency-operations.ts';
 
 export type PolicyScope = { kind: 'global' } | { kind: 'application'; appId: string };
 
@@ -24,17 +25,7 @@ export interface PolicyAdmin {
   clear(scope: PolicyScope, actor: string): Promise<boolean>;
 }
 
-export interface EmergencyStartRequest {
-  scope: EmergencyScopeRequest;
-  reason: string;
-  /** Neither given = the default duration of core/emergency-control.ts. */
-  durationMs?: number | undefined;
-  /**
-   * users-to-bypass-group: the applications the administrator means to open; the advisor warns
-   * about every other application the group reaches.
-   */
-  namedAppIds?: readonly string[] | undefined;
-}
+export type { EmergencyStartRequest };
 
 export interface EmergencyAdmin {
   /** Controls in effect at `nowMs`: the console shows a banner on every page while any is. */
@@ -53,13 +44,4 @@ export interface EmergencyAdmin {
 export interface AdminExtensions {
   policies?: PolicyAdmin;
   emergency?: EmergencyAdmin;
-  /**
-   * What the advisor should know beyond applications and groups (policies, active emergency
-   * controls) when it warns about a group put in bypass.
-   */
-  advisorContext?: () => Promise<
-    Pick<AdvisorSnapshot, 'globalPolicy' | 'emergencyControls'> & {
-      applicationPolicies?: Readonly<Record<string, Policy>>;
-    }
-  >;
 }

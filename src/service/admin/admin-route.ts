@@ -1,7 +1,7 @@
 // One Admin API route as data: method, path, parameters and response schema, read by the
 // router, the parameter validator and the OpenAPI document alike, so the three cannot drift.
 import { AirlockError } from '../../core/error-registry.ts';
-import type { NewAuditEvent } from '../../core/model.ts';
+import type { OperationContext } from '../../operations/operation-context.ts';
 import type { ParamMap } from '../auth-api/request-params.ts';
 import type { AdminActor } from './admin-auth.ts';
 import type { AdminContext } from './admin-context.ts';
@@ -155,24 +155,8 @@ function convert(spec: ParamSpec, raw: string[]): ParamValue {
   }
 }
 
-/** The audit event of an administrator's change; `actor` is `admin:<name>` or `adminkey:<ikey>`. */
-export function adminAuditEvent(
-  call: AdminCall,
-  action: string,
-  target: { type: string; id: string },
-  detail: Record<string, unknown>,
-  username: string | null = null,
-): NewAuditEvent {
-  return {
-    tsMs: call.ctx.clock.nowMs(),
-    actor: call.actor.actor,
-    action,
-    targetType: target.type,
-    targetId: target.id,
-    appId: null,
-    username,
-    result: 'ok',
-    ip: call.ip,
-    detail,
-  };
+/** The operations' context for a call: `actor` is `admin:<name>` or `adminkey:<ikey>`. */
+export function operationContext(call: AdminCall): OperationContext {
+  const { store, clock, random, bypassPepper } = call.ctx;
+  return { store, clock, random, bypassPepper, actor: call.actor.actor, ip: call.ip };
 }

@@ -1,4 +1,5 @@
 // The JSON shapes of the Admin API (Duo Admin API field names where Duo has the concept).
+import type { Finding } from '../../core/advisor.ts';
 import type {
   Application,
   AuditEvent,
@@ -8,7 +9,7 @@ import type {
   OtpToken,
   User,
 } from '../../core/model.ts';
-import { deviceCapabilities, maskPhoneNumber } from '../push/device-capabilities.ts';
+import { deviceCapabilities, maskPhoneNumber } from '../../core/device-capabilities.ts';
 
 /** Seconds since the epoch, as Duo's Admin API gives times. */
 const seconds = (ms: number | null) => (ms === null ? null : Math.floor(ms / 1000));
@@ -105,4 +106,8 @@ export function auditView(e: AuditEvent) {
     ip: e.ip,
     detail: e.detail,
   };
+}
+
+export function findingView(f: Finding) {
+  return { code: f.code, severity: f.severity, message: f.message };
 }

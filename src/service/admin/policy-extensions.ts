@@ -1,23 +1,24 @@
 // The Admin API's and the console's policies and emergency controls, on the engine the Auth API
 // and the CLI use: the store's policies, the EmergencyRunner, the AccessDecision cache, and the
-// advisor of service/policy/policy-advice.ts. Validates and audits like `airlock policy` and
+// advisor of operations/policy-advice.ts. Validates and audits like `airlock policy` and
 // `airlock emergency`.
-import { isAbsolute } from 'node:path';
 import type { Finding } from '../../core/advisor.ts';
-import type { EmergencyControl, EmergencyScopeRequest } from '../../core/emergency-control.ts';
+import type { EmergencyControl } from '../../core/emergency-control.ts';
 import { AirlockError, isAirlockError } from '../../core/error-registry.ts';
-import type { NewAuditEvent } from '../../core/model.ts';
 import type { Policy } from '../../core/policy.ts';
 import { decodePolicy } from '../../core/policy-decode.ts';
 import type { Clock } from '../../runtime/clock.ts';
-import { appPolicyScope, GLOBAL_POLICY_SCOPE, type Store } from '../../store/store.ts';
+import type { Random } from '../../runtime/random.ts';
+import type { OperationContext } from '../../operations/operation-context.ts';
+import { clearPolicy, policyScope, setPolicy } from '../../operations/policy-operations.ts';
+import { resolveEmergencyRequest } from '../../operations/emergency-operations.ts';
+import { GLOBAL_POLICY_SCOPE, type Store } from '../../store/store.ts';
 import type { AccessDecision } from '../policy/access-decision.ts';
-import type { EmergencyRunner } from '../policy/emergency-runner.ts';
-import { adviseEmergency, advisePolicyChange, isBypassGroup } from '../policy/policy-advice.ts';
+import type { EmergencyRunner } from '../../operations/emergency-runner.ts';
+import { adviseEmergency, advisePolicyChange } from '../../operations/policy-advice.ts';
 import type {
   AdminExtensions,
   EmergencyAdmin,
-  EmergencyStartRequest,
   PolicyAdmin,
   PolicyScope,
 } from './admin-extensions.ts';
@@ -25,6 +26,8 @@ import type {
 export interface PolicyExtensionsDeps {
   store: Store;
   clock: Clock;
+  random: Random;
+  bypassPepper: Buffer;
   /** The service's runner: its onChange drops the policy cache. */
   emergencies: EmergencyRunner;
   /** Invalidated after every policy change, so logins see it at once. */
@@ -35,30 +38,14 @@ export function createPolicyExtensions(deps: PolicyExtensionsDeps): AdminExtensi
   return {
     policies: createPolicyAdmin(deps),
     emergency: createEmergencyAdmin(deps),
-    advisorContext: async () => {
-      const [policies, controls] = await Promise.all([
-        deps.store.listPolicies(),
-        deps.store.listEmergencyControls({ state: 'active' }),
-      ]);
-      const applicationPolicies: Record<string, Policy> = {};
-      let globalPolicy: Policy | undefined;
-      for (const p of policies) {
-        if (p.scope === GLOBAL_POLICY_SCOPE) globalPolicy = p.policy;
-        else if (p.scope.startsWith('app:')) applicationPolicies[p.scope.slice(4)] = p.policy;
-      }
-      return { globalPolicy, applicationPolicies, emergencyControls: controls };
-    },
   };
 }
 
-function createPolicyAdmin({ store, clock, access }: PolicyExtensionsDeps): PolicyAdmin {
+function createPolicyAdmin(deps: PolicyExtensionsDeps): PolicyAdmin {
+  const { store, access } = deps;
   /** The store scope of an API scope; the application may be named by id, name or ikey. */
-  const storeScope = async (scope: PolicyScope): Promise<string> => {
-    if (scope.kind === 'global') return GLOBAL_POLICY_SCOPE;
-    const app = await store.getApplication(scope.appId);
-    if (!app) throw new AirlockError('ADMIN_NOT_FOUND', `no application "${scope.appId}"`);
-    return appPolicyScope(app.id);
-  };
+  const storeScope = (scope: PolicyScope): Promise<string> =>
+    policyScope(deps, scope.kind === 'global' ? undefined : scope.appId);
   /** Decodes, validates and resolves group names to ids; every problem in one error. */
   const decode = async (value: unknown): Promise<Policy> => {
     const decoded = decodePolicy(value);
@@ -105,30 +92,14 @@ function createPolicyAdmin({ store, clock, access }: PolicyExtensionsDeps): Poli
     async set(scope, value, actor) {
       const key = await storeScope(scope);
       const next = await decode(value);
-      const saved = await store.transaction(async (tx) => {
-        const before = (await tx.getPolicy(key))?.policy ?? {};
-        const stored = await tx.setPolicy(key, next, actor);
-        await tx.appendAudit(
-          audit(clock, actor, 'policy.set', 'policy', key, { before, after: stored.policy }),
-        );
-        return stored;
-      });
+      const saved = await setPolicy(operationContext(deps, actor), key, next);
       access.invalidate();
       return saved.policy;
     },
 
     async clear(scope, actor) {
       const key = await storeScope(scope);
-      const gone = await store.transaction(async (tx) => {
-        const old = await tx.getPolicy(key);
-        const deleted = await tx.deletePolicy(key);
-        if (deleted) {
-          await tx.appendAudit(
-            audit(clock, actor, 'policy.clear', 'policy', key, { before: old?.policy }),
-          );
-        }
-        return deleted;
-      });
+      const gone = await clearPolicy(operationContext(deps, actor), key);
       access.invalidate();
       return gone;
     },
@@ -136,54 +107,6 @@ function createPolicyAdmin({ store, clock, access }: PolicyExtensionsDeps): Poli
 }
 
 function createEmergencyAdmin({ store, clock, emergencies }: PolicyExtensionsDeps): EmergencyAdmin {
-  /** The request with every reference resolved to an id; every problem in one error. */
-  const resolveRequest = async (request: EmergencyStartRequest) => {
-    const errors: string[] = [];
-    const scope = request.scope;
-    let resolved: EmergencyScopeRequest = scope;
-    const namedAppIds: string[] = [];
-    for (const ref of request.namedAppIds ?? []) {
-      const app = await store.getApplication(ref);
-      if (app) namedAppIds.push(app.id);
-      else errors.push(`app_ids: no application "${ref}"`);
-    }
-    if (scope.kind === 'app-bypass-groups') {
-      const app = scope.appId === '' ? undefined : await store.getApplication(scope.appId);
-      if (!app) errors.push(`app_id: no application "${scope.appId}"`);
-      if (scope.groupIds.length === 0) errors.push('group_ids: name at least one group');
-      const groupIds: string[] = [];
-      for (const ref of scope.groupIds) {
-        const g = await store.getGroup(ref);
-        if (g) groupIds.push(g.id);
-        else errors.push(`group_ids: no group "${ref}"`);
-      }
-      resolved = { kind: scope.kind, appId: app?.id ?? scope.appId, groupIds };
-    } else if (scope.kind === 'users-to-bypass-group') {
-      const group = scope.groupId === '' ? undefined : await store.getGroup(scope.groupId);
-      if (!group) errors.push(`group_id: no group "${scope.groupId}"`);
-      else if (!(await isBypassGroup(store, group.id))) {
-        errors.push(
-          `group_id: group "${group.name}" is not a bypass group: its status is ${group.status} and no policy lists it as a bypass group`,
-        );
-      }
-      if (scope.userIds.length === 0) errors.push('user_ids: name at least one user');
-      const userIds: string[] = [];
-      for (const ref of scope.userIds) {
-        const u = (await store.getUser(ref)) ?? (await store.findUser(ref));
-        if (u) userIds.push(u.id);
-        else errors.push(`user_ids: no user "${ref}"`);
-      }
-      resolved = { kind: scope.kind, groupId: group?.id ?? scope.groupId, userIds };
-    } else if (!isAbsolute(scope.proxy)) {
-      errors.push(
-        `proxy: must be the absolute path of the proxy's state_dir; got "${scope.proxy}"`,
-      );
-    }
-    if (request.reason.trim() === '') errors.push('reason: a reason is required');
-    if (errors.length > 0) throw new AirlockError('ADMIN_INVALID_PARAMETERS', errors.join('; '));
-    return { ...request, scope: resolved, namedAppIds };
-  };
-
   return {
     async listActive(nowMs) {
       return (await store.listEmergencyControls({ state: 'active' })).filter(
@@ -196,7 +119,7 @@ function createEmergencyAdmin({ store, clock, emergencies }: PolicyExtensionsDep
     },
 
     async preview(request): Promise<Finding[]> {
-      const r = await resolveRequest(request);
+      const r = await resolveEmergencyRequest(store, request);
       return adviseEmergency(store, r.scope, {
         actor: '(preview)',
         reason: r.reason,
@@ -206,7 +129,7 @@ function createEmergencyAdmin({ store, clock, emergencies }: PolicyExtensionsDep
     },
 
     async start(request, actor): Promise<EmergencyControl> {
-      const r = await resolveRequest(request);
+      const r = await resolveEmergencyRequest(store, request);
       try {
         const { control } = await emergencies.start({
           scope: r.scope,
@@ -250,24 +173,8 @@ function toAdminError(err: unknown): unknown {
   }
 }
 
-function audit(
-  clock: Clock,
-  actor: string,
-  action: string,
-  targetType: string,
-  targetId: string,
-  detail: Record<string, unknown>,
-): NewAuditEvent {
-  return {
-    tsMs: clock.nowMs(),
-    actor,
-    action,
-    targetType,
-    targetId,
-    appId: targetId.startsWith('app:') ? targetId.slice(4) : null,
-    username: null,
-    result: 'ok',
-    ip: null,
-    detail,
-  };
+/** The operations' context for a change made through these extensions (no caller address). */
+function operationContext(deps: PolicyExtensionsDeps, actor: string): OperationContext {
+  const { store, clock, random, bypassPepper } = deps;
+  return { store, clock, random, bypassPepper, actor, ip: null };
 }

@@ -24,8 +24,8 @@ import {
   deviceCapabilities,
   maskPhoneNumber,
   type PhoneFactorsAvailable,
-} from '../push/device-capabilities.ts';
-import { parseActivationCode, renderActivationCode } from './activation-code.ts';
+} from '../../core/device-capabilities.ts';
+import { parseActivationCode, renderActivationCode } from '../../core/activation-code.ts';
 
 type SignedHandler = (call: SignedCall) => unknown;
 

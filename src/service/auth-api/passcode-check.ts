@@ -1,7 +1,7 @@
 // Checks a passcode against a user's TOTP and HOTP tokens and bypass codes, consuming what it uses.
 import { matchBypassCode, normalizePasscode } from '../../core/bypass-code.ts';
-import type { BypassCode } from '../../core/model.ts';
 import { verifyHotp, verifyTotp } from '../../core/otp-verify.ts';
+import { usableBypassCodes } from '../../operations/policy-input.ts';
 import type { AuthSubject, Store } from '../../store/store.ts';
 
 export type PasscodeMethod = 'totp' | 'hotp' | 'bypass' | 'sms';
@@ -78,32 +78,4 @@ export async function checkPasscode(
     return { ok: true, method: 'sms', credentialId: smsMatched.id };
   }
   return { ok: false, reason: replayed ? 'replayed' : 'mismatch' };
-}
-
-/**
- * Whether the user has any usable second factor (preauth's "enrolled"): a token, a bypass code,
- * an authenticator, or a phone number while an SMS or voice provider is configured.
- */
-export function hasUsableFactor(
-  subject: AuthSubject,
-  nowMs: number,
-  phoneFactors: { sms: boolean; phone: boolean } = { sms: false, phone: false },
-): boolean {
-  return (
-    subject.tokens.length > 0 ||
-    usableBypassCodes(subject, nowMs).length > 0 ||
-    subject.devices.some(
-      (d) =>
-        d.publicKeyJwk !== null ||
-        (d.phoneNumber !== null && (phoneFactors.sms || phoneFactors.phone)),
-    )
-  );
-}
-
-function usableBypassCodes(subject: AuthSubject, nowMs: number): BypassCode[] {
-  return subject.bypassCodes.filter(
-    (c) =>
-      (c.remainingUses === null || c.remainingUses > 0) &&
-      (c.expiresAtMs === null || c.expiresAtMs > nowMs),
-  );
 }

@@ -1,76 +1,16 @@
 // Decides a login by policy: loads the global and application policies and the active emergency
 // overlays (cached briefly, like ApplicationCache) and runs the pure evaluatePolicy.
-import { activeOverlays, type EmergencyControl } from '../../core/emergency-control.ts';
 import type { Application } from '../../core/model.ts';
-import {
-  evaluatePolicy,
-  type Factor,
-  type Policy,
-  type PolicyDecision,
-  type PolicyInput,
-} from '../../core/policy.ts';
+import { evaluatePolicy, type Factor, type PolicyDecision } from '../../core/policy.ts';
 import type { Clock } from '../../runtime/clock.ts';
-import { GLOBAL_POLICY_SCOPE, type AuthSubject, type Store } from '../../store/store.ts';
-import { hasUsableFactor } from '../auth-api/passcode-check.ts';
+import type { AuthSubject, Store } from '../../store/store.ts';
+import {
+  buildPolicyInput,
+  loadPolicySnapshot,
+  type PolicySnapshot,
+} from '../../operations/policy-input.ts';
 
-/** What policy evaluation reads besides the user and the application. */
-export interface PolicySnapshot {
-  globalPolicy: Policy | undefined;
-  /** Application policies by application id. */
-  appPolicies: ReadonlyMap<string, Policy>;
-  /** Active emergency controls (overlays are derived from them at the time of each login). */
-  activeControls: readonly EmergencyControl[];
-}
-
-/** Reads every policy and the active emergency controls: two small queries. */
-export async function loadPolicySnapshot(store: Store): Promise<PolicySnapshot> {
-  const [policies, activeControls] = await Promise.all([
-    store.listPolicies(),
-    store.listEmergencyControls({ state: 'active' }),
-  ]);
-  const appPolicies = new Map<string, Policy>();
-  let globalPolicy: Policy | undefined;
-  for (const p of policies) {
-    if (p.scope === GLOBAL_POLICY_SCOPE) globalPolicy = p.policy;
-    else if (p.scope.startsWith('app:')) appPolicies.set(p.scope.slice('app:'.length), p.policy);
-  }
-  return { globalPolicy, appPolicies, activeControls };
-}
-
-/** The input of evaluatePolicy for this login; shared by the Auth API and `airlock explain`. */
-export function buildPolicyInput(
-  app: Application,
-  subject: AuthSubject | undefined,
-  snapshot: PolicySnapshot,
-  login: {
-    nowMs: number;
-    clientIp?: string | undefined;
-    /** Configured SMS / voice providers: a phone number counts as enrolled only with one. */
-    phoneFactors?: { sms: boolean; phone: boolean };
-  },
-): PolicyInput {
-  return {
-    user: subject && {
-      id: subject.user.id,
-      username: subject.user.username,
-      status: subject.user.status,
-    },
-    enrolled: subject ? hasUsableFactor(subject, login.nowMs, login.phoneFactors) : false,
-    groups: (subject?.groups ?? []).map((g) => ({ id: g.id, name: g.name, status: g.status })),
-    application: {
-      id: app.id,
-      name: app.name,
-      newUserPolicy: app.newUserPolicy,
-      allowedGroupIds: app.allowedGroupIds,
-      restrictionLevel: app.restrictionLevel,
-    },
-    clientIp: login.clientIp,
-    globalPolicy: snapshot.globalPolicy,
-    appPolicy: snapshot.appPolicies.get(app.id),
-    // From the expiry, not the state: a bypass ends on time even before its revert has run.
-    emergencyOverlays: activeOverlays(snapshot.activeControls, login.nowMs),
-  };
-}
+export { buildPolicyInput, loadPolicySnapshot, type PolicySnapshot };
 
 /**
  * Decides logins against a snapshot of the policies that is at most `ttlMs` old, so the hot path

@@ -16,9 +16,9 @@ import type { Clock } from '../../runtime/clock.ts';
 import { generateId, type Random } from '../../runtime/random.ts';
 import type { Store } from '../../store/store.ts';
 import type { WriteBatcher } from '../../store/write-batcher.ts';
-import { parseActivationCode } from '../auth-api/activation-code.ts';
+import { parseActivationCode } from '../../core/activation-code.ts';
 import { sendOk } from '../auth-api/envelope.ts';
-import { deviceCapabilities } from './device-capabilities.ts';
+import { deviceCapabilities } from '../../core/device-capabilities.ts';
 import type { OobHub } from './oob-hub.ts';
 import type { DeviceAnswer, PushFlow } from './push-flow.ts';
 

@@ -11,7 +11,7 @@ import type { Clock } from '../../runtime/clock.ts';
 import { generateDigits, generateId, type Random } from '../../runtime/random.ts';
 import type { Store } from '../../store/store.ts';
 import type { WriteBatcher } from '../../store/write-batcher.ts';
-import { maskPhoneNumber } from './device-capabilities.ts';
+import { maskPhoneNumber } from '../../core/device-capabilities.ts';
 import type { OobHub } from './oob-hub.ts';
 import type { PushStarted } from './push-flow.ts';
 import { auditEvent, constantTimeEqual, spendLoginBudget, type AuthOutcome } from './oob-shared.ts';

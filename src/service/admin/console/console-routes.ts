@@ -19,9 +19,13 @@ import {
 } from '../admin-auth.ts';
 import type { AdminContext } from '../admin-context.ts';
 import { loginAdmin } from '../admin-login.ts';
-import { requireApplication, requireGroup, requireUser } from '../admin-lookups.ts';
+import { adviseGroupStatusBypass } from '../../../operations/policy-advice.ts';
+import {
+  requireApplication,
+  requireGroup,
+  requireUser,
+} from '../../../operations/record-lookups.ts';
 import { parseParams, type AdminResult } from '../admin-route.ts';
-import { adviseBypass } from '../group-advice.ts';
 import { adminRoute } from '../routes/all-routes.ts';
 import { emergencyRequestOf } from '../routes/extension-routes.ts';
 import { CONSOLE_CSS, CONSOLE_JS } from './console-assets.ts';
@@ -337,7 +341,7 @@ export function registerConsole(admin: FastifyInstance, ctx: AdminContext): void
     const status = call.form.status?.[0];
     const group = await requireGroup(ctx.store, call.id);
     if (status === 'bypass' && group.status !== 'bypass' && call.form.confirm?.[0] !== 'true') {
-      const warnings = await adviseBypass(ctx, group.id);
+      const warnings = await adviseGroupStatusBypass(ctx.store, group.id);
       // Always ask: bypass removes the second factor for every member.
       return groupPage({
         group,

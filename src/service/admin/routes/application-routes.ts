@@ -6,10 +6,15 @@ import {
   RESTRICTION_LEVELS,
   type Application,
 } from '../../../core/model.ts';
-import { generateId, generateSecretKey } from '../../../runtime/random.ts';
-import type { ApplicationPatch, Store } from '../../../store/store.ts';
-import { requireApplication, requireGroup } from '../admin-lookups.ts';
-import { adminAuditEvent, type AdminRoute, type Params, type ParamSpec } from '../admin-route.ts';
+import type { ApplicationPatch } from '../../../store/store.ts';
+import {
+  createApplication,
+  deleteApplication,
+  rotateApplicationSecret,
+  updateApplication,
+} from '../../../operations/application-operations.ts';
+import { requireApplication } from '../../../operations/record-lookups.ts';
+import { operationContext, type AdminRoute, type Params, type ParamSpec } from '../admin-route.ts';
 import { listOf, ref } from '../admin-schemas.ts';
 import { applicationView } from '../admin-views.ts';
 
@@ -105,33 +110,13 @@ export const APPLICATION_ROUTES: readonly AdminRoute[] = [
     ],
     response: ref('ApplicationWithSecret'),
     async handler(call) {
-      const { ctx, params } = call;
-      const settings = readSettings(params);
-      const created = await ctx.store.transaction(async (tx) => {
-        const a = await tx.createApplication({
-          name: params.str('name'),
-          type: (params.optStr('type') as Application['type'] | undefined) ?? 'auth-api',
-          newUserPolicy: settings.newUserPolicy ?? 'enroll',
-          restrictionLevel: settings.restrictionLevel ?? 'restrictive',
-          rateLimitPerSecond: settings.rateLimitPerSecond ?? 50,
-          verifiedPush: settings.verifiedPush ?? false,
-          ...(settings.usernameNormalization !== undefined
-            ? { usernameNormalization: settings.usernameNormalization }
-            : {}),
-          ikey: generateId(ctx.random, 'DI'),
-          skey: generateSecretKey(ctx.random),
-        });
-        const groups = params.optList('groups');
-        if (groups !== undefined) await tx.setApplicationGroups(a.id, await groupIds(tx, groups));
-        await tx.appendAudit(
-          adminAuditEvent(
-            call,
-            'application.create',
-            { type: 'application', id: a.id },
-            { name: a.name, type: a.type },
-          ),
-        );
-        return (await tx.getApplication(a.id)) ?? a;
+      const { params } = call;
+      const groups = params.optList('groups');
+      const created = await createApplication(operationContext(call), {
+        ...readSettings(params),
+        name: params.str('name'),
+        type: params.optStr('type') as Application['type'] | undefined,
+        ...(groups !== undefined ? { groups } : {}),
       });
       return { response: { ...applicationView(created), skey: created.skey } };
     },
@@ -161,25 +146,12 @@ export const APPLICATION_ROUTES: readonly AdminRoute[] = [
     ],
     response: ref('Application'),
     async handler(call) {
-      const { ctx, params } = call;
-      const patch = {
+      const { params } = call;
+      const groups = params.optList('groups');
+      const updated = await updateApplication(operationContext(call), params.str('app_id'), {
         ...readSettings(params),
         ...(params.has('name') ? { name: params.str('name') } : {}),
-      };
-      const updated = await ctx.store.transaction(async (tx) => {
-        const a = await requireApplication(tx, params.str('app_id'));
-        await tx.updateApplication(a.id, patch);
-        const groups = params.optList('groups');
-        if (groups !== undefined) await tx.setApplicationGroups(a.id, await groupIds(tx, groups));
-        await tx.appendAudit(
-          adminAuditEvent(
-            call,
-            'application.update',
-            { type: 'application', id: a.id },
-            { ...patch, groups },
-          ),
-        );
-        return (await tx.getApplication(a.id))!;
+        ...(groups !== undefined ? { groups } : {}),
       });
       return { response: applicationView(updated) };
     },
@@ -192,19 +164,8 @@ export const APPLICATION_ROUTES: readonly AdminRoute[] = [
     params: [APP_ID],
     response: ref('Deleted'),
     async handler(call) {
-      const { ctx, params } = call;
-      await ctx.store.transaction(async (tx) => {
-        const a = await requireApplication(tx, params.str('app_id'));
-        await tx.deleteApplication(a.id);
-        await tx.appendAudit(
-          adminAuditEvent(
-            call,
-            'application.delete',
-            { type: 'application', id: a.id },
-            { name: a.name },
-          ),
-        );
-      });
+      const { params } = call;
+      await deleteApplication(operationContext(call), params.str('app_id'));
       return { response: { deleted: true } };
     },
   },
@@ -216,20 +177,8 @@ export const APPLICATION_ROUTES: readonly AdminRoute[] = [
     params: [APP_ID],
     response: ref('ApplicationWithSecret'),
     async handler(call) {
-      const { ctx, params } = call;
-      const updated = await ctx.store.transaction(async (tx) => {
-        const a = await requireApplication(tx, params.str('app_id'));
-        const u = await tx.updateApplication(a.id, { skey: generateSecretKey(ctx.random) });
-        await tx.appendAudit(
-          adminAuditEvent(
-            call,
-            'application.rotate-secret',
-            { type: 'application', id: a.id },
-            { name: a.name },
-          ),
-        );
-        return u;
-      });
+      const { params } = call;
+      const updated = await rotateApplicationSecret(operationContext(call), params.str('app_id'));
       return { response: { ...applicationView(updated), skey: updated.skey } };
     },
   },
@@ -250,10 +199,4 @@ function readSettings(params: Params): Partial<ApplicationPatch> {
     out.usernameNormalization = normalization as ApplicationPatch['usernameNormalization'];
   }
   return out;
-}
-
-async function groupIds(store: Store, refs: string[]): Promise<string[]> {
-  const ids: string[] = [];
-  for (const r of refs) ids.push((await requireGroup(store, r)).id);
-  return ids;
 }

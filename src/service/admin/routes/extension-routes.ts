@@ -11,7 +11,7 @@ import type {
 } from '../admin-extensions.ts';
 import type { AdminRoute, Params, ParamSpec } from '../admin-route.ts';
 import { listOf, ref } from '../admin-schemas.ts';
-import { findingView } from '../group-advice.ts';
+import { findingView } from '../admin-views.ts';
 
 const POLICY_SCOPE: ParamSpec = {
   name: 'scope',

@@ -1,13 +1,17 @@
 // /admin/v1/groups: Duo Admin API-compatible groups, their status (bypass with the advisor's
 // warning) and members.
-import { AirlockError } from '../../../core/error-registry.ts';
 import { GROUP_STATUSES, type GroupStatus } from '../../../core/model.ts';
-import { generateId } from '../../../runtime/random.ts';
-import { requireGroup, requireUser } from '../admin-lookups.ts';
-import { adminAuditEvent, type AdminRoute, type ParamSpec } from '../admin-route.ts';
+import {
+  addGroupMember,
+  createGroup,
+  deleteGroup,
+  removeGroupMember,
+  updateGroup,
+} from '../../../operations/group-operations.ts';
+import { requireGroup } from '../../../operations/record-lookups.ts';
+import { operationContext, type AdminRoute, type ParamSpec } from '../admin-route.ts';
 import { listOf, ref } from '../admin-schemas.ts';
-import { groupView, userView } from '../admin-views.ts';
-import { adviseBypass, findingView } from '../group-advice.ts';
+import { findingView, groupView, userView } from '../admin-views.ts';
 
 const GROUP_ID: ParamSpec = {
   name: 'group_id',
@@ -54,23 +58,11 @@ export const GROUP_ROUTES: readonly AdminRoute[] = [
     ],
     response: ref('Group'),
     async handler(call) {
-      const { ctx, params } = call;
-      const group = await ctx.store.transaction(async (tx) => {
-        const g = await tx.createGroup({
-          id: generateId(ctx.random, 'DG'),
-          name: params.str('name'),
-          description: params.optStr('desc') || null,
-          status: (params.optStr('status') as GroupStatus | undefined) ?? 'active',
-        });
-        await tx.appendAudit(
-          adminAuditEvent(
-            call,
-            'group.create',
-            { type: 'group', id: g.id },
-            { name: g.name, status: g.status },
-          ),
-        );
-        return g;
+      const { params } = call;
+      const group = await createGroup(operationContext(call), {
+        name: params.str('name'),
+        description: params.optStr('desc') || null,
+        status: params.optStr('status') as GroupStatus | undefined,
       });
       return { response: groupView(group) };
     },
@@ -107,41 +99,16 @@ export const GROUP_ROUTES: readonly AdminRoute[] = [
     ],
     response: ref('Group'),
     async handler(call) {
-      const { ctx, params } = call;
-      const status = params.optStr('status') as GroupStatus | undefined;
-      const before = await requireGroup(ctx.store, params.str('group_id'));
-      const warnings =
-        status === 'bypass' && before.status !== 'bypass' ? await adviseBypass(ctx, before.id) : [];
-      const updated = await ctx.store.transaction(async (tx) => {
-        const group = await requireGroup(tx, before.id);
-        const patch = {
+      const { params } = call;
+      const { group: updated, warnings } = await updateGroup(
+        operationContext(call),
+        params.str('group_id'),
+        {
           ...(params.has('name') ? { name: params.str('name') } : {}),
           ...(params.has('desc') ? { description: params.optStr('desc') || null } : {}),
-        };
-        let next = group;
-        if (Object.keys(patch).length > 0) next = await tx.updateGroup(group.id, patch);
-        if (status !== undefined && status !== group.status) {
-          next = await tx.setGroupStatus(group.id, status);
-          await tx.appendAudit(
-            adminAuditEvent(
-              call,
-              'group.set-status',
-              { type: 'group', id: group.id },
-              {
-                from: group.status,
-                to: status,
-                warnings: warnings.map((w) => w.message),
-              },
-            ),
-          );
-        }
-        if (Object.keys(patch).length > 0) {
-          await tx.appendAudit(
-            adminAuditEvent(call, 'group.update', { type: 'group', id: group.id }, patch),
-          );
-        }
-        return next;
-      });
+          ...(params.has('status') ? { status: params.optStr('status') as GroupStatus } : {}),
+        },
+      );
       return { response: groupView(updated), metadata: { warnings: warnings.map(findingView) } };
     },
   },
@@ -153,19 +120,8 @@ export const GROUP_ROUTES: readonly AdminRoute[] = [
     params: [GROUP_ID],
     response: ref('Deleted'),
     async handler(call) {
-      const { ctx, params } = call;
-      await ctx.store.transaction(async (tx) => {
-        const group = await requireGroup(tx, params.str('group_id'));
-        await tx.deleteGroup(group.id);
-        await tx.appendAudit(
-          adminAuditEvent(
-            call,
-            'group.delete',
-            { type: 'group', id: group.id },
-            { name: group.name },
-          ),
-        );
-      });
+      const { params } = call;
+      await deleteGroup(operationContext(call), params.str('group_id'));
       return { response: { deleted: true } };
     },
   },
@@ -200,22 +156,11 @@ export const GROUP_ROUTES: readonly AdminRoute[] = [
     response: listOf('User'),
     async handler(call) {
       const { ctx, params } = call;
-      const group = await requireGroup(ctx.store, params.str('group_id'));
-      const warnings = group.status === 'bypass' ? await adviseBypass(ctx, group.id) : [];
-      await ctx.store.transaction(async (tx) => {
-        const user = await requireUser(tx, params.str('user_id'));
-        if (await tx.addGroupMember(group.id, user.id)) {
-          await tx.appendAudit(
-            adminAuditEvent(
-              call,
-              'group.add-member',
-              { type: 'group', id: group.id },
-              { user_id: user.id },
-              user.username,
-            ),
-          );
-        }
-      });
+      const { group, warnings } = await addGroupMember(
+        operationContext(call),
+        params.str('group_id'),
+        params.str('user_id'),
+      );
       return {
         response: (await ctx.store.listGroupMembers(group.id)).map((u) => userView(u)),
         metadata: { warnings: warnings.map(findingView) },
@@ -239,24 +184,13 @@ export const GROUP_ROUTES: readonly AdminRoute[] = [
     ],
     response: ref('Deleted'),
     async handler(call) {
-      const { ctx, params } = call;
-      const removed = await ctx.store.transaction(async (tx) => {
-        const group = await requireGroup(tx, params.str('group_id'));
-        const user = await requireUser(tx, params.str('user_id'));
-        const removed = await tx.removeGroupMember(group.id, user.id);
-        if (!removed)
-          throw new AirlockError('ADMIN_NOT_FOUND', `${user.username} is not in ${group.name}`);
-        await tx.appendAudit(
-          adminAuditEvent(
-            call,
-            'group.remove-member',
-            { type: 'group', id: group.id },
-            { user_id: user.id },
-            user.username,
-          ),
-        );
-        return removed;
-      });
+      const { params } = call;
+      const { changed: removed } = await removeGroupMember(
+        operationContext(call),
+        params.str('group_id'),
+        params.str('user_id'),
+        { mustBeMember: true },
+      );
       return { response: { deleted: removed } };
     },
   },

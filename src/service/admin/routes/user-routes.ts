@@ -1,19 +1,27 @@
 // /admin/v1/users: Duo Admin API-compatible users, their aliases, groups, tokens, bypass codes
 // and devices.
-import { Secret } from 'otpauth';
-import { hashBypassCode } from '../../../core/bypass-code.ts';
-import { AirlockError } from '../../../core/error-registry.ts';
 import {
   OTP_ALGORITHMS,
   USER_STATUSES,
   type OtpAlgorithm,
   type UserStatus,
 } from '../../../core/model.ts';
-import { newTotpUri } from '../../../core/otp-verify.ts';
-import { generateDigits, generateId } from '../../../runtime/random.ts';
-import { renderActivationCode } from '../../auth-api/activation-code.ts';
-import { requireGroup, requireUser } from '../admin-lookups.ts';
-import { adminAuditEvent, type AdminRoute, type ParamSpec } from '../admin-route.ts';
+import { replaceBypassCodes } from '../../../operations/bypass-code-operations.ts';
+import { enrollDevice, removeDevice } from '../../../operations/device-operations.ts';
+import { addGroupMember, removeGroupMember } from '../../../operations/group-operations.ts';
+import { requireUser } from '../../../operations/record-lookups.ts';
+import {
+  addHotpToken,
+  addTotpToken,
+  deleteOtpToken,
+} from '../../../operations/token-operations.ts';
+import {
+  createUser,
+  deleteUser,
+  setUserAliases,
+  updateUser,
+} from '../../../operations/user-operations.ts';
+import { operationContext, type AdminRoute, type ParamSpec } from '../admin-route.ts';
 import { listOf, ref } from '../admin-schemas.ts';
 import { bypassCodeView, deviceView, groupView, tokenView, userView } from '../admin-views.ts';
 
@@ -25,10 +33,6 @@ const USER_ID: ParamSpec = {
   description: 'user id (a username or alias is accepted too)',
 };
 const USERS_MAX_LIMIT = 300;
-const BASE32 = /^[A-Z2-7]+=*$/;
-/** 160-bit secrets, the size RFC 4226 §4 recommends for HMAC-SHA1. */
-const TOTP_SECRET_BYTES = 20;
-
 export const USER_ROUTES: readonly AdminRoute[] = [
   {
     method: 'GET',
@@ -113,30 +117,17 @@ export const USER_ROUTES: readonly AdminRoute[] = [
     ],
     response: ref('User'),
     async handler(call) {
-      const { ctx, params } = call;
+      const { params } = call;
       const aliases = [
         ...(params.optList('aliases') ?? []),
         ...[1, 2, 3, 4].flatMap((n) => params.optStr(`alias${n}`) ?? []),
       ];
-      const user = await ctx.store.transaction(async (tx) => {
-        const u = await tx.createUser({
-          id: generateId(ctx.random, 'DU'),
-          username: params.str('username'),
-          realName: params.optStr('realname') || null,
-          email: params.optStr('email') || null,
-          status: (params.optStr('status') as UserStatus | undefined) ?? 'active',
-          aliases,
-        });
-        await tx.appendAudit(
-          adminAuditEvent(
-            call,
-            'user.create',
-            { type: 'user', id: u.id },
-            { status: u.status, aliases: u.aliases },
-            u.username,
-          ),
-        );
-        return u;
+      const user = await createUser(operationContext(call), {
+        username: params.str('username'),
+        realName: params.optStr('realname') || null,
+        email: params.optStr('email') || null,
+        status: params.optStr('status') as UserStatus | undefined,
+        aliases,
       });
       return { response: userView(user, []) };
     },
@@ -173,29 +164,10 @@ export const USER_ROUTES: readonly AdminRoute[] = [
     response: ref('User'),
     async handler(call) {
       const { ctx, params } = call;
-      const updated = await ctx.store.transaction(async (tx) => {
-        const user = await requireUser(tx, params.str('user_id'));
-        const patch = {
-          ...(params.has('realname') ? { realName: params.optStr('realname') || null } : {}),
-          ...(params.has('email') ? { email: params.optStr('email') || null } : {}),
-        };
-        let next = user;
-        if (Object.keys(patch).length > 0) next = await tx.updateUser(user.id, patch);
-        const status = params.optStr('status') as UserStatus | undefined;
-        if (status !== undefined && status !== user.status) {
-          next = await tx.setUserStatus(user.id, status);
-          if (status !== 'locked out') await tx.resetSecondFactorFailures(user.id);
-        }
-        await tx.appendAudit(
-          adminAuditEvent(
-            call,
-            status !== undefined && status !== user.status ? 'user.set-status' : 'user.update',
-            { type: 'user', id: user.id },
-            { ...patch, ...(status !== undefined ? { from: user.status, to: status } : {}) },
-            user.username,
-          ),
-        );
-        return next;
+      const updated = await updateUser(operationContext(call), params.str('user_id'), {
+        ...(params.has('realname') ? { realName: params.optStr('realname') || null } : {}),
+        ...(params.has('email') ? { email: params.optStr('email') || null } : {}),
+        ...(params.has('status') ? { status: params.optStr('status') as UserStatus } : {}),
       });
       return { response: userView(updated, await ctx.store.listUserGroups(updated.id)) };
     },
@@ -208,14 +180,8 @@ export const USER_ROUTES: readonly AdminRoute[] = [
     params: [USER_ID],
     response: ref('Deleted'),
     async handler(call) {
-      const { ctx, params } = call;
-      await ctx.store.transaction(async (tx) => {
-        const user = await requireUser(tx, params.str('user_id'));
-        await tx.deleteUser(user.id);
-        await tx.appendAudit(
-          adminAuditEvent(call, 'user.delete', { type: 'user', id: user.id }, {}, user.username),
-        );
-      });
+      const { params } = call;
+      await deleteUser(operationContext(call), params.str('user_id'));
       return { response: { deleted: true } };
     },
   },
@@ -237,21 +203,12 @@ export const USER_ROUTES: readonly AdminRoute[] = [
     ],
     response: ref('User'),
     async handler(call) {
-      const { ctx, params } = call;
-      const updated = await ctx.store.transaction(async (tx) => {
-        const user = await requireUser(tx, params.str('user_id'));
-        const next = await tx.setUserAliases(user.id, params.optList('aliases') ?? []);
-        await tx.appendAudit(
-          adminAuditEvent(
-            call,
-            'user.set-aliases',
-            { type: 'user', id: user.id },
-            { from: user.aliases, to: next.aliases },
-            user.username,
-          ),
-        );
-        return next;
-      });
+      const { params } = call;
+      const updated = await setUserAliases(
+        operationContext(call),
+        params.str('user_id'),
+        params.optList('aliases') ?? [],
+      );
       return { response: userView(updated) };
     },
   },
@@ -285,22 +242,11 @@ export const USER_ROUTES: readonly AdminRoute[] = [
     response: listOf('Group'),
     async handler(call) {
       const { ctx, params } = call;
-      const user = await ctx.store.transaction(async (tx) => {
-        const user = await requireUser(tx, params.str('user_id'));
-        const group = await requireGroup(tx, params.str('group_id'));
-        if (await tx.addGroupMember(group.id, user.id)) {
-          await tx.appendAudit(
-            adminAuditEvent(
-              call,
-              'group.add-member',
-              { type: 'group', id: group.id },
-              { user_id: user.id },
-              user.username,
-            ),
-          );
-        }
-        return user;
-      });
+      const { user } = await addGroupMember(
+        operationContext(call),
+        params.str('group_id'),
+        params.str('user_id'),
+      );
       return { response: (await ctx.store.listUserGroups(user.id)).map(groupView) };
     },
   },
@@ -321,24 +267,12 @@ export const USER_ROUTES: readonly AdminRoute[] = [
     ],
     response: ref('Deleted'),
     async handler(call) {
-      const { ctx, params } = call;
-      const removed = await ctx.store.transaction(async (tx) => {
-        const user = await requireUser(tx, params.str('user_id'));
-        const group = await requireGroup(tx, params.str('group_id'));
-        const removed = await tx.removeGroupMember(group.id, user.id);
-        if (removed) {
-          await tx.appendAudit(
-            adminAuditEvent(
-              call,
-              'group.remove-member',
-              { type: 'group', id: group.id },
-              { user_id: user.id },
-              user.username,
-            ),
-          );
-        }
-        return removed;
-      });
+      const { params } = call;
+      const { changed: removed } = await removeGroupMember(
+        operationContext(call),
+        params.str('group_id'),
+        params.str('user_id'),
+      );
       return { response: { deleted: removed } };
     },
   },
@@ -395,46 +329,18 @@ export const USER_ROUTES: readonly AdminRoute[] = [
     ],
     response: ref('NewTotpToken'),
     async handler(call) {
-      const { ctx, params } = call;
-      const digits = params.optInt('digits') ?? 6;
-      if (digits === 7)
-        throw new AirlockError('ADMIN_INVALID_PARAMETERS', 'digits: must be 6 or 8');
-      const algorithm = (params.optStr('algorithm') as OtpAlgorithm | undefined) ?? 'SHA1';
-      const period = params.optInt('period') ?? 30;
-      const secret = new Secret({ buffer: toArrayBuffer(ctx.random.bytes(TOTP_SECRET_BYTES)) })
-        .base32;
-      const { user, token } = await ctx.store.transaction(async (tx) => {
-        const user = await requireUser(tx, params.str('user_id'));
-        const token = await tx.addOtpToken({
-          id: generateId(ctx.random, 'DT'),
-          userId: user.id,
-          type: 'totp',
-          secret,
-          algorithm,
-          digits,
-          periodSeconds: period,
-          counter: 0,
+      const { params } = call;
+      const { token, secret, uri } = await addTotpToken(
+        operationContext(call),
+        params.str('user_id'),
+        {
           name: params.optStr('name') || null,
-        });
-        await tx.appendAudit(
-          adminAuditEvent(
-            call,
-            'token.add',
-            { type: 'token', id: token.id },
-            { type: 'totp', algorithm },
-            user.username,
-          ),
-        );
-        return { user, token };
-      });
-      const uri = newTotpUri({
-        issuer: params.optStr('issuer') ?? 'Airlock',
-        label: user.username,
-        secret,
-        algorithm,
-        digits,
-        periodSeconds: period,
-      });
+          algorithm: params.optStr('algorithm') as OtpAlgorithm | undefined,
+          digits: params.optInt('digits'),
+          periodSeconds: params.optInt('period'),
+          issuer: params.optStr('issuer'),
+        },
+      );
       return { response: { ...tokenView(token), secret, uri } };
     },
   },
@@ -485,37 +391,13 @@ export const USER_ROUTES: readonly AdminRoute[] = [
     ],
     response: ref('Token'),
     async handler(call) {
-      const { ctx, params } = call;
-      const secret = params.str('secret').replace(/\s+/g, '').toUpperCase();
-      if (!BASE32.test(secret))
-        throw new AirlockError('ADMIN_INVALID_PARAMETERS', 'secret: must be base32');
-      const digits = params.optInt('digits') ?? 6;
-      if (digits === 7)
-        throw new AirlockError('ADMIN_INVALID_PARAMETERS', 'digits: must be 6 or 8');
-      const algorithm = (params.optStr('algorithm') as OtpAlgorithm | undefined) ?? 'SHA1';
-      const token = await ctx.store.transaction(async (tx) => {
-        const user = await requireUser(tx, params.str('user_id'));
-        const token = await tx.addOtpToken({
-          id: generateId(ctx.random, 'DT'),
-          userId: user.id,
-          type: 'hotp',
-          secret,
-          algorithm,
-          digits,
-          periodSeconds: 30,
-          counter: params.optInt('counter') ?? 0,
-          name: params.optStr('name') || null,
-        });
-        await tx.appendAudit(
-          adminAuditEvent(
-            call,
-            'token.add',
-            { type: 'token', id: token.id },
-            { type: 'hotp', algorithm },
-            user.username,
-          ),
-        );
-        return token;
+      const { params } = call;
+      const { token } = await addHotpToken(operationContext(call), params.str('user_id'), {
+        secret: params.str('secret'),
+        counter: params.optInt('counter'),
+        name: params.optStr('name') || null,
+        algorithm: params.optStr('algorithm') as OtpAlgorithm | undefined,
+        digits: params.optInt('digits'),
       });
       return { response: tokenView(token) };
     },
@@ -531,17 +413,8 @@ export const USER_ROUTES: readonly AdminRoute[] = [
     ],
     response: ref('Deleted'),
     async handler(call) {
-      const { ctx, params } = call;
-      await ctx.store.transaction(async (tx) => {
-        const user = await requireUser(tx, params.str('user_id'));
-        const tokenId = params.str('token_id');
-        if (!(await tx.deleteOtpToken(user.id, tokenId))) {
-          throw new AirlockError('ADMIN_NOT_FOUND', `token ${tokenId}`);
-        }
-        await tx.appendAudit(
-          adminAuditEvent(call, 'token.delete', { type: 'token', id: tokenId }, {}, user.username),
-        );
-      });
+      const { params } = call;
+      await deleteOtpToken(operationContext(call), params.str('user_id'), params.str('token_id'));
       return { response: { deleted: true } };
     },
   },
@@ -592,32 +465,12 @@ export const USER_ROUTES: readonly AdminRoute[] = [
     ],
     response: { type: 'array', items: { type: 'string' } },
     async handler(call) {
-      const { ctx, params } = call;
-      const count = params.optInt('count') ?? 10;
-      const uses = params.optInt('reuse_count') ?? 1;
+      const { params } = call;
       const validSecs = params.optInt('valid_secs');
-      const expiresAtMs = validSecs === undefined ? null : ctx.clock.nowMs() + validSecs * 1000;
-      const codes = Array.from({ length: count }, () => generateDigits(ctx.random, 9));
-      await ctx.store.transaction(async (tx) => {
-        const user = await requireUser(tx, params.str('user_id'));
-        await tx.replaceBypassCodes(
-          user.id,
-          codes.map((code) => ({
-            id: generateId(ctx.random, 'BC'),
-            codeHash: hashBypassCode(ctx.bypassPepper, code),
-            remainingUses: uses === 0 ? null : uses,
-            expiresAtMs,
-          })),
-        );
-        await tx.appendAudit(
-          adminAuditEvent(
-            call,
-            'bypass-codes.replace',
-            { type: 'user', id: user.id },
-            { count, uses, expiresAtMs },
-            user.username,
-          ),
-        );
+      const { codes } = await replaceBypassCodes(operationContext(call), params.str('user_id'), {
+        count: params.optInt('count'),
+        uses: params.optInt('reuse_count'),
+        ...(validSecs !== undefined ? { validForMs: validSecs * 1000 } : {}),
       });
       return { response: codes };
     },
@@ -653,29 +506,16 @@ export const USER_ROUTES: readonly AdminRoute[] = [
     response: ref('Activation'),
     async handler(call) {
       const { ctx, params } = call;
-      const code = generateId(ctx.random, '', 20);
-      const expiresAtMs = ctx.clock.nowMs() + (params.optInt('valid_secs') ?? 86_400) * 1000;
-      await ctx.store.transaction(async (tx) => {
-        const user = await requireUser(tx, params.str('user_id'));
-        await tx.createDeviceActivation({ activationCode: code, userId: user.id, expiresAtMs });
-        await tx.appendAudit(
-          adminAuditEvent(
-            call,
-            'device.enroll',
-            { type: 'user', id: user.id },
-            { expiresAtMs },
-            user.username,
-          ),
-        );
+      const a = await enrollDevice(operationContext(call), params.str('user_id'), {
+        validSeconds: params.optInt('valid_secs'),
+        apiHost: ctx.apiHost(),
       });
-      const apiHost = ctx.apiHost();
-      const activationCode = renderActivationCode(code, apiHost);
       return {
         response: {
-          activation_code: activationCode,
-          activation_url: `https://${apiHost}/authenticator/?code=${code}`,
-          activation_barcode: `https://${apiHost}/frame/qr?value=${encodeURIComponent(activationCode)}`,
-          expiration: Math.floor(expiresAtMs / 1000),
+          activation_code: a.activationCode,
+          activation_url: a.activationUrl,
+          activation_barcode: a.activationBarcode,
+          expiration: Math.floor(a.expiresAtMs / 1000),
         },
       };
     },
@@ -691,29 +531,11 @@ export const USER_ROUTES: readonly AdminRoute[] = [
     ],
     response: ref('Deleted'),
     async handler(call) {
-      const { ctx, params } = call;
-      await ctx.store.transaction(async (tx) => {
-        const user = await requireUser(tx, params.str('user_id'));
-        const deviceId = params.str('device_id');
-        const device = await tx.getDevice(deviceId);
-        if (!device || device.userId !== user.id || !(await tx.deleteDevice(deviceId))) {
-          throw new AirlockError('ADMIN_NOT_FOUND', `device ${deviceId}`);
-        }
-        await tx.appendAudit(
-          adminAuditEvent(
-            call,
-            'device.remove',
-            { type: 'device', id: deviceId },
-            {},
-            user.username,
-          ),
-        );
+      const { params } = call;
+      await removeDevice(operationContext(call), params.str('device_id'), {
+        userRef: params.str('user_id'),
       });
       return { response: { deleted: true } };
     },
   },
 ];
-
-function toArrayBuffer(bytes: Buffer): ArrayBuffer {
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-}

@@ -5,10 +5,10 @@ import {
   lintSnapshot,
   type AdvisorSnapshot,
   type Finding,
-} from '../../core/advisor.ts';
-import type { EmergencyControl, EmergencyScopeRequest } from '../../core/emergency-control.ts';
-import type { Policy } from '../../core/policy.ts';
-import { appPolicyScope, GLOBAL_POLICY_SCOPE, type Store } from '../../store/store.ts';
+} from '../core/advisor.ts';
+import type { EmergencyControl, EmergencyScopeRequest } from '../core/emergency-control.ts';
+import type { Policy } from '../core/policy.ts';
+import { appPolicyScope, GLOBAL_POLICY_SCOPE, type Store } from '../store/store.ts';
 
 /** What the advisor looks at: applications with their policies, groups, proxies, active controls. */
 export async function advisorSnapshot(
@@ -123,4 +123,12 @@ export async function isBypassGroup(store: Store, groupId: string): Promise<bool
   return (await store.listPolicies()).some((p) =>
     (p.policy.bypassGroupIds ?? []).includes(groupId),
   );
+}
+
+/**
+ * Findings for putting `groupId` in bypass by its status: every application the group reaches.
+ * No application is "named": a group status applies everywhere the group reaches.
+ */
+export async function adviseGroupStatusBypass(store: Store, groupId: string): Promise<Finding[]> {
+  return adviseGroupBypass([groupId], [], await advisorSnapshot(store));
 }

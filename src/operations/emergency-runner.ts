@@ -11,18 +11,18 @@ import {
   type EmergencyRequest,
   type EmergencyWorld,
   type KeptInPlace,
-} from '../../core/emergency-control.ts';
-import { AirlockError, isAirlockError } from '../../core/error-registry.ts';
-import type { NewAuditEvent } from '../../core/model.ts';
-import type { PrimaryOnlyRecord } from '../../core/primary-only.ts';
-import type { Clock } from '../../runtime/clock.ts';
+} from '../core/emergency-control.ts';
+import { AirlockError, isAirlockError } from '../core/error-registry.ts';
+import type { NewAuditEvent } from '../core/model.ts';
+import type { PrimaryOnlyRecord } from '../core/primary-only.ts';
+import type { Clock } from '../runtime/clock.ts';
 import {
   disablePrimaryOnly,
   readPrimaryOnly,
   writePrimaryOnly,
-} from '../../runtime/primary-only-state-file.ts';
-import { generateId, type Random } from '../../runtime/random.ts';
-import type { Store } from '../../store/store.ts';
+} from '../runtime/primary-only-state-file.ts';
+import { generateId, type Random } from '../runtime/random.ts';
+import type { Store } from '../store/store.ts';
 
 export interface EmergencyRunnerDeps {
   store: Store;

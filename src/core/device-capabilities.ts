@@ -1,5 +1,5 @@
 // What a device can do, in docs/design/auth-api.md §1.5 terms, and how preauth lists it.
-import type { Device, DeviceCapability } from '../../core/model.ts';
+import type { Device, DeviceCapability } from './model.ts';
 
 /** Which phone factors have a configured provider (and are not switched off). */
 export interface PhoneFactorsAvailable {

@@ -1,0 +1,125 @@
+// Applications (integrations with an ikey/skey): create, edit, rotate the secret, delete.
+import type { Application, ApplicationType } from '../core/model.ts';
+import { generateId, generateSecretKey } from '../runtime/random.ts';
+import type { ApplicationPatch, Store } from '../store/store.ts';
+import { auditEvent, type OperationContext } from './operation-context.ts';
+import { requireApplication, requireGroupIds } from './record-lookups.ts';
+
+/** Policy settings of an application; a field left out keeps its value (or default). */
+export type ApplicationSettings = Pick<
+  ApplicationPatch,
+  | 'newUserPolicy'
+  | 'restrictionLevel'
+  | 'rateLimitPerSecond'
+  | 'verifiedPush'
+  | 'usernameNormalization'
+>;
+
+export interface CreateApplicationInput extends ApplicationSettings {
+  name: string;
+  type?: ApplicationType;
+  /** Group ids or names allowed to use it; undefined or [] = everyone. */
+  groups?: readonly string[];
+}
+
+export interface ApplicationEdit extends ApplicationSettings {
+  name?: string;
+  /** Group ids or names allowed to use it; [] = everyone; undefined = unchanged. */
+  groups?: readonly string[];
+}
+
+/** Creates an application with a new ikey and skey; audited as `application.create`. */
+export async function createApplication(
+  ctx: OperationContext,
+  input: CreateApplicationInput,
+): Promise<Application> {
+  return ctx.store.transaction(async (tx) => {
+    const app = await tx.createApplication({
+      name: input.name,
+      type: input.type ?? 'auth-api',
+      newUserPolicy: input.newUserPolicy ?? 'enroll',
+      restrictionLevel: input.restrictionLevel ?? 'restrictive',
+      rateLimitPerSecond: input.rateLimitPerSecond ?? 50,
+      verifiedPush: input.verifiedPush ?? false,
+      ...(input.usernameNormalization !== undefined
+        ? { usernameNormalization: input.usernameNormalization }
+        : {}),
+      ikey: generateId(ctx.random, 'DI'),
+      skey: generateSecretKey(ctx.random),
+    });
+    if (input.groups !== undefined) await setGroups(tx, app.id, input.groups);
+    await tx.appendAudit(
+      auditEvent(
+        ctx,
+        'application.create',
+        { type: 'application', id: app.id },
+        { name: app.name, type: app.type },
+      ),
+    );
+    return (await tx.getApplication(app.id)) ?? app;
+  });
+}
+
+/** Changes an application's name, settings or groups; audited as `application.update`. */
+export async function updateApplication(
+  ctx: OperationContext,
+  ref: string,
+  edit: ApplicationEdit,
+): Promise<Application> {
+  return ctx.store.transaction(async (tx) => {
+    const app = await requireApplication(tx, ref);
+    const { groups, ...patch } = edit;
+    await tx.updateApplication(app.id, patch);
+    if (groups !== undefined) await setGroups(tx, app.id, groups);
+    await tx.appendAudit(
+      auditEvent(
+        ctx,
+        'application.update',
+        { type: 'application', id: app.id },
+        { ...patch, groups },
+      ),
+    );
+    return (await tx.getApplication(app.id))!;
+  });
+}
+
+/** Replaces the secret key; audited as `application.rotate-secret`. The answer has the new skey. */
+export async function rotateApplicationSecret(
+  ctx: OperationContext,
+  ref: string,
+): Promise<Application> {
+  return ctx.store.transaction(async (tx) => {
+    const app = await requireApplication(tx, ref);
+    const updated = await tx.updateApplication(app.id, { skey: generateSecretKey(ctx.random) });
+    await tx.appendAudit(
+      auditEvent(
+        ctx,
+        'application.rotate-secret',
+        { type: 'application', id: app.id },
+        { name: app.name },
+      ),
+    );
+    return updated;
+  });
+}
+
+/** Deletes an application (its ikey stops working); audited as `application.delete`. */
+export async function deleteApplication(ctx: OperationContext, ref: string): Promise<Application> {
+  return ctx.store.transaction(async (tx) => {
+    const app = await requireApplication(tx, ref);
+    await tx.deleteApplication(app.id);
+    await tx.appendAudit(
+      auditEvent(
+        ctx,
+        'application.delete',
+        { type: 'application', id: app.id },
+        { name: app.name },
+      ),
+    );
+    return app;
+  });
+}
+
+async function setGroups(tx: Store, appId: string, refs: readonly string[]): Promise<void> {
+  await tx.setApplicationGroups(appId, await requireGroupIds(tx, refs));
+}
