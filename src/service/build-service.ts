@@ -275,6 +275,7 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
       createPolicyExtensions({ store: deps.store, clock: deps.clock, emergencies, access }),
     options: options.admin,
     dateWindowSeconds: options.dateWindowSeconds,
+    allowedHosts: options.allowedHosts,
     apiHost: () => options.apiHost,
   });
 
