@@ -34,6 +34,13 @@ export const ERRORS = {
     duoCode: 40103,
     message: 'Invalid signature in request credentials',
   },
+  // Strict host mode: the signature is good but covers another host name; Duo's code for a
+  // signature that does not verify for this host.
+  AUTH_WRONG_HOST: {
+    status: 401,
+    duoCode: 40103,
+    message: 'Invalid signature in request credentials',
+  },
   AUTH_BAD_DATE: { status: 401, duoCode: 40105, message: 'Bad request timestamp' },
   AUTH_WRONG_INTEGRATION_TYPE: { status: 403, duoCode: 40301, message: 'Access forbidden' },
   AUTH_NOT_FOUND: { status: 404, duoCode: 40401, message: 'Resource not found' },
@@ -59,6 +66,11 @@ export const ERRORS = {
     message: 'Invalid integration key in request credentials',
   },
   ADMIN_BAD_SIGNATURE: {
+    status: 401,
+    duoCode: 40103,
+    message: 'Invalid signature in request credentials',
+  },
+  ADMIN_WRONG_HOST: {
     status: 401,
     duoCode: 40103,
     message: 'Invalid signature in request credentials',

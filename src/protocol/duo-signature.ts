@@ -2,6 +2,7 @@
 
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { ProtocolError } from './protocol-error.ts';
+import { hostWithoutPort } from './request-host.ts';
 
 export type SignatureVersion = 2 | 4 | 5;
 export type SignatureDigest = 'sha1' | 'sha512';
@@ -245,9 +246,8 @@ export function parseAuthorization(header: string | undefined): ParsedAuthorizat
 // which may carry the port. Try the Host header as received and without its port.
 function hostCandidates(hostHeader: string): string[] {
   const host = hostHeader.trim().toLowerCase();
-  const bracketed = /^(\[[^\]]*\])(?::\d+)?$/.exec(host);
-  const bare = bracketed ? bracketed[1] : /^([^:]*):\d+$/.exec(host)?.[1];
-  return bare !== undefined && bare !== host ? [bare, host] : [host];
+  const bare = hostWithoutPort(host);
+  return bare !== host ? [bare, host] : [host];
 }
 
 function receivedDuoHeaderHash(headers: RequestHeaders | undefined): string {

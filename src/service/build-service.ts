@@ -282,6 +282,7 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
       }),
     options: options.admin,
     dateWindowSeconds: options.dateWindowSeconds,
+    allowedHosts: options.allowedHosts,
     apiHost: () => options.apiHost,
   });
 

@@ -38,7 +38,14 @@ export async function signedCall(
   method: 'GET' | 'POST' | 'DELETE',
   path: string,
   params: Params = {},
-  options: { version?: 2 | 5; digest?: 'sha1' | 'sha512'; date?: string; skey?: string } = {},
+  options: {
+    version?: 2 | 5;
+    digest?: 'sha1' | 'sha512';
+    date?: string;
+    skey?: string;
+    /** The host signed and sent as Host (default `localhost`). */
+    host?: string;
+  } = {},
 ): Promise<AdminResponse> {
   const date = options.date ?? new Date(clock.nowMs()).toUTCString();
   const version = options.version ?? 2;
@@ -66,7 +73,7 @@ export async function signedCall(
     digest: options.digest ?? 'sha512',
     date,
     method,
-    host: HOST,
+    host: options.host ?? HOST,
     path,
     params: signedParams,
     ...(payload !== undefined && version === 5 ? { body: payload } : {}),
@@ -75,7 +82,7 @@ export async function signedCall(
     method,
     url,
     headers: {
-      host: HOST,
+      host: options.host ?? HOST,
       date,
       authorization,
       ...(contentType ? { 'content-type': contentType } : {}),

@@ -49,7 +49,8 @@ export interface Harness {
   ): Promise<{ id: string; totp?: TOTP }>;
   createGroup(name: string, status?: GroupStatus): Promise<string>;
   addBypassCodes(username: string, codes: string[], uses?: number | null): Promise<void>;
-  duo(app: Application, sigVersion?: 2 | 5): DuoCall;
+  /** Duo's Node client; `host` is the host it signs and sends (default `API_HOST`). */
+  duo(app: Application, sigVersion?: 2 | 5, host?: string): DuoCall;
   /**
    * Stops the service and starts a new instance on the same data (same database, key and clock),
    * as a restart would; `store`, `service` and `port` then refer to the new instance.
@@ -66,6 +67,8 @@ export async function startService(
     pushBurst?: number;
     factors?: FactorsConfig;
     adminExtensions?: AdminExtensions;
+    /** Strict host mode (`serve --strict-host`): the host names signed requests must be for. */
+    allowedHosts?: string[];
   } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-it-'));
@@ -108,6 +111,7 @@ export async function startService(
         sweepIntervalMs: 0,
         factors: options.factors,
         apiHost: API_HOST,
+        allowedHosts: options.allowedHosts,
         logoPng: undefined,
         https: { cert: material.certPem, key: material.keyPem },
       }),
@@ -188,8 +192,8 @@ export async function startService(
         })),
       );
     },
-    duo(app, sigVersion = 2) {
-      return duoClient(app, sigVersion);
+    duo(app, sigVersion = 2, host = API_HOST) {
+      return duoClient(app, sigVersion, host);
     },
     async restart() {
       routing.close();

@@ -7,6 +7,7 @@ import { writeApiHost } from '../../config/api-host-file.ts';
 import { DEFAULT_LISTEN, defaultApiHost, parseListen } from '../../config/airlock-env.ts';
 import { AirlockError } from '../../core/error-registry.ts';
 import { isLoopbackHost } from '../../core/loopback-host.ts';
+import { allowedHostName } from '../../protocol/request-host.ts';
 import {
   describeFactorsConfig,
   parseFactorsConfigText,
@@ -24,6 +25,8 @@ export interface ServeFlags {
   databaseUrl?: string;
   listen: string;
   apiHost?: string;
+  strictHost?: boolean;
+  allowedHost: string[];
   tlsCert?: string;
   tlsKey?: string;
   tlsSan: string[];
@@ -54,6 +57,16 @@ export function serviceOptions(cmd: Command): Command {
       DEFAULT_LISTEN,
     )
     .option('--api-host <host[:port]>', 'host name clients use (default: localhost:<port>)')
+    .option(
+      '--strict-host',
+      'refuse signed requests for any host name but --api-host and --allowed-host (docs/operations.md)',
+    )
+    .option(
+      '--allowed-host <host[:port]>',
+      'with --strict-host: a further host name clients may sign for (repeatable)',
+      collect,
+      [],
+    )
     .option('--tls-cert <file>', "your own certificate (PEM) instead of the local CA's")
     .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
     .option(
@@ -134,6 +147,7 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
       message: `--plain-http is refused on ${listen.host}: listen on 127.0.0.1 behind a TLS terminator on this host, or drop --plain-http`,
     });
   }
+  const allowedHosts = strictHosts(flags, flags.apiHost ?? defaultApiHost(listen, listen.port));
   if (Boolean(flags.tlsCert) !== Boolean(flags.tlsKey)) {
     throw new AirlockError('CLI_USAGE', undefined, {
       message: '--tls-cert and --tls-key go together',
@@ -154,6 +168,7 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
     factors,
     lockoutThreshold: flags.lockoutThreshold,
     apiHost: flags.apiHost ?? defaultApiHost(listen, listen.port),
+    allowedHosts,
     logoPng: existsSync(logoPath) ? readFileSync(logoPath) : undefined,
     https: tls.material,
   };
@@ -181,6 +196,8 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
   const banner = [`listening on ${scheme}://${shownHost}:${port}`];
   if (tls.caPath)
     banner.push(`CA certificate: ${tls.caPath}${tls.createdCa ? ' (created now)' : ''}`);
+  // Host names only: the port of the Host header is not compared (docs/operations.md).
+  if (allowedHosts) banner.push(`strict host: ${allowedHosts.map(allowedHostName).join(', ')}`);
   for (const line of factors
     ? describeFactorsConfig(factors)
     : ['sms, phone: no provider configured (factors.json)']) {
@@ -203,6 +220,25 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
       await ctx.close();
     },
   };
+}
+
+/**
+ * Strict host mode: the API host and every --allowed-host, or undefined (any Host) without
+ * --strict-host. The API host's port does not matter, so the one known before listening will do.
+ */
+function strictHosts(flags: ServeFlags, apiHost: string): string[] | undefined {
+  const usage = (message: string) => new AirlockError('CLI_USAGE', undefined, { message });
+  for (const host of flags.allowedHost) {
+    // host, host:port, [v6]:port or a bare IPv6 literal; nothing with a scheme, path or space.
+    if (!/^(?:[^\s/:[\]@]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$|^[0-9A-Fa-f:.]+$/.test(host)) {
+      throw usage(`--allowed-host must be HOST[:PORT], got ${JSON.stringify(host)}`);
+    }
+  }
+  if (!flags.strictHost) {
+    if (flags.allowedHost.length > 0) throw usage('--allowed-host needs --strict-host');
+    return undefined;
+  }
+  return [apiHost, ...flags.allowedHost];
 }
 
 /** Stops everything cleanly on SIGINT/SIGTERM. */

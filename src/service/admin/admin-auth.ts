@@ -9,6 +9,7 @@ import { ProtocolError } from '../../protocol/protocol-error.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import type { Store } from '../../store/store.ts';
 import type { RequestParams } from '../auth-api/request-params.ts';
+import { checkRequestHost } from '../auth-api/verify-request.ts';
 
 /** `__Host-`: the browser only keeps it when Secure, Path=/ and without Domain (RFC 6265bis §4.1.3.2). */
 export const SESSION_COOKIE = '__Host-airlock_session';
@@ -30,6 +31,8 @@ export interface AdminAuthDeps {
   store: Store;
   clock: Clock;
   dateWindowSeconds: number;
+  /** Strict host mode for API keys' signed requests; undefined = any Host. */
+  allowedHosts?: readonly string[] | undefined;
   options: AdminSessionOptions;
 }
 
@@ -116,6 +119,7 @@ export async function verifyAdminKey(
     date: dateHeader ?? '',
   });
   if (!result.ok) throw new AirlockError('ADMIN_BAD_SIGNATURE');
+  checkRequestHost(req, deps.allowedHosts, 'ADMIN_WRONG_HOST');
   // New API, no legacy clients: HMAC-SHA1 is not accepted for administrator keys.
   if (result.version === 'v2-sha1') {
     throw new AirlockError('ADMIN_BAD_SIGNATURE', 'HMAC-SHA1 signatures are not accepted');

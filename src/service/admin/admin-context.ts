@@ -36,6 +36,8 @@ export interface AdminContext {
   options: AdminOptions;
   /** Largest difference between a signed request's date and the clock. */
   dateWindowSeconds: number;
+  /** Strict host mode for signed requests (see AuthApiOptions.allowedHosts); undefined = any. */
+  allowedHosts: readonly string[] | undefined;
   /** The host authenticators are told to use in activation codes. */
   apiHost: () => string;
 }

@@ -56,6 +56,7 @@ function registerRoute(admin: FastifyInstance, ctx: AdminContext, route: AdminRo
           store: ctx.store,
           clock: ctx.clock,
           dateWindowSeconds: ctx.dateWindowSeconds,
+          allowedHosts: ctx.allowedHosts,
           options: ctx.options,
         },
         route.method !== 'GET',

@@ -15,6 +15,11 @@ import type { AuthApiMetrics } from './auth-api-metrics.ts';
 export interface AuthApiOptions {
   /** The host (and port, when not 443) clients are told to use, e.g. in activation URLs. */
   apiHost: string;
+  /**
+   * Strict host mode (`serve --strict-host`): the `host[:port]`s a signed request may be for,
+   * compared by host name only; undefined = any Host (Duo's clients sign the Host they send).
+   */
+  allowedHosts?: readonly string[] | undefined;
   /** Largest accepted difference between the request's Date and the server clock. */
   dateWindowSeconds: number;
   /** Consecutive failed second factors that lock a user out. */

@@ -61,6 +61,7 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
       applications: ctx.applications,
       nowMs,
       dateWindowSeconds: ctx.options.dateWindowSeconds,
+      allowedHosts: ctx.options.allowedHosts,
     });
     const app = verified.application;
     // Per-application limit, checked after the signature so a forged ikey cannot drain a real budget.

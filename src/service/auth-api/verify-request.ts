@@ -4,6 +4,7 @@ import { AirlockError } from '../../core/error-registry.ts';
 import type { Application } from '../../core/model.ts';
 import { parseAuthorization, parseDuoDate, verifySignature } from '../../protocol/duo-signature.ts';
 import { ProtocolError } from '../../protocol/protocol-error.ts';
+import { isAllowedHost } from '../../protocol/request-host.ts';
 import type { ApplicationCache } from './application-cache.ts';
 import type { RequestParams } from './request-params.ts';
 
@@ -15,7 +16,13 @@ export interface VerifiedRequest {
 export async function verifyRequest(
   req: FastifyRequest,
   params: RequestParams,
-  deps: { applications: ApplicationCache; nowMs: number; dateWindowSeconds: number },
+  deps: {
+    applications: ApplicationCache;
+    nowMs: number;
+    dateWindowSeconds: number;
+    /** Strict host mode; undefined = any Host. */
+    allowedHosts: readonly string[] | undefined;
+  },
 ): Promise<VerifiedRequest> {
   const credentials = readCredentials(req.headers.authorization);
   const application = await deps.applications.getByIkey(credentials.ikey);
@@ -38,6 +45,8 @@ export async function verifyRequest(
     date: dateHeader ?? '',
   });
   if (!result.ok) throw new AirlockError('AUTH_BAD_SIGNATURE');
+  // Checked after the signature, so only a good signature for another host is reported as such.
+  checkRequestHost(req, deps.allowedHosts, 'AUTH_WRONG_HOST');
   // A v2 signature covers the query/form parameters only, never a JSON body: parameters read from
   // an unsigned body could be swapped in a replayed request. JSON bodies need v4/v5 (body hash).
   if (params.jsonBody && result.version.startsWith('v2')) {
@@ -47,6 +56,24 @@ export async function verifyRequest(
     );
   }
   return { application, signatureVersion: result.version };
+}
+
+/**
+ * Strict host mode: the signature covers the Host header, so a request signed for another
+ * deployment or host name sharing these keys would verify here too; only the named hosts pass.
+ * Throws `code` (detail `host`) for any other Host, after logging the host it refused (a name the
+ * client sent, never a secret) for the operator. `allowedHosts` undefined: any Host passes.
+ */
+export function checkRequestHost(
+  req: FastifyRequest,
+  allowedHosts: readonly string[] | undefined,
+  code: 'AUTH_WRONG_HOST' | 'ADMIN_WRONG_HOST',
+): void {
+  if (allowedHosts === undefined) return;
+  const host = header(req, 'host') ?? '';
+  if (isAllowedHost(host, allowedHosts)) return;
+  req.log.warn({ code, host: host.slice(0, 255) }, 'request signed for a host not allowed');
+  throw new AirlockError(code, 'host');
 }
 
 function readCredentials(authorization: string | undefined): { ikey: string; signature: string } {
