@@ -79,10 +79,11 @@ export const DEFAULTS = deepFreeze({
     retryWaitSeconds: 2,
     passThroughAll: false,
     /**
-     * Off for upstream servers: Debian's FreeRADIUS 3.2.1 (pre-BlastRADIUS fixes) sends no
-     * Message-Authenticator in its replies, so requiring one would reject every genuine answer.
+     * BlastRADIUS (CVE-2024-3596): an Access-Accept forged on the path to the upstream has a valid
+     * Response Authenticator but no Message-Authenticator. FreeRADIUS before 3.2.5 (Debian 12's
+     * 3.2.1) signs its replies only when configured to (docs/proxy-config.md); `false` warns.
      */
-    requireMessageAuthenticator: false,
+    requireMessageAuthenticator: true,
   },
   server: {
     apiPort: 443,
@@ -835,6 +836,17 @@ function readRadiusClient(r: SectionReader): RadiusClientConfig {
   warnWeakSecret(r, 'secret', secret);
   const nasIp = r.ipAddress('nas_ip');
   checkPwCodec(r);
+  const requireMessageAuthenticator = r.bool(
+    'require_message_authenticator',
+    d.requireMessageAuthenticator,
+  );
+  if (!requireMessageAuthenticator) {
+    r.warn(
+      'require_message_authenticator',
+      'false, so upstream replies without a Message-Authenticator are accepted: an Access-Accept ' +
+        'forged on the path to the RADIUS server is believed (BlastRADIUS, CVE-2024-3596)',
+    );
+  }
   return {
     kind: 'radius',
     section: r.name,
@@ -846,10 +858,7 @@ function readRadiusClient(r: SectionReader): RadiusClientConfig {
     nasIp,
     passThroughAttrNames: r.list('pass_through_attr_names'),
     passThroughAll: r.bool('pass_through_all', d.passThroughAll),
-    requireMessageAuthenticator: r.bool(
-      'require_message_authenticator',
-      d.requireMessageAuthenticator,
-    ),
+    requireMessageAuthenticator,
   };
 }
 
