@@ -29,6 +29,8 @@ export interface LoginInput {
   state: Buffer | undefined;
   /** The user's address, from the section's `client_ip_attr` (Calling-Station-Id). */
   clientIp: string | undefined;
+  /** The address the Access-Request came from: the RADIUS client (NAS) a challenge is bound to. */
+  nasIp: string;
   ref: RequestRef;
 }
 
@@ -319,6 +321,7 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
     deps.challenges.put(state, {
       section: section.section,
       username: input.username,
+      nasIp: input.nasIp,
       clientIp: input.clientIp,
       attributes: primary.attributes,
       groups: primary.groups,
@@ -345,6 +348,20 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
         'Error',
         'Unknown or expired challenge: log in again',
         'unknown-state',
+      );
+    }
+    if (pending.nasIp !== input.nasIp) {
+      // Taken all the same (one answer per State); the NAS addresses go to the log, not the reply.
+      logs.request(
+        input.ref,
+        `Challenge answered from ${input.nasIp}, not from ${pending.nasIp} where it was sent: rejected`,
+      );
+      return reject(
+        input,
+        'Secondary authentication',
+        'Reject',
+        'Unknown or expired challenge: log in again',
+        'state-other-client',
       );
     }
     const pendingPrimary = { attributes: pending.attributes, groups: pending.groups };

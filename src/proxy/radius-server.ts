@@ -95,6 +95,7 @@ export async function startRadiusServer(deps: RadiusServerDeps): Promise<RadiusS
         password: decodePassword(request),
         state: request.state,
         clientIp: clientIpOf(section, request),
+        nasIp: from.address,
         ref,
       });
     } catch (e) {
