@@ -111,6 +111,7 @@ function harness(
     const input: LoginInput = {
       username,
       password,
+      oversizedPasswordOctets: undefined,
       state,
       clientIp: '192.0.2.10',
       nasIp,

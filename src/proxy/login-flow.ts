@@ -15,6 +15,7 @@ import {
 } from '../core/failmode-decision.ts';
 import type { PrimaryOnlyState } from '../core/primary-only.ts';
 import { findAttributeByName } from '../protocol/radius/radius-attributes.ts';
+import { RADIUS_MAX_PASSWORD_LENGTH } from '../protocol/radius/radius-crypto.ts';
 import type { Random } from '../runtime/random.ts';
 import type { ChallengeStore } from './challenge-store.ts';
 import type { PushWait } from './push-waiter.ts';
@@ -23,8 +24,10 @@ import type { AuthEvent, EventStatus, ProxyLogs, RequestRef } from './proxy-logs
 
 export interface LoginInput {
   username: string;
-  /** The decoded User-Password; undefined when absent or undecodable. */
+  /** The decoded User-Password; undefined when absent, undecodable or oversized. */
   password: string | undefined;
+  /** Set when the User-Password was longer than RADIUS carries (RFC 2865 §5.2: 128 octets). */
+  oversizedPasswordOctets: number | undefined;
   /** The State of an Access-Request that answers our Access-Challenge. */
   state: Buffer | undefined;
   /** The user's address, from the section's `client_ip_attr` (Calling-Station-Id). */
@@ -417,6 +420,16 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
   }
 
   return async function login(input: LoginInput): Promise<LoginAnswer> {
+    if (input.oversizedPasswordOctets !== undefined) {
+      // Typically a long password with the passcode appended: say so, or the user retries blind.
+      return reject(
+        input,
+        'Unknown',
+        'Error',
+        `Password too long: the User-Password of ${input.oversizedPasswordOctets} octets is longer than the ${RADIUS_MAX_PASSWORD_LENGTH} RADIUS allows (RFC 2865 §5.2)`,
+        'password-too-long',
+      );
+    }
     if (input.state) return answerChallenge(input, input.state);
     if (input.password === undefined) {
       return reject(input, 'Unknown', 'Error', 'Cannot decode password', 'no-password');
