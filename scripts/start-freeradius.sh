@@ -7,6 +7,11 @@
 #   RADIUS_USERS_FILE=F   FreeRADIUS `users` (authorize) file to use instead of the default users:
 #                         carol/secret (Reply-Message "Hello carol", Class "airlock-class"), alice/alicepw
 #   RADIUS_SECRET=S       shared secret of the 127.0.0.1 client (default testing123)
+#   RADIUS_REPLY_MESSAGE_AUTHENTICATOR=no
+#                         answer like a stock FreeRADIUS before 3.2.5 (Debian 12's 3.2.1): no
+#                         Message-Authenticator in replies. By default every Access-Accept and
+#                         Access-Reject carries one (post-auth `Message-Authenticator := 0x00`,
+#                         which FreeRADIUS signs), as Airlock's [radius_client] requires
 # Stop:  scripts/stop-freeradius.sh DIR
 set -euo pipefail
 
@@ -25,6 +30,24 @@ id freerad >/dev/null 2>&1 || fail "no 'freerad' system user; install with: apt-
 
 PORT="${RADIUS_PORT:-18122}"
 SECRET="${RADIUS_SECRET:-testing123}"
+case "${RADIUS_REPLY_MESSAGE_AUTHENTICATOR:-yes}" in
+  yes)
+    # BlastRADIUS hardening for FreeRADIUS < 3.2.5: a Message-Authenticator in the reply list is
+    # computed when the reply is encoded.
+    POST_AUTH='post-auth {
+    update reply {
+      Message-Authenticator := 0x00
+    }
+    Post-Auth-Type REJECT {
+      update reply {
+        Message-Authenticator := 0x00
+      }
+    }
+  }'
+    ;;
+  no) POST_AUTH='' ;;
+  *) fail "RADIUS_REPLY_MESSAGE_AUTHENTICATOR must be yes or no, got ${RADIUS_REPLY_MESSAGE_AUTHENTICATOR}" ;;
+esac
 if [[ -n "${RADDB_DIR:-}" ]]; then
   DIR="$RADDB_DIR"
   mkdir -p "$DIR"
@@ -53,6 +76,7 @@ server default {
       pap
     }
   }
+  $POST_AUTH
 }
 CONF
 cat >"$DIR/clients.conf" <<CONF

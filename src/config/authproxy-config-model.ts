@@ -75,10 +75,11 @@ export const DEFAULTS = deepFreeze({
     retryWaitSeconds: 2,
     passThroughAll: false,
     /**
-     * Off for upstream servers: Debian's FreeRADIUS 3.2.1 (pre-BlastRADIUS fixes) sends no
-     * Message-Authenticator in its replies, so requiring one would reject every genuine answer.
+     * BlastRADIUS (CVE-2024-3596): an Access-Accept forged on the path to the upstream has a valid
+     * Response Authenticator but no Message-Authenticator. FreeRADIUS before 3.2.5 (Debian 12's
+     * 3.2.1) signs its replies only when configured to (docs/proxy-config.md); `false` warns.
      */
-    requireMessageAuthenticator: false,
+    requireMessageAuthenticator: true,
   },
   server: {
     apiPort: 443,

@@ -660,8 +660,21 @@ pass_through_attr_names=Class
     assert.equal(c.secret, UPSTREAM_SECRET);
     assert.equal(c.retries, 2);
     assert.equal(c.retryWaitMs, 2000);
-    assert.equal(c.requireMessageAuthenticator, false);
+    assert.equal(c.requireMessageAuthenticator, true);
     assert.deepEqual(c.passThroughAttrNames, ['Class']);
+    assert.deepEqual(config.warnings, []);
+  });
+
+  it('requires a Message-Authenticator in upstream replies unless turned off, with a warning naming the section', () => {
+    const config = parseOk(
+      `${RADIUS}require_message_authenticator=false\n${server().replace('client=duo_only_client', 'client=radius_client2')}`,
+    );
+    const c = config.clients.radius_client2;
+    assert.ok(c?.kind === 'radius');
+    assert.equal(c.requireMessageAuthenticator, false);
+    assert.deepEqual(config.warnings, [
+      '[radius_client2] require_message_authenticator: false, so upstream replies without a Message-Authenticator are accepted: an Access-Accept forged on the path to the RADIUS server is believed (BlastRADIUS, CVE-2024-3596)',
+    ]);
   });
 
   it('refuses a port_N without its host_N', () => {

@@ -329,6 +329,17 @@ function readRadiusClient(r: SectionReader): RadiusClientConfig {
   warnWeakSecret(r, 'secret', secret);
   const nasIp = r.ipAddress('nas_ip');
   checkPwCodec(r);
+  const requireMessageAuthenticator = r.bool(
+    'require_message_authenticator',
+    d.requireMessageAuthenticator,
+  );
+  if (!requireMessageAuthenticator) {
+    r.warn(
+      'require_message_authenticator',
+      'false, so upstream replies without a Message-Authenticator are accepted: an Access-Accept ' +
+        'forged on the path to the RADIUS server is believed (BlastRADIUS, CVE-2024-3596)',
+    );
+  }
   return {
     kind: 'radius',
     section: r.name,
@@ -340,10 +351,7 @@ function readRadiusClient(r: SectionReader): RadiusClientConfig {
     nasIp,
     passThroughAttrNames: r.list('pass_through_attr_names'),
     passThroughAll: r.bool('pass_through_all', d.passThroughAll),
-    requireMessageAuthenticator: r.bool(
-      'require_message_authenticator',
-      d.requireMessageAuthenticator,
-    ),
+    requireMessageAuthenticator,
   };
 }
 

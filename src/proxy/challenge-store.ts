@@ -1,11 +1,16 @@
 // Pending Access-Challenge states: who passed primary authentication and may now answer with a
-// passcode. Kept in memory for 300 s (docs/design/auth-api.md §3.11), bounded, keyed by the State
-// we sent.
+// passcode, and through which RADIUS client. Kept in memory for 300 s (docs/design/auth-api.md
+// §3.11), bounded, keyed by the State we sent.
 import type { Clock } from '../runtime/clock.ts';
 
 export interface PendingChallenge {
   section: string;
   username: string;
+  /**
+   * The address of the RADIUS client (NAS) the challenge was sent to: only an answer from there
+   * counts, so a State seen on one NAS's path cannot be answered through another.
+   */
+  nasIp: string;
   clientIp: string | undefined;
   /** Attributes from the primary authentication's reply, passed through on the final accept. */
   attributes: { type: number; value: Buffer }[];

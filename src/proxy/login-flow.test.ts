@@ -102,13 +102,20 @@ function harness(
     pushes: { wait: () => Promise.resolve({ kind: 'timeout' as const }) },
     random: new CryptoRandom(),
   });
-  const login = (username: string, password: string, state?: Buffer): Promise<LoginAnswer> => {
+  const login = (
+    username: string,
+    password: string,
+    state?: Buffer,
+    nasIp = '127.0.0.1',
+  ): Promise<LoginAnswer> => {
     const input: LoginInput = {
       username,
       password,
+      oversizedPasswordOctets: undefined,
       state,
       clientIp: '192.0.2.10',
-      ref: { section: server.section, ip: '127.0.0.1', port: 1, username, identifier: 1 },
+      nasIp,
+      ref: { section: server.section, ip: nasIp, port: 1, username, identifier: 1 },
     };
     return flow(input);
   };
@@ -143,6 +150,35 @@ describe('login flow: per-group failmode', () => {
     assert.equal((await login('alice', 'alicepw')).code, 'Access-Accept');
     assert.equal(events[0]?.effective_failmode_reason, 'group-failmode-secure');
     assert.equal(events[1]?.effective_failmode, undefined);
+  });
+});
+
+describe('login flow: challenge State', () => {
+  const authAllow: ApiOutcome<unknown> = {
+    kind: 'ok',
+    response: { result: 'allow', status: 'allow', status_msg: 'Success' },
+    latencyMs: 1,
+  };
+
+  it('is bound to the RADIUS client it was sent to: an answer from another NAS is rejected', async () => {
+    const { login, events } = harness(section('challenge', ''), {
+      preauth: preauthAuth,
+      auth: authAllow,
+    });
+    const challenge = await login('alice', 'alicepw', undefined, '10.0.0.1');
+    assert.equal(challenge.code, 'Access-Challenge');
+    const stolen = await login('alice', '123456', challenge.state, '10.0.0.2');
+    assert.equal(stolen.code, 'Access-Reject');
+    assert.equal(events.at(-1)?.reason, 'state-other-client');
+    assert.equal(events.at(-1)?.second_factor_checked, false);
+    // One answer per State: the NAS it was sent to cannot use it after the attempt either.
+    const late = await login('alice', '123456', challenge.state, '10.0.0.1');
+    assert.equal(late.code, 'Access-Reject');
+    assert.equal(events.at(-1)?.reason, 'unknown-state');
+
+    const again = await login('alice', 'alicepw', undefined, '10.0.0.1');
+    const answered = await login('alice', '123456', again.state, '10.0.0.1');
+    assert.equal(answered.code, 'Access-Accept', 'answered from the same NAS');
   });
 });
 

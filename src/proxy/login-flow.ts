@@ -15,6 +15,7 @@ import {
 } from '../core/failmode-decision.ts';
 import type { PrimaryOnlyState } from '../core/primary-only.ts';
 import { findAttributeByName } from '../protocol/radius/radius-attributes.ts';
+import { RADIUS_MAX_PASSWORD_LENGTH } from '../protocol/radius/radius-crypto.ts';
 import type { Random } from '../runtime/random.ts';
 import type { ChallengeStore } from './challenge-store.ts';
 import type { PushWait } from './push-waiter.ts';
@@ -24,12 +25,16 @@ import type { AuthEvent, EventStatus, ProxyLogs, RequestRef } from './proxy-logs
 
 export interface LoginInput {
   username: string;
-  /** The decoded User-Password; undefined when absent or undecodable. */
+  /** The decoded User-Password; undefined when absent, undecodable or oversized. */
   password: string | undefined;
+  /** Set when the User-Password was longer than RADIUS carries (RFC 2865 §5.2: 128 octets). */
+  oversizedPasswordOctets: number | undefined;
   /** The State of an Access-Request that answers our Access-Challenge. */
   state: Buffer | undefined;
   /** The user's address, from the section's `client_ip_attr` (Calling-Station-Id). */
   clientIp: string | undefined;
+  /** The address the Access-Request came from: the RADIUS client (NAS) a challenge is bound to. */
+  nasIp: string;
   ref: RequestRef;
 }
 
@@ -92,6 +97,7 @@ type Step<T> = { done: LoginAnswer } | { next: T };
 
 /** One login: the named steps in the order docs/design/auth-api.md §3.5–3.10 gives them. */
 async function login(flow: SectionFlow, typedInput: LoginInput): Promise<LoginAnswer> {
+  if (typedInput.oversizedPasswordOctets !== undefined) return refuseLongPassword(flow, typedInput);
   if (typedInput.state) return answerChallenge(flow, typedInput, typedInput.state);
   if (typedInput.password === undefined) {
     return reject(flow, typedInput, 'Unknown', 'Error', 'Cannot decode password', 'no-password');
@@ -376,6 +382,7 @@ function challenge(
   flow.deps.challenges.put(state, {
     section: flow.section.section,
     username: input.username,
+    nasIp: input.nasIp,
     clientIp: input.clientIp,
     attributes: primary.attributes,
     groups: primary.groups,
@@ -394,6 +401,18 @@ function challenge(
 }
 
 /** An Access-Request carrying the State of our challenge: the user's answer to it. */
+/** Typically a long password with the passcode appended: say so, or the user retries blind. */
+function refuseLongPassword(flow: SectionFlow, input: LoginInput): LoginAnswer {
+  return reject(
+    flow,
+    input,
+    'Unknown',
+    'Error',
+    `Password too long: the User-Password of ${input.oversizedPasswordOctets} octets is longer than the ${RADIUS_MAX_PASSWORD_LENGTH} RADIUS allows (RFC 2865 §5.2)`,
+    'password-too-long',
+  );
+}
+
 async function answerChallenge(
   flow: SectionFlow,
   typedInput: LoginInput,
@@ -414,6 +433,21 @@ async function answerChallenge(
       'Error',
       'Unknown or expired challenge: log in again',
       'unknown-state',
+    );
+  }
+  if (pending.nasIp !== input.nasIp) {
+    // Taken all the same (one answer per State); the NAS addresses go to the log, not the reply.
+    flow.logs.request(
+      input.ref,
+      `Challenge answered from ${input.nasIp}, not from ${pending.nasIp} where it was sent: rejected`,
+    );
+    return reject(
+      flow,
+      input,
+      'Secondary authentication',
+      'Reject',
+      'Unknown or expired challenge: log in again',
+      'state-other-client',
     );
   }
   const pendingPrimary = { attributes: pending.attributes, groups: pending.groups };

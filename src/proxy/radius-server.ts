@@ -93,8 +93,10 @@ export async function startRadiusServer(deps: RadiusServerDeps): Promise<RadiusS
       answer = await deps.flow({
         username,
         password: decodePassword(request),
+        oversizedPasswordOctets: request.oversizedPasswordOctets,
         state: request.state,
         clientIp: clientIpOf(section, request),
+        nasIp: from.address,
         ref,
       });
     } catch (e) {

@@ -7,10 +7,19 @@ import { readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Application } from '../../src/core/model.ts';
+import { createHash } from 'node:crypto';
 import { encodePacket } from '../../src/protocol/radius/radius-packet.ts';
-import { createAttribute } from '../../src/protocol/radius/radius-attributes.ts';
-import { hidePassword } from '../../src/protocol/radius/radius-crypto.ts';
-import { encodeAccessRequest } from '../../src/protocol/radius/radius-request.ts';
+import { createAttribute, getAttribute } from '../../src/protocol/radius/radius-attributes.ts';
+import {
+  computeResponseAuthenticator,
+  hidePassword,
+  signMessageAuthenticator,
+} from '../../src/protocol/radius/radius-crypto.ts';
+import {
+  decodeAccessRequest,
+  encodeAccessRequest,
+} from '../../src/protocol/radius/radius-request.ts';
+import { verifyResponse, type AccessResponse } from '../../src/protocol/radius/radius-response.ts';
 import {
   disablePrimaryOnly,
   enablePrimaryOnly,
@@ -531,6 +540,63 @@ describe('server sections and clients', () => {
     }
   });
 
+  it('rejects a login whose upstream Access-Accept has no Message-Authenticator, unless the [radius_client] turns the requirement off', async () => {
+    const upstream = await startUnsignedUpstream('upstream-secret-0123456789');
+    const proxyWith = (extra: string[]) =>
+      startTestProxy({
+        clientSection: [
+          '[radius_client]',
+          'host=127.0.0.1',
+          `port=${upstream.port}`,
+          'secret=upstream-secret-0123456789',
+          'retries=0',
+          'retry_wait=2',
+          ...extra,
+        ].join('\n'),
+        clientName: 'radius_client',
+        ikey: app.ikey,
+        skey: app.skey,
+        apiPort: service.port,
+        caPem: service.caPem,
+        failmode: 'secure',
+      });
+    const strict = await proxyWith([]);
+    try {
+      assert.ok(!strict.config.warnings.some((w) => w.includes('require_message_authenticator')));
+      const res = await login(strict, 'alice', `anything,${nextCode()}`);
+      assert.equal(res.code, 'Access-Reject', res.output);
+      await waitForFileText(
+        strict.authproxyLog,
+        'Primary authentication failed - upstream-missing-message-authenticator',
+      );
+      await waitForFileText(
+        strict.authproxyLog,
+        '[radius_client] radius upstream reply has no Message-Authenticator, which is required',
+      );
+      assert.equal(
+        await requestsCounted(strict, 'reject', 'upstream-missing-message-authenticator'),
+        1,
+      );
+    } finally {
+      await strict.close();
+    }
+    const lax = await proxyWith(['require_message_authenticator=false']);
+    try {
+      const warning =
+        '[radius_client] require_message_authenticator: false, so upstream replies without a Message-Authenticator are accepted';
+      assert.ok(
+        lax.config.warnings.some((w) => w.startsWith(warning)),
+        lax.config.warnings.join('\n'),
+      );
+      await waitForFileText(lax.authproxyLog, `WARNING: ${warning}`);
+      const res = await login(lax, 'alice', `anything,${nextCode()}`);
+      assert.equal(res.code, 'Access-Accept', res.output);
+    } finally {
+      await lax.close();
+      await upstream.close();
+    }
+  });
+
   it('never lets a login in without a second factor when the section has no primary authentication', async () => {
     const { closedPort } = await import('./fault-servers.ts');
     const proxy = await startTestProxy({
@@ -606,6 +672,80 @@ describe('server sections and clients', () => {
   });
 });
 
+describe('challenge State bound to the RADIUS client', () => {
+  it('rejects a State answered from another RADIUS client than the one it was sent to', async () => {
+    const proxy = await startTestProxy({
+      serverKind: 'radius_server_challenge',
+      clientSection: adClientSection(slapd.port),
+      clientName: 'ad_client',
+      ikey: app.ikey,
+      skey: app.skey,
+      apiPort: service.port,
+      caPem: service.caPem,
+      failmode: 'secure',
+      // Two NAS, same shared secret: the State alone must not let one answer for the other.
+      extra: ['radius_ip_2=127.0.0.2', `radius_secret_2=${RADIUS_SECRET}`],
+    });
+    try {
+      const first = await exchange(proxy.port, accessRequest('alice', 'alicepw'), '127.0.0.1');
+      assert.equal(first.code, 'Access-Challenge');
+      const state = getAttribute(first.attributes, 'State');
+      assert.ok(state, 'the challenge carries a State');
+      const other = await exchange(
+        proxy.port,
+        accessRequest('alice', nextCode(), state),
+        '127.0.0.2',
+      );
+      assert.equal(other.code, 'Access-Reject', 'answered from another NAS');
+      await waitForFileText(
+        proxy.authproxyLog,
+        /answered from 127\.0\.0\.2, not from 127\.0\.0\.1/,
+      );
+      assert.equal(await requestsCounted(proxy, 'reject', 'state-other-client'), 1);
+
+      // The same conversation from one NAS still succeeds.
+      const again = await exchange(proxy.port, accessRequest('alice', 'alicepw'), '127.0.0.2');
+      assert.equal(again.code, 'Access-Challenge');
+      const ok = await exchange(
+        proxy.port,
+        accessRequest('alice', nextCode(), getAttribute(again.attributes, 'State')),
+        '127.0.0.2',
+      );
+      assert.equal(ok.code, 'Access-Accept');
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe('passwords longer than RADIUS carries', () => {
+  it('answers a User-Password over 128 octets with an Access-Reject that says why, logged and counted', async () => {
+    const proxy = await ldapProxy('secure');
+    try {
+      // A 125-character password with ",passcode" appended: 132 octets, too long for PAP.
+      const password = `${'p'.repeat(125)},${nextCode()}`;
+      const answer = await exchange(
+        proxy.port,
+        accessRequestWithLongPassword('alice', password),
+        '127.0.0.1',
+      );
+      assert.equal(answer.code, 'Access-Reject');
+      assert.match(getAttribute(answer.attributes, 'Reply-Message') ?? '', /too long/i);
+      await waitForFileText(
+        proxy.authproxyLog,
+        /User-Password of 144 octets is longer than the 128 RADIUS allows/,
+      );
+      assert.equal(await requestsCounted(proxy, 'reject', 'password-too-long'), 1);
+      // A password of exactly 128 octets is still decided normally (here: wrong, so rejected).
+      const edge = await exchange(proxy.port, accessRequest('alice', 'q'.repeat(128)), '127.0.0.1');
+      assert.equal(edge.code, 'Access-Reject');
+      assert.equal(await requestsCounted(proxy, 'reject', 'password-too-long'), 1);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
 async function sendRaw(port: number, packet: Buffer, from: string): Promise<void> {
   const socket = dgram.createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, from, resolve));
@@ -613,4 +753,116 @@ async function sendRaw(port: number, packet: Buffer, from: string): Promise<void
     socket.send(packet, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())),
   );
   socket.close();
+}
+
+/** Sends `packet` from a socket bound to `from` and returns the proxy's verified answer. */
+async function exchange(
+  port: number,
+  packet: Buffer,
+  from: string,
+  timeoutMs = 5000,
+): Promise<AccessResponse> {
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, from, resolve));
+  try {
+    const answer = new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      socket.once('message', (msg) => {
+        clearTimeout(timer);
+        resolve(msg);
+      });
+    });
+    socket.send(packet, port, '127.0.0.1');
+    return verifyResponse({
+      request: packet,
+      response: await answer,
+      secret: RADIUS_SECRET,
+      requireMessageAuthenticator: true,
+    });
+  } finally {
+    socket.close();
+  }
+}
+
+/** A NAS's Access-Request for `password` (with Message-Authenticator), optionally with a State. */
+function accessRequest(username: string, password: string, state?: Buffer): Buffer {
+  return encodeAccessRequest({
+    identifier: 42,
+    authenticator: randomBytes(16),
+    secret: RADIUS_SECRET,
+    attributes: [
+      createAttribute('User-Name', username),
+      ...(state === undefined ? [] : [createAttribute('State', state)]),
+    ],
+    password,
+  });
+}
+
+/**
+ * An Access-Request whose User-Password is longer than RFC 2865 §5.2's 128 octets, hidden by the
+ * RFC's own chain as a NAS that does not truncate would (our encoder and radclient both refuse or
+ * truncate at 128).
+ */
+function accessRequestWithLongPassword(username: string, password: string): Buffer {
+  const authenticator = randomBytes(16);
+  const plain = Buffer.alloc(Math.ceil(Buffer.byteLength(password) / 16) * 16);
+  plain.write(password);
+  const hidden = Buffer.alloc(plain.length);
+  let previous = authenticator;
+  for (let i = 0; i < plain.length; i += 16) {
+    const pad = createHash('md5').update(RADIUS_SECRET).update(previous).digest();
+    for (let j = 0; j < 16; j++) hidden[i + j] = plain[i + j]! ^ pad[j]!;
+    previous = hidden.subarray(i, i + 16);
+  }
+  const packet = encodePacket({
+    code: 'Access-Request',
+    identifier: 43,
+    authenticator,
+    attributes: [
+      { type: 80, value: Buffer.alloc(16) },
+      createAttribute('User-Name', username),
+      { type: 2, value: hidden },
+    ],
+  });
+  signMessageAuthenticator(packet, authenticator, RADIUS_SECRET);
+  return packet;
+}
+
+/**
+ * An upstream RADIUS server that accepts everyone with a reply whose Response Authenticator
+ * verifies but that has no Message-Authenticator: a stock FreeRADIUS before 3.2.5, or a
+ * Blast-RADIUS forgery on the path to it.
+ */
+async function startUnsignedUpstream(
+  secret: string,
+): Promise<{ port: number; close(): Promise<void> }> {
+  const socket = dgram.createSocket('udp4');
+  socket.on('message', (datagram, rinfo) => {
+    const request = decodeAccessRequest(datagram, secret, { requireMessageAuthenticator: true });
+    const reply = encodePacket({
+      code: 'Access-Accept',
+      identifier: request.identifier,
+      authenticator: request.authenticator,
+      attributes: [createAttribute('Reply-Message', 'welcome')],
+    });
+    computeResponseAuthenticator(reply, request.authenticator, secret).copy(reply, 4);
+    socket.send(reply, rinfo.port, rinfo.address);
+  });
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  return {
+    port: socket.address().port,
+    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+  };
+}
+
+/** The value of `airlock_proxy_requests_total` for one result and reason. */
+async function requestsCounted(proxy: TestProxy, result: string, reason: string): Promise<number> {
+  const text = await proxy.proxy.metrics.getSingleMetricAsString('airlock_proxy_requests_total');
+  const line = text
+    .split('\n')
+    .find((l) => l.includes(`result="${result}"`) && l.includes(`reason="${reason}"`));
+  return Number(line?.split(' ').pop() ?? 0);
 }

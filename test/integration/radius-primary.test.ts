@@ -1,4 +1,5 @@
-// Upstream RADIUS primary authentication against a real FreeRADIUS 3.2.1 (scripts/start-freeradius.sh) and local UDP fakes.
+// Upstream RADIUS primary authentication against a real FreeRADIUS 3.2.1 (scripts/start-freeradius.sh), signing its
+// replies with a Message-Authenticator as hardened and as stock, and local UDP fakes.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -6,7 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createAttribute, getAttribute } from '../../src/protocol/radius/radius-attributes.ts';
-import type { RadiusAttribute } from '../../src/protocol/radius/radius-packet.ts';
+import { computeResponseAuthenticator } from '../../src/protocol/radius/radius-crypto.ts';
+import { encodePacket, type RadiusAttribute } from '../../src/protocol/radius/radius-packet.ts';
 import {
   decodeAccessRequest,
   decodePasswordText,
@@ -49,7 +51,15 @@ class FakeUpstream {
     private readonly answer: (
       request: AccessRequest,
       copy: number,
-    ) => { code: AccessResponseCode; attributes?: RadiusAttribute[]; secret?: string } | undefined,
+    ) =>
+      | {
+          code: AccessResponseCode;
+          attributes?: RadiusAttribute[];
+          secret?: string;
+          /** False: a reply without Message-Authenticator (a pre-3.2.5 FreeRADIUS, or a forgery). */
+          messageAuthenticator?: boolean;
+        }
+      | undefined,
   ) {}
 
   async start(): Promise<this> {
@@ -60,12 +70,20 @@ class FakeUpstream {
       const copy = this.received.filter((d) => d.equals(datagram)).length;
       const reply = this.answer(request, copy);
       if (reply === undefined) return;
-      const response = encodeResponse({
-        request,
-        code: reply.code,
-        attributes: reply.attributes ?? [],
-        secret: reply.secret ?? SECRET,
-      });
+      const response =
+        reply.messageAuthenticator === false
+          ? encodeResponseWithoutMessageAuthenticator(
+              request,
+              reply.code,
+              reply.attributes ?? [],
+              reply.secret ?? SECRET,
+            )
+          : encodeResponse({
+              request,
+              code: reply.code,
+              attributes: reply.attributes ?? [],
+              secret: reply.secret ?? SECRET,
+            });
       this.#socket.send(response, rinfo.port, rinfo.address);
     });
     await new Promise<void>((resolve) => this.#socket.bind(0, LOCALHOST, resolve));
@@ -82,8 +100,66 @@ class FakeUpstream {
   }
 }
 
+/** A response with a valid Response Authenticator but no Message-Authenticator (RFC 2865 §3 only). */
+function encodeResponseWithoutMessageAuthenticator(
+  request: AccessRequest,
+  code: AccessResponseCode,
+  attributes: RadiusAttribute[],
+  secret: string,
+): Buffer {
+  const bytes = encodePacket({
+    code,
+    identifier: request.identifier,
+    authenticator: request.authenticator,
+    attributes,
+  });
+  computeResponseAuthenticator(bytes, request.authenticator, secret).copy(bytes, 4);
+  return bytes;
+}
+
+/** Starts scripts/start-freeradius.sh on a free port with `env`. */
+async function startFreeradius(
+  env: Record<string, string> = {},
+): Promise<{ dir: string; port: number }> {
+  const port = await closedUdpPort();
+  let stdout: string;
+  try {
+    ({ stdout } = await run('bash', [SCRIPTS + 'start-freeradius.sh'], {
+      env: { ...process.env, RADIUS_PORT: String(port), ...env },
+    }));
+  } catch (error) {
+    const { stderr } = error as { stderr?: string };
+    throw new Error(
+      `FreeRADIUS could not be started by scripts/start-freeradius.sh (install with: apt-get install freeradius): ${stderr ?? String(error)}`,
+      { cause: error },
+    );
+  }
+  const dir = /dir (\S+)\s*$/.exec(stdout)?.[1];
+  assert.ok(dir, `unexpected start-freeradius.sh output: ${stdout}`);
+  return { dir, port };
+}
+
+/** A logger that keeps every warning line. */
+function recordingLogger(): {
+  warnings: string[];
+  debug(): void;
+  warn(obj: object, msg: string): void;
+} {
+  const warnings: string[] = [];
+  return {
+    warnings,
+    debug() {},
+    warn(obj, msg) {
+      warnings.push(`${msg} ${JSON.stringify(obj)}`);
+    },
+  };
+}
+
 describe('RADIUS primary authentication', () => {
+  /** Signs its replies with a Message-Authenticator (the script's default). */
   let freeradius: { dir: string; port: number };
+  /** Stock FreeRADIUS 3.2.1: replies without Message-Authenticator. */
+  let unsigned: { dir: string; port: number };
   const opened: RadiusPrimary[] = [];
   const fakes: FakeUpstream[] = [];
 
@@ -105,29 +181,18 @@ describe('RADIUS primary authentication', () => {
   };
 
   before(async () => {
-    const port = await closedUdpPort();
-    let stdout: string;
-    try {
-      ({ stdout } = await run('bash', [SCRIPTS + 'start-freeradius.sh'], {
-        env: { ...process.env, RADIUS_PORT: String(port) },
-      }));
-    } catch (error) {
-      const { stderr } = error as { stderr?: string };
-      throw new Error(
-        `FreeRADIUS could not be started by scripts/start-freeradius.sh (install with: apt-get install freeradius): ${stderr ?? String(error)}`,
-        { cause: error },
-      );
-    }
-    const dir = /dir (\S+)\s*$/.exec(stdout)?.[1];
-    assert.ok(dir, `unexpected start-freeradius.sh output: ${stdout}`);
-    freeradius = { dir, port };
+    [freeradius, unsigned] = await Promise.all([
+      startFreeradius(),
+      startFreeradius({ RADIUS_REPLY_MESSAGE_AUTHENTICATOR: 'no' }),
+    ]);
   });
 
   after(async () => {
     await Promise.all(opened.map((p) => p.close()));
     await Promise.all(fakes.map((f) => f.close()));
-    if (freeradius !== undefined)
-      await run('bash', [SCRIPTS + 'stop-freeradius.sh', freeradius.dir]);
+    for (const server of [freeradius, unsigned]) {
+      if (server !== undefined) await run('bash', [SCRIPTS + 'stop-freeradius.sh', server.dir]);
+    }
   });
 
   it('accepts carol and passes through Reply-Message and Class from FreeRADIUS', async () => {
@@ -177,12 +242,61 @@ describe('RADIUS primary authentication', () => {
     assert.deepEqual(result, { kind: 'reject', reason: 'upstream-reject' });
   });
 
-  it('reports an error when Message-Authenticator is required and FreeRADIUS 3.2.1 sends none', async () => {
-    const result = await primary({ requireMessageAuthenticator: true }).authenticate({
-      username: 'alice',
-      password: 'alicepw',
+  it('verifies the Message-Authenticator FreeRADIUS signs its accepts and rejects with', async () => {
+    const client = primary();
+    assert.deepEqual(await client.authenticate({ username: 'alice', password: 'alicepw' }), {
+      kind: 'accept',
+      groups: [],
+      attributes: [],
     });
+    assert.deepEqual(await client.authenticate({ username: 'alice', password: 'wrong' }), {
+      kind: 'reject',
+      reason: 'upstream-reject',
+    });
+    assert.deepEqual(client.droppedReplies(), {});
+  });
+
+  it('refuses by default the replies of a FreeRADIUS 3.2.1 that signs none, and logs why', async () => {
+    const logger = recordingLogger();
+    const result = await primary({
+      hosts: [{ host: LOCALHOST, port: unsigned.port }],
+      logger,
+    }).authenticate({ username: 'alice', password: 'alicepw' });
     assert.deepEqual(result, { kind: 'error', reason: 'upstream-missing-message-authenticator' });
+    assert.ok(
+      logger.warnings.some((w) => w.includes('has no Message-Authenticator, which is required')),
+      logger.warnings.join('\n'),
+    );
+  });
+
+  it('accepts the unsigned replies of FreeRADIUS 3.2.1 only with requireMessageAuthenticator off', async () => {
+    const result = await primary({
+      hosts: [{ host: LOCALHOST, port: unsigned.port }],
+      requireMessageAuthenticator: false,
+    }).authenticate({ username: 'alice', password: 'alicepw' });
+    assert.deepEqual(result, { kind: 'accept', groups: [], attributes: [] });
+  });
+
+  it('refuses by default an Access-Accept without Message-Authenticator (BlastRADIUS forgery)', async () => {
+    // Its Response Authenticator verifies, as a Blast-RADIUS collision's would: only the missing
+    // Message-Authenticator gives it away.
+    const upstream = await fake(() => ({ code: 'Access-Accept', messageAuthenticator: false }));
+    const logger = recordingLogger();
+    const result = await primary({
+      hosts: [{ host: LOCALHOST, port: upstream.port }],
+      retryWaitMs: 1000,
+      logger,
+    }).authenticate({ username: 'mallory', password: 'guess' });
+    assert.deepEqual(result, { kind: 'error', reason: 'upstream-missing-message-authenticator' });
+    assert.equal(logger.warnings.length, 1, logger.warnings.join('\n'));
+    assert.match(logger.warnings[0]!, /has no Message-Authenticator, which is required/);
+
+    const lax = await primary({
+      hosts: [{ host: LOCALHOST, port: upstream.port }],
+      retryWaitMs: 1000,
+      requireMessageAuthenticator: false,
+    }).authenticate({ username: 'mallory', password: 'guess' });
+    assert.equal(lax.kind, 'accept', 'accepted only with the requirement turned off');
   });
 
   it('reports upstream-timeout after the retries when the only host is closed', async () => {

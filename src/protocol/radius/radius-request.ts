@@ -3,6 +3,7 @@ import { ProtocolError } from '../protocol-error.ts';
 import { attributeType, getAttribute } from './radius-attributes.ts';
 import {
   MESSAGE_AUTHENTICATOR_TYPE,
+  RADIUS_MAX_PASSWORD_LENGTH,
   hidePassword,
   secretBytes,
   signMessageAuthenticator,
@@ -26,10 +27,17 @@ export interface AccessRequest {
   readonly attributes: readonly RadiusAttribute[];
   readonly userName: string | undefined;
   /**
-   * The unhidden User-Password octets, NUL padding removed; undefined when absent (e.g. CHAP).
-   * A wrong secret yields garbage here: `decodePasswordText` then usually fails.
+   * The unhidden User-Password octets, NUL padding removed; undefined when absent (e.g. CHAP) or
+   * too long (see `oversizedPasswordOctets`). A wrong secret yields garbage here:
+   * `decodePasswordText` then usually fails.
    */
   readonly password: Buffer | undefined;
+  /**
+   * The length of a User-Password longer than RFC 2865 §5.2's 128 octets (a password with a
+   * passcode appended, from a NAS that does not truncate), which is then not unhidden. The packet
+   * is otherwise valid, so it deserves an answer saying why, not a silent drop.
+   */
+  readonly oversizedPasswordOctets: number | undefined;
   readonly state: Buffer | undefined;
   readonly hasMessageAuthenticator: boolean;
 }
@@ -75,13 +83,17 @@ export function decodeAccessRequest(
   );
   if (!hasMessageAuthenticator) requireAbsenceAllowed(packet.attributes, options);
   const hidden = getAttribute(packet.attributes, 'User-Password');
+  const oversized = hidden !== undefined && hidden.length > RADIUS_MAX_PASSWORD_LENGTH;
   return {
     identifier: packet.identifier,
     authenticator: packet.authenticator,
     attributes: packet.attributes,
     userName: getAttribute(packet.attributes, 'User-Name'),
     password:
-      hidden === undefined ? undefined : unhidePassword(hidden, secret, packet.authenticator),
+      hidden === undefined || oversized
+        ? undefined
+        : unhidePassword(hidden, secret, packet.authenticator),
+    oversizedPasswordOctets: oversized ? hidden.length : undefined,
     state: getAttribute(packet.attributes, 'State'),
     hasMessageAuthenticator,
   };

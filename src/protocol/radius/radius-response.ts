@@ -88,8 +88,9 @@ export interface VerifyResponseInput {
   readonly response: Uint8Array;
   readonly secret: RadiusSecret;
   /**
-   * Refuse responses without Message-Authenticator. Off by default upstream because servers
-   * before the Blast-RADIUS fixes (Debian's FreeRADIUS 3.2.1) send none.
+   * Refuse responses without Message-Authenticator (BlastRADIUS, CVE-2024-3596). The proxy's
+   * upstream client requires it unless configured otherwise; servers before the BlastRADIUS fixes
+   * (Debian's FreeRADIUS 3.2.1) send one only when set up to.
    */
   readonly requireMessageAuthenticator: boolean;
 }

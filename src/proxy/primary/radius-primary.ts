@@ -4,9 +4,11 @@
 // when configured, Calling-Station-Id = client IP) is sent to the first host, retransmitted
 // unchanged every `retryWaitMs` up to `retries` times, then sent to the next host; the first
 // authenticated reply decides. Replies are matched by Identifier and must carry a valid Response
-// Authenticator, and a valid Message-Authenticator when they have one (or always, when
-// `requireMessageAuthenticator`). Anything else is dropped, counted by reason and logged: a forged
-// reply must not end the wait early. All hosts silent -> `error` (the login is rejected: primary
+// Authenticator and a valid Message-Authenticator (BlastRADIUS: required unless
+// `requireMessageAuthenticator` is false; verified whenever present). Anything else is dropped,
+// counted by reason and logged: a forged reply must not end the wait early. A reply whose Response
+// Authenticator verifies but that lacks a required Message-Authenticator ends the login with an
+// error (rejected, logged). All hosts silent -> `error` (the login is rejected: primary
 // authentication is always required).
 //
 // One UDP socket per address family, shared by all logins of this authenticator; each login holds
@@ -75,8 +77,9 @@ export interface RadiusPrimaryOptions {
   /** Sent as NAS-IP-Address (`nas_ip`); IPv4 only. */
   readonly nasIp?: string | undefined;
   /**
-   * Drop replies without Message-Authenticator (Blast-RADIUS). Off by default: FreeRADIUS
-   * before 3.2.5, e.g. Debian 12's 3.2.1, sends none.
+   * Refuse replies without Message-Authenticator (BlastRADIUS, CVE-2024-3596: a forged
+   * Access-Accept can carry a valid Response Authenticator, never a valid Message-Authenticator).
+   * On by default; FreeRADIUS before 3.2.5 (Debian 12's 3.2.1) must be set up to sign its replies.
    */
   readonly requireMessageAuthenticator?: boolean | undefined;
   /** Reply attributes copied into an accept, by FreeRADIUS name (`pass_through_attr_names`). */
@@ -163,7 +166,7 @@ class RadiusPrimaryClient implements RadiusPrimary {
     this.#secret = options.secret;
     this.#baseAttributes =
       options.nasIp === undefined ? [] : [createAttribute('NAS-IP-Address', options.nasIp)];
-    this.#requireMessageAuthenticator = options.requireMessageAuthenticator ?? false;
+    this.#requireMessageAuthenticator = options.requireMessageAuthenticator ?? true;
     this.#passThrough = options.passThroughAll
       ? 'all'
       : new Set((options.passThroughAttrNames ?? []).map(passThroughType));
