@@ -4,6 +4,7 @@ import { AirlockError } from '../../core/error-registry.ts';
 import type { Application } from '../../core/model.ts';
 import { parseAuthorization, parseDuoDate, verifySignature } from '../../protocol/duo-signature.ts';
 import { ProtocolError } from '../../protocol/protocol-error.ts';
+import { isStoreError } from '../../store/store-error.ts';
 import type { ApplicationCache } from './application-cache.ts';
 import type { RequestParams } from './request-params.ts';
 
@@ -18,7 +19,7 @@ export async function verifyRequest(
   deps: { applications: ApplicationCache; nowMs: number; dateWindowSeconds: number },
 ): Promise<VerifiedRequest> {
   const credentials = readCredentials(req.headers.authorization);
-  const application = await deps.applications.getByIkey(credentials.ikey);
+  const application = await loadApplication(req, deps.applications, credentials.ikey);
   if (!application) throw new AirlockError('AUTH_UNKNOWN_IKEY');
 
   // X-Duo-Date takes precedence over Date (Duo Unix and duo_hmac send it).
@@ -47,6 +48,25 @@ export async function verifyRequest(
     );
   }
   return { application, signatureVersion: result.version };
+}
+
+/**
+ * The application an ikey names. One whose stored skey does not open (altered, or copied from
+ * another row: finding 9 in docs/security.md) can verify no signature: the request is refused
+ * as badly signed, never answered 500, which a proxy under failmode=safe would let through.
+ */
+async function loadApplication(
+  req: FastifyRequest,
+  applications: ApplicationCache,
+  ikey: string,
+): Promise<Application | undefined> {
+  try {
+    return await applications.getByIkey(ikey);
+  } catch (err) {
+    if (!isStoreError(err, 'STORE_SECRET_UNREADABLE')) throw err;
+    req.log.error({ code: err.code, ikey }, `application refused: ${err.message}`);
+    throw new AirlockError('AUTH_BAD_SIGNATURE', undefined, { cause: err });
+  }
 }
 
 function readCredentials(authorization: string | undefined): { ikey: string; signature: string } {
