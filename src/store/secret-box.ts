@@ -79,7 +79,8 @@ export function createSecretBox(key: Buffer): SecretBox {
       return decrypt(ownKey, sealed, binding, 'v2');
     },
     reseal(sealed, binding) {
-      if (sealed.startsWith(V1_PREFIX)) return seal(decrypt(ownKey, sealed, binding, 'v1'), binding);
+      if (sealed.startsWith(V1_PREFIX))
+        return seal(decrypt(ownKey, sealed, binding, 'v1'), binding);
       decrypt(ownKey, sealed, binding, 'v2');
       return sealed;
     },

@@ -101,7 +101,7 @@ export async function startService(
         random,
         logger: pino(
           { level: 'warn' },
-          { write: (line: string) => void logs.push(JSON.parse(line)) },
+          { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
         ),
         bypassPepper: pepper,
         adminExtensions: options.adminExtensions,

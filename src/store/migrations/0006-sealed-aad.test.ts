@@ -125,7 +125,7 @@ const postgres: Backend = {
       await dropper.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
       await dropper.end();
     });
-    return { store, rawSql: async (q) => (await raw.query(q)).rows };
+    return { store, rawSql: async (q) => (await raw.query(q)).rows as unknown[] };
   },
 };
 

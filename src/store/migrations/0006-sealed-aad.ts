@@ -34,8 +34,7 @@ async function resealColumn(
     .selectFrom(table)
     .select([`${key} as id`, `${name} as sealed`])
     .execute();
-  for (const row of rows) {
-    const { id, sealed } = row as { id: string; sealed: string };
+  for (const { id, sealed } of rows) {
     const resealed = secretBox.reseal(sealed, sealedIn(column, id));
     if (resealed === sealed) continue;
     await any
