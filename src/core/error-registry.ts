@@ -43,6 +43,7 @@ export const ERRORS = {
   },
   AUTH_BAD_DATE: { status: 401, duoCode: 40105, message: 'Bad request timestamp' },
   AUTH_WRONG_INTEGRATION_TYPE: { status: 403, duoCode: 40301, message: 'Access forbidden' },
+  AUTH_USER_SECRET_UNREADABLE: { status: 403, duoCode: 40301, message: 'Access forbidden' },
   AUTH_NOT_FOUND: { status: 404, duoCode: 40401, message: 'Resource not found' },
   AUTH_METHOD_NOT_ALLOWED: { status: 405, duoCode: 40501, message: 'Method not allowed' },
   AUTH_BODY_TOO_LARGE: { status: 413, duoCode: 41301, message: 'Request entity too large' },

@@ -85,7 +85,7 @@ export class KyselyStore implements Store {
     if (this.#db.isTransaction) throw new Error('migrate() cannot run inside a transaction');
     const migrator = new Migrator({
       db: this.#db,
-      provider: createMigrationProvider(this.dialect),
+      provider: createMigrationProvider(this.dialect, { secretBox: this.#secretBox }),
     });
     const { error, results } = await migrator.migrateToLatest();
     if (error !== undefined) {

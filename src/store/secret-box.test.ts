@@ -1,54 +1,124 @@
 // Tests for SecretBox (AES-256-GCM sealing) and loadSecretKey (env var or <dataDir>/secret.key).
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, test } from 'node:test';
 import { loadSecretKey } from '../config/secret-key.ts';
-import { createCachingSecretBox, createSecretBox } from './secret-box.ts';
+import {
+  associatedData,
+  createCachingSecretBox,
+  createSecretBox,
+  type SealBinding,
+} from './secret-box.ts';
+import { isStoreError } from './store-error.ts';
 
 void describe('SecretBox', () => {
   const key = randomBytes(32);
+  const appA: SealBinding = { table: 'applications', column: 'skey_sealed', rowId: 'DIA' };
+  const appB: SealBinding = { table: 'applications', column: 'skey_sealed', rowId: 'DIB' };
+
+  /** A v1 value as the store wrote it before migration 0006: AES-256-GCM without AAD. */
+  function sealV1(plaintext: string, v1Key = key): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', v1Key, iv);
+    const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    return 'v1:' + Buffer.concat([iv, cipher.getAuthTag(), ciphertext]).toString('base64');
+  }
 
   void test('open returns what seal was given, including non-ASCII text', () => {
     const box = createSecretBox(key);
     for (const plaintext of ['', 'JBSWY3DPEHPK3PXP', 'skey-ü-✓-🔑'.repeat(20)]) {
-      assert.equal(box.open(box.seal(plaintext)), plaintext);
+      assert.equal(box.open(box.seal(plaintext, appA), appA), plaintext);
     }
   });
 
-  void test('sealed values carry the v1 prefix and never the plaintext', () => {
-    const sealed = createSecretBox(key).seal('JBSWY3DPEHPK3PXP');
-    assert.match(sealed, /^v1:[A-Za-z0-9+/]+=*$/);
+  void test('sealed values carry the v2 prefix and never the plaintext', () => {
+    const sealed = createSecretBox(key).seal('JBSWY3DPEHPK3PXP', appA);
+    assert.match(sealed, /^v2:[A-Za-z0-9+/]+=*$/);
     assert.ok(!sealed.includes('JBSWY3DPEHPK3PXP'));
+  });
+
+  void test('the associated data names table, column and row', () => {
+    assert.equal(associatedData(appA), 'airlock:v2:applications:skey_sealed:DIA');
+  });
+
+  void test('open refuses a value sealed for another row, column or table', () => {
+    const box = createSecretBox(key);
+    const sealed = box.seal('skey of A', appA);
+    for (const other of [
+      appB,
+      { ...appA, column: 'other_sealed' },
+      { ...appA, table: 'admin_api_keys' },
+    ]) {
+      assert.throws(
+        () => box.open(sealed, other),
+        (err: unknown) =>
+          isStoreError(err, 'STORE_SECRET_UNREADABLE') &&
+          /cannot open .*: authentication failed .*moved from another row/.test(err.message),
+      );
+    }
   });
 
   void test('sealing the same plaintext twice gives different values (fresh IV each time)', () => {
     const box = createSecretBox(key);
-    assert.notEqual(box.seal('same'), box.seal('same'));
+    assert.notEqual(box.seal('same', appA), box.seal('same', appA));
   });
 
   void test('open refuses a value sealed under another key', () => {
-    const sealed = createSecretBox(key).seal('secret');
-    assert.throws(() => createSecretBox(randomBytes(32)).open(sealed), /authentication failed/);
+    const sealed = createSecretBox(key).seal('secret', appA);
+    assert.throws(
+      () => createSecretBox(randomBytes(32)).open(sealed, appA),
+      /authentication failed/,
+    );
   });
 
   void test('open refuses a value with any byte altered', () => {
     const box = createSecretBox(key);
-    const sealed = box.seal('a secret long enough to span blocks');
+    const sealed = box.seal('a secret long enough to span blocks', appA);
     const raw = Buffer.from(sealed.slice(3), 'base64');
     for (const index of [0, 12, 28, raw.length - 1]) {
       const tampered = Buffer.from(raw);
       tampered[index] = (tampered[index] ?? 0) ^ 0x01;
-      assert.throws(() => box.open('v1:' + tampered.toString('base64')), /authentication failed/);
+      assert.throws(
+        () => box.open('v2:' + tampered.toString('base64'), appA),
+        /authentication failed/,
+      );
     }
   });
 
   void test('open refuses unversioned and truncated values', () => {
     const box = createSecretBox(key);
-    assert.throws(() => box.open('plaintext'), /not a v1 sealed value/);
-    assert.throws(() => box.open('v1:' + Buffer.alloc(10).toString('base64')), /truncated/);
+    assert.throws(() => box.open('plaintext', appA), /not a sealed value/);
+    assert.throws(() => box.open('v2:' + Buffer.alloc(10).toString('base64'), appA), /truncated/);
+  });
+
+  void test('open refuses a v1 value (no row binding): only migration 0006 reads those', () => {
+    const box = createSecretBox(key);
+    assert.throws(
+      () => box.open(sealV1('skey of A'), appA),
+      (err: unknown) =>
+        isStoreError(err, 'STORE_SECRET_UNREADABLE') &&
+        /applications\.skey_sealed of row DIA: a v1 value/.test(err.message),
+    );
+  });
+
+  void test('reseal turns a v1 value into a v2 value bound to the row', () => {
+    const box = createSecretBox(key);
+    const resealed = box.reseal(sealV1('skey of A'), appA);
+    assert.match(resealed, /^v2:/);
+    assert.equal(box.open(resealed, appA), 'skey of A');
+    assert.throws(() => box.open(resealed, appB), /authentication failed/);
+  });
+
+  void test('reseal keeps a v2 value of the same row and refuses a moved or altered one', () => {
+    const box = createSecretBox(key);
+    const sealed = box.seal('skey of A', appA);
+    assert.equal(box.reseal(sealed, appA), sealed);
+    assert.throws(() => box.reseal(sealed, appB), /authentication failed/);
+    assert.throws(() => box.reseal(sealV1('x', randomBytes(32)), appA), /authentication failed/);
+    assert.throws(() => box.reseal('plaintext', appA), /not a sealed value/);
   });
 
   void test('refuses a key that is not 32 bytes', () => {
@@ -117,22 +187,32 @@ void describe('loadSecretKey', () => {
 });
 
 describe('createCachingSecretBox', () => {
+  const place: SealBinding = { table: 'otp_tokens', column: 'secret_sealed', rowId: 'T1' };
+
   it('opens each sealed value once and still refuses a tampered one', () => {
     let opens = 0;
     const inner = createSecretBox(randomBytes(32));
     const counting = {
-      seal: (p: string) => inner.seal(p),
-      open: (s: string) => (opens++, inner.open(s)),
+      seal: (p: string, b: SealBinding) => inner.seal(p, b),
+      open: (s: string, b: SealBinding) => (opens++, inner.open(s, b)),
+      reseal: (s: string, b: SealBinding) => inner.reseal(s, b),
     };
     const box = createCachingSecretBox(counting, 2);
-    const sealed = box.seal('JBSWY3DPEHPK3PXP');
-    assert.equal(box.open(sealed), 'JBSWY3DPEHPK3PXP');
-    assert.equal(box.open(sealed), 'JBSWY3DPEHPK3PXP');
+    const sealed = box.seal('JBSWY3DPEHPK3PXP', place);
+    assert.equal(box.open(sealed, place), 'JBSWY3DPEHPK3PXP');
+    assert.equal(box.open(sealed, place), 'JBSWY3DPEHPK3PXP');
     assert.equal(opens, 1);
-    const bytes = Buffer.from(sealed.slice('v1:'.length), 'base64');
+    const bytes = Buffer.from(sealed.slice('v2:'.length), 'base64');
     bytes[bytes.length - 1]! ^= 0x01; // flip one bit of the ciphertext
-    const tampered = `v1:${bytes.toString('base64')}`;
-    assert.throws(() => box.open(tampered));
-    assert.throws(() => box.open(tampered), 'a failure is never cached as a success');
+    const tampered = `v2:${bytes.toString('base64')}`;
+    assert.throws(() => box.open(tampered, place));
+    assert.throws(() => box.open(tampered, place), 'a failure is never cached as a success');
+  });
+
+  it('a value opened for one row is not served from the cache for another row', () => {
+    const box = createCachingSecretBox(createSecretBox(randomBytes(32)));
+    const sealed = box.seal('JBSWY3DPEHPK3PXP', place);
+    assert.equal(box.open(sealed, place), 'JBSWY3DPEHPK3PXP');
+    assert.throws(() => box.open(sealed, { ...place, rowId: 'T2' }), /authentication failed/);
   });
 });

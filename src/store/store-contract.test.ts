@@ -26,6 +26,7 @@ import { policiesContract } from './contract/policies.contract.ts';
 import { emergencyControlsContract } from './contract/emergency-controls.contract.ts';
 import { adminsContract } from './contract/admins.contract.ts';
 import { transactionsContract } from './contract/transactions.contract.ts';
+import { sealedSecretsContract } from './contract/sealed-secrets.contract.ts';
 
 function storeContract(backend: Backend): void {
   void describe(`Store contract on ${backend.dialect}`, () => {
@@ -78,6 +79,7 @@ function storeContract(backend: Backend): void {
     emergencyControlsContract(context);
     adminsContract(context);
     transactionsContract(context);
+    sealedSecretsContract(context);
   });
 }
 

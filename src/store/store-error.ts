@@ -1,4 +1,5 @@
-// StoreError: the store's typed failures (conflict, not found, bad URL), the same on every dialect.
+// StoreError: the store's typed failures (conflict, not found, bad URL, unreadable sealed secret),
+// the same on every dialect.
 
 export const STORE_ERROR_CODES = [
   'STORE_CONFLICT',
@@ -6,6 +7,7 @@ export const STORE_ERROR_CODES = [
   'STORE_INVALID_URL',
   'STORE_USERNAME_COLLISION',
   'STORE_AMBIGUOUS_USERNAME',
+  'STORE_SECRET_UNREADABLE',
 ] as const;
 export type StoreErrorCode = (typeof STORE_ERROR_CODES)[number];
 

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { API_HOST, duoClient, routeDuoClients, type DuoCall } from './duo-client.ts';
+import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import pino from 'pino';
 import { TOTP, Secret } from 'otpauth';
@@ -21,7 +22,7 @@ import {
   type ServiceOptions,
 } from '../../src/service/build-service.ts';
 import type { AdminExtensions } from '../../src/service/admin/admin-extensions.ts';
-import { openStore } from '../../src/store/open-store.ts';
+import { openStore, SQLITE_FILE_NAME } from '../../src/store/open-store.ts';
 import { createSecretBox } from '../../src/store/secret-box.ts';
 import type { Store } from '../../src/store/store.ts';
 
@@ -56,6 +57,10 @@ export interface Harness {
    * as a restart would; `store`, `service` and `port` then refer to the new instance.
    */
   restart(): Promise<void>;
+  /** Plain SQL on the service's database, beside the store (e.g. to tamper with a row). */
+  rawSql(text: string): Promise<Record<string, unknown>[]>;
+  /** The service's log lines at level warn and above, parsed. */
+  logs: Record<string, unknown>[];
   close(): Promise<void>;
 }
 
@@ -89,6 +94,7 @@ export async function startService(
     nowMs: Date.now(),
   });
   const random = new CryptoRandom();
+  const logs: Record<string, unknown>[] = [];
   let serviceOptions: ServiceOptions | undefined;
   const build = (serviceStore: Store) =>
     buildService(
@@ -96,7 +102,10 @@ export async function startService(
         store: serviceStore,
         clock,
         random,
-        logger: pino({ level: 'silent' }),
+        logger: pino(
+          { level: 'warn' },
+          { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
+        ),
         bypassPepper: pepper,
         adminExtensions: options.adminExtensions,
       },
@@ -209,6 +218,27 @@ export async function startService(
       harness.port = await listen(harness.service);
       routing = routeDuoClients(harness.port, material.caCertPem);
     },
+    async rawSql(text) {
+      if (database) {
+        const client = new pg.Client({ connectionString: database.url });
+        await client.connect();
+        try {
+          return (await client.query(text)).rows as Record<string, unknown>[];
+        } finally {
+          await client.end();
+        }
+      }
+      const db = new BetterSqlite3(join(dir, SQLITE_FILE_NAME));
+      try {
+        const statement = db.prepare(text);
+        if (statement.reader) return statement.all() as Record<string, unknown>[];
+        statement.run();
+        return [];
+      } finally {
+        db.close();
+      }
+    },
+    logs,
     async close() {
       routing.close();
       await harness.service.server.close();

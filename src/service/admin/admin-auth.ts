@@ -7,6 +7,7 @@ import { AirlockError } from '../../core/error-registry.ts';
 import { parseAuthorization, parseDuoDate, verifySignature } from '../../protocol/duo-signature.ts';
 import { ProtocolError } from '../../protocol/protocol-error.ts';
 import type { Clock } from '../../runtime/clock.ts';
+import { isStoreError } from '../../store/store-error.ts';
 import type { Store } from '../../store/store.ts';
 import type { RequestParams } from '../auth-api/request-params.ts';
 import { checkRequestHost } from '../auth-api/verify-request.ts';
@@ -101,7 +102,7 @@ export async function verifyAdminKey(
     if (e instanceof ProtocolError) throw new AirlockError('ADMIN_MISSING_CREDENTIALS', e.message);
     throw e;
   }
-  const key = await deps.store.getAdminApiKey(credentials.ikey);
+  const key = await loadAdminApiKey(req, deps.store, credentials.ikey);
   if (!key) throw new AirlockError('ADMIN_UNKNOWN_IKEY');
   const nowMs = deps.clock.nowMs();
   const dateHeader = header(req, 'x-duo-date') ?? header(req, 'date');
@@ -185,6 +186,21 @@ export function checkCsrf(
 
 export function submittedCsrfToken(req: FastifyRequest, params: RequestParams): string | undefined {
   return header(req, CSRF_HEADER) ?? params.values[CSRF_FIELD]?.[0];
+}
+
+/** An Admin API key whose stored skey does not open (finding 9) is refused as badly signed. */
+async function loadAdminApiKey(
+  req: FastifyRequest,
+  store: Store,
+  ikey: string,
+): Promise<AdminApiKey | undefined> {
+  try {
+    return await store.getAdminApiKey(ikey);
+  } catch (err) {
+    if (!isStoreError(err, 'STORE_SECRET_UNREADABLE')) throw err;
+    req.log.error({ code: err.code, ikey }, `Admin API key refused: ${err.message}`);
+    throw new AirlockError('ADMIN_BAD_SIGNATURE', undefined, { cause: err });
+  }
 }
 
 function header(req: FastifyRequest, name: string): string | undefined {

@@ -382,20 +382,30 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
       throw new AirlockError('AUTH_INVALID_PARAMETERS', 'give username or user_id, not both');
     }
     if (userId !== undefined) {
-      const subject = await ctx.store.loadAuthSubject({ userId });
+      const subject = await readSubject({ userId });
       if (!subject) throw new AirlockError('AUTH_INVALID_PARAMETERS', 'user_id');
       return subject;
     }
     if (username === undefined || username === '')
       throw new AirlockError('AUTH_MISSING_PARAMETERS', 'username');
+    return readSubject({ username, normalization: app.usernameNormalization });
+  }
+
+  /** The store's read of a login's subject; what it refuses becomes a 4xx, never a 500. */
+  async function readSubject(
+    ref: Parameters<Store['loadAuthSubject']>[0],
+  ): Promise<AuthSubject | undefined> {
     try {
-      return await ctx.store.loadAuthSubject({
-        username,
-        normalization: app.usernameNormalization,
-      });
+      return await ctx.store.loadAuthSubject(ref);
     } catch (err) {
       if (isStoreError(err, 'STORE_AMBIGUOUS_USERNAME')) {
         throw new AirlockError('AUTH_USERNAME_AMBIGUOUS', 'username', { cause: err });
+      }
+      // Finding 9 (docs/security.md): a token secret altered or copied from another row. Deny:
+      // a 500 would be "service unreachable", which failmode=safe lets through.
+      if (isStoreError(err, 'STORE_SECRET_UNREADABLE')) {
+        ctx.logger.error({ code: err.code }, `login refused: ${err.message}`);
+        throw new AirlockError('AUTH_USER_SECRET_UNREADABLE', undefined, { cause: err });
       }
       throw err;
     }

@@ -5,6 +5,7 @@ import type { Application } from '../../core/model.ts';
 import { parseAuthorization, parseDuoDate, verifySignature } from '../../protocol/duo-signature.ts';
 import { ProtocolError } from '../../protocol/protocol-error.ts';
 import { isAllowedHost } from '../../protocol/request-host.ts';
+import { isStoreError } from '../../store/store-error.ts';
 import type { ApplicationCache } from './application-cache.ts';
 import type { RequestParams } from './request-params.ts';
 
@@ -25,7 +26,7 @@ export async function verifyRequest(
   },
 ): Promise<VerifiedRequest> {
   const credentials = readCredentials(req.headers.authorization);
-  const application = await deps.applications.getByIkey(credentials.ikey);
+  const application = await loadApplication(req, deps.applications, credentials.ikey);
   if (!application) throw new AirlockError('AUTH_UNKNOWN_IKEY');
 
   // X-Duo-Date takes precedence over Date (Duo Unix and duo_hmac send it).
@@ -74,6 +75,25 @@ export function checkRequestHost(
   if (isAllowedHost(host, allowedHosts)) return;
   req.log.warn({ code, host: host.slice(0, 255) }, 'request signed for a host not allowed');
   throw new AirlockError(code, 'host');
+}
+
+/**
+ * The application an ikey names. One whose stored skey does not open (altered, or copied from
+ * another row: finding 9 in docs/security.md) can verify no signature: the request is refused
+ * as badly signed, never answered 500, which a proxy under failmode=safe would let through.
+ */
+async function loadApplication(
+  req: FastifyRequest,
+  applications: ApplicationCache,
+  ikey: string,
+): Promise<Application | undefined> {
+  try {
+    return await applications.getByIkey(ikey);
+  } catch (err) {
+    if (!isStoreError(err, 'STORE_SECRET_UNREADABLE')) throw err;
+    req.log.error({ code: err.code, ikey }, `application refused: ${err.message}`);
+    throw new AirlockError('AUTH_BAD_SIGNATURE', undefined, { cause: err });
+  }
 }
 
 function readCredentials(authorization: string | undefined): { ikey: string; signature: string } {

@@ -72,7 +72,7 @@ export function applicationsContract(c: ContractContext): void {
       const rows = await raw.query(`SELECT * FROM applications WHERE id = '${app.id}'`);
       const stored = JSON.stringify(rows);
       assert.ok(!stored.includes(app.skey), 'plaintext skey found in the database');
-      assert.match(String(rows[0]?.skey_sealed), /^v1:/);
+      assert.match(String(rows[0]?.skey_sealed), /^v2:/);
     });
 
     void contractTest(

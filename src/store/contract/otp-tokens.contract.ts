@@ -50,7 +50,7 @@ export function otpTokensContract(c: ContractContext): void {
         const rows = await raw.query(`SELECT * FROM otp_tokens WHERE id = 'T1'`);
         assert.equal(rows.length, 1);
         assert.ok(!JSON.stringify(rows).includes('JBSWY3DPEHPK3PXPT1'));
-        assert.match(String(rows[0]?.secret_sealed), /^v1:/);
+        assert.match(String(rows[0]?.secret_sealed), /^v2:/);
       },
     );
 

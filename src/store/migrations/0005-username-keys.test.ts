@@ -25,7 +25,12 @@ async function databaseAt0004(statements: string[]): Promise<string> {
     dialect: new SqliteDialect({ database: new BetterSqlite3(join(dir, SQLITE_FILE_NAME)) }),
   });
   try {
-    const migrator = new Migrator({ db, provider: createMigrationProvider('sqlite') });
+    const migrator = new Migrator({
+      db,
+      provider: createMigrationProvider('sqlite', {
+        secretBox: createSecretBox(Buffer.alloc(32, 7)),
+      }),
+    });
     const { error } = await migrator.migrateTo('0004-admin');
     assert.equal(error, undefined);
     for (const statement of statements) await sql.raw(statement).execute(db);
@@ -53,7 +58,7 @@ describe('migration 0005 (case-insensitive usernames)', () => {
     const dir = await databaseAt0004([user('DU1', 'Alice'), alias('DU1', 'A.Smith')]);
     const store = await open(dir);
     try {
-      assert.deepEqual(await store.migrate(), ['0005-username-keys']);
+      assert.deepEqual(await store.migrate(), ['0005-username-keys', '0006-sealed-aad']);
       assert.equal((await store.findUser('alice'))?.id, 'DU1');
       assert.equal((await store.findUser('a.smith '))?.id, 'DU1');
       assert.equal((await store.findUser('CORP\\alice', 'simple'))?.id, 'DU1');
@@ -95,7 +100,7 @@ describe('migration 0005 (case-insensitive usernames)', () => {
       await store.resolveUsernameCollision('DU2', { rename: 'alice2' });
       await store.resolveUsernameCollision('DU1', { dropAlias: 'BOB ' });
       assert.deepEqual(await store.listUsernameCollisions(), []);
-      assert.deepEqual(await store.migrate(), ['0005-username-keys']);
+      assert.deepEqual(await store.migrate(), ['0005-username-keys', '0006-sealed-aad']);
       assert.equal((await store.findUser('ALICE2'))?.id, 'DU2');
       assert.equal((await store.findUser('Bob'))?.id, 'DU3');
     } finally {

@@ -1,24 +1,35 @@
 // The list of schema migrations, given to Kysely's Migrator statically (no directory scan).
 import type { Migration, MigrationProvider } from 'kysely';
+import type { SealedValueResealer } from '../secret-box.ts';
 import type { StoreDialect } from '../store.ts';
 import { initialMigration } from './0001-initial.ts';
 import { devicesMigration } from './0002-devices.ts';
 import { policiesMigration } from './0003-policies.ts';
 import { adminMigration } from './0004-admin.ts';
 import { usernameKeysMigration } from './0005-username-keys.ts';
+import { sealedAadMigration } from './0006-sealed-aad.ts';
 
 /**
  * Migrations by name; the Migrator applies them in name order. A static list rather than
  * FileMigrationProvider, so the same code runs under tsx and compiled, with no file-name globbing.
  * Append new ones here; never edit or rename one that has shipped.
+ *
+ * Kysely hands each migration only the database. What else one needs is given to its factory
+ * here: `secretBox` for 0006, which re-seals the stored secrets (it only reads v1 values and
+ * writes v2 ones, see SealedValueResealer). The store passes its own SecretBox, so a migration
+ * uses the same key the store then opens with.
  */
-export function createMigrationProvider(dialect: StoreDialect): MigrationProvider {
+export function createMigrationProvider(
+  dialect: StoreDialect,
+  deps: { secretBox: SealedValueResealer },
+): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '0001-initial': initialMigration(dialect),
     '0002-devices': devicesMigration(),
     '0003-policies': policiesMigration(),
     '0004-admin': adminMigration(dialect),
     '0005-username-keys': usernameKeysMigration(dialect),
+    '0006-sealed-aad': sealedAadMigration(deps.secretBox),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }

@@ -3,6 +3,7 @@ import type { Selectable } from 'kysely';
 import type { Admin, AdminApiKey, AdminSession } from '../../core/admin-model.ts';
 import type { NewAdmin, NewAdminApiKey, NewAdminSession } from '../admin-store.ts';
 import type { AdminApiKeysTable, AdminsTable } from '../schema.ts';
+import { sealedIn } from '../sealed-columns.ts';
 import { Repository } from './repository.ts';
 import { notFound, translateWriteError } from './write-errors.ts';
 
@@ -13,7 +14,10 @@ export class AdminsRepository extends Repository {
       id: input.id,
       username: input.username,
       password_hash: input.passwordHash,
-      totp_secret_sealed: this.secretBox.seal(input.totpSecret),
+      totp_secret_sealed: this.secretBox.seal(
+        input.totpSecret,
+        sealedIn('adminTotpSecret', input.id),
+      ),
       totp_last_step: null,
       disabled: 0,
       created_at_ms: now,
@@ -82,7 +86,7 @@ export class AdminsRepository extends Repository {
   async createAdminApiKey(input: NewAdminApiKey): Promise<AdminApiKey> {
     const row: Selectable<AdminApiKeysTable> = {
       ikey: input.ikey,
-      skey_sealed: this.secretBox.seal(input.skey),
+      skey_sealed: this.secretBox.seal(input.skey, sealedIn('adminApiKeySkey', input.ikey)),
       name: input.name,
       created_at_ms: this.clock.nowMs(),
       last_used_at_ms: null,
@@ -205,7 +209,7 @@ export class AdminsRepository extends Repository {
       id: row.id,
       username: row.username,
       passwordHash: row.password_hash,
-      totpSecret: this.secretBox.open(row.totp_secret_sealed),
+      totpSecret: this.secretBox.open(row.totp_secret_sealed, sealedIn('adminTotpSecret', row.id)),
       totpLastStep: row.totp_last_step === null ? null : Number(row.totp_last_step),
       disabled: Number(row.disabled) === 1,
       createdAtMs: Number(row.created_at_ms),
@@ -216,7 +220,7 @@ export class AdminsRepository extends Repository {
   #toAdminApiKey(row: Selectable<AdminApiKeysTable>): AdminApiKey {
     return {
       ikey: row.ikey,
-      skey: this.secretBox.open(row.skey_sealed),
+      skey: this.secretBox.open(row.skey_sealed, sealedIn('adminApiKeySkey', row.ikey)),
       name: row.name,
       createdAtMs: Number(row.created_at_ms),
       lastUsedAtMs: row.last_used_at_ms === null ? null : Number(row.last_used_at_ms),

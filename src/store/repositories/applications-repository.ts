@@ -8,6 +8,7 @@ import type {
 } from '../../core/model.ts';
 import { DEFAULT_USERNAME_NORMALIZATION, type UsernameNormalization } from '../../core/username.ts';
 import type { ApplicationsTable } from '../schema.ts';
+import { sealedIn } from '../sealed-columns.ts';
 import { StoreError } from '../store-error.ts';
 import type { ApplicationPatch, NewApplication } from '../store.ts';
 import { Repository } from './repository.ts';
@@ -20,7 +21,7 @@ export class ApplicationsRepository extends Repository {
       id: input.ikey,
       name: input.name,
       ikey: input.ikey,
-      skey_sealed: this.secretBox.seal(input.skey),
+      skey_sealed: this.secretBox.seal(input.skey, sealedIn('applicationSkey', input.ikey)),
       type: input.type,
       new_user_policy: input.newUserPolicy,
       restriction_level: input.restrictionLevel,
@@ -75,7 +76,9 @@ export class ApplicationsRepository extends Repository {
   async updateApplication(id: string, patch: ApplicationPatch): Promise<Application> {
     const values: Updateable<ApplicationsTable> = { updated_at_ms: this.clock.nowMs() };
     if (patch.name !== undefined) values.name = patch.name;
-    if (patch.skey !== undefined) values.skey_sealed = this.secretBox.seal(patch.skey);
+    if (patch.skey !== undefined) {
+      values.skey_sealed = this.secretBox.seal(patch.skey, sealedIn('applicationSkey', id));
+    }
     if (patch.type !== undefined) values.type = patch.type;
     if (patch.newUserPolicy !== undefined) values.new_user_policy = patch.newUserPolicy;
     if (patch.restrictionLevel !== undefined) values.restriction_level = patch.restrictionLevel;
@@ -170,7 +173,7 @@ export class ApplicationsRepository extends Repository {
       id: row.id,
       name: row.name,
       ikey: row.ikey,
-      skey: this.secretBox.open(row.skey_sealed),
+      skey: this.secretBox.open(row.skey_sealed, sealedIn('applicationSkey', row.id)),
       type: row.type as ApplicationType,
       newUserPolicy: row.new_user_policy as NewUserPolicy,
       restrictionLevel: row.restriction_level as RestrictionLevel,

@@ -2,6 +2,7 @@
 import type { Selectable } from 'kysely';
 import type { OtpToken } from '../../core/model.ts';
 import type { OtpTokensTable } from '../schema.ts';
+import { sealedIn } from '../sealed-columns.ts';
 import type { NewOtpToken } from '../store.ts';
 import { Repository } from './repository.ts';
 import { toOtpToken } from './rows.ts';
@@ -13,7 +14,7 @@ export class OtpTokensRepository extends Repository {
       id: input.id,
       user_id: input.userId,
       type: input.type,
-      secret_sealed: this.secretBox.seal(input.secret),
+      secret_sealed: this.secretBox.seal(input.secret, sealedIn('otpTokenSecret', input.id)),
       algorithm: input.algorithm,
       digits: input.digits,
       period_seconds: input.periodSeconds,

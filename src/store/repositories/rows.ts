@@ -22,6 +22,7 @@ import type {
   SmsPasscodesTable,
   UsersTable,
 } from '../schema.ts';
+import { sealedIn } from '../sealed-columns.ts';
 import type { SecretBox } from '../secret-box.ts';
 
 /** A JSON array column: text on SQLite, already parsed by the driver on PostgreSQL. */
@@ -111,7 +112,7 @@ export function toOtpToken(row: Selectable<OtpTokensTable>, secretBox: SecretBox
     id: row.id,
     userId: row.user_id,
     type: row.type as TokenType,
-    secret: secretBox.open(row.secret_sealed),
+    secret: secretBox.open(row.secret_sealed, sealedIn('otpTokenSecret', row.id)),
     algorithm: row.algorithm as OtpAlgorithm,
     digits: row.digits,
     periodSeconds: row.period_seconds,
