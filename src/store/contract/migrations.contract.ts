@@ -23,6 +23,7 @@ export function migrationsContract(c: ContractContext): void {
             '0003-policies',
             '0004-admin',
             '0005-username-keys',
+            '0007-lockout-expiry',
           ]);
           assert.deepEqual(await fresh.store.migrate(), []);
         } finally {
