@@ -1,7 +1,7 @@
 // Per-source failure budgets: per (user, source), per source across users, refunds, eviction.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_SOURCE_LIMITS, SourceFailureLimits } from './source-limits.ts';
+import { DEFAULT_SOURCE_LIMITS, SourceFailureLimits, sourceLimitMessage } from './source-limits.ts';
 
 const options = {
   perUserBurst: 3,
@@ -93,6 +93,23 @@ describe('SourceFailureLimits', () => {
     assert.throws(
       () => new SourceFailureLimits({ ...options, perSourceRefillSeconds: 0 }),
       RangeError,
+    );
+  });
+});
+
+describe('sourceLimitMessage', () => {
+  it('names the address or the application and the wait in minutes or seconds', () => {
+    assert.equal(
+      sourceLimitMessage(attacker, 180),
+      'Too many failed attempts from your address. Try again in 3 minutes.',
+    );
+    assert.equal(
+      sourceLimitMessage({ appId: 'DIA', ip: null }, 61),
+      'Too many failed attempts from this application. Try again in 2 minutes.',
+    );
+    assert.equal(
+      sourceLimitMessage(attacker, 1),
+      'Too many failed attempts from your address. Try again in 1 second.',
     );
   });
 });

@@ -99,3 +99,17 @@ export class SourceFailureLimits {
     };
   }
 }
+
+/** What the end user reads when their source is refused (status `deny`, docs/auth-api.md). */
+export function sourceLimitMessage(source: FailureSource, retryAfterSeconds: number): string {
+  const from = source.ip === null ? 'this application' : 'your address';
+  const wait =
+    retryAfterSeconds < 60
+      ? plural(retryAfterSeconds, 'second')
+      : plural(Math.ceil(retryAfterSeconds / 60), 'minute');
+  return `Too many failed attempts from ${from}. Try again in ${wait}.`;
+}
+
+function plural(n: number, unit: string): string {
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+}
