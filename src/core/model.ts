@@ -61,6 +61,12 @@ export interface User {
   status: UserStatus;
   /** Consecutive failed second-factor attempts since the last success. */
   failedAttempts: number;
+  /**
+   * With `locked out`: when the lockout ends by itself (null = when an administrator unlocks).
+   * Always null with any other status. The store reports the status in effect when it reads the
+   * user (core/lockout.ts effectiveUserStatus): a lockout past its end reads as `active`.
+   */
+  lockedUntilMs: number | null;
   createdAtMs: number;
   updatedAtMs: number;
 }

@@ -5,6 +5,8 @@ import { Registry } from 'prom-client';
 import { AirlockError, isAirlockError } from '../core/error-registry.ts';
 import { isLoopbackHost } from '../core/loopback-host.ts';
 import { TokenBuckets } from '../core/token-bucket.ts';
+import { DEFAULT_LOCKOUT_DURATION_SECONDS } from '../core/lockout.ts';
+import { DEFAULT_SOURCE_LIMITS, SourceFailureLimits } from '../core/source-limits.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { Random } from '../runtime/random.ts';
 import type { Store } from '../store/store.ts';
@@ -82,6 +84,8 @@ export const DEFAULT_SERVICE_OPTIONS = {
   pushBurst: DEFAULT_PUSH_OPTIONS.pushBurst,
   sweepIntervalMs: 1_000,
   lockoutThreshold: 10,
+  lockoutDurationSeconds: DEFAULT_LOCKOUT_DURATION_SECONDS,
+  sourceLimits: DEFAULT_SOURCE_LIMITS,
   enrollValidSeconds: 86_400,
   rateLimitBurstFactor: 2,
   applicationCacheTtlMs: 1_000,
@@ -208,6 +212,7 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
       pushRatePerMinute: options.pushRatePerMinute,
       pushBurst: options.pushBurst,
       lockoutThreshold: options.lockoutThreshold,
+      lockoutDurationSeconds: options.lockoutDurationSeconds,
     },
   });
   registerAuthApiRoutes(server, {
@@ -219,6 +224,7 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     applications: new ApplicationCache(deps.store, deps.clock, options.applicationCacheTtlMs),
     access,
     rateLimits,
+    sourceLimits: new SourceFailureLimits(options.sourceLimits),
     metrics: authApiMetrics,
     bypassPepper: deps.bypassPepper,
     push,

@@ -11,7 +11,7 @@ const SQL = {
     'SELECT id FROM users WHERE username_simple = ? UNION ' +
     'SELECT user_id AS id FROM user_aliases WHERE alias_simple = ?',
   userById: 'SELECT * FROM users WHERE id = ?',
-  userStatus: 'SELECT status FROM users WHERE id = ?',
+  userStatus: 'SELECT status, locked_until_ms FROM users WHERE id = ?',
   aliasesOfUser: 'SELECT alias FROM user_aliases WHERE user_id = ? ORDER BY alias',
   groupsOfUser:
     'SELECT g.* FROM groups g JOIN group_members m ON m.group_id = g.id WHERE m.user_id = ? ORDER BY g.name',

@@ -52,6 +52,8 @@ import type {
   Store,
   StoreDialect,
   StoredPolicy,
+  SecondFactorFailure,
+  SecondFactorFailureOptions,
 } from './store.ts';
 import { Repositories } from './repositories/repositories.ts';
 
@@ -201,8 +203,9 @@ export class KyselyStore implements Store {
   recordSecondFactorFailure(
     userId: string,
     threshold: number,
-  ): Promise<{ failedAttempts: number; lockedOut: boolean }> {
-    return this.#repos.users.recordSecondFactorFailure(userId, threshold);
+    options?: SecondFactorFailureOptions,
+  ): Promise<SecondFactorFailure> {
+    return this.#repos.users.recordSecondFactorFailure(userId, threshold, options);
   }
   resetSecondFactorFailures(userId: string): Promise<void> {
     return this.#repos.users.resetSecondFactorFailures(userId);

@@ -44,6 +44,10 @@ export interface UsersTable {
    * UPDATE that counts the failure, so RETURNING tells that call alone whether it made the transition.
    */
   lockout_on_last_failure: ColumnType<number, number | undefined, number>;
+  /** When a `locked out` status ends by itself; NULL = until an administrator unlocks. */
+  locked_until_ms: ColumnType<number | null, number | null | undefined, number | null>;
+  /** encodeFailureSource lines (core/lockout.ts) of the failures since the last success or unlock. */
+  failure_sources: ColumnType<string, string | undefined, string>;
   created_at_ms: Ms;
   updated_at_ms: Ms;
 }

@@ -23,6 +23,7 @@ import type {
   User,
   UserStatus,
 } from '../core/model.ts';
+import type { FailureSource, FailureSourceCount } from '../core/lockout.ts';
 import type { EmergencyControl, EmergencyState } from '../core/emergency-control.ts';
 import type { Policy } from '../core/policy.ts';
 import type { AdminStore } from './admin-store.ts';
@@ -31,6 +32,26 @@ import type { UsernameNormalization } from '../core/username.ts';
 
 export const STORE_DIALECTS = ['sqlite', 'postgres'] as const;
 export type StoreDialect = (typeof STORE_DIALECTS)[number];
+
+export interface SecondFactorFailureOptions {
+  /** How long the lockout this failure may begin lasts; 0 (default) = until unlocked. */
+  lockoutDurationSeconds?: number;
+  /** Where the failure came from, kept (bounded) for the lockout's audit record. */
+  source?: FailureSource;
+}
+
+export type SecondFactorFailure =
+  | { failedAttempts: number; lockedOut: false }
+  | {
+      failedAttempts: number;
+      lockedOut: true;
+      lockout: {
+        /** When the lockout ends by itself; null = when an administrator unlocks. */
+        untilMs: number | null;
+        /** The sources of the failures since the last success or unlock, with their counts. */
+        sources: FailureSourceCount[];
+      };
+    };
 
 export interface NewApplication {
   name: string;
@@ -234,12 +255,16 @@ export interface Store extends AdminStore {
   deleteUser(id: string): Promise<boolean>;
   /**
    * Atomically counts one failed second factor. When the count reaches `threshold` the status
-   * becomes `locked out` (unless the user is `disabled`); `lockedOut` is true only on that transition.
+   * becomes `locked out` (unless the user is `disabled`), until `lockoutDurationSeconds` from now
+   * (0, the default: until an administrator unlocks); `lockedOut` is true only on that
+   * transition, which also reports the lockout's end and the sources of the failures. A lockout
+   * past its end counts as over: the count starts again.
    */
   recordSecondFactorFailure(
     userId: string,
     threshold: number,
-  ): Promise<{ failedAttempts: number; lockedOut: boolean }>;
+    options?: SecondFactorFailureOptions,
+  ): Promise<SecondFactorFailure>;
   resetSecondFactorFailures(userId: string): Promise<void>;
 
   // Groups. `idOrName` accepts the group id or its name.

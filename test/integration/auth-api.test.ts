@@ -165,10 +165,13 @@ describe(`Auth API decisions on ${IT_BACKEND}`, () => {
     const call = h.duo(app);
     const statuses: string[] = [];
     for (let i = 0; i < 10; i++) {
+      // Two addresses: one alone is refused past its budget of 5 before it can lock the user out
+      // (test/integration/lockout.test.ts).
       const res = await call('POST', '/auth/v2/auth', {
         username: 'lockme',
         factor: 'passcode',
         passcode: '000000',
+        ipaddr: `198.51.100.${i % 2}`,
       });
       statuses.push((res.response as { status: string }).status);
     }
@@ -202,11 +205,13 @@ describe(`Auth API decisions on ${IT_BACKEND}`, () => {
     await h.createUser('burst', { totp: true });
     const call = h.duo(app);
     const answers = await Promise.all(
-      Array.from({ length: 30 }, () =>
+      // From six addresses, each within its budget of 5 failures, so the lockout stops them.
+      Array.from({ length: 30 }, (_, i) =>
         call('POST', '/auth/v2/auth', {
           username: 'burst',
           factor: 'passcode',
           passcode: '000000',
+          ipaddr: `198.51.100.${i % 6}`,
         }),
       ),
     );
@@ -236,6 +241,7 @@ describe(`Auth API decisions on ${IT_BACKEND}`, () => {
         username: 'resets',
         factor: 'passcode',
         passcode: '000000',
+        ipaddr: `198.51.100.${i % 2}`,
       });
     const ok = await call('POST', '/auth/v2/auth', {
       username: 'resets',

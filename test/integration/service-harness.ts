@@ -67,6 +67,9 @@ export interface Harness {
 export async function startService(
   options: {
     lockoutThreshold?: number;
+    lockoutDurationSeconds?: number;
+    /** Wider than 300 s for tests that move the service clock far from Duo's client's wall clock. */
+    dateWindowSeconds?: number;
     authStatusWaitSeconds?: number;
     pushRatePerMinute?: number;
     pushBurst?: number;
@@ -112,6 +115,9 @@ export async function startService(
       (serviceOptions = {
         ...DEFAULT_SERVICE_OPTIONS,
         lockoutThreshold: options.lockoutThreshold ?? DEFAULT_SERVICE_OPTIONS.lockoutThreshold,
+        lockoutDurationSeconds:
+          options.lockoutDurationSeconds ?? DEFAULT_SERVICE_OPTIONS.lockoutDurationSeconds,
+        dateWindowSeconds: options.dateWindowSeconds ?? DEFAULT_SERVICE_OPTIONS.dateWindowSeconds,
         authStatusWaitSeconds:
           options.authStatusWaitSeconds ?? DEFAULT_SERVICE_OPTIONS.authStatusWaitSeconds,
         pushRatePerMinute: options.pushRatePerMinute ?? 600,

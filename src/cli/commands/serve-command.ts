@@ -16,6 +16,7 @@ import {
 import type { Logger } from 'pino';
 import { openContext, type AirlockContext } from '../open-context.ts';
 import { nonNegativeInt } from './common.ts';
+import { DEFAULT_LOCKOUT_DURATION_SECONDS } from '../../core/lockout.ts';
 
 /** Default of --lockout-threshold (docs/design/auth-api.md, Decisions: 10 failures in a row). */
 const DEFAULT_LOCKOUT_THRESHOLD = 10;
@@ -33,6 +34,7 @@ export interface ServeFlags {
   plainHttp?: boolean;
   logLevel: string;
   lockoutThreshold: number;
+  lockoutDuration: number;
   factorsConfig?: string;
 }
 
@@ -81,6 +83,12 @@ export function serviceOptions(cmd: Command): Command {
       'failed second factors in a row that lock a user out',
       nonNegativeInt,
       DEFAULT_LOCKOUT_THRESHOLD,
+    )
+    .option(
+      '--lockout-duration <seconds>',
+      'how long a lockout lasts before it ends by itself; 0 = until an administrator unlocks',
+      nonNegativeInt,
+      DEFAULT_LOCKOUT_DURATION_SECONDS,
     )
     .option(
       '--factors-config <file>',
@@ -167,6 +175,7 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
     ...DEFAULT_SERVICE_OPTIONS,
     factors,
     lockoutThreshold: flags.lockoutThreshold,
+    lockoutDurationSeconds: flags.lockoutDuration,
     apiHost: flags.apiHost ?? defaultApiHost(listen, listen.port),
     allowedHosts,
     logoPng: existsSync(logoPath) ? readFileSync(logoPath) : undefined,

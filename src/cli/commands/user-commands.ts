@@ -82,6 +82,7 @@ export function registerUserCommands(program: Command): void {
           groups.map((g) => g.name),
         ),
         failed_attempts: u.failedAttempts,
+        locked_until: isoTime(u.lockedUntilMs),
         tokens: tokens.map((t) => ({
           token_id: t.id,
           type: t.type,
@@ -97,7 +98,7 @@ export function registerUserCommands(program: Command): void {
         [
           `username: ${data.username}`,
           `user_id: ${data.user_id}`,
-          `status: ${data.status}`,
+          `status: ${lockoutText(data.status, data.locked_until)}`,
           `realname: ${data.realname ?? '-'}`,
           `email: ${data.email ?? '-'}`,
           `aliases: ${data.aliases.join(', ') || '-'}`,
@@ -172,6 +173,14 @@ export function registerUserCommands(program: Command): void {
       );
     }),
   );
+}
+
+/** `locked out until <time>`, or `… until an administrator unlocks`: a lockout says how long. */
+function lockoutText(status: string, lockedUntil: string | null): string {
+  if (status !== 'locked out') return status;
+  return lockedUntil === null
+    ? 'locked out until an administrator unlocks (airlock user set-status <user> active)'
+    : `locked out until ${lockedUntil} (then it ends by itself)`;
 }
 
 export function describe(u: User, groups: string[]) {

@@ -43,6 +43,11 @@ export const ADMIN_SCHEMAS: Record<string, JsonSchema> = {
       aliases: { type: 'array', items: str },
       groups: { type: 'array', items: ref('Group') },
       failed_attempts: int,
+      locked_until: {
+        type: ['integer', 'null'],
+        description:
+          'seconds since the Unix epoch when a `locked out` status ends by itself; null = when an administrator unlocks (or not locked out)',
+      },
       created: time,
       updated: time,
     },

@@ -35,6 +35,8 @@ export function userView(u: User, groups?: Group[]) {
     aliases: u.aliases,
     ...(groups ? { groups: groups.map(groupView) } : {}),
     failed_attempts: u.failedAttempts,
+    // With `locked out`: when it ends by itself; null = when an administrator unlocks.
+    locked_until: seconds(u.lockedUntilMs),
     created: seconds(u.createdAtMs),
     updated: seconds(u.updatedAtMs),
   };

@@ -1,5 +1,6 @@
 // What the Auth API endpoints need: the store, the ports, caches and options.
 import type { Logger } from 'pino';
+import type { SourceFailureLimits, SourceLimitOptions } from '../../core/source-limits.ts';
 import type { TokenBuckets } from '../../core/token-bucket.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import type { Random } from '../../runtime/random.ts';
@@ -24,6 +25,10 @@ export interface AuthApiOptions {
   dateWindowSeconds: number;
   /** Consecutive failed second factors that lock a user out. */
   lockoutThreshold: number;
+  /** How long a lockout lasts; 0 = until an administrator unlocks (core/lockout.ts). */
+  lockoutDurationSeconds: number;
+  /** Budgets of failed second factors per source, in memory per node (core/source-limits.ts). */
+  sourceLimits: SourceLimitOptions;
   /** Default lifetime of an activation code from /enroll. */
   enrollValidSeconds: number;
   /** Burst size of each application's rate limit, as a multiple of its per-second rate. */
@@ -45,6 +50,8 @@ export interface AuthApiContext {
   /** Policies and emergency overlays, cached briefly (src/service/policy/access-decision.ts). */
   access: AccessDecision;
   rateLimits: TokenBuckets;
+  /** Failed second factors per (user, source) and per source, on this node. */
+  sourceLimits: SourceFailureLimits;
   metrics: AuthApiMetrics;
   /** Key for hashing bypass codes (derived from the secret key, never stored in the database). */
   bypassPepper: Buffer;

@@ -2,7 +2,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AirlockError } from '../../core/error-registry.ts';
 import type { Application, Device, DeviceCapability, OobContext, User } from '../../core/model.ts';
+import type { FailureSource } from '../../core/lockout.ts';
 import type { PolicyDecision } from '../../core/policy.ts';
+import { sourceLimitMessage, type SourceLimitScope } from '../../core/source-limits.ts';
 import { generateId } from '../../runtime/random.ts';
 import { isStoreError } from '../../store/store-error.ts';
 import type { AuthSubject, Store } from '../../store/store.ts';
@@ -421,6 +423,10 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     return ctx.access.decide(app, subject, { nowMs, clientIp, phoneFactors: ctx.phone.available });
   }
 
+  /**
+   * A passcode: the source's budget first (core/source-limits.ts), then the check. An attempt
+   * that does not fail gives its reservation back, so only failures spend a source's budget.
+   */
   async function authenticateSecondFactor(
     app: Application,
     subject: AuthSubject,
@@ -428,6 +434,57 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     nowMs: number,
     access: Record<string, string | undefined>,
   ): Promise<AuthOutcome> {
+    const source = failureSource(app, access.ipaddr);
+    const admission = ctx.sourceLimits.admit(subject.user.id, source, nowMs);
+    if (!admission.ok) return refuseSource(app, subject.user, source, admission, nowMs, access);
+    let failed = false;
+    try {
+      const checked = await checkSecondFactor(app, subject, passcode, source, nowMs, access);
+      failed = checked.failed;
+      return checked.outcome;
+    } finally {
+      if (!failed) admission.refund();
+    }
+  }
+
+  /**
+   * The source is past its budget: refused before the passcode is looked at, and not counted
+   * towards the user's lockout, so one source can slow a user's logins from it but not lock the
+   * user out. A `deny`, never an error: a client in failmode safe must not let a 429 through.
+   */
+  async function refuseSource(
+    app: Application,
+    user: User,
+    source: FailureSource,
+    refusal: { scope: SourceLimitScope; retryAfterSeconds: number },
+    nowMs: number,
+    access: Record<string, string | undefined>,
+  ): Promise<AuthOutcome> {
+    await ctx.writes.run((tx) =>
+      tx.appendAudit(
+        audit(app, nowMs, 'auth.passcode', user, 'deny', {
+          reason: 'source-limited',
+          scope: refusal.scope,
+          retryAfterSeconds: refusal.retryAfterSeconds,
+          ...access,
+        }),
+      ),
+    );
+    return {
+      result: 'deny',
+      status: 'deny',
+      status_msg: sourceLimitMessage(source, refusal.retryAfterSeconds),
+    };
+  }
+
+  async function checkSecondFactor(
+    app: Application,
+    subject: AuthSubject,
+    passcode: string,
+    source: FailureSource,
+    nowMs: number,
+    access: Record<string, string | undefined>,
+  ): Promise<{ outcome: AuthOutcome; failed: boolean }> {
     const user = subject.user;
     // Group commit: the claim of the code, the failure count and the audit event commit together,
     // with other concurrent logins, before the answer leaves.
@@ -443,9 +500,11 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
             ...access,
           }),
         );
-        return status === 'locked out'
-          ? { result: 'deny', status: 'locked_out', status_msg: 'Your account is locked out.' }
-          : { result: 'deny', status: 'deny', status_msg: 'Your account is disabled.' };
+        const outcome: AuthOutcome =
+          status === 'locked out'
+            ? { result: 'deny', status: 'locked_out', status_msg: 'Your account is locked out.' }
+            : { result: 'deny', status: 'deny', status_msg: 'Your account is disabled.' };
+        return { outcome, failed: false };
       }
       const check = await checkPasscode(tx, subject, passcode, {
         nowMs,
@@ -460,9 +519,15 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
             ...access,
           }),
         );
-        return { result: 'allow', status: 'allow', status_msg: 'Success. Logging you in...' };
+        return {
+          outcome: { result: 'allow', status: 'allow', status_msg: 'Success. Logging you in...' },
+          failed: false,
+        };
       }
-      const failure = await tx.recordSecondFactorFailure(user.id, ctx.options.lockoutThreshold);
+      const failure = await tx.recordSecondFactorFailure(user.id, ctx.options.lockoutThreshold, {
+        lockoutDurationSeconds: ctx.options.lockoutDurationSeconds,
+        source,
+      });
       await tx.appendAudit(
         audit(app, nowMs, 'auth.passcode', user, 'deny', {
           reason: check.reason,
@@ -471,22 +536,32 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
         }),
       );
       if (failure.lockedOut) {
+        // Names where the failures came from (finding 3): an administrator sees whether one
+        // address or many led to the lockout.
         await tx.appendAudit(
           audit(app, nowMs, 'user.lockout', user, 'locked out', {
             failedAttempts: failure.failedAttempts,
+            lockedUntilMs: failure.lockout.untilMs,
+            sources: failure.lockout.sources,
             ...access,
           }),
         );
         return {
-          result: 'deny',
-          status: 'locked_out',
-          status_msg: 'Too many failed attempts. Your account is locked out.',
+          outcome: {
+            result: 'deny',
+            status: 'locked_out',
+            status_msg: 'Too many failed attempts. Your account is locked out.',
+          },
+          failed: true,
         };
       }
       return {
-        result: 'deny',
-        status: 'deny',
-        status_msg: 'Incorrect passcode. Please try again.',
+        outcome: {
+          result: 'deny',
+          status: 'deny',
+          status_msg: 'Incorrect passcode. Please try again.',
+        },
+        failed: true,
       };
     });
   }
@@ -738,6 +813,12 @@ function parseValidSeconds(value: string | undefined, fallback: number): number 
     throw new AirlockError('AUTH_INVALID_PARAMETERS', 'valid_secs');
   }
   return n;
+}
+
+/** Where a second factor comes from: the application, and the end user's IP when it gives one. */
+function failureSource(app: Application, ipaddr: string | undefined): FailureSource {
+  const ip = ipaddr?.trim().toLowerCase();
+  return { appId: app.id, ip: ip === undefined || ip === '' ? null : ip };
 }
 
 function accessContext(req: FastifyRequest, params: ParamMap): Record<string, string | undefined> {

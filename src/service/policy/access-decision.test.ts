@@ -38,6 +38,7 @@ function subject(groups: Group[] = []): AuthSubject {
     email: null,
     status: 'active',
     failedAttempts: 0,
+    lockedUntilMs: null,
     createdAtMs: 0,
     updatedAtMs: 0,
   };

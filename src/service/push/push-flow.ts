@@ -1,6 +1,7 @@
 // Push logins: send a request to a device, wait for its signed answer, expire it after the push
 // lifetime. Every state change is one conditional write (a request answers once) that commits
 // with its audit event and the async transaction's status before anyone is told.
+import { DEFAULT_LOCKOUT_DURATION_SECONDS } from '../../core/lockout.ts';
 import { AirlockError } from '../../core/error-registry.ts';
 import type {
   Application,
@@ -26,6 +27,8 @@ export interface PushOptions {
   pushBurst: number;
   /** Consecutive failed second factors that lock a user out (a wrong verification code counts). */
   lockoutThreshold: number;
+  /** How long such a lockout lasts; 0 = until an administrator unlocks (core/lockout.ts). */
+  lockoutDurationSeconds: number;
 }
 
 export const DEFAULT_PUSH_OPTIONS: PushOptions = {
@@ -33,6 +36,7 @@ export const DEFAULT_PUSH_OPTIONS: PushOptions = {
   pushRatePerMinute: 3,
   pushBurst: 3,
   lockoutThreshold: 10,
+  lockoutDurationSeconds: DEFAULT_LOCKOUT_DURATION_SECONDS,
 };
 
 export type { AuthOutcome };
@@ -240,7 +244,10 @@ export class PushFlow {
         ),
       );
       if (!codeOk) {
-        await tx.recordSecondFactorFailure(request.userId, this.#d.options.lockoutThreshold);
+        await tx.recordSecondFactorFailure(request.userId, this.#d.options.lockoutThreshold, {
+          lockoutDurationSeconds: this.#d.options.lockoutDurationSeconds,
+          source: { appId: request.appId, ip: request.context.ipaddr ?? null },
+        });
       }
       return final;
     });

@@ -24,6 +24,7 @@ export function migrationsContract(c: ContractContext): void {
             '0004-admin',
             '0005-username-keys',
             '0006-sealed-aad',
+            '0007-lockout-expiry',
           ]);
           assert.deepEqual(await fresh.store.migrate(), []);
         } finally {

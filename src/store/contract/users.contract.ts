@@ -15,6 +15,16 @@ import {
 } from './harness.ts';
 
 export function usersContract(c: ContractContext): void {
+  /** Rows as stored (PostgreSQL hands a bigint back as text to plain SQL). */
+  const lockoutRow = async (query: string) =>
+    (await raw.query(query)).map((row) => ({
+      ...row,
+      ...('locked_until_ms' in row
+        ? { locked_until_ms: row.locked_until_ms === null ? null : Number(row.locked_until_ms) }
+        : {}),
+      ...('failed_attempts' in row ? { failed_attempts: Number(row.failed_attempts) } : {}),
+    }));
+
   const { contractTest, createUser } = c;
   let store: Store;
   let raw: RawSql;
@@ -42,6 +52,7 @@ export function usersContract(c: ContractContext): void {
           email: 'alice@example.org',
           status: 'active',
           failedAttempts: 0,
+          lockedUntilMs: null,
           createdAtMs: clock.nowMs(),
           updatedAtMs: clock.nowMs(),
         } satisfies User);
@@ -275,7 +286,7 @@ export function usersContract(c: ContractContext): void {
         assert.deepEqual(results, [
           { failedAttempts: 1, lockedOut: false },
           { failedAttempts: 2, lockedOut: false },
-          { failedAttempts: 3, lockedOut: true },
+          { failedAttempts: 3, lockedOut: true, lockout: { untilMs: null, sources: [] } },
           { failedAttempts: 4, lockedOut: false },
           { failedAttempts: 5, lockedOut: false },
         ]);
@@ -330,7 +341,145 @@ export function usersContract(c: ContractContext): void {
         assert.deepEqual(await store.recordSecondFactorFailure('L4', 2), {
           failedAttempts: 2,
           lockedOut: true,
+          lockout: { untilMs: null, sources: [] },
         });
+      },
+    );
+
+    void contractTest(
+      'a lockout with a duration ends by itself: the user reads as active once it has passed',
+      async () => {
+        await createUser('L5');
+        const start = clock.nowMs();
+        for (let i = 0; i < 2; i++) {
+          await store.recordSecondFactorFailure('L5', 3, { lockoutDurationSeconds: 900 });
+        }
+        const third = await store.recordSecondFactorFailure('L5', 3, {
+          lockoutDurationSeconds: 900,
+        });
+        assert.equal(third.lockedOut, true);
+        assert.equal(third.lockedOut && third.lockout.untilMs, start + 900_000);
+        let user = await store.getUser('L5');
+        assert.equal(user?.status, 'locked out');
+        assert.equal(user?.lockedUntilMs, start + 900_000);
+        assert.equal(await store.getUserStatus('L5'), 'locked out');
+        assert.equal((await store.loadAuthSubject({ userId: 'L5' }))?.user.status, 'locked out');
+
+        clock.advance(900_000 - 1);
+        assert.equal(await store.getUserStatus('L5'), 'locked out');
+        clock.advance(1);
+        user = await store.getUser('L5');
+        assert.equal(user?.status, 'active');
+        assert.equal(user?.lockedUntilMs, null);
+        assert.equal(await store.getUserStatus('L5'), 'active');
+        assert.equal((await store.loadAuthSubject({ userId: 'L5' }))?.user.status, 'active');
+        assert.equal((await store.findUser('user-L5'))?.status, 'active');
+        // The row keeps its lockout until it is written again.
+        assert.deepEqual(
+          await lockoutRow(`SELECT status, locked_until_ms FROM users WHERE id = 'L5'`),
+          [{ status: 'locked out', locked_until_ms: start + 900_000 }],
+        );
+
+        // The next failure starts the count again; reaching the threshold locks again.
+        const again = await store.recordSecondFactorFailure('L5', 3, {
+          lockoutDurationSeconds: 900,
+        });
+        assert.deepEqual(again, { failedAttempts: 1, lockedOut: false });
+        assert.equal((await store.getUser('L5'))?.status, 'active');
+        await store.recordSecondFactorFailure('L5', 3, { lockoutDurationSeconds: 900 });
+        const relock = await store.recordSecondFactorFailure('L5', 3, {
+          lockoutDurationSeconds: 900,
+        });
+        assert.equal(relock.lockedOut, true);
+        assert.equal((await store.getUser('L5'))?.lockedUntilMs, clock.nowMs() + 900_000);
+        clock.set(start);
+      },
+    );
+
+    void contractTest(
+      'a success after a lockout has ended clears it; a running lockout is left alone',
+      async () => {
+        await createUser('L6');
+        const start = clock.nowMs();
+        for (let i = 0; i < 2; i++) {
+          await store.recordSecondFactorFailure('L6', 2, { lockoutDurationSeconds: 60 });
+        }
+        await store.resetSecondFactorFailures('L6');
+        assert.equal((await store.getUser('L6'))?.status, 'locked out', 'still running');
+        clock.advance(60_000);
+        await store.resetSecondFactorFailures('L6');
+        assert.deepEqual(
+          await lockoutRow(
+            `SELECT status, locked_until_ms, failed_attempts, failure_sources FROM users WHERE id = 'L6'`,
+          ),
+          [{ status: 'active', locked_until_ms: null, failed_attempts: 0, failure_sources: '' }],
+        );
+        clock.set(start);
+      },
+    );
+
+    void contractTest(
+      'a lockout of duration 0 lasts until an unlock, which clears its end and its sources',
+      async () => {
+        await createUser('L7');
+        const start = clock.nowMs();
+        await store.recordSecondFactorFailure('L7', 1, { lockoutDurationSeconds: 0 });
+        clock.advance(365 * 86_400_000);
+        const user = await store.getUser('L7');
+        assert.equal(user?.status, 'locked out');
+        assert.equal(user?.lockedUntilMs, null);
+        assert.equal(await store.getUserStatus('L7'), 'locked out');
+        const unlocked = await store.setUserStatus('L7', 'active');
+        assert.equal(unlocked.failedAttempts, 0);
+        assert.deepEqual(
+          await lockoutRow(`SELECT locked_until_ms, failure_sources FROM users WHERE id = 'L7'`),
+          [{ locked_until_ms: null, failure_sources: '' }],
+        );
+        // An administrator's lockout has no end, whatever an earlier one had.
+        await store.recordSecondFactorFailure('L7', 1, { lockoutDurationSeconds: 60 });
+        const locked = await store.setUserStatus('L7', 'locked out');
+        assert.equal(locked.lockedUntilMs, null);
+        clock.advance(120_000);
+        assert.equal((await store.getUser('L7'))?.status, 'locked out');
+        clock.set(start);
+      },
+    );
+
+    void contractTest(
+      'the lockout reports the sources of the failures that led to it',
+      async () => {
+        await createUser('L8');
+        const sources = [
+          { appId: 'DIA', ip: '198.51.100.1' },
+          { appId: 'DIA', ip: '198.51.100.2' },
+          { appId: 'DIA', ip: '198.51.100.1' },
+          { appId: 'DIB', ip: null },
+        ];
+        const results = [];
+        for (const source of sources) {
+          results.push(await store.recordSecondFactorFailure('L8', 4, { source }));
+        }
+        assert.deepEqual(results.at(-1), {
+          failedAttempts: 4,
+          lockedOut: true,
+          lockout: {
+            untilMs: null,
+            sources: [
+              { appId: 'DIA', ip: '198.51.100.1', failures: 2 },
+              { appId: 'DIA', ip: '198.51.100.2', failures: 1 },
+              { appId: 'DIB', ip: null, failures: 1 },
+            ],
+          },
+        });
+        // A success starts the list afresh.
+        await store.setUserStatus('L8', 'active');
+        await store.recordSecondFactorFailure('L8', 2, { source: { appId: 'DIC', ip: '::1' } });
+        const next = await store.recordSecondFactorFailure('L8', 2, {
+          source: { appId: 'DIC', ip: '::1' },
+        });
+        assert.deepEqual(next.lockedOut && next.lockout.sources, [
+          { appId: 'DIC', ip: '::1', failures: 2 },
+        ]);
       },
     );
 
@@ -342,6 +491,10 @@ export function usersContract(c: ContractContext): void {
           rejectsWith('STORE_NOT_FOUND', /user "UNOPE" not found/),
         );
         await assert.rejects(store.recordSecondFactorFailure('L4', 0), RangeError);
+        await assert.rejects(
+          store.recordSecondFactorFailure('L4', 3, { lockoutDurationSeconds: -1 }),
+          RangeError,
+        );
         await store.resetSecondFactorFailures('UNOPE');
       },
     );

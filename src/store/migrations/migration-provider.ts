@@ -8,6 +8,7 @@ import { policiesMigration } from './0003-policies.ts';
 import { adminMigration } from './0004-admin.ts';
 import { usernameKeysMigration } from './0005-username-keys.ts';
 import { sealedAadMigration } from './0006-sealed-aad.ts';
+import { lockoutExpiryMigration } from './0007-lockout-expiry.ts';
 
 /**
  * Migrations by name; the Migrator applies them in name order. A static list rather than
@@ -30,6 +31,7 @@ export function createMigrationProvider(
     '0004-admin': adminMigration(dialect),
     '0005-username-keys': usernameKeysMigration(dialect),
     '0006-sealed-aad': sealedAadMigration(deps.secretBox),
+    '0007-lockout-expiry': lockoutExpiryMigration(),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }

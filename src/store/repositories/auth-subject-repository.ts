@@ -70,7 +70,7 @@ export class AuthSubjectRepository extends Repository {
       ...userRow
     } = row;
     return {
-      user: toUser(userRow, jsonList<string>(aliases_json)),
+      user: toUser(userRow, jsonList<string>(aliases_json), this.clock.nowMs()),
       groups: jsonList<Selectable<GroupsTable>>(groups_json).map(toGroup),
       tokens: jsonList<Selectable<OtpTokensTable>>(tokens_json).map((t) =>
         toOtpToken(t, this.secretBox),

@@ -144,6 +144,6 @@ export class GroupsRepository extends Repository {
         this.db.selectFrom('group_members').select('user_id').where('group_id', '=', groupId),
       )
       .execute();
-    return foldUsers(rows);
+    return foldUsers(rows, this.clock.nowMs());
   }
 }

@@ -1,5 +1,6 @@
 // Row mappers shared by several repositories (and by KyselyStore.loadAuthSubject).
 import type { Kysely, Selectable } from 'kysely';
+import { effectiveUserStatus } from '../../core/lockout.ts';
 import type {
   BypassCode,
   Device,
@@ -31,12 +32,16 @@ export function jsonList<T>(value: unknown): T[] {
   return Array.isArray(list) ? (list as T[]) : [];
 }
 
-export function foldUsers(rows: (Selectable<UsersTable> & { alias: string | null })[]): User[] {
+/** Users from rows, with the status in effect at `nowMs` (core/lockout.ts). */
+export function foldUsers(
+  rows: (Selectable<UsersTable> & { alias: string | null })[],
+  nowMs: number,
+): User[] {
   const byId = new Map<string, User>();
   for (const row of rows) {
     let user = byId.get(row.id);
     if (user === undefined) {
-      user = toUser(row, []);
+      user = toUser(row, [], nowMs);
       byId.set(row.id, user);
     }
     if (row.alias !== null) user.aliases.push(row.alias);
@@ -44,15 +49,21 @@ export function foldUsers(rows: (Selectable<UsersTable> & { alias: string | null
   return [...byId.values()];
 }
 
-export function toUser(row: Selectable<UsersTable>, aliases: string[]): User {
+/** A user row as the user is at `nowMs`: a lockout past its end reads as `active`. */
+export function toUser(row: Selectable<UsersTable>, aliases: string[], nowMs: number): User {
+  const { status, lockedUntilMs } = effectiveUserStatus(
+    { status: row.status as UserStatus, lockedUntilMs: row.locked_until_ms },
+    nowMs,
+  );
   return {
     id: row.id,
     username: row.username,
     aliases,
     realName: row.real_name,
     email: row.email,
-    status: row.status as UserStatus,
+    status,
     failedAttempts: row.failed_attempts,
+    lockedUntilMs,
     createdAtMs: row.created_at_ms,
     updatedAtMs: row.updated_at_ms,
   };

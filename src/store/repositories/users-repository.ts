@@ -1,5 +1,12 @@
 // Users and their aliases: one case-insensitive namespace of names (core/username.ts).
 import { type Kysely, type Selectable, sql, type Updateable } from 'kysely';
+import {
+  encodeFailureSource,
+  effectiveUserStatus,
+  lockoutExpiry,
+  MAX_RECORDED_FAILURE_SOURCES,
+  summarizeFailureSources,
+} from '../../core/lockout.ts';
 import type { User, UserStatus } from '../../core/model.ts';
 import {
   cleanUsername,
@@ -11,7 +18,7 @@ import { findUsernameCollisions, type UsernameCollision } from '../username-coll
 import type { UserPatch } from '../admin-store.ts';
 import type { UsersTable } from '../schema.ts';
 import { StoreError } from '../store-error.ts';
-import type { NewUser } from '../store.ts';
+import type { NewUser, SecondFactorFailure, SecondFactorFailureOptions } from '../store.ts';
 import { Repository } from './repository.ts';
 import { foldUsers, toUser, usersQuery } from './rows.ts';
 import { notFound, translateWriteError } from './write-errors.ts';
@@ -39,6 +46,8 @@ export class UsersRepository extends Repository {
       status: input.status ?? 'active',
       failed_attempts: 0,
       lockout_on_last_failure: 0,
+      locked_until_ms: null,
+      failure_sources: '',
       created_at_ms: now,
       updated_at_ms: now,
     };
@@ -58,7 +67,7 @@ export class UsersRepository extends Repository {
         });
       }
     });
-    return toUser(row, aliases.sort());
+    return toUser(row, aliases.sort(), now);
   }
 
   async renameUser(id: string, newUsername: string): Promise<User> {
@@ -145,7 +154,7 @@ export class UsersRepository extends Repository {
 
   async getUser(id: string): Promise<User | undefined> {
     const rows = await usersQuery(this.db).where('u.id', '=', id).execute();
-    return foldUsers(rows)[0];
+    return foldUsers(rows, this.clock.nowMs())[0];
   }
 
   async findUser(
@@ -216,7 +225,7 @@ export class UsersRepository extends Repository {
       }
       query = query.where('u.id', 'in', page);
     }
-    return foldUsers(await query.execute());
+    return foldUsers(await query.execute(), this.clock.nowMs());
   }
 
   async setUserStatus(id: string, status: UserStatus): Promise<User> {
@@ -225,9 +234,20 @@ export class UsersRepository extends Repository {
       status === 'locked out'
         ? sql<number>`failed_attempts`
         : sql<number>`CASE WHEN status = 'locked out' THEN 0 ELSE failed_attempts END`;
+    const failureSources =
+      status === 'locked out'
+        ? sql<string>`failure_sources`
+        : sql<string>`CASE WHEN status = 'locked out' THEN '' ELSE failure_sources END`;
     const result = await this.db
       .updateTable('users')
-      .set({ status, failed_attempts: failedAttempts, updated_at_ms: this.clock.nowMs() })
+      .set({
+        status,
+        failed_attempts: failedAttempts,
+        failure_sources: failureSources,
+        // An administrator's lockout lasts until an administrator lifts it.
+        locked_until_ms: null,
+        updated_at_ms: this.clock.nowMs(),
+      })
       .where('id', '=', id)
       .executeTakeFirst();
     if (result.numUpdatedRows === 0n) throw notFound('user', id);
@@ -290,44 +310,94 @@ export class UsersRepository extends Repository {
   }
 
   async getUserStatus(id: string): Promise<UserStatus | undefined> {
-    const { rows } = await this.run<{ status: string }>('userStatus', [id]);
-    return rows[0]?.status as UserStatus | undefined;
+    const { rows } = await this.run<{ status: string; locked_until_ms: number | null }>(
+      'userStatus',
+      [id],
+    );
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    const stored = { status: row.status as UserStatus, lockedUntilMs: row.locked_until_ms };
+    return effectiveUserStatus(stored, this.clock.nowMs()).status;
   }
 
   async recordSecondFactorFailure(
     userId: string,
     threshold: number,
-  ): Promise<{ failedAttempts: number; lockedOut: boolean }> {
+    options: SecondFactorFailureOptions = {},
+  ): Promise<SecondFactorFailure> {
     if (!Number.isSafeInteger(threshold) || threshold < 1) {
       throw new RangeError(`lockout threshold must be a positive integer, got ${threshold}`);
     }
+    const nowMs = this.clock.nowMs();
+    const lockedUntilMs = lockoutExpiry(nowMs, options.lockoutDurationSeconds ?? 0);
+    const entry = options.source === undefined ? '' : encodeFailureSource(options.source);
     // One UPDATE: the row lock serializes concurrent failures, each sees the count the previous
     // one left, so exactly one of them crosses the threshold. SET expressions read the old row;
     // lockout_on_last_failure hands this call's transition back through RETURNING.
-    const crosses = sql<boolean>`failed_attempts + 1 >= ${threshold} AND status NOT IN ('disabled', 'locked out')`;
+    // A lockout past its end (core/lockout.ts effectiveUserStatus) is over: the count starts
+    // again from this failure, and reaching the threshold again locks the user out again.
+    const expired = sql<boolean>`(status = 'locked out' AND locked_until_ms IS NOT NULL AND locked_until_ms <= ${nowMs})`;
+    const before = sql<number>`(CASE WHEN ${expired} THEN 0 ELSE failed_attempts END)`;
+    const crosses = sql<boolean>`(${before} + 1 >= ${threshold} AND (${expired} OR status NOT IN ('disabled', 'locked out')))`;
     const row = await this.db
       .updateTable('users')
-      .set((eb) => ({
-        failed_attempts: eb('failed_attempts', '+', 1),
-        status: sql<string>`CASE WHEN ${crosses} THEN 'locked out' ELSE status END`,
+      .set({
+        failed_attempts: sql<number>`${before} + 1`,
+        status: sql<string>`CASE WHEN ${crosses} THEN 'locked out' WHEN ${expired} THEN 'active' ELSE status END`,
+        locked_until_ms: sql<
+          number | null
+        >`CASE WHEN ${crosses} THEN ${lockedUntilMs} WHEN ${expired} THEN NULL ELSE locked_until_ms END`,
         lockout_on_last_failure: sql<number>`CASE WHEN ${crosses} THEN 1 ELSE 0 END`,
-        updated_at_ms: this.clock.nowMs(),
-      }))
+        // Bounded: a disabled user's failures are counted without end, their sources are not.
+        failure_sources: sql<string>`CASE WHEN ${expired} THEN ${entry} WHEN ${before} < ${MAX_RECORDED_FAILURE_SOURCES} THEN failure_sources || ${entry} ELSE failure_sources END`,
+        updated_at_ms: nowMs,
+      })
       .where('id', '=', userId)
-      .returning(['failed_attempts', 'lockout_on_last_failure'])
+      .returning([
+        'failed_attempts',
+        'lockout_on_last_failure',
+        'locked_until_ms',
+        'failure_sources',
+      ])
       .executeTakeFirst();
     if (row === undefined) throw notFound('user', userId);
-    return { failedAttempts: row.failed_attempts, lockedOut: row.lockout_on_last_failure === 1 };
+    if (row.lockout_on_last_failure !== 1) {
+      return { failedAttempts: row.failed_attempts, lockedOut: false };
+    }
+    return {
+      failedAttempts: row.failed_attempts,
+      lockedOut: true,
+      lockout: {
+        untilMs: row.locked_until_ms,
+        sources: summarizeFailureSources(row.failure_sources),
+      },
+    };
   }
 
   async resetSecondFactorFailures(userId: string): Promise<void> {
     // Runs after every successful second factor: skip the write when there is nothing to reset.
+    // A lockout past its end is cleared here too (a lockout still running never gets this far).
+    const nowMs = this.clock.nowMs();
+    const expired = sql<boolean>`(status = 'locked out' AND locked_until_ms IS NOT NULL AND locked_until_ms <= ${nowMs})`;
     await this.db
       .updateTable('users')
-      .set({ failed_attempts: 0, lockout_on_last_failure: 0 })
+      .set({
+        failed_attempts: 0,
+        lockout_on_last_failure: 0,
+        failure_sources: '',
+        status: sql<string>`CASE WHEN ${expired} THEN 'active' ELSE status END`,
+        locked_until_ms: sql<
+          number | null
+        >`CASE WHEN ${expired} THEN NULL ELSE locked_until_ms END`,
+      })
       .where('id', '=', userId)
       .where((eb) =>
-        eb.or([eb('failed_attempts', '<>', 0), eb('lockout_on_last_failure', '<>', 0)]),
+        eb.or([
+          eb('failed_attempts', '<>', 0),
+          eb('lockout_on_last_failure', '<>', 0),
+          eb('failure_sources', '<>', ''),
+          expired,
+        ]),
       )
       .execute();
   }
