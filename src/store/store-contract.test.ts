@@ -201,6 +201,7 @@ function storeContract(backend: Backend): void {
               '0003-policies',
               '0004-admin',
               '0005-username-keys',
+              '0006-auth-transaction-without-user',
             ]);
             assert.deepEqual(await fresh.store.migrate(), []);
           } finally {
@@ -1246,6 +1247,15 @@ function storeContract(backend: Backend): void {
             updatedAtMs: created.updatedAtMs + 2000,
           });
           assert.equal(await store.getAuthTransaction('TXNOPE'), undefined);
+          // An unknown user's transaction (the new-user policy's answer) refers to no user.
+          const unknownUsers = await store.createAuthTransaction({
+            ...created,
+            txid: 'TX2',
+            userId: null,
+            result: 'allow',
+            status: 'allow',
+          });
+          assert.deepEqual(await store.getAuthTransaction('TX2'), unknownUsers);
           await assert.rejects(
             store.updateAuthTransaction('TXNOPE', {
               result: 'deny',

@@ -6,6 +6,7 @@ import { devicesMigration } from './0002-devices.ts';
 import { policiesMigration } from './0003-policies.ts';
 import { adminMigration } from './0004-admin.ts';
 import { usernameKeysMigration } from './0005-username-keys.ts';
+import { authTransactionWithoutUserMigration } from './0006-auth-transaction-without-user.ts';
 
 /**
  * Migrations by name; the Migrator applies them in name order. A static list rather than
@@ -19,6 +20,7 @@ export function createMigrationProvider(dialect: StoreDialect): MigrationProvide
     '0003-policies': policiesMigration(),
     '0004-admin': adminMigration(dialect),
     '0005-username-keys': usernameKeysMigration(dialect),
+    '0006-auth-transaction-without-user': authTransactionWithoutUserMigration(dialect),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }
