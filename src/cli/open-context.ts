@@ -4,6 +4,7 @@ import { userInfo } from 'node:os';
 import { resolveLocation, type AirlockLocation } from '../config/airlock-env.ts';
 import { loadSecretKey } from '../config/secret-key.ts';
 import { SystemClock, type Clock } from '../runtime/clock.ts';
+import { ensurePrivateDir } from '../runtime/private-files.ts';
 import { CryptoRandom, type Random } from '../runtime/random.ts';
 import { createCachingSecretBox, createSecretBox } from '../store/secret-box.ts';
 import type { Store } from '../store/store.ts';
@@ -29,6 +30,9 @@ export async function openContext(
   options: { migrate?: boolean } = {},
 ): Promise<AirlockContext> {
   const location = resolveLocation(flags, process.env, process.cwd());
+  // The database, the secret key and the CA key live here: 0700, also when an older version
+  // created it readable by everyone.
+  ensurePrivateDir(location.dataDir);
   const secretKey = loadSecretKey({ dataDir: location.dataDir, env: process.env });
   const clock = new SystemClock();
   // Separate keys for separate jobs, both derived from the one secret key (RFC 5869 HKDF).

@@ -1,6 +1,6 @@
 // Loads the 32-byte key that encrypts application skeys and OTP token secrets at rest.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const SECRET_KEY_BYTES = 32;
@@ -13,7 +13,8 @@ export interface LoadSecretKeyOptions {
 
 /**
  * Returns the store's encryption key: `AIRLOCK_SECRET_KEY` (base64 of 32 bytes) when set, else
- * `<dataDir>/secret.key`, created with mode 0600 on first use.
+ * `<dataDir>/secret.key`, created with mode 0600 on first use. A key file that group or other
+ * users may read or write is refused, with the command that fixes it.
  *
  * Several service nodes on one PostgreSQL database must all use the same key, so set
  * `AIRLOCK_SECRET_KEY` on each of them: a node that generated its own file could not read the
@@ -27,7 +28,7 @@ export function loadSecretKey({ dataDir, env }: LoadSecretKeyOptions): Buffer {
   const path = join(dataDir, SECRET_KEY_FILE);
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readOwnerOnlyFile(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     return createKeyFile(dataDir, path);
@@ -35,8 +36,25 @@ export function loadSecretKey({ dataDir, env }: LoadSecretKeyOptions): Buffer {
   return decodeKey(text, path);
 }
 
+/** Reads the key file, refusing one that other users may read (or replace). */
+function readOwnerOnlyFile(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const mode = fstatSync(fd).mode & 0o777;
+    if ((mode & 0o077) !== 0) {
+      throw new Error(
+        `${path} is readable or writable by group or others (mode ${mode.toString(8).padStart(4, '0')}); ` +
+          `it decrypts every secret in the database. Fix it with: chmod 600 ${path}`,
+      );
+    }
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function createKeyFile(dataDir: string, path: string): Buffer {
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const key = randomBytes(SECRET_KEY_BYTES);
   try {
     // 'wx': if another process (the CLI and the service starting together) won the race,
@@ -44,7 +62,7 @@ function createKeyFile(dataDir: string, path: string): Buffer {
     writeFileSync(path, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    return decodeKey(readFileSync(path, 'utf8'), path);
+    return decodeKey(readOwnerOnlyFile(path), path);
   }
   return key;
 }

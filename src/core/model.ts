@@ -125,7 +125,8 @@ export type AuthResult = (typeof AUTH_RESULTS)[number];
 export interface AuthTransaction {
   txid: string;
   appId: string;
-  userId: string;
+  /** Null for a user Airlock does not know: the new-user policy answered at once. */
+  userId: string | null;
   factor: string;
   result: AuthResult;
   status: string;

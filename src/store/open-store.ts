@@ -5,6 +5,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Clock } from '../runtime/clock.ts';
+import { ensurePrivateDir, restrictToOwner, withOwnerOnlyUmask } from '../runtime/private-files.ts';
 import { KyselyStore } from './kysely-store.ts';
 import { createPreparingPool } from './postgres-pool.ts';
 import type { Database } from './schema.ts';
@@ -58,7 +59,7 @@ function isPostgresUrl(url: string | undefined): url is string {
 
 function sqlitePath(url: string | undefined, dataDir: string): string {
   if (url === undefined) {
-    mkdirSync(dataDir, { recursive: true });
+    ensurePrivateDir(dataDir);
     return join(dataDir, SQLITE_FILE_NAME);
   }
   const match = /^sqlite:(.+)$/i.exec(url);
@@ -73,16 +74,25 @@ function sqlitePath(url: string | undefined, dataDir: string): string {
   }
   // sqlite:///abs/path → /abs/path (the URL form with an empty host); sqlite://x.db → x.db.
   const path = resolve(match[1].startsWith('//') ? match[1].slice(2) : match[1]);
-  mkdirSync(dirname(path), { recursive: true });
+  // A directory of the administrator's choosing: created 0700 when missing, else left as it is.
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   return path;
 }
 
 function openSqlite(path: string): Kysely<Database> {
-  const sqlite = new BetterSqlite3(path);
-  // The CLI and the running service share the file: WAL lets readers run beside one writer,
-  // busy_timeout makes a writer wait for the lock rather than fail at once.
-  sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-  sqlite.pragma('journal_mode = WAL');
+  // The database holds administrators' password hashes and the audit log: its owner's only. The
+  // umask covers the files created while opening; SQLite creates a later -wal or -shm file with
+  // the database file's mode (os_unix.c, findCreateFileMode), so they stay 0600 too.
+  const sqlite = withOwnerOnlyUmask(() => {
+    const db = new BetterSqlite3(path);
+    // The CLI and the running service share the file: WAL lets readers run beside one writer,
+    // busy_timeout makes a writer wait for the lock rather than fail at once.
+    db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    db.pragma('journal_mode = WAL');
+    return db;
+  });
+  // Files an older version created readable by everyone.
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) restrictToOwner(file);
   // Durable across a process crash; an OS crash may lose the last commits, never corrupt.
   sqlite.pragma('synchronous = NORMAL');
   // Off by default in SQLite; the schema's ON DELETE CASCADE depends on it.

@@ -110,7 +110,8 @@ export interface EnrollmentsTable {
 export interface AuthTransactionsTable {
   txid: string;
   app_id: string;
-  user_id: string;
+  /** Null for a user Airlock does not know (an answer of the new-user policy). */
+  user_id: string | null;
   factor: string;
   result: string;
   status: string;

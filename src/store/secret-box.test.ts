@@ -1,7 +1,7 @@
 // Tests for SecretBox (AES-256-GCM sealing) and loadSecretKey (env var or <dataDir>/secret.key).
 import assert from 'node:assert/strict';
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, test } from 'node:test';
@@ -177,11 +177,30 @@ void describe('loadSecretKey', () => {
 
   void test('rejects a damaged secret.key file, naming the file', () => {
     withDir((dir) => {
-      writeFileSync(join(dir, 'secret.key'), 'short');
+      writeFileSync(join(dir, 'secret.key'), 'short', { mode: 0o600 });
       assert.throws(
         () => loadSecretKey({ dataDir: dir, env: {} }),
         /secret\.key: secret key must be/,
       );
+    });
+  });
+
+  void test('refuses a secret.key that group or others may read or write, naming the file and the fix', () => {
+    withDir((dir) => {
+      const path = join(dir, 'secret.key');
+      writeFileSync(path, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+      for (const mode of [0o644, 0o640, 0o604, 0o620]) {
+        chmodSync(path, mode);
+        assert.throws(
+          () => loadSecretKey({ dataDir: dir, env: {} }),
+          (e: Error) =>
+            e.message.includes(path) &&
+            e.message.includes(`mode 0${mode.toString(8)}`) &&
+            e.message.includes(`chmod 600 ${path}`),
+        );
+      }
+      chmodSync(path, 0o400);
+      assert.equal(loadSecretKey({ dataDir: dir, env: {} }).length, 32);
     });
   });
 });

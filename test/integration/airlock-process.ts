@@ -70,14 +70,17 @@ export async function airlock(args: string[], env: Record<string, string> = {}):
   }
 }
 
-/** Runs a command expected to fail; resolves with its exit code, stderr and stdout. */
+/**
+ * Runs a command expected to fail; resolves with its exit code, stderr and stdout. One still
+ * running after 20 s (e.g. a `serve` that should have refused to start) is killed: code -1.
+ */
 export async function airlockFails(
   args: string[],
 ): Promise<{ code: number; stderr: string; stdout: string }> {
   try {
-    await run(process.execPath, [BIN, ...args]);
+    await run(process.execPath, [BIN, ...args], { timeout: 20_000, killSignal: 'SIGKILL' });
   } catch (e) {
-    const err = e as { code?: number; stderr?: string; stdout?: string };
+    const err = e as { code?: number | null; stderr?: string; stdout?: string };
     return { code: err.code ?? -1, stderr: err.stderr ?? '', stdout: err.stdout ?? '' };
   }
   throw new Error(`airlock ${args.join(' ')} succeeded but should have failed`);

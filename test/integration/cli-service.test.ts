@@ -1,6 +1,6 @@
 // The `airlock` command end to end: serve in a child process, admin commands beside it, Duo's client.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -22,14 +22,16 @@ describe('airlock serve with admin commands beside it', () => {
   const data = () => ['--data-dir', dir];
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'airlock-cli-'));
+    // A usual umask: the modes below must come from airlock, not from a strict environment.
+    process.umask(0o022);
+    dir = join(mkdtempSync(join(tmpdir(), 'airlock-cli-')), 'data');
     service = await startServe([...data(), '--listen', '127.0.0.1:0']);
     routing = routeDuoClients(service.port, readFileSync(join(dir, 'tls', 'ca.pem'), 'utf8'));
   });
   after(async () => {
     routing?.close();
     if (service) await stopServe(service);
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(join(dir, '..'), { recursive: true, force: true });
   });
 
   it('creates its CA and secret key in the data directory and prints the next step', () => {
@@ -37,6 +39,59 @@ describe('airlock serve with admin commands beside it', () => {
     assert.equal(statSync(join(dir, 'secret.key')).mode & 0o777, 0o600);
     assert.match(service.output(), /CA certificate: .*tls\/ca\.pem/);
     assert.match(service.output(), /Next steps/);
+  });
+
+  it('keeps the data directory and the database to its owner: 0700 and 0600', () => {
+    const mode = (name: string) => (statSync(join(dir, name)).mode & 0o777).toString(8);
+    assert.deepEqual(
+      ['.', 'tls', 'airlock.db', 'airlock.db-wal', 'airlock.db-shm', 'secret.key'].map((f) => [
+        f,
+        mode(f),
+      ]),
+      [
+        ['.', '700'],
+        ['tls', '700'],
+        ['airlock.db', '600'],
+        ['airlock.db-wal', '600'],
+        ['airlock.db-shm', '600'],
+        ['secret.key', '600'],
+      ],
+    );
+  });
+
+  it('tightens a data directory and database an older version left readable by everyone', async () => {
+    const old = join(mkdtempSync(join(tmpdir(), 'airlock-cli-old-')), 'data');
+    try {
+      await airlock(['user', 'create', 'olga', '--data-dir', old]);
+      chmodSync(old, 0o755);
+      chmodSync(join(old, 'airlock.db'), 0o644);
+      await airlock(['user', 'list', '--data-dir', old]);
+      assert.equal(statSync(old).mode & 0o777, 0o700);
+      assert.equal(statSync(join(old, 'airlock.db')).mode & 0o777, 0o600);
+    } finally {
+      rmSync(join(old, '..'), { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to start, naming the fix, when secret.key is readable by other users', async () => {
+    const other = join(mkdtempSync(join(tmpdir(), 'airlock-cli-key-')), 'data');
+    try {
+      await airlock(['user', 'create', 'kim', '--data-dir', other]);
+      const key = join(other, 'secret.key');
+      chmodSync(key, 0o644);
+      const serve = await airlockFails(['serve', '--listen', '127.0.0.1:0', '--data-dir', other]);
+      assert.notEqual(serve.code, 0);
+      const fix = `chmod 600 ${key}`;
+      assert.ok(serve.stderr.includes(key), serve.stderr);
+      assert.ok(serve.stderr.includes(fix), serve.stderr);
+      const list = await airlockFails(['user', 'list', '--data-dir', other]);
+      assert.notEqual(list.code, 0);
+      assert.ok(list.stderr.includes(fix), list.stderr);
+      // The key is left as it was: the administrator decides (another user may have read it).
+      assert.equal(statSync(key).mode & 0o777, 0o644);
+    } finally {
+      rmSync(join(other, '..'), { recursive: true, force: true });
+    }
   });
 
   it("authenticates with an app, user and TOTP token made by the CLI, through Duo's client", async () => {

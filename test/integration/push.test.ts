@@ -135,6 +135,26 @@ describe('push to the Airlock authenticator', () => {
     );
   });
 
+  it('denies a push approved after the user was disabled: blocking /auth, auth_status, the device and the audit agree', async () => {
+    const phone = await userWithPhone('sync-dave');
+    const login = h.duo(app)('POST', '/auth/v2/auth', { username: 'sync-dave', factor: 'push' });
+    const request = await nextRequest(phone);
+    await h.store.setUserStatus(phone.userId, 'disabled');
+    const denied = { result: 'deny', status: 'deny', status_msg: 'Your account is disabled.' };
+    assert.deepEqual(await devices.answer(phone, request.txid, 'approve'), {
+      result: 'deny',
+      status: 'deny',
+    });
+    assert.deepEqual((await login).response, denied);
+    const status = await h.duo(app)('GET', '/auth/v2/auth_status', { txid: request.txid });
+    assert.deepEqual(status.response, { ...denied, auth_delayed: false });
+    const audit = await h.store.listAudit({ username: 'sync-dave', action: 'auth.push' });
+    assert.deepEqual(
+      audit.map((e) => [e.result, e.detail.reason]),
+      [['deny', 'user-disabled']],
+    );
+  });
+
   it('answers async pushes through auth_status: denied, and reported as fraud', async () => {
     const phone = await userWithPhone('async-carol');
     for (const [answer, status, msg] of [

@@ -142,6 +142,41 @@ describe('SMS and phone factors through a Twilio-compatible provider', () => {
     }
   });
 
+  for (const blocked of ['disabled', 'locked out'] as const) {
+    it(`denies an approved call when the user was ${blocked} during it: blocking /auth and auth_status agree`, async () => {
+      const username = blocked === 'disabled' ? 'dina' : 'lou';
+      const user = await h.createUser(username);
+      await h.store.createDevice({
+        id: generateId(new CryptoRandom(), 'DP'),
+        userId: user.id,
+        name: 'mobile',
+        platform: 'phone',
+        phoneNumber: '+15551230105',
+      });
+      const placed = carrier.nextCall();
+      // A blocking login: it waits for the key press.
+      const login = h.duo(app)('POST', '/auth/v2/auth', { username, factor: 'phone' });
+      const call = await placed;
+      await h.store.setUserStatus(user.id, blocked);
+      const callback = await carrier.answerCall(call.sid, { digits: '1', caPem: h.caPem });
+      assert.equal(callback.status, 200, callback.bodyText);
+      assert.match(callback.bodyText, /The login was denied\./);
+      const answer = (await login).response as {
+        result: string;
+        status: string;
+        status_msg: string;
+      };
+      assert.equal(answer.result, 'deny', JSON.stringify(answer));
+      const audit = await h.store.listAudit({ action: 'auth.phone', username, limit: 10 });
+      const txid = audit[0]?.detail.txid;
+      assert.equal(typeof txid, 'string');
+      assert.equal(audit[0]?.result, 'deny');
+      assert.equal(audit[0]?.detail.reason, `user-${blocked}`);
+      const status = await h.duo(app)('GET', '/auth/v2/auth_status', { txid });
+      assert.deepEqual(status.response, { ...answer, auth_delayed: false });
+    });
+  }
+
   it('refuses a callback with a bad signature or a wrong token', async () => {
     await userWithPhone('pete', '+15551230103');
     const started = await h.duo(app)('POST', '/auth/v2/auth', {

@@ -71,6 +71,8 @@ export interface ProviderStandin {
    * calls) or to its `Url`, with `Digits` when a key was pressed.
    */
   answerCall(sid: string, options?: { digits?: string; caPem?: string }): Promise<StandinCallback>;
+  /** Resolves with the next call placed from now on (a test waiting for a blocking login's call). */
+  nextCall(): Promise<RecordedCall>;
   close(): Promise<void>;
 }
 
@@ -84,6 +86,7 @@ export async function startProviderStandin(
 ): Promise<ProviderStandin> {
   const messages: RecordedMessage[] = [];
   const calls: RecordedCall[] = [];
+  const callWaiters: ((call: RecordedCall) => void)[] = [];
   const webhooks: RecordedWebhook[] = [];
   const queued: StandinFailure[] = [];
   let always: StandinFailure | undefined;
@@ -142,7 +145,9 @@ export async function startProviderStandin(
           return twilioError(res, 400, 21205, 'Url or Twiml is required.');
         }
         const sid = `CA${hex32(nextSid++)}`;
-        calls.push({ sid, to, from, url, twiml });
+        const call = { sid, to, from, url, twiml };
+        calls.push(call);
+        for (const wake of callWaiters.splice(0)) wake(call);
         return sendJson(res, 201, twilioResource(sid, options.accountSid, { to, from }));
       }
       return twilioError(res, 404, 20404, 'The requested resource was not found');
@@ -203,6 +208,9 @@ export async function startProviderStandin(
         signal: AbortSignal.timeout(5000),
       });
       return { url, params, signature, status: response.status, bodyText: await response.text() };
+    },
+    nextCall() {
+      return new Promise((resolve) => callWaiters.push(resolve));
     },
     async close() {
       // Hanging requests are held open on purpose; end them so close() returns.

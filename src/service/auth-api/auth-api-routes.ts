@@ -315,7 +315,8 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
       tx.createAuthTransaction({
         txid,
         appId: app.id,
-        userId: user?.id ?? '',
+        // An unknown user has no row to refer to; the policy's answer is final all the same.
+        userId: user?.id ?? null,
         factor,
         result: outcome.result,
         status: outcome.status,

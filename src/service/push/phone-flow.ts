@@ -14,7 +14,14 @@ import type { WriteBatcher } from '../../store/write-batcher.ts';
 import { maskPhoneNumber } from '../../core/device-capabilities.ts';
 import type { OobHub } from './oob-hub.ts';
 import type { PushStarted } from './push-flow.ts';
-import { auditEvent, constantTimeEqual, spendLoginBudget, type AuthOutcome } from './oob-shared.ts';
+import {
+  auditEvent,
+  constantTimeEqual,
+  settleOobRequest,
+  spendLoginBudget,
+  type AuthOutcome,
+  type OobAnswerStatus,
+} from './oob-shared.ts';
 
 export interface PhoneFlowOptions {
   /** Read per call: `serve` learns its port (and so the host) only after listening. */
@@ -181,7 +188,7 @@ export class PhoneFlow {
         AbortSignal.timeout(15_000),
       );
     } catch {
-      await this.#finish(txid, app, user.id, user.username, 'push_failed', nowMs, {
+      await this.#finish(txid, app, user, 'push_failed', nowMs, {
         result: 'deny',
         status: 'deny',
         status_msg: 'Could not call your phone. Use another factor or try again later.',
@@ -254,18 +261,17 @@ export class PhoneFlow {
             : { result: 'deny', status: 'deny', status_msg: 'Login request denied.' };
     const app = await this.#d.store.getApplication(request.appId);
     if (!app) throw new AirlockError('AUTH_INVALID_PARAMETERS', 'call');
-    const won = await this.#finish(
+    const settled = await this.#finish(
       request.txid,
       app,
-      request.userId,
-      request.context.username,
+      { id: request.userId, username: request.context.username },
       status,
       input.nowMs,
       outcome,
       { key },
     );
-    if (!won) throw new AirlockError('AUTH_INVALID_PARAMETERS', 'call');
-    return outcome;
+    if (!settled) throw new AirlockError('AUTH_INVALID_PARAMETERS', 'call');
+    return settled;
   }
 
   #spend(
@@ -290,48 +296,26 @@ export class PhoneFlow {
     });
   }
 
-  async #finish(
+  #finish(
     txid: string,
     app: Application,
-    userId: string,
-    username: string,
-    status: 'allow' | 'deny' | 'fraud' | 'push_failed',
+    user: Pick<User, 'id' | 'username'>,
+    status: OobAnswerStatus,
     nowMs: number,
     outcome: AuthOutcome,
     detail: Record<string, unknown> = {},
-  ): Promise<boolean> {
-    const final = await this.#d.writes.run(async (tx) => {
-      if (!(await tx.resolveOobRequest(txid, status, nowMs))) return undefined;
-      const userStatus = await tx.getUserStatus(userId);
-      const blocked = userStatus !== 'active' && userStatus !== 'bypass';
-      const answer: AuthOutcome =
-        blocked && outcome.result === 'allow'
-          ? { result: 'deny', status: 'deny', status_msg: 'Your account is disabled.' }
-          : outcome;
-      await tx.updateAuthTransaction(txid, {
-        result: answer.result,
-        status: answer.status,
-        statusMsg: answer.status_msg,
-      });
-      await tx.appendAudit(
-        auditEvent(
-          app,
-          { id: userId, username },
-          nowMs,
-          status === 'fraud' ? 'auth.phone.fraud' : 'auth.phone',
-          answer.status,
-          {
-            txid,
-            ...detail,
-            ...(blocked ? { reason: `user-${userStatus ?? 'deleted'}` } : {}),
-          },
-        ),
-      );
-      return answer;
+  ): Promise<AuthOutcome | undefined> {
+    return settleOobRequest(this.#d, {
+      txid,
+      appId: app.id,
+      app,
+      user,
+      factor: 'phone',
+      status,
+      outcome,
+      nowMs,
+      detail,
     });
-    if (!final) return false;
-    this.#d.hub.resolved(txid, status, { appId: app.id, result: { txid, ...final } });
-    return true;
   }
 }
 

@@ -17,7 +17,15 @@ import { generateDigits, type Random } from '../../runtime/random.ts';
 import type { Store } from '../../store/store.ts';
 import type { WriteBatcher } from '../../store/write-batcher.ts';
 import type { OobHub, PublishedResult } from './oob-hub.ts';
-import { auditEvent, constantTimeEqual, spendLoginBudget, type AuthOutcome } from './oob-shared.ts';
+import {
+  answerOf,
+  auditEvent,
+  constantTimeEqual,
+  settleOobRequest,
+  spendLoginBudget,
+  type AuthOutcome,
+  type OobAnswerStatus,
+} from './oob-shared.ts';
 
 export interface PushOptions {
   /** How long a push waits for an answer ("Login timed out." after). */
@@ -157,28 +165,28 @@ export class PushFlow {
   }
 
   /**
-   * Waits for the request's final status until `deadlineMs` (never past its expiry); answers
-   * undefined when it is still pending then.
+   * Waits for the request's final answer until `deadlineMs` (never past its expiry); undefined
+   * when it is still pending then. The answer is the async transaction's, as stored by
+   * `settleOobRequest` or the sweep: a blocking /auth and auth_status answer the same.
    */
   async waitForOutcome(txid: string, deadlineMs: number): Promise<AuthOutcome | undefined> {
     const current = await this.#d.store.getOobRequest(txid);
     if (!current) return undefined;
-    const done = outcomeOf(current.status);
-    if (done) return done;
-    const until = Math.min(deadlineMs, current.expiresAtMs);
-    const woke = await this.#d.hub.waitForAnswer(txid, until - this.#d.clock.nowMs());
-    if (woke) return outcomeOf(woke);
-    // Timed out here: the answer may have been written by another node, or the sweep is due.
-    const after = await this.#d.store.getOobRequest(txid);
-    if (
-      after &&
-      outcomeOf(after.status) === undefined &&
-      after.expiresAtMs <= this.#d.clock.nowMs()
-    ) {
-      await this.sweep(this.#d.clock.nowMs());
-      return FINAL_OUTCOMES.timeout;
+    if (outcomeOf(current.status) === undefined) {
+      const until = Math.min(deadlineMs, current.expiresAtMs);
+      const woke = await this.#d.hub.waitForAnswer(txid, until - this.#d.clock.nowMs());
+      // Not woken here: the answer may have been written by another node, or the sweep is due.
+      if (!woke) await this.#sweepIfExpired(txid);
     }
-    return after ? outcomeOf(after.status) : undefined;
+    return answerOf(await this.#d.store.getAuthTransaction(txid));
+  }
+
+  async #sweepIfExpired(txid: string): Promise<void> {
+    const after = await this.#d.store.getOobRequest(txid);
+    const nowMs = this.#d.clock.nowMs();
+    if (after && outcomeOf(after.status) === undefined && after.expiresAtMs <= nowMs) {
+      await this.sweep(nowMs);
+    }
   }
 
   /**
@@ -207,56 +215,36 @@ export class PushFlow {
       request.verificationCode === null ||
       (input.verificationCode !== undefined &&
         constantTimeEqual(input.verificationCode, request.verificationCode));
-    const status: OobStatus =
+    const status: OobAnswerStatus =
       input.answer === 'fraud' ? 'fraud' : input.answer === 'deny' || !codeOk ? 'deny' : 'allow';
     const app = await this.#d.store.getApplication(request.appId);
-    const outcome = FINAL_OUTCOMES[status as keyof typeof FINAL_OUTCOMES];
-    const won = await this.#d.writes.run(async (tx) => {
-      if (!(await tx.resolveOobRequest(txid, status, nowMs))) return false;
-      // The user's status as this transaction sees it: an approval never lets a user in who was
-      // disabled or locked out while the push was pending.
-      const userStatus = await tx.getUserStatus(request.userId);
-      const blocked = userStatus !== 'active' && userStatus !== 'bypass';
-      const final = blocked && status === 'allow' ? FINAL_OUTCOMES.deny : outcome;
-      if (blocked && status === 'allow') await tx.resolveOobRequest(txid, 'deny', nowMs);
-      await tx.updateAuthTransaction(txid, {
-        result: final.result,
-        status: final.status,
-        statusMsg: final.status_msg,
-      });
-      const user = { id: request.userId, username: request.context.username };
-      await tx.appendAudit(
-        auditEvent(
-          app,
-          user,
-          nowMs,
-          status === 'fraud' ? 'auth.push.fraud' : 'auth.push',
-          final.status,
-          {
-            actor: `device:${device.id}`,
-            txid,
-            deviceId: device.id,
-            answer: input.answer,
-            ...(codeOk ? {} : { reason: 'wrong-verification-code' }),
-            ...(blocked ? { reason: `user-${userStatus ?? 'deleted'}` } : {}),
-            ipaddr: request.context.ipaddr ?? undefined,
-          },
-        ),
-      );
-      if (!codeOk) {
-        await tx.recordSecondFactorFailure(request.userId, this.#d.options.lockoutThreshold, {
-          lockoutDurationSeconds: this.#d.options.lockoutDurationSeconds,
-          source: { appId: request.appId, ip: request.context.ipaddr ?? null },
-        });
-      }
-      return final;
-    });
-    if (won === false) throw new AirlockError('AUTH_INVALID_PARAMETERS', 'txid');
-    this.#d.hub.resolved(txid, won.status as OobStatus, {
+    const settled = await settleOobRequest(this.#d, {
+      txid,
       appId: request.appId,
-      result: { txid, ...won },
+      app,
+      user: { id: request.userId, username: request.context.username },
+      factor: 'push',
+      status,
+      outcome: FINAL_OUTCOMES[status],
+      nowMs,
+      detail: {
+        actor: `device:${device.id}`,
+        deviceId: device.id,
+        answer: input.answer,
+        ...(codeOk ? {} : { reason: 'wrong-verification-code' }),
+        ipaddr: request.context.ipaddr ?? undefined,
+      },
+      // A wrong verification code counts toward the lockout, like a wrong passcode.
+      alsoWrite: codeOk
+        ? undefined
+        : (tx) =>
+            tx.recordSecondFactorFailure(request.userId, this.#d.options.lockoutThreshold, {
+              lockoutDurationSeconds: this.#d.options.lockoutDurationSeconds,
+              source: { appId: request.appId, ip: request.context.ipaddr ?? null },
+            }),
     });
-    return won;
+    if (!settled) throw new AirlockError('AUTH_INVALID_PARAMETERS', 'txid');
+    return settled;
   }
 
   /** Publishes an async transaction that was final at once (e.g. a passcode, a push refused). */

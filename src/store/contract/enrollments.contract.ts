@@ -83,6 +83,15 @@ export function enrollmentsContract(c: ContractContext): void {
           updatedAtMs: created.updatedAtMs + 2000,
         });
         assert.equal(await store.getAuthTransaction('TXNOPE'), undefined);
+        // An unknown user's transaction (the new-user policy's answer) refers to no user.
+        const unknownUsers = await store.createAuthTransaction({
+          ...created,
+          txid: 'TX2',
+          userId: null,
+          result: 'allow',
+          status: 'allow',
+        });
+        assert.deepEqual(await store.getAuthTransaction('TX2'), unknownUsers);
         await assert.rejects(
           store.updateAuthTransaction('TXNOPE', {
             result: 'deny',

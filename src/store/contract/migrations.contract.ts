@@ -25,6 +25,7 @@ export function migrationsContract(c: ContractContext): void {
             '0005-username-keys',
             '0006-sealed-aad',
             '0007-lockout-expiry',
+            '0008-auth-transaction-without-user',
           ]);
           assert.deepEqual(await fresh.store.migrate(), []);
         } finally {

@@ -9,6 +9,7 @@ import { adminMigration } from './0004-admin.ts';
 import { usernameKeysMigration } from './0005-username-keys.ts';
 import { sealedAadMigration } from './0006-sealed-aad.ts';
 import { lockoutExpiryMigration } from './0007-lockout-expiry.ts';
+import { authTransactionWithoutUserMigration } from './0008-auth-transaction-without-user.ts';
 
 /**
  * Migrations by name; the Migrator applies them in name order. A static list rather than
@@ -32,6 +33,7 @@ export function createMigrationProvider(
     '0005-username-keys': usernameKeysMigration(dialect),
     '0006-sealed-aad': sealedAadMigration(deps.secretBox),
     '0007-lockout-expiry': lockoutExpiryMigration(),
+    '0008-auth-transaction-without-user': authTransactionWithoutUserMigration(dialect),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }
