@@ -221,6 +221,9 @@ async function handleLogin(c: ConsoleContext, req: FastifyRequest, reply: Fastif
       const f = frame('Log in', undefined, undefined, []);
       f.error =
         err.code === 'ADMIN_RATE_LIMITED' ? 'Too many attempts; wait a minute.' : err.message;
+      const retryAfter = (err.cause as { retryAfterSeconds?: unknown } | undefined)
+        ?.retryAfterSeconds;
+      if (typeof retryAfter === 'number') void reply.header('Retry-After', String(retryAfter));
       return sendPage(reply.code(err.status), f, loginPage());
     }
     throw err;
