@@ -26,24 +26,56 @@ describe('TokenBuckets', () => {
     for (let i = 0; i < 3; i++) buckets.take('a', 10_000, options);
     assert.equal(buckets.take('a', 5_000, options).ok, false);
   });
+
+  describe('bounded size', () => {
+    it('keeps a throttled key throttled when the map fills past its bound', () => {
+      const buckets = new TokenBuckets(4);
+      for (let i = 0; i < 3; i++) buckets.take('victim', 0, options);
+      assert.equal(buckets.take('victim', 0, options).ok, false);
+      // An attacker cycles through many fresh keys, each one live (a token taken).
+      for (let i = 0; i < 50; i++) buckets.take(`k${i}`, 0, options);
+      assert.ok(buckets.size <= 4, `size ${buckets.size}`);
+      assert.equal(buckets.take('victim', 0, options).ok, false);
+    });
+
+    it('makes room by dropping buckets that have refilled, never a live one', () => {
+      const buckets = new TokenBuckets(3);
+      buckets.take('old-1', 0, options);
+      buckets.take('old-2', 0, options);
+      for (let i = 0; i < 3; i++) buckets.take('live', 9_900, options);
+      // At 10 s old-1 and old-2 are full again (nothing lost by forgetting them); live is not.
+      assert.equal(buckets.take('new', 10_000, options).ok, true);
+      assert.ok(buckets.size <= 3);
+      assert.equal(buckets.take('live', 10_000, options).ok, false);
+    });
+
+    it('lets keys without room share one bucket rather than start fresh', () => {
+      const buckets = new TokenBuckets(2);
+      buckets.take('a', 0, options);
+      buckets.take('b', 0, options);
+      const results = Array.from({ length: 5 }, (_, i) => buckets.take(`x${i}`, 0, options).ok);
+      // One burst for all of them together, not one each.
+      assert.deepEqual(results, [true, true, true, false, false]);
+      assert.ok(buckets.size <= 2);
+    });
+  });
 });
 
 describe('TokenBuckets eviction and refunds', () => {
   const options = { ratePerSecond: 1, burst: 2 };
 
-  it('evicts the least recently used key when full, never the live ones used since', () => {
+  it('when full, keeps every live bucket: a new key is throttled with the overflow, never reset', () => {
     const buckets = new TokenBuckets(2);
     buckets.take('a', 0, options);
     buckets.take('a', 0, options);
     buckets.take('b', 0, options);
-    // 'a' is used again (refused), so 'b' is now the least recently used.
     assert.equal(buckets.take('a', 0, options).ok, false);
     buckets.take('c', 0, options);
-    assert.equal(buckets.size, 2);
+    assert.equal(buckets.size, 2, 'c has no bucket of its own');
     assert.equal(buckets.take('a', 0, options).ok, false, "a's drained bucket survived");
-    // 'b' was evicted: it starts full again.
+    // 'b' kept its bucket (one token left): not a fresh budget.
     assert.equal(buckets.take('b', 0, options).ok, true);
-    assert.equal(buckets.take('b', 0, options).ok, true);
+    assert.equal(buckets.take('b', 0, options).ok, false);
   });
 
   it('never clears every bucket when a new key arrives at the limit', () => {

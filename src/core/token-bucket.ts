@@ -1,4 +1,7 @@
-// Token-bucket rate limiting per key (an application, a failure source), driven by an injected clock.
+// Token-bucket rate limiting per key (one bucket per application, per console login name and
+// address, …), driven by an injected clock. The map is bounded without ever resetting a limit:
+// only buckets that have refilled completely are forgotten (forgetting them changes nothing), and
+// when every bucket is still live, new keys share one overflow bucket instead of starting fresh.
 
 export interface TokenBucketOptions {
   /** Sustained rate: tokens added per second. */
@@ -12,37 +15,39 @@ export type TakeResult = { ok: true } | { ok: false; retryAfterSeconds: number }
 interface Bucket {
   tokens: number;
   updatedMs: number;
+  /** The options of the last take: what "refilled completely" means for this bucket. */
+  ratePerSecond: number;
+  burst: number;
 }
 
+/** At most one sweep for refilled buckets per this much clock time (a sweep reads every bucket). */
+const SWEEP_INTERVAL_MS = 1_000;
+
 export class TokenBuckets {
+  /** In order of last use, least recently used first. */
   readonly #buckets = new Map<string, Bucket>();
   readonly #maxKeys: number;
+  /** Shared by the keys that found no room; undefined until the map is first full of live buckets. */
+  #overflow: Bucket | undefined;
+  #nextSweepMs = Number.NEGATIVE_INFINITY;
 
   constructor(maxKeys = 100_000) {
     this.#maxKeys = maxKeys;
   }
 
-  /** How many keys have a bucket now. */
+  /** How many keys have a bucket of their own. */
   get size(): number {
     return this.#buckets.size;
   }
 
   /** Takes one token from `key`'s bucket at time `nowMs`. */
   take(key: string, nowMs: number, options: TokenBucketOptions): TakeResult {
-    let bucket = this.#buckets.get(key);
-    if (bucket) {
-      // Map order is use order: the first key is the least recently used.
-      this.#buckets.delete(key);
-    } else {
-      // Bounded memory, evicting the least recently used key only: clearing every bucket would
-      // hand a fresh budget to whoever is being limited right now.
-      if (this.#buckets.size >= this.#maxKeys) this.#evictLeastRecentlyUsed();
-      bucket = { tokens: options.burst, updatedMs: nowMs };
-    }
-    this.#buckets.set(key, bucket);
+    const bucket = this.#bucketFor(key, nowMs, options);
     const elapsedSeconds = Math.max(0, nowMs - bucket.updatedMs) / 1000;
     bucket.tokens = Math.min(options.burst, bucket.tokens + elapsedSeconds * options.ratePerSecond);
     bucket.updatedMs = Math.max(bucket.updatedMs, nowMs);
+    bucket.ratePerSecond = options.ratePerSecond;
+    bucket.burst = options.burst;
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
       return { ok: true };
@@ -57,8 +62,33 @@ export class TokenBuckets {
     if (bucket) bucket.tokens = Math.min(options.burst, bucket.tokens + 1);
   }
 
-  #evictLeastRecentlyUsed(): void {
-    const oldest = this.#buckets.keys().next();
-    if (!oldest.done) this.#buckets.delete(oldest.value);
+  #bucketFor(key: string, nowMs: number, options: TokenBucketOptions): Bucket {
+    const existing = this.#buckets.get(key);
+    if (existing) {
+      // Most recently used goes last.
+      this.#buckets.delete(key);
+      this.#buckets.set(key, existing);
+      return existing;
+    }
+    if (this.#buckets.size >= this.#maxKeys && nowMs >= this.#nextSweepMs) {
+      this.#forgetRefilled(nowMs);
+      this.#nextSweepMs = nowMs + SWEEP_INTERVAL_MS;
+    }
+    const fresh = { tokens: options.burst, updatedMs: nowMs, ...options };
+    if (this.#buckets.size < this.#maxKeys) {
+      this.#buckets.set(key, fresh);
+      return fresh;
+    }
+    // No room without resetting a live limit: share one bucket (stricter, never looser).
+    this.#overflow ??= fresh;
+    return this.#overflow;
+  }
+
+  /** Drops the buckets that are full again at `nowMs`: a new bucket would be the same. */
+  #forgetRefilled(nowMs: number): void {
+    for (const [key, b] of this.#buckets) {
+      const elapsedSeconds = Math.max(0, nowMs - b.updatedMs) / 1000;
+      if (b.tokens + elapsedSeconds * b.ratePerSecond >= b.burst) this.#buckets.delete(key);
+    }
   }
 }

@@ -1,4 +1,5 @@
 // Builds the service's Fastify app from its dependencies; only bin code listens.
+import { isIP } from 'node:net';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
@@ -55,6 +56,11 @@ export interface ServiceOptions extends AuthApiOptions {
   policyCacheTtlMs: number;
   /** Largest request body accepted. */
   bodyLimitBytes: number;
+  /**
+   * Addresses or CIDRs of the TLS terminator (`serve --trust-proxy`): X-Forwarded-For is honoured
+   * from these peers only, and `req.ip` is then the forwarded client. Undefined = never honoured.
+   */
+  trustProxy?: readonly string[] | undefined;
   /** TLS material; undefined = plain HTTP (loopback or behind a TLS terminator only). */
   https: { cert: string; key: string } | undefined;
   /** Longest long poll of GET /device/v1/requests. */
@@ -114,6 +120,9 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     // Per-request lines off: outcomes go to the audit log, rejections are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes,
+    // Only the terminator's own addresses: every audit record, login limit, policy network rule and
+    // the /metrics check below read the client's address from req.ip.
+    ...(options.trustProxy?.length ? { trustProxy: [...options.trustProxy] } : {}),
     ...(options.https ? { https: { cert: options.https.cert, key: options.https.key } } : {}),
   }) as unknown as FastifyInstance;
   const metrics = new Registry();
@@ -293,11 +302,30 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
   });
 
   // Metrics only for loopback callers: a scraper runs beside the service (or behind its own proxy).
+  const trusted = Boolean(options.trustProxy?.length);
   server.get('/metrics', async (req, reply) => {
-    if (!isLoopbackHost(req.socket.remoteAddress ?? '')) throw new AirlockError('AUTH_NOT_FOUND');
+    if (!metricsCallerAllowed(req.ip, req.headers, trusted)) {
+      throw new AirlockError('AUTH_NOT_FOUND');
+    }
     return reply.type(metrics.contentType).send(await metrics.metrics());
   });
   return { server, metrics, push, hub, access, emergencies, factorHealth, phone };
+}
+
+/**
+ * A local scraper: the client's address (the forwarded one behind a trusted terminator) is a
+ * loopback address. Without --trust-proxy a request carrying a forwarding header came through a
+ * proxy, so its loopback peer says nothing about the client: refused.
+ */
+function metricsCallerAllowed(
+  ip: string,
+  headers: Record<string, string | string[] | undefined>,
+  trustProxy: boolean,
+): boolean {
+  // An address, not a name: a forwarded "localhost" is no proof of anything.
+  if (isIP(ip) === 0 || !isLoopbackHost(ip)) return false;
+  if (trustProxy) return true;
+  return ['x-forwarded-for', 'forwarded', 'x-real-ip'].every((h) => headers[h] === undefined);
 }
 
 function toAirlockError(error: FastifyError | AirlockError): AirlockError {

@@ -248,6 +248,65 @@ describe('airlock serve with admin commands beside it', () => {
   });
 });
 
+describe('airlock serve --trust-proxy behind a TLS terminator on this host', () => {
+  let dir: string;
+  let service: RunningService;
+  const data = () => ['--data-dir', dir];
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'airlock-cli-proxy-'));
+    service = await startServe([
+      ...data(),
+      '--plain-http',
+      '--listen',
+      '127.0.0.1:0',
+      '--trust-proxy',
+      '127.0.0.1,10.0.0.0/8',
+    ]);
+  });
+  after(async () => {
+    if (service) await stopServe(service);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('says whom it trusts and audits the forwarded client address', async () => {
+    assert.match(service.output(), /X-Forwarded-For trusted from: 127\.0\.0\.1, 10\.0\.0\.0\/8/);
+    const res = await fetch(`http://127.0.0.1:${service.port}/admin/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-forwarded-for': '192.0.2.7',
+      },
+      body: new URLSearchParams({ username: 'proxied', password: 'x', code: '000000' }),
+    });
+    assert.equal(res.status, 401);
+    const events = await airlockJson<{ action: string; ip: string | null }[]>([
+      'audit',
+      '--action',
+      'admin.login',
+      '--json',
+      ...data(),
+    ]);
+    assert.deepEqual(
+      events.map((e) => e.ip),
+      ['192.0.2.7'],
+    );
+  });
+
+  it('refuses /metrics to a forwarded remote client, serves a local scraper', async () => {
+    const url = `http://127.0.0.1:${service.port}/metrics`;
+    const forwarded = await fetch(url, { headers: { 'x-forwarded-for': '192.0.2.7' } });
+    assert.equal(forwarded.status, 404);
+    assert.equal((await fetch(url)).status, 200);
+  });
+
+  it('refuses a --trust-proxy that is not addresses or CIDRs', async () => {
+    const bad = await airlockFails(['serve', '--trust-proxy', '127.0.0.1,proxy.local', ...data()]);
+    assert.match(bad.stderr, /--trust-proxy takes IP addresses or CIDRs.*"proxy\.local"/);
+  });
+});
+
 function secretOf(uri: string): string {
   return new URL(uri).searchParams.get('secret')!;
 }

@@ -77,6 +77,8 @@ export async function startService(
     adminExtensions?: AdminExtensions;
     /** Strict host mode (`serve --strict-host`): the host names signed requests must be for. */
     allowedHosts?: string[];
+    /** `serve --trust-proxy`: peers whose X-Forwarded-For is honoured. */
+    trustProxy?: string[];
   } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-it-'));
@@ -127,6 +129,7 @@ export async function startService(
         factors: options.factors,
         apiHost: API_HOST,
         allowedHosts: options.allowedHosts,
+        trustProxy: options.trustProxy,
         logoPng: undefined,
         https: { cert: material.certPem, key: material.keyPem },
       }),

@@ -1,5 +1,6 @@
 // `airlock serve`: runs the Auth API service (HTTPS with a local CA by default).
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -28,6 +29,7 @@ export interface ServeFlags {
   apiHost?: string;
   strictHost?: boolean;
   allowedHost: string[];
+  trustProxy?: string;
   tlsCert?: string;
   tlsKey?: string;
   tlsSan: string[];
@@ -68,6 +70,10 @@ export function serviceOptions(cmd: Command): Command {
       'with --strict-host: a further host name clients may sign for (repeatable)',
       collect,
       [],
+    )
+    .option(
+      '--trust-proxy <addr[,addr…]>',
+      'addresses or CIDRs of the TLS terminator: honour X-Forwarded-For from these peers only (docs/operations.md)',
     )
     .option('--tls-cert <file>', "your own certificate (PEM) instead of the local CA's")
     .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
@@ -156,6 +162,7 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
     });
   }
   const allowedHosts = strictHosts(flags, flags.apiHost ?? defaultApiHost(listen, listen.port));
+  const trustProxy = trustedProxies(flags.trustProxy);
   if (Boolean(flags.tlsCert) !== Boolean(flags.tlsKey)) {
     throw new AirlockError('CLI_USAGE', undefined, {
       message: '--tls-cert and --tls-key go together',
@@ -178,6 +185,7 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
     lockoutDurationSeconds: flags.lockoutDuration,
     apiHost: flags.apiHost ?? defaultApiHost(listen, listen.port),
     allowedHosts,
+    trustProxy,
     logoPng: existsSync(logoPath) ? readFileSync(logoPath) : undefined,
     https: tls.material,
   };
@@ -207,6 +215,7 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
     banner.push(`CA certificate: ${tls.caPath}${tls.createdCa ? ' (created now)' : ''}`);
   // Host names only: the port of the Host header is not compared (docs/operations.md).
   if (allowedHosts) banner.push(`strict host: ${allowedHosts.map(allowedHostName).join(', ')}`);
+  if (trustProxy) banner.push(`X-Forwarded-For trusted from: ${trustProxy.join(', ')}`);
   for (const line of factors
     ? describeFactorsConfig(factors)
     : ['sms, phone: no provider configured (factors.json)']) {
@@ -248,6 +257,24 @@ function strictHosts(flags: ServeFlags, apiHost: string): string[] | undefined {
     return undefined;
   }
   return [apiHost, ...flags.allowedHost];
+}
+
+/** --trust-proxy ADDR[,ADDR…]: IPv4/IPv6 addresses or CIDRs; undefined without the flag. */
+function trustedProxies(flag: string | undefined): string[] | undefined {
+  if (flag === undefined) return undefined;
+  const entries = flag.split(',').map((e) => e.trim());
+  for (const entry of entries) {
+    const [address = '', prefix, extra] = entry.split('/');
+    const family = isIP(address);
+    const max = family === 4 ? 32 : 128;
+    const prefixOk = prefix === undefined || (/^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= max);
+    if (family === 0 || !prefixOk || extra !== undefined) {
+      throw new AirlockError('CLI_USAGE', undefined, {
+        message: `--trust-proxy takes IP addresses or CIDRs separated by commas, got ${JSON.stringify(entry)}`,
+      });
+    }
+  }
+  return entries;
 }
 
 /** Stops everything cleanly on SIGINT/SIGTERM. */

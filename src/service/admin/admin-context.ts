@@ -20,6 +20,8 @@ export const DEFAULT_ADMIN_OPTIONS: Readonly<AdminOptions> = Object.freeze({
   sessionMaxSeconds: 8 * 60 * 60,
   loginBurst: 5,
   loginPerMinute: 2,
+  loginPerAddressBurst: 10,
+  loginPerAddressPerMinute: 5,
   totpIssuer: 'Airlock admin',
 });
 
@@ -30,7 +32,7 @@ export interface AdminContext {
   logger: Logger;
   /** Key for hashing bypass codes (as in the Auth API). */
   bypassPepper: Buffer;
-  /** Login attempts per username and address. */
+  /** Login attempts per address and per username and address. */
   loginLimiter: TokenBuckets;
   extensions: AdminExtensions;
   options: AdminOptions;

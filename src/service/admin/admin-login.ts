@@ -1,10 +1,10 @@
-// Console login: argon2id password + TOTP (one use per step), rate-limited per username and
-// address, one generic failure for every reason, about the same time for every reason.
+// Console login: argon2id password + TOTP (one use per step), rate-limited per address and per
+// username and address, one generic failure for every reason, about the same time for every reason.
 import { timingSafeEqual } from 'node:crypto';
 import type { Admin } from '../../core/admin-model.ts';
 import { AirlockError } from '../../core/error-registry.ts';
 import { verifyTotp } from '../../core/otp-verify.ts';
-import type { TokenBuckets } from '../../core/token-bucket.ts';
+import type { TakeResult, TokenBuckets } from '../../core/token-bucket.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import { dummyPasswordHash, verifyPassword } from '../../runtime/password-hash.ts';
 import type { Random } from '../../runtime/random.ts';
@@ -16,6 +16,10 @@ export interface AdminLoginOptions extends AdminSessionOptions {
   loginBurst: number;
   /** …and then this many per minute. */
   loginPerMinute: number;
+  /** Login attempts one address may make at once, whatever the usernames… */
+  loginPerAddressBurst: number;
+  /** …and then this many per minute. */
+  loginPerAddressPerMinute: number;
 }
 
 export interface LoginInput {
@@ -46,10 +50,9 @@ const DUMMY_TOTP_SECRET = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 /** Logs in or throws ADMIN_LOGIN_FAILED / ADMIN_RATE_LIMITED; writes the audit event either way. */
 export async function loginAdmin(input: LoginInput, deps: LoginDeps): Promise<LoggedIn> {
   const nowMs = deps.clock.nowMs();
-  const limit = deps.limiter.take(`${input.username.toLowerCase()}\n${input.ip}`, nowMs, {
-    ratePerSecond: deps.options.loginPerMinute / 60,
-    burst: deps.options.loginBurst,
-  });
+  // Both limits before any password check: argon2 runs only when the address and the username
+  // at that address both have a token left (many usernames from one address do not multiply it).
+  const limit = takeLoginTokens(input, nowMs, deps);
   if (!limit.ok) {
     await audit(deps, input, 'rate-limited', nowMs);
     throw new AirlockError('ADMIN_RATE_LIMITED', undefined, { cause: limit });
@@ -106,6 +109,19 @@ export async function loginAdmin(input: LoginInput, deps: LoginDeps): Promise<Lo
     });
   });
   return { admin, sessionToken, csrfToken };
+}
+
+function takeLoginTokens(input: LoginInput, nowMs: number, deps: LoginDeps): TakeResult {
+  const { options, limiter } = deps;
+  const byAddress = limiter.take(`address\n${input.ip}`, nowMs, {
+    ratePerSecond: options.loginPerAddressPerMinute / 60,
+    burst: options.loginPerAddressBurst,
+  });
+  if (!byAddress.ok) return byAddress;
+  return limiter.take(`user\n${input.username.toLowerCase()}\n${input.ip}`, nowMs, {
+    ratePerSecond: options.loginPerMinute / 60,
+    burst: options.loginBurst,
+  });
 }
 
 async function audit(deps: LoginDeps, input: LoginInput, result: string, nowMs: number) {
