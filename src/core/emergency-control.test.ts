@@ -5,6 +5,7 @@ import {
   activeOverlays,
   dueForRevert,
   planEmergency,
+  planExpiry,
   planRevert,
   type EmergencyControl,
   type EmergencyOperation,
@@ -139,6 +140,73 @@ describe('planEmergency', () => {
     assert.equal(r.ok, false);
     assert.match(r.ok ? '' : r.errors.join(), /current members of group BYP/);
   });
+});
+
+describe('planExpiry: the one check of the configured maximum', () => {
+  const limits = { defaultDurationMs: HOUR, maxDurationMs: 2 * HOUR };
+  const app = { kind: 'app-bypass-groups' } as const;
+  const proxy = { kind: 'primary-only' } as const;
+  const cases: [string, Parameters<typeof planExpiry>[0], typeof limits, number | RegExp][] = [
+    ['default duration', { scope: app }, limits, T0 + HOUR],
+    [
+      'default capped by a shorter maximum',
+      { scope: app },
+      { ...limits, maxDurationMs: 30 * MINUTE, defaultDurationMs: 30 * MINUTE },
+      T0 + 30 * MINUTE,
+    ],
+    ['exactly the maximum', { scope: app, durationMs: 2 * HOUR }, limits, T0 + 2 * HOUR],
+    [
+      'one millisecond over the maximum',
+      { scope: app, durationMs: 2 * HOUR + 1 },
+      limits,
+      /at most 2 hours/,
+    ],
+    [
+      'an absolute expiry over the maximum',
+      { scope: app, expiresAtMs: T0 + 3 * HOUR },
+      limits,
+      /at most 2 hours/,
+    ],
+    [
+      'a maximum above 24 hours',
+      { scope: app, durationMs: 48 * HOUR },
+      { ...limits, maxDurationMs: 48 * HOUR },
+      T0 + 48 * HOUR,
+    ],
+    [
+      'primary-only within 4 hours under a larger maximum',
+      { scope: proxy, durationMs: 4 * HOUR },
+      { ...limits, maxDurationMs: 48 * HOUR },
+      T0 + 4 * HOUR,
+    ],
+    [
+      'primary-only over 4 hours under a larger maximum',
+      { scope: proxy, durationMs: 5 * HOUR },
+      { ...limits, maxDurationMs: 48 * HOUR },
+      /at most 4 hours/,
+    ],
+    [
+      'primary-only over a smaller maximum',
+      { scope: proxy, durationMs: 3 * HOUR },
+      limits,
+      /at most 2 hours/,
+    ],
+    [
+      'a duration and an expiry',
+      { scope: app, durationMs: HOUR, expiresAtMs: T0 + HOUR },
+      limits,
+      /not both/,
+    ],
+    ['a zero duration', { scope: app, durationMs: 0 }, limits, /positive whole number/],
+    ['a past expiry', { scope: app, expiresAtMs: T0 }, limits, /in the future/],
+  ];
+  for (const [name, req, l, expected] of cases) {
+    it(`${name}: ${expected instanceof RegExp ? `refused (${expected.source})` : 'accepted'}`, () => {
+      const r = planExpiry(req, T0, l);
+      if (expected instanceof RegExp) assert.match(r.errors.join('; '), expected);
+      else assert.deepEqual(r, { expiresAtMs: expected, errors: [] });
+    });
+  }
 });
 
 describe('expiry with an injected clock', () => {

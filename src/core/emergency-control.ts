@@ -131,25 +131,9 @@ export function planEmergency(
   if (request.reason.trim() === '') errors.push('reason: a reason is required');
   if (request.actor.trim() === '') errors.push('actor: who is doing this is required');
 
-  const maxMs =
-    scope.kind === 'primary-only'
-      ? Math.min(limits.maxDurationMs, PRIMARY_ONLY_MAX_MS)
-      : limits.maxDurationMs;
-  let expiresAtMs = nowMs + Math.min(limits.defaultDurationMs, maxMs);
-  if (request.durationMs !== undefined && request.expiresAtMs !== undefined) {
-    errors.push('expiry: give a duration or an expiry time, not both');
-  } else if (request.durationMs !== undefined) {
-    if (!Number.isSafeInteger(request.durationMs) || request.durationMs <= 0) {
-      errors.push(`duration: must be a positive whole number of milliseconds`);
-    } else expiresAtMs = nowMs + request.durationMs;
-  } else if (request.expiresAtMs !== undefined) {
-    if (!Number.isSafeInteger(request.expiresAtMs) || request.expiresAtMs <= nowMs) {
-      errors.push('expiry: must be in the future');
-    } else expiresAtMs = request.expiresAtMs;
-  }
-  if (expiresAtMs - nowMs > maxMs) {
-    errors.push(`expiry: must be at most ${formatDuration(maxMs)} from now`);
-  }
+  const expiry = planExpiry(request, nowMs, limits);
+  errors.push(...expiry.errors);
+  const { expiresAtMs } = expiry;
 
   let recorded: EmergencyScope | undefined;
   const operations: EmergencyOperation[] = [];
@@ -217,6 +201,42 @@ export function planEmergency(
     },
     operations,
   };
+}
+
+/**
+ * When a control would expire, and what is wrong with its requested expiry: both durations, a
+ * non-positive duration, a past expiry, or more than `limits.maxDurationMs` (primary-only mode: at
+ * most 4 hours too). The one check of the configured maximum, for every surface: the runner plans
+ * with it, and the Admin API's preview refuses with it before anything is confirmed.
+ */
+export function planExpiry(
+  request: Pick<EmergencyRequest, 'durationMs' | 'expiresAtMs'> & {
+    scope: Pick<EmergencyScopeRequest, 'kind'>;
+  },
+  nowMs: number,
+  limits: EmergencyLimits = EMERGENCY_DEFAULT_LIMITS,
+): { expiresAtMs: number; errors: string[] } {
+  const errors: string[] = [];
+  const maxMs =
+    request.scope.kind === 'primary-only'
+      ? Math.min(limits.maxDurationMs, PRIMARY_ONLY_MAX_MS)
+      : limits.maxDurationMs;
+  let expiresAtMs = nowMs + Math.min(limits.defaultDurationMs, maxMs);
+  if (request.durationMs !== undefined && request.expiresAtMs !== undefined) {
+    errors.push('expiry: give a duration or an expiry time, not both');
+  } else if (request.durationMs !== undefined) {
+    if (!Number.isSafeInteger(request.durationMs) || request.durationMs <= 0) {
+      errors.push(`duration: must be a positive whole number of milliseconds`);
+    } else expiresAtMs = nowMs + request.durationMs;
+  } else if (request.expiresAtMs !== undefined) {
+    if (!Number.isSafeInteger(request.expiresAtMs) || request.expiresAtMs <= nowMs) {
+      errors.push('expiry: must be in the future');
+    } else expiresAtMs = request.expiresAtMs;
+  }
+  if (expiresAtMs - nowMs > maxMs) {
+    errors.push(`expiry: must be at most ${formatDuration(maxMs)} from now`);
+  }
+  return { expiresAtMs, errors };
 }
 
 /** Whether the control still takes effect at `nowMs`: active and not past its expiry. */

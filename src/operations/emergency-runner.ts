@@ -52,7 +52,8 @@ export class EmergencyRunner {
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #random: Random;
-  readonly #limits: EmergencyLimits;
+  /** The configured maximum and default duration: one limit for every surface. */
+  readonly limits: EmergencyLimits;
   readonly #onChange: () => void;
   readonly #logger: EmergencyRunnerDeps['logger'];
   #sweeping: Promise<RevertedControl[]> | undefined;
@@ -61,7 +62,7 @@ export class EmergencyRunner {
     this.#store = deps.store;
     this.#clock = deps.clock;
     this.#random = deps.random;
-    this.#limits = deps.limits ?? EMERGENCY_DEFAULT_LIMITS;
+    this.limits = deps.limits ?? EMERGENCY_DEFAULT_LIMITS;
     this.#onChange = deps.onChange ?? (() => undefined);
     this.#logger = deps.logger;
   }
@@ -78,7 +79,7 @@ export class EmergencyRunner {
       const plan = planEmergency(
         { ...request, id: generateId(this.#random, 'EC') },
         nowMs,
-        this.#limits,
+        this.limits,
         world,
       );
       if (!plan.ok || problems.length > 0) {

@@ -12,6 +12,7 @@ import {
   readPrimaryOnlyHistory,
   writePrimaryOnly,
 } from '../../src/runtime/primary-only-state-file.ts';
+import { signedCall, type KeyCredentials } from './admin-client.ts';
 import { IT_BACKEND, startService, type Harness } from './service-harness.ts';
 
 let h: Harness;
@@ -261,5 +262,59 @@ describe(`emergency controls on ${IT_BACKEND}`, () => {
     } finally {
       rmSync(stateDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe(`the configured maximum duration on ${IT_BACKEND}`, () => {
+  // What `airlock serve` passes from AIRLOCK_EMERGENCY_MAX_DURATION=2h.
+  const limits = { maxDurationMs: 2 * 60 * MINUTE, defaultDurationMs: 60 * MINUTE };
+  let limited: Harness;
+  const key: KeyCredentials = { ikey: 'DAEMERGLIMITKEY00001', skey: 'l'.repeat(40) };
+  before(async () => {
+    limited = await startService({ emergencyLimits: limits });
+    await limited.store.createAdminApiKey({ ...key, name: 'limits' });
+  });
+  after(async () => {
+    await limited?.close();
+  });
+  beforeEach(() => {
+    limited.clock.set(Date.now());
+  });
+
+  it('refuses in the runner a duration over the configured maximum, and takes one within it', async () => {
+    const groupId = await limited.createGroup('oncall-limit');
+    const app = await limited.createApp();
+    const start = (durationMs: number) =>
+      limited.service.emergencies.start({
+        scope: { kind: 'app-bypass-groups', appId: app.id, groupIds: [groupId] },
+        reason: 'INC-13 limits',
+        actor: 'cli:alice',
+        durationMs,
+      });
+    await assert.rejects(
+      start(3 * 60 * MINUTE),
+      rejectsWithCode('EMERGENCY_INVALID', /at most 2 hours/),
+    );
+    const { control } = await start(2 * 60 * MINUTE);
+    assert.equal(control.expiresAtMs, limited.clock.nowMs() + 2 * 60 * MINUTE);
+  });
+
+  it('refuses through the Admin API a duration over the configured maximum', async () => {
+    const groupId = await limited.createGroup('oncall-limit-api');
+    const app = await limited.createApp();
+    const call = (minutes: number) =>
+      signedCall(limited.service, limited.clock, key, 'POST', '/admin/v1/emergency_controls', {
+        kind: 'app-bypass-groups',
+        app_id: app.id,
+        group_ids: [groupId],
+        reason: 'INC-13 api',
+        duration_minutes: minutes,
+        confirm: true,
+      });
+    const over = await call(121);
+    assert.equal(over.status, 400, JSON.stringify(over.body));
+    assert.match(JSON.stringify(over.body), /at most 2 hours/);
+    const within = await call(120);
+    assert.equal(within.status, 200, JSON.stringify(within.body));
   });
 });

@@ -8,6 +8,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { TOTP, Secret } from 'otpauth';
 import { hashBypassCode } from '../../src/core/bypass-code.ts';
+import type { EmergencyLimits } from '../../src/core/emergency-control.ts';
 import type { Application, NewUserPolicy, UserStatus, GroupStatus } from '../../src/core/model.ts';
 import type { UsernameNormalization } from '../../src/core/username.ts';
 import { FixedClock } from '../../src/runtime/clock.ts';
@@ -69,6 +70,8 @@ export async function startService(
     adminExtensions?: AdminExtensions;
     /** Strict host mode (`serve --strict-host`): the host names signed requests must be for. */
     allowedHosts?: string[];
+    /** What `airlock serve` reads from AIRLOCK_EMERGENCY_MAX_DURATION (default: 24 hours). */
+    emergencyLimits?: EmergencyLimits;
   } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-it-'));
@@ -112,6 +115,7 @@ export async function startService(
         factors: options.factors,
         apiHost: API_HOST,
         allowedHosts: options.allowedHosts,
+        emergencyLimits: options.emergencyLimits,
         logoPng: undefined,
         https: { cert: material.certPem, key: material.keyPem },
       }),

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { writeApiHost } from '../../config/api-host-file.ts';
 import { DEFAULT_LISTEN, defaultApiHost, parseListen } from '../../config/airlock-env.ts';
+import { emergencyLimitsFromEnv } from '../../config/emergency-limits.ts';
 import { AirlockError } from '../../core/error-registry.ts';
 import { isLoopbackHost } from '../../core/loopback-host.ts';
 import { allowedHostName } from '../../protocol/request-host.ts';
@@ -148,6 +149,8 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
     });
   }
   const allowedHosts = strictHosts(flags, flags.apiHost ?? defaultApiHost(listen, listen.port));
+  // The limit `airlock emergency` honours: one limit for the CLI, the Admin API and the console.
+  const emergencyLimits = emergencyLimitsFromEnv(process.env);
   if (Boolean(flags.tlsCert) !== Boolean(flags.tlsKey)) {
     throw new AirlockError('CLI_USAGE', undefined, {
       message: '--tls-cert and --tls-key go together',
@@ -171,6 +174,7 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
     allowedHosts,
     logoPng: existsSync(logoPath) ? readFileSync(logoPath) : undefined,
     https: tls.material,
+    emergencyLimits,
   };
   const { server } = buildService(
     {
