@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { isAirlockError } from '../../src/core/error-registry.ts';
 import { primaryOnlyState } from '../../src/core/primary-only.ts';
+import { addGroupMember, removeGroupMember } from '../../src/operations/group-operations.ts';
+import { CryptoRandom } from '../../src/runtime/random.ts';
 import {
   readPrimaryOnly,
   readPrimaryOnlyHistory,
@@ -128,6 +130,60 @@ describe(`emergency controls on ${IT_BACKEND}`, () => {
       (e) => e.targetId === control.id,
     );
     assert.equal(start?.actor, 'cli:alice');
+  });
+
+  it('keeps at revert a member an admin added by hand while the control was active', async () => {
+    const bypassId = await h.createGroup('bypass-e', 'bypass');
+    await h.createUser('pre-e', { groups: ['bypass-e'] });
+    for (const u of ['erin', 'finn', 'gus', 'hank']) await h.createUser(u, { totp: true });
+    const id = async (u: string) => (await h.store.findUser(u))!.id;
+    const [erin, finn, gus] = await Promise.all(['erin', 'finn', 'gus'].map(id));
+    const { control } = await h.service.emergencies.start({
+      scope: { kind: 'users-to-bypass-group', groupId: bypassId, userIds: [erin!, finn!, gus!] },
+      reason: 'INC-13',
+      actor: 'cli:alice',
+      durationMs: 3 * MINUTE,
+    });
+    assert.deepEqual(await memberNames(bypassId), ['erin', 'finn', 'gus', 'pre-e']);
+
+    // Meanwhile, by hand, through the group operations every surface calls: carol makes erin a
+    // member for good (she already is one, through the control), removes finn and adds him back,
+    // and adds hank, whom the control never named.
+    const admin = {
+      store: h.store,
+      clock: h.clock,
+      random: new CryptoRandom(),
+      actor: 'cli:carol',
+      bypassPepper: h.pepper,
+    };
+    const claimed = await addGroupMember(admin, 'bypass-e', 'erin');
+    assert.equal(claimed.changed, true, 'erin is now a member by hand');
+    await removeGroupMember(admin, 'bypass-e', 'finn');
+    await addGroupMember(admin, 'bypass-e', 'finn');
+    await addGroupMember(admin, 'bypass-e', 'hank');
+
+    h.clock.advance(3 * MINUTE);
+    const [reverted] = await h.service.emergencies.sweep();
+    assert.deepEqual(
+      reverted?.operations.map((op) => op.op === 'remove-group-member' && op.userId),
+      [gus],
+      'only the membership the control still holds is removed',
+    );
+    assert.deepEqual(await memberNames(bypassId), ['erin', 'finn', 'hank', 'pre-e']);
+    const expire = (await h.store.listAudit({ action: 'emergency.expire' })).find(
+      (e) => e.targetId === control.id,
+    );
+    const kept = expire?.detail.kept as { what: string; because: string }[];
+    for (const user of [erin, finn]) {
+      assert.ok(
+        kept.some((k) => k.what === `user ${user}` && /added by hand/.test(k.because)),
+        `${user} listed as kept: ${JSON.stringify(kept)}`,
+      );
+    }
+    const claim = (await h.store.listAudit({ action: 'group.add-member' })).find(
+      (e) => e.username === 'erin',
+    );
+    assert.equal(claim?.actor, 'cli:carol');
   });
 
   it('reverts on demand once; a second revert is refused', async () => {

@@ -23,6 +23,7 @@ export function migrationsContract(c: ContractContext): void {
             '0003-policies',
             '0004-admin',
             '0005-username-keys',
+            '0008-membership-origin',
           ]);
           assert.deepEqual(await fresh.store.migrate(), []);
         } finally {

@@ -53,7 +53,8 @@ describe('migration 0005 (case-insensitive usernames)', () => {
     const dir = await databaseAt0004([user('DU1', 'Alice'), alias('DU1', 'A.Smith')]);
     const store = await open(dir);
     try {
-      assert.deepEqual(await store.migrate(), ['0005-username-keys']);
+      // 0005 first, then any later migration.
+      assert.equal((await store.migrate())[0], '0005-username-keys');
       assert.equal((await store.findUser('alice'))?.id, 'DU1');
       assert.equal((await store.findUser('a.smith '))?.id, 'DU1');
       assert.equal((await store.findUser('CORP\\alice', 'simple'))?.id, 'DU1');
@@ -95,7 +96,8 @@ describe('migration 0005 (case-insensitive usernames)', () => {
       await store.resolveUsernameCollision('DU2', { rename: 'alice2' });
       await store.resolveUsernameCollision('DU1', { dropAlias: 'BOB ' });
       assert.deepEqual(await store.listUsernameCollisions(), []);
-      assert.deepEqual(await store.migrate(), ['0005-username-keys']);
+      // 0005 first, then any later migration.
+      assert.equal((await store.migrate())[0], '0005-username-keys');
       assert.equal((await store.findUser('ALICE2'))?.id, 'DU2');
       assert.equal((await store.findUser('Bob'))?.id, 'DU3');
     } finally {

@@ -6,6 +6,7 @@ import { devicesMigration } from './0002-devices.ts';
 import { policiesMigration } from './0003-policies.ts';
 import { adminMigration } from './0004-admin.ts';
 import { usernameKeysMigration } from './0005-username-keys.ts';
+import { membershipOriginMigration } from './0008-membership-origin.ts';
 
 /**
  * Migrations by name; the Migrator applies them in name order. A static list rather than
@@ -19,6 +20,8 @@ export function createMigrationProvider(dialect: StoreDialect): MigrationProvide
     '0003-policies': policiesMigration(),
     '0004-admin': adminMigration(dialect),
     '0005-username-keys': usernameKeysMigration(dialect),
+    // 0006 and 0007 are kept for changes made at the same time (security review, docs/security.md).
+    '0008-membership-origin': membershipOriginMigration(),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }
