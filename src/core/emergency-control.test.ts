@@ -5,6 +5,7 @@ import {
   activeOverlays,
   dueForRevert,
   planEmergency,
+  planExpiry,
   planRevert,
   type EmergencyControl,
   type EmergencyOperation,
@@ -33,14 +34,54 @@ function planned(req: EmergencyRequest, nowMs: number, world?: EmergencyWorld) {
   return r;
 }
 
-/** Applies operations to a membership map, as the store would. */
-function apply(members: Record<string, string[]>, ops: EmergencyOperation[]) {
+/**
+ * Group memberships as the store keeps them: the members, and of those the ones an emergency
+ * control made (`group_members.added_by_control`, migration 0009).
+ */
+interface Memberships {
+  members: Record<string, string[]>;
+  byControl: Record<string, string[]>;
+}
+
+function memberships(members: Record<string, string[]>): Memberships {
+  return {
+    members: structuredClone(members),
+    byControl: Object.fromEntries(Object.keys(members).map((g) => [g, []])),
+  };
+}
+
+function worldOf(m: Memberships, controls: EmergencyControl[]): EmergencyWorld {
+  return { groupMembers: m.members, controlMembers: m.byControl, controls };
+}
+
+const without = (list: string[] | undefined, userId: string) =>
+  (list ?? []).filter((u) => u !== userId);
+
+/** Applies a control's operations, as the runner does: its additions are the control's. */
+function apply(m: Memberships, ops: EmergencyOperation[]) {
   for (const op of ops) {
-    if (op.op === 'add-group-member') (members[op.groupId] ??= []).push(op.userId);
+    if (op.op === 'add-group-member') {
+      (m.members[op.groupId] ??= []).push(op.userId);
+      (m.byControl[op.groupId] ??= []).push(op.userId);
+    }
     if (op.op === 'remove-group-member') {
-      members[op.groupId] = (members[op.groupId] ?? []).filter((u) => u !== op.userId);
+      // The store removes only a membership a control made (onlyAddedByControl).
+      if (!(m.byControl[op.groupId] ?? []).includes(op.userId)) continue;
+      m.members[op.groupId] = without(m.members[op.groupId], op.userId);
+      m.byControl[op.groupId] = without(m.byControl[op.groupId], op.userId);
     }
   }
+}
+
+/** An administrator adds a user by hand (the group operation): a control's membership is claimed. */
+function addByHand(m: Memberships, groupId: string, userId: string) {
+  if (!(m.members[groupId] ?? []).includes(userId)) (m.members[groupId] ??= []).push(userId);
+  m.byControl[groupId] = without(m.byControl[groupId], userId);
+}
+
+function removeByHand(m: Memberships, groupId: string, userId: string) {
+  m.members[groupId] = without(m.members[groupId], userId);
+  m.byControl[groupId] = without(m.byControl[groupId], userId);
 }
 
 describe('planEmergency', () => {
@@ -116,7 +157,7 @@ describe('planEmergency', () => {
         scope: { kind: 'users-to-bypass-group', groupId: 'BYP', userIds: ['u1', 'u2', 'u2', 'u3'] },
       }),
       T0,
-      { groupMembers: { BYP: ['u2', 'u9'] }, controls: [] },
+      worldOf(memberships({ BYP: ['u2', 'u9'] }), []),
     );
     assert.deepEqual(r.control.scope, {
       kind: 'users-to-bypass-group',
@@ -139,6 +180,73 @@ describe('planEmergency', () => {
     assert.equal(r.ok, false);
     assert.match(r.ok ? '' : r.errors.join(), /current members of group BYP/);
   });
+});
+
+describe('planExpiry: the one check of the configured maximum', () => {
+  const limits = { defaultDurationMs: HOUR, maxDurationMs: 2 * HOUR };
+  const app = { kind: 'app-bypass-groups' } as const;
+  const proxy = { kind: 'primary-only' } as const;
+  const cases: [string, Parameters<typeof planExpiry>[0], typeof limits, number | RegExp][] = [
+    ['default duration', { scope: app }, limits, T0 + HOUR],
+    [
+      'default capped by a shorter maximum',
+      { scope: app },
+      { ...limits, maxDurationMs: 30 * MINUTE, defaultDurationMs: 30 * MINUTE },
+      T0 + 30 * MINUTE,
+    ],
+    ['exactly the maximum', { scope: app, durationMs: 2 * HOUR }, limits, T0 + 2 * HOUR],
+    [
+      'one millisecond over the maximum',
+      { scope: app, durationMs: 2 * HOUR + 1 },
+      limits,
+      /at most 2 hours/,
+    ],
+    [
+      'an absolute expiry over the maximum',
+      { scope: app, expiresAtMs: T0 + 3 * HOUR },
+      limits,
+      /at most 2 hours/,
+    ],
+    [
+      'a maximum above 24 hours',
+      { scope: app, durationMs: 48 * HOUR },
+      { ...limits, maxDurationMs: 48 * HOUR },
+      T0 + 48 * HOUR,
+    ],
+    [
+      'primary-only within 4 hours under a larger maximum',
+      { scope: proxy, durationMs: 4 * HOUR },
+      { ...limits, maxDurationMs: 48 * HOUR },
+      T0 + 4 * HOUR,
+    ],
+    [
+      'primary-only over 4 hours under a larger maximum',
+      { scope: proxy, durationMs: 5 * HOUR },
+      { ...limits, maxDurationMs: 48 * HOUR },
+      /at most 4 hours/,
+    ],
+    [
+      'primary-only over a smaller maximum',
+      { scope: proxy, durationMs: 3 * HOUR },
+      limits,
+      /at most 2 hours/,
+    ],
+    [
+      'a duration and an expiry',
+      { scope: app, durationMs: HOUR, expiresAtMs: T0 + HOUR },
+      limits,
+      /not both/,
+    ],
+    ['a zero duration', { scope: app, durationMs: 0 }, limits, /positive whole number/],
+    ['a past expiry', { scope: app, expiresAtMs: T0 }, limits, /in the future/],
+  ];
+  for (const [name, req, l, expected] of cases) {
+    it(`${name}: ${expected instanceof RegExp ? `refused (${expected.source})` : 'accepted'}`, () => {
+      const r = planExpiry(req, T0, l);
+      if (expected instanceof RegExp) assert.match(r.errors.join('; '), expected);
+      else assert.deepEqual(r, { expiresAtMs: expected, errors: [] });
+    });
+  }
 });
 
 describe('expiry with an injected clock', () => {
@@ -206,24 +314,20 @@ describe('planRevert', () => {
   });
 
   it('moves back exactly the users it added, and keeps users who were members before', () => {
-    const members: Record<string, string[]> = { BYP: ['u2', 'u9'] };
+    const m = memberships({ BYP: ['u2', 'u9'] });
     const { control, operations } = planned(
       request({ scope: { kind: 'users-to-bypass-group', groupId: 'BYP', userIds: ['u1', 'u2'] } }),
       T0,
-      { groupMembers: members, controls: [] },
+      worldOf(m, []),
     );
-    apply(members, operations);
-    assert.deepEqual(members.BYP, ['u2', 'u9', 'u1']);
+    apply(m, operations);
+    assert.deepEqual(m.members.BYP, ['u2', 'u9', 'u1']);
 
-    const r = planRevert(
-      control,
-      { groupMembers: members, controls: [control] },
-      ending(T0 + HOUR),
-    );
+    const r = planRevert(control, worldOf(m, [control]), ending(T0 + HOUR));
     assert.ok(r.ok);
     assert.deepEqual(r.operations, [{ op: 'remove-group-member', groupId: 'BYP', userId: 'u1' }]);
-    apply(members, r.operations);
-    assert.deepEqual(members.BYP, ['u2', 'u9']);
+    apply(m, r.operations);
+    assert.deepEqual(m.members.BYP, ['u2', 'u9']);
     assert.deepEqual(r.control, {
       ...control,
       state: 'expired',
@@ -236,73 +340,153 @@ describe('planRevert', () => {
 
   it('does not remove a user another active control also added, whichever reverts first', () => {
     for (const firstToRevert of ['E1', 'E2']) {
-      const members: Record<string, string[]> = { BYP: [] };
+      const m = memberships({ BYP: [] });
       const a = planned(
         request({
           id: 'E1',
           scope: { kind: 'users-to-bypass-group', groupId: 'BYP', userIds: ['u1'] },
         }),
         T0,
-        { groupMembers: members, controls: [] },
+        worldOf(m, []),
       );
-      apply(members, a.operations);
+      apply(m, a.operations);
       const b = planned(
         request({
           id: 'E2',
           scope: { kind: 'users-to-bypass-group', groupId: 'BYP', userIds: ['u1', 'u2'] },
         }),
         T0 + MINUTE,
-        { groupMembers: members, controls: [a.control] },
+        worldOf(m, [a.control]),
       );
       // u1 is a member only because of E1, so E2 holds it too; it adds only u2.
       assert.deepEqual(b.operations, [{ op: 'add-group-member', groupId: 'BYP', userId: 'u2' }]);
-      apply(members, b.operations);
+      apply(m, b.operations);
 
       let controls = [a.control, b.control];
       const byId = (id: string) => controls.find((c) => c.id === id) as EmergencyControl;
-      const first = planRevert(
-        byId(firstToRevert),
-        { groupMembers: members, controls },
-        ending(T0 + 2 * HOUR),
-      );
+      const first = planRevert(byId(firstToRevert), worldOf(m, controls), ending(T0 + 2 * HOUR));
       assert.ok(first.ok);
       assert.ok(!first.operations.some((o) => o.op === 'remove-group-member' && o.userId === 'u1'));
-      apply(members, first.operations);
+      apply(m, first.operations);
       assert.ok(
-        members.BYP?.includes('u1'),
+        m.members.BYP?.includes('u1'),
         `u1 stays while the other control is active (${firstToRevert})`,
       );
       controls = controls.map((c) => (c.id === firstToRevert ? first.control : c));
 
       const secondId = firstToRevert === 'E1' ? 'E2' : 'E1';
-      const second = planRevert(
-        byId(secondId),
-        { groupMembers: members, controls },
-        ending(T0 + 2 * HOUR),
-      );
+      const second = planRevert(byId(secondId), worldOf(m, controls), ending(T0 + 2 * HOUR));
       assert.ok(second.ok);
-      apply(members, second.operations);
-      assert.deepEqual(members.BYP, [], `both reverted (${firstToRevert} first)`);
+      apply(m, second.operations);
+      assert.deepEqual(m.members.BYP, [], `both reverted (${firstToRevert} first)`);
     }
   });
 
   it('leaves alone a user an admin removed in the meantime', () => {
-    const members: Record<string, string[]> = { BYP: [] };
+    const m = memberships({ BYP: [] });
     const { control, operations } = planned(
       request({ scope: { kind: 'users-to-bypass-group', groupId: 'BYP', userIds: ['u1', 'u2'] } }),
       T0,
-      { groupMembers: members, controls: [] },
+      worldOf(m, []),
     );
-    apply(members, operations);
-    members.BYP = ['u2'];
-    const r = planRevert(
-      control,
-      { groupMembers: members, controls: [control] },
-      ending(T0 + HOUR),
-    );
+    apply(m, operations);
+    removeByHand(m, 'BYP', 'u1');
+    const r = planRevert(control, worldOf(m, [control]), ending(T0 + HOUR));
     assert.ok(r.ok);
     assert.deepEqual(r.operations, [{ op: 'remove-group-member', groupId: 'BYP', userId: 'u2' }]);
     assert.deepEqual(r.kept, [{ what: 'user u1', because: 'is no longer a member' }]);
+  });
+
+  it('keeps, and lists as kept, a user an admin added by hand while the control was active', () => {
+    // Each way an admin can make a control's member their own: add them by hand (already a
+    // member through the control), or remove them and add them again.
+    const hand = [
+      ['adds the member by hand', (m: Memberships) => addByHand(m, 'BYP', 'u1')],
+      [
+        'removes and adds the member again',
+        (m: Memberships) => {
+          removeByHand(m, 'BYP', 'u1');
+          addByHand(m, 'BYP', 'u1');
+        },
+      ],
+    ] as const;
+    for (const [how, act] of hand) {
+      const m = memberships({ BYP: [] });
+      const { control, operations } = planned(
+        request({
+          scope: { kind: 'users-to-bypass-group', groupId: 'BYP', userIds: ['u1', 'u2'] },
+        }),
+        T0,
+        worldOf(m, []),
+      );
+      apply(m, operations);
+      act(m);
+      addByHand(m, 'BYP', 'u3'); // never named by the control
+      const r = planRevert(control, worldOf(m, [control]), ending(T0 + HOUR));
+      assert.ok(r.ok, how);
+      assert.deepEqual(
+        r.operations,
+        [{ op: 'remove-group-member', groupId: 'BYP', userId: 'u2' }],
+        how,
+      );
+      assert.deepEqual(
+        r.kept,
+        [{ what: 'user u1', because: 'was added by hand while this control was active' }],
+        how,
+      );
+      apply(m, r.operations);
+      assert.deepEqual(m.members.BYP?.sort(), ['u1', 'u3'], how);
+    }
+  });
+
+  it('keeps a claimed user whichever of two controls holding them reverts first', () => {
+    for (const firstToRevert of ['E1', 'E2']) {
+      const m = memberships({ BYP: [] });
+      const scope = { kind: 'users-to-bypass-group', groupId: 'BYP', userIds: ['u1'] } as const;
+      const a = planned(request({ id: 'E1', scope }), T0, worldOf(m, []));
+      apply(m, a.operations);
+      const b = planned(request({ id: 'E2', scope }), T0, worldOf(m, [a.control]));
+      apply(m, b.operations);
+      addByHand(m, 'BYP', 'u1');
+      let controls = [a.control, b.control];
+      for (const id of [firstToRevert, firstToRevert === 'E1' ? 'E2' : 'E1']) {
+        const control = controls.find((c) => c.id === id) as EmergencyControl;
+        const r = planRevert(control, worldOf(m, controls), ending(T0 + 2 * HOUR));
+        assert.ok(r.ok);
+        assert.deepEqual(r.operations, [], `${id} (${firstToRevert} first)`);
+        controls = controls.map((c) => (c.id === id ? r.control : c));
+      }
+      assert.deepEqual(m.members.BYP, ['u1']);
+    }
+  });
+
+  it('records as already a member a user an admin claimed from another active control', () => {
+    const m = memberships({ BYP: [] });
+    const scope = { kind: 'users-to-bypass-group', groupId: 'BYP', userIds: ['u1'] } as const;
+    const a = planned(request({ id: 'E1', scope }), T0, worldOf(m, []));
+    apply(m, a.operations);
+    addByHand(m, 'BYP', 'u1');
+    const b = planned(request({ id: 'E2', scope }), T0, worldOf(m, [a.control]));
+    assert.deepEqual(b.operations, []);
+    assert.deepEqual(
+      b.control.scope.kind === 'users-to-bypass-group' && [
+        b.control.scope.addedUserIds,
+        b.control.scope.alreadyMemberUserIds,
+      ],
+      [[], ['u1']],
+    );
+  });
+
+  it('refuses to plan or revert users without knowing which memberships a control made', () => {
+    const scope = { kind: 'users-to-bypass-group', groupId: 'BYP', userIds: ['u1'] } as const;
+    const noOrigins = { groupMembers: { BYP: [] }, controls: [] };
+    const plan = planEmergency(request({ scope }), T0, EMERGENCY_DEFAULT_LIMITS, noOrigins);
+    assert.equal(plan.ok, false);
+    assert.match(plan.ok ? '' : plan.errors.join(), /current members of group BYP/);
+    const { control } = planned(request({ scope }), T0, worldOf(memberships({ BYP: [] }), []));
+    const r = planRevert(control, { ...noOrigins, controls: [control] }, ending(T0 + HOUR));
+    assert.equal(r.ok, false);
+    assert.match(r.ok ? '' : r.errors.join(), /current members of group BYP/);
   });
 
   it('reverts on demand before expiry, recording who and why', () => {

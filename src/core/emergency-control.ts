@@ -87,6 +87,12 @@ export interface EmergencyControl {
 export interface EmergencyWorld {
   /** Current members of the groups named by users-to-bypass-group controls, by group id. */
   groupMembers: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Of those members, the ones whose membership an emergency control made and no administrator
+   * has claimed since (by adding the user by hand, or removing and adding them again). Only these
+   * may be removed by a revert; required wherever `groupMembers` is.
+   */
+  controlMembers?: Readonly<Record<string, readonly string[]>>;
   /** Every persisted control; only active ones matter. */
   controls: readonly EmergencyControl[];
 }
@@ -116,8 +122,9 @@ export type PlanEmergencyResult =
 
 /**
  * Validates a request and plans it. Every problem is reported, not just the first. For
- * users-to-bypass-group, `world.groupMembers[groupId]` must be given: without it the plan could
- * not tell who was already a member, and the revert would remove them.
+ * users-to-bypass-group, `world.groupMembers[groupId]` and `world.controlMembers[groupId]` must be
+ * given: without them the plan could not tell who was already a member, and the revert would
+ * remove them.
  */
 export function planEmergency(
   request: EmergencyRequest,
@@ -131,25 +138,9 @@ export function planEmergency(
   if (request.reason.trim() === '') errors.push('reason: a reason is required');
   if (request.actor.trim() === '') errors.push('actor: who is doing this is required');
 
-  const maxMs =
-    scope.kind === 'primary-only'
-      ? Math.min(limits.maxDurationMs, PRIMARY_ONLY_MAX_MS)
-      : limits.maxDurationMs;
-  let expiresAtMs = nowMs + Math.min(limits.defaultDurationMs, maxMs);
-  if (request.durationMs !== undefined && request.expiresAtMs !== undefined) {
-    errors.push('expiry: give a duration or an expiry time, not both');
-  } else if (request.durationMs !== undefined) {
-    if (!Number.isSafeInteger(request.durationMs) || request.durationMs <= 0) {
-      errors.push(`duration: must be a positive whole number of milliseconds`);
-    } else expiresAtMs = nowMs + request.durationMs;
-  } else if (request.expiresAtMs !== undefined) {
-    if (!Number.isSafeInteger(request.expiresAtMs) || request.expiresAtMs <= nowMs) {
-      errors.push('expiry: must be in the future');
-    } else expiresAtMs = request.expiresAtMs;
-  }
-  if (expiresAtMs - nowMs > maxMs) {
-    errors.push(`expiry: must be at most ${formatDuration(maxMs)} from now`);
-  }
+  const expiry = planExpiry(request, nowMs, limits);
+  errors.push(...expiry.errors);
+  const { expiresAtMs } = expiry;
 
   let recorded: EmergencyScope | undefined;
   const operations: EmergencyOperation[] = [];
@@ -166,7 +157,8 @@ export function planEmergency(
       if (scope.groupId.trim() === '') errors.push('scope: a bypass group is required');
       if (scope.userIds.length === 0) errors.push('scope: at least one user is required');
       const members = world.groupMembers[scope.groupId];
-      if (members === undefined) {
+      const byControls = world.controlMembers?.[scope.groupId];
+      if (members === undefined || byControls === undefined) {
         errors.push(`scope: the current members of group ${scope.groupId} are required`);
         break;
       }
@@ -176,7 +168,10 @@ export function planEmergency(
       const already: string[] = [];
       for (const userId of requested) {
         const member = members.includes(userId);
-        if (member && !held.has(userId)) already.push(userId);
+        // Held only while another active control's membership is still a control's: once an
+        // admin claimed it, the user is a member on their own.
+        const heldByControl = held.has(userId) && byControls.includes(userId);
+        if (member && !heldByControl) already.push(userId);
         else {
           added.push(userId);
           if (!member) operations.push({ op: 'add-group-member', groupId: scope.groupId, userId });
@@ -217,6 +212,42 @@ export function planEmergency(
     },
     operations,
   };
+}
+
+/**
+ * When a control would expire, and what is wrong with its requested expiry: both durations, a
+ * non-positive duration, a past expiry, or more than `limits.maxDurationMs` (primary-only mode: at
+ * most 4 hours too). The one check of the configured maximum, for every surface: the runner plans
+ * with it, and the Admin API's preview refuses with it before anything is confirmed.
+ */
+export function planExpiry(
+  request: Pick<EmergencyRequest, 'durationMs' | 'expiresAtMs'> & {
+    scope: Pick<EmergencyScopeRequest, 'kind'>;
+  },
+  nowMs: number,
+  limits: EmergencyLimits = EMERGENCY_DEFAULT_LIMITS,
+): { expiresAtMs: number; errors: string[] } {
+  const errors: string[] = [];
+  const maxMs =
+    request.scope.kind === 'primary-only'
+      ? Math.min(limits.maxDurationMs, PRIMARY_ONLY_MAX_MS)
+      : limits.maxDurationMs;
+  let expiresAtMs = nowMs + Math.min(limits.defaultDurationMs, maxMs);
+  if (request.durationMs !== undefined && request.expiresAtMs !== undefined) {
+    errors.push('expiry: give a duration or an expiry time, not both');
+  } else if (request.durationMs !== undefined) {
+    if (!Number.isSafeInteger(request.durationMs) || request.durationMs <= 0) {
+      errors.push(`duration: must be a positive whole number of milliseconds`);
+    } else expiresAtMs = nowMs + request.durationMs;
+  } else if (request.expiresAtMs !== undefined) {
+    if (!Number.isSafeInteger(request.expiresAtMs) || request.expiresAtMs <= nowMs) {
+      errors.push('expiry: must be in the future');
+    } else expiresAtMs = request.expiresAtMs;
+  }
+  if (expiresAtMs - nowMs > maxMs) {
+    errors.push(`expiry: must be at most ${formatDuration(maxMs)} from now`);
+  }
+  return { expiresAtMs, errors };
 }
 
 /** Whether the control still takes effect at `nowMs`: active and not past its expiry. */
@@ -272,8 +303,9 @@ export type PlanRevertResult =
 
 /**
  * The exact operations that undo a control, given the current state. A user is removed from the
- * bypass group only if this control added them, they are still a member, and no other active
- * control holds them there. A primary-only switch is ended only if no other active control holds
+ * bypass group only if this control added them, they are still a member, their membership is
+ * still a control's (an admin who added them by hand meanwhile made it theirs: kept, and listed
+ * as kept), and no other active control holds them there. A primary-only switch is ended only if no other active control holds
  * the same proxy and section. Reverting twice is refused.
  */
 export function planRevert(
@@ -291,7 +323,12 @@ export function planRevert(
   const { scope } = control;
   const members =
     scope.kind === 'users-to-bypass-group' ? world.groupMembers[scope.groupId] : undefined;
-  if (scope.kind === 'users-to-bypass-group' && members === undefined) {
+  const byControls =
+    scope.kind === 'users-to-bypass-group' ? world.controlMembers?.[scope.groupId] : undefined;
+  if (
+    scope.kind === 'users-to-bypass-group' &&
+    (members === undefined || byControls === undefined)
+  ) {
     errors.push(`the current members of group ${scope.groupId} are required`);
   }
   if (errors.length > 0) return { ok: false, errors };
@@ -310,6 +347,11 @@ export function planRevert(
       for (const userId of scope.addedUserIds) {
         if (!(members ?? []).includes(userId)) {
           kept.push({ what: `user ${userId}`, because: 'is no longer a member' });
+        } else if (!(byControls ?? []).includes(userId)) {
+          kept.push({
+            what: `user ${userId}`,
+            because: 'was added by hand while this control was active',
+          });
         } else if (held.has(userId)) {
           kept.push({
             what: `user ${userId}`,

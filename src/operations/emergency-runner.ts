@@ -52,7 +52,8 @@ export class EmergencyRunner {
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #random: Random;
-  readonly #limits: EmergencyLimits;
+  /** The configured maximum and default duration: one limit for every surface. */
+  readonly limits: EmergencyLimits;
   readonly #onChange: () => void;
   readonly #logger: EmergencyRunnerDeps['logger'];
   #sweeping: Promise<RevertedControl[]> | undefined;
@@ -61,7 +62,7 @@ export class EmergencyRunner {
     this.#store = deps.store;
     this.#clock = deps.clock;
     this.#random = deps.random;
-    this.#limits = deps.limits ?? EMERGENCY_DEFAULT_LIMITS;
+    this.limits = deps.limits ?? EMERGENCY_DEFAULT_LIMITS;
     this.#onChange = deps.onChange ?? (() => undefined);
     this.#logger = deps.logger;
   }
@@ -78,7 +79,7 @@ export class EmergencyRunner {
       const plan = planEmergency(
         { ...request, id: generateId(this.#random, 'EC') },
         nowMs,
-        this.#limits,
+        this.limits,
         world,
       );
       if (!plan.ok || problems.length > 0) {
@@ -97,7 +98,9 @@ export class EmergencyRunner {
       }
       await tx.createEmergencyControl(control);
       for (const op of operations) {
-        if (op.op === 'add-group-member') await tx.addGroupMember(op.groupId, op.userId);
+        // Recorded as this control's membership: its revert removes only what is still that.
+        if (op.op === 'add-group-member')
+          await tx.addGroupMember(op.groupId, op.userId, control.id);
       }
       await tx.appendAudit(
         this.#audit(control.actor, 'emergency.start', control, {
@@ -154,7 +157,11 @@ export class EmergencyRunner {
       const done: EmergencyOperation[] = [];
       for (const op of plan.operations) {
         if (op.op === 'remove-group-member') {
-          if (await tx.removeGroupMember(op.groupId, op.userId)) done.push(op);
+          const removed = await tx.removeGroupMember(op.groupId, op.userId, {
+            onlyAddedByControl: true,
+          });
+          if (removed) done.push(op);
+          else kept.push({ what: `user ${op.userId}`, because: 'was added by hand meanwhile' });
         } else if (op.op === 'end-primary-only') {
           const current = readPrimaryOnly(op.proxy);
           if (!current) {
@@ -254,10 +261,15 @@ export class EmergencyRunner {
   async #world(tx: Store, scope: { kind: string; groupId?: string }): Promise<EmergencyWorld> {
     const controls = await tx.listEmergencyControls({ state: 'active' });
     const groupMembers: Record<string, string[]> = {};
+    const controlMembers: Record<string, string[]> = {};
     if (scope.kind === 'users-to-bypass-group' && scope.groupId !== undefined) {
-      groupMembers[scope.groupId] = (await tx.listGroupMembers(scope.groupId)).map((u) => u.id);
+      const members = await tx.listGroupMemberOrigins(scope.groupId);
+      groupMembers[scope.groupId] = members.map((m) => m.userId);
+      controlMembers[scope.groupId] = members
+        .filter((m) => m.addedByControl !== null)
+        .map((m) => m.userId);
     }
-    return { groupMembers, controls };
+    return { groupMembers, controlMembers, controls };
   }
 
   #audit(

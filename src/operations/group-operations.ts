@@ -30,7 +30,10 @@ export interface GroupChange {
 export interface MembershipChange {
   group: Group;
   user: User;
-  /** False when the user already was (add) or was not (remove) a member. */
+  /**
+   * False when the user already was (add) or was not (remove) a member. An add that makes an
+   * emergency control's membership the administrator's own is a change.
+   */
   changed: boolean;
 }
 
@@ -114,8 +117,22 @@ export async function addGroupMember(
   const change = await ctx.store.transaction(async (tx) => {
     const group = await requireGroup(tx, found.id);
     const user = await requireUser(tx, userRef);
-    const changed = await tx.addGroupMember(group.id, user.id);
-    if (changed) await tx.appendAudit(memberAudit(ctx, 'group.add-member', group, user));
+    const added = await tx.addGroupMember(group.id, user.id);
+    // Already a member, through an emergency control: adding by hand makes it the admin's, so
+    // the control's revert keeps it (security finding 13).
+    const fromControl = added ? undefined : await tx.claimGroupMember(group.id, user.id);
+    const changed = added || fromControl !== undefined;
+    if (changed) {
+      await tx.appendAudit(
+        memberAudit(
+          ctx,
+          'group.add-member',
+          group,
+          user,
+          fromControl ? { was_added_by_emergency_control: fromControl } : {},
+        ),
+      );
+    }
     return { group, user, changed };
   });
   return { ...change, warnings };
@@ -169,12 +186,18 @@ async function setStatus(
   return next;
 }
 
-function memberAudit(ctx: OperationContext, action: string, group: Group, user: User) {
+function memberAudit(
+  ctx: OperationContext,
+  action: string,
+  group: Group,
+  user: User,
+  extra: Record<string, unknown> = {},
+) {
   return auditEvent(
     ctx,
     action,
     { type: 'group', id: group.id },
-    { user_id: user.id },
+    { user_id: user.id, ...extra },
     user.username,
   );
 }

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
+import { EMERGENCY_DEFAULT_LIMITS, type EmergencyLimits } from '../core/emergency-control.ts';
 import { AirlockError, isAirlockError } from '../core/error-registry.ts';
 import { isLoopbackHost } from '../core/loopback-host.ts';
 import { TokenBuckets } from '../core/token-bucket.ts';
@@ -79,6 +80,12 @@ export interface ServiceOptions extends AuthApiOptions {
   sweepIntervalMs: number;
   /** Admin API and console: sessions, login limits, whether the console is served. */
   admin: AdminOptions;
+  /**
+   * The longest (and default) duration of an emergency control, for the runner behind the Admin
+   * API and the console: what `airlock serve` reads from AIRLOCK_EMERGENCY_MAX_DURATION, as the
+   * `airlock emergency` commands do (config/emergency-limits.ts). Default: 24 hours (1 hour).
+   */
+  emergencyLimits?: EmergencyLimits | undefined;
 }
 
 export const DEFAULT_SERVICE_OPTIONS = {
@@ -164,6 +171,7 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     clock: deps.clock,
     random: deps.random,
     logger: deps.logger,
+    limits: options.emergencyLimits ?? EMERGENCY_DEFAULT_LIMITS,
     onChange: () => access.invalidate(),
   });
   // A restart loses no revert: controls that expired while the service was down end before it serves.

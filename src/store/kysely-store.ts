@@ -249,11 +249,23 @@ export class KyselyStore implements Store {
   deleteGroup(id: string): Promise<boolean> {
     return this.#repos.groups.deleteGroup(id);
   }
-  addGroupMember(groupId: string, userId: string): Promise<boolean> {
-    return this.#repos.groups.addGroupMember(groupId, userId);
+  addGroupMember(groupId: string, userId: string, addedByControl?: string): Promise<boolean> {
+    return this.#repos.groups.addGroupMember(groupId, userId, addedByControl);
   }
-  removeGroupMember(groupId: string, userId: string): Promise<boolean> {
-    return this.#repos.groups.removeGroupMember(groupId, userId);
+  removeGroupMember(
+    groupId: string,
+    userId: string,
+    options?: { onlyAddedByControl?: boolean },
+  ): Promise<boolean> {
+    return this.#repos.groups.removeGroupMember(groupId, userId, options);
+  }
+  claimGroupMember(groupId: string, userId: string): Promise<string | undefined> {
+    return this.#repos.groups.claimGroupMember(groupId, userId);
+  }
+  listGroupMemberOrigins(
+    groupId: string,
+  ): Promise<{ userId: string; addedByControl: string | null }[]> {
+    return this.#repos.groups.listGroupMemberOrigins(groupId);
   }
   listUserGroups(userId: string): Promise<Group[]> {
     return this.#repos.groups.listUserGroups(userId);

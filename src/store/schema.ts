@@ -72,6 +72,8 @@ export interface GroupsTable {
 export interface GroupMembersTable {
   group_id: string;
   user_id: string;
+  /** The emergency control that made the membership; null: an administrator's (0008). */
+  added_by_control: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface OtpTokensTable {

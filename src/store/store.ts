@@ -272,10 +272,29 @@ export interface Store extends AdminStore {
   getGroup(idOrName: string): Promise<Group | undefined>;
   listGroups(): Promise<Group[]>;
   setGroupStatus(id: string, status: GroupStatus): Promise<Group>;
-  /** Returns false when the user already was a member. */
-  addGroupMember(groupId: string, userId: string): Promise<boolean>;
-  /** Returns false when the user was not a member. */
-  removeGroupMember(groupId: string, userId: string): Promise<boolean>;
+  /**
+   * Returns false when the user already was a member (whose origin is then left as it is).
+   * `addedByControl`: the emergency control making the membership; none = an administrator's.
+   */
+  addGroupMember(groupId: string, userId: string, addedByControl?: string): Promise<boolean>;
+  /**
+   * Returns false when the user was not a member. `onlyAddedByControl`: only a membership an
+   * emergency control made (a revert never removes an administrator's).
+   */
+  removeGroupMember(
+    groupId: string,
+    userId: string,
+    options?: { onlyAddedByControl?: boolean },
+  ): Promise<boolean>;
+  /**
+   * Makes a membership an emergency control made the administrator's own, so no revert removes
+   * it. Returns the control it was made by; undefined when not a member or already the admin's.
+   */
+  claimGroupMember(groupId: string, userId: string): Promise<string | undefined>;
+  /** A group's members with the emergency control that made each membership (null: an admin). */
+  listGroupMemberOrigins(
+    groupId: string,
+  ): Promise<{ userId: string; addedByControl: string | null }[]>;
   listUserGroups(userId: string): Promise<Group[]>;
   listGroupMembers(groupId: string): Promise<User[]>;
 

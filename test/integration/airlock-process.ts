@@ -74,6 +74,23 @@ export async function airlock(args: string[], env: Record<string, string> = {}):
  * Runs a command expected to fail; resolves with its exit code, stderr and stdout. One still
  * running after 20 s (e.g. a `serve` that should have refused to start) is killed: code -1.
  */
+/** Runs an admin command that must succeed; resolves with stdout and stderr (the advisor's warnings). */
+export async function airlockOutput(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ stdout: string; stderr: string }> {
+  try {
+    return await run(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
+  } catch (e) {
+    const err = e as { code?: number; stderr?: string; stdout?: string };
+    throw new Error(
+      `airlock ${args.join(' ')} exited ${err.code}: ${err.stderr ?? ''}${err.stdout ?? ''}`,
+      { cause: e },
+    );
+  }
+}
+
+/** Runs a command expected to fail; resolves with its exit code, stderr and stdout. */
 export async function airlockFails(
   args: string[],
 ): Promise<{ code: number; stderr: string; stdout: string }> {

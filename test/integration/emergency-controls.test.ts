@@ -7,11 +7,14 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { isAirlockError } from '../../src/core/error-registry.ts';
 import { primaryOnlyState } from '../../src/core/primary-only.ts';
+import { addGroupMember, removeGroupMember } from '../../src/operations/group-operations.ts';
+import { CryptoRandom } from '../../src/runtime/random.ts';
 import {
   readPrimaryOnly,
   readPrimaryOnlyHistory,
   writePrimaryOnly,
 } from '../../src/runtime/primary-only-state-file.ts';
+import { signedCall, type KeyCredentials } from './admin-client.ts';
 import { IT_BACKEND, startService, type Harness } from './service-harness.ts';
 
 let h: Harness;
@@ -127,6 +130,60 @@ describe(`emergency controls on ${IT_BACKEND}`, () => {
       (e) => e.targetId === control.id,
     );
     assert.equal(start?.actor, 'cli:alice');
+  });
+
+  it('keeps at revert a member an admin added by hand while the control was active', async () => {
+    const bypassId = await h.createGroup('bypass-e', 'bypass');
+    await h.createUser('pre-e', { groups: ['bypass-e'] });
+    for (const u of ['erin', 'finn', 'gus', 'hank']) await h.createUser(u, { totp: true });
+    const id = async (u: string) => (await h.store.findUser(u))!.id;
+    const [erin, finn, gus] = await Promise.all(['erin', 'finn', 'gus'].map(id));
+    const { control } = await h.service.emergencies.start({
+      scope: { kind: 'users-to-bypass-group', groupId: bypassId, userIds: [erin!, finn!, gus!] },
+      reason: 'INC-13',
+      actor: 'cli:alice',
+      durationMs: 3 * MINUTE,
+    });
+    assert.deepEqual(await memberNames(bypassId), ['erin', 'finn', 'gus', 'pre-e']);
+
+    // Meanwhile, by hand, through the group operations every surface calls: carol makes erin a
+    // member for good (she already is one, through the control), removes finn and adds him back,
+    // and adds hank, whom the control never named.
+    const admin = {
+      store: h.store,
+      clock: h.clock,
+      random: new CryptoRandom(),
+      actor: 'cli:carol',
+      bypassPepper: h.pepper,
+    };
+    const claimed = await addGroupMember(admin, 'bypass-e', 'erin');
+    assert.equal(claimed.changed, true, 'erin is now a member by hand');
+    await removeGroupMember(admin, 'bypass-e', 'finn');
+    await addGroupMember(admin, 'bypass-e', 'finn');
+    await addGroupMember(admin, 'bypass-e', 'hank');
+
+    h.clock.advance(3 * MINUTE);
+    const [reverted] = await h.service.emergencies.sweep();
+    assert.deepEqual(
+      reverted?.operations.map((op) => op.op === 'remove-group-member' && op.userId),
+      [gus],
+      'only the membership the control still holds is removed',
+    );
+    assert.deepEqual(await memberNames(bypassId), ['erin', 'finn', 'hank', 'pre-e']);
+    const expire = (await h.store.listAudit({ action: 'emergency.expire' })).find(
+      (e) => e.targetId === control.id,
+    );
+    const kept = expire?.detail.kept as { what: string; because: string }[];
+    for (const user of [erin, finn]) {
+      assert.ok(
+        kept.some((k) => k.what === `user ${user}` && /added by hand/.test(k.because)),
+        `${user} listed as kept: ${JSON.stringify(kept)}`,
+      );
+    }
+    const claim = (await h.store.listAudit({ action: 'group.add-member' })).find(
+      (e) => e.username === 'erin',
+    );
+    assert.equal(claim?.actor, 'cli:carol');
   });
 
   it('reverts on demand once; a second revert is refused', async () => {
@@ -261,5 +318,59 @@ describe(`emergency controls on ${IT_BACKEND}`, () => {
     } finally {
       rmSync(stateDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe(`the configured maximum duration on ${IT_BACKEND}`, () => {
+  // What `airlock serve` passes from AIRLOCK_EMERGENCY_MAX_DURATION=2h.
+  const limits = { maxDurationMs: 2 * 60 * MINUTE, defaultDurationMs: 60 * MINUTE };
+  let limited: Harness;
+  const key: KeyCredentials = { ikey: 'DAEMERGLIMITKEY00001', skey: 'l'.repeat(40) };
+  before(async () => {
+    limited = await startService({ emergencyLimits: limits });
+    await limited.store.createAdminApiKey({ ...key, name: 'limits' });
+  });
+  after(async () => {
+    await limited?.close();
+  });
+  beforeEach(() => {
+    limited.clock.set(Date.now());
+  });
+
+  it('refuses in the runner a duration over the configured maximum, and takes one within it', async () => {
+    const groupId = await limited.createGroup('oncall-limit');
+    const app = await limited.createApp();
+    const start = (durationMs: number) =>
+      limited.service.emergencies.start({
+        scope: { kind: 'app-bypass-groups', appId: app.id, groupIds: [groupId] },
+        reason: 'INC-13 limits',
+        actor: 'cli:alice',
+        durationMs,
+      });
+    await assert.rejects(
+      start(3 * 60 * MINUTE),
+      rejectsWithCode('EMERGENCY_INVALID', /at most 2 hours/),
+    );
+    const { control } = await start(2 * 60 * MINUTE);
+    assert.equal(control.expiresAtMs, limited.clock.nowMs() + 2 * 60 * MINUTE);
+  });
+
+  it('refuses through the Admin API a duration over the configured maximum', async () => {
+    const groupId = await limited.createGroup('oncall-limit-api');
+    const app = await limited.createApp();
+    const call = (minutes: number) =>
+      signedCall(limited.service, limited.clock, key, 'POST', '/admin/v1/emergency_controls', {
+        kind: 'app-bypass-groups',
+        app_id: app.id,
+        group_ids: [groupId],
+        reason: 'INC-13 api',
+        duration_minutes: minutes,
+        confirm: true,
+      });
+    const over = await call(121);
+    assert.equal(over.status, 400, JSON.stringify(over.body));
+    assert.match(JSON.stringify(over.body), /at most 2 hours/);
+    const within = await call(120);
+    assert.equal(within.status, 200, JSON.stringify(within.body));
   });
 });

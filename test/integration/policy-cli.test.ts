@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { airlock, airlockFails, airlockJson } from './airlock-process.ts';
+import { airlock, airlockFails, airlockJson, airlockOutput } from './airlock-process.ts';
 
 interface ControlRow {
   id: string;
@@ -168,6 +168,39 @@ describe('airlock policy, explain, lint and emergency', () => {
       ...data(),
     ]);
     assert.match(again.stderr, /already reverted/);
+  });
+
+  it("group set-status GROUP bypass prints the advisor's reach warning, and returns it with --json", async () => {
+    await airlock(['group', 'create', 'night-shift', ...data()]);
+    const text = await airlockOutput(['group', 'set-status', 'night-shift', 'bypass', ...data()]);
+    // The console's warning, from the same advisor: every application the group reaches.
+    assert.match(
+      text.stderr,
+      /advisor error: \[bypass-reaches-unnamed-applications\] bypass for group "night-shift" \([^)]+\) \(0 members\) also applies to "payroll" \(most-restrictive\), "vpn" \(restrictive\)/,
+    );
+    assert.match(text.stdout, /is now in bypass/);
+    await airlock(['group', 'set-status', 'night-shift', 'active', ...data()]);
+    const json = await airlockJson<{
+      status: string;
+      warnings: { code: string; severity: string; message: string }[];
+    }>(['group', 'set-status', 'night-shift', 'bypass', ...data()]);
+    assert.equal(json.status, 'bypass');
+    assert.deepEqual(
+      json.warnings.map((w) => [w.code, w.severity]),
+      [['bypass-reaches-unnamed-applications', 'error']],
+    );
+    assert.match(json.warnings[0]!.message, /"payroll" \(most-restrictive\)/);
+    const audit = await airlockJson<{ detail: { to: string; warnings: string[] } }[]>([
+      'audit',
+      '--action',
+      'group.set-status',
+      '--limit',
+      '1000',
+      ...data(),
+    ]);
+    assert.match(audit.at(-1)?.detail.warnings[0] ?? '', /"payroll" \(most-restrictive\)/);
+    // Back out of bypass, so the lint below sees only the groups it sets up.
+    await airlock(['group', 'set-status', 'night-shift', 'active', ...data()]);
   });
 
   it('asks for --yes when the bypass group reaches applications not named', async () => {

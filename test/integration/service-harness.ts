@@ -9,6 +9,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { TOTP, Secret } from 'otpauth';
 import { hashBypassCode } from '../../src/core/bypass-code.ts';
+import type { EmergencyLimits } from '../../src/core/emergency-control.ts';
 import type { Application, NewUserPolicy, UserStatus, GroupStatus } from '../../src/core/model.ts';
 import type { UsernameNormalization } from '../../src/core/username.ts';
 import { FixedClock } from '../../src/runtime/clock.ts';
@@ -79,6 +80,8 @@ export async function startService(
     allowedHosts?: string[];
     /** `serve --trust-proxy`: peers whose X-Forwarded-For is honoured. */
     trustProxy?: string[];
+    /** What `airlock serve` reads from AIRLOCK_EMERGENCY_MAX_DURATION (default: 24 hours). */
+    emergencyLimits?: EmergencyLimits;
   } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-it-'));
@@ -130,6 +133,7 @@ export async function startService(
         apiHost: API_HOST,
         allowedHosts: options.allowedHosts,
         trustProxy: options.trustProxy,
+        emergencyLimits: options.emergencyLimits,
         logoPng: undefined,
         https: { cert: material.certPem, key: material.keyPem },
       }),

@@ -1,5 +1,6 @@
 // `airlock group …`: create, list, set, add-member, remove-member, set-status, delete.
 import type { Command } from 'commander';
+import type { Finding } from '../../core/advisor.ts';
 import { GROUP_STATUSES, type Group } from '../../core/model.ts';
 import {
   addGroupMember,
@@ -11,6 +12,7 @@ import {
 import { withContext } from '../open-context.ts';
 import { emit, epochSeconds, table } from '../output.ts';
 import { choice, commonOptions, type CommonFlags } from './common.ts';
+import { printFindings } from './policy-commands.ts';
 
 export function registerGroupCommands(program: Command): void {
   const group = program.command('group').description('manage groups and their members');
@@ -44,8 +46,16 @@ export function registerGroupCommands(program: Command): void {
     group.command('add-member <group> <user>').description('add a user to a group'),
   ).action(async (groupRef: string, userRef: string, flags: CommonFlags) =>
     withContext(flags, async (ctx) => {
-      const { group: g, user: u, changed: added } = await addGroupMember(ctx, groupRef, userRef);
-      emit(flags, { group: g.name, username: u.username, changed: added }, () =>
+      const {
+        group: g,
+        user: u,
+        changed: added,
+        warnings,
+      } = await addGroupMember(ctx, groupRef, userRef);
+      // Into a bypass group: the advisor's reach warning, as the Admin API and the console show it.
+      printFindings(warnings);
+      const row = { group: g.name, username: u.username, changed: added };
+      emit(flags, { ...row, warnings: warnings.map(warningView) }, () =>
         added
           ? `Added "${u.username}" to "${g.name}".`
           : `"${u.username}" already is in "${g.name}".`,
@@ -108,14 +118,22 @@ export function registerGroupCommands(program: Command): void {
   ).action(async (ref: string, status: string, flags: CommonFlags) =>
     withContext(flags, async (ctx) => {
       const wanted = choice(status, GROUP_STATUSES, 'status');
-      const { group: updated } = await updateGroup(ctx, ref, { status: wanted });
-      emit(flags, describe(updated), () =>
+      // The group operation asks the advisor (operations/policy-advice.ts) when the group goes
+      // into bypass; the same findings the console and the Admin API show, printed to stderr.
+      const { group: updated, warnings } = await updateGroup(ctx, ref, { status: wanted });
+      printFindings(warnings);
+      emit(flags, { ...describe(updated), warnings: warnings.map(warningView) }, () =>
         updated.status === 'bypass'
           ? `Group "${updated.name}" is now in bypass: its members skip 2FA in every application the group can reach.`
           : `Group "${updated.name}" is now ${updated.status}.`,
       );
     }),
   );
+}
+
+/** A finding as `--json` returns it: the fields of the Admin API's `metadata.warnings`. */
+function warningView(f: Finding) {
+  return { code: f.code, severity: f.severity, message: f.message };
 }
 
 function describe(g: Group) {

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { writeApiHost } from '../../config/api-host-file.ts';
 import { DEFAULT_LISTEN, defaultApiHost, parseListen } from '../../config/airlock-env.ts';
+import { emergencyLimitsFromEnv } from '../../config/emergency-limits.ts';
 import { AirlockError } from '../../core/error-registry.ts';
 import { isLoopbackHost } from '../../core/loopback-host.ts';
 import { allowedHostName } from '../../protocol/request-host.ts';
@@ -163,6 +164,8 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
   }
   const allowedHosts = strictHosts(flags, flags.apiHost ?? defaultApiHost(listen, listen.port));
   const trustProxy = trustedProxies(flags.trustProxy);
+  // The limit `airlock emergency` honours: one limit for the CLI, the Admin API and the console.
+  const emergencyLimits = emergencyLimitsFromEnv(process.env);
   if (Boolean(flags.tlsCert) !== Boolean(flags.tlsKey)) {
     throw new AirlockError('CLI_USAGE', undefined, {
       message: '--tls-cert and --tls-key go together',
@@ -188,6 +191,7 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
     trustProxy,
     logoPng: existsSync(logoPath) ? readFileSync(logoPath) : undefined,
     https: tls.material,
+    emergencyLimits,
   };
   const { server } = buildService(
     {

@@ -3,7 +3,7 @@
 // advisor of operations/policy-advice.ts. Validates and audits like `airlock policy` and
 // `airlock emergency`.
 import type { Finding } from '../../core/advisor.ts';
-import type { EmergencyControl } from '../../core/emergency-control.ts';
+import { planExpiry, type EmergencyControl } from '../../core/emergency-control.ts';
 import { AirlockError, isAirlockError } from '../../core/error-registry.ts';
 import type { Policy } from '../../core/policy.ts';
 import { decodePolicy } from '../../core/policy-decode.ts';
@@ -120,6 +120,9 @@ function createEmergencyAdmin({ store, clock, emergencies }: PolicyExtensionsDep
 
     async preview(request): Promise<Finding[]> {
       const r = await resolveEmergencyRequest(store, request);
+      // The runner's configured maximum, checked before the administrator is asked to confirm.
+      const { errors } = planExpiry(r, clock.nowMs(), emergencies.limits);
+      if (errors.length > 0) throw new AirlockError('ADMIN_INVALID_PARAMETERS', errors.join('; '));
       return adviseEmergency(store, r.scope, {
         actor: '(preview)',
         reason: r.reason,

@@ -87,6 +87,50 @@ export function groupsContract(c: ContractContext): void {
       },
     );
 
+    void contractTest(
+      'a membership records the emergency control that made it until an admin claims it',
+      async () => {
+        await store.createGroup({ id: 'G4', name: 'g4', status: 'bypass' });
+        for (const id of ['MO1', 'MO2', 'MO3', 'MO4']) await createUser(id);
+        assert.equal(await store.addGroupMember('G4', 'MO1', 'EC1'), true);
+        assert.equal(await store.addGroupMember('G4', 'MO2', 'EC1'), true);
+        assert.equal(await store.addGroupMember('G4', 'MO3'), true);
+        // A control adding an existing member takes nothing over.
+        assert.equal(await store.addGroupMember('G4', 'MO3', 'EC2'), false);
+        const origins = async () =>
+          (await store.listGroupMemberOrigins('G4'))
+            .map((m) => [m.userId, m.addedByControl])
+            .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+        assert.deepEqual(await origins(), [
+          ['MO1', 'EC1'],
+          ['MO2', 'EC1'],
+          ['MO3', null],
+        ]);
+        // An admin adding a member a control made claims it: the control's revert keeps it.
+        assert.equal(await store.claimGroupMember('G4', 'MO1'), 'EC1');
+        assert.equal(await store.claimGroupMember('G4', 'MO1'), undefined);
+        assert.equal(await store.claimGroupMember('G4', 'MO3'), undefined);
+        assert.equal(await store.claimGroupMember('G4', 'MO4'), undefined, 'not a member');
+        assert.deepEqual(await origins(), [
+          ['MO1', null],
+          ['MO2', 'EC1'],
+          ['MO3', null],
+        ]);
+        // A revert removes only memberships a control made.
+        assert.equal(
+          await store.removeGroupMember('G4', 'MO1', { onlyAddedByControl: true }),
+          false,
+        );
+        assert.equal(
+          await store.removeGroupMember('G4', 'MO2', { onlyAddedByControl: true }),
+          true,
+        );
+        assert.equal(await store.removeGroupMember('G4', 'MO3'), true);
+        assert.deepEqual(await origins(), [['MO1', null]]);
+        assert.deepEqual(await store.listGroupMemberOrigins('GNOPE'), []);
+      },
+    );
+
     void contractTest('addGroupMember with an unknown group or user is refused', async () => {
       await assert.rejects(
         store.addGroupMember('G3', 'UNOPE'),

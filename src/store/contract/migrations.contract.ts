@@ -26,6 +26,7 @@ export function migrationsContract(c: ContractContext): void {
             '0006-sealed-aad',
             '0007-lockout-expiry',
             '0008-auth-transaction-without-user',
+            '0009-membership-origin',
           ]);
           assert.deepEqual(await fresh.store.migrate(), []);
         } finally {

@@ -10,6 +10,7 @@ import { usernameKeysMigration } from './0005-username-keys.ts';
 import { sealedAadMigration } from './0006-sealed-aad.ts';
 import { lockoutExpiryMigration } from './0007-lockout-expiry.ts';
 import { authTransactionWithoutUserMigration } from './0008-auth-transaction-without-user.ts';
+import { membershipOriginMigration } from './0009-membership-origin.ts';
 
 /**
  * Migrations by name; the Migrator applies them in name order. A static list rather than
@@ -34,6 +35,7 @@ export function createMigrationProvider(
     '0006-sealed-aad': sealedAadMigration(deps.secretBox),
     '0007-lockout-expiry': lockoutExpiryMigration(),
     '0008-auth-transaction-without-user': authTransactionWithoutUserMigration(dialect),
+    '0009-membership-origin': membershipOriginMigration(),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }

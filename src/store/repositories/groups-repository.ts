@@ -98,11 +98,11 @@ export class GroupsRepository extends Repository {
     });
   }
 
-  async addGroupMember(groupId: string, userId: string): Promise<boolean> {
+  async addGroupMember(groupId: string, userId: string, addedByControl?: string): Promise<boolean> {
     try {
       const result = await this.db
         .insertInto('group_members')
-        .values({ group_id: groupId, user_id: userId })
+        .values({ group_id: groupId, user_id: userId, added_by_control: addedByControl ?? null })
         .onConflict((oc) => oc.columns(['group_id', 'user_id']).doNothing())
         .executeTakeFirst();
       return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
@@ -116,13 +116,49 @@ export class GroupsRepository extends Repository {
     }
   }
 
-  async removeGroupMember(groupId: string, userId: string): Promise<boolean> {
-    const result = await this.db
+  async removeGroupMember(
+    groupId: string,
+    userId: string,
+    options: { onlyAddedByControl?: boolean } = {},
+  ): Promise<boolean> {
+    let query = this.db
       .deleteFrom('group_members')
+      .where('group_id', '=', groupId)
+      .where('user_id', '=', userId);
+    if (options.onlyAddedByControl) query = query.where('added_by_control', 'is not', null);
+    const result = await query.executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async claimGroupMember(groupId: string, userId: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('group_members')
+      .select('added_by_control')
       .where('group_id', '=', groupId)
       .where('user_id', '=', userId)
       .executeTakeFirst();
-    return result.numDeletedRows > 0n;
+    if (row?.added_by_control == null) return undefined;
+    // Conditional on the origin read: of two claims racing, one reports the control.
+    const result = await this.db
+      .updateTable('group_members')
+      .set({ added_by_control: null })
+      .where('group_id', '=', groupId)
+      .where('user_id', '=', userId)
+      .where('added_by_control', '=', row.added_by_control)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n ? row.added_by_control : undefined;
+  }
+
+  async listGroupMemberOrigins(
+    groupId: string,
+  ): Promise<{ userId: string; addedByControl: string | null }[]> {
+    const rows = await this.db
+      .selectFrom('group_members')
+      .select(['user_id', 'added_by_control'])
+      .where('group_id', '=', groupId)
+      .orderBy('user_id')
+      .execute();
+    return rows.map((r) => ({ userId: r.user_id, addedByControl: r.added_by_control }));
   }
 
   async listUserGroups(userId: string): Promise<Group[]> {

@@ -206,7 +206,7 @@ export function emergencyPage(
     </div>
     <div>
       <label>Duration in minutes (reverts itself)</label
-      ><input type="number" name="duration_minutes" min="1" max="1440" value="60" required />
+      ><input type="number" name="duration_minutes" min="1" value="60" required />
     </div>
   </div>`;
   const active = data.controls.filter((c) => c.state === 'active');

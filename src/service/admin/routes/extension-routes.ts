@@ -43,8 +43,9 @@ const EMERGENCY_PARAMS: readonly ParamSpec[] = [
     in: 'body',
     type: 'integer',
     min: 1,
-    max: 24 * 60,
-    description: 'when it reverts itself (default 60)',
+    // No fixed maximum here: the service's configured one (AIRLOCK_EMERGENCY_MAX_DURATION) applies.
+    description:
+      'when it reverts itself (default 60; at most AIRLOCK_EMERGENCY_MAX_DURATION, default 24 hours)',
   },
   { name: 'app_id', in: 'body', type: 'string', description: 'app-bypass-groups: the application' },
   {
