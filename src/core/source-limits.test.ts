@@ -113,3 +113,48 @@ describe('sourceLimitMessage', () => {
     );
   });
 });
+
+describe('SourceFailureLimits.admitWhenSettled', () => {
+  const options = { ...DEFAULT_SOURCE_LIMITS, perUserBurst: 2 };
+  const source = { appId: 'DIA', ip: '192.0.2.9' };
+
+  it('admits concurrent right codes one after another as each attempt refunds', async () => {
+    const limits = new SourceFailureLimits(options);
+    const first = await limits.admitWhenSettled('U1', source, 0);
+    const second = await limits.admitWhenSettled('U1', source, 0);
+    assert.ok(first.ok && second.ok);
+    let thirdDone = false;
+    const third = limits.admitWhenSettled('U1', source, 0).then((a) => {
+      thirdDone = true;
+      return a;
+    });
+    await Promise.resolve();
+    assert.equal(thirdDone, false, 'waits while both units are reserved');
+    first.refund();
+    const admitted = await third;
+    assert.equal(admitted.ok, true);
+  });
+
+  it('refuses once the attempts in flight settle as failures', async () => {
+    const limits = new SourceFailureLimits(options);
+    const first = await limits.admitWhenSettled('U1', source, 0);
+    const second = await limits.admitWhenSettled('U1', source, 0);
+    assert.ok(first.ok && second.ok);
+    const third = limits.admitWhenSettled('U1', source, 0);
+    first.spend();
+    second.spend();
+    const refused = await third;
+    assert.equal(refused.ok, false);
+    assert.equal(refused.ok === false && refused.scope, 'user-source');
+  });
+
+  it('refuses at once when nothing is in flight', async () => {
+    const limits = new SourceFailureLimits(options);
+    for (let i = 0; i < 2; i++) {
+      const a = await limits.admitWhenSettled('U1', source, 0);
+      assert.ok(a.ok);
+      a.spend();
+    }
+    assert.equal((await limits.admitWhenSettled('U1', source, 0)).ok, false);
+  });
+});

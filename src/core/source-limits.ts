@@ -34,8 +34,16 @@ export type SourceAdmission =
       ok: true;
       /** Gives the reserved attempt back: it did not fail (a success, or refused for another reason). */
       refund(): void;
+      /** Settles the reserved attempt as a failure: the unit stays spent. */
+      spend(): void;
     }
   | { ok: false; scope: SourceLimitScope; retryAfterSeconds: number };
+
+/** Attempts reserved and not yet settled, per budget key, and who waits for one to settle. */
+interface InFlight {
+  count: number;
+  waiters: Array<() => void>;
+}
 
 /**
  * The budgets of one service node, in memory. An attempt reserves one unit of each budget
@@ -46,6 +54,7 @@ export type SourceAdmission =
  */
 export class SourceFailureLimits {
   readonly #buckets: TokenBuckets;
+  readonly #inFlight = new Map<string, InFlight>();
   readonly #perUser: TokenBucketOptions;
   readonly #perSource: TokenBucketOptions;
 
@@ -87,16 +96,58 @@ export class SourceFailureLimits {
         return { ok: false, scope: 'source', retryAfterSeconds: perSource.retryAfterSeconds };
       }
     }
-    let refunded = false;
-    return {
-      ok: true,
-      refund: () => {
-        if (refunded) return;
-        refunded = true;
+    const keys = sourceKey === undefined ? [userKey] : [userKey, sourceKey];
+    for (const key of keys) this.#enter(key);
+    let settled = false;
+    const settle = (refund: boolean) => {
+      if (settled) return;
+      settled = true;
+      if (refund) {
         this.#buckets.refund(userKey, this.#perUser);
         if (sourceKey !== undefined) this.#buckets.refund(sourceKey, this.#perSource);
-      },
+      }
+      for (const key of keys) this.#leave(key);
     };
+    return { ok: true, refund: () => settle(true), spend: () => settle(false) };
+  }
+
+  /**
+   * `admit`, but a refusal that only reservations still in flight cause waits for them to
+   * settle and tries again. An honest client's concurrent logins with the right code are then
+   * admitted one after another as each refunds, while a burst of guesses still gets no more
+   * checks at once than the budget has units: units are reserved before the check.
+   */
+  async admitWhenSettled(
+    userId: string,
+    source: FailureSource,
+    nowMs: number,
+  ): Promise<SourceAdmission> {
+    for (;;) {
+      const admission = this.admit(userId, source, nowMs);
+      if (admission.ok) return admission;
+      const key =
+        admission.scope === 'user-source'
+          ? JSON.stringify(['u', userId, source.appId, source.ip])
+          : JSON.stringify(['s', source.appId, source.ip]);
+      const pending = this.#inFlight.get(key);
+      if (pending === undefined) return admission;
+      await new Promise<void>((resolve) => pending.waiters.push(resolve));
+    }
+  }
+
+  #enter(key: string): void {
+    const entry = this.#inFlight.get(key);
+    if (entry) entry.count += 1;
+    else this.#inFlight.set(key, { count: 1, waiters: [] });
+  }
+
+  #leave(key: string): void {
+    const entry = this.#inFlight.get(key);
+    if (entry === undefined) return;
+    entry.count -= 1;
+    const waiters = entry.waiters.splice(0);
+    if (entry.count === 0) this.#inFlight.delete(key);
+    for (const wake of waiters) wake();
   }
 }
 

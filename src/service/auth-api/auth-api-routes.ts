@@ -436,7 +436,7 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     access: Record<string, string | undefined>,
   ): Promise<AuthOutcome> {
     const source = failureSource(app, access.ipaddr);
-    const admission = ctx.sourceLimits.admit(subject.user.id, source, nowMs);
+    const admission = await ctx.sourceLimits.admitWhenSettled(subject.user.id, source, nowMs);
     if (!admission.ok) return refuseSource(app, subject.user, source, admission, nowMs, access);
     let failed = false;
     try {
@@ -444,7 +444,8 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
       failed = checked.failed;
       return checked.outcome;
     } finally {
-      if (!failed) admission.refund();
+      if (failed) admission.spend();
+      else admission.refund();
     }
   }
 
