@@ -12,6 +12,7 @@ import { registerEmergencyCommands } from './commands/emergency-commands.ts';
 import { registerGroupCommands } from './commands/group-commands.ts';
 import { registerPolicyCommands } from './commands/policy-commands.ts';
 import { registerProxyCommands } from './commands/proxy-commands.ts';
+import { registerRadiusTestCommand } from './commands/radius-test-command.ts';
 import { registerServeCommand } from './commands/serve-command.ts';
 import { registerStartCommand } from './commands/start-command.ts';
 import { registerTokenCommands } from './commands/token-commands.ts';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerProxyCommands(program);
   registerDrillCommand(program);
+  registerRadiusTestCommand(program);
   registerAppCommands(program);
   registerUserCommands(program);
   registerGroupCommands(program);

@@ -1,6 +1,7 @@
 // A NAS in a function: sends one PAP Access-Request over UDP with our codec and returns the
-// verified answer; the drill and the outage benchmark log in through it.
+// verified answer; the drill, the outage benchmark and `airlock radius-test` log in through it.
 import dgram from 'node:dgram';
+import { isIP } from 'node:net';
 import { createAttribute, getAttribute } from '../protocol/radius/radius-attributes.ts';
 import { encodeAccessRequest } from '../protocol/radius/radius-request.ts';
 import { verifyResponse, type AccessResponseCode } from '../protocol/radius/radius-response.ts';
@@ -43,7 +44,7 @@ export async function sendRadiusLogin(request: RadiusLoginRequest): Promise<Radi
       ...(request.state ? [createAttribute('State', request.state)] : []),
     ],
   });
-  const socket = dgram.createSocket('udp4');
+  const socket = dgram.createSocket(isIP(request.host) === 6 ? 'udp6' : 'udp4');
   try {
     return await new Promise<RadiusLoginAnswer>((resolve, reject) => {
       const timer = setTimeout(() => resolve({ kind: 'timeout' }), request.timeoutMs);

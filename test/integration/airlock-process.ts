@@ -19,7 +19,31 @@ export function startServe(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<RunningService> {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], {
+  return startUntil(['serve', ...args], env, /listening on https?:\/\/[^\s]+:([0-9]+)/);
+}
+
+/**
+ * Starts `airlock start` (the service and the proxy) and resolves once it printed its next steps
+ * (the admin console's line is the last one).
+ */
+export function startStart(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<RunningService> {
+  return startUntil(
+    ['start', ...args],
+    env,
+    /listening on https?:\/\/[^\s]+:([0-9]+)[\s\S]*Next steps[\s\S]*admin create root.*\n/,
+  );
+}
+
+/** Runs a long-lived command until its output matches `ready`, whose group 1 is the port. */
+function startUntil(
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<RunningService> {
+  const child = spawn(process.execPath, [BIN, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -27,14 +51,15 @@ export function startServe(
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => resolve(code)),
   );
+  const name = `airlock ${args[0]}`;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`airlock serve did not print "listening on" within 20 s:\n${out}`));
+      reject(new Error(`${name} was not ready within 20 s:\n${out}`));
     }, 20_000);
     const onData = (chunk: Buffer) => {
       out += chunk.toString('utf8');
-      const m = /listening on https?:\/\/[^\s]+:([0-9]+)/.exec(out);
+      const m = ready.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve({ child, port: Number(m[1]), output: () => out, exited });
@@ -44,7 +69,7 @@ export function startServe(
     child.stderr.on('data', onData);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`airlock serve exited with ${code} before listening:\n${out}`));
+      reject(new Error(`${name} exited with ${code} before it was ready:\n${out}`));
     });
   });
 }

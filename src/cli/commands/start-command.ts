@@ -1,11 +1,17 @@
 // `airlock start` (what `npm start` runs): the service and the proxy together on embedded defaults.
-import { readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { ConfigError, parseAuthProxyConfig } from '../../config/authproxy-config.ts';
+import {
+  RADIUS_SECRET_MIN_LENGTH,
+  type AuthProxyConfig,
+} from '../../config/authproxy-config-model.ts';
 import { createApplication } from '../../operations/application-operations.ts';
+import { generateSecretKey } from '../../runtime/random.ts';
 import { launchProxy } from './proxy-commands.ts';
+import { DEFAULT_RADIUS_SERVER } from './radius-test-command.ts';
 import { runService, serviceOptions, stopOnSignals, type ServeFlags } from './serve-command.ts';
 
 /** The application `airlock start` creates for its example proxy. */
@@ -13,64 +19,56 @@ export const EXAMPLE_APPLICATION = 'example-radius';
 const EXAMPLE_CONFIG = fileURLToPath(new URL('../../../examples/authproxy.cfg', import.meta.url));
 /** Values in examples/authproxy.cfg that `start` fills in; a config without them is used as it is. */
 const PLACEHOLDER_IKEY = 'DIXXXXXXXXXXXXXXXXXX';
+/** The proxy configuration `start` writes into the data directory on first start. */
+export const START_CONFIG_FILE = 'authproxy.cfg';
+/** Letters and digits: about 190 bits, and safe to paste into a shell or a VPN's form. */
+const START_SECRET_LENGTH = 32;
+const START_CONFIG_HEADER =
+  `; Written by \`airlock start\` on first start, from examples/authproxy.cfg: the keys of the\n` +
+  `; application "${EXAMPLE_APPLICATION}", this data directory, and a random RADIUS shared secret\n` +
+  '; (radius_secret_1; give it to your VPN). `airlock start` points api_port at its own service on\n' +
+  '; every start. Every key: docs/proxy-config.md.\n\n';
 
 export function registerStartCommand(program: Command): void {
   serviceOptions(
     program
       .command('start')
       .description('run the service and the RADIUS proxy together (what `npm start` runs)')
-      .option('--proxy-config <file>', 'proxy configuration', EXAMPLE_CONFIG),
+      .option(
+        '--proxy-config <file>',
+        `proxy configuration (default: DATA_DIR/${START_CONFIG_FILE}, written on first start)`,
+      ),
   )
     .addHelpText(
       'after',
-      `\nWith the default ${'examples/authproxy.cfg'}, the proxy's ikey/skey are those of the application\n` +
-        `"${EXAMPLE_APPLICATION}", created on first start, and it trusts DATA_DIR/tls/ca.pem.`,
+      `\nWithout --proxy-config, the first start writes DATA_DIR/${START_CONFIG_FILE} (mode 0600) from\n` +
+        `examples/authproxy.cfg: the ikey/skey of the application "${EXAMPLE_APPLICATION}" (created then),\n` +
+        'DATA_DIR/tls/ca.pem, and a random RADIUS shared secret, printed in the next steps. Later starts\n' +
+        'read that file (api_port always follows --listen). Try a login with `airlock radius-test`.',
     )
-    .action(async (flags: ServeFlags & { proxyConfig: string }) => start(flags));
+    .action(async (flags: StartFlags) => start(flags));
 }
 
-async function start(flags: ServeFlags & { proxyConfig: string }): Promise<void> {
+interface StartFlags extends ServeFlags {
+  proxyConfig?: string;
+}
+
+async function start(flags: StartFlags): Promise<void> {
   const service = await runService(flags);
   try {
-    const configPath = resolve(flags.proxyConfig);
-    let text = readFileSync(configPath, 'utf8');
-    if (text.includes(PLACEHOLDER_IKEY)) {
-      const app = await exampleApplication(service.ctx);
-      text = fillExample(text, {
-        ikey: app.ikey,
-        skey: app.skey,
-        port: service.port,
-        caFile: join(service.dataDir, 'tls', 'ca.pem'),
-      });
-    }
+    const configPath = resolve(flags.proxyConfig ?? join(service.dataDir, START_CONFIG_FILE));
+    const generated =
+      flags.proxyConfig === undefined && (await writeStartConfig(configPath, service));
+    const text = await startConfigText(configPath, service, flags.proxyConfig === undefined);
     const parsed = parseAuthProxyConfig(text, {
       configDir: dirname(configPath),
       readFile: (p) => readFileSync(p, 'utf8'),
     });
     if (!parsed.ok) throw new ConfigError(configPath, parsed.errors, parsed.warnings);
     const proxy = await launchProxy(parsed.config);
-    const radius = parsed.config.servers[0];
     const lines = [...service.banner, ...proxy.banner, ''];
-    lines.push(
-      'Next steps, in another terminal:',
-      '  ./bin/airlock.js user create alice',
-      '  ./bin/airlock.js token add-totp alice      # scan the QR code with an authenticator app',
-    );
-    if (radius) {
-      const secret = radius.radiusClients[0]?.secret ?? 'SECRET';
-      lines.push(
-        '  # then log in through the proxy as a VPN would (the password is the 6-digit code):',
-        `  echo "User-Name = alice, User-Password = 123456, Message-Authenticator = 0x00" | radclient -x 127.0.0.1:${radius.port} auth '${secret}'`,
-        '  # or push: give alice an authenticator (open the printed link, or use the CLI one),',
-        '  # then send the password "push" and approve on the device:',
-        '  ./bin/airlock.js device enroll alice',
-        `  echo "User-Name = alice, User-Password = push, Message-Authenticator = 0x00" | radclient -x -t 30 127.0.0.1:${radius.port} auth '${secret}'`,
-      );
-    }
-    lines.push(
-      '  # the admin console (https://localhost:…/admin/): create an administrator first',
-      '  ./bin/airlock.js admin create root',
-    );
+    if (generated) lines.push(`proxy configuration written to ${configPath} (mode 0600)`, '');
+    lines.push(...nextSteps(flags, service.dataDir, configPath, parsed.config.servers[0]));
     process.stdout.write(`${lines.join('\n')}\n`);
     stopOnSignals(service.logger, [() => proxy.close(), () => service.close()]);
   } catch (e) {
@@ -79,7 +77,104 @@ async function start(flags: ServeFlags & { proxyConfig: string }): Promise<void>
   }
 }
 
-async function exampleApplication(ctx: Awaited<ReturnType<typeof runService>>['ctx']) {
+type RunningService = Awaited<ReturnType<typeof runService>>;
+
+/**
+ * The first start without --proxy-config: DATA_DIR/authproxy.cfg from the example, filled in,
+ * with a random shared secret from the service's Random. True when it wrote the file.
+ */
+async function writeStartConfig(path: string, service: RunningService): Promise<boolean> {
+  if (existsSync(path)) return false;
+  const app = await exampleApplication(service.ctx);
+  const text = fillExample(readFileSync(EXAMPLE_CONFIG, 'utf8'), {
+    ikey: app.ikey,
+    skey: app.skey,
+    port: service.port,
+    caFile: join(service.dataDir, 'tls', 'ca.pem'),
+    logDir: join(service.dataDir, 'proxy-log'),
+    stateDir: join(service.dataDir, 'proxy-state'),
+    radiusSecret: generateSecretKey(service.ctx.random, START_SECRET_LENGTH),
+  });
+  // wx: never overwrite a file that appeared meanwhile; the skey and the secret stay private.
+  writeFileSync(path, START_CONFIG_HEADER + text, { mode: 0o600, flag: 'wx' });
+  chmodSync(path, 0o600);
+  return true;
+}
+
+/**
+ * The configuration text the proxy runs: start's own file with api_port pointing at this
+ * service; a file still holding the example's placeholders (an older version's way, or
+ * `--proxy-config examples/authproxy.cfg`) filled in memory as before; any other file as it is.
+ */
+async function startConfigText(
+  path: string,
+  service: RunningService,
+  ownFile: boolean,
+): Promise<string> {
+  const text = readFileSync(path, 'utf8');
+  if (text.includes(PLACEHOLDER_IKEY)) {
+    const app = await exampleApplication(service.ctx);
+    return fillExample(text, {
+      ikey: app.ikey,
+      skey: app.skey,
+      port: service.port,
+      caFile: join(service.dataDir, 'tls', 'ca.pem'),
+    });
+  }
+  return ownFile ? fillExample(text, { port: service.port }) : text;
+}
+
+/** What to try next: a user with a TOTP token, a login through the proxy, the console. */
+function nextSteps(
+  flags: StartFlags,
+  dataDir: string,
+  configPath: string,
+  radius: AuthProxyConfig['servers'][number] | undefined,
+): string[] {
+  const cli = `./bin/airlock.js`;
+  const data = flags.dataDir === undefined ? '' : ` --data-dir ${shellQuote(dataDir)}`;
+  const lines = [
+    'Next steps, in another terminal:',
+    `  ${cli} user create alice${data}`,
+    `  ${cli} token add-totp alice${data}      # scan the QR code with an authenticator app`,
+  ];
+  if (radius) {
+    const secret = radius.radiusClients[0]?.secret ?? 'SECRET';
+    const server = `127.0.0.1:${radius.port}`;
+    const serverFlag = server === DEFAULT_RADIUS_SERVER ? '' : ` --server ${server}`;
+    const quoted = shellQuote(secret);
+    const radclient = (password: string, timeout: string) =>
+      `  echo "User-Name = alice, User-Password = ${password}, Message-Authenticator = 0x00" | radclient -x${timeout} ${server} auth ${quoted}`;
+    lines.push(
+      '  # then log in through the proxy as a VPN would (the password is the 6-digit code):',
+      `  ${cli} radius-test alice 123456${serverFlag} --secret ${quoted}`,
+      "  # or with FreeRADIUS's radclient (apt-get install freeradius-utils):",
+      radclient('123456', ''),
+      '  # or push: give alice an authenticator (open the printed link, or use the CLI one),',
+      '  # then send the password "push" and approve on the device:',
+      `  ${cli} device enroll alice${data}`,
+      `  ${cli} radius-test alice push${serverFlag} --secret ${quoted} --timeout 60`,
+    );
+    if (secret.length < RADIUS_SECRET_MIN_LENGTH) {
+      lines.push(
+        `  # the shared secret in ${configPath} is weak (shorter than ${RADIUS_SECRET_MIN_LENGTH}): put a long random one`,
+        `  # there (and in your VPN), or start without --proxy-config to get DATA_DIR/${START_CONFIG_FILE} with one`,
+      );
+    }
+  }
+  lines.push(
+    '  # the admin console (https://localhost:…/admin/): create an administrator first',
+    `  ${cli} admin create root${data}`,
+  );
+  return lines;
+}
+
+/** A word for a POSIX shell: as it is when safe, else in single quotes. */
+function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+async function exampleApplication(ctx: RunningService['ctx']) {
   const existing = await ctx.store.getApplication(EXAMPLE_APPLICATION);
   if (existing) return existing;
   return createApplication(ctx, {
@@ -91,27 +186,37 @@ async function exampleApplication(ctx: Awaited<ReturnType<typeof runService>>['c
   });
 }
 
-/** Puts the example application's keys, the service's port and CA into examples/authproxy.cfg. */
-export function fillExample(
-  text: string,
-  values: { ikey: string; skey: string; port: number; caFile: string },
-): string {
+/** What `fillExample` puts in; keys left out stay as they are. */
+export interface ExampleValues {
+  ikey?: string;
+  skey?: string;
+  port?: number;
+  caFile?: string;
+  logDir?: string;
+  stateDir?: string;
+  radiusSecret?: string;
+}
+
+/**
+ * Puts the example application's keys, the service's port and CA, the data directory's log and
+ * state folders and a shared secret into examples/authproxy.cfg's lines.
+ */
+export function fillExample(text: string, values: ExampleValues): string {
+  const replacements: Record<string, string | number | undefined> = {
+    ikey: values.ikey,
+    skey: values.skey,
+    api_port: values.port,
+    api_ca_file: values.caFile,
+    log_dir: values.logDir,
+    state_dir: values.stateDir,
+    radius_secret_1: values.radiusSecret,
+  };
   return text
     .split('\n')
     .map((line) => {
-      const key = /^\s*([a-z_]+)\s*[=:]/.exec(line)?.[1];
-      switch (key) {
-        case 'ikey':
-          return `ikey=${values.ikey}`;
-        case 'skey':
-          return `skey=${values.skey}`;
-        case 'api_port':
-          return `api_port=${values.port}`;
-        case 'api_ca_file':
-          return `api_ca_file=${values.caFile}`;
-        default:
-          return line;
-      }
+      const key = /^\s*([a-z_0-9]+)\s*[=:]/.exec(line)?.[1];
+      const value = key === undefined ? undefined : replacements[key];
+      return value === undefined ? line : `${key}=${value}`;
     })
     .join('\n');
 }

@@ -1,0 +1,156 @@
+// The first run as the README tells it: `airlock start` on a fresh data directory, a user with a
+// TOTP token from the CLI, then the printed next step, with the printed secret, through
+// `airlock radius-test` to an Access-Accept. No radclient involved.
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { TOTP } from 'otpauth';
+import {
+  airlock,
+  airlockFails,
+  airlockJson,
+  airlockOutput,
+  startStart,
+  stopServe,
+  type RunningService,
+} from './airlock-process.ts';
+
+const EXAMPLE_CONFIG = fileURLToPath(new URL('../../examples/authproxy.cfg', import.meta.url));
+
+/** The printed `./bin/airlock.js radius-test alice PASSWORD …` line, as arguments after the command. */
+function printedRadiusTest(output: string, password: string): string[] {
+  const line = new RegExp(
+    `^\\s*\\./bin/airlock\\.js (radius-test alice ${password}\\b.*)$`,
+    'm',
+  ).exec(output)?.[1];
+  assert.ok(line, `no "radius-test alice ${password}" next step in:\n${output}`);
+  return line.trim().split(/\s+/);
+}
+
+function printedSecret(output: string): string {
+  const args = printedRadiusTest(output, '123456');
+  const secret = args[args.indexOf('--secret') + 1];
+  assert.ok(args.includes('--secret') && secret, `no --secret in ${args.join(' ')}`);
+  return secret;
+}
+
+/** A TOTP code for the user's token, with the token's own secret. */
+async function totpUser(name: string, data: string[]): Promise<TOTP> {
+  await airlock(['user', 'create', name, ...data]);
+  const token = await airlockJson<{ secret: string }>(['token', 'add-totp', name, ...data]);
+  return new TOTP({ secret: token.secret });
+}
+
+describe('first run: airlock start, a TOTP user, the printed radius-test', () => {
+  let root: string;
+  let dir: string;
+  let started: RunningService | undefined;
+  const data = () => ['--data-dir', dir];
+
+  before(async () => {
+    process.umask(0o022);
+    root = mkdtempSync(join(tmpdir(), 'airlock-first-run-'));
+    dir = join(root, 'data');
+    started = await startStart([...data(), '--listen', '127.0.0.1:0']);
+  });
+  after(async () => {
+    if (started) await stopServe(started);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('writes DATA_DIR/authproxy.cfg (0600) with a strong random secret, the one it prints', () => {
+    const output = started!.output();
+    const path = join(dir, 'authproxy.cfg');
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+    assert.match(output, /proxy configuration written to .*authproxy\.cfg \(mode 0600\)/);
+    const secret = printedSecret(output);
+    assert.match(secret, /^[A-Za-z0-9]{32}$/);
+    assert.match(readFileSync(path, 'utf8'), new RegExp(`^radius_secret_1=${secret}$`, 'm'));
+    assert.doesNotMatch(output, /testing123|shorter than 16/);
+    // The radclient alternative, with how to get radclient.
+    assert.match(output, /apt-get install freeradius-utils/);
+    assert.match(output, new RegExp(`\\| radclient -x 127\\.0\\.0\\.1:18120 auth ${secret}$`, 'm'));
+  });
+
+  it('logs alice in with the printed next step: Access-Accept, exit 0', async () => {
+    const totp = await totpUser('alice', data());
+    const args = printedRadiusTest(started!.output(), '123456');
+    args[2] = totp.generate();
+    const { stdout } = await airlockOutput(args);
+    assert.match(stdout, /^Access-Accept\b/);
+  });
+
+  it('says Access-Reject with exit 1 for a wrong code, 3 for a wrong secret, 2 for no secret', async () => {
+    const args = printedRadiusTest(started!.output(), '123456');
+    args[2] = '000000';
+    const wrongCode = await airlockFails(args);
+    assert.equal(wrongCode.code, 1, wrongCode.stderr);
+    assert.match(wrongCode.stdout, /^Access-Reject\b/);
+
+    const wrongSecret = await airlockFails([
+      ...args.slice(0, args.indexOf('--secret')),
+      '--secret',
+      'not-the-secret-of-this-proxy',
+      '--timeout',
+      '1',
+    ]);
+    assert.equal(wrongSecret.code, 3, wrongSecret.stderr);
+    assert.match(wrongSecret.stdout, /no answer within 1 s/);
+
+    const noSecret = await airlockFails(['radius-test', 'alice', '123456']);
+    assert.equal(noSecret.code, 2);
+    assert.match(noSecret.stderr, /--secret/);
+  });
+
+  it('keeps its configuration and secret on the next start, pointed at the new service port', async () => {
+    const secret = printedSecret(started!.output());
+    const before = readFileSync(join(dir, 'authproxy.cfg'), 'utf8');
+    const firstPort = started!.port;
+    await stopServe(started!);
+    started = undefined;
+    started = await startStart([...data(), '--listen', '127.0.0.1:0']);
+    assert.notEqual(started.port, firstPort);
+    assert.equal(printedSecret(started.output()), secret);
+    assert.doesNotMatch(started.output(), /proxy configuration written/);
+    assert.equal(readFileSync(join(dir, 'authproxy.cfg'), 'utf8'), before);
+
+    // A new user, so that no TOTP code is replayed: the proxy reaches the service on its new port.
+    const totp = await totpUser('bob', data());
+    const args = printedRadiusTest(started.output(), '123456');
+    args[1] = 'bob';
+    args[2] = totp.generate();
+    const { stdout } = await airlockOutput(args);
+    assert.match(stdout, /^Access-Accept\b/);
+  });
+
+  it("still runs an older version's example config (testing123), with a hint to replace the secret", async () => {
+    await stopServe(started!);
+    started = undefined;
+    // A copy beside the temporary data: its relative log_dir=../data/… stays in this test's root.
+    const config = join(root, 'examples', 'authproxy.cfg');
+    mkdirSync(join(root, 'examples'));
+    copyFileSync(EXAMPLE_CONFIG, config);
+    const other = join(root, 'old');
+    started = await startStart([
+      '--data-dir',
+      other,
+      '--listen',
+      '127.0.0.1:0',
+      '--proxy-config',
+      config,
+    ]);
+    const output = started.output();
+    assert.equal(printedSecret(output), 'testing123');
+    assert.match(output, /warning: .*radius_secret_1.*shorter than 16/);
+    assert.match(output, /shared secret in .*authproxy\.cfg is weak/);
+    const totp = await totpUser('carol', ['--data-dir', other]);
+    const args = printedRadiusTest(output, '123456');
+    args[1] = 'carol';
+    args[2] = totp.generate();
+    const { stdout } = await airlockOutput(args);
+    assert.match(stdout, /^Access-Accept\b/);
+  });
+});
