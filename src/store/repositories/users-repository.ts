@@ -88,9 +88,7 @@ export class UsersRepository extends Repository {
         .executeTakeFirst();
       if (result.numUpdatedRows === 0n) throw notFound('user', id);
     });
-    const user = await this.getUser(id);
-    if (user === undefined) throw notFound('user', id);
-    return user;
+    return this.#requireUser(id);
   }
 
   async listUsernameCollisions(): Promise<UsernameCollision[]> {
@@ -251,9 +249,7 @@ export class UsersRepository extends Repository {
       .where('id', '=', id)
       .executeTakeFirst();
     if (result.numUpdatedRows === 0n) throw notFound('user', id);
-    const user = await this.getUser(id);
-    if (user === undefined) throw notFound('user', id);
-    return user;
+    return this.#requireUser(id);
   }
 
   async updateUser(id: string, patch: UserPatch): Promise<User> {
@@ -266,9 +262,7 @@ export class UsersRepository extends Repository {
       .where('id', '=', id)
       .executeTakeFirst();
     if (result.numUpdatedRows === 0n) throw notFound('user', id);
-    const user = await this.getUser(id);
-    if (user === undefined) throw notFound('user', id);
-    return user;
+    return this.#requireUser(id);
   }
 
   async setUserAliases(id: string, aliases: string[]): Promise<User> {
@@ -298,9 +292,7 @@ export class UsersRepository extends Repository {
         .where('id', '=', id)
         .execute();
     });
-    const user = await this.getUser(id);
-    if (user === undefined) throw notFound('user', id);
-    return user;
+    return this.#requireUser(id);
   }
 
   async deleteUser(id: string): Promise<boolean> {
@@ -400,5 +392,12 @@ export class UsersRepository extends Repository {
         ]),
       )
       .execute();
+  }
+
+  /** The user after a write that named it; gone meanwhile is a not-found, as for the write. */
+  async #requireUser(id: string): Promise<User> {
+    const user = await this.getUser(id);
+    if (user === undefined) throw notFound('user', id);
+    return user;
   }
 }
