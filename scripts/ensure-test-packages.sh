@@ -11,6 +11,7 @@ NEEDED=(
   "command -v freeradius:freeradius"
   "test -e /usr/lib/freeradius/rlm_ldap.so:freeradius-ldap"
   "test -x /usr/bin/chromium:chromium"
+  "command -v systemd-analyze:systemd"
 )
 
 missing=()

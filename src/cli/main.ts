@@ -17,12 +17,14 @@ import { registerServeCommand } from './commands/serve-command.ts';
 import { registerStartCommand } from './commands/start-command.ts';
 import { registerTokenCommands } from './commands/token-commands.ts';
 import { registerUserCommands } from './commands/user-commands.ts';
+import { versionText } from './version.ts';
 
 export function buildProgram(): Command {
   const program = new Command('airlock')
     .description(
       'Airlock: self-hosted two-factor authentication service (Duo Auth API v2 compatible) and RADIUS authentication proxy',
     )
+    .version(versionText(), '-V, --version', 'print the version and the database schema version')
     .showHelpAfterError('(add --help for usage)')
     // Options after a subcommand belong to it (`airlock proxy check --config f`, not `proxy`'s --config).
     .enablePositionalOptions()

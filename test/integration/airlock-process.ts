@@ -14,12 +14,13 @@ export interface RunningService {
   exited: Promise<number | null>;
 }
 
-/** Starts `airlock serve` and resolves once it printed `listening on …`. */
+/** Starts `airlock serve` (of this checkout, or `bin`) and resolves once it printed `listening on …`. */
 export function startServe(
   args: string[],
   env: Record<string, string> = {},
+  bin: string = BIN,
 ): Promise<RunningService> {
-  return startUntil(['serve', ...args], env, /listening on https?:\/\/[^\s]+:([0-9]+)/);
+  return startUntil(['serve', ...args], env, /listening on https?:\/\/[^\s]+:([0-9]+)/, bin);
 }
 
 /**
@@ -42,8 +43,9 @@ function startUntil(
   args: string[],
   env: Record<string, string>,
   ready: RegExp,
+  bin: string = BIN,
 ): Promise<RunningService> {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(process.execPath, [bin, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

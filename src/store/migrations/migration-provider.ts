@@ -26,7 +26,16 @@ export function createMigrationProvider(
   dialect: StoreDialect,
   deps: { secretBox: SealedValueResealer },
 ): MigrationProvider {
-  const migrations: Record<string, Migration> = {
+  const migrations = migrationTable(dialect, deps);
+  return { getMigrations: () => Promise.resolve(migrations) };
+}
+
+/** The migrations by name, as the provider hands them to the Migrator. */
+function migrationTable(
+  dialect: StoreDialect,
+  deps: { secretBox: SealedValueResealer },
+): Record<string, Migration> {
+  return {
     '0001-initial': initialMigration(dialect),
     '0002-devices': devicesMigration(),
     '0003-policies': policiesMigration(),
@@ -37,5 +46,21 @@ export function createMigrationProvider(
     '0008-auth-transaction-without-user': authTransactionWithoutUserMigration(dialect),
     '0009-membership-origin': membershipOriginMigration(),
   };
-  return { getMigrations: () => Promise.resolve(migrations) };
+}
+
+/**
+ * The schema version this build migrates a database to: the number of its latest migration
+ * (`0009-membership-origin` -> 9). `airlock --version` prints it. Read from the same table the
+ * Migrator gets; building the table runs no migration, so the resealer is never called.
+ */
+export function latestSchemaVersion(): number {
+  const unused: SealedValueResealer = {
+    reseal: () => {
+      throw new Error('listing the migrations must not run one');
+    },
+  };
+  const latest = Object.keys(migrationTable('sqlite', { secretBox: unused }))
+    .sort()
+    .at(-1);
+  return Number(latest?.slice(0, 4));
 }
