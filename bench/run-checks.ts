@@ -154,27 +154,35 @@ export function outageRunProblems(runs: readonly OutageRun[]): string[] {
 
 export interface PushRun {
   users: number;
-  /** The most pushes pending at once (counted in the service's database). */
+  /** The most users with a push pending at once (counted in the service's database). */
   pendingAtOnce: number;
+  /** Push requests the service created in the run: one per login, or a login sent two. */
+  pushesCreated: number;
   accepts: number;
   rejects: number;
   timeouts: number;
   /** Pushes still pending after every answer came back. */
   pendingLeft: number;
+  /** Device API calls (list, approve) that failed. */
+  approvalErrors: number;
   peakRssMiB: { proxy: number; service: number };
   approvalP99Ms: number;
 }
 
 /**
- * bench:push: every user's push pending at once, every login accepted (no reject, no timeout),
- * nothing left pending, peak RSS and latency measured.
+ * bench:push: one push per login, every user's push pending at once, every approval made, every
+ * login accepted (no reject, no timeout), nothing left pending, peak RSS and latency measured.
  */
 export function pushRunProblems(r: PushRun): string[] {
   return problemsOf([
     atLeast('users', r.users, 1),
     r.pendingAtOnce === r.users
       ? undefined
-      : `pushes pending at once: ${r.pendingAtOnce} of ${r.users} (all expected)`,
+      : `users with a push pending at once: ${r.pendingAtOnce} of ${r.users} (all expected)`,
+    r.pushesCreated === r.users
+      ? undefined
+      : `pushes created: ${r.pushesCreated} for ${r.users} logins (one each expected)`,
+    atMost('failed approvals (device API)', r.approvalErrors, 0),
     r.accepts === r.users ? undefined : `Access-Accepts: ${r.accepts} of ${r.users} (all expected)`,
     atMost('Access-Rejects', r.rejects, 0),
     atMost('logins without an answer', r.timeouts, 0),
