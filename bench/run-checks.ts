@@ -89,17 +89,25 @@ export interface AuthapiTargetRun {
   non2xx: number;
 }
 
-/** bench:authapi: requests were made and answered 2xx, without errors, with a finite rate and p99. */
-export function authapiRunProblems(targets: readonly AuthapiTargetRun[]): string[] {
-  return problemsOf(
-    targets.flatMap((t) => [
+/**
+ * bench:authapi: requests were made and answered 2xx, without errors, with a finite rate and p99;
+ * and the service allowed the passcode logins it was sent (its audit: a deny is a 200 too).
+ */
+export function authapiRunProblems(
+  targets: readonly AuthapiTargetRun[],
+  passcodes: { allowed: number; denied: number },
+): string[] {
+  return problemsOf([
+    atLeast('airlock: passcode logins allowed', passcodes.allowed, 1),
+    atMost('airlock: passcode logins denied', passcodes.denied, 0),
+    ...targets.flatMap((t) => [
       atLeast(`${t.name}: requests`, t.requests, 1),
       atMost(`${t.name}: errors and timeouts`, t.errors, 0),
       atMost(`${t.name}: non-2xx answers`, t.non2xx, 0),
       atLeast(`${t.name}: req/s`, t.requestsPerSecond, Number.MIN_VALUE),
       finite(`${t.name}: p99`, t.p99Ms),
     ]),
-  );
+  ]);
 }
 
 export interface OutageRun {
