@@ -9,7 +9,7 @@
 // Env: BENCH_PUSHES (default 10000), BENCH_APPROVERS (concurrent approvals, default 64),
 // BENCH_KEEP=1 (keep the temp dir: the service's database and the proxy's logs).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { type KeyObject } from 'node:crypto';
+import { createECDH, createPrivateKey, type KeyObject } from 'node:crypto';
 import dgram from 'node:dgram';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
-import { DeviceClient, newDeviceKey } from '../src/authenticator/device-client.ts';
+import { DeviceClient } from '../src/authenticator/device-client.ts';
 import { openContext } from '../src/cli/open-context.ts';
 import { createAttribute, getAttribute } from '../src/protocol/radius/radius-attributes.ts';
 import { encodeAccessRequest } from '../src/protocol/radius/radius-request.ts';
@@ -237,7 +237,7 @@ async function createPhones(dataDir: string, count: number): Promise<Phone[]> {
       for (let i = 1; i <= count; i++) {
         const username = `pushuser${String(i).padStart(5, '0')}`;
         const user = await tx.createUser({ id: generateId(random, 'DU'), username });
-        const key = newDeviceKey();
+        const key = deviceKey();
         const device = await tx.createDevice({
           id: generateId(random, 'DV'),
           userId: user.id,
@@ -258,6 +258,26 @@ interface Answer {
   outcome: 'accept' | 'reject' | 'timeout';
   atMs: number;
   replyMessage?: string;
+}
+
+/**
+ * A P-256 device key like newDeviceKey()'s, made without generateKeyPairSync: on Node 20.20 that
+ * deadlocks now and then when thousands are made in a row (the JWK export holds the key's mutex
+ * while allocating; a GC in it finalizes the finished KeyGenJob, which takes the same mutex: the
+ * bench hung at "creating users" with the store's write lock held).
+ */
+function deviceKey(): { privateKey: KeyObject; publicJwk: Record<string, unknown> } {
+  const ecdh = createECDH('prime256v1');
+  const point = ecdh.generateKeys(); // uncompressed: 0x04 || x || y
+  const publicJwk = {
+    kty: 'EC',
+    crv: 'P-256',
+    x: point.subarray(1, 33).toString('base64url'),
+    y: point.subarray(33, 65).toString('base64url'),
+  };
+  const raw = ecdh.getPrivateKey();
+  const d = Buffer.concat([Buffer.alloc(32 - raw.length), raw]).toString('base64url');
+  return { privateKey: createPrivateKey({ key: { ...publicJwk, d }, format: 'jwk' }), publicJwk };
 }
 
 /** Many logins over a few UDP sockets: identifiers 0-255 per socket, a resend every 5 s. */
