@@ -1,7 +1,9 @@
 // bench:outage — what a blackhole outage of the service costs each login, with the circuit
 // breaker and without it (Duo's behaviour), side by side: time to a failmode decision, time to
 // detect the outage, time to recover after it ends. The proxy runs in-process (startProxy) in
-// front of the fault injector; the load generator speaks RADIUS over UDP with our codec.
+// front of the fault injector; the load generator speaks RADIUS over UDP with our codec. Each
+// login has a real primary (an LDAP bind against slapd from scripts/start-slapd.sh): failmode safe
+// lets a login through only after its primary authentication succeeded (docs/outage-engine.md).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,14 +18,19 @@ import { sendRadiusLogin } from '../src/proxy/radius-login-client.ts';
 import { startProxy } from '../src/proxy/start-proxy.ts';
 import { SystemClock } from '../src/runtime/clock.ts';
 import { CryptoRandom } from '../src/runtime/random.ts';
+import { startSlapd } from '../test/integration/external-servers.ts';
+import { outageRunProblems, sized, SMOKE, verdict, type OutageRun } from './run-checks.ts';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 /** Each worker starts at most one login per this interval (a steady, realistic login rate). */
 const LOGIN_INTERVAL_MS = Number(process.env.BENCH_LOGIN_INTERVAL_MS ?? 100);
-const HEALTHY_BEFORE_MS = Number(process.env.BENCH_HEALTHY_BEFORE_SECONDS ?? 3) * 1000;
-const OUTAGE_MS = Number(process.env.BENCH_OUTAGE_SECONDS ?? 20) * 1000;
-const HEALTHY_AFTER_MS = Number(process.env.BENCH_HEALTHY_AFTER_SECONDS ?? 25) * 1000;
-const API_TIMEOUT_SECONDS = 2;
+const HEALTHY_BEFORE_MS = Number(process.env.BENCH_HEALTHY_BEFORE_SECONDS ?? sized(1, 3)) * 1000;
+const OUTAGE_MS = Number(process.env.BENCH_OUTAGE_SECONDS ?? sized(3, 20)) * 1000;
+const HEALTHY_AFTER_MS = Number(process.env.BENCH_HEALTHY_AFTER_SECONDS ?? sized(3, 25)) * 1000;
+const API_TIMEOUT_SECONDS = sized(1, 2);
+/** Smoke: a short open period, so the breaker run recovers inside a seconds-long phase. */
+const BREAKER_OPEN_SECONDS = sized(1, 10);
+const BREAKER_MAX_OPEN_SECONDS = sized(1, 120);
 const BREAKER_THRESHOLD = 3;
 const HEALTH_CHECK_INTERVAL_SECONDS = 1;
 const RADIUS_SECRET = 'bench-outage-radius-secret';
@@ -41,6 +48,7 @@ interface Login {
 
 interface RunResult {
   name: string;
+  breakerEnabled: boolean;
   logins: Login[];
   outageStartMs: number;
   outageEndMs: number;
@@ -58,13 +66,26 @@ interface RunResult {
   failmodeCount: number;
 }
 
-function configText(dir: string, breakerEnabled: boolean): string {
+/** The directory entries scripts/start-slapd.sh makes for LDAP_USERS: uid=user0001, pw0001. */
+const userName = (w: number) => `user${String(w + 1).padStart(4, '0')}`;
+const userPassword = (w: number) => `pw${String(w + 1).padStart(4, '0')}`;
+
+function configText(dir: string, breakerEnabled: boolean, ldapPort: number): string {
   return [
     '[main]',
     `log_dir=${join(dir, 'log')}`,
     `state_dir=${join(dir, 'state')}`,
+    'admin_listen=127.0.0.1:0', // never the default 9443 another proxy may hold
     '',
-    '[duo_only_client]',
+    '[ad_client]',
+    'host=127.0.0.1',
+    `port=${ldapPort}`,
+    'auth_type=plain',
+    'transport=clear',
+    'bind_dn=cn=airlock-svc,dc=example,dc=org',
+    'service_account_password=svcpw',
+    'search_dn=ou=people,dc=example,dc=org',
+    'username_attribute=uid',
     '',
     '[radius_server_auto]',
     'ikey=DIXXXXXXXXXXXXXXXXXX',
@@ -73,10 +94,12 @@ function configText(dir: string, breakerEnabled: boolean): string {
     'api_port=PORT',
     'api_ca_file=ca.pem',
     `api_timeout=${API_TIMEOUT_SECONDS}`,
-    'client=duo_only_client',
+    'client=ad_client',
     'failmode=safe',
     `breaker_enabled=${breakerEnabled}`,
     `breaker_failure_threshold=${BREAKER_THRESHOLD}`,
+    `breaker_open_seconds=${BREAKER_OPEN_SECONDS}`,
+    `breaker_max_open_seconds=${BREAKER_MAX_OPEN_SECONDS}`,
     `health_check_interval=${HEALTH_CHECK_INTERVAL_SECONDS}`,
     'interface=127.0.0.1',
     'port=0',
@@ -97,12 +120,13 @@ async function runOnce(
   name: string,
   breakerEnabled: boolean,
   tls: DrillTlsMaterial,
+  ldapPort: number,
 ): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-outage-'));
   const injector = await startFaultInjector({ tls, mode: 'healthy', clock });
   writeFileSync(join(dir, 'ca.pem'), tls.caPem);
   const parsed = parseAuthProxyConfig(
-    configText(dir, breakerEnabled).replace('api_port=PORT', `api_port=${injector.port}`),
+    configText(dir, breakerEnabled, ldapPort).replace('api_port=PORT', `api_port=${injector.port}`),
     { configDir: dir, readFile: (p) => readFileSync(p, 'utf8') },
   );
   if (!parsed.ok) throw new Error(`bench config is invalid:\n${parsed.errors.join('\n')}`);
@@ -119,8 +143,8 @@ async function runOnce(
         host: '127.0.0.1',
         port,
         secret: RADIUS_SECRET,
-        username: `bench-user-${w}`,
-        password: '',
+        username: userName(w),
+        password: userPassword(w),
         timeoutMs: API_TIMEOUT_SECONDS * 1000 * 3,
         random,
       });
@@ -176,6 +200,7 @@ async function runOnce(
     .sort((a, b) => a.endMs - b.endMs)[0];
   return {
     name,
+    breakerEnabled,
     logins,
     outageStartMs,
     outageEndMs,
@@ -194,21 +219,26 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const fmt = (ms: number | undefined) =>
   ms === undefined || Number.isNaN(ms) ? 'n/a' : `${Math.round(ms)} ms`;
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   const tls = await createDrillTlsMaterial(clock.nowMs());
+  const slapd = await startSlapd({ LDAP_USERS: String(CONCURRENCY) });
   process.stdout.write(
-    `bench:outage — failmode=safe, api_timeout=${API_TIMEOUT_SECONDS} s, breaker_failure_threshold=${BREAKER_THRESHOLD}, ` +
-      `breaker_open_seconds=10 (default, doubling to 120), health_check_interval=${HEALTH_CHECK_INTERVAL_SECONDS} s; ` +
-      `${CONCURRENCY} concurrent NAS workers, one login per ${LOGIN_INTERVAL_MS} ms each; ` +
+    `bench:outage${SMOKE ? ' (smoke)' : ''} — failmode=safe, api_timeout=${API_TIMEOUT_SECONDS} s, breaker_failure_threshold=${BREAKER_THRESHOLD}, ` +
+      `breaker_open_seconds=${BREAKER_OPEN_SECONDS} (doubling to ${BREAKER_MAX_OPEN_SECONDS}), health_check_interval=${HEALTH_CHECK_INTERVAL_SECONDS} s; ` +
+      `${CONCURRENCY} concurrent NAS workers, one login per ${LOGIN_INTERVAL_MS} ms each, LDAP primary (slapd) then the service; ` +
       `healthy ${HEALTHY_BEFORE_MS / 1000} s → blackhole ${OUTAGE_MS / 1000} s → healthy ${HEALTHY_AFTER_MS / 1000} s\n`,
   );
   const results: RunResult[] = [];
-  for (const [name, enabled] of [
-    ['breaker', true],
-    ['no breaker (Duo)', false],
-  ] as const) {
-    process.stdout.write(`running: ${name} …\n`);
-    results.push(await runOnce(name, enabled, tls));
+  try {
+    for (const [name, enabled] of [
+      ['breaker', true],
+      ['no breaker (Duo)', false],
+    ] as const) {
+      process.stdout.write(`running: ${name} …\n`);
+      results.push(await runOnce(name, enabled, tls, slapd.port));
+    }
+  } finally {
+    await slapd.stop();
   }
 
   const columns = [
@@ -244,10 +274,29 @@ async function main(): Promise<void> {
       .join('  ')
       .trimEnd();
   process.stdout.write(`\n${line(columns)}\n${rows.map(line).join('\n')}\n\n`);
+  const problems = outageRunProblems(results.map(checkedRun));
   const [withBreaker, without] = results as [RunResult, RunResult];
   process.stdout.write(
     `breaker p99: ${Math.round(withBreaker.failmodeP99Ms)} ms vs no breaker p99: ${Math.round(without.failmodeP99Ms)} ms\n`,
   );
+  return verdict('bench:outage', problems);
 }
 
-await main();
+/** What run-checks.ts checks of one run. */
+function checkedRun(r: RunResult): OutageRun {
+  return {
+    name: r.name,
+    breakerEnabled: r.breakerEnabled,
+    logins: r.logins.length,
+    serviceAnswersBefore: r.logins.filter(
+      (l) => l.decidedBy === 'service' && l.endMs < r.outageStartMs,
+    ).length,
+    failmodeCount: r.failmodeCount,
+    failmodeP99Ms: r.failmodeP99Ms,
+    otherAnswers: r.logins.filter((l) => l.decidedBy === 'other').length,
+    recoverMs: r.recoverMs,
+    detectMs: r.detectMs,
+  };
+}
+
+process.exitCode = await main();

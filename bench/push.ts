@@ -3,10 +3,13 @@
 // Every login is a [duo_only_client] Access-Request whose password is the word "push": the proxy
 // starts an async push and waits on the service's result stream. When all pushes are pending the
 // benchmark reads each process's peak RSS (VmHWM), then approves every push from the users'
-// devices (signed device API calls) and times approval → Access-Accept.
-// Env: BENCH_PUSHES (default 10000), BENCH_APPROVERS (concurrent approvals, default 32).
+// devices (signed device API calls) and times approval → Access-Accept. The run checks itself
+// (run-checks.ts): one push per login, all pending at once, every login accepted, none left
+// pending; otherwise it says why and exits non-zero. --smoke: 100 users.
+// Env: BENCH_PUSHES (default 10000), BENCH_APPROVERS (concurrent approvals, default 64),
+// BENCH_KEEP=1 (keep the temp dir: the service's database and the proxy's logs).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { type KeyObject } from 'node:crypto';
+import { createECDH, createPrivateKey, type KeyObject } from 'node:crypto';
 import dgram from 'node:dgram';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -15,17 +18,18 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
-import { DeviceClient, newDeviceKey } from '../src/authenticator/device-client.ts';
+import { DeviceClient } from '../src/authenticator/device-client.ts';
 import { openContext } from '../src/cli/open-context.ts';
-import { createAttribute } from '../src/protocol/radius/radius-attributes.ts';
+import { createAttribute, getAttribute } from '../src/protocol/radius/radius-attributes.ts';
 import { encodeAccessRequest } from '../src/protocol/radius/radius-request.ts';
 import { verifyResponse } from '../src/protocol/radius/radius-response.ts';
 import { CryptoRandom, generateId } from '../src/runtime/random.ts';
 import { airlockJson, startServe } from '../test/integration/airlock-process.ts';
 import { freeUdpPort } from '../test/integration/external-servers.ts';
+import { pushRunProblems, sized, SMOKE, verdict } from './run-checks.ts';
 
-const PUSHES = Number(process.env.BENCH_PUSHES ?? 10_000);
-const APPROVERS = Number(process.env.BENCH_APPROVERS ?? 64);
+const PUSHES = Number(process.env.BENCH_PUSHES ?? sized(100, 10_000));
+const APPROVERS = Number(process.env.BENCH_APPROVERS ?? sized(8, 64));
 /** Node flags for the proxy and the service, e.g. a heap cap as a production unit would set. */
 const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const TARGET_MIB = 256;
@@ -104,7 +108,7 @@ async function main(): Promise<number> {
     const nas = new Nas(radiusPort);
     await nas.open();
     const sentAt = performance.now();
-    const answers: Promise<{ outcome: 'accept' | 'reject' | 'timeout'; atMs: number }>[] = [];
+    const answers: Promise<Answer>[] = [];
     for (const [i, p] of phones.entries()) {
       answers.push(nas.login(p.username, 'push'));
       // About 1,000 logins a second: a burst, but not one the receive buffer must hold at once.
@@ -112,12 +116,10 @@ async function main(): Promise<number> {
     }
     console.log(`sent ${PUSHES} Access-Requests; waiting until every push is pending…`);
     const db = new BetterSqlite3(join(dataDir, 'airlock.db'), { readonly: true });
+    const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+    // Users with a push pending: a second push for one login would not count twice.
     const pendingCount = () =>
-      (
-        db.prepare("SELECT COUNT(*) AS n FROM oob_requests WHERE status = 'pushed'").get() as {
-          n: number;
-        }
-      ).n;
+      count("SELECT COUNT(DISTINCT user_id) AS n FROM oob_requests WHERE status = 'pushed'");
     let pending = 0;
     while ((pending = pendingCount()) < PUSHES && performance.now() - sentAt < 50_000) {
       await sleep(250);
@@ -136,14 +138,19 @@ async function main(): Promise<number> {
       caPem: readFileSync(join(dataDir, 'tls', 'ca.pem'), 'utf8'),
     });
     const approvedAt = new Map<string, number>();
+    const approvalErrors: string[] = [];
     let next = 0;
     const approver = async () => {
       while (next < phones.length) {
         const phone = phones[next++]!;
-        const [request] = await devices.requests(phone);
-        if (!request) continue;
-        approvedAt.set(phone.username, performance.now());
-        await devices.answer(phone, request.txid, 'approve');
+        try {
+          const [request] = await devices.requests(phone);
+          if (!request) continue; // counted: its login is not accepted
+          approvedAt.set(phone.username, performance.now());
+          await devices.answer(phone, request.txid, 'approve');
+        } catch (err) {
+          approvalErrors.push(`${phone.username}: ${(err as Error).message}`);
+        }
       }
     };
     const approvingFrom = performance.now();
@@ -152,19 +159,28 @@ async function main(): Promise<number> {
     devices.close();
     const results = await Promise.all(answers);
     nas.close();
+    const pendingLeft = count("SELECT COUNT(*) AS n FROM oob_requests WHERE status = 'pushed'");
+    const pushesCreated = count('SELECT COUNT(*) AS n FROM oob_requests');
     db.close();
 
     const latencies: number[] = [];
     const counts = { accept: 0, reject: 0, timeout: 0 };
+    const rejectReasons = new Map<string, number>();
     results.forEach((r, i) => {
       counts[r.outcome] += 1;
+      if (r.outcome === 'reject') {
+        const why = r.replyMessage ?? '(no Reply-Message)';
+        rejectReasons.set(why, (rejectReasons.get(why) ?? 0) + 1);
+      }
       const approved = approvedAt.get(phones[i]!.username);
       if (r.outcome === 'accept' && approved !== undefined) latencies.push(r.atMs - approved);
     });
     latencies.sort((a, b) => a - b);
     const mib = (kb: number) => (kb / 1024).toFixed(1);
     console.log('');
-    console.log(`pushes pending at once: ${pending} of ${PUSHES}`);
+    console.log(
+      `pushes pending at once: ${pending} of ${PUSHES}; pushes created: ${pushesCreated}; still pending at the end: ${pendingLeft}`,
+    );
     console.log(
       `node flags: ${NODE_FLAGS.join(' ') || '(none: V8 default heap sizing)'}; approvers: ${APPROVERS}`,
     );
@@ -177,15 +193,38 @@ async function main(): Promise<number> {
     console.log(
       `answers: ${counts.accept} Access-Accept, ${counts.reject} Access-Reject, ${counts.timeout} no answer`,
     );
+    for (const [why, n] of rejectReasons) console.log(`  rejected ${n}×: ${why}`);
+    for (const e of approvalErrors.slice(0, 5)) console.log(`  approval failed: ${e}`);
     console.log(
       `approval → Access-Accept: p50 ${percentile(latencies, 0.5).toFixed(1)} ms, p99 ${percentile(latencies, 0.99).toFixed(1)} ms (from the start of the approving device call)`,
     );
-    const peak = Math.max(memory.proxy.peakKb, memory.service.peakKb) / 1024;
-    console.log(`peak RSS ratio to target: ${(peak / TARGET_MIB).toFixed(2)} (≤ 1.00 meets it)`);
-    return pending === PUSHES && counts.accept === PUSHES ? 0 : 1;
+    const peakMiB = { proxy: memory.proxy.peakKb / 1024, service: memory.service.peakKb / 1024 };
+    const problems = pushRunProblems({
+      users: PUSHES,
+      pendingAtOnce: pending,
+      pushesCreated,
+      accepts: counts.accept,
+      rejects: counts.reject,
+      timeouts: counts.timeout,
+      pendingLeft,
+      approvalErrors: approvalErrors.length,
+      peakRssMiB: peakMiB,
+      approvalP99Ms: percentile(latencies, 0.99),
+    });
+    if (problems.length === 0) {
+      const peak = Math.max(peakMiB.proxy, peakMiB.service);
+      console.log(
+        `peak RSS ratio to target: ${(peak / TARGET_MIB).toFixed(2)} (≤ 1.00 meets it${SMOKE ? '; smoke run, not a figure' : ''})`,
+      );
+    }
+    console.log(
+      `peak RSS: proxy ${mib(memory.proxy.peakKb)} MiB, service ${mib(memory.service.peakKb)} MiB; accepted ${counts.accept} of ${PUSHES}`,
+    );
+    return verdict('bench:push', problems);
   } finally {
     for (const child of children) child.kill('SIGTERM');
-    await rm(dir, { recursive: true, force: true });
+    if (process.env.BENCH_KEEP) console.log(`kept ${dir} (BENCH_KEEP)`);
+    else await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -198,7 +237,7 @@ async function createPhones(dataDir: string, count: number): Promise<Phone[]> {
       for (let i = 1; i <= count; i++) {
         const username = `pushuser${String(i).padStart(5, '0')}`;
         const user = await tx.createUser({ id: generateId(random, 'DU'), username });
-        const key = newDeviceKey();
+        const key = deviceKey();
         const device = await tx.createDevice({
           id: generateId(random, 'DV'),
           userId: user.id,
@@ -215,14 +254,37 @@ async function createPhones(dataDir: string, count: number): Promise<Phone[]> {
   }
 }
 
-/** Many logins over a few UDP sockets: identifiers 0-255 per socket, no retransmits. */
+interface Answer {
+  outcome: 'accept' | 'reject' | 'timeout';
+  atMs: number;
+  replyMessage?: string;
+}
+
+/**
+ * A P-256 device key like newDeviceKey()'s, made without generateKeyPairSync: on Node 20.20 that
+ * deadlocks now and then when thousands are made in a row (the JWK export holds the key's mutex
+ * while allocating; a GC in it finalizes the finished KeyGenJob, which takes the same mutex: the
+ * bench hung at "creating users" with the store's write lock held).
+ */
+function deviceKey(): { privateKey: KeyObject; publicJwk: Record<string, unknown> } {
+  const ecdh = createECDH('prime256v1');
+  const point = ecdh.generateKeys(); // uncompressed: 0x04 || x || y
+  const publicJwk = {
+    kty: 'EC',
+    crv: 'P-256',
+    x: point.subarray(1, 33).toString('base64url'),
+    y: point.subarray(33, 65).toString('base64url'),
+  };
+  const raw = ecdh.getPrivateKey();
+  const d = Buffer.concat([Buffer.alloc(32 - raw.length), raw]).toString('base64url');
+  return { privateKey: createPrivateKey({ key: { ...publicJwk, d }, format: 'jwk' }), publicJwk };
+}
+
+/** Many logins over a few UDP sockets: identifiers 0-255 per socket, a resend every 5 s. */
 class Nas {
   readonly #port: number;
   readonly #sockets: dgram.Socket[] = [];
-  readonly #pending = new Map<
-    string,
-    { authenticator: Buffer; resolve: (r: { outcome: 'accept' | 'reject'; atMs: number }) => void }
-  >();
+  readonly #pending = new Map<string, { authenticator: Buffer; resolve: (r: Answer) => void }>();
   #next = 0;
 
   constructor(port: number) {
@@ -245,9 +307,11 @@ class Nas {
             requireMessageAuthenticator: false,
           });
           this.#pending.delete(key);
+          const reply = getAttribute(r.attributes, 'Reply-Message');
           entry.resolve({
             outcome: r.code === 'Access-Accept' ? 'accept' : 'reject',
             atMs: performance.now(),
+            ...(typeof reply === 'string' ? { replyMessage: reply } : {}),
           });
         } catch {
           // not ours or forged: ignore
@@ -258,10 +322,7 @@ class Nas {
     }
   }
 
-  login(
-    username: string,
-    password: string,
-  ): Promise<{ outcome: 'accept' | 'reject' | 'timeout'; atMs: number }> {
+  login(username: string, password: string): Promise<Answer> {
     const n = this.#next++;
     const s = Math.floor(n / 256);
     const identifier = n % 256;

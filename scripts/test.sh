@@ -28,3 +28,6 @@ fi
 
 mapfile -t FILES < <(find src test -name '*.test.ts' | sort)
 node --import tsx --test "${FILES[@]}"
+
+# Every benchmark in its seconds-long smoke mode, with the checks it applies to its own runs.
+node --import tsx bench/smoke.ts

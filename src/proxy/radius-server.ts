@@ -23,7 +23,7 @@ const DEDUP_TTL_MS = 30_000;
 const CODE_NUMBERS = { 'Access-Accept': 2, 'Access-Reject': 3, 'Access-Challenge': 11 } as const;
 
 interface DedupEntry {
-  /** Undefined while the first copy is still being authenticated. */
+  /** Undefined while the first copy is still being authenticated (such an entry never expires). */
   reply: Buffer | undefined;
   expiresAtMs: number;
 }
@@ -72,7 +72,9 @@ export async function startRadiusServer(deps: RadiusServerDeps): Promise<RadiusS
     // RFC 2865 §5: a retransmit carries the same Identifier and Request Authenticator.
     const key = `${from.address}|${from.port}|${request.identifier}|${request.authenticator.toString('hex')}`;
     const seen = dedup.get(key);
-    if (seen && seen.expiresAtMs > clock.nowMs()) {
+    // A login still running never expires (a push may wait past the 30 s answer cache): a
+    // retransmit must not start a second login and send a second push.
+    if (seen && (seen.reply === undefined || seen.expiresAtMs > clock.nowMs())) {
       metrics.retransmits.inc({ section: section.section, answered: seen.reply ? 'yes' : 'no' });
       // Still authenticating: the first copy's answer will go out; never start a second login.
       if (seen.reply) socket.send(seen.reply, from.port, from.address);
