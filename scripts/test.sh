@@ -26,8 +26,9 @@ if [[ -z "${AIRLOCK_TEST_DATABASE_URL:-}" ]]; then
   export AIRLOCK_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/airlock_test"
 fi
 
+# Every benchmark in its seconds-long smoke mode, with the checks it applies to its own runs
+# (before the tests, so that the test runner's summary stays the last thing CI prints).
+node --import tsx bench/smoke.ts
+
 mapfile -t FILES < <(find src test -name '*.test.ts' | sort)
 node --import tsx --test "${FILES[@]}"
-
-# Every benchmark in its seconds-long smoke mode, with the checks it applies to its own runs.
-node --import tsx bench/smoke.ts
