@@ -85,7 +85,7 @@ export class PushWaiter {
       });
       // Not streaming (yet, or at all): ask auth_status, which long-polls on Airlock, so a result
       // published before the stream connected is not missed.
-      if (!hostStream.open) void this.#poll(txid, this.#deps.clock.nowMs() + timeoutMs);
+      if (!hostStream.open) void this.#poll(txid, hostStream, this.#deps.clock.nowMs() + timeoutMs);
     });
   }
 
@@ -158,7 +158,7 @@ export class PushWaiter {
           h.noStreamUntilMs = this.#deps.clock.nowMs() + 60_000;
           this.#deps.onStreamEvent?.(host, `no result stream (${reason}); polling auth_status`);
           for (const txid of this.#waiters.keys())
-            void this.#poll(txid, this.#deps.clock.nowMs() + 60_000);
+            void this.#poll(txid, h, this.#deps.clock.nowMs() + 60_000);
         } else {
           this.#deps.onStreamEvent?.(host, `result stream ended (${reason}); reconnecting`);
         }
@@ -170,9 +170,16 @@ export class PushWaiter {
     if (h.stream === undefined) h.noStreamUntilMs = Number.POSITIVE_INFINITY;
   }
 
-  /** auth_status until the result is final, the waiter is gone, or the deadline passes. */
-  async #poll(txid: string, deadlineMs: number): Promise<void> {
+  /**
+   * auth_status until the result is final, the waiter is gone, the deadline passes, or the
+   * host's stream carries the result. Each poll holds one of the client's sockets for up to the
+   * service's long-poll window, so polls must stop when no longer needed: a poll that began with
+   * the stream open and answers "waiting" is the last one — what it saw is before the stream,
+   * what it did not see is on the stream (which resumes after its last event if it reconnects).
+   */
+  async #poll(txid: string, hostStream: HostStream, deadlineMs: number): Promise<void> {
     while (this.#waiters.has(txid) && this.#deps.clock.nowMs() < deadlineMs && !this.#closed) {
+      const streaming = hostStream.open;
       const outcome = await this.#deps.authStatus(txid);
       if (outcome.kind === 'ok' && outcome.response.result !== 'waiting') {
         this.#deliver({
@@ -183,6 +190,7 @@ export class PushWaiter {
         });
         return;
       }
+      if (outcome.kind === 'ok' && streaming) return;
       if (outcome.kind !== 'ok') await new Promise((r) => setTimeout(r, 1_000).unref());
     }
   }

@@ -150,6 +150,10 @@ export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Prom
         authStatus: (txid) => api.authStatus(txid),
         onStreamEvent: (host, what) => logs.line(`[${section.section}] ${host}: ${what}`),
       });
+      // Each host's result stream opens now, not at the first push: a push that starts before
+      // its stream is open is polled with auth_status, a 20 s long poll that holds one of the
+      // client's sockets, and a burst of such pushes would take every socket from the logins.
+      for (const host of api.health()) pushes.prepare(host.host);
       waiters.push(pushes);
       const flow = createLoginFlow({
         section,

@@ -48,6 +48,8 @@ export interface FaultServer {
   readonly connections: number;
   /** HTTP requests received so far (0 for `blackhole`). */
   readonly requests: number;
+  /** Their paths, in order (without the query). */
+  readonly paths: readonly string[];
   close(): Promise<void>;
 }
 
@@ -109,6 +111,7 @@ export async function startFaultServer(
   const timers = new Set<NodeJS.Timeout>();
   let connections = 0;
   let requests = 0;
+  const paths: string[] = [];
 
   const server: net.Server =
     mode === 'blackhole'
@@ -117,6 +120,7 @@ export async function startFaultServer(
         })
       : https.createServer({ cert: options.certPem, key: options.keyPem }, (req, res) => {
           requests++;
+          paths.push((req.url ?? '/').split('?')[0]!);
           req.resume();
           req.on('end', () => answer(mode, req.url ?? '/', res));
         });
@@ -178,6 +182,7 @@ export async function startFaultServer(
     get requests() {
       return requests;
     },
+    paths,
     async close() {
       for (const timer of timers) clearTimeout(timer);
       for (const socket of sockets) socket.destroy();

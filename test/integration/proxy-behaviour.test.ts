@@ -375,7 +375,12 @@ describe('retransmits', () => {
         },
       );
       assert.equal(res.code, 'Access-Reject', res.output); // the stand-in denies every auth
-      assert.equal(slow.requests, 2, 'one preauth and one auth, however many copies arrived');
+      // The result stream (opened at startup) aside: one preauth and one auth.
+      assert.deepEqual(
+        slow.paths.filter((p) => p !== '/auth/v2/auth_results'),
+        ['/auth/v2/preauth', '/auth/v2/auth'],
+        'one preauth and one auth, however many copies arrived',
+      );
       const retransmits = await proxy.proxy.metrics.getSingleMetricAsString(
         'airlock_proxy_retransmits_total',
       );

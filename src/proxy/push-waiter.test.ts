@@ -1,0 +1,95 @@
+// The push waiter's auth_status polls: each is a long poll holding one of the Auth API client's
+// sockets, so a burst of pushes that started before the result stream opened must stop polling
+// once the stream carries their results (bench:push stalled on this: docs/benchmarks.md).
+import assert from 'node:assert/strict';
+import { setImmediate as tick } from 'node:timers/promises';
+import { describe, it } from 'node:test';
+import type { ResultStreamHandlers } from '../client/auth-api-client.ts';
+import type { ApiOutcome, AuthStatusResponse } from '../client/auth-api-response.ts';
+import { FixedClock } from '../runtime/clock.ts';
+import { PushWaiter } from './push-waiter.ts';
+
+const HOST = 'airlock.test:443';
+const WAITING: ApiOutcome<AuthStatusResponse> = {
+  kind: 'ok',
+  response: { result: 'waiting', status: 'pushed', status_msg: 'Pushed a login request...' },
+  latencyMs: 1,
+};
+
+/** A service whose stream opens when told, and whose auth_status answers "waiting" next tick. */
+function fakeService() {
+  const polls: string[] = [];
+  let handlers: ResultStreamHandlers | undefined;
+  const waiter = new PushWaiter({
+    clock: new FixedClock(1_000_000),
+    openStream: (_host, h) => {
+      handlers = h;
+      return { close: () => {} };
+    },
+    authStatus: async (txid) => {
+      polls.push(txid);
+      await tick();
+      return WAITING;
+    },
+  });
+  return {
+    waiter,
+    polls,
+    stream: () => {
+      assert.ok(handlers, 'the stream was opened');
+      return handlers;
+    },
+  };
+}
+
+async function ticks(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await tick();
+}
+
+void describe('PushWaiter', () => {
+  void it('stops polling auth_status for pushes started before the stream opened, once it is open', async () => {
+    const { waiter, polls, stream } = fakeService();
+    const waits = ['T1', 'T2', 'T3'].map((txid) => waiter.wait(txid, HOST, 60_000));
+    await ticks(5);
+    assert.ok(polls.length >= 3, 'pushes started before the stream are polled');
+    stream().onOpen();
+    const atOpen = polls.length;
+    await ticks(50);
+    // At most one more poll each (begun with the stream open); then the stream's turn.
+    assert.ok(
+      polls.length <= atOpen + 3,
+      `${polls.length - atOpen} polls after the stream opened (at most 3 expected)`,
+    );
+    for (const txid of ['T1', 'T2', 'T3']) {
+      stream().onResult({ txid, result: 'allow', status: 'allow', status_msg: 'ok' }, `E.${txid}`);
+    }
+    const results = await Promise.all(waits);
+    assert.deepEqual(
+      results.map((r) => (r.kind === 'result' ? r.result.txid : r.kind)),
+      ['T1', 'T2', 'T3'],
+    );
+    waiter.close();
+  });
+
+  void it('does not poll a push started while the stream is open', async () => {
+    const { waiter, polls, stream } = fakeService();
+    waiter.prepare(HOST);
+    stream().onOpen();
+    const wait = waiter.wait('T1', HOST, 60_000);
+    await ticks(10);
+    assert.deepEqual(polls, []);
+    stream().onResult({ txid: 'T1', result: 'deny', status: 'deny', status_msg: 'no' }, 'E.1');
+    assert.equal((await wait).kind, 'result');
+    waiter.close();
+  });
+
+  void it('keeps polling while the service has no stream (Duo)', async () => {
+    const { waiter, polls, stream } = fakeService();
+    const wait = waiter.wait('T1', HOST, 60_000);
+    stream().onEnd('HTTP 404');
+    await ticks(50);
+    assert.ok(polls.filter((t) => t === 'T1').length > 5, 'auth_status is the only way');
+    waiter.close();
+    assert.equal((await wait).kind, 'timeout');
+  });
+});
