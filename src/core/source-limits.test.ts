@@ -124,7 +124,7 @@ describe('SourceFailureLimits.admitWhenSettled', () => {
     const second = await limits.admitWhenSettled('U1', source, 0);
     assert.ok(first.ok && second.ok);
     let thirdDone = false;
-    const third = limits.admitWhenSettled('U1', source, 0).then((a) => {
+    const third = Promise.resolve(limits.admitWhenSettled('U1', source, 0)).then((a) => {
       thirdDone = true;
       return a;
     });

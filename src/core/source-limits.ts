@@ -117,22 +117,25 @@ export class SourceFailureLimits {
    * admitted one after another as each refunds, while a burst of guesses still gets no more
    * checks at once than the budget has units: units are reserved before the check.
    */
-  async admitWhenSettled(
+  admitWhenSettled(
     userId: string,
     source: FailureSource,
     nowMs: number,
-  ): Promise<SourceAdmission> {
-    for (;;) {
-      const admission = this.admit(userId, source, nowMs);
-      if (admission.ok) return admission;
-      const key =
-        admission.scope === 'user-source'
-          ? JSON.stringify(['u', userId, source.appId, source.ip])
-          : JSON.stringify(['s', source.appId, source.ip]);
-      const pending = this.#inFlight.get(key);
-      if (pending === undefined) return admission;
-      await new Promise<void>((resolve) => pending.waiters.push(resolve));
-    }
+  ): SourceAdmission | Promise<SourceAdmission> {
+    // Synchronous unless it has to wait: this runs on every passcode login.
+    const admission = this.admit(userId, source, nowMs);
+    if (admission.ok) return admission;
+    const pending = this.#inFlight.get(this.#refusedKey(userId, source, admission.scope));
+    if (pending === undefined) return admission;
+    return new Promise<void>((resolve) => pending.waiters.push(resolve)).then(() =>
+      this.admitWhenSettled(userId, source, nowMs),
+    );
+  }
+
+  #refusedKey(userId: string, source: FailureSource, scope: SourceLimitScope): string {
+    return scope === 'user-source'
+      ? JSON.stringify(['u', userId, source.appId, source.ip])
+      : JSON.stringify(['s', source.appId, source.ip]);
   }
 
   #enter(key: string): void {

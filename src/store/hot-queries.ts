@@ -63,17 +63,20 @@ function subjectSql(dialect: StoreDialect, where: string): string {
 function withSubjects(dialect: StoreDialect, base: Record<string, string>) {
   return {
     ...base,
-    // Usernames and aliases never share a key across users, so at most one user matches.
-    subjectByKey: subjectSql(
+    // Usernames and aliases never share a key across users, so at most one user matches. Two
+    // statements (username first, alias only when no username matched) rather than one with a
+    // UNION subquery: the common case is a username, found by one index lookup.
+    subjectByUsernameKey: subjectSql(dialect, 'u.username_key = ?'),
+    subjectByAliasKey: subjectSql(
       dialect,
-      'u.id = (SELECT id FROM users WHERE username_key = ? UNION ALL ' +
-        'SELECT user_id FROM user_aliases WHERE alias_key = ? LIMIT 1)',
+      'u.id = (SELECT user_id FROM user_aliases WHERE alias_key = ?)',
     ),
     subjectById: subjectSql(dialect, 'u.id = ?'),
   };
 }
 
-export type HotQuery = keyof typeof SQL | 'subjectByKey' | 'subjectById';
+export type HotQuery =
+  keyof typeof SQL | 'subjectByUsernameKey' | 'subjectByAliasKey' | 'subjectById';
 
 /** The hot queries in a dialect's placeholder syntax (`?` for SQLite, `$1…` for PostgreSQL). */
 export function hotQueries(dialect: StoreDialect): Readonly<Record<HotQuery, string>> {

@@ -436,7 +436,8 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     access: Record<string, string | undefined>,
   ): Promise<AuthOutcome> {
     const source = failureSource(app, access.ipaddr);
-    const admission = await ctx.sourceLimits.admitWhenSettled(subject.user.id, source, nowMs);
+    const admitted = ctx.sourceLimits.admitWhenSettled(subject.user.id, source, nowMs);
+    const admission = admitted instanceof Promise ? await admitted : admitted;
     if (!admission.ok) return refuseSource(app, subject.user, source, admission, nowMs, access);
     let failed = false;
     try {

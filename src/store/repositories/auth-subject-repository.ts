@@ -41,7 +41,9 @@ export class AuthSubjectRepository extends Repository {
     if ('userId' in ref) return (await this.run<R>('subjectById', [ref.userId])).rows[0];
     const key = usernameKey(ref.username);
     if (key === '') return undefined;
-    const exact = (await this.run<R>('subjectByKey', [key, key])).rows[0];
+    const exact =
+      (await this.run<R>('subjectByUsernameKey', [key])).rows[0] ??
+      (await this.run<R>('subjectByAliasKey', [key])).rows[0];
     if (exact !== undefined || (ref.normalization ?? 'none') === 'none') return exact;
     const id = await this.#users.resolveUserId(ref.username, 'simple');
     return id === undefined ? undefined : (await this.run<R>('subjectById', [id])).rows[0];
