@@ -253,7 +253,7 @@ const authApiForm: FuzzTarget = {
       throw e;
     }
     for (const map of [params.signed, params.values]) {
-      assert.equal(Object.getPrototypeOf(map), null);
+      assert.ok(inheritsNothing(map), 'a parameter map inherits nothing');
       for (const values of Object.values(map)) {
         assert.ok(Array.isArray(values) && values.every((v) => typeof v === 'string'));
       }
@@ -519,3 +519,15 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   authproxyConfig,
   factorsConfig,
 ];
+
+/** Whether nothing can be inherited: every prototype in the chain is empty (no Object.prototype). */
+function inheritsNothing(value: object): boolean {
+  for (
+    let p: object | null = Object.getPrototypeOf(value) as object | null;
+    p;
+    p = Object.getPrototypeOf(p) as object | null
+  ) {
+    if (Reflect.ownKeys(p).length > 0) return false;
+  }
+  return true;
+}
