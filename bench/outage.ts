@@ -19,6 +19,7 @@ import { startProxy } from '../src/proxy/start-proxy.ts';
 import { SystemClock } from '../src/runtime/clock.ts';
 import { CryptoRandom } from '../src/runtime/random.ts';
 import { startSlapd } from '../test/integration/external-servers.ts';
+import { adClientSection } from '../test/integration/proxy-harness.ts';
 import { outageRunProblems, sized, SMOKE, verdict, type OutageRun } from './run-checks.ts';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
@@ -77,15 +78,7 @@ function configText(dir: string, breakerEnabled: boolean, ldapPort: number): str
     `state_dir=${join(dir, 'state')}`,
     'admin_listen=127.0.0.1:0', // never the default 9443 another proxy may hold
     '',
-    '[ad_client]',
-    'host=127.0.0.1',
-    `port=${ldapPort}`,
-    'auth_type=plain',
-    'transport=clear',
-    'bind_dn=cn=airlock-svc,dc=example,dc=org',
-    'service_account_password=svcpw',
-    'search_dn=ou=people,dc=example,dc=org',
-    'username_attribute=uid',
+    adClientSection(ldapPort),
     '',
     '[radius_server_auto]',
     'ikey=DIXXXXXXXXXXXXXXXXXX',
