@@ -87,6 +87,7 @@ export interface AuthapiTargetRun {
   p99Ms: number;
   errors: number;
   non2xx: number;
+  serverCpuMsPerRequest: number;
 }
 
 /**
@@ -106,6 +107,7 @@ export function authapiRunProblems(
       atMost(`${t.name}: non-2xx answers`, t.non2xx, 0),
       atLeast(`${t.name}: req/s`, t.requestsPerSecond, Number.MIN_VALUE),
       finite(`${t.name}: p99`, t.p99Ms),
+      finite(`${t.name}: server CPU per request`, t.serverCpuMsPerRequest),
     ]),
   ]);
 }

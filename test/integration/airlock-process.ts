@@ -45,7 +45,10 @@ function startUntil(
   ready: RegExp,
   bin: string = BIN,
 ): Promise<RunningService> {
-  const child = spawn(process.execPath, [bin, ...args], {
+  // AIRLOCK_CPU_PROF_DIR=DIR profiles each long-lived command (written when it exits cleanly).
+  const profile = process.env.AIRLOCK_CPU_PROF_DIR;
+  const nodeFlags = profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`];
+  const child = spawn(process.execPath, [...nodeFlags, bin, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
