@@ -131,7 +131,8 @@ describe('radius server: bursts', () => {
       logs: { ...quietLogs, line: (l: string) => lines.push(l) },
       metrics: createProxyMetrics(registry),
       clock: new FixedClock(1_700_000_000_000),
-      flow: async () => ({ code: 'Access-Reject', replyMessage: 'no', attributes: [] }),
+      flow: () =>
+        Promise.resolve<LoginAnswer>({ code: 'Access-Reject', replyMessage: 'no', attributes: [] }),
     });
     try {
       const sender = [
