@@ -39,7 +39,7 @@ export function startStart(
 }
 
 /** Runs a long-lived command until its output matches `ready`, whose group 1 is the port. */
-function startUntil(
+export function startUntil(
   args: string[],
   env: Record<string, string>,
   ready: RegExp,
