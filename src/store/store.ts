@@ -61,6 +61,7 @@ export interface NewApplication {
   rateLimitPerSecond: number;
   verifiedPush?: boolean;
   usernameNormalization?: UsernameNormalization;
+  allowV1Signature?: boolean;
   /** Given by the caller (generated with the Random port) so the CLI can print them. */
   ikey: string;
   skey: string;
@@ -77,6 +78,7 @@ export type ApplicationPatch = Partial<
     | 'rateLimitPerSecond'
     | 'verifiedPush'
     | 'usernameNormalization'
+    | 'allowV1Signature'
   >
 >;
 
