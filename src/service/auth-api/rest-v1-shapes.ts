@@ -3,19 +3,6 @@
 import { AirlockError } from '../../core/error-registry.ts';
 import { decodeForm, param, requireParam, type ParamMap } from './request-params.ts';
 
-/**
- * The fields of each /rest/v1 answer (docs/auth-api.md, Duo Authentication Proxy), for the
- * conformance test and the docs: exactly these keys, no more.
- */
-export const REST_V1_FIELDS = {
-  preauthAuth: ['result', 'factors', 'prompt'],
-  preauthFinal: ['result', 'status'],
-  auth: ['result', 'status'],
-  authAsync: ['txid'],
-  statusWaiting: ['status'],
-  statusFinal: ['result', 'status'],
-} as const;
-
 /** Parameters of /rest/v1 that are renamed or folded into others; the rest pass through. */
 const V1_ONLY = new Set(['user', 'factor', 'auto', 'code', 'phone', 'text_prompt']);
 
