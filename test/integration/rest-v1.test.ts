@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
+import { duoClient, routeDuoClients } from './duo-client.ts';
 import {
   airlock,
   airlockJson,
@@ -313,6 +314,35 @@ describe('/rest/v1 for Duo Authentication Proxy against airlock serve', () => {
     assert.ok(lockout, JSON.stringify(events));
     assert.equal(lockout.ip, '192.0.2.44');
     assert.ok(events.some((e) => e.action === 'auth.preauth' && e.result === 'deny'));
+  });
+
+  it('accepts signature v2 (with a date) on /rest/v1 for any application, and v1 with a Date header', async () => {
+    // Duo's Node client signs v2, as Duo's Auth API v1 client library does.
+    const routing = routeDuoClients(service.port, caPem);
+    try {
+      const r = await duoClient(plainApp)('POST', '/rest/v1/preauth', { user: 'alice' });
+      assert.equal(r.stat, 'OK', JSON.stringify(r));
+      assert.equal((r.response as { result: string }).result, 'auth');
+    } finally {
+      routing.close();
+    }
+    // duo_client_python sends a Date header with any signature version, v1 too.
+    const withDate = await call(
+      proxyApp,
+      'POST',
+      '/rest/v1/preauth',
+      { user: 'alice' },
+      { extraHeaders: { Date: new Date().toUTCString() } },
+    );
+    assert.equal(withDate.status, 200, JSON.stringify(withDate.body));
+    const refused = await call(
+      plainApp,
+      'POST',
+      '/rest/v1/preauth',
+      { user: 'alice' },
+      { extraHeaders: { Date: new Date().toUTCString() } },
+    );
+    assert.equal(refused.status, 403);
   });
 
   it('answers ping (unsigned) and check', async () => {

@@ -65,24 +65,21 @@ export async function verifyRequest(
 }
 
 /**
- * The signed-request step of /rest/v1 (Duo's Authentication Proxy and Auth API v1 clients). A
- * request with a date header is verified as any Auth API request (v2/v4/v5). One without is
- * verified as signature v1 (docs/design/auth-api.md §2.3), which signs no date and can be replayed:
- * only an application that allows it accepts it, and only after the signature matched, so the
- * refusal tells a key holder what to change without telling anyone else anything.
+ * The signed-request step of /rest/v1 (Duo's Authentication Proxy and Auth API v1 clients).
+ * Signature v1 (docs/design/auth-api.md §2.3) signs no date and can be replayed: only an
+ * application that allows it accepts it, and only after the signature matched, so the refusal
+ * tells a key holder what to change and anyone else nothing. A request that is not signed v1 but
+ * carries a date header is verified as any Auth API request (v2, v4, v5 in the date window).
  */
 export async function verifyRestV1Request(
   req: FastifyRequest,
   params: RequestParams,
   deps: Parameters<typeof verifyRequest>[2],
 ): Promise<VerifiedRequest> {
-  if (header(req, 'x-duo-date') !== undefined || header(req, 'date') !== undefined) {
-    return verifyRequest(req, params, deps);
-  }
   const credentials = readCredentials(req.headers.authorization);
   const application = await loadApplication(req, deps.applications, credentials.ikey);
   if (!application) throw new AirlockError('AUTH_UNKNOWN_IKEY');
-  const result = verifySignatureV1({
+  const v1 = verifySignatureV1({
     skey: application.skey,
     signature: credentials.signature,
     method: req.method,
@@ -90,7 +87,11 @@ export async function verifyRestV1Request(
     path: params.path,
     params: params.signed,
   });
-  if (!result.ok) throw new AirlockError('AUTH_BAD_SIGNATURE');
+  if (!v1.ok) {
+    const dated = header(req, 'x-duo-date') !== undefined || header(req, 'date') !== undefined;
+    if (dated) return verifyRequest(req, params, deps);
+    throw new AirlockError('AUTH_BAD_SIGNATURE');
+  }
   checkRequestHost(req, deps.allowedHosts, 'AUTH_WRONG_HOST');
   if (params.jsonBody) {
     throw new AirlockError(
@@ -105,7 +106,7 @@ export async function verifyRestV1Request(
         '`airlock app set <app> --allow-v1-signature` (or create it with --type authproxy)',
     );
   }
-  return { application, signatureVersion: result.version };
+  return { application, signatureVersion: v1.version };
 }
 
 /**
