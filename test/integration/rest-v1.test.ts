@@ -345,6 +345,26 @@ describe('/rest/v1 for Duo Authentication Proxy against airlock serve', () => {
     assert.equal(refused.status, 403);
   });
 
+  it("spends the application's rate limit like /auth/v2", async () => {
+    const limited = await airlockJson<AppKeys>([
+      'app',
+      'create',
+      'limited-proxy',
+      '--type',
+      'authproxy',
+      '--rate-limit',
+      '1',
+      ...data(),
+    ]);
+    const statuses: number[] = [];
+    for (let n = 0; n < 4; n++) {
+      const r = await call(limited, 'POST', '/rest/v1/preauth', { user: 'alice' });
+      statuses.push(r.status);
+      if (r.status === 429) assert.equal(r.body.code, 42901);
+    }
+    assert.ok(statuses.includes(429), `no 429 in ${statuses.join(',')}`);
+  });
+
   it('answers ping (unsigned) and check', async () => {
     assert.equal(
       ok(await call(proxyApp, 'GET', '/rest/v1/ping', {}, { authorization: '' })),
