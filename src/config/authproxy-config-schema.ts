@@ -54,6 +54,7 @@ export const SERVER_SCHEMA: SectionSchema = {
     'require_message_authenticator',
     'pw_codec',
     'recv_buffer_bytes',
+    'send_login_key',
     'debug',
     ...RESILIENCE_KEYS,
   ],

@@ -472,6 +472,7 @@ function readServer(
       'require_message_authenticator',
       d.requireMessageAuthenticator,
     ),
+    sendLoginKey: r.bool('send_login_key', d.sendLoginKey),
     recvBufferBytes: r.int('recv_buffer_bytes', d.recvBufferBytes, {
       min: MIN_RECV_BUFFER_BYTES,
       max: MAX_RECV_BUFFER_BYTES,

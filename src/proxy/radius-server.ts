@@ -1,5 +1,6 @@
 // The RADIUS socket loop of one server section: admit known clients, decode, de-duplicate
 // retransmits, run the login flow, answer. Every dropped packet is counted by reason and logged.
+import { createHash } from 'node:crypto';
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import type { ServerConfig } from '../config/authproxy-config.ts';
@@ -99,6 +100,7 @@ export async function startRadiusServer(deps: RadiusServerDeps): Promise<RadiusS
         state: request.state,
         clientIp: clientIpOf(section, request),
         nasIp: from.address,
+        loginKey: loginKeyOf(from.address, username, request.authenticator),
         ref,
       });
     } catch (e) {
@@ -190,6 +192,18 @@ function sizeReceiveBuffer(socket: dgram.Socket, deps: RadiusServerDeps): void {
       `[${section.section}] WARNING: the kernel granted a ${granted}-byte receive buffer, not recv_buffer_bytes=${wanted}: a burst of Access-Requests beyond it is dropped until NASes retransmit; raise the cap with sysctl -w net.core.rmem_max=${wanted} (docs/proxy.md, Bursts)`,
     );
   }
+}
+
+/**
+ * One key per login, the same for every copy of its Access-Request: a NAS that fails over to the
+ * other proxy of a pair resends the same Request Authenticator (RFC 2865 §3, RFC 5080 §2.2.1).
+ * Hashed, so that the service never sees the authenticator itself.
+ */
+function loginKeyOf(nasIp: string, username: string, authenticator: Buffer): string {
+  return createHash('sha256')
+    .update(`${nasIp}\0${username}\0`)
+    .update(authenticator)
+    .digest('base64url');
 }
 
 /** The password as text; undefined when absent or not decodable (usually a wrong shared secret). */

@@ -1,4 +1,5 @@
 // Builds the service's Fastify app from its dependencies; only bin code listens.
+import { createHmac } from 'node:crypto';
 import { isIP } from 'node:net';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -225,6 +226,8 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     rateLimits,
     onUndelivered: (factor) =>
       factorHealth.record(factor, 'authenticator', 'failed', 0, deps.clock.nowMs()),
+    // Derived from the bypass-code pepper: a service secret every node of one database shares.
+    loginKeySecret: createHmac('sha256', deps.bypassPepper).update('airlock login key').digest(),
     options: {
       pushTimeoutSeconds: options.pushTimeoutSeconds,
       pushRatePerMinute: options.pushRatePerMinute,

@@ -306,7 +306,9 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
       nowMs,
     };
     const started =
-      kind === 'push' ? await ctx.push.start(request) : await ctx.phone.startCall(request);
+      kind === 'push'
+        ? await ctx.push.start({ ...request, loginKey: loginKeyParam(params) })
+        : await ctx.phone.startCall(request);
     if (!('txid' in started)) return { outcome: started, factor: kind };
     ctx.metrics.requests.inc({
       endpoint: 'auth',
@@ -719,6 +721,22 @@ function canPush(device: Device): boolean {
 }
 
 /** What the authenticator shows: docs/design/auth-api.md §1.6's push fields, checked. */
+/**
+ * Airlock extension `login_key` (docs/auth-api.md): one login's key, the same from every proxy
+ * of a pair, so that the login gets one push. Refused unless 16-128 URL-safe characters.
+ */
+function loginKeyParam(params: ParamMap): string | undefined {
+  const key = param(params, 'login_key');
+  if (key === undefined) return undefined;
+  if (!/^[A-Za-z0-9_-]{16,128}$/.test(key)) {
+    throw new AirlockError(
+      'AUTH_INVALID_PARAMETERS',
+      'login_key must be 16-128 characters of A-Z, a-z, 0-9, _ and -',
+    );
+  }
+  return key;
+}
+
 function pushContext(app: Application, user: User, params: ParamMap): OobContext {
   const pushinfo = param(params, 'pushinfo') ?? '';
   if (pushinfo.length > 20_000) throw new AirlockError('AUTH_INVALID_PARAMETERS', 'pushinfo');
