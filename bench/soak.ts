@@ -59,6 +59,7 @@ const HEALTH_CHECK_SECONDS = 1;
 const API_TIMEOUT_SECONDS = 3;
 const RECOVERY_MS = (BREAKER_OPEN_SECONDS + HEALTH_CHECK_SECONDS + API_TIMEOUT_SECONDS + 1) * 1000;
 const DRIFT_TARGET = 0.1;
+const PUSH_TIMEOUT_SECONDS = 20;
 const SECRET = 'soak-radius-secret';
 const USERS = 8;
 /** Push users, each logging in every PUSH_EVERY_MS: the service allows 3 pushes a minute a user. */
@@ -322,18 +323,21 @@ async function authApiLogin(api: AuthApiClient, u: PasscodeUser, tally: Tally): 
   else tally.errors.push(`auth: ${auth.kind === 'ok' ? auth.response.result : auth.kind}`);
 }
 
-/** Approves the push of `phone`'s login once it is pending (the device polls, as the app does). */
+/**
+ * Approves the push of `phone`'s login once it is pending: the device long-polls, as the
+ * authenticator app does, until the login's push_timeout has nearly passed.
+ */
 async function approveSoon(devices: DeviceClient, phone: Phone): Promise<void> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    await sleep(150);
+  const until = performance.now() + (PUSH_TIMEOUT_SECONDS - 2) * 1000;
+  while (performance.now() < until) {
     try {
-      const [request] = await devices.requests(phone);
+      const [request] = await devices.requests(phone, 2);
       if (request) {
         await devices.answer(phone, request.txid, 'approve');
         return;
       }
     } catch {
-      // counted by the login: not answered, it times out as an error
+      await sleep(200); // counted by the login: not answered, it times out as an error
     }
   }
 }
@@ -445,7 +449,7 @@ async function startProxy(
       `api_port=${relayPort}`,
       `api_ca_file=${join(dataDir, 'tls', 'ca.pem')}`,
       `api_timeout=${API_TIMEOUT_SECONDS}`,
-      'push_timeout=20',
+      `push_timeout=${PUSH_TIMEOUT_SECONDS}`,
       'client=ad_client',
       'failmode=safe',
       'interface=127.0.0.1',
