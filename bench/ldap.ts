@@ -3,7 +3,7 @@
 // straight to slapd without a second factor. Child processes on loopback; the load generator
 // here binds with ldapts, CONCURRENCY connections per target, each binding again and again.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { openContext } from '../src/cli/open-context.ts';
 import { generateId } from '../src/runtime/random.ts';
 import { airlockJson, startServe } from '../test/integration/airlock-process.ts';
 import { startSlapd } from '../test/integration/external-servers.ts';
+import { cpuSnapshot, machineCpuMs } from './cpu-time.ts';
 import { ldapRunProblems, sized, SMOKE, verdict } from './run-checks.ts';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? sized(4, 32));
@@ -43,6 +44,8 @@ interface Target {
   name: string;
   port: number;
   nextBind: () => Bind | undefined;
+  /** The server processes whose CPU time a bind costs, by name. */
+  processes: Record<string, number>;
 }
 
 interface Figures {
@@ -55,6 +58,10 @@ interface Figures {
   rejects: number;
   errors: number;
   exhausted: boolean;
+  /** CPU time (user + system) per answered bind, ms, by process; the load generator included. */
+  cpuMsPerBind: Record<string, number>;
+  /** Cores' worth of CPU that everything else on the machine used meanwhile (other jobs). */
+  otherCores: number;
 }
 
 /** Closed loop: CONCURRENCY connections, each binds again as soon as its last bind ended. */
@@ -71,6 +78,8 @@ async function runLoad(target: Target, seconds: number): Promise<Figures> {
   const latencies: number[] = [];
   const counts = { successes: 0, rejects: 0, errors: 0 };
   let exhausted = false;
+  const cpuBefore = cpuSnapshot(target.processes);
+  const machineBefore = machineCpuMs();
   const startedMs = performance.now();
   const endMs = startedMs + seconds * 1000;
   const worker = async (client: Client) => {
@@ -101,11 +110,19 @@ async function runLoad(target: Target, seconds: number): Promise<Figures> {
     await Promise.all(clients.map((c) => c.unbind().catch(() => undefined)));
   }
   const elapsedSeconds = (performance.now() - startedMs) / 1000;
+  const cpuAfter = cpuSnapshot(target.processes);
+  const machineMs = machineCpuMs() - machineBefore;
+  const answered = counts.successes + counts.rejects;
+  const ownMs = Object.keys(cpuAfter).reduce((sum, n) => sum + cpuAfter[n]! - cpuBefore[n]!, 0);
   latencies.sort((a, b) => a - b);
   return {
+    cpuMsPerBind: Object.fromEntries(
+      Object.keys(cpuAfter).map((n) => [n, (cpuAfter[n]! - cpuBefore[n]!) / Math.max(answered, 1)]),
+    ),
+    otherCores: (machineMs - ownMs) / (elapsedSeconds * 1000),
     name: target.name,
     seconds: elapsedSeconds,
-    bindsPerSecond: (counts.successes + counts.rejects) / elapsedSeconds,
+    bindsPerSecond: answered / elapsedSeconds,
     p50Ms: percentile(latencies, 0.5),
     p99Ms: percentile(latencies, 0.99),
     ...counts,
@@ -237,6 +254,19 @@ async function stopChild(child: ChildProcess, exited: Promise<number | null>): P
   clearTimeout(killer);
 }
 
+/** CPU time per bind by process: unlike the rates, not skewed by other load on the machine. */
+function printCpu(rows: Figures[]): void {
+  console.log('\nCPU ms per bind (user + system):');
+  for (const r of rows) {
+    const parts = Object.entries(r.cpuMsPerBind).map(([name, ms]) => `${name} ${ms.toFixed(2)}`);
+    const total = Object.values(r.cpuMsPerBind).reduce((a, b) => a + b, 0);
+    console.log(`  ${r.name}: ${parts.join(', ')}; total ${total.toFixed(2)}`);
+  }
+  console.log(
+    `other jobs on the machine meanwhile: ${rows.map((r) => `${Math.max(0, r.otherCores).toFixed(2)} cores during ${r.name}`).join(', ')}`,
+  );
+}
+
 function printTable(rows: Figures[]): void {
   console.log('target                      binds/s  p50 ms  p99 ms  successes  rejects  errors');
   for (const r of rows) {
@@ -262,6 +292,7 @@ async function main(): Promise<number> {
 
     const slapd = await startSlapd({ LDAP_USERS: String(USERS) });
     cleanups.push(() => slapd.stop());
+    const slapdPid = Number(readFileSync(join(slapd.dir, 'slapd.pid'), 'utf8').trim());
     const service = await startServe([
       '--data-dir',
       dataDir,
@@ -307,6 +338,7 @@ async function main(): Promise<number> {
     const throughProxy: Target = {
       name: 'airlock proxy+service',
       port: proxy.port,
+      processes: { proxy: proxy.child.pid!, service: service.child.pid!, slapd: slapdPid },
       nextBind: () => {
         if (nextProxyUser > USERS) return undefined;
         const i = nextProxyUser++;
@@ -321,6 +353,7 @@ async function main(): Promise<number> {
     const direct: Target = {
       name: 'slapd direct (no 2FA)',
       port: slapd.port,
+      processes: { slapd: slapdPid },
       nextBind: () => {
         const i = (nextDirectUser++ % USERS) + 1;
         return { dn: userDn(i), password: userPassword(i) };
@@ -351,6 +384,7 @@ async function main(): Promise<number> {
       figures.push(f);
     }
     printTable(figures);
+    printCpu(figures);
     const problems = ldapRunProblems(figures);
     const [airlockFigures, directFigures] = figures as [Figures, Figures];
     if (problems.length === 0) {

@@ -2,7 +2,7 @@
 // and exempt binds through, and give every other bind the second factor through the login flow,
 // whose primary authentication is the bind itself on the client's directory connection.
 import type { LdapServerConfig } from '../config/authproxy-config.ts';
-import { normalizeDn } from '../core/distinguished-name.ts';
+import { normalizeDn, splitDn } from '../core/distinguished-name.ts';
 import {
   LDAP_RESULT,
   encodeBindResponse,
@@ -70,8 +70,12 @@ export async function handleBind(deps: BindDeps, ctx: BindRequestContext): Promi
       return refuseSasl(deps, ctx, ref, op.authentication.mechanism);
     }
     const password = op.authentication.password;
-    // RFC 4513 §5.1.1–5.1.2: anonymous and unauthenticated binds prove nothing; they pass through.
-    if (op.name === '' || password.length === 0) return passThrough(deps, ctx, ref, undefined);
+    // RFC 4513 §5.1.2: a DN with an empty password is an unauthenticated bind, which some
+    // directories answer with success; an application that takes that success for a login would
+    // let anyone in without a second factor. Refused, as the RFC advises servers to by default.
+    if (op.name !== '' && password.length === 0) return refuseUnauthenticated(deps, ctx, ref);
+    // RFC 4513 §5.1.1: an anonymous bind proves nothing and passes through.
+    if (op.name === '') return passThrough(deps, ctx, ref, undefined);
     const exemption = exemptionOf(deps.section, ctx.state, op.name);
     if (exemption !== undefined) return passThrough(deps, ctx, ref, exemption);
     return await secondFactorBind(deps, ctx, ref, op.name, password);
@@ -84,6 +88,18 @@ export async function handleBind(deps: BindDeps, ctx: BindRequestContext): Promi
   }
 }
 
+/**
+ * Whether `dn` is `base` or an entry below it, RDN by RDN (so an escaped comma in a value,
+ * `uid=x\\,ou=services,dc=org`, is not taken for a level of the tree).
+ */
+export function isDnUnder(dn: string, base: string): boolean {
+  const rdns = splitDn(dn).map(normalizeDn);
+  const baseRdns = splitDn(base).map(normalizeDn);
+  if (baseRdns.length === 0 || rdns.length < baseRdns.length) return false;
+  const offset = rdns.length - baseRdns.length;
+  return baseRdns.every((rdn, i) => rdns[offset + i] === rdn);
+}
+
 type Exemption = { reason: 'exempt-primary-bind' | 'exempt-ou'; msg: string };
 
 function exemptionOf(
@@ -94,11 +110,7 @@ function exemptionOf(
   if (section.exemptPrimaryBind && !state.primaryBindDone) {
     return { reason: 'exempt-primary-bind', msg: 'First bind on the connection exempted from 2FA' };
   }
-  const normalized = normalizeDn(dn);
-  const ou = section.exemptOus.find((base) => {
-    const b = normalizeDn(base);
-    return normalized === b || normalized.endsWith(`,${b}`);
-  });
+  const ou = section.exemptOus.find((base) => isDnUnder(dn, base));
   return ou === undefined
     ? undefined
     : { reason: 'exempt-ou', msg: `DN under ${ou} exempted from 2FA` };
@@ -109,6 +121,24 @@ function refuseFurtherBind(deps: BindDeps, ctx: BindRequestContext, ref: Request
     'A further bind after a 2FA bind on the same connection: disconnecting (allow_unlimited_binds=false)';
   deps.logs.request(ref, msg);
   return { response: bindResponse(ctx, LDAP_RESULT.unwillingToPerform, msg), close: true };
+}
+
+function refuseUnauthenticated(
+  deps: BindDeps,
+  ctx: BindRequestContext,
+  ref: RequestRef,
+): BindOutcome {
+  const msg = 'Unauthenticated bind (a DN with an empty password) refused (RFC 4513 §5.1.2)';
+  deps.logs.request(ref, msg);
+  event(deps, ctx, ref, {
+    msg,
+    auth_stage: 'Primary authentication',
+    status: 'Reject',
+    factor: null,
+    second_factor_checked: false,
+    reason: 'unauthenticated-bind',
+  });
+  return { response: bindResponse(ctx, LDAP_RESULT.unwillingToPerform, msg), close: false };
 }
 
 function refuseSasl(

@@ -11,6 +11,7 @@ import { Client } from 'ldapts';
 import type { Application } from '../../src/core/model.ts';
 import {
   decodeLdapMessage,
+  encodeBindRequest,
   encodeSaslBindRequest,
   splitLdapFrames,
   type LdapMessage,
@@ -235,6 +236,16 @@ describe('[ldap_server_auto] with slapd and the service', () => {
     );
     assert.ok(answer?.operation.type === 'bindResponse');
     assert.equal(answer.operation.result.resultCode, 53);
+  });
+
+  it('refuses an unauthenticated bind (a DN, no password) with unwillingToPerform (53)', async () => {
+    const [answer] = await exchange(
+      userProxy.port,
+      encodeBindRequest({ messageId: 1, name: ALICE_DN, password: '' }),
+    );
+    assert.ok(answer?.operation.type === 'bindResponse');
+    assert.equal(answer.operation.result.resultCode, 53);
+    await eventWith(userProxy, 'Unauthenticated bind (a DN with an empty password) refused');
   });
 
   it('speaks StartTLS and LDAPS with the configured certificate', async () => {
