@@ -1,6 +1,8 @@
 // authproxy.cfg validation, part 3: [ldap_server_auto], its defaults, its TLS files and its errors.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { DEFAULTS } from './authproxy-config.ts';
 import {
@@ -161,5 +163,18 @@ radius_secret_1=radius-secret-long-enough
       /ssl_key_path: cannot read a PEM private key from \/etc\/airlock\/missing.pem/,
     );
     assert.match(text, /port: 1812 on 0.0.0.0 is already used by \[ldap_server_auto\]/);
+  });
+
+  it('examples/authproxy-ldap.cfg has an LDAP server in front of its directory', () => {
+    const examples = resolve(import.meta.dirname, '../../examples');
+    const config = parseOk(readFileSync(join(examples, 'authproxy-ldap.cfg'), 'utf8'), {
+      configDir: examples,
+      readFile: () => CA_PEM,
+    });
+    const s = config.servers.find((x) => x.kind === 'ldap');
+    assert.ok(s?.kind === 'ldap');
+    assert.equal(s.port, 13890);
+    assert.equal(s.exemptPrimaryBind, false);
+    assert.deepEqual(s.exemptOus, ['ou=services,dc=example,dc=org']);
   });
 });
