@@ -69,7 +69,11 @@ async function fault(mode: FaultMode, delayMs?: number): Promise<Upstream> {
   return { apiPort: server.port, caPem: tls.caPem, close: () => server.close() };
 }
 
-function proxyFor(upstream: Upstream, failmode: 'safe' | 'secure'): Promise<TestProxy> {
+function proxyFor(
+  upstream: Upstream,
+  failmode: 'safe' | 'secure',
+  extra: string[] = [],
+): Promise<TestProxy> {
   return startTestProxy({
     clientSection: adClientSection(slapd.port),
     clientName: 'ad_client',
@@ -81,7 +85,7 @@ function proxyFor(upstream: Upstream, failmode: 'safe' | 'secure'): Promise<Test
     failmode,
     apiTimeoutSeconds: 1,
     // Every bind gets the second factor (no exempt first bind) so one ldapwhoami is one login.
-    extra: ['exempt_primary_bind=false'],
+    extra: ['exempt_primary_bind=false', ...extra],
   });
 }
 
@@ -89,11 +93,12 @@ function proxyFor(upstream: Upstream, failmode: 'safe' | 'secure'): Promise<Test
 function whoami(
   proxy: TestProxy,
   password: string,
+  dn = ALICE_DN,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       'ldapwhoami',
-      ['-x', '-H', `ldap://127.0.0.1:${proxy.port}`, '-D', ALICE_DN, '-w', password],
+      ['-x', '-H', `ldap://127.0.0.1:${proxy.port}`, '-D', dn, '-w', password],
       { timeout: 30_000 },
       (err, stdout, stderr) =>
         resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
@@ -229,3 +234,27 @@ for (const failmode of ['safe', 'secure'] as const) {
     });
   });
 }
+
+describe('[ldap_server_auto] per-group failmode', () => {
+  it('fails secure for members of failmode_secure_groups in a safe section, safe for the others', async () => {
+    const proxy = await proxyFor(
+      { apiPort: await closedPort(), caPem: service.caPem, close: () => Promise.resolve() },
+      'safe',
+      ['failmode_secure_groups=cn=vpn-users,ou=groups,dc=example,dc=org'],
+    );
+    try {
+      // alice is in cn=vpn-users (scripts/start-slapd.sh); carol is not.
+      const alice = await whoami(proxy, 'alicepw');
+      assert.equal(alice.code, 49, alice.stderr);
+      const denied = await lastEvent(proxy, SECURE_LINE);
+      assert.equal(denied.effective_failmode, 'secure');
+      assert.equal(denied.failmode_group, 'cn=vpn-users,ou=groups,dc=example,dc=org');
+      const carol = await whoami(proxy, 'carolpw', 'uid=carol,ou=people,dc=example,dc=org');
+      assert.equal(carol.code, 0, carol.stderr);
+      const allowed = await lastEvent(proxy, SAFE_LINE);
+      assert.equal(allowed.username, 'carol');
+    } finally {
+      await proxy.close();
+    }
+  });
+});

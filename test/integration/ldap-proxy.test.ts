@@ -285,6 +285,33 @@ describe('[ldap_server_auto] with slapd and the service', () => {
   });
 });
 
+describe('[ldap_server_auto] directory failover', () => {
+  it('reaches the second [ad_client] host when the first refuses connections', async () => {
+    // Nothing listens on 127.0.0.2 (all of 127/8 is loopback): connections there are refused.
+    const proxy = await startTestProxy({
+      clientSection: adClientSection(slapd.port).replace(
+        'host=127.0.0.1',
+        'host=127.0.0.2\nhost_2=127.0.0.1',
+      ),
+      clientName: 'ad_client',
+      serverKind: 'ldap_server_auto',
+      ikey: app.ikey,
+      skey: app.skey,
+      apiPort: service.port,
+      caPem: service.caPem,
+      failmode: 'secure',
+      extra: ['exempt_primary_bind=false'],
+    });
+    try {
+      const res = await whoami(proxy, ALICE_DN, `alicepw,${nextCode()}`);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stdout, /dn:uid=alice/);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
 describe('[ldap_server_auto] malformed messages close that connection only', () => {
   const cases: Array<[string, Buffer]> = [
     ['a 2 GiB length field', Buffer.from('30847fffffff020101', 'hex')],
