@@ -27,6 +27,8 @@ import type { ProxyMetrics } from './proxy-metrics.ts';
 const UPSTREAM_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** Messages read ahead of the one being handled before the client socket is paused. */
 const MAX_QUEUED_MESSAGES = 32;
+/** Octets read ahead before the client socket is paused (beside the message count above). */
+const MAX_QUEUED_BYTES = 256 * 1024;
 
 export interface LdapServer {
   readonly protocol: 'ldap';
@@ -147,6 +149,9 @@ class LdapConnection {
   #secure: boolean;
   #clientBuffer: Buffer = Buffer.alloc(0);
   #queue: Buffer[] = [];
+  #queuedBytes = 0;
+  /** Upstream reading is paused until the client drains. */
+  #awaitingClientDrain = false;
   #pumping = false;
   #upstream: LdapUpstream | undefined;
   #upstreamOpening: Promise<LdapUpstream> | undefined;
@@ -222,7 +227,11 @@ class LdapConnection {
     }
     this.#armPartialTimer();
     this.#queue.push(...frames);
-    if (this.#queue.length >= MAX_QUEUED_MESSAGES) this.#client.pause();
+    for (const f of frames) this.#queuedBytes += f.length;
+    // Back-pressure towards the client: read no further while a bind waits or the directory is slow.
+    if (this.#queue.length >= MAX_QUEUED_MESSAGES || this.#queuedBytes >= MAX_QUEUED_BYTES) {
+      this.#client.pause();
+    }
     void this.#pump();
   };
 
@@ -260,6 +269,7 @@ class LdapConnection {
     try {
       while (!this.#done && this.#queue.length > 0) {
         const frame = this.#queue.shift()!;
+        this.#queuedBytes -= frame.length;
         let message: LdapMessage;
         try {
           message = decodeLdapMessage(frame, { maxMessageBytes: this.#section.maxMessageBytes });
@@ -459,11 +469,15 @@ class LdapConnection {
           continue;
         }
       }
-      if (!this.#client.write(frame) && this.#upstream) {
+      if (!this.#client.write(frame) && this.#upstream && !this.#awaitingClientDrain) {
         // Back-pressure: the client reads slower than the directory answers.
         const upstream = this.#upstream.socket;
+        this.#awaitingClientDrain = true;
         upstream.pause();
-        this.#client.once('drain', () => upstream.resume());
+        this.#client.once('drain', () => {
+          this.#awaitingClientDrain = false;
+          upstream.resume();
+        });
       }
     }
   };
@@ -513,6 +527,7 @@ class LdapConnection {
     this.#done = true;
     clearTimeout(this.#partialTimer);
     this.#queue = [];
+    this.#queuedBytes = 0;
     this.#pendingBind?.resolve({
       kind: 'error',
       reason: 'ldap-unreachable',

@@ -39,7 +39,13 @@ let userSslPort: number;
 let caFile: string;
 
 before(async () => {
-  [service, slapd, tls] = await Promise.all([startService(), startSlapd(), testTlsMaterial()]);
+  [service, slapd, tls] = await Promise.all([
+    startService(),
+    // 2000 more users, so that a search streams thousands of messages through the proxy.
+    // slapd caps a paged search's total at its size limit (500) unless told otherwise.
+    startSlapd({ LDAP_USERS: '2000', LDAP_EXTRA_CONF: 'limits * size.prtotal=unlimited' }),
+    testTlsMaterial(),
+  ]);
   app = await service.createApp();
   alice = await service.createUser('alice', { totp: true });
   const common = {
@@ -212,6 +218,40 @@ describe('[ldap_server_auto] with slapd and the service', () => {
       await client.bind(ALICE_DN, `alicepw,${nextCode()}`);
       // allow_unlimited_binds=false: a further bind after a 2FA bind is refused and disconnects.
       await assert.rejects(client.bind(BOB_DN, 'bobpw'));
+    } finally {
+      await client.unbind().catch(() => undefined);
+    }
+  });
+
+  it('streams a large paged search through (2000 entries, paged-results controls passed both ways)', async () => {
+    const client = new Client({ url: `ldap://127.0.0.1:${appProxy.port}`, timeout: 60_000 });
+    try {
+      await client.bind(SVC_DN, 'svcpw');
+      const { searchEntries } = await client.search('ou=people,dc=example,dc=org', {
+        filter: '(uid=user*)',
+        attributes: ['uid', 'cn', 'description'],
+        // slapd returns at most 500 entries per page: pages of 400 (RFC 2696 controls).
+        paged: { pageSize: 400 },
+      });
+      assert.equal(searchEntries.length, 2000);
+      const direct = await ldapTool('ldapsearch', [
+        '-x',
+        '-LLL',
+        '-H',
+        `ldap://127.0.0.1:${appProxy.port}`,
+        '-D',
+        SVC_DN,
+        '-w',
+        'svcpw',
+        '-E',
+        'pr=400/noprompt',
+        '-b',
+        'ou=people,dc=example,dc=org',
+        '(uid=user*)',
+        'uid',
+      ]);
+      assert.equal(direct.code, 0, direct.stderr);
+      assert.equal(direct.stdout.match(/^dn: /gm)?.length, 2000);
     } finally {
       await client.unbind().catch(() => undefined);
     }
