@@ -64,6 +64,14 @@ describe('parseAuthProxyConfig: [ldap_server_auto]', () => {
     assert.equal(s.sslPort, undefined);
     assert.deepEqual(s.radiusClients, []);
     assert.ok(Object.isFrozen(s));
+    // On every interface, with no client restriction and no TLS: two warnings.
+    assert.ok(
+      config.warnings.some((w) => w.startsWith('[ldap_server_auto] no ldap_client_ip_N: any host')),
+      config.warnings.join('\n'),
+    );
+    assert.ok(
+      config.warnings.some((w) => w.includes('passwords and codes cross the network in clear')),
+    );
   });
 
   it('reads every key, numbered sections and the TLS files', () => {
@@ -112,6 +120,10 @@ idle_timeout=120`,
     assert.equal(s.sslPort, 1636);
     assert.equal(s.networkTimeoutMs, 30_000);
     assert.equal(s.idleTimeoutMs, 120_000);
+    assert.ok(
+      !config.warnings.some((w) => w.startsWith('[ldap_server_auto2]')),
+      config.warnings.join('\n'),
+    );
   });
 
   it('reports every error at once, each placed, with a did-you-mean', () => {

@@ -561,6 +561,17 @@ function readLdapServer(
   ) {
     r.error('username_attribute', `not an attribute name: ${quote(usernameAttribute)}`);
   }
+  const reachable = !isLoopbackHost(common.bindAddress);
+  if (reachable && ldapClients.length === 0) {
+    ctx.warnings.push(
+      `[${r.name}] no ldap_client_ip_N: any host that reaches ${common.bindAddress}:${common.port} may bind through this section`,
+    );
+  }
+  if (reachable && tls.sslCertPem === undefined) {
+    ctx.warnings.push(
+      `[${r.name}] no ssl_cert_path/ssl_key_path: clients can neither use StartTLS nor LDAPS, so passwords and codes cross the network in clear`,
+    );
+  }
   const networkTimeoutSeconds = r.int('network_timeout', d.networkTimeoutSeconds, { min: 1 });
   const idleTimeoutSeconds = r.int('idle_timeout', d.idleTimeoutSeconds, { min: 1 });
   const factors = r.factorList('factors', LDAP_FACTORS, d.factors);
