@@ -53,7 +53,7 @@ function startFloodingDirectory(): Promise<{
     sockets.add(socket);
     socket.on('error', () => undefined);
     let buffered = Buffer.alloc(0);
-    socket.on('data', async (chunk) => {
+    const onData = async (chunk: Buffer) => {
       buffered = Buffer.concat([buffered, chunk]);
       const { frames, rest } = splitLdapFrames(buffered);
       buffered = Buffer.from(rest);
@@ -76,7 +76,8 @@ function startFloodingDirectory(): Promise<{
           }),
         );
       }
-    });
+    };
+    socket.on('data', (chunk: Buffer) => void onData(chunk));
   });
   return new Promise((resolve) => {
     server.listen(0, '127.0.0.1', () => {
