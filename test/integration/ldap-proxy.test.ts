@@ -352,6 +352,43 @@ describe('[ldap_server_auto] directory failover', () => {
   });
 });
 
+describe('[ldap_server_auto] to a directory over StartTLS and LDAPS ([ad_client] transport)', () => {
+  let tlsSlapd: ExternalServer;
+  let ldapsPort: number;
+  before(async () => {
+    ldapsPort = await freeTcpPort();
+    tlsSlapd = await startSlapd({ LDAP_TLS: '1', LDAPS_PORT: String(ldapsPort) });
+  });
+  after(async () => tlsSlapd?.stop());
+
+  for (const transport of ['starttls', 'ldaps'] as const) {
+    it(`binds with password,TOTP through the proxy to a ${transport} directory`, async () => {
+      const port = transport === 'ldaps' ? ldapsPort : tlsSlapd.port;
+      const proxy = await startTestProxy({
+        clientSection: adClientSection(port, [
+          `ssl_ca_certs_file=${join(tlsSlapd.dir, 'ca.pem')}`,
+        ]).replace('transport=clear', `transport=${transport}`),
+        clientName: 'ad_client',
+        serverKind: 'ldap_server_auto',
+        ikey: app.ikey,
+        skey: app.skey,
+        apiPort: service.port,
+        caPem: service.caPem,
+        failmode: 'secure',
+        extra: ['exempt_primary_bind=false'],
+      });
+      try {
+        const res = await whoami(proxy, ALICE_DN, `alicepw,${nextCode()}`);
+        assert.equal(res.code, 0, res.stderr);
+        assert.match(res.stdout, /dn:uid=alice/);
+        await eventWith(proxy, 'Success. Logging you in...');
+      } finally {
+        await proxy.close();
+      }
+    });
+  }
+});
+
 describe('[ldap_server_auto] malformed messages close that connection only', () => {
   const cases: Array<[string, Buffer]> = [
     ['a 2 GiB length field', Buffer.from('30847fffffff020101', 'hex')],
