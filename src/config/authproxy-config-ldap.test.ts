@@ -61,6 +61,7 @@ describe('parseAuthProxyConfig: [ldap_server_auto]', () => {
     assert.equal(s.usernameAttribute, 'uid', "the [ad_client]'s username_attribute");
     assert.equal(s.networkTimeoutMs, DEFAULTS.ldap.networkTimeoutSeconds * 1000);
     assert.equal(s.idleTimeoutMs, 3_600_000);
+    assert.equal(s.maxConnections, 1000);
     assert.equal(s.sslPort, undefined);
     assert.deepEqual(s.radiusClients, []);
     assert.ok(Object.isFrozen(s));
@@ -95,7 +96,8 @@ ssl_cert_path=ldap-cert.pem
 ssl_key_path=ldap-key.pem
 ssl_port=1636
 network_timeout=30
-idle_timeout=120`,
+idle_timeout=120
+max_connections=50`,
         'ldap_server_auto2',
       )}`,
       OPTIONS,
@@ -120,6 +122,7 @@ idle_timeout=120`,
     assert.equal(s.sslPort, 1636);
     assert.equal(s.networkTimeoutMs, 30_000);
     assert.equal(s.idleTimeoutMs, 120_000);
+    assert.equal(s.maxConnections, 50);
     assert.ok(
       !config.warnings.some((w) => w.startsWith('[ldap_server_auto2]')),
       config.warnings.join('\n'),

@@ -135,6 +135,8 @@ export const DEFAULTS = deepFreeze({
     idleTimeoutSeconds: 3600,
     /** The largest LDAP message a client may send; longer ones close the connection unread. */
     maxMessageBytes: 1024 * 1024,
+    /** Client connections at once (each holds a directory connection); more are refused. */
+    maxConnections: 1000,
   },
   /**
    * The outage engine (docs/outage-engine.md): set in [main] for every server section, or per
@@ -376,6 +378,8 @@ export interface LdapServerConfig extends ServerConfigBase {
   readonly networkTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly maxMessageBytes: number;
+  /** `max_connections`: client connections at once; a connection beyond is closed at once. */
+  readonly maxConnections: number;
 }
 
 export type ServerConfig = AutoServerConfig | ChallengeServerConfig | LdapServerConfig;

@@ -97,6 +97,7 @@ export const LDAP_SERVER_SCHEMA: SectionSchema = {
     'ssl_cert_path',
     'network_timeout',
     'idle_timeout',
+    'max_connections',
   ],
   numbered: ['exempt_ou_', 'exempt_username_', 'ldap_client_ip_', 'api_host_'],
   ignored: {

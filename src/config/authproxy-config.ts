@@ -573,6 +573,7 @@ function readLdapServer(
     );
   }
   const networkTimeoutSeconds = r.int('network_timeout', d.networkTimeoutSeconds, { min: 1 });
+  const maxConnections = r.int('max_connections', d.maxConnections, { min: 1, max: 100_000 });
   const idleTimeoutSeconds = r.int('idle_timeout', d.idleTimeoutSeconds, { min: 1 });
   const factors = r.factorList('factors', LDAP_FACTORS, d.factors);
   const allowConcat = r.bool('allow_concat', d.allowConcat);
@@ -599,6 +600,7 @@ function readLdapServer(
     networkTimeoutMs: networkTimeoutSeconds * 1000,
     idleTimeoutMs: idleTimeoutSeconds * 1000,
     maxMessageBytes: d.maxMessageBytes,
+    maxConnections,
   };
 }
 
@@ -622,7 +624,8 @@ type LdapOnlyKey =
   | 'sslPort'
   | 'networkTimeoutMs'
   | 'idleTimeoutMs'
-  | 'maxMessageBytes';
+  | 'maxMessageBytes'
+  | 'maxConnections';
 
 /** `ssl_cert_path` + `ssl_key_path` (both or neither): StartTLS and LDAPS on `ssl_port`. */
 function readLdapTls(

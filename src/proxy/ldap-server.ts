@@ -67,6 +67,14 @@ export async function startLdapServer(deps: LdapServerDeps): Promise<LdapServer>
       socket.destroy();
       return;
     }
+    if (connections.size >= section.maxConnections) {
+      deps.metrics.ldapConnections.inc({ section: section.section, result: 'refused-limit' });
+      deps.logs.line(
+        `[${section.section}] refused LDAP connection from ${ip}: max_connections (${section.maxConnections}) reached`,
+      );
+      socket.destroy();
+      return;
+    }
     deps.metrics.ldapConnections.inc({ section: section.section, result: 'accepted' });
     const conn = new LdapConnection(
       deps,

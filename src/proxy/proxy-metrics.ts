@@ -95,7 +95,7 @@ export function createProxyMetrics(registry: Registry): ProxyMetrics {
     }),
     ldapConnections: new Counter({
       name: 'airlock_proxy_ldap_connections_total',
-      help: 'LDAP client connections, by section and result (accepted, refused: address not in ldap_client_ip_N)',
+      help: 'LDAP client connections, by section and result (accepted; refused: address not in ldap_client_ip_N; refused-limit: max_connections reached)',
       labelNames: ['section', 'result'],
       registers,
     }),

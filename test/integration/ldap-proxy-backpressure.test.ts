@@ -1,7 +1,7 @@
-// [ldap_server_auto] streams with back-pressure: a directory answering one search with 64 MiB of
+// [ldap_server_auto] resource bounds with a stand-in directory. Back-pressure: a directory answering one search with 64 MiB of
 // entries, a client that does not read for a while. The proxy must stop reading the directory
 // (the directory's writes back up) instead of holding the result in memory, then deliver every
-// entry in order once the client reads.
+// entry in order once the client reads. max_connections: one connection beyond is closed at once.
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -108,6 +108,7 @@ before(async () => {
     apiPort: await closedPort(),
     caPem: (await testTlsMaterial()).caPem,
     failmode: 'secure',
+    extra: ['max_connections=3'],
   });
 });
 after(async () => {
@@ -159,5 +160,31 @@ describe('[ldap_server_auto] back-pressure', () => {
       ids,
       Array.from({ length: ENTRIES }, (_, i) => String(i)),
     );
+  });
+
+  it('closes a connection beyond max_connections at once and counts it', async () => {
+    const open = async () => {
+      const socket = net.connect(proxy.port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      await new Promise((resolve) => socket.once('connect', resolve));
+      return socket;
+    };
+    const held = [await open(), await open(), await open()];
+    const extra = await open();
+    const closed = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 5000);
+      extra.once('close', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+    assert.ok(closed, 'the fourth connection stayed open');
+    assert.ok(held.every((s) => !s.destroyed));
+    const metrics = await proxy.proxy.metrics.metrics();
+    assert.match(
+      metrics,
+      /airlock_proxy_ldap_connections_total\{section="ldap_server_auto",result="refused-limit"\} 1/,
+    );
+    for (const s of held) s.destroy();
   });
 });
