@@ -82,6 +82,8 @@ interface AuthCommon {
   hostname?: string;
   /** Verified push: the txid preauth returned. */
   txid?: string;
+  /** Airlock extension `login_key`: the same login through several proxies gets one push. */
+  loginKey?: string;
 }
 
 export type AuthFactorParams =
@@ -763,6 +765,7 @@ function authWireParams(params: AuthParams): Record<string, string> {
     ipaddr: params.ipaddr,
     hostname: params.hostname,
     txid: params.txid,
+    login_key: params.loginKey,
     factor: params.factor,
   };
   switch (params.factor) {

@@ -105,6 +105,14 @@ export const DEFAULTS = deepFreeze({
     passThroughAll: false,
     /** BlastRADIUS (CVE-2024-3596): Access-Requests must carry a Message-Authenticator. */
     requireMessageAuthenticator: true,
+    /** Duo's service does not know `login_key`: sent only where the admin says Airlock answers. */
+    sendLoginKey: false,
+    /**
+     * The RADIUS socket's receive buffer. A queued Access-Request costs the kernel about 1 KiB
+     * (the datagram and its buffer head), so 4 MiB holds a burst of about 4,000 requests; the
+     * kernel's default (208 KiB) loses everything past about 200 until the NASes retransmit.
+     */
+    recvBufferBytes: 4 * 1024 * 1024,
   },
   auto: {
     factors: ['auto'],
@@ -323,6 +331,10 @@ export interface ServerConfigBase {
   readonly passThroughAll: boolean;
   readonly clientIpAttr: string;
   readonly requireMessageAuthenticator: boolean;
+  /** `recv_buffer_bytes`: the receive buffer asked for (the kernel may grant less: rmem_max). */
+  readonly recvBufferBytes: number;
+  /** `send_login_key`: send each push login's key, so a proxy pair sends one push per login. */
+  readonly sendLoginKey: boolean;
   readonly debug: boolean;
 }
 

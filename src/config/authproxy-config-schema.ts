@@ -53,6 +53,8 @@ export const SERVER_SCHEMA: SectionSchema = {
     'client_ip_attr',
     'require_message_authenticator',
     'pw_codec',
+    'recv_buffer_bytes',
+    'send_login_key',
     'debug',
     ...RESILIENCE_KEYS,
   ],

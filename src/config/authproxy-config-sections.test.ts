@@ -539,6 +539,18 @@ describe('examples/*.cfg', () => {
     assert.equal(s?.apiAuthority, 'localhost:8443');
   });
 
+  it("authproxy-duo-cloud.cfg points at Duo's cloud on 443 with the system's CAs", () => {
+    const config = parseOk(readFileSync(join(examples, 'authproxy-duo-cloud.cfg'), 'utf8'), {
+      configDir: examples,
+      readFile: () => CA_PEM,
+    });
+    const s = config.servers[0];
+    assert.equal(s?.apiAuthority, 'api-xxxxxxxx.duosecurity.com');
+    assert.equal(s?.apiPort, 443);
+    assert.equal(s?.apiCaPem, undefined);
+    assert.equal(s?.failmode, 'secure');
+  });
+
   it('authproxy-ldap.cfg reads OpenLDAP users by uid', () => {
     const config = parseOk(readFileSync(join(examples, 'authproxy-ldap.cfg'), 'utf8'), {
       configDir: examples,

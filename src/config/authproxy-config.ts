@@ -50,6 +50,10 @@ import {
 } from './authproxy-config-schema.ts';
 import { SectionReader, errorCode, quote } from './authproxy-section-reader.ts';
 import type { Context } from './authproxy-section-reader.ts';
+
+/** `recv_buffer_bytes` bounds: the kernel's own minimum, and far beyond any useful burst. */
+const MIN_RECV_BUFFER_BYTES = 4096;
+const MAX_RECV_BUFFER_BYTES = 256 * 1024 * 1024;
 export * from './authproxy-config-model.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -470,6 +474,13 @@ function readServer(
     clientIpAttr: isRadius ? (r.string('client_ip_attr') ?? d.clientIpAttr) : '',
     requireMessageAuthenticator:
       isRadius && r.bool('require_message_authenticator', d.requireMessageAuthenticator),
+    sendLoginKey: isRadius && r.bool('send_login_key', d.sendLoginKey),
+    recvBufferBytes: isRadius
+      ? r.int('recv_buffer_bytes', d.recvBufferBytes, {
+          min: MIN_RECV_BUFFER_BYTES,
+          max: MAX_RECV_BUFFER_BYTES,
+        })
+      : d.recvBufferBytes,
     debug: r.bool('debug', defaults.debug),
   };
   if (!isRadius) {

@@ -108,6 +108,12 @@ export const ERRORS = {
   EMERGENCY_INVALID: { status: 400, message: 'Invalid emergency control' },
   EMERGENCY_CONFLICT: { status: 409, message: 'Emergency control changed meanwhile' },
   EMERGENCY_NEEDS_CONFIRMATION: { status: 409, message: 'Confirmation required' },
+  // A good signature v1 (no date, replayable) for an application that does not allow it.
+  AUTH_LEGACY_SIGNATURE_NOT_ALLOWED: {
+    status: 403,
+    duoCode: 40301,
+    message: 'Access forbidden',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -20,7 +20,15 @@ export const isRestrictionLevel = (v: unknown): v is RestrictionLevel =>
   isOneOf(RESTRICTION_LEVELS, v);
 
 /** Integration types; `auth-api` is a plain Auth API v2 client (Duo Unix, custom code, the proxy). */
-export const APPLICATION_TYPES = ['auth-api', 'radius', 'ldap', 'web-sdk', 'unix'] as const;
+export const APPLICATION_TYPES = [
+  'auth-api',
+  'radius',
+  'ldap',
+  'web-sdk',
+  'unix',
+  /** Duo's own Authentication Proxy: allows signature v1 on /rest/v1 by default. */
+  'authproxy',
+] as const;
 export type ApplicationType = (typeof APPLICATION_TYPES)[number];
 export const isApplicationType = (v: unknown): v is ApplicationType =>
   isOneOf(APPLICATION_TYPES, v);
@@ -46,6 +54,11 @@ export interface Application {
   verifiedPush: boolean;
   /** How names from this application map to users (core/username.ts); default 'simple'. */
   usernameNormalization: UsernameNormalization;
+  /**
+   * Accepts signature v1 on /rest/v1 (Duo's Authentication Proxy). v1 signs no date, so a
+   * captured request can be replayed: off unless enabled (docs/auth-api.md, signature v1).
+   */
+  allowV1Signature: boolean;
   /** Group ids allowed to use the application; empty = every user. */
   allowedGroupIds: string[];
   createdAtMs: number;

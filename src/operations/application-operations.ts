@@ -13,6 +13,7 @@ export type ApplicationSettings = Pick<
   | 'rateLimitPerSecond'
   | 'verifiedPush'
   | 'usernameNormalization'
+  | 'allowV1Signature'
 >;
 
 export interface CreateApplicationInput extends ApplicationSettings {
@@ -33,10 +34,11 @@ export async function createApplication(
   ctx: OperationContext,
   input: CreateApplicationInput,
 ): Promise<Application> {
+  const type = input.type ?? 'auth-api';
   return ctx.store.transaction(async (tx) => {
     const app = await tx.createApplication({
       name: input.name,
-      type: input.type ?? 'auth-api',
+      type,
       newUserPolicy: input.newUserPolicy ?? 'enroll',
       restrictionLevel: input.restrictionLevel ?? 'restrictive',
       rateLimitPerSecond: input.rateLimitPerSecond ?? 50,
@@ -44,6 +46,9 @@ export async function createApplication(
       ...(input.usernameNormalization !== undefined
         ? { usernameNormalization: input.usernameNormalization }
         : {}),
+      // Duo's Authentication Proxy signs with v1 only: an `authproxy` application accepts it
+      // unless told otherwise; any other type only when asked to.
+      allowV1Signature: input.allowV1Signature ?? type === 'authproxy',
       ikey: generateId(ctx.random, 'DI'),
       skey: generateSecretKey(ctx.random),
     });
@@ -53,7 +58,7 @@ export async function createApplication(
         ctx,
         'application.create',
         { type: 'application', id: app.id },
-        { name: app.name, type: app.type },
+        { name: app.name, type: app.type, allowV1Signature: app.allowV1Signature },
       ),
     );
     return (await tx.getApplication(app.id)) ?? app;

@@ -6,12 +6,15 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
   canonicalRequest,
+  canonicalRequestV1,
   canonicalizeParams,
   computeSignature,
   parseAuthorization,
   parseDuoDate,
   signRequest,
+  signRequestV1,
   verifySignature,
+  verifySignatureV1,
   type RequestParams,
   type VerifySignatureInput,
 } from './duo-signature.ts';
@@ -546,6 +549,60 @@ describe('parseDuoDate', () => {
   for (const text of unparseable) {
     it(`rejects ${JSON.stringify(text)} as unparseable`, () => {
       assert.deepEqual(parseDuoDate(text, instant), { ok: false, reason: 'unparseable' });
+    });
+  }
+});
+
+// Signature v1 (docs/design/auth-api.md §2.3): METHOD, host, path, params; no date line.
+describe('signature v1', () => {
+  // HMAC-SHA1 of the four-line canonical string of the §2.5 request, computed independently with
+  // Python's hmac module (and equal to duo_client_python's sign(..., sig_version=1, sha1)).
+  const V1_SHA1 = 'd69d73b373223f386201de1f4c5964c82b3f45c7';
+  const V1_SHA512 =
+    'efebba49af3a7f52311b176a25f11b6eef73081fab3ab658f9b22fb61013a0b36a6977791758bde32bc4512b51fd35cd10598c32569baa32943888f9d3167e59';
+
+  it('builds the canonical string without a date (python v1 vector)', () => {
+    assert.equal(canonicalRequestV1(PY), `POST\nfoo.bar52.com\n/Foo/BaR2/qux\n${PY.paramsLine}`);
+    assert.equal(canonicalRequestV1(DOC), DOC.v2Canonical.split('\n').slice(1).join('\n'));
+  });
+
+  it('signs with HMAC-SHA1 by default, SHA-512 on request', () => {
+    assert.equal(signRequestV1(DOC), basic(`test_ikey:${V1_SHA1}`));
+    assert.equal(signRequestV1({ ...DOC, digest: 'sha512' }), basic(`test_ikey:${V1_SHA512}`));
+  });
+
+  it('verifies both digests, with or without a port on the Host header', () => {
+    for (const [signature, version] of [
+      [V1_SHA1, 'v1-sha1'],
+      [V1_SHA512, 'v1-sha512'],
+    ] as const) {
+      for (const host of [DOC.host, `${DOC.host}:8443`, DOC.host.toUpperCase()]) {
+        assert.deepEqual(verifySignatureV1({ ...DOC, host, skey: DOC.skey, signature }), {
+          ok: true,
+          version,
+        });
+      }
+    }
+  });
+
+  const tampered: [string, Partial<Parameters<typeof verifySignatureV1>[0]>][] = [
+    ['another skey', { skey: 'other_skey' }],
+    ['another method', { method: 'GET' }],
+    ['another host', { host: 'evil.example' }],
+    ['another path', { path: '/test/v2' }],
+    ['another parameter value', { params: { realname: 'First Last', username: 'admin' } }],
+    ['a parameter more', { params: { ...DOC.params, factor: 'push' } }],
+    ['a v2 signature (with a date line)', { signature: DOC.v2Sha1 }],
+    ['a truncated signature', { signature: V1_SHA1.slice(0, 39) }],
+    ['a non-hex signature', { signature: 'z'.repeat(40) }],
+    ['an empty signature', { signature: '' }],
+  ];
+  for (const [name, change] of tampered) {
+    it(`refuses ${name}`, () => {
+      assert.deepEqual(
+        verifySignatureV1({ ...DOC, skey: DOC.skey, signature: V1_SHA1, ...change }),
+        { ok: false },
+      );
     });
   }
 });

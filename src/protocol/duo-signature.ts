@@ -1,4 +1,4 @@
-// Duo request signing: canonical strings (v2/v4/v5), HMAC signatures, Authorization and Date parsing.
+// Duo request signing: canonical strings (v1/v2/v4/v5), HMAC signatures, Authorization and Date parsing.
 
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { ProtocolError } from './protocol-error.ts';
@@ -312,6 +312,64 @@ export function verifySignature(input: VerifySignatureInput): VerifySignatureRes
     return { ok: true, version: 'v4' };
   }
   return { ok: false };
+}
+
+/** The legacy signature of `/rest/v1` (Duo's Authentication Proxy): no date line. */
+export interface CanonicalRequestV1Input {
+  method: string;
+  host: string;
+  /** The request path as sent, without the query string. */
+  path: string;
+  params: RequestParams;
+}
+
+export type VerifiedSignatureV1Version = 'v1-sha1' | 'v1-sha512';
+
+export type VerifySignatureV1Result =
+  { ok: true; version: VerifiedSignatureV1Version } | { ok: false };
+
+/**
+ * docs/design/auth-api.md §2.3 v1: METHOD (upper), host (lower), path, params — four lines, no
+ * date. Nothing in it changes over time, which is why a v1 request can be replayed.
+ */
+export function canonicalRequestV1(input: CanonicalRequestV1Input): string {
+  return [
+    input.method.toUpperCase(),
+    input.host.toLowerCase(),
+    input.path,
+    canonicalizeParams(input.params),
+  ].join('\n');
+}
+
+/** The `Authorization` header of a v1 request (HMAC-SHA1 unless told otherwise). */
+export function signRequestV1(
+  input: CanonicalRequestV1Input & { ikey: string; skey: string; digest?: SignatureDigest },
+): string {
+  const signature = computeSignature(input.skey, canonicalRequestV1(input), input.digest ?? 'sha1');
+  return 'Basic ' + Buffer.from(`${input.ikey}:${signature}`, 'utf8').toString('base64');
+}
+
+/**
+ * Verifies a v1 signature: 40 hex chars HMAC-SHA1 (Duo's Authentication Proxy), 128 HMAC-SHA512
+ * (duo_client_python's default digest with sig_version=1). The Host header is tried as received
+ * and without its port, like v2; every comparison is `timingSafeEqual` on equal-length digests.
+ */
+export function verifySignatureV1(
+  input: CanonicalRequestV1Input & { skey: string; signature: string },
+): VerifySignatureV1Result {
+  if (!/^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{128})$/.test(input.signature)) return { ok: false };
+  const provided = Buffer.from(input.signature, 'hex');
+  const digest: SignatureDigest = provided.length === 20 ? 'sha1' : 'sha512';
+  const matched = hostCandidates(input.host).some((host) =>
+    timingSafeEqual(
+      createHmac(digest, input.skey)
+        .update(canonicalRequestV1({ ...input, host }), 'utf8')
+        .digest(),
+      provided,
+    ),
+  );
+  if (!matched) return { ok: false };
+  return { ok: true, version: digest === 'sha1' ? 'v1-sha1' : 'v1-sha512' };
 }
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];

@@ -35,6 +35,11 @@ export interface LoginInput {
   clientIp: string | undefined;
   /** The address the Access-Request came from: the RADIUS client (NAS) a challenge is bound to. */
   nasIp: string;
+  /**
+   * The same for every copy of one Access-Request, whichever proxy of a pair it reaches: sent as
+   * `login_key` when the section has `send_login_key=true` (docs/proxy.md, Proxy pairs).
+   */
+  loginKey?: string;
   ref: RequestRef;
 }
 
@@ -333,9 +338,15 @@ async function chooseFactor(
       factor,
       device: 'auto',
       ...(input.clientIp ? { ipaddr: input.clientIp } : {}),
+      ...loginKeyParam(flow, input),
     },
     factor,
   );
+}
+
+/** `login_key` for the service, when the section sends it (proxy pairs). */
+function loginKeyParam(flow: SectionFlow, input: LoginInput): { loginKey?: string } {
+  return flow.section.sendLoginKey && input.loginKey ? { loginKey: input.loginKey } : {};
 }
 
 /** challenge_push: the push goes out first; the challenge waits for Enter or a passcode. */
@@ -350,6 +361,7 @@ async function challengeWithPush(
     factor: 'push',
     device: 'auto',
     ...(input.clientIp ? { ipaddr: input.clientIp } : {}),
+    ...loginKeyParam(flow, input),
   });
   if (started.kind === 'answer') {
     const decision = decide(

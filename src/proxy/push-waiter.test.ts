@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import type { ResultStreamHandlers } from '../client/auth-api-client.ts';
 import type { ApiOutcome, AuthStatusResponse } from '../client/auth-api-response.ts';
 import { FixedClock } from '../runtime/clock.ts';
-import { PushWaiter } from './push-waiter.ts';
+import { NO_STREAM_RETRY_MS, PushWaiter } from './push-waiter.ts';
 
 const HOST = 'airlock.test:443';
 const WAITING: ApiOutcome<AuthStatusResponse> = {
@@ -91,5 +91,39 @@ void describe('PushWaiter', () => {
     assert.ok(polls.filter((t) => t === 'T1').length > 5, 'auth_status is the only way');
     waiter.close();
     assert.equal((await wait).kind, 'timeout');
+  });
+
+  void it('asks a service without a stream (HTTP 404) again only after ten minutes, saying so once', (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    let opened = 0;
+    let handlers: ResultStreamHandlers | undefined;
+    const events: string[] = [];
+    const waiter = new PushWaiter({
+      clock: new FixedClock(1_000_000),
+      openStream: (_host, h) => {
+        opened++;
+        handlers = h;
+        return { close: () => {} };
+      },
+      authStatus: () => Promise.resolve(WAITING),
+      onStreamEvent: (_host, what) => events.push(what),
+    });
+    waiter.prepare(HOST);
+    assert.equal(opened, 1);
+    handlers!.onEnd('HTTP 404');
+    t.mock.timers.tick(NO_STREAM_RETRY_MS - 1);
+    assert.equal(opened, 1, 'not asked again within ten minutes');
+    t.mock.timers.tick(1);
+    assert.equal(opened, 2);
+    handlers!.onEnd('HTTP 404');
+    t.mock.timers.tick(NO_STREAM_RETRY_MS);
+    assert.equal(opened, 3);
+    assert.deepEqual(events, ['no result stream (HTTP 404); polling auth_status']);
+    // A stream that was open and dropped is an outage of the connection: back within a second.
+    handlers!.onOpen();
+    handlers!.onEnd('stream ended');
+    t.mock.timers.tick(1_000);
+    assert.equal(opened, 4);
+    waiter.close();
   });
 });

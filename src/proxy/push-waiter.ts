@@ -31,8 +31,8 @@ interface HostStream {
   open: boolean;
   /** Last event id seen: a reconnect resumes after it. */
   lastId: string | undefined;
-  /** Until when this host is treated as having no stream (it answered with an HTTP error). */
-  noStreamUntilMs: number;
+  /** The host answered the stream with a 4xx before it ever opened: it has none (Duo). */
+  noStream: boolean;
   retryDelayMs: number;
   retryTimer: NodeJS.Timeout | undefined;
 }
@@ -42,6 +42,11 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
+/**
+ * How long a host that has no result stream (Duo's cloud answers 404) goes unasked: auth_status
+ * does the work meanwhile. Asked again at all because the host may be moved to Airlock.
+ */
+export const NO_STREAM_RETRY_MS = 10 * 60_000;
 const EARLY_KEEP_MS = 120_000;
 const EARLY_MAX = 100_000;
 
@@ -126,7 +131,7 @@ export class PushWaiter {
         stream: undefined,
         open: false,
         lastId: undefined,
-        noStreamUntilMs: 0,
+        noStream: false,
         retryDelayMs: 1_000,
         retryTimer: undefined,
       };
@@ -142,6 +147,7 @@ export class PushWaiter {
       afterId: h.lastId,
       onOpen: () => {
         h.open = true;
+        h.noStream = false;
         h.retryDelayMs = 1_000;
         this.#deps.onStreamEvent?.(host, 'result stream open');
       },
@@ -153,21 +159,26 @@ export class PushWaiter {
         const wasOpen = h.open;
         h.open = false;
         h.stream = undefined;
+        let delayMs = h.retryDelayMs;
         if (!wasOpen && /^HTTP 4/.test(reason)) {
-          // The service has no result stream (not Airlock): poll auth_status for a while.
-          h.noStreamUntilMs = this.#deps.clock.nowMs() + 60_000;
-          this.#deps.onStreamEvent?.(host, `no result stream (${reason}); polling auth_status`);
+          // The service has no result stream (not Airlock): auth_status does the work. Said
+          // once, and asked again only rarely, not every 30 s for the life of the proxy.
+          if (!h.noStream) {
+            this.#deps.onStreamEvent?.(host, `no result stream (${reason}); polling auth_status`);
+          }
+          h.noStream = true;
+          delayMs = NO_STREAM_RETRY_MS;
           for (const txid of this.#waiters.keys())
             void this.#poll(txid, h, this.#deps.clock.nowMs() + 60_000);
         } else {
           this.#deps.onStreamEvent?.(host, `result stream ended (${reason}); reconnecting`);
+          h.retryDelayMs = Math.min(30_000, h.retryDelayMs * 2);
         }
-        h.retryTimer = setTimeout(() => this.#connect(host, h), h.retryDelayMs);
+        h.retryTimer = setTimeout(() => this.#connect(host, h), delayMs);
         h.retryTimer.unref();
-        h.retryDelayMs = Math.min(30_000, h.retryDelayMs * 2);
       },
     });
-    if (h.stream === undefined) h.noStreamUntilMs = Number.POSITIVE_INFINITY;
+    if (h.stream === undefined) h.noStream = true;
   }
 
   /**

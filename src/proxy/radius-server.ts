@@ -1,5 +1,6 @@
 // The RADIUS socket loop of one server section: admit known clients, decode, de-duplicate
 // retransmits, run the login flow, answer. Every dropped packet is counted by reason and logged.
+import { createHash } from 'node:crypto';
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import type { ServerConfig } from '../config/authproxy-config.ts';
@@ -99,6 +100,7 @@ export async function startRadiusServer(deps: RadiusServerDeps): Promise<RadiusS
         state: request.state,
         clientIp: clientIpOf(section, request),
         nasIp: from.address,
+        loginKey: loginKeyOf(from.address, username, request.authenticator),
         ref,
       });
     } catch (e) {
@@ -148,6 +150,7 @@ export async function startRadiusServer(deps: RadiusServerDeps): Promise<RadiusS
     });
   });
   socket.on('error', (e) => logs.line(`[${section.section}] socket error: ${e.message}`));
+  sizeReceiveBuffer(socket, deps);
 
   const sweep = setInterval(() => {
     const now = clock.nowMs();
@@ -157,6 +160,7 @@ export async function startRadiusServer(deps: RadiusServerDeps): Promise<RadiusS
   sweep.unref();
 
   const bound = socket.address();
+  metrics.watchUdpSocket(section.section, bound.address, bound.port);
   return {
     section: section.section,
     address: { address: bound.address, port: bound.port },
@@ -166,6 +170,40 @@ export async function startRadiusServer(deps: RadiusServerDeps): Promise<RadiusS
         socket.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Asks for `recv_buffer_bytes` so that a burst of Access-Requests waits in the kernel instead of
+ * being dropped, and says so when the kernel grants less (it caps SO_RCVBUF at
+ * net.core.rmem_max; Linux reports twice the granted size, its bookkeeping included).
+ */
+function sizeReceiveBuffer(socket: dgram.Socket, deps: RadiusServerDeps): void {
+  const { section, logs, metrics } = deps;
+  const wanted = section.recvBufferBytes;
+  try {
+    socket.setRecvBufferSize(wanted);
+  } catch (e) {
+    logs.line(`[${section.section}] cannot set the receive buffer: ${(e as Error).message}`);
+  }
+  const granted = socket.getRecvBufferSize();
+  metrics.receiveBufferBytes.set({ section: section.section }, granted);
+  if (granted < wanted) {
+    logs.line(
+      `[${section.section}] WARNING: the kernel granted a ${granted}-byte receive buffer, not recv_buffer_bytes=${wanted}: a burst of Access-Requests beyond it is dropped until NASes retransmit; raise the cap with sysctl -w net.core.rmem_max=${wanted} (docs/proxy.md, Bursts)`,
+    );
+  }
+}
+
+/**
+ * One key per login, the same for every copy of its Access-Request: a NAS that fails over to the
+ * other proxy of a pair resends the same Request Authenticator (RFC 2865 §3, RFC 5080 §2.2.1).
+ * Hashed, so that the service never sees the authenticator itself.
+ */
+function loginKeyOf(nasIp: string, username: string, authenticator: Buffer): string {
+  return createHash('sha256')
+    .update(`${nasIp}\0${username}\0`)
+    .update(authenticator)
+    .digest('base64url');
 }
 
 /** The password as text; undefined when absent or not decodable (usually a wrong shared secret). */

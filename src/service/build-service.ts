@@ -1,4 +1,5 @@
 // Builds the service's Fastify app from its dependencies; only bin code listens.
+import { createHmac } from 'node:crypto';
 import { isIP } from 'node:net';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -18,9 +19,10 @@ import type { AdminExtensions } from './admin/admin-extensions.ts';
 import { registerAdmin } from './admin/admin-routes.ts';
 import { createPolicyExtensions } from './admin/policy-extensions.ts';
 import { ApplicationCache } from './auth-api/application-cache.ts';
-import type { AuthApiOptions } from './auth-api/auth-api-context.ts';
+import type { AuthApiContext, AuthApiOptions } from './auth-api/auth-api-context.ts';
 import { createAuthApiMetrics } from './auth-api/auth-api-metrics.ts';
 import { registerAuthApiRoutes } from './auth-api/auth-api-routes.ts';
+import { registerRestV1Routes } from './auth-api/rest-v1-routes.ts';
 import { sendFail } from './auth-api/envelope.ts';
 import { FactorHealthBoard } from '../core/factor-health.ts';
 import { createProviders, type FactorsConfig } from '../factors/factors-config.ts';
@@ -224,6 +226,8 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     rateLimits,
     onUndelivered: (factor) =>
       factorHealth.record(factor, 'authenticator', 'failed', 0, deps.clock.nowMs()),
+    // Derived from the bypass-code pepper: a service secret every node of one database shares.
+    loginKeySecret: createHmac('sha256', deps.bypassPepper).update('airlock login key').digest(),
     options: {
       pushTimeoutSeconds: options.pushTimeoutSeconds,
       pushRatePerMinute: options.pushRatePerMinute,
@@ -232,7 +236,7 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
       lockoutDurationSeconds: options.lockoutDurationSeconds,
     },
   });
-  registerAuthApiRoutes(server, {
+  const authApi: AuthApiContext = {
     store: deps.store,
     writes,
     clock: deps.clock,
@@ -248,7 +252,8 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     phone,
     factorHealth,
     options,
-  });
+  };
+  registerRestV1Routes(server, authApi, registerAuthApiRoutes(server, authApi));
   registerDeviceRoutes(server, {
     store: deps.store,
     writes,

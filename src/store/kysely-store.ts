@@ -402,6 +402,9 @@ export class KyselyStore implements Store {
   listAudit(query: AuditQuery = {}): Promise<AuditEvent[]> {
     return this.#repos.audit.listAudit(query);
   }
+  countAudit(query: AuditQuery = {}): Promise<number> {
+    return this.#repos.audit.countAudit(query);
+  }
   createAdmin(input: NewAdmin): Promise<Admin> {
     return this.#repos.admins.createAdmin(input);
   }

@@ -19,6 +19,8 @@ export interface ApplicationsTable {
   verified_push: ColumnType<number, number | undefined, number>;
   /** 'none' | 'simple' (core/username.ts). */
   username_normalization: ColumnType<string, string | undefined, string>;
+  /** 1 = /rest/v1 accepts signature v1 (migration 0010). */
+  allow_v1_signature: ColumnType<number, number | undefined, number>;
   created_at_ms: Ms;
   updated_at_ms: Ms;
 }

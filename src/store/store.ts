@@ -61,6 +61,7 @@ export interface NewApplication {
   rateLimitPerSecond: number;
   verifiedPush?: boolean;
   usernameNormalization?: UsernameNormalization;
+  allowV1Signature?: boolean;
   /** Given by the caller (generated with the Random port) so the CLI can print them. */
   ikey: string;
   skey: string;
@@ -77,6 +78,7 @@ export type ApplicationPatch = Partial<
     | 'rateLimitPerSecond'
     | 'verifiedPush'
     | 'usernameNormalization'
+    | 'allowV1Signature'
   >
 >;
 
@@ -165,11 +167,23 @@ export interface ClaimedActivation {
 export interface AuditQuery {
   /** Only events with id greater than this (paging cursor). */
   afterId?: number;
+  /** Only events with id less than this (paging cursor, newest first). */
+  beforeId?: number;
   sinceMs?: number;
   untilMs?: number;
   action?: string;
+  /** Only events with one of these actions. */
+  actions?: readonly string[];
+  /** Only events whose actor starts with one of these (`admin:`, `cli:`). */
+  actorPrefixes?: readonly string[];
+  /** Only events about one of these records (`target_id`: user ids for logins). */
+  targetIds?: readonly string[];
+  /** Only events of one of these applications. */
+  appIds?: readonly string[];
   username?: string;
   limit?: number;
+  /** `asc` (default): oldest first; `desc`: newest first. Both in id order. */
+  order?: 'asc' | 'desc';
 }
 
 /** The scope of the global policy; an application's policy is `app:<appId>` (see appPolicyScope). */
@@ -394,4 +408,6 @@ export interface Store extends AdminStore {
   // Audit log: append-only (the schema refuses UPDATE and DELETE).
   appendAudit(event: NewAuditEvent): Promise<number>;
   listAudit(query?: AuditQuery): Promise<AuditEvent[]>;
+  /** How many events the query's filters select (its cursor, limit and order ignored). */
+  countAudit(query?: AuditQuery): Promise<number>;
 }

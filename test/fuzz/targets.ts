@@ -18,7 +18,9 @@ import {
   parseAuthorization,
   parseDuoDate,
   signRequest,
+  signRequestV1,
   verifySignature,
+  verifySignatureV1,
 } from '../../src/protocol/duo-signature.ts';
 import { ProtocolError } from '../../src/protocol/protocol-error.ts';
 import {
@@ -52,6 +54,10 @@ import {
   splitLdapFrames,
 } from '../../src/protocol/ldap/ldap-message.ts';
 import { param, readRequestParams } from '../../src/service/auth-api/request-params.ts';
+import {
+  authParamsFromV1,
+  preauthParamsFromV1,
+} from '../../src/service/auth-api/rest-v1-shapes.ts';
 import type { FuzzTarget } from './engine.ts';
 
 const SECRET = 'fuzz-shared-secret';
@@ -228,7 +234,7 @@ const CONTENT_TYPES = ['application/x-www-form-urlencoded', 'application/json', 
 const authApiForm: FuzzTarget = {
   name: 'auth-api-form',
   description:
-    'readRequestParams (query, form, JSON body): only a 4xx AirlockError; null-prototype maps of string lists; a request signed over the decoded params verifies',
+    'readRequestParams (query, form, JSON body): only a 4xx AirlockError; null-prototype maps of string lists; a request signed (v2, v1) over the decoded params verifies; /rest/v1 translation: only a 4xx',
   maxLength: 2048,
   dictionary: [
     ...HOSTILE_KEYS,
@@ -291,6 +297,36 @@ const authApiForm: FuzzTarget = {
       date,
     });
     assert.equal(result.ok, true);
+    // Signature v1 (/rest/v1): the same round trip without a date.
+    const v1 = parseAuthorization(
+      signRequestV1({
+        ikey: 'DIXXXXXXXXXXXXXXXXXX',
+        skey: 'fuzz-skey',
+        method: 'POST',
+        host: 'api.example',
+        path: params.path,
+        params: params.signed,
+      }),
+    );
+    assert.equal(
+      verifySignatureV1({
+        skey: 'fuzz-skey',
+        signature: v1.signature,
+        method: 'POST',
+        host: 'api.example',
+        path: params.path,
+        params: params.signed,
+      }).ok,
+      true,
+    );
+    // /rest/v1's translation into /auth/v2 parameters: a 4xx or a map that inherits nothing.
+    for (const translate of [preauthParamsFromV1, authParamsFromV1]) {
+      try {
+        assert.ok(inheritsNothing(translate(params.values)), 'a translated map inherits nothing');
+      } catch (e) {
+        if (!(e instanceof AirlockError && e.status < 500)) throw e;
+      }
+    }
   },
 };
 
@@ -298,7 +334,7 @@ const authApiForm: FuzzTarget = {
 const duoSignature: FuzzTarget = {
   name: 'duo-signature',
   description:
-    'parseAuthorization (only ProtocolError), parseDuoDate and verifySignature (never throw); parsed credentials and dates round-trip',
+    'parseAuthorization (only ProtocolError), parseDuoDate, verifySignature and verifySignatureV1 (never throw); parsed credentials and dates round-trip',
   maxLength: 4500,
   dictionary: [
     'Basic ',
@@ -341,6 +377,10 @@ const duoSignature: FuzzTarget = {
       headers: { 'x-duo-test': paramsText },
     });
     assert.equal(result.ok, false);
+    assert.equal(
+      verifySignatureV1({ skey: 'fuzz-skey', signature, method: 'GET', host, path, params }).ok,
+      false,
+    );
   },
 };
 

@@ -762,6 +762,40 @@ describe('Admin API', () => {
     });
   });
 
+  describe("Duo's log endpoints", () => {
+    it('answer the authentication, administrator and telephony logs in their envelopes', async () => {
+      h.clock.advance(1000);
+      const since = h.clock.nowMs();
+      await ok('POST', '/admin/v1/groups', { name: 'logged-group' });
+      const auth = await ok('GET', '/admin/v2/logs/authentication', {
+        mintime: since,
+        maxtime: h.clock.nowMs(),
+      });
+      assert.deepEqual(auth.response, {
+        authlogs: [],
+        metadata: { next_offset: null, total_objects: 0 },
+      });
+      const admins = (
+        await ok('GET', '/admin/v1/logs/administrator', { mintime: Math.floor(since / 1000) })
+      ).response as { action: string; object: string | null; username: string }[];
+      assert.ok(
+        admins.some((e) => e.action === 'group_create' && e.username === key.ikey),
+        JSON.stringify(admins),
+      );
+      assert.deepEqual(
+        (await ok('GET', '/admin/v1/logs/telephony', { mintime: Math.floor(since / 1000) }))
+          .response,
+        [],
+      );
+      const bad = await call('GET', '/admin/v2/logs/authentication', {
+        mintime: 2,
+        maxtime: 1,
+      });
+      assert.equal(bad.status, 400);
+      assert.equal(bad.body.message_detail, 'maxtime: before mintime');
+    });
+  });
+
   describe('policies and emergency controls', () => {
     it('answer 501 when the service is built without them', async () => {
       const bare = await startService({ adminExtensions: {} });

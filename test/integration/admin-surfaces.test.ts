@@ -110,9 +110,25 @@ const STEPS: readonly Step[] = [
   },
   {
     action: 'application.update',
-    cli: () => ['app', 'set', 'vpn', '--rate-limit', '10', '--new-user-policy', 'deny'],
-    api: () => ['POST', '/admin/v1/applications/vpn', { rate_limit: 10, new_user_policy: 'deny' }],
-    console: () => ['/admin/applications/vpn', { rate_limit: '10', new_user_policy: 'deny' }],
+    cli: () => [
+      'app',
+      'set',
+      'vpn',
+      '--rate-limit',
+      '10',
+      '--new-user-policy',
+      'deny',
+      '--allow-v1-signature',
+    ],
+    api: () => [
+      'POST',
+      '/admin/v1/applications/vpn',
+      { rate_limit: 10, new_user_policy: 'deny', allow_v1_signature: true },
+    ],
+    console: () => [
+      '/admin/applications/vpn',
+      { rate_limit: '10', new_user_policy: 'deny', allow_v1_signature: 'true' },
+    ],
   },
   {
     action: 'application.rotate-secret',
@@ -421,6 +437,7 @@ async function comparableRows(store: Store, ids: IdNames) {
       a.restrictionLevel,
       a.rateLimitPerSecond,
       a.verifiedPush,
+      a.allowV1Signature,
       a.allowedGroupIds,
     ]),
   );

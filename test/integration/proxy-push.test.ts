@@ -15,7 +15,11 @@ import { airlockJson } from './airlock-process.ts';
 import { radclient, startSlapd, type ExternalServer } from './external-servers.ts';
 import { adClientSection, RADIUS_SECRET, startTestProxy, type TestProxy } from './proxy-harness.ts';
 import { startService, type Harness } from './service-harness.ts';
-import type { KeyObject } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
+import dgram from 'node:dgram';
+import { createAttribute } from '../../src/protocol/radius/radius-attributes.ts';
+import { encodeAccessRequest } from '../../src/protocol/radius/radius-request.ts';
+import { verifyResponse } from '../../src/protocol/radius/radius-response.ts';
 
 let service: Harness;
 let slapd: ExternalServer;
@@ -154,6 +158,96 @@ describe('push through the RADIUS proxy', () => {
     const res = await login(proxy, 'alice', 'wrong');
     assert.equal(res.code, 'Access-Reject', res.output);
     assert.equal(await pushesSent('alice'), before);
+  });
+});
+
+describe('proxy pairs: a NAS that fails over to the other proxy with the same request', () => {
+  /**
+   * One Access-Request (one Request Authenticator), sent to proxy A and, as a NAS failing over
+   * does, the same packet to proxy B a moment later. Resolves with each proxy's answer code.
+   */
+  async function failover(a: TestProxy, b: TestProxy, username: string, password: string) {
+    const nas = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => nas.bind(0, '127.0.0.1', resolve));
+    const authenticator = randomBytes(16);
+    const packet = encodeAccessRequest({
+      identifier: 7,
+      authenticator,
+      secret: RADIUS_SECRET,
+      password,
+      attributes: [createAttribute('User-Name', username)],
+    });
+    const answers = new Map<number, string>();
+    const done = new Promise<void>((resolve) => {
+      nas.on('message', (msg, from) => {
+        const r = verifyResponse({
+          request: { identifier: 7, authenticator },
+          response: msg,
+          secret: RADIUS_SECRET,
+          requireMessageAuthenticator: true,
+        });
+        answers.set(from.port, r.code);
+        if (answers.size === 2) resolve();
+      });
+    });
+    nas.send(packet, a.port, '127.0.0.1');
+    const request = await pushFor(username);
+    nas.send(packet, b.port, '127.0.0.1');
+    return {
+      request,
+      answers: async () => {
+        await done;
+        nas.close();
+        return [answers.get(a.port), answers.get(b.port)];
+      },
+    };
+  }
+
+  const pairProxy = (sendLoginKey: boolean) =>
+    proxyFor('radius_server_auto', ['push_timeout=10', `send_login_key=${sendLoginKey}`]);
+
+  it('with send_login_key=true the login gets one push, and both proxies answer it', async () => {
+    const [a, b] = await Promise.all([pairProxy(true), pairProxy(true)]);
+    try {
+      const sentBefore = await pushesSent('carol');
+      const pair = await failover(a, b, 'carol', 'carolpw');
+      // Proxy B's primary authentication and preauth run, then its push joins A's.
+      for (let i = 0; i < 50; i++) {
+        const joined = await service.store.listAudit({
+          username: 'carol',
+          action: 'auth.push.joined',
+        });
+        if (joined.some((e) => e.detail.txid === pair.request.txid)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await devices.answer(phones.get('carol')!, pair.request.txid, 'approve');
+      assert.deepEqual(await pair.answers(), ['Access-Accept', 'Access-Accept']);
+      assert.equal((await pushesSent('carol')) - sentBefore, 1);
+      const joined = await service.store.listAudit({
+        username: 'carol',
+        action: 'auth.push.joined',
+      });
+      assert.equal(joined.filter((e) => e.detail.txid === pair.request.txid).length, 1);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('without it (the default, for Duo) each proxy sends its own push', async () => {
+    const [a, b] = await Promise.all([pairProxy(false), pairProxy(false)]);
+    try {
+      const sentBefore = await pushesSent('bob');
+      const pair = await failover(a, b, 'bob', 'bobpw');
+      // B's push is a second request on bob's phone; approve both.
+      await devices.answer(phones.get('bob')!, pair.request.txid, 'approve');
+      const second = await pushFor('bob');
+      assert.notEqual(second.txid, pair.request.txid);
+      await devices.answer(phones.get('bob')!, second.txid, 'approve');
+      assert.deepEqual(await pair.answers(), ['Access-Accept', 'Access-Accept']);
+      assert.equal((await pushesSent('bob')) - sentBefore, 2);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
   });
 });
 

@@ -29,6 +29,8 @@ interface AppFlags extends CommonFlags {
   groups?: string;
   verifiedPush?: string | boolean;
   usernameNormalization?: string;
+  /** true, false (`--no-allow-v1-signature`) or undefined (neither flag). */
+  allowV1Signature?: boolean;
 }
 
 export function registerAppCommands(program: Command): void {
@@ -67,7 +69,12 @@ export function registerAppCommands(program: Command): void {
         `${USERNAME_NORMALIZATIONS.join('|')}: with simple, DOMAIN\\alice and alice@example.org ` +
           'mean alice (names always match regardless of case)',
         DEFAULT_USERNAME_NORMALIZATION,
-      ),
+      )
+      .option(
+        '--allow-v1-signature',
+        'accept signature v1 on /rest/v1 (Duo Authentication Proxy; default for --type authproxy)',
+      )
+      .option('--no-allow-v1-signature', 'refuse signature v1 (the default for other types)'),
   ).action(async (name: string, flags: AppFlags) =>
     withContext(flags, async (ctx) => {
       const created = await createApplication(ctx, {
@@ -83,6 +90,9 @@ export function registerAppCommands(program: Command): void {
           '--username-normalization',
         ),
         ...(flags.groups ? { groups: splitList(flags.groups) } : {}),
+        ...(flags.allowV1Signature !== undefined
+          ? { allowV1Signature: flags.allowV1Signature }
+          : {}),
       });
       const apiHost = readApiHost(ctx.location.dataDir, process.env);
       emit(flags, { ...describe(created), skey: created.skey, api_host: apiHost }, () =>
@@ -153,7 +163,9 @@ export function registerAppCommands(program: Command): void {
       .option('--rate-limit <n>', 'requests per second (0 = unlimited)', nonNegativeInt)
       .option('--groups <names>', 'comma-separated groups allowed to use it; "" = everyone')
       .option('--verified-push <on|off>', 'ask for the verification code on pushes')
-      .option('--username-normalization <mode>', USERNAME_NORMALIZATIONS.join('|')),
+      .option('--username-normalization <mode>', USERNAME_NORMALIZATIONS.join('|'))
+      .option('--allow-v1-signature', 'accept signature v1 on /rest/v1 (Duo Authentication Proxy)')
+      .option('--no-allow-v1-signature', 'refuse signature v1 on /rest/v1'),
   ).action(async (ref: string, flags: AppFlags) =>
     withContext(flags, async (ctx) => {
       const updated = await updateApplication(ctx, ref, settingsEdit(flags));
@@ -197,6 +209,7 @@ export function describe(a: Application) {
     rate_limit: a.rateLimitPerSecond,
     verified_push: a.verifiedPush,
     username_normalization: a.usernameNormalization,
+    allow_v1_signature: a.allowV1Signature,
     allowed_groups: a.allowedGroupIds,
     created: epochSeconds(a.createdAtMs),
   };
@@ -231,5 +244,6 @@ function settingsEdit(flags: AppFlags): ApplicationEdit {
         }
       : {}),
     ...(flags.groups !== undefined ? { groups: splitList(flags.groups) } : {}),
+    ...(flags.allowV1Signature !== undefined ? { allowV1Signature: flags.allowV1Signature } : {}),
   };
 }

@@ -1,4 +1,5 @@
 // `airlock proxy`: run the authentication proxy, check its config, switch primary-only mode.
+import { collectDefaultMetrics } from 'prom-client';
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
@@ -197,6 +198,8 @@ export async function launchProxy(
     random: new CryptoRandom(),
     version,
   });
+  // The process's own figures (RSS, heap, event-loop delay, open files) beside the proxy's.
+  collectDefaultMetrics({ register: proxy.metrics });
   const banner = proxy.servers.map((s) => {
     const section = config.servers.find((c) => c.section === s.section)!;
     const protocol = 'protocol' in s ? 'LDAP' : 'RADIUS';

@@ -94,7 +94,8 @@ function handleError(
   if (typeof cause?.retryAfterSeconds === 'number') {
     void reply.header('Retry-After', String(cause.retryAfterSeconds));
   }
-  if (!req.url.startsWith('/admin/v1/') && ctx.options.consoleEnabled) {
+  // /admin/v1/… and /admin/v2/… (Duo's authentication log) answer JSON; the rest is the console.
+  if (!/^\/admin\/v[0-9]+\//.test(req.url) && ctx.options.consoleEnabled) {
     return sendConsoleError(ctx, req, reply, airlockError);
   }
   return sendFail(reply, airlockError);

@@ -65,6 +65,10 @@ export const ADMIN_SCHEMAS: Record<string, JsonSchema> = {
       rate_limit: int,
       verified_push: { type: 'boolean' },
       username_normalization: { type: 'string', enum: [...USERNAME_NORMALIZATIONS] },
+      allow_v1_signature: {
+        type: 'boolean',
+        description: '/rest/v1 accepts signature v1 (Duo Authentication Proxy)',
+      },
       groups: { type: 'array', items: str, description: 'group ids; empty = every user' },
       created: time,
       updated: time,

@@ -54,6 +54,7 @@ export function applicationView(a: Application) {
     rate_limit: a.rateLimitPerSecond,
     verified_push: a.verifiedPush,
     username_normalization: a.usernameNormalization,
+    allow_v1_signature: a.allowV1Signature,
     groups: a.allowedGroupIds,
     created: seconds(a.createdAtMs),
     updated: seconds(a.updatedAtMs),

@@ -169,7 +169,8 @@ export function buildOpenApiDocument(routes: readonly AdminRoute[]): JsonSchema 
 
 function operationId(route: AdminRoute): string {
   const words = route.path
-    .replace('/admin/v1/', '')
+    // /admin/v1/x -> x; /admin/v2/logs/authentication -> v2_logs_authentication.
+    .replace(/^\/admin\/(v1\/)?/, '')
     .split('/')
     .map((w) => (w.startsWith(':') ? 'by_' + w.slice(1) : w));
   return `${route.method.toLowerCase()}_${words.join('_')}`.replace(/[^A-Za-z0-9_]/g, '_');

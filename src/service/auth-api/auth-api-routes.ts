@@ -29,9 +29,10 @@ import {
 } from '../../core/device-capabilities.ts';
 import { parseActivationCode, renderActivationCode } from '../../core/activation-code.ts';
 
-type SignedHandler = (call: SignedCall) => unknown;
+export type SignedHandler = (call: SignedCall) => unknown;
 
-interface SignedCall {
+/** One signed request once its caller is authenticated and admitted. */
+export interface SignedCall {
   req: FastifyRequest;
   reply: FastifyReply;
   app: Application;
@@ -39,10 +40,22 @@ interface SignedCall {
   nowMs: number;
 }
 
+/**
+ * The steps of the Auth API that another surface of the same API reuses (the legacy /rest/v1 of
+ * Duo's Authentication Proxy, rest-v1-routes.ts): the same decisions, lockout, audit and limits.
+ */
+export interface AuthApiSteps {
+  /** The per-application rate limit, after the signature; throws AUTH_RATE_LIMITED. */
+  admit(app: Application, nowMs: number): void;
+  preauth: SignedHandler;
+  auth: SignedHandler;
+  authStatus: SignedHandler;
+}
+
 /** Factor tokens Duo Unix sends as `prompt=`: `push1` = push to the first device of preauth's list. */
 const PROMPT_FACTOR_TOKEN = /^(push|phone|sms|verified_push)([1-9][0-9]{0,2})$/;
 
-export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiContext): void {
+export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiContext): AuthApiSteps {
   const signed = (method: 'GET' | 'POST', path: string, handler: SignedHandler): void => {
     server.route({
       method,
@@ -66,7 +79,12 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
       allowedHosts: ctx.options.allowedHosts,
     });
     const app = verified.application;
-    // Per-application limit, checked after the signature so a forged ikey cannot drain a real budget.
+    admit(app, nowMs);
+    return app;
+  }
+
+  /** Per-application limit, checked after the signature so a forged ikey cannot drain a real budget. */
+  function admit(app: Application, nowMs: number): void {
     if (app.rateLimitPerSecond > 0) {
       const taken = ctx.rateLimits.take(app.id, nowMs, {
         ratePerSecond: app.rateLimitPerSecond,
@@ -79,7 +97,6 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
         });
       }
     }
-    return app;
   }
 
   // ping: unsigned liveness, also used by clients to measure clock offset.
@@ -151,7 +168,7 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     return enrollment.state;
   });
 
-  signed('POST', '/auth/v2/preauth', async ({ req, app, params, nowMs }) => {
+  const preauth: SignedHandler = async ({ req, app, params, nowMs }) => {
     const subject = await loadSubject(app, params);
     const user = subject?.user;
     const decision = await decide(app, subject, nowMs, param(params, 'ipaddr'));
@@ -180,11 +197,12 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
       params,
       ctx.options.apiHost,
     );
-  });
+  };
+  signed('POST', '/auth/v2/preauth', preauth);
 
   // auth: load the subject, decide by policy, refuse a factor the policy does not allow, run the
   // factor (or answer by policy), finish.
-  signed('POST', '/auth/v2/auth', async ({ req, app, params, nowMs }) => {
+  const auth: SignedHandler = async ({ req, app, params, nowMs }) => {
     const subject = await loadSubject(app, params);
     const decision = await decide(app, subject, nowMs, param(params, 'ipaddr'));
     const login: AuthLogin = {
@@ -200,7 +218,8 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     const ran = (await refuseDisallowedFactor(login)) ?? (await runFactor(login));
     if ('response' in ran) return ran.response;
     return finish(ran.outcome, login.isAsync, app, login.user, ran.factor);
-  });
+  };
+  signed('POST', '/auth/v2/auth', auth);
 
   /**
    * A policy's allowedFactors: refuse the factor asked for, not the user (another one may be
@@ -287,7 +306,9 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
       nowMs,
     };
     const started =
-      kind === 'push' ? await ctx.push.start(request) : await ctx.phone.startCall(request);
+      kind === 'push'
+        ? await ctx.push.start({ ...request, loginKey: loginKeyParam(params) })
+        : await ctx.phone.startCall(request);
     if (!('txid' in started)) return { outcome: started, factor: kind };
     ctx.metrics.requests.inc({
       endpoint: 'auth',
@@ -327,7 +348,7 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     return { txid };
   }
 
-  signed('GET', '/auth/v2/auth_status', async ({ app, params }) => {
+  const authStatus: SignedHandler = async ({ app, params }) => {
     const txid = requireParam(params, 'txid');
     let tx = await ctx.store.getAuthTransaction(txid);
     // Another application's transaction is as unknown as a made-up one.
@@ -341,7 +362,8 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
       tx = (await ctx.store.getAuthTransaction(txid)) ?? tx;
     }
     return { result: tx.result, status: tx.status, status_msg: tx.statusMsg, auth_delayed: false };
-  });
+  };
+  signed('GET', '/auth/v2/auth_status', authStatus);
 
   // Airlock extension (docs/auth-api.md): one event stream of the application's push results, so
   // a proxy waits for thousands of pushes on one connection instead of one auth_status each.
@@ -601,6 +623,8 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     );
     return outcome;
   }
+
+  return { admit, preauth, auth, authStatus };
 }
 
 interface AuthOutcome {
@@ -697,6 +721,22 @@ function canPush(device: Device): boolean {
 }
 
 /** What the authenticator shows: docs/design/auth-api.md §1.6's push fields, checked. */
+/**
+ * Airlock extension `login_key` (docs/auth-api.md): one login's key, the same from every proxy
+ * of a pair, so that the login gets one push. Refused unless 16-128 URL-safe characters.
+ */
+function loginKeyParam(params: ParamMap): string | undefined {
+  const key = param(params, 'login_key');
+  if (key === undefined) return undefined;
+  if (!/^[A-Za-z0-9_-]{16,128}$/.test(key)) {
+    throw new AirlockError(
+      'AUTH_INVALID_PARAMETERS',
+      'login_key must be 16-128 characters of A-Z, a-z, 0-9, _ and -',
+    );
+  }
+  return key;
+}
+
 function pushContext(app: Application, user: User, params: ParamMap): OobContext {
   const pushinfo = param(params, 'pushinfo') ?? '';
   if (pushinfo.length > 20_000) throw new AirlockError('AUTH_INVALID_PARAMETERS', 'pushinfo');

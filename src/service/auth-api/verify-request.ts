@@ -2,7 +2,12 @@
 import type { FastifyRequest } from 'fastify';
 import { AirlockError } from '../../core/error-registry.ts';
 import type { Application } from '../../core/model.ts';
-import { parseAuthorization, parseDuoDate, verifySignature } from '../../protocol/duo-signature.ts';
+import {
+  parseAuthorization,
+  parseDuoDate,
+  verifySignature,
+  verifySignatureV1,
+} from '../../protocol/duo-signature.ts';
 import { ProtocolError } from '../../protocol/protocol-error.ts';
 import { isAllowedHost } from '../../protocol/request-host.ts';
 import { isStoreError } from '../../store/store-error.ts';
@@ -57,6 +62,51 @@ export async function verifyRequest(
     );
   }
   return { application, signatureVersion: result.version };
+}
+
+/**
+ * The signed-request step of /rest/v1 (Duo's Authentication Proxy and Auth API v1 clients).
+ * Signature v1 (docs/design/auth-api.md §2.3) signs no date and can be replayed: only an
+ * application that allows it accepts it, and only after the signature matched, so the refusal
+ * tells a key holder what to change and anyone else nothing. A request that is not signed v1 but
+ * carries a date header is verified as any Auth API request (v2, v4, v5 in the date window).
+ */
+export async function verifyRestV1Request(
+  req: FastifyRequest,
+  params: RequestParams,
+  deps: Parameters<typeof verifyRequest>[2],
+): Promise<VerifiedRequest> {
+  const credentials = readCredentials(req.headers.authorization);
+  const application = await loadApplication(req, deps.applications, credentials.ikey);
+  if (!application) throw new AirlockError('AUTH_UNKNOWN_IKEY');
+  const v1 = verifySignatureV1({
+    skey: application.skey,
+    signature: credentials.signature,
+    method: req.method,
+    host: header(req, 'host') ?? '',
+    path: params.path,
+    params: params.signed,
+  });
+  if (!v1.ok) {
+    const dated = header(req, 'x-duo-date') !== undefined || header(req, 'date') !== undefined;
+    if (dated) return verifyRequest(req, params, deps);
+    throw new AirlockError('AUTH_BAD_SIGNATURE');
+  }
+  checkRequestHost(req, deps.allowedHosts, 'AUTH_WRONG_HOST');
+  if (params.jsonBody) {
+    throw new AirlockError(
+      'AUTH_BAD_SIGNATURE',
+      'a JSON body must be signed with signature v4 or v5',
+    );
+  }
+  if (!application.allowV1Signature) {
+    throw new AirlockError(
+      'AUTH_LEGACY_SIGNATURE_NOT_ALLOWED',
+      'signature v1 is not allowed for this application; allow it with ' +
+        '`airlock app set <app> --allow-v1-signature` (or create it with --type authproxy)',
+    );
+  }
+  return { application, signatureVersion: v1.version };
 }
 
 /**

@@ -24,6 +24,7 @@ const app: Application = {
   rateLimitPerSecond: 0,
   verifiedPush: false,
   usernameNormalization: 'simple',
+  allowV1Signature: false,
   allowedGroupIds: [],
   createdAtMs: 0,
   updatedAtMs: 0,

@@ -118,6 +118,8 @@ export class PhoneFlow {
       await tx.appendAudit(
         auditEvent(app, user, nowMs, 'auth.sms', failure === undefined ? 'sent' : 'failed', {
           deviceId: device.id,
+          // Masked, for the telephony log (docs/admin-api.md): never the whole number.
+          phone: maskPhoneNumber(device.phoneNumber),
           provider: provider.name,
           ...input.access,
         }),
@@ -204,6 +206,7 @@ export class PhoneFlow {
         auditEvent(app, user, nowMs, 'auth.phone.call', 'calling', {
           txid,
           deviceId: device.id,
+          phone: maskPhoneNumber(device.phoneNumber),
           provider: provider.name,
           ...input.access,
         }),

@@ -1,6 +1,7 @@
 // Push logins: send a request to a device, wait for its signed answer, expire it after the push
 // lifetime. Every state change is one conditional write (a request answers once) that commits
 // with its audit event and the async transaction's status before anyone is told.
+import { createHmac } from 'node:crypto';
 import { DEFAULT_LOCKOUT_DURATION_SECONDS } from '../../core/lockout.ts';
 import { AirlockError } from '../../core/error-registry.ts';
 import type {
@@ -70,6 +71,8 @@ interface Deps {
   options: PushOptions;
   /** A push that expired without the device ever taking it: a failed delivery (factor health). */
   onUndelivered?: (factor: OobFactor) => void;
+  /** Secret of the txids derived from login keys (loginKeyTxid); never leaves the service. */
+  loginKeySecret: Buffer;
 }
 
 const FINAL_OUTCOMES: Record<Exclude<OobStatus, 'pushed' | 'calling' | 'answered'>, AuthOutcome> = {
@@ -109,9 +112,22 @@ export class PushFlow {
     context: OobContext;
     access: Record<string, string | undefined>;
     nowMs: number;
+    /**
+     * The `login_key` the caller sent (docs/auth-api.md): the same key from the same application
+     * joins the push already started for it instead of sending a second one (proxy pairs).
+     */
+    loginKey?: string;
   }): Promise<PushStarted | AuthOutcome> {
     const { app, user, device, nowMs } = input;
     const o = this.#d.options;
+    const keyed =
+      input.loginKey === undefined
+        ? undefined
+        : loginKeyTxid(this.#d.loginKeySecret, app.id, input.loginKey);
+    if (keyed !== undefined) {
+      const joined = await this.#join(keyed, input);
+      if (joined) return joined;
+    }
     const denied = await spendLoginBudget({
       rateLimits: this.#d.rateLimits,
       writes: this.#d.writes,
@@ -123,45 +139,94 @@ export class PushFlow {
       nowMs,
     });
     if (denied) return denied;
-    const txid = this.#d.random.uuid();
+    const txid = keyed ?? this.#d.random.uuid();
     const verificationCode = app.verifiedPush ? generateDigits(this.#d.random, 3) : null;
     const expiresAtMs = nowMs + o.pushTimeoutSeconds * 1000;
     const statusMsg = verificationCode
       ? `Please enter verification code ${verificationCode} into your authenticator...`
       : 'Pushed a login request to your device...';
-    await this.#d.writes.run(async (tx) => {
-      await tx.createOobRequest({
-        txid,
-        factor: 'push',
-        appId: app.id,
-        userId: user.id,
-        deviceId: device.id,
-        status: 'pushed',
-        context: input.context,
-        verificationCode,
-        callbackTokenHash: null,
-        expiresAtMs,
-      });
-      await tx.createAuthTransaction({
-        txid,
-        appId: app.id,
-        userId: user.id,
-        factor: 'push',
-        result: 'waiting',
-        status: 'pushed',
-        statusMsg,
-      });
-      await tx.appendAudit(
-        auditEvent(app, user, nowMs, 'auth.push.sent', 'pushed', {
+    try {
+      await this.#d.writes.run(async (tx) => {
+        await tx.createOobRequest({
           txid,
+          factor: 'push',
+          appId: app.id,
+          userId: user.id,
           deviceId: device.id,
-          verified: verificationCode !== null,
-          ...input.access,
-        }),
-      );
-    });
+          status: 'pushed',
+          context: input.context,
+          verificationCode,
+          callbackTokenHash: null,
+          expiresAtMs,
+        });
+        await tx.createAuthTransaction({
+          txid,
+          appId: app.id,
+          userId: user.id,
+          factor: 'push',
+          result: 'waiting',
+          status: 'pushed',
+          statusMsg,
+        });
+        await tx.appendAudit(
+          auditEvent(app, user, nowMs, 'auth.push.sent', 'pushed', {
+            txid,
+            deviceId: device.id,
+            verified: verificationCode !== null,
+            ...input.access,
+          }),
+        );
+      });
+    } catch (err) {
+      // Another node (or proxy) started the push for this login key between our look and our
+      // write: the txid is the primary key, so its insert lost. Join that push.
+      const joined = keyed === undefined ? undefined : await this.#join(keyed, input);
+      if (joined) return joined;
+      throw err;
+    }
     this.#d.hub.offered(device.id);
     return { txid, expiresAtMs, verificationCode, statusMsg };
+  }
+
+  /**
+   * The push already started under `txid` for this application and user, audited as joined; or
+   * undefined when there is none (or it belongs to someone else: a key is never a way to see
+   * another login's push).
+   */
+  async #join(
+    txid: string,
+    input: {
+      app: Application;
+      user: User;
+      access: Record<string, string | undefined>;
+      nowMs: number;
+    },
+  ): Promise<PushStarted | undefined> {
+    const existing = await this.#d.store.getOobRequest(txid);
+    if (
+      !existing ||
+      existing.factor !== 'push' ||
+      existing.appId !== input.app.id ||
+      existing.userId !== input.user.id
+    ) {
+      return undefined;
+    }
+    const transaction = await this.#d.store.getAuthTransaction(txid);
+    await this.#d.writes.run((tx) =>
+      tx.appendAudit(
+        auditEvent(input.app, input.user, input.nowMs, 'auth.push.joined', existing.status, {
+          txid,
+          deviceId: existing.deviceId,
+          ...input.access,
+        }),
+      ),
+    );
+    return {
+      txid,
+      expiresAtMs: existing.expiresAtMs,
+      verificationCode: existing.verificationCode,
+      statusMsg: transaction?.statusMsg ?? 'Pushed a login request to your device...',
+    };
   }
 
   /**
@@ -299,4 +364,18 @@ export class PushFlow {
     }
     return expired.length;
   }
+}
+
+/**
+ * The txid of the push for `loginKey` of application `appId`: a keyed hash, so that every proxy
+ * of a pair (and every service node) arrives at the same txid for the same login, and nobody
+ * without the service's secret can compute or guess another login's txid. Shaped as a UUID v4
+ * like every other txid.
+ */
+export function loginKeyTxid(secret: Buffer, appId: string, loginKey: string): string {
+  const h = createHmac('sha256', secret).update(`login-key\0${appId}\0${loginKey}`).digest();
+  h[6] = (h[6]! & 0x0f) | 0x40;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const hex = h.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

@@ -37,6 +37,7 @@ export function applicationsContract(c: ContractContext): void {
           rateLimitPerSecond: 50,
           verifiedPush: false,
           usernameNormalization: 'simple',
+          allowV1Signature: false,
           allowedGroupIds: [],
           createdAtMs: START_MS,
           updatedAtMs: START_MS,
@@ -118,6 +119,20 @@ export function applicationsContract(c: ContractContext): void {
         assert.deepEqual(await store.getApplication(app.id), updated);
         const rows = await raw.query(`SELECT skey_sealed FROM applications WHERE id = '${app.id}'`);
         assert.ok(!String(rows[0]?.skey_sealed).includes('new-skey-a8'));
+      },
+    );
+
+    void contractTest(
+      'allowV1Signature is stored at creation and changed by updateApplication',
+      async () => {
+        const app = await store.createApplication(
+          newApplication('a8v1', { type: 'authproxy', allowV1Signature: true }),
+        );
+        assert.equal(app.allowV1Signature, true);
+        assert.equal((await store.getApplicationByIkey(app.ikey))?.allowV1Signature, true);
+        const off = await store.updateApplication(app.id, { allowV1Signature: false });
+        assert.equal(off.allowV1Signature, false);
+        assert.equal((await store.getApplication(app.id))?.allowV1Signature, false);
       },
     );
 

@@ -73,6 +73,57 @@ export function auditContract(c: ContractContext): void {
       },
     );
 
+    void contractTest(
+      'listAudit and countAudit filter by actions, actor prefixes, targets and applications; desc pages back',
+      async () => {
+        const base = 50_000;
+        const ids: number[] = [];
+        for (const [n, actor, action, appId] of [
+          [1, 'app:DIX', 'auth.passcode', 'DIX'],
+          [2, 'admin:root', 'user.create', null],
+          [3, 'app:DIY', 'auth.push', 'DIY'],
+          [4, 'cli:ops', 'group.create', null],
+          [5, 'app:DIX', 'auth.preauth', 'DIX'],
+          [6, 'adm%n:x', 'user.delete', null],
+        ] as const) {
+          ids.push(
+            await store.appendAudit(event(base + n, { actor, action, appId, targetId: `T${n}` })),
+          );
+        }
+        const window = { sinceMs: START_MS + base, untilMs: START_MS + base + 10 };
+        const auth = { ...window, actions: ['auth.passcode', 'auth.push', 'auth.preauth'] };
+        assert.deepEqual(
+          (await store.listAudit(auth)).map((e) => e.targetId),
+          ['T1', 'T3', 'T5'],
+        );
+        assert.equal(await store.countAudit(auth), 3);
+        assert.deepEqual(
+          (await store.listAudit({ ...auth, order: 'desc', limit: 2 })).map((e) => e.targetId),
+          ['T5', 'T3'],
+        );
+        assert.deepEqual(
+          (await store.listAudit({ ...auth, order: 'desc', beforeId: ids[2] })).map(
+            (e) => e.targetId,
+          ),
+          ['T1'],
+        );
+        assert.deepEqual(
+          (await store.listAudit({ ...auth, appIds: ['DIX'] })).map((e) => e.targetId),
+          ['T1', 'T5'],
+        );
+        assert.equal(await store.countAudit({ ...auth, targetIds: ['T3', 'T9'] }), 1);
+        const admins = { ...window, actorPrefixes: ['admin:', 'cli:'] };
+        assert.deepEqual(
+          (await store.listAudit(admins)).map((e) => e.targetId),
+          ['T2', 'T4'],
+        );
+        // A prefix is literal: `adm%` is no wildcard.
+        assert.equal(await store.countAudit({ ...window, actorPrefixes: ['adm%'] }), 1);
+        assert.deepEqual(await store.listAudit({ ...window, actions: [] }), []);
+        assert.equal(await store.countAudit({ ...window, actorPrefixes: [] }), 0);
+      },
+    );
+
     void contractTest('listAudit returns 100 events by default and at most 1000', async () => {
       await store.transaction(async (tx) => {
         for (let n = 0; n < 1005; n++) await tx.appendAudit(event(100 + n, { action: 'bulk' }));

@@ -28,6 +28,7 @@ export class ApplicationsRepository extends Repository {
       rate_limit_per_second: input.rateLimitPerSecond,
       verified_push: input.verifiedPush ? 1 : 0,
       username_normalization: input.usernameNormalization ?? DEFAULT_USERNAME_NORMALIZATION,
+      allow_v1_signature: input.allowV1Signature ? 1 : 0,
       created_at_ms: now,
       updated_at_ms: now,
     };
@@ -88,6 +89,9 @@ export class ApplicationsRepository extends Repository {
     if (patch.verifiedPush !== undefined) values.verified_push = patch.verifiedPush ? 1 : 0;
     if (patch.usernameNormalization !== undefined) {
       values.username_normalization = patch.usernameNormalization;
+    }
+    if (patch.allowV1Signature !== undefined) {
+      values.allow_v1_signature = patch.allowV1Signature ? 1 : 0;
     }
     let updated: bigint;
     try {
@@ -180,6 +184,7 @@ export class ApplicationsRepository extends Repository {
       rateLimitPerSecond: row.rate_limit_per_second,
       verifiedPush: Number(row.verified_push) === 1,
       usernameNormalization: row.username_normalization as UsernameNormalization,
+      allowV1Signature: Number(row.allow_v1_signature) === 1,
       allowedGroupIds,
       createdAtMs: row.created_at_ms,
       updatedAtMs: row.updated_at_ms,

@@ -27,10 +27,33 @@ export class AuditRepository extends Repository {
     return Number(row.id);
   }
 
-  /** Events in id order. `sinceMs` is inclusive, `untilMs` exclusive; `limit` defaults to 100, at most 1000. */
+  /**
+   * Events in id order (newest first with `order: 'desc'`). `sinceMs` is inclusive, `untilMs`
+   * exclusive; `limit` defaults to 100, at most 1000.
+   */
   async listAudit(query: AuditQuery = {}): Promise<AuditEvent[]> {
-    let q = this.db.selectFrom('audit_events').selectAll();
-    if (query.afterId !== undefined) q = q.where('id', '>', query.afterId);
+    const q = await this.#select(query, true);
+    if (q === undefined) return [];
+    const rows = await q
+      .selectAll()
+      .orderBy('id', query.order === 'desc' ? 'desc' : 'asc')
+      .limit(auditLimit(query.limit))
+      .execute();
+    return rows.map(toAuditEvent);
+  }
+
+  async countAudit(query: AuditQuery = {}): Promise<number> {
+    const q = await this.#select(query, false);
+    if (q === undefined) return 0;
+    const row = await q.select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  /** The query's filters; undefined when nothing can match. `cursor`: apply afterId/beforeId. */
+  async #select(query: AuditQuery, cursor: boolean) {
+    let q = this.db.selectFrom('audit_events');
+    if (cursor && query.afterId !== undefined) q = q.where('id', '>', query.afterId);
+    if (cursor && query.beforeId !== undefined) q = q.where('id', '<', query.beforeId);
     if (query.sinceMs !== undefined) {
       // Walking the id order from the start to the first recent event would read the whole
       // log; the ts_ms index finds where "since" begins, then the id range does the rest.
@@ -39,14 +62,33 @@ export class AuditRepository extends Repository {
         .select((eb) => eb.fn.min('id').as('id'))
         .where('ts_ms', '>=', query.sinceMs)
         .executeTakeFirst();
-      if (first?.id === undefined || first.id === null) return [];
+      if (first?.id === undefined || first.id === null) return undefined;
       q = q.where('id', '>=', Number(first.id)).where('ts_ms', '>=', query.sinceMs);
     }
     if (query.untilMs !== undefined) q = q.where('ts_ms', '<', query.untilMs);
     if (query.action !== undefined) q = q.where('action', '=', query.action);
     if (query.username !== undefined) q = q.where('username', '=', query.username);
-    const rows = await q.orderBy('id').limit(auditLimit(query.limit)).execute();
-    return rows.map(toAuditEvent);
+    // An empty list selects nothing, as `IN ()` would if SQL allowed it.
+    for (const [column, values] of [
+      ['action', query.actions],
+      ['target_id', query.targetIds],
+      ['app_id', query.appIds],
+    ] as const) {
+      if (values === undefined) continue;
+      if (values.length === 0) return undefined;
+      q = q.where(column, 'in', [...values]);
+    }
+    const prefixes = query.actorPrefixes;
+    if (prefixes !== undefined) {
+      if (prefixes.length === 0) return undefined;
+      // Compared with substr rather than LIKE: a prefix holding % or _ stays literal.
+      q = q.where((eb) =>
+        eb.or(
+          prefixes.map((p) => eb(eb.fn('substr', ['actor', eb.lit(1), eb.lit(p.length)]), '=', p)),
+        ),
+      );
+    }
+    return q;
   }
 }
 

@@ -684,6 +684,11 @@ export function applicationPage(data: {
       ><select id="verified_push" name="verified_push">
         ${options(['true', 'false'], String(a.verifiedPush))}
       </select>
+      <label for="allow_v1_signature"
+        >Signature v1 on /rest/v1 (Duo Authentication Proxy; no signed date, replayable)</label
+      ><select id="allow_v1_signature" name="allow_v1_signature">
+        ${options(['true', 'false'], String(a.allowV1Signature))}
+      </select>
       <label for="groups">Allowed groups (none selected = every user)</label>
       <select
         id="groups"

@@ -346,6 +346,7 @@ export async function saveApplication(
     'restriction_level',
     'rate_limit',
     'verified_push',
+    'allow_v1_signature',
   ]);
   if (call.form.groups_sent) values.groups = call.form.groups ?? [''];
   await call.run('POST', '/admin/v1/applications/:app_id', { app_id: call.id }, values);

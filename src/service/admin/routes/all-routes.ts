@@ -4,6 +4,7 @@ import { APPLICATION_ROUTES } from './application-routes.ts';
 import { AUDIT_ROUTES } from './audit-routes.ts';
 import { EXTENSION_ROUTES } from './extension-routes.ts';
 import { GROUP_ROUTES } from './group-routes.ts';
+import { LOG_ROUTES } from './log-routes.ts';
 import { USER_ROUTES } from './user-routes.ts';
 
 export const ADMIN_ROUTES: readonly AdminRoute[] = [
@@ -11,6 +12,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   ...GROUP_ROUTES,
   ...APPLICATION_ROUTES,
   ...AUDIT_ROUTES,
+  ...LOG_ROUTES,
   ...EXTENSION_ROUTES,
 ];
 

@@ -71,6 +71,14 @@ const SETTINGS: readonly ParamSpec[] = [
       'simple (default): DOMAIN\\alice and alice@example.org mean alice; none: only case and ' +
       'surrounding spaces are ignored',
   },
+  {
+    name: 'allow_v1_signature',
+    in: 'body',
+    type: 'boolean',
+    description:
+      'accept signature v1 on /rest/v1 (Duo Authentication Proxy; no date is signed, so a ' +
+      'captured request can be replayed); default true for type authproxy, else false',
+  },
 ];
 
 export const APPLICATION_ROUTES: readonly AdminRoute[] = [
@@ -198,5 +206,7 @@ function readSettings(params: Params): Partial<ApplicationPatch> {
   if (normalization !== undefined) {
     out.usernameNormalization = normalization as ApplicationPatch['usernameNormalization'];
   }
+  const v1 = params.optBool('allow_v1_signature');
+  if (v1 !== undefined) out.allowV1Signature = v1;
   return out;
 }
