@@ -80,6 +80,36 @@ export function radiusRunProblems(targets: readonly RadiusTargetRun[]): string[]
   );
 }
 
+export interface LdapTargetRun {
+  name: string;
+  successes: number;
+  rejects: number;
+  errors: number;
+  bindsPerSecond: number;
+  p99Ms: number;
+}
+
+/**
+ * bench:ldap: every target's binds succeeded (an invalidCredentials measures a refused bind, not a
+ * bind: ≤ 0.5 %), no error or timeout, a finite rate and p99.
+ */
+export function ldapRunProblems(targets: readonly LdapTargetRun[]): string[] {
+  return problemsOf(
+    targets.flatMap((t) => {
+      const answered = t.successes + t.rejects;
+      return [
+        atLeast(`${t.name}: successful binds`, t.successes, 1),
+        atMost(`${t.name}: errors and timeouts`, t.errors, 0),
+        answered > 0
+          ? shareAtMost(`${t.name}: refused binds`, t.rejects, answered, RADIUS_MAX_REJECT_SHARE)
+          : undefined,
+        atLeast(`${t.name}: binds/s`, t.bindsPerSecond, Number.MIN_VALUE),
+        finite(`${t.name}: p99`, t.p99Ms),
+      ];
+    }),
+  );
+}
+
 export interface AuthapiTargetRun {
   name: string;
   requests: number;

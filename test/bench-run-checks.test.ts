@@ -7,6 +7,8 @@ import {
   outageRunProblems,
   pushRunProblems,
   radiusRunProblems,
+  ldapRunProblems,
+  type LdapTargetRun,
   type AuthapiTargetRun,
   type OutageRun,
   type PushRun,
@@ -46,6 +48,37 @@ describe('bench:radius run checks', () => {
   });
   it('refuses a run with a timeout', () => {
     rejects(radiusRunProblems([target({ timeouts: 1 })]), /timeouts/);
+  });
+});
+
+describe('bench:ldap run checks', () => {
+  const target = (over: Partial<LdapTargetRun> = {}): LdapTargetRun => ({
+    name: 'airlock',
+    successes: 3000,
+    rejects: 0,
+    errors: 0,
+    bindsPerSecond: 300,
+    p99Ms: 60,
+    ...over,
+  });
+
+  it('accepts a sound run', () => {
+    assert.deepEqual(ldapRunProblems([target(), target({ name: 'slapd' })]), []);
+  });
+  it('refuses a run without a successful bind', () => {
+    rejects(
+      ldapRunProblems([target({ successes: 0, bindsPerSecond: 0, p99Ms: NaN })]),
+      /successful binds/,
+    );
+  });
+  it('refuses a run in which most binds were refused', () => {
+    rejects(ldapRunProblems([target({ successes: 10, rejects: 2990 })]), /refused binds: 2990/);
+  });
+  it('refuses a run with an error or timeout', () => {
+    rejects(ldapRunProblems([target({ errors: 1 })]), /errors and timeouts/);
+  });
+  it('refuses a run with a NaN p99', () => {
+    rejects(ldapRunProblems([target({ p99Ms: NaN })]), /p99 is NaN/);
   });
 });
 

@@ -24,6 +24,10 @@ export const AD_TRANSPORTS = ['clear', 'ldaps', 'starttls'] as const;
 export type AdTransport = (typeof AD_TRANSPORTS)[number];
 
 export const PROMPT_FORMATS = ['console', 'html', 'short'] as const;
+
+/** An LDAP bind cannot carry a challenge, so `passcode` is typed appended to the password. */
+export const LDAP_FACTORS = ['auto', 'push', 'phone'] as const;
+export type LdapFactor = (typeof LDAP_FACTORS)[number];
 export type PromptFormat = (typeof PROMPT_FORMATS)[number];
 
 /** Section names Airlock reads; all but `main` may carry a number (`[ad_client2]`). */
@@ -34,6 +38,7 @@ export const SECTION_KINDS = [
   'duo_only_client',
   'radius_server_auto',
   'radius_server_challenge',
+  'ldap_server_auto',
 ] as const;
 export type SectionKind = (typeof SECTION_KINDS)[number];
 
@@ -121,6 +126,25 @@ export const DEFAULTS = deepFreeze({
     /** The menu offers whichever of these the user has (Duo lists the user's factors). */
     factors: ['push', 'phone', 'passcode'],
     challengePush: false,
+  },
+  /** `[ldap_server_auto]` (docs/proxy.md, LDAP): Duo's defaults but for failmode (secure). */
+  ldap: {
+    port: 389,
+    sslPort: 636,
+    factors: ['auto'],
+    allowConcat: true,
+    delimiter: ',',
+    exemptPrimaryBind: true,
+    allowUnlimitedBinds: false,
+    allowSearchesAfterBind: true,
+    /** Longest wait for the rest of a message that has begun, and for the directory's bind answer. */
+    networkTimeoutSeconds: 600,
+    /** A client connection with no message either way for this long is closed. */
+    idleTimeoutSeconds: 3600,
+    /** The largest LDAP message a client may send; longer ones close the connection unread. */
+    maxMessageBytes: 1024 * 1024,
+    /** Client connections at once (each holds a directory connection); more are refused. */
+    maxConnections: 1000,
   },
   /**
    * The outage engine (docs/outage-engine.md): set in [main] for every server section, or per
@@ -334,7 +358,43 @@ export interface ChallengeServerConfig extends ServerConfigBase {
   readonly challengePush: boolean;
 }
 
-export type ServerConfig = AutoServerConfig | ChallengeServerConfig;
+/**
+ * `[ldap_server_auto]`: an LDAP server in front of the directory of its `[ad_client]`; binds get
+ * the second factor. The RADIUS-only fields of `ServerConfigBase` are empty.
+ */
+export interface LdapServerConfig extends ServerConfigBase {
+  readonly kind: 'ldap';
+  readonly client: AdClientConfig;
+  readonly factors: readonly LdapFactor[];
+  readonly allowConcat: boolean;
+  readonly delimiter: string;
+  /** Always 0: the split is at the delimiter. */
+  readonly delimitedPasswordLength: number;
+  /** The first successful bind of a connection (the application's service account) skips 2FA. */
+  readonly exemptPrimaryBind: boolean;
+  /** `exempt_ou_N`: binds with a DN under one of these skip 2FA (DNs as written). */
+  readonly exemptOus: readonly string[];
+  /** The attribute of the bind DN's entry that names the user to the service. */
+  readonly usernameAttribute: string;
+  readonly allowUnlimitedBinds: boolean;
+  readonly allowSearchesAfterBind: boolean;
+  /** `ldap_client_ip_N`: who may connect; empty = anyone. */
+  readonly ldapClients: readonly IpMatcher[];
+  /** Absolute paths of the certificate and key for StartTLS and LDAPS towards clients. */
+  readonly sslCertPath: string | undefined;
+  readonly sslKeyPath: string | undefined;
+  readonly sslCertPem: string | undefined;
+  readonly sslKeyPem: string | undefined;
+  /** The LDAPS port; undefined without a certificate (0 = an ephemeral port). */
+  readonly sslPort: number | undefined;
+  readonly networkTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly maxMessageBytes: number;
+  /** `max_connections`: client connections at once; a connection beyond is closed at once. */
+  readonly maxConnections: number;
+}
+
+export type ServerConfig = AutoServerConfig | ChallengeServerConfig | LdapServerConfig;
 
 export interface AuthProxyConfig {
   readonly main: MainConfig;

@@ -70,6 +70,51 @@ export const SERVER_SCHEMA: SectionSchema = {
   },
 };
 
+/** `[ldap_server_auto]`: the second-factor keys of a server section, LDAP instead of RADIUS. */
+export const LDAP_SERVER_SCHEMA: SectionSchema = {
+  keys: [
+    'ikey',
+    'skey',
+    'api_host',
+    'api_port',
+    'api_timeout',
+    'push_timeout',
+    'api_ca_file',
+    'client',
+    'failmode',
+    ...GROUP_FAILMODE_KEYS,
+    'port',
+    'interface',
+    'debug',
+    ...RESILIENCE_KEYS,
+    'factors',
+    'allow_concat',
+    'delimiter',
+    'exempt_primary_bind',
+    'username_attribute',
+    'allow_unlimited_binds',
+    'allow_searches_after_bind',
+    'ssl_port',
+    'ssl_key_path',
+    'ssl_cert_path',
+    'network_timeout',
+    'idle_timeout',
+    'max_connections',
+  ],
+  numbered: ['exempt_ou_', 'exempt_username_', 'ldap_client_ip_', 'api_host_'],
+  ignored: {
+    http_proxy_host: DIRECT,
+    http_proxy_port: DIRECT,
+    http_ca_certs_file: 'use api_ca_file',
+    cipher_list: "Node's TLS defaults apply",
+    minimum_tls_version: 'TLS 1.2 is the minimum',
+  },
+  refused: {
+    skey_protected: 'not supported, use skey',
+    ssl_key_path_protected: 'not supported, use ssl_key_path',
+  },
+};
+
 export const SCHEMAS: Readonly<Record<SectionKind, SectionSchema>> = {
   main: {
     keys: [
@@ -161,6 +206,7 @@ export const SCHEMAS: Readonly<Record<SectionKind, SectionSchema>> = {
     ...SERVER_SCHEMA,
     keys: [...SERVER_SCHEMA.keys, 'prompt_format', 'enroll_challenge', 'factors', 'challenge_push'],
   },
+  ldap_server_auto: LDAP_SERVER_SCHEMA,
 };
 
 /** Duo section names Airlock knows but does not implement. */
@@ -169,7 +215,6 @@ export const DUO_ONLY_SECTIONS: Readonly<Record<string, string>> = {
   radius_server_concat: 'use [radius_server_auto] (allow_concat is on by default)',
   radius_server_duo_only: 'use [radius_server_auto] with client=duo_only_client',
   radius_server_eap: 'EAP is not implemented',
-  ldap_server_auto: 'the LDAP server is not implemented yet',
   cloud: 'the SSO/directory-sync connector is not part of Airlock',
   http_proxy: 'the HTTP proxy is not part of Airlock',
 };
@@ -182,6 +227,7 @@ export const CLIENT_KINDS: readonly SectionKind[] = [
 export const SERVER_KINDS: readonly SectionKind[] = [
   'radius_server_auto',
   'radius_server_challenge',
+  'ldap_server_auto',
 ];
 
 export function emptySection(name: string): IniSection {

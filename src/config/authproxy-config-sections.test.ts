@@ -178,7 +178,7 @@ pass_through_attr_names=Class
 
   it('refuses a file with no server section', () => {
     assert.deepEqual(parseErrors('[main]\n[duo_only_client]\n'), [
-      'no server section: add [radius_server_auto] or [radius_server_challenge] (see docs/proxy-config.md)',
+      'no server section: add [radius_server_auto], [radius_server_challenge] or [ldap_server_auto] (see docs/proxy-config.md)',
     ]);
   });
 });

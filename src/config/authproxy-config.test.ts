@@ -194,7 +194,7 @@ describe('parseAuthProxyConfig: unknown sections and keys', () => {
     ['radius_server_autp2', /did you mean \[radius_server_auto2\]\?/],
     ['Main', /did you mean \[main\]\?/],
     ['main2', /\[main\] cannot be numbered/],
-    ['ldap_server_auto', /Duo's proxy has it; Airlock: the LDAP server is not implemented yet/],
+    ['ldap_server_autp', /did you mean \[ldap_server_auto\]\?/],
     ['radius_server_iframe', /unsupported section \[radius_server_iframe\] \(Duo's proxy has it/],
     ['something_else', /^line 1: unsupported section \[something_else\]; supported: /],
   ];
@@ -223,12 +223,12 @@ describe('parseAuthProxyConfig: unknown sections and keys', () => {
     [
       'radius_server_challenge',
       'allow_concat=true',
-      'allow_concat: unknown key; it belongs in [radius_server_auto]',
+      'allow_concat: unknown key; it belongs in [radius_server_auto] or [ldap_server_auto]',
     ],
     [
       'main',
       'failmode=safe',
-      'failmode: unknown key; it belongs in [radius_server_auto] or [radius_server_challenge]',
+      'failmode: unknown key; it belongs in [radius_server_auto] or [radius_server_challenge] or [ldap_server_auto]',
     ],
     [
       'duo_only_client',

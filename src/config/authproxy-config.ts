@@ -1,5 +1,5 @@
 // authproxy.cfg for the Airlock proxy: the one schema, its defaults, and loading that reports every error.
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isFailmode, type Failmode } from '../core/failmode-decision.ts';
@@ -15,6 +15,7 @@ import {
   AUTO_FACTORS,
   CHALLENGE_FACTORS,
   ConfigError,
+  LDAP_FACTORS,
   DEFAULTS,
   PROMPT_FORMATS,
   RADIUS_SECRET_MIN_LENGTH,
@@ -29,6 +30,7 @@ import type {
   AutoServerConfig,
   ChallengeServerConfig,
   ClientConfig,
+  LdapServerConfig,
   MainConfig,
   ParseAuthProxyConfigOptions,
   ParseAuthProxyConfigResult,
@@ -113,7 +115,7 @@ export function parseAuthProxyConfig(
 
   if (!known.some((k) => SERVER_KINDS.includes(k.kind))) {
     errors.push(
-      'no server section: add [radius_server_auto] or [radius_server_challenge] (see docs/proxy-config.md)',
+      'no server section: add [radius_server_auto], [radius_server_challenge] or [ldap_server_auto] (see docs/proxy-config.md)',
     );
   }
   checkBindConflicts(servers, errors);
@@ -437,8 +439,10 @@ function readServer(
 
   const clientSection = readClientReference(r, clients, known);
   const groupFailmode = readGroupFailmode(r, failmode, clientSection, clients);
-  const radiusClients = readRadiusIps(r);
-  checkPwCodec(r);
+  // [ldap_server_auto] has none of the RADIUS keys (its schema refuses them).
+  const isRadius = kind !== 'ldap_server_auto';
+  const radiusClients = isRadius ? readRadiusIps(r) : [];
+  if (isRadius) checkPwCodec(r);
   const common = {
     section: r.name,
     ikey,
@@ -456,29 +460,32 @@ function readServer(
     failmode,
     failmodeExplicit: failmodeText !== undefined,
     ...groupFailmode,
-    failOpenAttributes: readFailOpenAttributes(r),
+    failOpenAttributes: isRadius ? readFailOpenAttributes(r) : [],
     bindAddress: r.ipAddress('interface') ?? defaults.bindAddress ?? d.bindAddress,
-    port: r.port('port', d.port, { allowZero: true }),
+    port: r.port('port', isRadius ? d.port : DEFAULTS.ldap.port, { allowZero: true }),
     radiusClients,
     exemptUsernames: r.numbered('exempt_username_').flatMap(({ n, value }) => {
       if (value !== '') return [value];
       r.error(`exempt_username_${n}`, 'must not be empty');
       return [];
     }),
-    passThroughAttrNames: r.list('pass_through_attr_names'),
-    passThroughAll: r.bool('pass_through_all', d.passThroughAll),
-    clientIpAttr: r.string('client_ip_attr') ?? d.clientIpAttr,
-    requireMessageAuthenticator: r.bool(
-      'require_message_authenticator',
-      d.requireMessageAuthenticator,
-    ),
-    sendLoginKey: r.bool('send_login_key', d.sendLoginKey),
-    recvBufferBytes: r.int('recv_buffer_bytes', d.recvBufferBytes, {
-      min: MIN_RECV_BUFFER_BYTES,
-      max: MAX_RECV_BUFFER_BYTES,
-    }),
+    passThroughAttrNames: isRadius ? r.list('pass_through_attr_names') : [],
+    passThroughAll: isRadius && r.bool('pass_through_all', d.passThroughAll),
+    clientIpAttr: isRadius ? (r.string('client_ip_attr') ?? d.clientIpAttr) : '',
+    requireMessageAuthenticator:
+      isRadius && r.bool('require_message_authenticator', d.requireMessageAuthenticator),
+    sendLoginKey: isRadius && r.bool('send_login_key', d.sendLoginKey),
+    recvBufferBytes: isRadius
+      ? r.int('recv_buffer_bytes', d.recvBufferBytes, {
+          min: MIN_RECV_BUFFER_BYTES,
+          max: MAX_RECV_BUFFER_BYTES,
+        })
+      : d.recvBufferBytes,
     debug: r.bool('debug', defaults.debug),
   };
+  if (!isRadius) {
+    return readLdapServer(r, common, clientSection, clients, ctx);
+  }
   if (!common.requireMessageAuthenticator) {
     r.warn(
       'require_message_authenticator',
@@ -522,6 +529,149 @@ function readServer(
     challengePush: r.bool('challenge_push', c.challengePush),
   };
   return client ? server : undefined;
+}
+
+/**
+ * `[ldap_server_auto]`: the LDAP keys over the common server keys. Its client must be an
+ * [ad_client]: the proxy forwards every operation to that directory and binds there.
+ */
+function readLdapServer(
+  r: SectionReader,
+  common: Omit<LdapServerConfig, LdapOnlyKey | 'clientSection'>,
+  clientSection: string | undefined,
+  clients: Readonly<Record<string, ClientConfig>>,
+  ctx: Context,
+): LdapServerConfig | undefined {
+  const d = DEFAULTS.ldap;
+  const client = clientSection === undefined ? undefined : clients[clientSection];
+  if (client !== undefined && client.kind !== 'ad') {
+    r.error(
+      'client',
+      `[${client.section}] is not an [ad_client]: the LDAP proxy forwards binds and searches to the directory of an [ad_client] section`,
+    );
+  }
+  const delimiter = r.string('delimiter', { allowEmpty: true }) ?? d.delimiter;
+  if (delimiter === '') r.error('delimiter', 'must not be empty');
+  const ldapClients = r.numbered('ldap_client_ip_').flatMap(({ n, value }) => {
+    const parsed = parseIpRange(value);
+    if (parsed.ok) return [parsed.matcher];
+    r.error(`ldap_client_ip_${n}`, parsed.error);
+    return [];
+  });
+  const exemptOus = r.numbered('exempt_ou_').flatMap(({ n, value }) => {
+    if (value !== '') return [value];
+    r.error(`exempt_ou_${n}`, 'must not be empty');
+    return [];
+  });
+  const tls = readLdapTls(r, ctx);
+  const usernameAttribute =
+    r.string('username_attribute') ?? (client?.kind === 'ad' ? client.usernameAttribute : '');
+  if (
+    usernameAttribute !== '' &&
+    !/^(?:[A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)+)$/.test(usernameAttribute)
+  ) {
+    r.error('username_attribute', `not an attribute name: ${quote(usernameAttribute)}`);
+  }
+  const reachable = !isLoopbackHost(common.bindAddress);
+  if (reachable && ldapClients.length === 0) {
+    ctx.warnings.push(
+      `[${r.name}] no ldap_client_ip_N: any host that reaches ${common.bindAddress}:${common.port} may bind through this section`,
+    );
+  }
+  if (reachable && tls.sslCertPem === undefined) {
+    ctx.warnings.push(
+      `[${r.name}] no ssl_cert_path/ssl_key_path: clients can neither use StartTLS nor LDAPS, so passwords and codes cross the network in clear`,
+    );
+  }
+  const networkTimeoutSeconds = r.int('network_timeout', d.networkTimeoutSeconds, { min: 1 });
+  const maxConnections = r.int('max_connections', d.maxConnections, { min: 1, max: 100_000 });
+  const idleTimeoutSeconds = r.int('idle_timeout', d.idleTimeoutSeconds, { min: 1 });
+  const factors = r.factorList('factors', LDAP_FACTORS, d.factors);
+  const allowConcat = r.bool('allow_concat', d.allowConcat);
+  const exemptPrimaryBind = r.bool('exempt_primary_bind', d.exemptPrimaryBind);
+  const allowUnlimitedBinds = r.bool('allow_unlimited_binds', d.allowUnlimitedBinds);
+  const allowSearchesAfterBind = r.bool('allow_searches_after_bind', d.allowSearchesAfterBind);
+  if (client?.kind !== 'ad' || clientSection === undefined) return undefined;
+  return {
+    ...common,
+    kind: 'ldap',
+    clientSection,
+    client,
+    factors,
+    allowConcat,
+    delimiter,
+    delimitedPasswordLength: 0,
+    exemptPrimaryBind,
+    exemptOus,
+    usernameAttribute,
+    allowUnlimitedBinds,
+    allowSearchesAfterBind,
+    ldapClients,
+    ...tls,
+    networkTimeoutMs: networkTimeoutSeconds * 1000,
+    idleTimeoutMs: idleTimeoutSeconds * 1000,
+    maxMessageBytes: d.maxMessageBytes,
+    maxConnections,
+  };
+}
+
+type LdapOnlyKey =
+  | 'kind'
+  | 'client'
+  | 'factors'
+  | 'allowConcat'
+  | 'delimiter'
+  | 'delimitedPasswordLength'
+  | 'exemptPrimaryBind'
+  | 'exemptOus'
+  | 'usernameAttribute'
+  | 'allowUnlimitedBinds'
+  | 'allowSearchesAfterBind'
+  | 'ldapClients'
+  | 'sslCertPath'
+  | 'sslKeyPath'
+  | 'sslCertPem'
+  | 'sslKeyPem'
+  | 'sslPort'
+  | 'networkTimeoutMs'
+  | 'idleTimeoutMs'
+  | 'maxMessageBytes'
+  | 'maxConnections';
+
+/** `ssl_cert_path` + `ssl_key_path` (both or neither): StartTLS and LDAPS on `ssl_port`. */
+function readLdapTls(
+  r: SectionReader,
+  ctx: Context,
+): Pick<LdapServerConfig, 'sslCertPath' | 'sslKeyPath' | 'sslCertPem' | 'sslKeyPem' | 'sslPort'> {
+  const certText = r.string('ssl_cert_path');
+  const keyText = r.string('ssl_key_path');
+  const none = {
+    sslCertPath: undefined,
+    sslKeyPath: undefined,
+    sslCertPem: undefined,
+    sslKeyPem: undefined,
+    sslPort: undefined,
+  };
+  if (certText === undefined && keyText === undefined) {
+    if (r.has('ssl_port')) r.error('ssl_port', 'needs ssl_cert_path and ssl_key_path');
+    return none;
+  }
+  if (certText === undefined) r.error('ssl_cert_path', 'required with ssl_key_path');
+  if (keyText === undefined) r.error('ssl_key_path', 'required with ssl_cert_path');
+  const sslPort = r.port('ssl_port', DEFAULTS.ldap.sslPort, { allowZero: true });
+  if (certText === undefined || keyText === undefined) return none;
+  const sslCertPath = resolve(ctx.options.configDir, certText);
+  const sslKeyPath = resolve(ctx.options.configDir, keyText);
+  const sslCertPem = readPem(r, 'ssl_cert_path', sslCertPath);
+  let sslKeyPem: string | undefined;
+  try {
+    sslKeyPem = r.readFile(sslKeyPath);
+    createPrivateKey(sslKeyPem);
+  } catch (err) {
+    sslKeyPem = undefined;
+    r.error('ssl_key_path', `cannot read a PEM private key from ${sslKeyPath} (${errorCode(err)})`);
+  }
+  return { sslCertPath, sslKeyPath, sslCertPem, sslKeyPem, sslPort };
 }
 
 /**

@@ -39,6 +39,18 @@ export const PROTOCOL_ERROR_CODES = [
   'RADIUS_BAD_PASSWORD',
   /** A RADIUS attribute of Type 0, which no RFC assigns and FreeRADIUS drops ("Invalid attribute 0"). */
   'RADIUS_BAD_ATTRIBUTE_TYPE',
+  /** An LDAP message shorter than its own BER lengths say (only at the end of a stream: wait for more). */
+  'LDAP_TRUNCATED',
+  /** An indefinite BER length (0x80), which RFC 4511 §5.1 forbids. */
+  'LDAP_INDEFINITE_LENGTH',
+  /** A BER length field of more than 4 octets, or a message longer than the configured maximum. */
+  'LDAP_MESSAGE_TOO_LARGE',
+  /** Not an LDAPMessage: not a SEQUENCE, a bad messageID, elements that do not fill their parent. */
+  'LDAP_MALFORMED',
+  /** BER elements nested deeper than the decoder's limit. */
+  'LDAP_TOO_DEEP',
+  /** A value that does not fit its type: a DN that is not UTF-8, an integer out of range. */
+  'LDAP_BAD_VALUE',
 ] as const;
 export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[number];
 export const isProtocolErrorCode = (v: unknown): v is ProtocolErrorCode =>

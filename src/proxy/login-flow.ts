@@ -798,7 +798,8 @@ export function splitAppended(
   section: ServerConfig,
   password: string,
 ): { password: string; factor: string } | undefined {
-  if (section.kind !== 'auto' || !section.allowConcat) return undefined;
+  // [radius_server_auto] and [ldap_server_auto] have append mode; a challenge section asks instead.
+  if (section.kind === 'challenge' || !section.allowConcat) return undefined;
   if (section.delimitedPasswordLength > 0) {
     if (password.length <= section.delimitedPasswordLength) return undefined;
     return {

@@ -26,6 +26,9 @@ export interface ProxyMetrics {
   receiveDrops: Counter<'section'>;
   /** Registers a section's RADIUS socket, whose kernel drop count `receiveDrops` follows. */
   watchUdpSocket(section: string, address: string, port: number): void;
+  ldapConnections: Counter<'section' | 'result'>;
+  ldapConnectionsClosed: Counter<'section' | 'reason'>;
+  ldapBindResponses: Counter<'section' | 'result_code'>;
 }
 
 export function createProxyMetrics(registry: Registry): ProxyMetrics {
@@ -123,6 +126,24 @@ export function createProxyMetrics(registry: Registry): ProxyMetrics {
     alertsDropped: new Counter({
       name: 'airlock_proxy_alerts_dropped_total',
       help: 'Webhook alerts dropped because the delivery queue was full (oldest first)',
+      registers,
+    }),
+    ldapConnections: new Counter({
+      name: 'airlock_proxy_ldap_connections_total',
+      help: 'LDAP client connections, by section and result (accepted; refused: address not in ldap_client_ip_N; refused-limit: max_connections reached)',
+      labelNames: ['section', 'result'],
+      registers,
+    }),
+    ldapConnectionsClosed: new Counter({
+      name: 'airlock_proxy_ldap_connections_closed_total',
+      help: 'LDAP client connections closed by the proxy, by section and reason (malformed message, timeout, bind rule, directory gone)',
+      labelNames: ['section', 'reason'],
+      registers,
+    }),
+    ldapBindResponses: new Counter({
+      name: 'airlock_proxy_ldap_bind_responses_total',
+      help: 'BindResponses sent to LDAP clients, by section and LDAP result code',
+      labelNames: ['section', 'result_code'],
       registers,
     }),
   };

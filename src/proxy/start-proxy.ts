@@ -20,7 +20,9 @@ import { createAlertSender, type AlertSender } from './alerts.ts';
 import { ChallengeStore } from './challenge-store.ts';
 import { PushWaiter } from './push-waiter.ts';
 import { createLoginFlow } from './login-flow.ts';
-import { createLdapPrimary } from './primary/ldap-primary.ts';
+import { startLdapServer, type LdapServer } from './ldap-server.ts';
+import { createLdapUpstreamOpener } from './ldap-upstream.ts';
+import { createLdapPrimary, type LdapDirectory } from './primary/ldap-primary.ts';
 import type { PrimaryAuthenticator } from './primary/primary-authenticator.ts';
 import { createRadiusPrimary } from './primary/radius-primary.ts';
 import { PrimaryOnlyWatcher } from './primary-only-switch.ts';
@@ -36,7 +38,8 @@ import { startRadiusServer, type RadiusServer } from './radius-server.ts';
 export const PROXY_NAME = 'Airlock Authentication Proxy';
 
 export interface RunningProxy {
-  servers: RadiusServer[];
+  /** One per server section, in file order: RADIUS, or LDAP (`protocol: 'ldap'`). */
+  servers: Array<RadiusServer | LdapServer>;
   metrics: Registry;
   logs: ProxyLogs;
   primaryOnly: PrimaryOnlyWatcher;
@@ -101,13 +104,13 @@ export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Prom
   primaryOnly.start();
 
   const challenges = new ChallengeStore(clock);
-  const primaries = new Map<string, PrimaryAuthenticator | undefined>();
+  const primaries = new Map<string, PrimaryAuthenticator | LdapDirectory | undefined>();
   const apis: ResilientAuthApiClient[] = [];
   const waiters: PushWaiter[] = [];
-  const servers: RadiusServer[] = [];
+  const servers: Array<RadiusServer | LdapServer> = [];
   const running: Array<{
     section: ServerConfig;
-    server: RadiusServer;
+    server: RadiusServer | LdapServer;
     api: ResilientAuthApiClient;
   }> = [];
   let admin: AdminServer | undefined;
@@ -155,21 +158,41 @@ export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Prom
       // client's sockets, and a burst of such pushes would take every socket from the logins.
       for (const host of api.health()) pushes.prepare(host.host);
       waiters.push(pushes);
-      const flow = createLoginFlow({
+      const flowDeps = {
         section,
-        primary: primaries.get(section.clientSection),
         api: timedApiClient(api, proxyMetrics, section.section),
         logs: countingLogs(logs, alerts, proxyMetrics),
         primaryOnly,
         challenges,
         random: deps.random,
         pushes,
-      });
+      };
+      const primary = primaries.get(section.clientSection);
+      const failmodeText = `failmode=${section.failmode}${section.failmodeExplicit ? '' : ' (default)'}`;
+      if (section.kind === 'ldap') {
+        if (!isLdapDirectory(primary)) throw new Error(`[${section.section}] needs an [ad_client]`);
+        const server = await startLdapServer({
+          section,
+          directory: primary,
+          // The bind on the client's own directory connection is the primary authentication.
+          flowFor: (bindPrimary) => createLoginFlow({ ...flowDeps, primary: bindPrimary }),
+          openUpstream: createLdapUpstreamOpener(section.client, clock),
+          logs: flowDeps.logs,
+          metrics: proxyMetrics,
+        });
+        servers.push(server);
+        running.push({ section, server, api });
+        logs.line(
+          `[${section.section}] listening for LDAP on ${server.address.address}:${server.address.port}${server.sslAddress ? ` and LDAPS on ${server.sslAddress.address}:${server.sslAddress.port}` : ''}; directory: [${section.clientSection}]; ${failmodeText}; service: ${section.apiAuthority}`,
+        );
+        continue;
+      }
+      const flow = createLoginFlow({ ...flowDeps, primary });
       const server = await startRadiusServer({ section, flow, logs, metrics: proxyMetrics, clock });
       servers.push(server);
       running.push({ section, server, api });
       logs.line(
-        `[${section.section}] listening for RADIUS on ${server.address.address}:${server.address.port}; primary: [${section.clientSection}]; failmode=${section.failmode}${section.failmodeExplicit ? '' : ' (default)'}; service: ${section.apiAuthority}`,
+        `[${section.section}] listening for RADIUS on ${server.address.address}:${server.address.port}; primary: [${section.clientSection}]; ${failmodeText}; service: ${section.apiAuthority}`,
       );
     }
     const listen = config.main.adminListen;
@@ -222,6 +245,12 @@ export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Prom
       await close();
     },
   };
+}
+
+function isLdapDirectory(
+  primary: PrimaryAuthenticator | LdapDirectory | undefined,
+): primary is LdapDirectory {
+  return primary !== undefined && 'describeBoundDn' in primary;
 }
 
 function primaryOnlyStatus(state: PrimaryOnlyState): ProxyStatus['proxy']['primaryOnly'] {
@@ -403,7 +432,7 @@ function createPrimary(
   client: ClientConfig,
   deps: ProxyDeps,
   logs: ProxyLogs,
-): PrimaryAuthenticator | undefined {
+): PrimaryAuthenticator | LdapDirectory | undefined {
   switch (client.kind) {
     case 'duo-only':
       return undefined;

@@ -24,6 +24,12 @@ import {
 } from '../../src/protocol/radius/radius-request.ts';
 import { encodeResponse, verifyResponse } from '../../src/protocol/radius/radius-response.ts';
 import { decodeForm } from '../../src/service/auth-api/request-params.ts';
+import {
+  decodeLdapMessage,
+  encodeBindRequest,
+  encodeBindResponse,
+  splitLdapFrames,
+} from '../../src/protocol/ldap/ldap-message.ts';
 
 const numRuns = Number(process.env.AIRLOCK_FC_RUNS ?? 200);
 function check<Ts extends [unknown, ...unknown[]]>(property: fc.IProperty<Ts>): void {
@@ -195,6 +201,64 @@ describe('Duo request signing round trips (fast-check)', () => {
         });
         assert.deepEqual(result, { ok: true, version: 'v2-sha512' });
       }),
+    );
+  });
+});
+
+describe('LDAP message round trips (fast-check)', () => {
+  // DNs and messages: UTF-8 text without lone surrogates (the decoder is fatal on bad UTF-8).
+  const utf8Text = (min: number, max: number) =>
+    fc.string({ unit: 'grapheme', minLength: min, maxLength: max });
+  const messageId = fc.integer({ min: 0, max: 0x7fffffff });
+  it('a BindRequest decodes to its messageID, version, DN and password, and frames out of any stream split', () => {
+    check(
+      fc.property(
+        messageId,
+        fc.integer({ min: 1, max: 127 }),
+        utf8Text(0, 300),
+        octets(0, 300),
+        fc.integer({ min: 0, max: 400 }),
+        (id, version, name, password, cut) => {
+          const raw = encodeBindRequest({ messageId: id, version, name, password });
+          assert.deepEqual(decodeLdapMessage(raw).operation, {
+            type: 'bindRequest',
+            version,
+            name,
+            authentication: { kind: 'simple', password },
+          });
+          const at = Math.min(cut, raw.length);
+          const head = splitLdapFrames(raw.subarray(0, at));
+          assert.equal(head.frames.length, at === raw.length ? 1 : 0);
+          const both = splitLdapFrames(Buffer.concat([raw, raw]));
+          assert.deepEqual(both.frames, [raw, raw]);
+          assert.equal(both.rest.length, 0);
+        },
+      ),
+    );
+  });
+
+  it('a BindResponse decodes to its result', () => {
+    check(
+      fc.property(
+        messageId,
+        fc.integer({ min: 0, max: 0x7fffffff }),
+        utf8Text(0, 200),
+        utf8Text(0, 200),
+        (id, resultCode, matchedDn, diagnosticMessage) => {
+          const raw = encodeBindResponse({
+            messageId: id,
+            resultCode,
+            matchedDn,
+            diagnosticMessage,
+          });
+          const m = decodeLdapMessage(raw);
+          assert.equal(m.messageId, id);
+          assert.deepEqual(m.operation, {
+            type: 'bindResponse',
+            result: { resultCode, matchedDn, diagnosticMessage },
+          });
+        },
+      ),
     );
   });
 });

@@ -45,6 +45,14 @@ import {
   encodeAccessRequest,
 } from '../../src/protocol/radius/radius-request.ts';
 import { encodeResponse, verifyResponse } from '../../src/protocol/radius/radius-response.ts';
+import {
+  LDAP_OP,
+  decodeLdapMessage,
+  encodeBindRequest,
+  encodeBindResponse,
+  encodeExtendedRequest,
+  splitLdapFrames,
+} from '../../src/protocol/ldap/ldap-message.ts';
 import { param, readRequestParams } from '../../src/service/auth-api/request-params.ts';
 import {
   authParamsFromV1,
@@ -548,7 +556,71 @@ const factorsConfig: FuzzTarget = {
   },
 };
 
+// ---------------------------------------------------------------------------------------------
+// LDAP
+
+/**
+ * The LDAP proxy's codec: a byte stream is split into frames and each is decoded. Only
+ * ProtocolError; the frames and the rest are the input, in order; a decoded bind, bind response
+ * or extended request re-encodes to a message that decodes to the same operation.
+ */
+const ldapMessage: FuzzTarget = {
+  name: 'ldap-message',
+  description:
+    'splitLdapFrames + decodeLdapMessage: only ProtocolError; frames + rest = input; re-encoded binds and extended requests decode the same',
+  maxLength: 4096,
+  dictionary: [
+    Buffer.from([0x30, 0x84, 0x7f, 0xff, 0xff, 0xff]),
+    Buffer.from([0x30, 0x80]),
+    Buffer.from([0x02, 0x01, 0x01]),
+    Buffer.from([0x60, 0x07, 0x02, 0x01, 0x03, 0x04, 0x00, 0x80, 0x00]),
+    Buffer.from([0xa3, 0x00]),
+    Buffer.from([0x42, 0x00]),
+    Buffer.from([0xa0, 0x00]),
+    Buffer.from('1.3.6.1.4.1.1466.20037'),
+  ],
+  fuzz(data) {
+    const split = allowProtocolError(() => splitLdapFrames(data, 2048));
+    if (split === undefined) return;
+    assert.deepEqual(Buffer.concat([...split.frames, split.rest]), data);
+    for (const frame of split.frames) {
+      const message = allowProtocolError(() => decodeLdapMessage(frame, { maxMessageBytes: 2048 }));
+      if (message === undefined) continue;
+      assert.equal(message.raw, frame);
+      const op = message.operation;
+      const { messageId } = message;
+      let again: Buffer | undefined;
+      if (op.type === 'bindRequest' && op.authentication.kind === 'simple') {
+        again = encodeBindRequest({
+          messageId,
+          version: op.version,
+          name: op.name,
+          password: op.authentication.password,
+        });
+      } else if (op.type === 'bindResponse') {
+        again = encodeBindResponse({ messageId, ...op.result });
+      } else if (op.type === 'extendedRequest') {
+        again = encodeExtendedRequest({
+          messageId,
+          requestName: op.requestName,
+          ...(op.requestValue ? { requestValue: op.requestValue } : {}),
+        });
+      }
+      if (again === undefined) continue;
+      const decoded = decodeLdapMessage(again, { maxMessageBytes: 1 << 20 });
+      assert.equal(decoded.messageId, messageId);
+      assert.deepEqual(decoded.operation, op);
+      assert.ok(
+        [LDAP_OP.bindRequest, LDAP_OP.bindResponse, LDAP_OP.extendedRequest].includes(
+          decoded.protocolOp as 0x60,
+        ),
+      );
+    }
+  },
+};
+
 export const FUZZ_TARGETS: readonly FuzzTarget[] = [
+  ldapMessage,
   radiusPacket,
   radiusAccessRequest,
   radiusResponse,

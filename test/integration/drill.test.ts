@@ -86,7 +86,9 @@ describe('airlock drill', () => {
       '--scenario',
       'unreachable,5xx,garbage,tls',
     ]);
-    assert.match(out, /PASS: all 4 cell\(s\) behave as expected/);
+    // Its [radius_server_auto] and its [ldap_server_auto], four scenarios each.
+    assert.match(out, /\[ldap_server_auto\] failmode=secure \(declared\)/);
+    assert.match(out, /PASS: all 8 cell\(s\) behave as expected/);
     assert.match(out, /stub that accepts the user/);
   });
 

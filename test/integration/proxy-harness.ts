@@ -6,7 +6,7 @@ import { parseAuthProxyConfig, type AuthProxyConfig } from '../../src/config/aut
 import { SystemClock, type Clock } from '../../src/runtime/clock.ts';
 import { CryptoRandom } from '../../src/runtime/random.ts';
 import { startProxy, type RunningProxy } from '../../src/proxy/start-proxy.ts';
-import { freeUdpPort } from './external-servers.ts';
+import { freeTcpPort, freeUdpPort } from './external-servers.ts';
 
 export const RADIUS_SECRET = 'proxy-test-secret-0123456789';
 
@@ -26,7 +26,8 @@ export interface TestProxyOptions {
   /** Section text for the primary client, e.g. an `[ad_client]` block; default `[duo_only_client]`. */
   clientSection?: string;
   clientName?: string;
-  serverKind?: 'radius_server_auto' | 'radius_server_challenge';
+  /** `ldap_server_auto` listens on a free TCP port and has no RADIUS clients. */
+  serverKind?: 'radius_server_auto' | 'radius_server_challenge' | 'ldap_server_auto';
   ikey: string;
   skey: string;
   apiPort: number;
@@ -42,7 +43,8 @@ export interface TestProxyOptions {
 
 export async function startTestProxy(options: TestProxyOptions): Promise<TestProxy> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-proxy-'));
-  const port = await freeUdpPort();
+  const ldap = options.serverKind === 'ldap_server_auto';
+  const port = ldap ? await freeTcpPort() : await freeUdpPort();
   writeFileSync(join(dir, 'api-ca.pem'), options.caPem);
   const text = [
     '[main]',
@@ -68,8 +70,7 @@ export async function startTestProxy(options: TestProxyOptions): Promise<TestPro
     ...(options.failmode ? [`failmode=${options.failmode}`] : []),
     'interface=127.0.0.1',
     `port=${port}`,
-    'radius_ip_1=127.0.0.1',
-    `radius_secret_1=${RADIUS_SECRET}`,
+    ...(ldap ? [] : ['radius_ip_1=127.0.0.1', `radius_secret_1=${RADIUS_SECRET}`]),
     ...(options.extra ?? []),
     '',
   ].join('\n');

@@ -202,7 +202,8 @@ export async function launchProxy(
   collectDefaultMetrics({ register: proxy.metrics });
   const banner = proxy.servers.map((s) => {
     const section = config.servers.find((c) => c.section === s.section)!;
-    return `proxy [${s.section}] listening for RADIUS on ${s.address.address}:${s.address.port} (failmode=${section.failmode})`;
+    const protocol = 'protocol' in s ? 'LDAP' : 'RADIUS';
+    return `proxy [${s.section}] listening for ${protocol} on ${s.address.address}:${s.address.port} (failmode=${section.failmode})`;
   });
   banner.push(`proxy logs: ${config.main.logDir}`);
   banner.push(

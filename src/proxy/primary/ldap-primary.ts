@@ -13,7 +13,14 @@
 // closed is unbound and replaced. An operation that fails because a reused connection died is retried
 // once on a new connection. Every client is unbound when it leaves the pool, and `close()` unbinds all
 // (ldapts keeps a socket open after a failed bind, which keeps node alive).
-import { Client, FilterParser, InvalidCredentialsError, ResultCodeError, type Entry } from 'ldapts';
+import {
+  Client,
+  FilterParser,
+  InvalidCredentialsError,
+  NoSuchObjectError,
+  ResultCodeError,
+  type Entry,
+} from 'ldapts';
 import net from 'node:net';
 import tls from 'node:tls';
 import { SystemClock, type Clock } from '../../runtime/clock.ts';
@@ -147,13 +154,14 @@ export function namingContextOf(dn: string): string {
   return start < rdns.length ? rdns.slice(start).join(',') : dn.trim();
 }
 
-interface HostTarget {
+export interface HostTarget {
   host: string;
   port: number;
   label: string;
 }
 
-function parseHost(spec: string, defaultPort: number): HostTarget | string {
+/** `host`, `host:port` or `[v6]:port` with `defaultPort`; a message when it is none of these. */
+export function parseHost(spec: string, defaultPort: number): HostTarget | string {
   const s = spec.trim();
   let host = s;
   let port = defaultPort;
@@ -281,7 +289,7 @@ function attributeValues(entry: Entry, name: string): string[] {
 const NOOP_LOGGER: LdapPrimaryLogger = { debug() {}, warn() {} };
 
 /** Opens the socket ourselves so that TCP connect and the TLS handshake both obey the timeout. */
-function openSocket(
+export function openSocket(
   target: HostTarget,
   tlsOptions: tls.ConnectionOptions | undefined,
   timeoutMs: number,
@@ -561,6 +569,21 @@ class ConnectionPool {
   }
 }
 
+/** What the directory says about a DN that bound through the LDAP proxy ([ldap_server_auto]). */
+export type BoundDnResult =
+  | { kind: 'found'; username: string; groups: string[] }
+  | { kind: 'not-found' }
+  | { kind: 'error'; reason: LdapPrimaryErrorReason };
+
+/** The LDAP primary, which also looks up the entry of a DN for the LDAP proxy. */
+export interface LdapDirectory extends PrimaryAuthenticator {
+  /**
+   * Reads the entry of `dn` with the service account: its `usernameAttribute` (the name the
+   * service knows the user by) and, when groups are needed, its groups.
+   */
+  describeBoundDn(dn: string, usernameAttribute: string): Promise<BoundDnResult>;
+}
+
 const GROUP_CLASSES = ['groupOfNames', 'groupOfUniqueNames', 'posixGroup', 'group'];
 
 interface UserEntry {
@@ -571,7 +594,7 @@ interface UserEntry {
   memberOf: string[] | undefined;
 }
 
-class LdapPrimary implements PrimaryAuthenticator {
+class LdapPrimary implements LdapDirectory {
   readonly #o: LdapPrimaryOptions;
   readonly #targets: HostTarget[];
   readonly #ldapFilter: string | undefined;
@@ -671,6 +694,47 @@ class LdapPrimary implements PrimaryAuthenticator {
         { username, reason, cause: errorText(err) },
         'ldap primary authentication failed',
       );
+      return { kind: 'error', reason };
+    }
+  }
+
+  async describeBoundDn(dn: string, usernameAttribute: string): Promise<BoundDnResult> {
+    if (this.#closed) return { kind: 'error', reason: 'ldap-closed' };
+    try {
+      const entry = await this.#withConnection(this.#servicePool, async (client) => {
+        try {
+          const { searchEntries } = await client.search(dn, {
+            scope: 'base',
+            filter: '(objectClass=*)',
+            attributes: [...new Set([usernameAttribute, 'uid', 'memberOf'])],
+            timeLimit: Math.ceil(this.#o.timeoutMs / 1000),
+          });
+          return searchEntries[0];
+        } catch (err) {
+          if (err instanceof NoSuchObjectError) return undefined;
+          throw err instanceof ResultCodeError
+            ? new LdapPrimaryError('ldap-search-failed', errorText(err))
+            : err;
+        }
+      });
+      const username = entry ? attributeValues(entry, usernameAttribute)[0] : undefined;
+      if (!entry || username === undefined || username === '') return { kind: 'not-found' };
+      const memberOf = attributeValues(entry, 'memberOf');
+      const groups = await this.#groupsOf({
+        dn: entry.dn,
+        name: username,
+        uid: attributeValues(entry, 'uid')[0],
+        memberOf: memberOf.length > 0 ? memberOf : undefined,
+      });
+      return { kind: 'found', username, groups };
+    } catch (err) {
+      const reason =
+        err instanceof LdapPrimaryError
+          ? err.reason
+          : isTimeout(err)
+            ? 'ldap-timeout'
+            : 'ldap-error';
+      this.#logger.warn({ dn, reason, cause: errorText(err) }, 'ldap entry lookup failed');
       return { kind: 'error', reason };
     }
   }
@@ -901,6 +965,6 @@ class LdapPrimary implements PrimaryAuthenticator {
 }
 
 /** LDAP/AD primary authentication (authproxy.cfg `[ad_client]`). Call `close()` when done. */
-export function createLdapPrimary(options: LdapPrimaryOptions): PrimaryAuthenticator {
+export function createLdapPrimary(options: LdapPrimaryOptions): LdapDirectory {
   return new LdapPrimary(options);
 }
