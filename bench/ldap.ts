@@ -16,7 +16,7 @@ import { openContext } from '../src/cli/open-context.ts';
 import { generateId } from '../src/runtime/random.ts';
 import { airlockJson, startServe } from '../test/integration/airlock-process.ts';
 import { startSlapd } from '../test/integration/external-servers.ts';
-import { cpuSnapshot, machineCpuMs } from './cpu-time.ts';
+import { cpuSnapshot, machineCpuMs } from './process-cpu.ts';
 import { ldapRunProblems, sized, SMOKE, verdict } from './run-checks.ts';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? sized(4, 32));

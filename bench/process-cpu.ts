@@ -23,3 +23,12 @@ export function machineCpuMs(): number {
     .reduce((sum, t, i) => (i === 3 || i === 4 ? sum : sum + t), 0);
   return (busy * 1000) / CLOCK_TICKS_PER_SECOND;
 }
+
+/** CPU time (user + system, all threads) used so far, ms: the processes' and this one's. */
+export function cpuSnapshot(processes: Record<string, number>): Record<string, number> {
+  const snapshot: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(processes)) snapshot[name] = processCpuMs(pid);
+  const own = process.cpuUsage();
+  snapshot['load generator'] = (own.user + own.system) / 1000;
+  return snapshot;
+}

@@ -20,7 +20,7 @@ import { CryptoRandom, generateId } from '../src/runtime/random.ts';
 import { airlockJson, startServe } from '../test/integration/airlock-process.ts';
 import { freeUdpPort, startSlapd } from '../test/integration/external-servers.ts';
 import { radiusRunProblems, sized, SMOKE, verdict } from './run-checks.ts';
-import { machineCpuMs, processCpuMs } from './process-cpu.ts';
+import { cpuSnapshot, machineCpuMs } from './process-cpu.ts';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? sized(4, 32));
 const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? sized(2, 10));
@@ -238,15 +238,6 @@ async function runLoad(target: Target, seconds: number): Promise<Figures> {
       ]),
     ),
   };
-}
-
-/** CPU time (user + system, all threads) used so far, ms: the processes' and this one's. */
-function cpuSnapshot(processes: Record<string, number>): Record<string, number> {
-  const snapshot: Record<string, number> = {};
-  for (const [name, pid] of Object.entries(processes)) snapshot[name] = processCpuMs(pid);
-  const own = process.cpuUsage();
-  snapshot['load generator'] = (own.user + own.system) / 1000;
-  return snapshot;
 }
 
 function percentile(sorted: number[], p: number): number {
