@@ -1,5 +1,7 @@
 // Applications (integrations with an ikey/skey): create, edit, rotate the secret, delete.
+import { AirlockError } from '../core/error-registry.ts';
 import type { Application, ApplicationType } from '../core/model.ts';
+import { MAX_REDIRECT_URIS, redirectUriProblem } from '../core/web-sdk.ts';
 import { generateId, generateSecretKey } from '../runtime/random.ts';
 import type { ApplicationPatch, Store } from '../store/store.ts';
 import { auditEvent, type OperationContext } from './operation-context.ts';
@@ -13,7 +15,12 @@ export type ApplicationSettings = Pick<
   | 'rateLimitPerSecond'
   | 'verifiedPush'
   | 'usernameNormalization'
+  | 'redirectUris'
+  | 'rememberDeviceHours'
 >;
+
+/** Longest "remember this device" window an application may set: 30 days. */
+export const MAX_REMEMBER_DEVICE_HOURS = 720;
 
 export interface CreateApplicationInput extends ApplicationSettings {
   name: string;
@@ -33,16 +40,22 @@ export async function createApplication(
   ctx: OperationContext,
   input: CreateApplicationInput,
 ): Promise<Application> {
+  const type = input.type ?? 'auth-api';
+  checkWebSdkSettings(type, input, true);
   return ctx.store.transaction(async (tx) => {
     const app = await tx.createApplication({
       name: input.name,
-      type: input.type ?? 'auth-api',
+      type,
       newUserPolicy: input.newUserPolicy ?? 'enroll',
       restrictionLevel: input.restrictionLevel ?? 'restrictive',
       rateLimitPerSecond: input.rateLimitPerSecond ?? 50,
       verifiedPush: input.verifiedPush ?? false,
       ...(input.usernameNormalization !== undefined
         ? { usernameNormalization: input.usernameNormalization }
+        : {}),
+      ...(input.redirectUris !== undefined ? { redirectUris: [...input.redirectUris] } : {}),
+      ...(input.rememberDeviceHours !== undefined
+        ? { rememberDeviceHours: input.rememberDeviceHours }
         : {}),
       ikey: generateId(ctx.random, 'DI'),
       skey: generateSecretKey(ctx.random),
@@ -53,7 +66,11 @@ export async function createApplication(
         ctx,
         'application.create',
         { type: 'application', id: app.id },
-        { name: app.name, type: app.type },
+        {
+          name: app.name,
+          type: app.type,
+          ...(app.type === 'web-sdk' ? { redirectUris: app.redirectUris } : {}),
+        },
       ),
     );
     return (await tx.getApplication(app.id)) ?? app;
@@ -69,6 +86,7 @@ export async function updateApplication(
   return ctx.store.transaction(async (tx) => {
     const app = await requireApplication(tx, ref);
     const { groups, ...patch } = edit;
+    checkWebSdkSettings(app.type, patch, false);
     await tx.updateApplication(app.id, patch);
     if (groups !== undefined) await setGroups(tx, app.id, groups);
     await tx.appendAudit(
@@ -122,4 +140,42 @@ export async function deleteApplication(ctx: OperationContext, ref: string): Pro
 
 async function setGroups(tx: Store, appId: string, refs: readonly string[]): Promise<void> {
   await tx.setApplicationGroups(appId, await requireGroupIds(tx, refs));
+}
+
+/**
+ * Redirect URIs and the remember-device window belong to web-sdk applications: each URI must be
+ * registrable (core/web-sdk.ts), a new web-sdk application needs at least one, and no other type
+ * takes them (they would be ignored silently).
+ */
+function checkWebSdkSettings(
+  type: ApplicationType,
+  settings: ApplicationSettings,
+  creating: boolean,
+): void {
+  const invalid = (detail: string) => new AirlockError('ADMIN_INVALID_PARAMETERS', detail);
+  const uris = settings.redirectUris;
+  if (type !== 'web-sdk') {
+    if ((uris !== undefined && uris.length > 0) || (settings.rememberDeviceHours ?? 0) > 0) {
+      throw invalid('redirect_uris and remember_device_hours are for web-sdk applications');
+    }
+    return;
+  }
+  if (creating && (uris === undefined || uris.length === 0)) {
+    throw invalid('redirect_uris: a web-sdk application needs at least one redirect URI');
+  }
+  if (uris !== undefined) {
+    if (uris.length === 0) throw invalid('redirect_uris: at least one redirect URI');
+    if (uris.length > MAX_REDIRECT_URIS) {
+      throw invalid(`redirect_uris: at most ${MAX_REDIRECT_URIS}`);
+    }
+    const problems = uris.flatMap((u) => {
+      const problem = redirectUriProblem(u);
+      return problem ? [`redirect_uri "${u}": ${problem}`] : [];
+    });
+    if (problems.length > 0) throw invalid(problems.join('; '));
+  }
+  const hours = settings.rememberDeviceHours;
+  if (hours !== undefined && (!Number.isInteger(hours) || hours < 0 || hours > MAX_REMEMBER_DEVICE_HOURS)) {
+    throw invalid(`remember_device_hours: 0 to ${MAX_REMEMBER_DEVICE_HOURS}`);
+  }
 }

@@ -35,6 +35,10 @@ import { EmergencyRunner } from '../operations/emergency-runner.ts';
 import { registerDeviceRoutes } from './push/device-routes.ts';
 import { OobHub } from './push/oob-hub.ts';
 import { DEFAULT_PUSH_OPTIONS, PushFlow } from './push/push-flow.ts';
+import { registerOAuthRoutes } from './prompt/oauth-routes.ts';
+import { createPromptAuthApi } from './prompt/prompt-auth-api.ts';
+import type { PromptContext } from './prompt/prompt-context.ts';
+import { registerPromptRoutes } from './prompt/prompt-routes.ts';
 
 export interface ServiceDeps {
   store: Store;
@@ -277,6 +281,9 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
       emergencies.sweep().catch((err: unknown) => {
         deps.logger.error({ err }, 'emergency control sweep failed');
       });
+      deps.store.purgeExpiredPromptRecords(deps.clock.nowMs()).catch((err: unknown) => {
+        deps.logger.error({ err }, 'web sdk record sweep failed');
+      });
     }, options.sweepIntervalMs);
     timer.unref();
     server.addHook('onClose', (_instance, done) => {
@@ -284,6 +291,18 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
       done();
     });
   }
+  // Web SDK v4: the OIDC endpoints and the hosted prompt (docs/web-sdk.md).
+  const promptContext: PromptContext = {
+    store: deps.store,
+    clock: deps.clock,
+    random: deps.random,
+    logger: deps.logger,
+    authApi: createPromptAuthApi(server, { clock: deps.clock, apiHost: () => options.apiHost }),
+    factorHealth,
+    options: { apiHost: () => options.apiHost, allowedHosts: options.allowedHosts },
+  };
+  registerOAuthRoutes(server, promptContext);
+  registerPromptRoutes(server, promptContext);
   registerEnrollmentPages(server);
   registerAuthenticatorWeb(server);
   registerAdmin(server, {

@@ -29,6 +29,13 @@ interface AppFlags extends CommonFlags {
   groups?: string;
   verifiedPush?: string | boolean;
   usernameNormalization?: string;
+  redirectUri?: string[];
+  rememberDeviceHours?: number;
+}
+
+/** Commander's collector for a repeatable option. */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 export function registerAppCommands(program: Command): void {
@@ -67,6 +74,16 @@ export function registerAppCommands(program: Command): void {
         `${USERNAME_NORMALIZATIONS.join('|')}: with simple, DOMAIN\\alice and alice@example.org ` +
           'mean alice (names always match regardless of case)',
         DEFAULT_USERNAME_NORMALIZATION,
+      )
+      .option(
+        '--redirect-uri <url>',
+        'web-sdk: a redirect URI the application may name (repeat for several)',
+        collect,
+      )
+      .option(
+        '--remember-device-hours <n>',
+        'web-sdk: hours the prompt may remember a device (0 = never, the default)',
+        nonNegativeInt,
       ),
   ).action(async (name: string, flags: AppFlags) =>
     withContext(flags, async (ctx) => {
@@ -83,16 +100,36 @@ export function registerAppCommands(program: Command): void {
           '--username-normalization',
         ),
         ...(flags.groups ? { groups: splitList(flags.groups) } : {}),
+        ...(flags.redirectUri ? { redirectUris: flags.redirectUri } : {}),
+        ...(flags.rememberDeviceHours !== undefined
+          ? { rememberDeviceHours: flags.rememberDeviceHours }
+          : {}),
       });
       const apiHost = readApiHost(ctx.location.dataDir, process.env);
-      emit(flags, { ...describe(created), skey: created.skey, api_host: apiHost }, () =>
-        [
-          `Created application "${created.name}".`,
-          `  integration key (ikey): ${created.ikey}`,
-          `  secret key (skey):      ${created.skey}`,
-          `  API host:               ${apiHost}`,
-          'Keep the secret key secret: it signs every request of this application.',
-        ].join('\n'),
+      const webSdk = created.type === 'web-sdk';
+      emit(
+        flags,
+        {
+          ...describe(created),
+          skey: created.skey,
+          api_host: apiHost,
+          // Duo's Web SDK calls them client id and client secret: the same values.
+          ...(webSdk ? { client_id: created.ikey, client_secret: created.skey } : {}),
+        },
+        () =>
+          [
+            `Created application "${created.name}".`,
+            `  integration key (ikey): ${created.ikey}`,
+            `  secret key (skey):      ${created.skey}`,
+            `  API host:               ${apiHost}`,
+            ...(webSdk
+              ? [
+                  `  client id / secret:     the ikey / the skey`,
+                  `  redirect URIs:          ${created.redirectUris.join(', ')}`,
+                ]
+              : []),
+            'Keep the secret key secret: it signs every request of this application.',
+          ].join('\n'),
       );
     }),
   );
@@ -153,7 +190,17 @@ export function registerAppCommands(program: Command): void {
       .option('--rate-limit <n>', 'requests per second (0 = unlimited)', nonNegativeInt)
       .option('--groups <names>', 'comma-separated groups allowed to use it; "" = everyone')
       .option('--verified-push <on|off>', 'ask for the verification code on pushes')
-      .option('--username-normalization <mode>', USERNAME_NORMALIZATIONS.join('|')),
+      .option('--username-normalization <mode>', USERNAME_NORMALIZATIONS.join('|'))
+      .option(
+        '--redirect-uri <url>',
+        'web-sdk: replaces the redirect URIs (repeat for several)',
+        collect,
+      )
+      .option(
+        '--remember-device-hours <n>',
+        'web-sdk: hours the prompt may remember a device (0 = never)',
+        nonNegativeInt,
+      ),
   ).action(async (ref: string, flags: AppFlags) =>
     withContext(flags, async (ctx) => {
       const updated = await updateApplication(ctx, ref, settingsEdit(flags));
@@ -199,6 +246,9 @@ export function describe(a: Application) {
     username_normalization: a.usernameNormalization,
     allowed_groups: a.allowedGroupIds,
     created: epochSeconds(a.createdAtMs),
+    ...(a.type === 'web-sdk'
+      ? { redirect_uris: a.redirectUris, remember_device_hours: a.rememberDeviceHours }
+      : {}),
   };
 }
 
@@ -231,5 +281,9 @@ function settingsEdit(flags: AppFlags): ApplicationEdit {
         }
       : {}),
     ...(flags.groups !== undefined ? { groups: splitList(flags.groups) } : {}),
+    ...(flags.redirectUri !== undefined ? { redirectUris: flags.redirectUri } : {}),
+    ...(flags.rememberDeviceHours !== undefined
+      ? { rememberDeviceHours: flags.rememberDeviceHours }
+      : {}),
   };
 }

@@ -66,6 +66,12 @@ export const ADMIN_SCHEMAS: Record<string, JsonSchema> = {
       verified_push: { type: 'boolean' },
       username_normalization: { type: 'string', enum: [...USERNAME_NORMALIZATIONS] },
       groups: { type: 'array', items: str, description: 'group ids; empty = every user' },
+      redirect_uris: {
+        type: 'array',
+        items: str,
+        description: 'web-sdk: the redirect URIs an authorize request may name',
+      },
+      remember_device_hours: int,
       created: time,
       updated: time,
     },

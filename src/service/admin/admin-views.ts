@@ -55,6 +55,8 @@ export function applicationView(a: Application) {
     verified_push: a.verifiedPush,
     username_normalization: a.usernameNormalization,
     groups: a.allowedGroupIds,
+    redirect_uris: a.redirectUris,
+    remember_device_hours: a.rememberDeviceHours,
     created: seconds(a.createdAtMs),
     updated: seconds(a.updatedAtMs),
   };

@@ -25,6 +25,8 @@ const app: Application = {
   verifiedPush: false,
   usernameNormalization: 'simple',
   allowedGroupIds: [],
+  redirectUris: [],
+  rememberDeviceHours: 0,
   createdAtMs: 0,
   updatedAtMs: 0,
 };

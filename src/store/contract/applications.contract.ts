@@ -38,6 +38,8 @@ export function applicationsContract(c: ContractContext): void {
           verifiedPush: false,
           usernameNormalization: 'simple',
           allowedGroupIds: [],
+          redirectUris: [],
+          rememberDeviceHours: 0,
           createdAtMs: START_MS,
           updatedAtMs: START_MS,
         } satisfies Application);

@@ -28,6 +28,8 @@ export class ApplicationsRepository extends Repository {
       rate_limit_per_second: input.rateLimitPerSecond,
       verified_push: input.verifiedPush ? 1 : 0,
       username_normalization: input.usernameNormalization ?? DEFAULT_USERNAME_NORMALIZATION,
+      redirect_uris: JSON.stringify(input.redirectUris ?? []),
+      remember_device_hours: input.rememberDeviceHours ?? 0,
       created_at_ms: now,
       updated_at_ms: now,
     };
@@ -88,6 +90,10 @@ export class ApplicationsRepository extends Repository {
     if (patch.verifiedPush !== undefined) values.verified_push = patch.verifiedPush ? 1 : 0;
     if (patch.usernameNormalization !== undefined) {
       values.username_normalization = patch.usernameNormalization;
+    }
+    if (patch.redirectUris !== undefined) values.redirect_uris = JSON.stringify(patch.redirectUris);
+    if (patch.rememberDeviceHours !== undefined) {
+      values.remember_device_hours = patch.rememberDeviceHours;
     }
     let updated: bigint;
     try {
@@ -181,8 +187,20 @@ export class ApplicationsRepository extends Repository {
       verifiedPush: Number(row.verified_push) === 1,
       usernameNormalization: row.username_normalization as UsernameNormalization,
       allowedGroupIds,
+      redirectUris: parseRedirectUris(row.redirect_uris),
+      rememberDeviceHours: Number(row.remember_device_hours),
       createdAtMs: row.created_at_ms,
       updatedAtMs: row.updated_at_ms,
     };
+  }
+}
+
+/** The stored JSON array of redirect URIs; anything else reads as none (no URI is then allowed). */
+function parseRedirectUris(text: string): string[] {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return Array.isArray(parsed) ? parsed.filter((u): u is string => typeof u === 'string') : [];
+  } catch {
+    return [];
   }
 }

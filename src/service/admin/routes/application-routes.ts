@@ -71,6 +71,21 @@ const SETTINGS: readonly ParamSpec[] = [
       'simple (default): DOMAIN\\alice and alice@example.org mean alice; none: only case and ' +
       'surrounding spaces are ignored',
   },
+  {
+    name: 'redirect_uris',
+    in: 'body',
+    type: 'string[]',
+    max: 20,
+    description: 'web-sdk: the redirect URIs an authorize request may name (replaces the list)',
+  },
+  {
+    name: 'remember_device_hours',
+    in: 'body',
+    type: 'integer',
+    min: 0,
+    max: 720,
+    description: 'web-sdk: hours the prompt may remember a device; 0 = never (default)',
+  },
 ];
 
 export const APPLICATION_ROUTES: readonly AdminRoute[] = [
@@ -198,5 +213,9 @@ function readSettings(params: Params): Partial<ApplicationPatch> {
   if (normalization !== undefined) {
     out.usernameNormalization = normalization as ApplicationPatch['usernameNormalization'];
   }
+  const redirectUris = params.optList('redirect_uris');
+  if (redirectUris !== undefined) out.redirectUris = redirectUris;
+  const rememberHours = params.optInt('remember_device_hours');
+  if (rememberHours !== undefined) out.rememberDeviceHours = rememberHours;
   return out;
 }
