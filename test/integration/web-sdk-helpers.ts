@@ -27,10 +27,10 @@ const random = new CryptoRandom();
 export async function createWebSdkApp(
   h: Harness,
   redirectUris: string[],
-  extra: { rememberDeviceHours?: number; verifiedPush?: boolean } = {},
+  extra: { rememberDeviceHours?: number; verifiedPush?: boolean; name?: string } = {},
 ): Promise<Application> {
   return h.store.createApplication({
-    name: 'Portal',
+    name: extra.name ?? `Portal ${random.uuid().slice(0, 8)}`,
     type: 'web-sdk',
     newUserPolicy: 'deny',
     restrictionLevel: 'restrictive',
