@@ -175,7 +175,10 @@ function checkWebSdkSettings(
     if (problems.length > 0) throw invalid(problems.join('; '));
   }
   const hours = settings.rememberDeviceHours;
-  if (hours !== undefined && (!Number.isInteger(hours) || hours < 0 || hours > MAX_REMEMBER_DEVICE_HOURS)) {
+  if (
+    hours !== undefined &&
+    (!Number.isInteger(hours) || hours < 0 || hours > MAX_REMEMBER_DEVICE_HOURS)
+  ) {
     throw invalid(`remember_device_hours: 0 to ${MAX_REMEMBER_DEVICE_HOURS}`);
   }
 }

@@ -61,7 +61,9 @@ describe('Web SDK endpoints at the request level', () => {
           let text = '';
           res.setEncoding('utf8');
           res.on('data', (c: string) => (text += c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }),
+          );
         },
       );
       req.on('error', reject);
@@ -70,7 +72,11 @@ describe('Web SDK endpoints at the request level', () => {
   }
 
   const nowS = () => Date.now() / 1000;
-  const alnum = (n: number) => randomBytes(n).toString('base64').replace(/[^A-Za-z0-9]/g, 'a').slice(0, n);
+  const alnum = (n: number) =>
+    randomBytes(n)
+      .toString('base64')
+      .replace(/[^A-Za-z0-9]/g, 'a')
+      .slice(0, n);
 
   /** duo_universal_python's _create_jwt_args: iss, sub, aud, float exp, 36-char jti, no iat. */
   function pythonAssertion(
@@ -126,12 +132,18 @@ describe('Web SDK endpoints at the request level', () => {
     const prompt = await send('GET', frame);
     assert.equal(prompt.status, 200);
     h.clock.advance(30_000);
-    const done = await send('POST', `${frame}/passcode`, { form: { passcode: totpAt(totp, h.clock) } });
+    const done = await send('POST', `${frame}/passcode`, {
+      form: { passcode: totpAt(totp, h.clock) },
+    });
     assert.equal(done.status, 303, done.body);
     return new URL(String(done.headers.location));
   }
 
-  async function tokenByQuery(a: Application, code: string, redirectUri = REDIRECT): Promise<Answer> {
+  async function tokenByQuery(
+    a: Application,
+    code: string,
+    redirectUri = REDIRECT,
+  ): Promise<Answer> {
     const query = new URLSearchParams({
       grant_type: 'authorization_code',
       code,
@@ -149,7 +161,10 @@ describe('Web SDK endpoints at the request level', () => {
   describe("Duo's Python client's shapes", () => {
     it('health_check with a float exp and no iat: OK', async () => {
       const r = await send('POST', '/oauth/v1/health_check', {
-        form: { client_assertion: await pythonAssertion(app, '/oauth/v1/health_check'), client_id: app.ikey },
+        form: {
+          client_assertion: await pythonAssertion(app, '/oauth/v1/health_check'),
+          client_id: app.ikey,
+        },
       });
       assert.equal(r.status, 200, r.body);
       const body = JSON.parse(r.body) as { stat: string; response: { timestamp: number } };
@@ -168,7 +183,12 @@ describe('Web SDK endpoints at the request level', () => {
       const r = await tokenByQuery(app, code);
       assert.equal(r.status, 200, r.body);
       const body = JSON.parse(r.body) as Record<string, unknown>;
-      assert.deepEqual(Object.keys(body).sort(), ['access_token', 'expires_in', 'id_token', 'token_type']);
+      assert.deepEqual(Object.keys(body).sort(), [
+        'access_token',
+        'expires_in',
+        'id_token',
+        'token_type',
+      ]);
       assert.equal(body.token_type, 'Bearer');
       const idToken = String(body.id_token);
       assert.equal(decodeProtectedHeader(idToken).alg, 'HS512');
@@ -218,7 +238,13 @@ describe('Web SDK endpoints at the request level', () => {
       assert.equal(again.status, 400);
       assert.deepEqual(
         { ...(JSON.parse(again.body) as Record<string, unknown>), timestamp: 0 },
-        { stat: 'FAIL', code: 40002, message: 'invalid_client', message_detail: 'client_assertion: jti used before', timestamp: 0 },
+        {
+          stat: 'FAIL',
+          code: 40002,
+          message: 'invalid_client',
+          message_detail: 'client_assertion: jti used before',
+          timestamp: 0,
+        },
       );
       await h.restart();
       assert.equal((await send('POST', '/oauth/v1/health_check', { form })).status, 400);
@@ -238,7 +264,9 @@ describe('Web SDK endpoints at the request level', () => {
       const start = await send('GET', path);
       const frame = String(start.headers.location);
       h.clock.advance(30_000);
-      const done = await send('POST', `${frame}/passcode`, { form: { passcode: totpAt(totp, h.clock) } });
+      const done = await send('POST', `${frame}/passcode`, {
+        form: { passcode: totpAt(totp, h.clock) },
+      });
       const code = new URL(String(done.headers.location)).searchParams.get('code') ?? '';
       assert.equal((await tokenByQuery(app, code)).status, 200);
       const replay = await tokenByQuery(app, code);
@@ -246,7 +274,9 @@ describe('Web SDK endpoints at the request level', () => {
       assert.equal((JSON.parse(replay.body) as { error: string }).error, 'invalid_grant');
       // The prompt's form posted again after the end: no second code.
       h.clock.advance(30_000);
-      const twice = await send('POST', `${frame}/passcode`, { form: { passcode: totpAt(totp, h.clock) } });
+      const twice = await send('POST', `${frame}/passcode`, {
+        form: { passcode: totpAt(totp, h.clock) },
+      });
       assert.equal(twice.status, 410);
       assert.equal(twice.headers.location, undefined);
     });
@@ -256,12 +286,19 @@ describe('Web SDK endpoints at the request level', () => {
       const byOther = await tokenByQuery(other, first.searchParams.get('code') ?? '');
       assert.equal((JSON.parse(byOther.body) as { error: string }).error, 'invalid_grant');
       const second = await loginWithPasscode((await pythonAuthorizePath(app)).path);
-      const elsewhere = await tokenByQuery(app, second.searchParams.get('code') ?? '', 'http://127.0.0.1:9/cb');
+      const elsewhere = await tokenByQuery(
+        app,
+        second.searchParams.get('code') ?? '',
+        'http://127.0.0.1:9/cb',
+      );
       assert.equal((JSON.parse(elsewhere.body) as { error: string }).error, 'invalid_grant');
     });
 
     it('a nonce beside the request must equal a signed one', async () => {
-      const { path } = await pythonAuthorizePath(app, { nonce: alnum(30), claims: { nonce: alnum(30) } });
+      const { path } = await pythonAuthorizePath(app, {
+        nonce: alnum(30),
+        claims: { nonce: alnum(30) },
+      });
       const r = await send('GET', path);
       assert.equal(r.status, 400);
       assert.equal(r.headers.location, undefined);
@@ -272,11 +309,23 @@ describe('Web SDK endpoints at the request level', () => {
     const cases: [string, () => Promise<string>][] = [
       ['signed with HS256', () => pythonAssertion(app, '/oauth/v1/health_check', {}, 'HS256')],
       ['for another endpoint', () => pythonAssertion(app, '/oauth/v1/token')],
-      ['for another host', () => pythonAssertion(app, '/oauth/v1/health_check', { aud: 'https://api-x.duosecurity.com/oauth/v1/health_check' })],
-      ['alive for an hour', () => pythonAssertion(app, '/oauth/v1/health_check', { exp: nowS() + 3600 })],
+      [
+        'for another host',
+        () =>
+          pythonAssertion(app, '/oauth/v1/health_check', {
+            aud: 'https://api-x.duosecurity.com/oauth/v1/health_check',
+          }),
+      ],
+      [
+        'alive for an hour',
+        () => pythonAssertion(app, '/oauth/v1/health_check', { exp: nowS() + 3600 }),
+      ],
       ['expired', () => pythonAssertion(app, '/oauth/v1/health_check', { exp: nowS() - 120 })],
       ['without jti', () => pythonAssertion(app, '/oauth/v1/health_check', { jti: undefined })],
-      ['issued by another client', () => pythonAssertion(app, '/oauth/v1/health_check', { iss: other.ikey })],
+      [
+        'issued by another client',
+        () => pythonAssertion(app, '/oauth/v1/health_check', { iss: other.ikey }),
+      ],
     ];
     for (const [name, make] of cases) {
       it(`refuses an assertion ${name}`, async () => {
@@ -290,7 +339,15 @@ describe('Web SDK endpoints at the request level', () => {
 
     it('an unsigned (alg none) assertion is invalid_client at the token endpoint', async () => {
       const header = Buffer.from('{"alg":"none"}').toString('base64url');
-      const claims = Buffer.from(JSON.stringify({ iss: app.ikey, sub: app.ikey, aud: `https://${host()}/oauth/v1/token`, exp: Math.floor(nowS()) + 60, jti: alnum(36) })).toString('base64url');
+      const claims = Buffer.from(
+        JSON.stringify({
+          iss: app.ikey,
+          sub: app.ikey,
+          aud: `https://${host()}/oauth/v1/token`,
+          exp: Math.floor(nowS()) + 60,
+          jti: alnum(36),
+        }),
+      ).toString('base64url');
       const r = await send('POST', '/oauth/v1/token', {
         form: {
           grant_type: 'authorization_code',
@@ -330,7 +387,10 @@ describe('Web SDK endpoints at the request level', () => {
 
     it('refuses a query redirect_uri that differs from the signed one', async () => {
       const { path } = await pythonAuthorizePath(app);
-      const r = await send('GET', `${path}&redirect_uri=${encodeURIComponent('https://evil.example/cb')}`);
+      const r = await send(
+        'GET',
+        `${path}&redirect_uri=${encodeURIComponent('https://evil.example/cb')}`,
+      );
       assert.equal(r.status, 400);
       assert.equal(r.headers.location, undefined);
     });

@@ -38,7 +38,9 @@ describe('Web SDK: Duo’s Node client against the hosted prompt in Chromium', (
   let bobTotp: TOTP;
   const state = () => ['--state', join(dir, 'authenticator.json')];
   const authenticator = async (args: string[]) =>
-    JSON.parse((await run(process.execPath, [BIN, 'authenticator', ...args, ...state(), '--json'])).stdout) as unknown;
+    JSON.parse(
+      (await run(process.execPath, [BIN, 'authenticator', ...args, ...state(), '--json'])).stdout,
+    ) as unknown;
 
   before(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}`);
@@ -75,7 +77,10 @@ describe('Web SDK: Duo’s Node client against the hosted prompt in Chromium', (
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function openPrompt(username: string, client = duo): Promise<{ page: Page; state: string }> {
+  async function openPrompt(
+    username: string,
+    client = duo,
+  ): Promise<{ page: Page; state: string }> {
     context = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'en-US' });
     const page = await context.newPage();
     page.setDefaultTimeout(STEP_MS);
@@ -89,7 +94,10 @@ describe('Web SDK: Duo’s Node client against the hosted prompt in Chromium', (
     await page.waitForURL((u) => u.toString().startsWith(callback.url));
     const url = new URL(page.url());
     await context.close();
-    return { code: url.searchParams.get('duo_code') ?? '', state: url.searchParams.get('state') ?? '' };
+    return {
+      code: url.searchParams.get('duo_code') ?? '',
+      state: url.searchParams.get('state') ?? '',
+    };
   }
 
   async function pendingTxid(): Promise<string> {
@@ -105,7 +113,11 @@ describe('Web SDK: Duo’s Node client against the hosted prompt in Chromium', (
   });
 
   it('health check with a wrong client secret fails with invalid_client', async () => {
-    const wrong = duoUniversal(h, { clientId: app.ikey, clientSecret: 'x'.repeat(40) }, callback.url);
+    const wrong = duoUniversal(
+      h,
+      { clientId: app.ikey, clientSecret: 'x'.repeat(40) },
+      callback.url,
+    );
     await assert.rejects(wrong.healthCheck(), /invalid_client/);
   });
 
@@ -118,7 +130,11 @@ describe('Web SDK: Duo’s Node client against the hosted prompt in Chromium', (
     const back = await backAtApplication(page);
     assert.equal(back.state, state);
     const token = await duo.exchangeAuthorizationCodeFor2FAResult(back.code, 'alice');
-    assert.deepEqual(token.auth_result, { result: 'allow', status: 'allow', status_msg: 'Success. Logging you in...' });
+    assert.deepEqual(token.auth_result, {
+      result: 'allow',
+      status: 'allow',
+      status_msg: 'Success. Logging you in...',
+    });
     assert.equal(token.preferred_username, 'alice');
     const ctx = token.auth_context as Record<string, unknown>;
     assert.equal(ctx.factor, 'duo_push');
@@ -194,19 +210,27 @@ describe('Web SDK: Duo’s Node client against the hosted prompt in Chromium', (
 
   it('a wrong client secret at the token endpoint is invalid_client (and does not use the code)', async () => {
     const { code } = await passcodeLogin();
-    const wrong = duoUniversal(h, { clientId: app.ikey, clientSecret: 'y'.repeat(40) }, callback.url);
-    await assert.rejects(wrong.exchangeAuthorizationCodeFor2FAResult(code, 'bob'), /invalid_client/);
+    const wrong = duoUniversal(
+      h,
+      { clientId: app.ikey, clientSecret: 'y'.repeat(40) },
+      callback.url,
+    );
+    await assert.rejects(
+      wrong.exchangeAuthorizationCodeFor2FAResult(code, 'bob'),
+      /invalid_client/,
+    );
     const token = await duo.exchangeAuthorizationCodeFor2FAResult(code, 'bob');
     assert.equal((token.auth_result as { result: string }).result, 'allow');
   });
 
   it('a redirect URI that is not registered is refused on an error page, never redirected to', async () => {
-    const evil = duoUniversal(h, { clientId: app.ikey, clientSecret: app.skey }, 'https://evil.example/callback');
+    const evil = duoUniversal(
+      h,
+      { clientId: app.ikey, clientSecret: app.skey },
+      'https://evil.example/callback',
+    );
     const { page } = await openPrompt('alice', evil);
-    await page
-      .getByRole('alert')
-      .filter({ hasText: 'has not registered' })
-      .waitFor();
+    await page.getByRole('alert').filter({ hasText: 'has not registered' }).waitFor();
     assert.ok(page.url().startsWith(`https://localhost:${h.port}/oauth/v1/authorize`));
     await context.close();
   });

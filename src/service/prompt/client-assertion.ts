@@ -2,10 +2,7 @@
 // health_check and token (RFC 7523 §3) and the authorize `request` object. HS512 only.
 import { createHash } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import {
-  CLIENT_JWT_MAX_LIFETIME_SECONDS,
-  JWT_LEEWAY_SECONDS,
-} from '../../core/web-sdk.ts';
+import { CLIENT_JWT_MAX_LIFETIME_SECONDS, JWT_LEEWAY_SECONDS } from '../../core/web-sdk.ts';
 import type { Application } from '../../core/model.ts';
 import type { Store } from '../../store/store.ts';
 

@@ -356,7 +356,8 @@ async function authenticateClient(
   path: string,
   nowMs: number,
 ): Promise<
-  { ok: true; app: NonNullable<Awaited<ReturnType<typeof loadWebSdkApp>>> } | { ok: false; why: string }
+  | { ok: true; app: NonNullable<Awaited<ReturnType<typeof loadWebSdkApp>>> }
+  | { ok: false; why: string }
 > {
   const app = await loadWebSdkApp(ctx, param(params, 'client_id'));
   if (!app) return { ok: false, why: 'unknown client_id' };
@@ -373,4 +374,3 @@ async function authenticateClient(
   }
   return { ok: true, app };
 }
-

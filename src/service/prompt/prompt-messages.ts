@@ -99,7 +99,8 @@ const DE: Record<MessageKey, string> = {
     'Die Anwendung möchte zu einer Adresse zurückkehren, die sie nicht registriert hat.',
   errorReplayed:
     'Dieser Anmeldelink wurde bereits verwendet. Starten Sie die Anmeldung erneut in der Anwendung.',
-  errorExpired: 'Diese Anmeldung ist abgelaufen. Starten Sie die Anmeldung erneut in der Anwendung.',
+  errorExpired:
+    'Diese Anmeldung ist abgelaufen. Starten Sie die Anmeldung erneut in der Anwendung.',
   errorEnded: 'Diese Anmeldung ist bereits beendet.',
   errorUnavailable: 'Der Anmeldedienst kann gerade nicht antworten. Bitte versuchen Sie es erneut.',
   errorNotFound: 'Seite nicht gefunden.',

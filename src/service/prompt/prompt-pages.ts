@@ -20,21 +20,21 @@ export interface FactorChoices {
 
 export function layout(lang: PromptLanguage, body: SafeHtml): string {
   return html`<!doctype html>
-<html lang="${lang}">
-  <head>
-    <meta charset="utf-8" />
-    <meta name="viewport" content="width=device-width, initial-scale=1" />
-    <title>${t(lang, 'pageTitle')}</title>
-    <link rel="stylesheet" href="/frame/assets/prompt.css" />
-  </head>
-  <body>
-    <main class="prompt">
-      <p class="brand">Airlock</p>
-      ${body}
-    </main>
-    <script src="/frame/assets/prompt.js" defer></script>
-  </body>
-</html>`.value;
+    <html lang="${lang}">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${t(lang, 'pageTitle')}</title>
+        <link rel="stylesheet" href="/frame/assets/prompt.css" />
+      </head>
+      <body>
+        <main class="prompt">
+          <p class="brand">Airlock</p>
+          ${body}
+        </main>
+        <script src="/frame/assets/prompt.js" defer></script>
+      </body>
+    </html>`.value;
 }
 
 function header(f: PromptFrame): SafeHtml {
@@ -45,7 +45,11 @@ function header(f: PromptFrame): SafeHtml {
 function rememberBox(f: PromptFrame, hours: number): SafeHtml | string {
   if (hours <= 0) return '';
   return html`<label class="check"
-    ><input type="checkbox" name="remember" value="1" />${t(f.lang, 'rememberDevice', { hours })}</label
+    ><input
+      type="checkbox"
+      name="remember"
+      value="1"
+    />${t(f.lang, 'rememberDevice', { hours })}</label
   >`;
 }
 
@@ -66,52 +70,62 @@ export function factorPage(
   const body = html`${header(f)}
     ${options.error ? html`<p class="error" role="alert">${t(lang, options.error)}</p>` : ''}
     ${options.notice ? html`<p class="status" role="status">${t(lang, options.notice)}</p>` : ''}
-    ${options.healthMessage
-      ? html`<p class="warning" role="status">${options.healthMessage}</p>`
-      : ''}
+    ${
+      options.healthMessage
+        ? html`<p class="warning" role="status">${options.healthMessage}</p>`
+        : ''
+    }
     <p>${t(lang, 'chooseMethod')}</p>
-    ${factors.passcode
-      ? html`<form method="post" action="${f.base}/passcode">
-          <label for="passcode">${t(lang, 'passcodeLabel')}</label>
-          <input
-            type="text"
-            id="passcode"
-            name="passcode"
-            inputmode="numeric"
-            autocomplete="one-time-code"
-            aria-describedby="passcode-hint"
-            required
-            autofocus
-          />
-          <p class="muted" id="passcode-hint">${t(lang, 'passcodeHint')}</p>
-          ${rememberBox(f, options.rememberHours)}
-          <button type="submit">${t(lang, 'logIn')}</button>
-        </form>`
-      : ''}
-    <div class="factors">
-      ${factors.push
-        ? html`<form method="post" action="${f.base}/push">
-            <input type="hidden" name="device" value="${factors.push.device}" />
+    ${
+      factors.passcode
+        ? html`<form method="post" action="${f.base}/passcode">
+            <label for="passcode">${t(lang, 'passcodeLabel')}</label>
+            <input
+              type="text"
+              id="passcode"
+              name="passcode"
+              inputmode="numeric"
+              autocomplete="one-time-code"
+              aria-describedby="passcode-hint"
+              required
+              autofocus
+            />
+            <p class="muted" id="passcode-hint">${t(lang, 'passcodeHint')}</p>
             ${rememberBox(f, options.rememberHours)}
-            <button type="submit" class="secondary">${t(lang, 'sendPush')}</button>
+            <button type="submit">${t(lang, 'logIn')}</button>
           </form>`
-        : ''}
-      ${factors.phone
-        ? html`<form method="post" action="${f.base}/phone">
-            <input type="hidden" name="device" value="${factors.phone.device}" />
-            <button type="submit" class="secondary">
-              ${t(lang, 'callPhone', { device: factors.phone.name })}
-            </button>
-          </form>`
-        : ''}
-      ${factors.sms
-        ? html`<form method="post" action="${f.base}/sms">
-            <input type="hidden" name="device" value="${factors.sms.device}" />
-            <button type="submit" class="secondary">
-              ${t(lang, 'sendSms', { device: factors.sms.name })}
-            </button>
-          </form>`
-        : ''}
+        : ''
+    }
+    <div class="factors">
+      ${
+        factors.push
+          ? html`<form method="post" action="${f.base}/push">
+              <input type="hidden" name="device" value="${factors.push.device}" />
+              ${rememberBox(f, options.rememberHours)}
+              <button type="submit" class="secondary">${t(lang, 'sendPush')}</button>
+            </form>`
+          : ''
+      }
+      ${
+        factors.phone
+          ? html`<form method="post" action="${f.base}/phone">
+              <input type="hidden" name="device" value="${factors.phone.device}" />
+              <button type="submit" class="secondary">
+                ${t(lang, 'callPhone', { device: factors.phone.name })}
+              </button>
+            </form>`
+          : ''
+      }
+      ${
+        factors.sms
+          ? html`<form method="post" action="${f.base}/sms">
+              <input type="hidden" name="device" value="${factors.sms.device}" />
+              <button type="submit" class="secondary">
+                ${t(lang, 'sendSms', { device: factors.sms.name })}
+              </button>
+            </form>`
+          : ''
+      }
     </div>
     ${returnForm(f)}`;
   return layout(lang, body);
@@ -132,12 +146,14 @@ export function waitingPage(
   const statusUrl = `${f.base}/status?txid=${encodeURIComponent(options.txid)}`;
   const body = html`${header(f)}
     <p>${t(lang, options.started, { device: options.deviceName })}</p>
-    ${options.verificationCode
-      ? html`<p>${t(lang, 'verifyCode', { code: options.verificationCode })}</p>
-          <p class="code" aria-label="${options.verificationCode.split('').join(' ')}">
-            ${options.verificationCode}
-          </p>`
-      : ''}
+    ${
+      options.verificationCode
+        ? html`<p>${t(lang, 'verifyCode', { code: options.verificationCode })}</p>
+            <p class="code" aria-label="${options.verificationCode.split('').join(' ')}">
+              ${options.verificationCode}
+            </p>`
+        : ''
+    }
     <div class="status" data-status-url="${statusUrl}">
       <p id="status-text" role="status" aria-live="polite">${t(lang, 'waiting')}</p>
     </div>
@@ -160,19 +176,18 @@ export function deniedPage(
   const lang = f.lang;
   const body = html`${header(f)}
     <p class="error" role="alert">${t(lang, options.message)}</p>
-    ${options.canRetry
-      ? html`<form method="get" action="${f.base}">
-          <button type="submit">${t(lang, 'tryAnother')}</button>
-        </form>`
-      : ''}
+    ${
+      options.canRetry
+        ? html`<form method="get" action="${f.base}">
+            <button type="submit">${t(lang, 'tryAnother')}</button>
+          </form>`
+        : ''
+    }
     ${returnForm(f, options.txid)}`;
   return layout(lang, body);
 }
 
-export function enrollPage(
-  f: PromptFrame,
-  options: { activationUrl: string },
-): string {
+export function enrollPage(f: PromptFrame, options: { activationUrl: string }): string {
   const lang = f.lang;
   const body = html`<h1>${t(lang, 'enrollHeading')}</h1>
     <p>${t(lang, 'enrollIntro')}</p>

@@ -142,7 +142,7 @@ async function showPrompt(o: OpenLogin): Promise<unknown> {
     return finishLogin(o, {
       result: 'allow',
       status: 'allow',
-      statusMsg: String(answer.response.status_msg ?? ''),
+      statusMsg: text(answer.response.status_msg),
       factor: 'bypass',
       reason: 'allowed_by_policy',
       txid: o.ctx.random.uuid(),
@@ -220,7 +220,12 @@ async function submitPasscode(o: OpenLogin): Promise<unknown> {
       txid: o.ctx.random.uuid(),
     });
   }
-  if (status === 'locked_out') return page(o, deniedPage(o.frame, { message: 'lockedOut', txid: undefined, canRetry: false }), 403);
+  if (status === 'locked_out')
+    return page(
+      o,
+      deniedPage(o.frame, { message: 'lockedOut', txid: undefined, canRetry: false }),
+      403,
+    );
   return showFactorsAgain(o, 'wrongPasscode');
 }
 
@@ -236,8 +241,11 @@ async function startOutOfBand(o: OpenLogin, factor: 'push' | 'phone'): Promise<u
     type: 'Login request',
     display_username: o.login.username,
   });
-  if (!answer.ok) return answer.code >= 500 ? unavailable(o) : showFactorsAgain(o, factor === 'push' ? 'pushFailed' : 'denied');
-  const txid = String(answer.response.txid ?? '');
+  if (!answer.ok)
+    return answer.code >= 500
+      ? unavailable(o)
+      : showFactorsAgain(o, factor === 'push' ? 'pushFailed' : 'denied');
+  const txid = text(answer.response.txid);
   const request = await o.ctx.store.getOobRequest(txid);
   const deviceRecord = request ? await o.ctx.store.getDevice(request.deviceId) : undefined;
   return page(
@@ -270,7 +278,8 @@ async function reportStatus(o: OpenLogin): Promise<unknown> {
   if (!(await txidBelongs(o, txid))) return o.reply.code(404).send({ done: true, result: 'deny' });
   const answer = await o.ctx.authApi.call(o.app, 'GET', '/auth/v2/auth_status', { txid });
   setPromptHeaders(o.reply, o.redirectOrigin);
-  if (!answer.ok) return o.reply.code(503).send({ done: false, message: t(o.frame.lang, 'waiting') });
+  if (!answer.ok)
+    return o.reply.code(503).send({ done: false, message: t(o.frame.lang, 'waiting') });
   const result = String(answer.response.result);
   const status = String(answer.response.status);
   const done = result !== 'waiting';
@@ -313,11 +322,7 @@ async function completeOutOfBand(o: OpenLogin): Promise<unknown> {
     });
   }
   const message = statusMessage(tx.result, tx.status);
-  return page(
-    o,
-    deniedPage(o.frame, { message, txid, canRetry: tx.status !== 'locked_out' }),
-    403,
-  );
+  return page(o, deniedPage(o.frame, { message, txid, canRetry: tx.status !== 'locked_out' }), 403);
 }
 
 /** The user gives up (or was denied): the application gets a code whose result is deny. */
@@ -367,10 +372,7 @@ async function enroll(o: OpenLogin): Promise<unknown> {
     username: o.login.username,
   });
   if (!answer.ok) return denyByPolicy(o);
-  return page(
-    o,
-    enrollPage(o.frame, { activationUrl: String(answer.response.activation_url ?? '') }),
-  );
+  return page(o, enrollPage(o.frame, { activationUrl: text(answer.response.activation_url) }));
 }
 
 // ---- the end of a login ----
@@ -407,6 +409,11 @@ async function finishLogin(
 }
 
 // ---- helpers ----
+
+/** A string field of an Auth API answer; '' when absent or not a string. */
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
 
 async function findUser(o: OpenLogin): Promise<User | undefined> {
   try {

@@ -25,23 +25,26 @@ export function promptLoginsContract(c: ContractContext): void {
   });
 
   void describe('web sdk', () => {
-    void contractTest('an application keeps its redirect URIs and remember-device hours', async () => {
-      const app = await store.createApplication(
-        newApplication('w1', {
-          type: 'web-sdk',
-          redirectUris: ['https://a.example/cb', 'https://b.example/cb'],
-          rememberDeviceHours: 12,
-        }),
-      );
-      assert.deepEqual(app.redirectUris, ['https://a.example/cb', 'https://b.example/cb']);
-      assert.equal(app.rememberDeviceHours, 12);
-      const updated = await store.updateApplication(app.id, {
-        redirectUris: ['https://c.example/cb'],
-        rememberDeviceHours: 0,
-      });
-      assert.deepEqual(updated.redirectUris, ['https://c.example/cb']);
-      assert.equal((await store.getApplicationByIkey(app.ikey))?.rememberDeviceHours, 0);
-    });
+    void contractTest(
+      'an application keeps its redirect URIs and remember-device hours',
+      async () => {
+        const app = await store.createApplication(
+          newApplication('w1', {
+            type: 'web-sdk',
+            redirectUris: ['https://a.example/cb', 'https://b.example/cb'],
+            rememberDeviceHours: 12,
+          }),
+        );
+        assert.deepEqual(app.redirectUris, ['https://a.example/cb', 'https://b.example/cb']);
+        assert.equal(app.rememberDeviceHours, 12);
+        const updated = await store.updateApplication(app.id, {
+          redirectUris: ['https://c.example/cb'],
+          rememberDeviceHours: 0,
+        });
+        assert.deepEqual(updated.redirectUris, ['https://c.example/cb']);
+        assert.equal((await store.getApplicationByIkey(app.ikey))?.rememberDeviceHours, 0);
+      },
+    );
 
     void contractTest('a prompt login ends once and its code is claimed once', async () => {
       const app = await store.createApplication(newApplication('w2', { type: 'web-sdk' }));
@@ -57,7 +60,10 @@ export function promptLoginsContract(c: ContractContext): void {
         codeExpiresAtMs: START_MS + 60_000,
       };
       assert.equal(await store.finishPromptLogin('hash-l1', end), true);
-      assert.equal(await store.finishPromptLogin('hash-l1', { ...end, codeHash: 'code-l1b' }), false);
+      assert.equal(
+        await store.finishPromptLogin('hash-l1', { ...end, codeHash: 'code-l1b' }),
+        false,
+      );
       const claimed = await store.claimAuthorizationCode('code-l1');
       assert.equal(claimed?.status, 'allow');
       assert.equal(claimed?.outcome, '{"result":"allow"}');
@@ -90,21 +96,27 @@ export function promptLoginsContract(c: ContractContext): void {
       assert.ok((await store.purgeExpiredPromptRecords(now + 10_000)) >= 2);
     });
 
-    void contractTest('a remembered device counts for its user and application until expiry', async () => {
-      const app = await store.createApplication(newApplication('w4', { type: 'web-sdk' }));
-      const user = await store.createUser({ id: 'DUREMEMBER0000000001', username: 'remember-me' });
-      await store.rememberDevice({
-        tokenHash: 'tok1',
-        appId: app.id,
-        userId: user.id,
-        expiresAtMs: START_MS + 3_600_000,
-      });
-      assert.equal(await store.isDeviceRemembered('tok1', app.id, user.id, START_MS), true);
-      assert.equal(await store.isDeviceRemembered('tok1', app.id, 'other', START_MS), false);
-      assert.equal(
-        await store.isDeviceRemembered('tok1', app.id, user.id, START_MS + 3_600_000),
-        false,
-      );
-    });
+    void contractTest(
+      'a remembered device counts for its user and application until expiry',
+      async () => {
+        const app = await store.createApplication(newApplication('w4', { type: 'web-sdk' }));
+        const user = await store.createUser({
+          id: 'DUREMEMBER0000000001',
+          username: 'remember-me',
+        });
+        await store.rememberDevice({
+          tokenHash: 'tok1',
+          appId: app.id,
+          userId: user.id,
+          expiresAtMs: START_MS + 3_600_000,
+        });
+        assert.equal(await store.isDeviceRemembered('tok1', app.id, user.id, START_MS), true);
+        assert.equal(await store.isDeviceRemembered('tok1', app.id, 'other', START_MS), false);
+        assert.equal(
+          await store.isDeviceRemembered('tok1', app.id, user.id, START_MS + 3_600_000),
+          false,
+        );
+      },
+    );
   });
 }
