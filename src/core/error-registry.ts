@@ -108,6 +108,12 @@ export const ERRORS = {
   EMERGENCY_INVALID: { status: 400, message: 'Invalid emergency control' },
   EMERGENCY_CONFLICT: { status: 409, message: 'Emergency control changed meanwhile' },
   EMERGENCY_NEEDS_CONFIRMATION: { status: 409, message: 'Confirmation required' },
+  // Web SDK v4 (docs/web-sdk.md): OAuth-style answers of the OIDC endpoints; `message` is the
+  // OAuth `error` (health_check answers Duo's envelope with code 40002 and message invalid_client).
+  WEBSDK_INVALID_CLIENT: { status: 400, duoCode: 40002, message: 'invalid_client' },
+  WEBSDK_INVALID_GRANT: { status: 400, message: 'invalid_grant' },
+  WEBSDK_UNSUPPORTED_GRANT_TYPE: { status: 400, message: 'unsupported_grant_type' },
+  WEBSDK_AUTHORIZE_REFUSED: { status: 400, message: 'Login request refused' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

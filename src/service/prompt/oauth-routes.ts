@@ -2,6 +2,7 @@
 // token, as Duo's clients call them (docs/web-sdk.md). Each handler is a list of named steps.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SignJWT } from 'jose';
+import { ERRORS, type ErrorCode } from '../../core/error-registry.ts';
 import {
   CLIENT_ASSERTION_TYPE,
   isRegisteredRedirectUri,
@@ -163,14 +164,17 @@ export function registerOAuthRoutes(server: FastifyInstance, ctx: PromptContext)
 
 async function healthCheck({ ctx, req, reply, params, nowMs }: OAuthCall): Promise<unknown> {
   const timestamp = Math.floor(nowMs / 1000);
-  const fail = (detail: string) =>
-    reply.code(400).send({
+  const fail = (detail: string) => {
+    ctx.logger.warn({ code: 'WEBSDK_INVALID_CLIENT', why: detail }, 'health check refused');
+    const spec = ERRORS.WEBSDK_INVALID_CLIENT;
+    return reply.code(spec.status).send({
       stat: 'FAIL',
-      code: 40002,
-      message: 'invalid_client',
+      code: spec.duoCode,
+      message: spec.message,
       message_detail: detail,
       timestamp,
     });
+  };
   const client = await authenticateClient(ctx, req, params, HEALTH_CHECK_PATH, nowMs);
   if (!client.ok) return fail(client.why);
   const degraded = ctx.factorHealth.degradedFactors(nowMs);
@@ -189,7 +193,10 @@ async function healthCheck({ ctx, req, reply, params, nowMs }: OAuthCall): Promi
 async function authorize({ ctx, req, reply, params, nowMs }: OAuthCall): Promise<unknown> {
   const lang = chooseLanguage(req.headers['accept-language']);
   const refuse = (message: Parameters<typeof errorPage>[1], why: string, status = 400) => {
-    ctx.logger.warn({ code: 'WEBSDK_AUTHORIZE_REFUSED', why }, 'authorize refused');
+    ctx.logger.warn(
+      { code: 'WEBSDK_AUTHORIZE_REFUSED' satisfies ErrorCode, why },
+      'authorize refused',
+    );
     return sendPromptPage(reply.code(status), errorPage(lang, message));
   };
   const app = await loadWebSdkApp(ctx, param(params, 'client_id'));
@@ -292,21 +299,22 @@ function readAuthorizeRequest(
 // ---- token ----
 
 async function token({ ctx, req, reply, params, nowMs }: OAuthCall): Promise<unknown> {
-  const oauthError = (error: string, description: string) => {
-    ctx.logger.warn({ code: 'WEBSDK_TOKEN_REFUSED', error, why: description }, 'token refused');
+  const oauthError = (code: ErrorCode & `WEBSDK_${string}`, description: string) => {
+    ctx.logger.warn({ code, why: description }, 'token refused');
+    const spec = ERRORS[code];
     return reply
-      .code(400)
+      .code(spec.status)
       .header('cache-control', 'no-store')
-      .send({ error, error_description: description });
+      .send({ error: spec.message, error_description: description });
   };
   if (param(params, 'grant_type') !== 'authorization_code') {
-    return oauthError('unsupported_grant_type', 'grant_type must be authorization_code');
+    return oauthError('WEBSDK_UNSUPPORTED_GRANT_TYPE', 'grant_type must be authorization_code');
   }
   if (param(params, 'client_assertion_type') !== CLIENT_ASSERTION_TYPE) {
-    return oauthError('invalid_client', 'client_assertion_type must be jwt-bearer');
+    return oauthError('WEBSDK_INVALID_CLIENT', 'client_assertion_type must be jwt-bearer');
   }
   const client = await authenticateClient(ctx, req, params, TOKEN_PATH, nowMs);
-  if (!client.ok) return oauthError('invalid_client', client.why);
+  if (!client.ok) return oauthError('WEBSDK_INVALID_CLIENT', client.why);
   const app = client.app;
   const code = param(params, 'code') ?? '';
   const login = code === '' ? undefined : await ctx.store.claimAuthorizationCode(sha256(code));
@@ -319,7 +327,7 @@ async function token({ ctx, req, reply, params, nowMs }: OAuthCall): Promise<unk
     login.codeExpiresAtMs <= nowMs ||
     login.outcome === null
   ) {
-    return oauthError('invalid_grant', 'the code is invalid, expired or used');
+    return oauthError('WEBSDK_INVALID_GRANT', 'the code is invalid, expired or used');
   }
   const outcome = JSON.parse(login.outcome) as PromptOutcome;
   const nowSeconds = Math.floor(nowMs / 1000);
