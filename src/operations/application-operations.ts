@@ -41,7 +41,7 @@ export async function createApplication(
   input: CreateApplicationInput,
 ): Promise<Application> {
   const type = input.type ?? 'auth-api';
-  checkWebSdkSettings(type, input, true);
+  checkWebSdkSettings(type, input);
   return ctx.store.transaction(async (tx) => {
     const app = await tx.createApplication({
       name: input.name,
@@ -86,7 +86,7 @@ export async function updateApplication(
   return ctx.store.transaction(async (tx) => {
     const app = await requireApplication(tx, ref);
     const { groups, ...patch } = edit;
-    checkWebSdkSettings(app.type, patch, false);
+    checkWebSdkSettings(app.type, patch);
     await tx.updateApplication(app.id, patch);
     if (groups !== undefined) await setGroups(tx, app.id, groups);
     await tx.appendAudit(
@@ -144,14 +144,9 @@ async function setGroups(tx: Store, appId: string, refs: readonly string[]): Pro
 
 /**
  * Redirect URIs and the remember-device window belong to web-sdk applications: each URI must be
- * registrable (core/web-sdk.ts), a new web-sdk application needs at least one, and no other type
- * takes them (they would be ignored silently).
+ * registrable (core/web-sdk.ts), and no other type takes them (they would be ignored silently).
  */
-function checkWebSdkSettings(
-  type: ApplicationType,
-  settings: ApplicationSettings,
-  creating: boolean,
-): void {
+function checkWebSdkSettings(type: ApplicationType, settings: ApplicationSettings): void {
   const invalid = (detail: string) => new AirlockError('ADMIN_INVALID_PARAMETERS', detail);
   const uris = settings.redirectUris;
   if (type !== 'web-sdk') {
@@ -160,11 +155,8 @@ function checkWebSdkSettings(
     }
     return;
   }
-  if (creating && (uris === undefined || uris.length === 0)) {
-    throw invalid('redirect_uris: a web-sdk application needs at least one redirect URI');
-  }
+  // None registered (yet) is allowed: every authorize request is then refused.
   if (uris !== undefined) {
-    if (uris.length === 0) throw invalid('redirect_uris: at least one redirect URI');
     if (uris.length > MAX_REDIRECT_URIS) {
       throw invalid(`redirect_uris: at most ${MAX_REDIRECT_URIS}`);
     }

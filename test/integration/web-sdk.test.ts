@@ -2,7 +2,7 @@
 // through the hosted prompt in headless Chromium; the CLI authenticator answers the pushes.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -26,6 +26,11 @@ import {
 const run = promisify(execFile);
 const BIN = new URL('../../bin/airlock.js', import.meta.url).pathname;
 const STEP_MS = 15_000;
+// The committed screenshot is refreshed on request only (AIRLOCK_UPDATE_SCREENSHOTS=1), so a
+// test run leaves the tree clean.
+const SCREENSHOT = process.env.AIRLOCK_UPDATE_SCREENSHOTS
+  ? new URL('../../docs/screenshots/web-sdk-prompt.png', import.meta.url).pathname
+  : join(mkdtempSync(join(tmpdir(), 'airlock-shots-')), 'web-sdk-prompt.png');
 
 describe('Web SDK: Duo’s Node client against the hosted prompt in Chromium', () => {
   let h: Harness;
@@ -48,7 +53,7 @@ describe('Web SDK: Duo’s Node client against the hosted prompt in Chromium', (
     dir = mkdtempSync(join(tmpdir(), 'airlock-websdk-'));
     writeFileSync(join(dir, 'ca.pem'), h.caPem);
     callback = await startCallbackServer();
-    app = await createWebSdkApp(h, [callback.url]);
+    app = await createWebSdkApp(h, [callback.url], { name: 'Customer portal' });
     duo = duoUniversal(h, { clientId: app.ikey, clientSecret: app.skey }, callback.url);
     // alice answers pushes with the CLI authenticator; bob types TOTP passcodes.
     const alice = await h.createUser('alice');
@@ -123,6 +128,9 @@ describe('Web SDK: Duo’s Node client against the hosted prompt in Chromium', (
 
   it('push approved by the CLI authenticator: allow, with the live status and no reload', async () => {
     const { page, state } = await openPrompt('alice');
+    await page.setViewportSize({ width: 720, height: 640 });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    assert.ok(statSync(SCREENSHOT).size > 5_000, 'the screenshot shows the prompt');
     await page.getByRole('button', { name: 'Send push' }).click();
     await page.getByRole('status').filter({ hasText: 'Waiting' }).waitFor();
     const txid = await pendingTxid();
