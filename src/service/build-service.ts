@@ -274,6 +274,7 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
   });
   registerFactorStatus(server, metrics, factorHealth, deps.clock);
   if (options.sweepIntervalMs > 0) {
+    let sweeps = 0;
     const timer = setInterval(() => {
       push.sweep(deps.clock.nowMs()).catch((err: unknown) => {
         deps.logger.error({ err }, 'push expiry sweep failed');
@@ -281,9 +282,12 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
       emergencies.sweep().catch((err: unknown) => {
         deps.logger.error({ err }, 'emergency control sweep failed');
       });
-      deps.store.purgeExpiredPromptRecords(deps.clock.nowMs()).catch((err: unknown) => {
-        deps.logger.error({ err }, 'web sdk record sweep failed');
-      });
+      // Expired Web SDK records (used jtis and states, ended logins) need no hurry: every 60th.
+      if (++sweeps % 60 === 0) {
+        deps.store.purgeExpiredPromptRecords(deps.clock.nowMs()).catch((err: unknown) => {
+          deps.logger.error({ err }, 'web sdk record sweep failed');
+        });
+      }
     }, options.sweepIntervalMs);
     timer.unref();
     server.addHook('onClose', (_instance, done) => {

@@ -439,7 +439,10 @@ export interface Store extends AdminStore {
    * mark of that name exists (a replayed jti or state).
    */
   claimSingleUse(mark: string, expiresAtMs: number, nowMs: number): Promise<boolean>;
-  /** Deletes expired single-use marks and prompt logins; returns how many rows went. */
+  /**
+   * Deletes expired single-use marks and remembered devices, and prompt logins two minutes past
+   * their expiry (a code issued at the last moment stays usable); returns how many rows went.
+   */
   purgeExpiredPromptRecords(nowMs: number): Promise<number>;
   rememberDevice(input: {
     tokenHash: string;

@@ -113,7 +113,8 @@ async function openLogin(
     idHash,
     app,
     frame: { lang, base: `/frame/v4/${id}`, appName: app.name, username: login.username },
-    form: req.method === 'POST' ? readRequestParams(req).values : readRequestParams(req).values,
+    // Form fields of a POST, or the query of a GET (the status poll's txid).
+    form: readRequestParams(req).values,
     nowMs,
     ip: req.ip,
     redirectOrigin: new URL(login.redirectUri).origin,

@@ -94,6 +94,7 @@ export function promptLoginsContract(c: ContractContext): void {
       assert.equal(await store.claimSingleUse('jti:X:2', now + 1_000, now), true);
       assert.equal(await store.claimSingleUse('jti:X:1', now + 5_000, now + 1_000), true);
       assert.ok((await store.purgeExpiredPromptRecords(now + 10_000)) >= 2);
+      assert.equal(await store.claimSingleUse('jti:X:2', now + 20_000, now + 10_000), true);
     });
 
     void contractTest(

@@ -4,6 +4,9 @@ import type { PromptLoginsTable } from '../schema.ts';
 import type { NewPromptLogin, PromptLogin } from '../store.ts';
 import { Repository } from './repository.ts';
 
+/** How long past its expiry a prompt login is kept, so a code issued at the last moment works. */
+const LOGIN_CODE_GRACE_MS = 120_000;
+
 export class PromptLoginsRepository extends Repository {
   async createPromptLogin(input: NewPromptLogin): Promise<void> {
     await this.db
@@ -89,9 +92,10 @@ export class PromptLoginsRepository extends Repository {
       .deleteFrom('single_use_marks')
       .where('expires_at_ms', '<=', nowMs)
       .executeTakeFirst();
+    // A login that ended just before its own expiry keeps its code's 60 s (and some leeway).
     const logins = await this.db
       .deleteFrom('prompt_logins')
-      .where('expires_at_ms', '<=', nowMs)
+      .where('expires_at_ms', '<=', nowMs - LOGIN_CODE_GRACE_MS)
       .executeTakeFirst();
     const devices = await this.db
       .deleteFrom('remembered_devices')
