@@ -47,7 +47,7 @@ describe('the example web application under both failmodes', () => {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const events: Record<string, unknown>[] = [];
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: child.stdout });
     const listening = new Promise<string>((resolve) =>
       lines.on('line', (line) => {
         const event = JSON.parse(line) as Record<string, unknown>;

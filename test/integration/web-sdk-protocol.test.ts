@@ -229,6 +229,31 @@ describe('Web SDK endpoints at the request level', () => {
     });
   });
 
+  describe('answers of the Auth API the prompt relays', () => {
+    it('a name that means several users is denied, not reported as an outage', async () => {
+      await h.createUser('amb@a.example');
+      await h.createUser('amb@b.example');
+      const { path } = await pythonAuthorizePath(app, { claims: { duo_uname: 'amb' } });
+      const start = await send('GET', path);
+      const page = await send('GET', String(start.headers.location));
+      assert.equal(page.status, 403);
+      assert.match(page.body, /Access denied\./);
+    });
+
+    it('an application over its Auth API rate limit gets "try again", not a decision', async () => {
+      const limited = await createWebSdkApp(h, [REDIRECT]);
+      await h.store.updateApplication(limited.id, { rateLimitPerSecond: 1 });
+      const { path } = await pythonAuthorizePath(limited);
+      const frame = String((await send('GET', path)).headers.location);
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await send('GET', frame)).status);
+      assert.deepEqual(statuses.slice(0, 2), [200, 200]);
+      const last = await send('GET', frame);
+      assert.equal(last.status, 503);
+      assert.match(last.body, /cannot answer right now/);
+    });
+  });
+
   describe('replay', () => {
     it('a client assertion is used once, also across a restart', async () => {
       const assertion = await pythonAssertion(app, '/oauth/v1/health_check');

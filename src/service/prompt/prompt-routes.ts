@@ -137,7 +137,7 @@ async function showPrompt(o: OpenLogin): Promise<unknown> {
     username: o.login.username,
     ipaddr: o.ip,
   });
-  if (!answer.ok) return answer.code >= 500 ? unavailable(o) : denyByPolicy(o);
+  if (!answer.ok) return isOutage(answer.code) ? unavailable(o) : denyByPolicy(o);
   const result = answer.response.result;
   if (result === 'allow') {
     return finishLogin(o, {
@@ -194,7 +194,7 @@ async function showFactorsAgain(
     username: o.login.username,
     ipaddr: o.ip,
   });
-  if (!answer.ok) return answer.code >= 500 ? unavailable(o) : denyByPolicy(o);
+  if (!answer.ok) return isOutage(answer.code) ? unavailable(o) : denyByPolicy(o);
   if (answer.response.result !== 'auth') return showPrompt(o);
   return renderFactors(o, answer.response, error, notice);
 }
@@ -208,7 +208,8 @@ async function submitPasscode(o: OpenLogin): Promise<unknown> {
     passcode,
     ipaddr: o.ip,
   });
-  if (!answer.ok) return answer.code >= 500 ? unavailable(o) : showFactorsAgain(o, 'wrongPasscode');
+  if (!answer.ok)
+    return isOutage(answer.code) ? unavailable(o) : showFactorsAgain(o, 'wrongPasscode');
   const { result, status, status_msg: statusMsg } = answer.response;
   if (result === 'allow') {
     await rememberIfAsked(o);
@@ -243,7 +244,7 @@ async function startOutOfBand(o: OpenLogin, factor: 'push' | 'phone'): Promise<u
     display_username: o.login.username,
   });
   if (!answer.ok)
-    return answer.code >= 500
+    return isOutage(answer.code)
       ? unavailable(o)
       : showFactorsAgain(o, factor === 'push' ? 'pushFailed' : 'denied');
   const txid = text(answer.response.txid);
@@ -269,7 +270,7 @@ async function sendSmsPasscodes(o: OpenLogin): Promise<unknown> {
     device: /^[A-Za-z0-9_-]{1,64}$/.test(device) ? device : 'auto',
     ipaddr: o.ip,
   });
-  if (!answer.ok) return answer.code >= 500 ? unavailable(o) : showFactorsAgain(o, 'pushFailed');
+  if (!answer.ok) return isOutage(answer.code) ? unavailable(o) : showFactorsAgain(o, 'pushFailed');
   return showFactorsAgain(o, undefined, 'smsSent');
 }
 
@@ -410,6 +411,14 @@ async function finishLogin(
 }
 
 // ---- helpers ----
+
+/**
+ * The Auth API could not answer (5xx) or the application is over its rate limit (429): the
+ * prompt says "try again", never "access denied", and nothing is decided.
+ */
+function isOutage(duoCode: number): boolean {
+  return duoCode >= 50000 || duoCode === 42901;
+}
 
 /** A string field of an Auth API answer; '' when absent or not a string. */
 function text(value: unknown): string {
