@@ -240,6 +240,30 @@ describe('Web SDK endpoints at the request level', () => {
       assert.match(page.body, /Access denied\./);
     });
 
+    it('a locked-out user gets a page that says so, and the application a deny (locked_out)', async () => {
+      const { id } = await h.createUser('lou');
+      await h.store.setUserStatus(id, 'locked out');
+      const { path, state } = await pythonAuthorizePath(app, { claims: { duo_uname: 'lou' } });
+      const frame = String((await send('GET', path)).headers.location);
+      const page = await send('GET', frame);
+      assert.equal(page.status, 403);
+      assert.match(page.body, /Your account is locked out\./);
+      assert.doesNotMatch(page.body, /name="passcode"/);
+      const back = await send('POST', `${frame}/return`, { form: {} });
+      const url = new URL(String(back.headers.location));
+      assert.equal(url.searchParams.get('state'), state);
+      const token = await tokenByQuery(app, url.searchParams.get('code') ?? '');
+      const idToken = (JSON.parse(token.body) as { id_token: string }).id_token;
+      const { payload } = await jwtVerify(idToken, new TextEncoder().encode(app.skey), {
+        currentDate: new Date(h.clock.nowMs()),
+      });
+      assert.deepEqual(payload.auth_result, {
+        result: 'deny',
+        status: 'locked_out',
+        status_msg: 'Your account is locked out.',
+      });
+    });
+
     it('an application over its Auth API rate limit gets "try again", not a decision', async () => {
       const limited = await createWebSdkApp(h, [REDIRECT]);
       await h.store.updateApplication(limited.id, { rateLimitPerSecond: 1 });
