@@ -343,6 +343,39 @@ describe('Web SDK endpoints at the request level', () => {
       assert.equal((JSON.parse(elsewhere.body) as { error: string }).error, 'invalid_grant');
     });
 
+    it("a login cannot follow or complete another user's push", async () => {
+      const { id } = await h.createUser('vic');
+      await h.store.createDevice({
+        id: 'DPVICPHONE0000000001',
+        userId: id,
+        name: 'phone',
+        platform: 'cli',
+        publicKeyJwk: '{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}',
+      });
+      const vic = await pythonAuthorizePath(app, { claims: { duo_uname: 'vic' } });
+      const vicFrame = String((await send('GET', vic.path)).headers.location);
+      const waiting = await send('POST', `${vicFrame}/push`, { form: { device: 'auto' } });
+      const txid = /name="txid" value="([^"]+)"/.exec(waiting.body)?.[1] ?? '';
+      assert.match(txid, /^[0-9a-f-]{36}$/);
+      // vic's push is approved (as the device would, through the store's one transition).
+      await h.store.resolveOobRequest(txid, 'allow', h.clock.nowMs());
+      await h.store.updateAuthTransaction(txid, {
+        result: 'allow',
+        status: 'allow',
+        statusMsg: 'Success. Logging you in...',
+      });
+      const dana = await pythonAuthorizePath(app);
+      const danaFrame = String((await send('GET', dana.path)).headers.location);
+      const status = await send('GET', `${danaFrame}/status?txid=${txid}`);
+      assert.equal(status.status, 404);
+      const complete = await send('POST', `${danaFrame}/complete`, { form: { txid } });
+      assert.equal(complete.headers.location, undefined, 'no code for dana from vic’s push');
+      // vic's own login completes with it.
+      const own = await send('POST', `${vicFrame}/complete`, { form: { txid } });
+      assert.equal(own.status, 303);
+      assert.ok(String(own.headers.location).startsWith(REDIRECT));
+    });
+
     it('a nonce beside the request must equal a signed one', async () => {
       const { path } = await pythonAuthorizePath(app, {
         nonce: alnum(30),
