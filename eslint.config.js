@@ -16,6 +16,7 @@ const LAYERS = [
   'config',
   'store',
   'client',
+  'sdk',
   'factors',
   'authenticator',
   'proxy',
@@ -32,6 +33,8 @@ const MAY_IMPORT = {
   config: ['core', 'protocol', 'runtime'],
   store: ['core', 'protocol', 'runtime', 'config'],
   client: ['core', 'protocol', 'runtime'],
+  // The public Web SDK (airlock/sdk): never the service or the store, so it runs in any web app.
+  sdk: ['core', 'protocol', 'runtime', 'client'],
   factors: ['core', 'protocol', 'runtime', 'config'],
   authenticator: ['core', 'protocol', 'runtime', 'client'],
   proxy: ['core', 'protocol', 'runtime', 'config', 'client'],
@@ -165,7 +168,9 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['eslint.config.js', 'bin/*.js'] },
+        projectService: {
+          allowDefaultProject: ['eslint.config.js', 'bin/*.js', 'examples/*/*.js'],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },

@@ -114,6 +114,12 @@ export const ERRORS = {
     duoCode: 40301,
     message: 'Access forbidden',
   },
+  // Web SDK v4 (docs/web-sdk.md): OAuth-style answers of the OIDC endpoints; `message` is the
+  // OAuth `error` (health_check answers Duo's envelope with code 40002 and message invalid_client).
+  WEBSDK_INVALID_CLIENT: { status: 400, duoCode: 40002, message: 'invalid_client' },
+  WEBSDK_INVALID_GRANT: { status: 400, message: 'invalid_grant' },
+  WEBSDK_UNSUPPORTED_GRANT_TYPE: { status: 400, message: 'unsupported_grant_type' },
+  WEBSDK_AUTHORIZE_REFUSED: { status: 400, message: 'Login request refused' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -61,6 +61,10 @@ export interface Application {
   allowV1Signature: boolean;
   /** Group ids allowed to use the application; empty = every user. */
   allowedGroupIds: string[];
+  /** Web SDK: the redirect URIs an authorize request may name (exact match); empty for others. */
+  redirectUris: string[];
+  /** Web SDK: hours the hosted prompt may remember a device; 0 = never (the default). */
+  rememberDeviceHours: number;
   createdAtMs: number;
   updatedAtMs: number;
 }

@@ -1,5 +1,7 @@
 // Applications (integrations with an ikey/skey): create, edit, rotate the secret, delete.
+import { AirlockError } from '../core/error-registry.ts';
 import type { Application, ApplicationType } from '../core/model.ts';
+import { MAX_REDIRECT_URIS, redirectUriProblem } from '../core/web-sdk.ts';
 import { generateId, generateSecretKey } from '../runtime/random.ts';
 import type { ApplicationPatch, Store } from '../store/store.ts';
 import { auditEvent, type OperationContext } from './operation-context.ts';
@@ -14,7 +16,12 @@ export type ApplicationSettings = Pick<
   | 'verifiedPush'
   | 'usernameNormalization'
   | 'allowV1Signature'
+  | 'redirectUris'
+  | 'rememberDeviceHours'
 >;
+
+/** Longest "remember this device" window an application may set: 30 days. */
+export const MAX_REMEMBER_DEVICE_HOURS = 720;
 
 export interface CreateApplicationInput extends ApplicationSettings {
   name: string;
@@ -35,6 +42,7 @@ export async function createApplication(
   input: CreateApplicationInput,
 ): Promise<Application> {
   const type = input.type ?? 'auth-api';
+  checkWebSdkSettings(type, input);
   return ctx.store.transaction(async (tx) => {
     const app = await tx.createApplication({
       name: input.name,
@@ -49,6 +57,10 @@ export async function createApplication(
       // Duo's Authentication Proxy signs with v1 only: an `authproxy` application accepts it
       // unless told otherwise; any other type only when asked to.
       allowV1Signature: input.allowV1Signature ?? type === 'authproxy',
+      ...(input.redirectUris !== undefined ? { redirectUris: [...input.redirectUris] } : {}),
+      ...(input.rememberDeviceHours !== undefined
+        ? { rememberDeviceHours: input.rememberDeviceHours }
+        : {}),
       ikey: generateId(ctx.random, 'DI'),
       skey: generateSecretKey(ctx.random),
     });
@@ -58,7 +70,12 @@ export async function createApplication(
         ctx,
         'application.create',
         { type: 'application', id: app.id },
-        { name: app.name, type: app.type, allowV1Signature: app.allowV1Signature },
+        {
+          name: app.name,
+          type: app.type,
+          allowV1Signature: app.allowV1Signature,
+          ...(app.type === 'web-sdk' ? { redirectUris: app.redirectUris } : {}),
+        },
       ),
     );
     return (await tx.getApplication(app.id)) ?? app;
@@ -74,6 +91,7 @@ export async function updateApplication(
   return ctx.store.transaction(async (tx) => {
     const app = await requireApplication(tx, ref);
     const { groups, ...patch } = edit;
+    checkWebSdkSettings(app.type, patch);
     await tx.updateApplication(app.id, patch);
     if (groups !== undefined) await setGroups(tx, app.id, groups);
     await tx.appendAudit(
@@ -127,4 +145,37 @@ export async function deleteApplication(ctx: OperationContext, ref: string): Pro
 
 async function setGroups(tx: Store, appId: string, refs: readonly string[]): Promise<void> {
   await tx.setApplicationGroups(appId, await requireGroupIds(tx, refs));
+}
+
+/**
+ * Redirect URIs and the remember-device window belong to web-sdk applications: each URI must be
+ * registrable (core/web-sdk.ts), and no other type takes them (they would be ignored silently).
+ */
+function checkWebSdkSettings(type: ApplicationType, settings: ApplicationSettings): void {
+  const invalid = (detail: string) => new AirlockError('ADMIN_INVALID_PARAMETERS', detail);
+  const uris = settings.redirectUris;
+  if (type !== 'web-sdk') {
+    if ((uris !== undefined && uris.length > 0) || (settings.rememberDeviceHours ?? 0) > 0) {
+      throw invalid('redirect_uris and remember_device_hours are for web-sdk applications');
+    }
+    return;
+  }
+  // None registered (yet) is allowed: every authorize request is then refused.
+  if (uris !== undefined) {
+    if (uris.length > MAX_REDIRECT_URIS) {
+      throw invalid(`redirect_uris: at most ${MAX_REDIRECT_URIS}`);
+    }
+    const problems = uris.flatMap((u) => {
+      const problem = redirectUriProblem(u);
+      return problem ? [`redirect_uri "${u}": ${problem}`] : [];
+    });
+    if (problems.length > 0) throw invalid(problems.join('; '));
+  }
+  const hours = settings.rememberDeviceHours;
+  if (
+    hours !== undefined &&
+    (!Number.isInteger(hours) || hours < 0 || hours > MAX_REMEMBER_DEVICE_HOURS)
+  ) {
+    throw invalid(`remember_device_hours: 0 to ${MAX_REMEMBER_DEVICE_HOURS}`);
+  }
 }

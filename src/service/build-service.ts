@@ -37,6 +37,10 @@ import { EmergencyRunner } from '../operations/emergency-runner.ts';
 import { registerDeviceRoutes } from './push/device-routes.ts';
 import { OobHub } from './push/oob-hub.ts';
 import { DEFAULT_PUSH_OPTIONS, PushFlow } from './push/push-flow.ts';
+import { registerOAuthRoutes } from './prompt/oauth-routes.ts';
+import { createPromptAuthApi } from './prompt/prompt-auth-api.ts';
+import type { PromptContext } from './prompt/prompt-context.ts';
+import { registerPromptRoutes } from './prompt/prompt-routes.ts';
 
 export interface ServiceDeps {
   store: Store;
@@ -275,6 +279,7 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
   });
   registerFactorStatus(server, metrics, factorHealth, deps.clock);
   if (options.sweepIntervalMs > 0) {
+    let sweeps = 0;
     const timer = setInterval(() => {
       push.sweep(deps.clock.nowMs()).catch((err: unknown) => {
         deps.logger.error({ err }, 'push expiry sweep failed');
@@ -282,6 +287,12 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
       emergencies.sweep().catch((err: unknown) => {
         deps.logger.error({ err }, 'emergency control sweep failed');
       });
+      // Expired Web SDK records (used jtis and states, ended logins) need no hurry: every 60th.
+      if (++sweeps % 60 === 0) {
+        deps.store.purgeExpiredPromptRecords(deps.clock.nowMs()).catch((err: unknown) => {
+          deps.logger.error({ err }, 'web sdk record sweep failed');
+        });
+      }
     }, options.sweepIntervalMs);
     timer.unref();
     server.addHook('onClose', (_instance, done) => {
@@ -289,6 +300,18 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
       done();
     });
   }
+  // Web SDK v4: the OIDC endpoints and the hosted prompt (docs/web-sdk.md).
+  const promptContext: PromptContext = {
+    store: deps.store,
+    clock: deps.clock,
+    random: deps.random,
+    logger: deps.logger,
+    authApi: createPromptAuthApi(server, { clock: deps.clock, apiHost: () => options.apiHost }),
+    factorHealth,
+    options: { apiHost: () => options.apiHost, allowedHosts: options.allowedHosts },
+  };
+  registerOAuthRoutes(server, promptContext);
+  registerPromptRoutes(server, promptContext);
   registerEnrollmentPages(server);
   registerAuthenticatorWeb(server);
   registerAdmin(server, {

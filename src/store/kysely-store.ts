@@ -42,6 +42,8 @@ import type {
   ClaimedActivation,
   ExpiredOobRequest,
   NewApplication,
+  NewPromptLogin,
+  PromptLogin,
   NewDevice,
   NewOobRequest,
   NewSmsPasscode,
@@ -395,6 +397,43 @@ export class KyselyStore implements Store {
     expectedState: EmergencyState,
   ): Promise<boolean> {
     return this.#repos.emergencyControls.updateEmergencyControl(control, expectedState);
+  }
+  createPromptLogin(input: NewPromptLogin): Promise<void> {
+    return this.#repos.promptLogins.createPromptLogin(input);
+  }
+  getPromptLogin(idHash: string): Promise<PromptLogin | undefined> {
+    return this.#repos.promptLogins.getPromptLogin(idHash);
+  }
+  finishPromptLogin(
+    idHash: string,
+    end: { status: 'allow' | 'deny'; outcome: string; codeHash: string; codeExpiresAtMs: number },
+  ): Promise<boolean> {
+    return this.#repos.promptLogins.finishPromptLogin(idHash, end);
+  }
+  claimAuthorizationCode(codeHash: string): Promise<PromptLogin | undefined> {
+    return this.#repos.promptLogins.claimAuthorizationCode(codeHash);
+  }
+  claimSingleUse(mark: string, expiresAtMs: number, nowMs: number): Promise<boolean> {
+    return this.#repos.promptLogins.claimSingleUse(mark, expiresAtMs, nowMs);
+  }
+  purgeExpiredPromptRecords(nowMs: number): Promise<number> {
+    return this.#repos.promptLogins.purgeExpiredPromptRecords(nowMs);
+  }
+  rememberDevice(input: {
+    tokenHash: string;
+    appId: string;
+    userId: string;
+    expiresAtMs: number;
+  }): Promise<void> {
+    return this.#repos.promptLogins.rememberDevice(input);
+  }
+  isDeviceRemembered(
+    tokenHash: string,
+    appId: string,
+    userId: string,
+    nowMs: number,
+  ): Promise<boolean> {
+    return this.#repos.promptLogins.isDeviceRemembered(tokenHash, appId, userId, nowMs);
   }
   appendAudit(event: NewAuditEvent): Promise<number> {
     return this.#repos.audit.appendAudit(event);

@@ -21,6 +21,10 @@ export interface ApplicationsTable {
   username_normalization: ColumnType<string, string | undefined, string>;
   /** 1 = /rest/v1 accepts signature v1 (migration 0010). */
   allow_v1_signature: ColumnType<number, number | undefined, number>;
+  /** JSON array of the registered redirect URIs (web-sdk applications; 0012). */
+  redirect_uris: ColumnType<string, string | undefined, string>;
+  /** Hours the hosted prompt may remember a device; 0 = never (0012). */
+  remember_device_hours: ColumnType<number, number | undefined, number>;
   created_at_ms: Ms;
   updated_at_ms: Ms;
 }
@@ -239,6 +243,43 @@ export interface AdminSessionsTable {
   last_seen_at_ms: Ms;
 }
 
+/** One hosted-prompt login and its authorization code (0012). */
+export interface PromptLoginsTable {
+  /** SHA-256 (hex) of the login's id, which only the browser holds. */
+  id_hash: string;
+  app_id: string;
+  username: string;
+  redirect_uri: string;
+  state: string;
+  nonce: string | null;
+  use_duo_code: number;
+  /** 'pending' until the login ends, then 'allow' or 'deny'. */
+  status: string;
+  /** JSON of the PromptOutcome once ended. */
+  outcome: string | null;
+  /** SHA-256 (hex) of the authorization code; null before the login ends. */
+  code_hash: string | null;
+  code_expires_at_ms: Ms | null;
+  code_used: ColumnType<number, number | undefined, number>;
+  expires_at_ms: Ms;
+  created_at_ms: Ms;
+}
+
+/** A value usable once until it expires (0012): a client assertion's jti, an authorize state. */
+export interface SingleUseMarksTable {
+  mark: string;
+  expires_at_ms: Ms;
+}
+
+/** A device the user asked the prompt to remember for one application (0012). */
+export interface RememberedDevicesTable {
+  token_hash: string;
+  app_id: string;
+  user_id: string;
+  expires_at_ms: Ms;
+  created_at_ms: Ms;
+}
+
 /** Kysely Migrator's bookkeeping (default table names). */
 export interface KyselyMigrationTable {
   name: string;
@@ -271,6 +312,9 @@ export interface Database {
   admins: AdminsTable;
   admin_api_keys: AdminApiKeysTable;
   admin_sessions: AdminSessionsTable;
+  prompt_logins: PromptLoginsTable;
+  single_use_marks: SingleUseMarksTable;
+  remembered_devices: RememberedDevicesTable;
   kysely_migration: KyselyMigrationTable;
   kysely_migration_lock: KyselyMigrationLockTable;
 }

@@ -62,6 +62,10 @@ export interface NewApplication {
   verifiedPush?: boolean;
   usernameNormalization?: UsernameNormalization;
   allowV1Signature?: boolean;
+  /** Web SDK: registered redirect URIs (default none). */
+  redirectUris?: string[];
+  /** Web SDK: hours a device may be remembered (default 0 = never). */
+  rememberDeviceHours?: number;
   /** Given by the caller (generated with the Random port) so the CLI can print them. */
   ikey: string;
   skey: string;
@@ -79,6 +83,8 @@ export type ApplicationPatch = Partial<
     | 'verifiedPush'
     | 'usernameNormalization'
     | 'allowV1Signature'
+    | 'redirectUris'
+    | 'rememberDeviceHours'
   >
 >;
 
@@ -195,6 +201,27 @@ export function appPolicyScope(appId: string): string {
 
 export function isPolicyScope(scope: string): boolean {
   return scope === GLOBAL_POLICY_SCOPE || /^app:\S+$/.test(scope);
+}
+
+/** A hosted-prompt login as the authorize endpoint starts it (web-sdk applications). */
+export interface NewPromptLogin {
+  /** SHA-256 (hex) of the login id the browser holds. */
+  idHash: string;
+  appId: string;
+  username: string;
+  redirectUri: string;
+  state: string;
+  nonce: string | null;
+  useDuoCode: boolean;
+  expiresAtMs: number;
+}
+
+export interface PromptLogin extends NewPromptLogin {
+  status: 'pending' | 'allow' | 'deny';
+  /** JSON text of the outcome (service/prompt/prompt-outcome.ts); null while pending. */
+  outcome: string | null;
+  codeExpiresAtMs: number | null;
+  createdAtMs: number;
 }
 
 export interface StoredPolicy {
@@ -403,6 +430,46 @@ export interface Store extends AdminStore {
   updateEmergencyControl(
     control: EmergencyControl,
     expectedState: EmergencyState,
+  ): Promise<boolean>;
+
+  // Web SDK (hosted prompt, OIDC endpoints).
+  createPromptLogin(input: NewPromptLogin): Promise<void>;
+  getPromptLogin(idHash: string): Promise<PromptLogin | undefined>;
+  /**
+   * Ends a pending login with its outcome and authorization code (hashed); false when it had
+   * ended already (a second tab, a replayed form), so a login yields at most one code.
+   */
+  finishPromptLogin(
+    idHash: string,
+    end: { status: 'allow' | 'deny'; outcome: string; codeHash: string; codeExpiresAtMs: number },
+  ): Promise<boolean>;
+  /**
+   * Uses an authorization code: the login it belongs to, once; undefined when unknown or used
+   * already. Expiry and the client, redirect URI and nonce binding are the caller's to check.
+   */
+  claimAuthorizationCode(codeHash: string): Promise<PromptLogin | undefined>;
+  /**
+   * Records `mark` as used until `expiresAtMs`: true the first time, false while an unexpired
+   * mark of that name exists (a replayed jti or state).
+   */
+  claimSingleUse(mark: string, expiresAtMs: number, nowMs: number): Promise<boolean>;
+  /**
+   * Deletes expired single-use marks and remembered devices, and prompt logins two minutes past
+   * their expiry (a code issued at the last moment stays usable); returns how many rows went.
+   */
+  purgeExpiredPromptRecords(nowMs: number): Promise<number>;
+  rememberDevice(input: {
+    tokenHash: string;
+    appId: string;
+    userId: string;
+    expiresAtMs: number;
+  }): Promise<void>;
+  /** Whether the token remembers a device of this user for this application at `nowMs`. */
+  isDeviceRemembered(
+    tokenHash: string,
+    appId: string,
+    userId: string,
+    nowMs: number,
   ): Promise<boolean>;
 
   // Audit log: append-only (the schema refuses UPDATE and DELETE).

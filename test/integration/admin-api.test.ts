@@ -692,6 +692,7 @@ describe('Admin API', () => {
           new_user_policy: 'deny',
           rate_limit: 5,
           verified_push: true,
+          redirect_uris: ['https://wiki.example/duo-callback'],
         })
       ).response as { app_id: string; skey: string; ikey: string };
       assert.equal(created.skey.length, 40);
@@ -709,6 +710,7 @@ describe('Admin API', () => {
         [shown.type, shown.new_user_policy, shown.rate_limit, shown.verified_push, shown.skey],
         ['web-sdk', 'deny', 5, true, undefined],
       );
+      assert.deepEqual(shown.redirect_uris, ['https://wiki.example/duo-callback']);
       const edited = (
         await ok('POST', `/admin/v1/applications/${created.app_id}`, {
           restriction_level: 'most-restrictive',

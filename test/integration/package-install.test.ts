@@ -168,11 +168,15 @@ describe('the package installed from its tarball', () => {
       'deploy/systemd/airlock-proxy@.service',
       'deploy/container/Containerfile',
       'examples/authproxy.cfg',
+      'examples/web-sdk-app/server.js',
+      'dist/sdk/index.js',
+      'dist/sdk/index.d.ts',
     ])
       assert.ok(tarballFiles.includes(needed), `${needed} is missing from the tarball`);
     const unwanted = tarballFiles.filter(
       (f) =>
-        /\.test\.js$|\.ts$|\.map$|\.tsbuildinfo$/.test(f) ||
+        // Sources are not packed; the SDK's type declarations (.d.ts) are.
+        /\.test\.js$|(?<!\.d)\.ts$|\.map$|\.tsbuildinfo$/.test(f) ||
         /^(src|test|bench|scripts)\//.test(f) ||
         f.startsWith('dist/store/contract/'),
     );
@@ -195,6 +199,23 @@ describe('the package installed from its tarball', () => {
     const release = join(installed, 'node_modules', 'better-sqlite3', 'build', 'Release');
     assert.ok(existsSync(join(release, 'better_sqlite3.node')), 'better-sqlite3 has no binary');
     assert.ok(!existsSync(join(release, 'obj.target')), 'better-sqlite3 was compiled on install');
+  });
+
+  it('exports the typed Web SDK as airlock/sdk to an application that installed it', async () => {
+    const app = join(work, 'web-app');
+    mkdirSync(join(app, 'node_modules'), { recursive: true });
+    symlinkSync(installed, join(app, 'node_modules', pkg.name));
+    writeFileSync(
+      join(app, 'probe.mjs'),
+      "import { decideFailmode, WebSdkError } from 'airlock/sdk';\n" +
+        "console.log(JSON.stringify(decideFailmode({ failmode: 'safe', error: new WebSdkError('timeout', 'x') })));\n",
+    );
+    const out = await runOk(process.execPath, [join(app, 'probe.mjs')]);
+    assert.deepEqual(JSON.parse(out), {
+      allowed: true,
+      secondFactorChecked: false,
+      reason: 'failmode-safe-timeout',
+    });
   });
 
   it('prints the version and the schema version', async () => {

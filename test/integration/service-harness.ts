@@ -32,6 +32,9 @@ export { API_HOST };
 export interface Harness {
   port: number;
   caPem: string;
+  /** The service's certificate and key (for a stand-in server the same clients trust). */
+  tlsCertPem: string;
+  tlsKeyPem: string;
   store: Store;
   clock: FixedClock;
   service: Service;
@@ -154,6 +157,8 @@ export async function startService(
   const harness: Harness = {
     port,
     caPem: material.caCertPem,
+    tlsCertPem: material.certPem,
+    tlsKeyPem: material.keyPem,
     store,
     clock,
     service,

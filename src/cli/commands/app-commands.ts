@@ -31,6 +31,13 @@ interface AppFlags extends CommonFlags {
   usernameNormalization?: string;
   /** true, false (`--no-allow-v1-signature`) or undefined (neither flag). */
   allowV1Signature?: boolean;
+  redirectUri?: string[];
+  rememberDeviceHours?: number;
+}
+
+/** Commander's collector for a repeatable option. */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 export function registerAppCommands(program: Command): void {
@@ -74,7 +81,17 @@ export function registerAppCommands(program: Command): void {
         '--allow-v1-signature',
         'accept signature v1 on /rest/v1 (Duo Authentication Proxy; default for --type authproxy)',
       )
-      .option('--no-allow-v1-signature', 'refuse signature v1 (the default for other types)'),
+      .option('--no-allow-v1-signature', 'refuse signature v1 (the default for other types)')
+      .option(
+        '--redirect-uri <url>',
+        'web-sdk: a redirect URI the application may name (repeat for several)',
+        collect,
+      )
+      .option(
+        '--remember-device-hours <n>',
+        'web-sdk: hours the prompt may remember a device (0 = never, the default)',
+        nonNegativeInt,
+      ),
   ).action(async (name: string, flags: AppFlags) =>
     withContext(flags, async (ctx) => {
       const created = await createApplication(ctx, {
@@ -93,16 +110,36 @@ export function registerAppCommands(program: Command): void {
         ...(flags.allowV1Signature !== undefined
           ? { allowV1Signature: flags.allowV1Signature }
           : {}),
+        ...(flags.redirectUri ? { redirectUris: flags.redirectUri } : {}),
+        ...(flags.rememberDeviceHours !== undefined
+          ? { rememberDeviceHours: flags.rememberDeviceHours }
+          : {}),
       });
       const apiHost = readApiHost(ctx.location.dataDir, process.env);
-      emit(flags, { ...describe(created), skey: created.skey, api_host: apiHost }, () =>
-        [
-          `Created application "${created.name}".`,
-          `  integration key (ikey): ${created.ikey}`,
-          `  secret key (skey):      ${created.skey}`,
-          `  API host:               ${apiHost}`,
-          'Keep the secret key secret: it signs every request of this application.',
-        ].join('\n'),
+      const webSdk = created.type === 'web-sdk';
+      emit(
+        flags,
+        {
+          ...describe(created),
+          skey: created.skey,
+          api_host: apiHost,
+          // Duo's Web SDK calls them client id and client secret: the same values.
+          ...(webSdk ? { client_id: created.ikey, client_secret: created.skey } : {}),
+        },
+        () =>
+          [
+            `Created application "${created.name}".`,
+            `  integration key (ikey): ${created.ikey}`,
+            `  secret key (skey):      ${created.skey}`,
+            `  API host:               ${apiHost}`,
+            ...(webSdk
+              ? [
+                  `  client id / secret:     the ikey / the skey`,
+                  `  redirect URIs:          ${created.redirectUris.join(', ')}`,
+                ]
+              : []),
+            'Keep the secret key secret: it signs every request of this application.',
+          ].join('\n'),
       );
     }),
   );
@@ -165,7 +202,17 @@ export function registerAppCommands(program: Command): void {
       .option('--verified-push <on|off>', 'ask for the verification code on pushes')
       .option('--username-normalization <mode>', USERNAME_NORMALIZATIONS.join('|'))
       .option('--allow-v1-signature', 'accept signature v1 on /rest/v1 (Duo Authentication Proxy)')
-      .option('--no-allow-v1-signature', 'refuse signature v1 on /rest/v1'),
+      .option('--no-allow-v1-signature', 'refuse signature v1 on /rest/v1')
+      .option(
+        '--redirect-uri <url>',
+        'web-sdk: replaces the redirect URIs (repeat for several)',
+        collect,
+      )
+      .option(
+        '--remember-device-hours <n>',
+        'web-sdk: hours the prompt may remember a device (0 = never)',
+        nonNegativeInt,
+      ),
   ).action(async (ref: string, flags: AppFlags) =>
     withContext(flags, async (ctx) => {
       const updated = await updateApplication(ctx, ref, settingsEdit(flags));
@@ -212,6 +259,9 @@ export function describe(a: Application) {
     allow_v1_signature: a.allowV1Signature,
     allowed_groups: a.allowedGroupIds,
     created: epochSeconds(a.createdAtMs),
+    ...(a.type === 'web-sdk'
+      ? { redirect_uris: a.redirectUris, remember_device_hours: a.rememberDeviceHours }
+      : {}),
   };
 }
 
@@ -245,5 +295,9 @@ function settingsEdit(flags: AppFlags): ApplicationEdit {
       : {}),
     ...(flags.groups !== undefined ? { groups: splitList(flags.groups) } : {}),
     ...(flags.allowV1Signature !== undefined ? { allowV1Signature: flags.allowV1Signature } : {}),
+    ...(flags.redirectUri !== undefined ? { redirectUris: flags.redirectUri } : {}),
+    ...(flags.rememberDeviceHours !== undefined
+      ? { rememberDeviceHours: flags.rememberDeviceHours }
+      : {}),
   };
 }

@@ -70,6 +70,12 @@ export const ADMIN_SCHEMAS: Record<string, JsonSchema> = {
         description: '/rest/v1 accepts signature v1 (Duo Authentication Proxy)',
       },
       groups: { type: 'array', items: str, description: 'group ids; empty = every user' },
+      redirect_uris: {
+        type: 'array',
+        items: str,
+        description: 'web-sdk: the redirect URIs an authorize request may name',
+      },
+      remember_device_hours: int,
       created: time,
       updated: time,
     },

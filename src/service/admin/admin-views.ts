@@ -56,6 +56,8 @@ export function applicationView(a: Application) {
     username_normalization: a.usernameNormalization,
     allow_v1_signature: a.allowV1Signature,
     groups: a.allowedGroupIds,
+    redirect_uris: a.redirectUris,
+    remember_device_hours: a.rememberDeviceHours,
     created: seconds(a.createdAtMs),
     updated: seconds(a.updatedAtMs),
   };

@@ -26,6 +26,8 @@ const app: Application = {
   usernameNormalization: 'simple',
   allowV1Signature: false,
   allowedGroupIds: [],
+  redirectUris: [],
+  rememberDeviceHours: 0,
   createdAtMs: 0,
   updatedAtMs: 0,
 };

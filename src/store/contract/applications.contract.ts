@@ -39,6 +39,8 @@ export function applicationsContract(c: ContractContext): void {
           usernameNormalization: 'simple',
           allowV1Signature: false,
           allowedGroupIds: [],
+          redirectUris: [],
+          rememberDeviceHours: 0,
           createdAtMs: START_MS,
           updatedAtMs: START_MS,
         } satisfies Application);

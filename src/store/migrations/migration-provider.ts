@@ -12,6 +12,7 @@ import { lockoutExpiryMigration } from './0007-lockout-expiry.ts';
 import { authTransactionWithoutUserMigration } from './0008-auth-transaction-without-user.ts';
 import { membershipOriginMigration } from './0009-membership-origin.ts';
 import { allowV1SignatureMigration } from './0010-allow-v1-signature.ts';
+import { webSdkMigration } from './0012-web-sdk.ts';
 
 /**
  * Migrations by name; the Migrator applies them in name order. A static list rather than
@@ -47,6 +48,7 @@ function migrationTable(
     '0008-auth-transaction-without-user': authTransactionWithoutUserMigration(dialect),
     '0009-membership-origin': membershipOriginMigration(),
     '0010-allow-v1-signature': allowV1SignatureMigration(),
+    '0012-web-sdk': webSdkMigration(),
   };
 }
 

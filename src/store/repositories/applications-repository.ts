@@ -29,6 +29,8 @@ export class ApplicationsRepository extends Repository {
       verified_push: input.verifiedPush ? 1 : 0,
       username_normalization: input.usernameNormalization ?? DEFAULT_USERNAME_NORMALIZATION,
       allow_v1_signature: input.allowV1Signature ? 1 : 0,
+      redirect_uris: JSON.stringify(input.redirectUris ?? []),
+      remember_device_hours: input.rememberDeviceHours ?? 0,
       created_at_ms: now,
       updated_at_ms: now,
     };
@@ -92,6 +94,10 @@ export class ApplicationsRepository extends Repository {
     }
     if (patch.allowV1Signature !== undefined) {
       values.allow_v1_signature = patch.allowV1Signature ? 1 : 0;
+    }
+    if (patch.redirectUris !== undefined) values.redirect_uris = JSON.stringify(patch.redirectUris);
+    if (patch.rememberDeviceHours !== undefined) {
+      values.remember_device_hours = patch.rememberDeviceHours;
     }
     let updated: bigint;
     try {
@@ -186,8 +192,20 @@ export class ApplicationsRepository extends Repository {
       usernameNormalization: row.username_normalization as UsernameNormalization,
       allowV1Signature: Number(row.allow_v1_signature) === 1,
       allowedGroupIds,
+      redirectUris: parseRedirectUris(row.redirect_uris),
+      rememberDeviceHours: Number(row.remember_device_hours),
       createdAtMs: row.created_at_ms,
       updatedAtMs: row.updated_at_ms,
     };
+  }
+}
+
+/** The stored JSON array of redirect URIs; anything else reads as none (no URI is then allowed). */
+function parseRedirectUris(text: string): string[] {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return Array.isArray(parsed) ? parsed.filter((u): u is string => typeof u === 'string') : [];
+  } catch {
+    return [];
   }
 }

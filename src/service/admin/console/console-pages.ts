@@ -634,6 +634,10 @@ export function applicationsPage(data: {
             ${options(APPLICATION_TYPES, 'auth-api')}
           </select>
         </div>
+        <div>
+          <label for="redirect_uris_text">Redirect URIs (web-sdk; one per line)</label
+          ><textarea id="redirect_uris_text" name="redirect_uris_text" rows="2"></textarea>
+        </div>
         <button type="submit">Create application</button>
       </div>
     </form>`;
@@ -699,6 +703,22 @@ export function applicationPage(data: {
         ${data.groups.map((g) => html`<option value="${g.id}" ${a.allowedGroupIds.includes(g.id) ? html`selected` : ''}>${g.name}</option>`)}
       </select>
       <input type="hidden" name="groups_sent" value="1" />
+      ${
+        a.type === 'web-sdk'
+          ? html`<label for="redirect_uris_text">Redirect URIs (one per line)</label
+              ><textarea id="redirect_uris_text" name="redirect_uris_text" rows="3">
+${a.redirectUris.join('\n')}</textarea>
+              <label for="remember_device_hours">Remember devices for (hours; 0 = never)</label
+              ><input
+                type="number"
+                id="remember_device_hours"
+                name="remember_device_hours"
+                min="0"
+                max="720"
+                value="${a.rememberDeviceHours}"
+              />`
+          : ''
+      }
       <p><button type="submit">Save settings</button></p>
     </form>
     <form

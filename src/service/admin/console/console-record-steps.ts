@@ -26,6 +26,7 @@ import {
   type PageView,
 } from './console-step.ts';
 import { trustedMarkup, type SafeHtml } from './html.ts';
+import type { ParamMap } from '../../auth-api/request-params.ts';
 
 type Query = Record<string, string | undefined>;
 
@@ -313,8 +314,11 @@ export async function createApplication(
   c: ConsoleContext,
   call: ActionCall,
 ): Promise<ActionOutcome> {
-  const r = await call.run('POST', '/admin/v1/applications', {}, pick(call.form, ['name', 'type']));
-  const a = r.response as { app_id: string; ikey: string; skey: string };
+  const values = pick(call.form, ['name', 'type']);
+  const redirectUris = redirectUriLines(call.form);
+  if (redirectUris.length > 0) values.redirect_uris = redirectUris;
+  const r = await call.run('POST', '/admin/v1/applications', {}, values);
+  const a = r.response as { app_id: string; ikey: string; skey: string; type: string };
   return secretPage({
     title: 'Application created',
     intro: 'Configure the integration with these keys and this API host.',
@@ -322,6 +326,7 @@ export async function createApplication(
       `integration key (ikey): ${a.ikey}`,
       `secret key (skey): ${a.skey}`,
       `API host: ${c.admin.apiHost()}`,
+      ...(a.type === 'web-sdk' ? ['Web SDK: client id = ikey, client secret = skey'] : []),
     ],
     back: `/admin/applications/${a.app_id}`,
   });
@@ -349,8 +354,21 @@ export async function saveApplication(
     'allow_v1_signature',
   ]);
   if (call.form.groups_sent) values.groups = call.form.groups ?? [''];
+  if (call.form.redirect_uris_text) values.redirect_uris = redirectUriLines(call.form);
+  if (call.form.remember_device_hours) {
+    values.remember_device_hours = call.form.remember_device_hours;
+  }
   await call.run('POST', '/admin/v1/applications/:app_id', { app_id: call.id }, values);
   return redirect(`/admin/applications/${call.id}`, 'saved');
+}
+
+/** The console's redirect URI box: one URI per line, blank lines ignored. */
+function redirectUriLines(form: ParamMap): string[] {
+  const text = form.redirect_uris_text?.[0] ?? '';
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
 }
 
 export async function rotateApplicationSecret(

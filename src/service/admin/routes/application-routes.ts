@@ -79,6 +79,21 @@ const SETTINGS: readonly ParamSpec[] = [
       'accept signature v1 on /rest/v1 (Duo Authentication Proxy; no date is signed, so a ' +
       'captured request can be replayed); default true for type authproxy, else false',
   },
+  {
+    name: 'redirect_uris',
+    in: 'body',
+    type: 'string[]',
+    max: 20,
+    description: 'web-sdk: the redirect URIs an authorize request may name (replaces the list)',
+  },
+  {
+    name: 'remember_device_hours',
+    in: 'body',
+    type: 'integer',
+    min: 0,
+    max: 720,
+    description: 'web-sdk: hours the prompt may remember a device; 0 = never (default)',
+  },
 ];
 
 export const APPLICATION_ROUTES: readonly AdminRoute[] = [
@@ -208,5 +223,9 @@ function readSettings(params: Params): Partial<ApplicationPatch> {
   }
   const v1 = params.optBool('allow_v1_signature');
   if (v1 !== undefined) out.allowV1Signature = v1;
+  const redirectUris = params.optList('redirect_uris');
+  if (redirectUris !== undefined) out.redirectUris = redirectUris;
+  const rememberHours = params.optInt('remember_device_hours');
+  if (rememberHours !== undefined) out.rememberDeviceHours = rememberHours;
   return out;
 }
