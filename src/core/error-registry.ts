@@ -108,6 +108,10 @@ export const ERRORS = {
   EMERGENCY_INVALID: { status: 400, message: 'Invalid emergency control' },
   EMERGENCY_CONFLICT: { status: 409, message: 'Emergency control changed meanwhile' },
   EMERGENCY_NEEDS_CONFIRMATION: { status: 409, message: 'Confirmation required' },
+  BACKUP_UNREADABLE: { status: 400, message: 'Backup does not open' },
+  BACKUP_NEWER_SCHEMA: { status: 400, message: 'Backup made by a newer release' },
+  BACKUP_REFUSED: { status: 409, message: 'Backup or restore refused' },
+  SECRET_KEY_ROTATION_REFUSED: { status: 409, message: 'Secret key rotation refused' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -56,6 +56,8 @@ import type {
   SecondFactorFailureOptions,
 } from './store.ts';
 import { Repositories } from './repositories/repositories.ts';
+import type { IntegrityReport, SealedSecretTally } from './maintenance-store.ts';
+import { MaintenanceRepository } from './repositories/maintenance-repository.ts';
 
 export interface KyselyStoreOptions {
   db: Kysely<Database> | Transaction<Database>;
@@ -74,6 +76,7 @@ export class KyselyStore implements Store {
   readonly #secretBox: SecretBox;
   readonly #clock: Clock;
   readonly #repos: Repositories;
+  #maintenance?: MaintenanceRepository;
 
   constructor({ db, dialect, secretBox, clock }: KyselyStoreOptions) {
     this.dialect = dialect;
@@ -449,6 +452,30 @@ export class KyselyStore implements Store {
   }
   deleteExpiredAdminSessions(nowMs: number, idleSinceMs: number): Promise<number> {
     return this.#repos.admins.deleteExpiredAdminSessions(nowMs, idleSinceMs);
+  }
+
+  // ---- Maintenance (db verify, db backup, secret-key rotate) ----
+
+  get #maintenanceRepo(): MaintenanceRepository {
+    return (this.#maintenance ??= new MaintenanceRepository(this.#repos));
+  }
+  schemaVersion(): Promise<number> {
+    return this.#maintenanceRepo.schemaVersion();
+  }
+  checkIntegrity(): Promise<IntegrityReport> {
+    return this.#maintenanceRepo.checkIntegrity();
+  }
+  tallySealedSecrets(): Promise<SealedSecretTally[]> {
+    return this.#maintenanceRepo.tallySealedSecrets();
+  }
+  resealSecrets(next: SecretBox): Promise<SealedSecretTally[]> {
+    return this.#maintenanceRepo.resealSecrets(next);
+  }
+  countLiveBypassCodes(nowMs: number): Promise<number> {
+    return this.#maintenanceRepo.countLiveBypassCodes(nowMs);
+  }
+  deleteAllBypassCodes(): Promise<number> {
+    return this.#maintenanceRepo.deleteAllBypassCodes();
   }
 }
 

@@ -53,11 +53,12 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   return store;
 }
 
-function isPostgresUrl(url: string | undefined): url is string {
+export function isPostgresUrl(url: string | undefined): url is string {
   return url !== undefined && /^postgres(ql)?:\/\//i.test(url);
 }
 
-function sqlitePath(url: string | undefined, dataDir: string): string {
+/** The SQLite file a database URL (or none: `<dataDir>/airlock.db`) names. */
+export function sqlitePath(url: string | undefined, dataDir: string): string {
   if (url === undefined) {
     ensurePrivateDir(dataDir);
     return join(dataDir, SQLITE_FILE_NAME);
