@@ -1,7 +1,7 @@
 // KyselyStore: the Store on Kysely, one implementation for both SQLite and PostgreSQL. It owns the
 // connection, transactions, savepoint batches, migrations and close; every kind of record has its
 // repository in repositories/, bound to the same Kysely instance (or transaction).
-import { CompiledQuery, Migrator } from 'kysely';
+import { CompiledQuery } from 'kysely';
 import type { Kysely, Transaction } from 'kysely';
 import type {
   Application,
@@ -32,7 +32,7 @@ import type {
   UserPatch,
 } from './admin-store.ts';
 import type { Clock } from '../runtime/clock.ts';
-import { createMigrationProvider } from './migrations/migration-provider.ts';
+import { createStoreMigrator } from './migrations/migration-provider.ts';
 import type { Database } from './schema.ts';
 import type { SecretBox } from './secret-box.ts';
 import type {
@@ -88,10 +88,7 @@ export class KyselyStore implements Store {
 
   async migrate(): Promise<string[]> {
     if (this.#db.isTransaction) throw new Error('migrate() cannot run inside a transaction');
-    const migrator = new Migrator({
-      db: this.#db,
-      provider: createMigrationProvider(this.dialect, { secretBox: this.#secretBox }),
-    });
+    const migrator = createStoreMigrator(this.#db, this.dialect, { secretBox: this.#secretBox });
     const { error, results } = await migrator.migrateToLatest();
     if (error !== undefined) {
       const failed = results?.find((r) => r.status === 'Error')?.migrationName;
