@@ -183,6 +183,23 @@ describe('airlock db backup and restore', () => {
     assert.match(wrongKey.stderr, /another key file/);
   });
 
+  it('on PostgreSQL refuses, and says how to back up with pg_dump', async () => {
+    const url = 'postgres://airlock@127.0.0.1:1/airlock';
+    for (const command of ['backup', 'restore']) {
+      const run = await airlockFails([
+        'db',
+        command,
+        backupFile,
+        '--key-file',
+        keyFile,
+        '--database-url',
+        url,
+      ]);
+      assert.equal(run.code, 1, command);
+      assert.match(run.stderr, /pg_dump --format=custom/, command);
+    }
+  });
+
   it('refuses a backup made by a release with a newer schema', async () => {
     const key = Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'base64');
     const { database } = openBackup(readFileSync(backupFile), key);

@@ -81,6 +81,15 @@ describe('airlock secret-key rotate', () => {
     );
   });
 
+  it('with AIRLOCK_SECRET_KEY set, asks where to write the new key', () => {
+    const run = spawnSync(process.execPath, [BIN, 'secret-key', 'rotate', ...data()], {
+      env: { ...process.env, AIRLOCK_SECRET_KEY: key().trim() },
+      encoding: 'utf8',
+    });
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /AIRLOCK_SECRET_KEY is set: give --new-key-file FILE/);
+  });
+
   it('changes nothing when one stored secret does not open, and leaves no staged key', async () => {
     const before = key();
     const db = new BetterSqlite3(join(dir, 'airlock.db'));
