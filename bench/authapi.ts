@@ -14,6 +14,7 @@ import {
   startServe,
   stopServe,
 } from '../test/integration/airlock-process.ts';
+import { processCpuMs } from './process-cpu.ts';
 import { authapiRunProblems, sized, SMOKE, verdict } from './run-checks.ts';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? sized(8, 32));
@@ -29,6 +30,8 @@ interface Figures {
   p99Ms: number;
   errors: number;
   non2xx: number;
+  /** CPU the server process spent per answered request, ms (contention changes it less than req/s). */
+  serverCpuMsPerRequest: number;
 }
 
 async function main(): Promise<number> {
@@ -101,20 +104,31 @@ async function main(): Promise<number> {
       'workload: alternating signed POST /auth/v2/preauth and /auth/v2/auth (factor=passcode, bypass code; one ipaddr per connection), SQLite store\n',
     );
 
-    await run('warm-up airlock', service.port, requests, WARMUP_SECONDS);
+    const airlockPid = service.child.pid!;
+    await run('warm-up airlock', service.port, airlockPid, requests, WARMUP_SECONDS);
     const airlockFigures = await run(
       'airlock (preauth+auth)',
       service.port,
+      airlockPid,
       requests,
       DURATION_SECONDS,
     );
-    await run('warm-up bare', bare.port, requests, WARMUP_SECONDS);
-    const bareFigures = await run('bare fastify route', bare.port, requests, DURATION_SECONDS);
+    await run('warm-up bare', bare.port, bare.child.pid!, requests, WARMUP_SECONDS);
+    const bareFigures = await run(
+      'bare fastify route',
+      bare.port,
+      bare.child.pid!,
+      requests,
+      DURATION_SECONDS,
+    );
 
     printTable([airlockFigures, bareFigures]);
     const passcodes = passcodeAnswers(join(dir, 'airlock.db'));
     console.log(
       `airlock's audit: ${passcodes.allowed} passcode logins allowed, ${passcodes.denied} denied${passcodes.reasons.length > 0 ? `: ${passcodes.reasons.join(', ')}` : ''}`,
+    );
+    console.log(
+      `server CPU per request: airlock ${airlockFigures.serverCpuMsPerRequest.toFixed(3)} ms, bare route ${bareFigures.serverCpuMsPerRequest.toFixed(3)} ms`,
     );
     const problems = authapiRunProblems([airlockFigures, bareFigures], passcodes);
     if (problems.length === 0) {
@@ -133,10 +147,12 @@ async function main(): Promise<number> {
 async function run(
   name: string,
   port: number,
+  serverPid: number,
   requests: autocannon.Request[][],
   seconds: number,
 ): Promise<Figures> {
   let nextConnection = 0;
+  const cpuBefore = processCpuMs(serverPid);
   const result = await autocannon({
     url: `https://127.0.0.1:${port}`,
     servername: HOST,
@@ -145,6 +161,7 @@ async function run(
     requests: requests[0]!,
     setupClient: (client) => client.setRequests(requests[nextConnection++ % requests.length]!),
   });
+  const cpuMs = processCpuMs(serverPid) - cpuBefore;
   return {
     name,
     requests: result.requests.total,
@@ -153,6 +170,7 @@ async function run(
     p99Ms: result.latency.p99,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
+    serverCpuMsPerRequest: cpuMs / Math.max(result.requests.total, 1),
   };
 }
 
@@ -183,10 +201,12 @@ function passcodeAnswers(dbFile: string): {
 }
 
 function printTable(rows: Figures[]): void {
-  console.log('target                    req/s     p50 ms  p99 ms  errors  non-2xx');
+  console.log(
+    'target                    req/s     p50 ms  p99 ms  errors  non-2xx  server CPU ms/req',
+  );
   for (const r of rows) {
     console.log(
-      `${r.name.padEnd(24)}  ${r.requestsPerSecond.toFixed(0).padStart(7)}  ${r.p50Ms.toFixed(1).padStart(6)}  ${r.p99Ms.toFixed(1).padStart(6)}  ${String(r.errors).padStart(6)}  ${String(r.non2xx).padStart(7)}`,
+      `${r.name.padEnd(24)}  ${r.requestsPerSecond.toFixed(0).padStart(7)}  ${r.p50Ms.toFixed(1).padStart(6)}  ${r.p99Ms.toFixed(1).padStart(6)}  ${String(r.errors).padStart(6)}  ${String(r.non2xx).padStart(7)}  ${r.serverCpuMsPerRequest.toFixed(3).padStart(17)}`,
     );
   }
 }

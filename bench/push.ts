@@ -9,8 +9,6 @@
 // Env: BENCH_PUSHES (default 10000), BENCH_APPROVERS (concurrent approvals, default 64),
 // BENCH_KEEP=1 (keep the temp dir: the service's database and the proxy's logs).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createECDH, createPrivateKey, type KeyObject } from 'node:crypto';
-import dgram from 'node:dgram';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,14 +17,10 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import { DeviceClient } from '../src/authenticator/device-client.ts';
-import { openContext } from '../src/cli/open-context.ts';
-import { createAttribute, getAttribute } from '../src/protocol/radius/radius-attributes.ts';
-import { encodeAccessRequest } from '../src/protocol/radius/radius-request.ts';
-import { verifyResponse } from '../src/protocol/radius/radius-response.ts';
-import { CryptoRandom, generateId } from '../src/runtime/random.ts';
 import { airlockJson, startServe } from '../test/integration/airlock-process.ts';
 import { freeUdpPort } from '../test/integration/external-servers.ts';
 import { pushRunProblems, sized, SMOKE, verdict } from './run-checks.ts';
+import { createPhones, memoryOf, Nas, percentile, sleep, type NasAnswer } from './bench-support.ts';
 
 const PUSHES = Number(process.env.BENCH_PUSHES ?? sized(100, 10_000));
 const APPROVERS = Number(process.env.BENCH_APPROVERS ?? sized(8, 64));
@@ -36,13 +30,6 @@ const TARGET_MIB = 256;
 const SECRET = 'bench-push-radius-secret';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'airlock.js');
-const random = new CryptoRandom();
-
-interface Phone {
-  username: string;
-  deviceId: string;
-  privateKey: KeyObject;
-}
 
 async function main(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-push-'));
@@ -105,10 +92,14 @@ async function main(): Promise<number> {
     );
     children.push(proxy);
 
-    const nas = new Nas(radiusPort);
+    const nas = new Nas({
+      port: radiusPort,
+      secret: SECRET,
+      sockets: Math.ceil(PUSHES / 256) + 1,
+    });
     await nas.open();
     const sentAt = performance.now();
-    const answers: Promise<Answer>[] = [];
+    const answers: Promise<NasAnswer>[] = [];
     for (const [i, p] of phones.entries()) {
       answers.push(nas.login(p.username, 'push'));
       // About 1,000 logins a second: a burst, but not one the receive buffer must hold at once.
@@ -228,150 +219,6 @@ async function main(): Promise<number> {
   }
 }
 
-/** Users with one activated device each, written straight into the store (setup, not measured). */
-async function createPhones(dataDir: string, count: number): Promise<Phone[]> {
-  const ctx = await openContext({ dataDir });
-  try {
-    const phones: Phone[] = [];
-    await ctx.store.transaction(async (tx) => {
-      for (let i = 1; i <= count; i++) {
-        const username = `pushuser${String(i).padStart(5, '0')}`;
-        const user = await tx.createUser({ id: generateId(random, 'DU'), username });
-        const key = deviceKey();
-        const device = await tx.createDevice({
-          id: generateId(random, 'DV'),
-          userId: user.id,
-          name: 'bench phone',
-          platform: 'cli',
-          publicKeyJwk: JSON.stringify(key.publicJwk),
-        });
-        phones.push({ username, deviceId: device.id, privateKey: key.privateKey });
-      }
-    });
-    return phones;
-  } finally {
-    await ctx.close();
-  }
-}
-
-interface Answer {
-  outcome: 'accept' | 'reject' | 'timeout';
-  atMs: number;
-  replyMessage?: string;
-}
-
-/**
- * A P-256 device key like newDeviceKey()'s, made without generateKeyPairSync: on Node 20.20 that
- * deadlocks now and then when thousands are made in a row (the JWK export holds the key's mutex
- * while allocating; a GC in it finalizes the finished KeyGenJob, which takes the same mutex: the
- * bench hung at "creating users" with the store's write lock held).
- */
-function deviceKey(): { privateKey: KeyObject; publicJwk: Record<string, unknown> } {
-  const ecdh = createECDH('prime256v1');
-  const point = ecdh.generateKeys(); // uncompressed: 0x04 || x || y
-  const publicJwk = {
-    kty: 'EC',
-    crv: 'P-256',
-    x: point.subarray(1, 33).toString('base64url'),
-    y: point.subarray(33, 65).toString('base64url'),
-  };
-  const raw = ecdh.getPrivateKey();
-  const d = Buffer.concat([Buffer.alloc(32 - raw.length), raw]).toString('base64url');
-  return { privateKey: createPrivateKey({ key: { ...publicJwk, d }, format: 'jwk' }), publicJwk };
-}
-
-/** Many logins over a few UDP sockets: identifiers 0-255 per socket, a resend every 5 s. */
-class Nas {
-  readonly #port: number;
-  readonly #sockets: dgram.Socket[] = [];
-  readonly #pending = new Map<string, { authenticator: Buffer; resolve: (r: Answer) => void }>();
-  #next = 0;
-
-  constructor(port: number) {
-    this.#port = port;
-  }
-
-  async open(): Promise<void> {
-    const count = Math.ceil(PUSHES / 256) + 1;
-    for (let s = 0; s < count; s++) {
-      const socket = dgram.createSocket('udp4');
-      socket.on('message', (msg) => {
-        const key = `${s}:${msg[1]}`;
-        const entry = this.#pending.get(key);
-        if (!entry) return;
-        try {
-          const r = verifyResponse({
-            request: { identifier: msg[1]!, authenticator: entry.authenticator },
-            response: msg,
-            secret: SECRET,
-            requireMessageAuthenticator: false,
-          });
-          this.#pending.delete(key);
-          const reply = getAttribute(r.attributes, 'Reply-Message');
-          entry.resolve({
-            outcome: r.code === 'Access-Accept' ? 'accept' : 'reject',
-            atMs: performance.now(),
-            ...(typeof reply === 'string' ? { replyMessage: reply } : {}),
-          });
-        } catch {
-          // not ours or forged: ignore
-        }
-      });
-      await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-      this.#sockets.push(socket);
-    }
-  }
-
-  login(username: string, password: string): Promise<Answer> {
-    const n = this.#next++;
-    const s = Math.floor(n / 256);
-    const identifier = n % 256;
-    const authenticator = random.bytes(16);
-    const packet = encodeAccessRequest({
-      identifier,
-      authenticator,
-      secret: SECRET,
-      password,
-      attributes: [
-        createAttribute('User-Name', username),
-        createAttribute('NAS-IP-Address', '127.0.0.1'),
-      ],
-    });
-    return new Promise((resolve) => {
-      const send = () => this.#sockets[s]!.send(packet, this.#port, '127.0.0.1');
-      // Like a NAS: the same packet again every 5 s while unanswered. A burst overflows the
-      // proxy's UDP receive buffer (about 256 datagrams by default); the proxy answers every copy
-      // of one request with one login, so a retransmit never starts a second push.
-      const retransmit = setInterval(send, 5_000);
-      const timer = setTimeout(() => {
-        clearInterval(retransmit);
-        this.#pending.delete(`${s}:${identifier}`);
-        resolve({ outcome: 'timeout', atMs: performance.now() });
-      }, 90_000);
-      this.#pending.set(`${s}:${identifier}`, {
-        authenticator,
-        resolve: (r) => {
-          clearTimeout(timer);
-          clearInterval(retransmit);
-          resolve(r);
-        },
-      });
-      send();
-    });
-  }
-
-  close(): void {
-    for (const s of this.#sockets) s.close();
-  }
-}
-
-function memoryOf(pid: number): { peakKb: number; rssKb: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string) =>
-    Number(new RegExp(`^${name}:\\s+([0-9]+) kB`, 'm').exec(status)?.[1]);
-  return { peakKb: field('VmHWM'), rssKb: field('VmRSS') };
-}
-
 function spawnUntil(args: string[], ready: RegExp): Promise<ChildProcess> {
   const child = spawn(process.execPath, [...NODE_FLAGS, BIN, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -390,15 +237,6 @@ function spawnUntil(args: string[], ready: RegExp): Promise<ChildProcess> {
     child.stderr.on('data', onData);
     child.once('exit', (code) => reject(new Error(`exited ${code}:\n${out}`)));
   });
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 main().then(

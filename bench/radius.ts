@@ -20,6 +20,7 @@ import { CryptoRandom, generateId } from '../src/runtime/random.ts';
 import { airlockJson, startServe } from '../test/integration/airlock-process.ts';
 import { freeUdpPort, startSlapd } from '../test/integration/external-servers.ts';
 import { radiusRunProblems, sized, SMOKE, verdict } from './run-checks.ts';
+import { machineCpuMs, processCpuMs } from './process-cpu.ts';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? sized(4, 32));
 const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? sized(2, 10));
@@ -239,29 +240,10 @@ async function runLoad(target: Target, seconds: number): Promise<Figures> {
   };
 }
 
-/** CPU time the whole machine spent busy so far, ms: /proc/stat's first line minus idle and iowait. */
-function machineCpuMs(): number {
-  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
-  // user nice system idle iowait irq softirq steal (guest time is already in user and nice).
-  const busy = ticks
-    .slice(0, 8)
-    .map(Number)
-    .reduce((sum, t, i) => (i === 3 || i === 4 ? sum : sum + t), 0);
-  return (busy * 1000) / CLOCK_TICKS_PER_SECOND;
-}
-
-/** Linux clock ticks per second (`getconf CLK_TCK`), the unit of /proc/PID/stat times. */
-const CLOCK_TICKS_PER_SECOND = 100;
-
 /** CPU time (user + system, all threads) used so far, ms: the processes' and this one's. */
 function cpuSnapshot(processes: Record<string, number>): Record<string, number> {
   const snapshot: Record<string, number> = {};
-  for (const [name, pid] of Object.entries(processes)) {
-    // proc(5): fields 14 and 15 (utime, stime) count from the state, after the ")" of comm.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    snapshot[name] = ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
-  }
+  for (const [name, pid] of Object.entries(processes)) snapshot[name] = processCpuMs(pid);
   const own = process.cpuUsage();
   snapshot['load generator'] = (own.user + own.system) / 1000;
   return snapshot;

@@ -87,6 +87,7 @@ export interface AuthapiTargetRun {
   p99Ms: number;
   errors: number;
   non2xx: number;
+  serverCpuMsPerRequest: number;
 }
 
 /**
@@ -106,6 +107,7 @@ export function authapiRunProblems(
       atMost(`${t.name}: non-2xx answers`, t.non2xx, 0),
       atLeast(`${t.name}: req/s`, t.requestsPerSecond, Number.MIN_VALUE),
       finite(`${t.name}: p99`, t.p99Ms),
+      finite(`${t.name}: server CPU per request`, t.serverCpuMsPerRequest),
     ]),
   ]);
 }
@@ -198,5 +200,68 @@ export function pushRunProblems(r: PushRun): string[] {
     atLeast('proxy peak RSS MiB', r.peakRssMiB.proxy, Number.MIN_VALUE),
     atLeast('service peak RSS MiB', r.peakRssMiB.service, Number.MIN_VALUE),
     finite('approval → Access-Accept p99 ms', r.approvalP99Ms),
+  ]);
+}
+
+/** One process's figures at one sample of `npm run soak`, with the load of the period before it. */
+export interface SoakSample {
+  process: string;
+  atMs: number;
+  rssMiB: number;
+  heapMiB: number;
+  fds: number;
+  loopP99Ms: number;
+  /** RADIUS logins answered by the service (push approved, passcode accepted). */
+  radiusAccepts: number;
+  /** RADIUS logins let in by failmode safe during an outage. */
+  failmodeAccepts: number;
+  authApiOk: number;
+  adminWrites: number;
+  /** Rejects and timeouts of logins sent during an outage: expected, not errors. */
+  errorsInOutage: number;
+  /** Anything that went wrong outside an outage, said in words. */
+  errors: string[];
+}
+
+/**
+ * npm run soak: every sample measured (finite figures) with logins answered in its period, no
+ * error outside the outages, and — when the run has outages — failmode decisions during them.
+ */
+export function soakRunProblems(
+  samples: readonly SoakSample[],
+  options: { warmupMs: number; outages: boolean },
+): string[] {
+  const afterWarmup = samples.filter((s) => s.atMs >= options.warmupMs);
+  const errors = samples.flatMap((s) => s.errors);
+  const uniqueErrors = [...new Set(errors)].slice(0, 3).join('; ');
+  return problemsOf([
+    atLeast('samples after the warm-up', afterWarmup.length, 2),
+    ...samples.flatMap((s) => [
+      finite(`${s.process} RSS at ${(s.atMs / 1000).toFixed(0)} s`, s.rssMiB),
+      finite(`${s.process} heap at ${(s.atMs / 1000).toFixed(0)} s`, s.heapMiB),
+      finite(`${s.process} event-loop p99 at ${(s.atMs / 1000).toFixed(0)} s`, s.loopP99Ms),
+      atLeast(`${s.process} open files at ${(s.atMs / 1000).toFixed(0)} s`, s.fds, 1),
+      atLeast(
+        `logins answered in the period before ${(s.atMs / 1000).toFixed(0)} s`,
+        s.radiusAccepts + s.failmodeAccepts + s.authApiOk,
+        1,
+      ),
+    ]),
+    // Each period appears once per process: count one process's copies.
+    errors.length === 0
+      ? undefined
+      : `errors outside the outages: ${errors.length / 2} (${uniqueErrors})`,
+    options.outages
+      ? atLeast(
+          'failmode decisions during outages',
+          samples.reduce((a, s) => a + s.failmodeAccepts, 0),
+          1,
+        )
+      : undefined,
+    atLeast(
+      'admin writes',
+      samples.reduce((a, s) => a + s.adminWrites, 0),
+      1,
+    ),
   ]);
 }

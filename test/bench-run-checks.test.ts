@@ -57,6 +57,7 @@ describe('bench:authapi run checks', () => {
     p99Ms: 29,
     errors: 0,
     non2xx: 0,
+    serverCpuMsPerRequest: 0.3,
     ...over,
   });
   const allowed = { allowed: 10000, denied: 0 };
@@ -73,6 +74,12 @@ describe('bench:authapi run checks', () => {
   it('refuses non-2xx answers and errors', () => {
     rejects(authapiRunProblems([target({ non2xx: 5 })], allowed), /non-2xx/);
     rejects(authapiRunProblems([target({ errors: 1 })], allowed), /errors/);
+  });
+  it('refuses a run whose server CPU was not measured', () => {
+    rejects(
+      authapiRunProblems([target({ serverCpuMsPerRequest: NaN })], allowed),
+      /server CPU per request/,
+    );
   });
   it('refuses a run in which the service denied logins (a deny is a 200 too)', () => {
     rejects(

@@ -100,6 +100,12 @@ export const DEFAULTS = deepFreeze({
     passThroughAll: false,
     /** BlastRADIUS (CVE-2024-3596): Access-Requests must carry a Message-Authenticator. */
     requireMessageAuthenticator: true,
+    /**
+     * The RADIUS socket's receive buffer. A queued Access-Request costs the kernel about 1 KiB
+     * (the datagram and its buffer head), so 4 MiB holds a burst of about 4,000 requests; the
+     * kernel's default (208 KiB) loses everything past about 200 until the NASes retransmit.
+     */
+    recvBufferBytes: 4 * 1024 * 1024,
   },
   auto: {
     factors: ['auto'],
@@ -299,6 +305,8 @@ export interface ServerConfigBase {
   readonly passThroughAll: boolean;
   readonly clientIpAttr: string;
   readonly requireMessageAuthenticator: boolean;
+  /** `recv_buffer_bytes`: the receive buffer asked for (the kernel may grant less: rmem_max). */
+  readonly recvBufferBytes: number;
   readonly debug: boolean;
 }
 

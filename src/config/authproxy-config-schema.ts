@@ -53,6 +53,7 @@ export const SERVER_SCHEMA: SectionSchema = {
     'client_ip_attr',
     'require_message_authenticator',
     'pw_codec',
+    'recv_buffer_bytes',
     'debug',
     ...RESILIENCE_KEYS,
   ],

@@ -56,6 +56,7 @@ describe('parseAuthProxyConfig: a minimal file', () => {
     assert.equal(s.bindAddress, '0.0.0.0');
     assert.equal(s.port, 1812);
     assert.equal(s.requireMessageAuthenticator, true);
+    assert.equal(s.recvBufferBytes, 4 * 1024 * 1024);
     assert.equal(s.clientIpAttr, 'Calling-Station-Id');
     assert.deepEqual(s.factors, ['auto']);
     assert.equal(s.allowConcat, true);
@@ -129,6 +130,20 @@ describe('parseAuthProxyConfig: failmode', () => {
     const text = `[duo_only_client]\n${server().replace('failmode=secure', 'failmode=open')}`;
     assert.deepEqual(parseErrors(text), [
       '[radius_server_auto] failmode: must be safe or secure, got "open" (line 7)',
+    ]);
+  });
+});
+
+describe('parseAuthProxyConfig: recv_buffer_bytes', () => {
+  it('takes a size in bytes, and refuses one below the kernel minimum or beyond 256 MiB', () => {
+    const withKey = (v: string) =>
+      `[duo_only_client]\n${server().replace('failmode=secure', `failmode=secure\nrecv_buffer_bytes=${v}`)}`;
+    assert.equal(parseOk(withKey('16777216')).servers[0]?.recvBufferBytes, 16_777_216);
+    assert.deepEqual(parseErrors(withKey('1024')), [
+      '[radius_server_auto] recv_buffer_bytes: must be 4096-268435456, got 1024 (line 8)',
+    ]);
+    assert.deepEqual(parseErrors(withKey('4MB')), [
+      '[radius_server_auto] recv_buffer_bytes: must be an integer, got "4MB" (line 8)',
     ]);
   });
 });

@@ -48,6 +48,10 @@ import {
 } from './authproxy-config-schema.ts';
 import { SectionReader, errorCode, quote } from './authproxy-section-reader.ts';
 import type { Context } from './authproxy-section-reader.ts';
+
+/** `recv_buffer_bytes` bounds: the kernel's own minimum, and far beyond any useful burst. */
+const MIN_RECV_BUFFER_BYTES = 4096;
+const MAX_RECV_BUFFER_BYTES = 256 * 1024 * 1024;
 export * from './authproxy-config-model.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -468,6 +472,10 @@ function readServer(
       'require_message_authenticator',
       d.requireMessageAuthenticator,
     ),
+    recvBufferBytes: r.int('recv_buffer_bytes', d.recvBufferBytes, {
+      min: MIN_RECV_BUFFER_BYTES,
+      max: MAX_RECV_BUFFER_BYTES,
+    }),
     debug: r.bool('debug', defaults.debug),
   };
   if (!common.requireMessageAuthenticator) {

@@ -1,6 +1,8 @@
 // Prometheus metrics of the proxy: answers, requests by result and reason, failmode decisions,
-// breaker state, Auth API latency, primary-only mode, drops by reason, retransmits, alerts.
+// breaker state, Auth API latency, primary-only mode, drops by reason, retransmits, alerts, and
+// the kernel's view of each RADIUS socket (receive buffer granted, datagrams it dropped).
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { udpReceiveDrops } from '../runtime/udp-socket-stats.ts';
 
 /** The gauge values of `airlock_proxy_breaker_state`. */
 export const BREAKER_STATE_VALUES = { closed: 0, 'half-open': 1, open: 2 } as const;
@@ -20,11 +22,44 @@ export interface ProxyMetrics {
   primaryOnly: Gauge;
   alertsSent: Counter<'result'>;
   alertsDropped: Counter;
+  receiveBufferBytes: Gauge<'section'>;
+  receiveDrops: Counter<'section'>;
+  /** Registers a section's RADIUS socket, whose kernel drop count `receiveDrops` follows. */
+  watchUdpSocket(section: string, address: string, port: number): void;
 }
 
 export function createProxyMetrics(registry: Registry): ProxyMetrics {
   const registers = [registry];
+  const sockets = new Map<string, { address: string; port: number; seen: number | undefined }>();
+  const receiveDrops = new Counter<'section'>({
+    name: 'airlock_proxy_udp_receive_drops_total',
+    help: 'RADIUS datagrams the kernel dropped because the section socket receive buffer was full (Linux /proc/net/udp)',
+    labelNames: ['section'],
+    registers,
+    // Read when scraped: the kernel counts from the socket's creation; the counter adds what it
+    // counted since the last scrape.
+    collect() {
+      for (const [section, s] of sockets) {
+        const drops = udpReceiveDrops(s.address, s.port);
+        if (drops === undefined) continue;
+        const delta = drops - (s.seen ?? 0);
+        if (delta > 0) this.inc({ section }, delta);
+        else this.inc({ section }, 0);
+        s.seen = drops;
+      }
+    },
+  });
   return {
+    receiveDrops,
+    receiveBufferBytes: new Gauge({
+      name: 'airlock_proxy_udp_receive_buffer_bytes',
+      help: 'Receive buffer the kernel granted each section socket (recv_buffer_bytes, capped by net.core.rmem_max)',
+      labelNames: ['section'],
+      registers,
+    }),
+    watchUdpSocket(section, address, port) {
+      sockets.set(section, { address, port, seen: undefined });
+    },
     responses: new Counter({
       name: 'airlock_proxy_responses_total',
       help: 'RADIUS answers sent, by server section and code',

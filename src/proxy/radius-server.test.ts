@@ -1,6 +1,8 @@
 // The RADIUS socket loop's retransmit handling: one login per request, however long it runs.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { parseAuthProxyConfig } from '../config/authproxy-config.ts';
@@ -23,7 +25,7 @@ const quietLogs: ProxyLogs = {
   close: async () => {},
 };
 
-function section() {
+function section(extra: string[] = []) {
   const parsed = parseAuthProxyConfig(
     [
       '[duo_only_client]',
@@ -37,6 +39,7 @@ function section() {
       'port=0',
       'radius_ip_1=127.0.0.1',
       `radius_secret_1=${SECRET}`,
+      ...extra,
       '',
     ].join('\n'),
     { configDir: '/nonexistent', readFile: () => '' },
@@ -109,5 +112,75 @@ describe('radius server: retransmits', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('radius server: bursts', () => {
+  /**
+   * Sends `count` datagrams from a child process while this process's event loop is blocked
+   * (execFileSync), so that they queue in the kernel as a burst does; then lets the server
+   * read them, and answers the drops the metrics report for its section.
+   */
+  async function burst(recvBufferBytes: number | undefined, count: number) {
+    const registry = new Registry();
+    const lines: string[] = [];
+    const server = await startRadiusServer({
+      section: section(
+        recvBufferBytes === undefined ? [] : [`recv_buffer_bytes=${recvBufferBytes}`],
+      ),
+      logs: { ...quietLogs, line: (l: string) => lines.push(l) },
+      metrics: createProxyMetrics(registry),
+      clock: new FixedClock(1_700_000_000_000),
+      flow: () =>
+        Promise.resolve<LoginAnswer>({ code: 'Access-Reject', replyMessage: 'no', attributes: [] }),
+    });
+    try {
+      const sender = [
+        "const s=require('dgram').createSocket('udp4');",
+        'const p=Buffer.alloc(120, 1); let n=0;',
+        `for (let i=0;i<${count};i++) s.send(p, ${server.address.port}, '127.0.0.1', () => { if (++n===${count}) s.close(); });`,
+      ].join('');
+      execFileSync(process.execPath, ['-e', sender]);
+      await new Promise((r) => setTimeout(r, 200));
+      const metric = await registry.getSingleMetric('airlock_proxy_udp_receive_drops_total')!.get();
+      const buffer = await registry
+        .getSingleMetric('airlock_proxy_udp_receive_buffer_bytes')!
+        .get();
+      return {
+        drops: metric.values.find((v) => v.labels.section === 'radius_server_auto')?.value,
+        granted: buffer.values[0]?.value ?? 0,
+        lines,
+      };
+    } finally {
+      await server.close();
+    }
+  }
+
+  it('reports the datagrams the kernel dropped when the receive buffer overflows', async () => {
+    const small = await burst(4096, 2000);
+    assert.ok(small.drops !== undefined && small.drops > 1000, `drops: ${small.drops}`);
+    assert.ok(small.granted < 64 * 1024, `granted ${small.granted}`);
+  });
+
+  it('asks for a 4 MiB buffer by default and loses nothing of a burst that fits in it', async () => {
+    // The kernel grants min(asked, net.core.rmem_max) and reports twice that (its bookkeeping).
+    const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+    const expected = 2 * Math.min(4 * 1024 * 1024, rmemMax);
+    // About 1 KiB of buffer per queued datagram; 2 KiB leaves room (2,000 datagrams at 4 MiB).
+    const fits = Math.min(2000, Math.floor(expected / 2 / 2048));
+    const big = await burst(undefined, fits);
+    assert.equal(big.granted, expected);
+    assert.equal(big.drops, 0);
+  });
+
+  it('warns, naming the sysctl, when the kernel grants less than asked', async () => {
+    // Beyond net.core.rmem_max (4 MiB on CI machines, 208 KiB on stock kernels).
+    const huge = await burst(200 * 1024 * 1024, 1);
+    assert.ok(
+      huge.lines.some((l) =>
+        /granted a \d+-byte receive buffer.*net\.core\.rmem_max=209715200/.test(l),
+      ),
+      huge.lines.join('\n'),
+    );
   });
 });

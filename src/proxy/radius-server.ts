@@ -158,6 +158,7 @@ export async function startRadiusServer(deps: RadiusServerDeps): Promise<RadiusS
     });
   });
   socket.on('error', (e) => logs.line(`[${section.section}] socket error: ${e.message}`));
+  sizeReceiveBuffer(socket, deps);
 
   const sweep = setInterval(() => {
     const now = clock.nowMs();
@@ -167,6 +168,7 @@ export async function startRadiusServer(deps: RadiusServerDeps): Promise<RadiusS
   sweep.unref();
 
   const bound = socket.address();
+  metrics.watchUdpSocket(section.section, bound.address, bound.port);
   return {
     section: section.section,
     address: { address: bound.address, port: bound.port },
@@ -176,6 +178,28 @@ export async function startRadiusServer(deps: RadiusServerDeps): Promise<RadiusS
         socket.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Asks for `recv_buffer_bytes` so that a burst of Access-Requests waits in the kernel instead of
+ * being dropped, and says so when the kernel grants less (it caps SO_RCVBUF at
+ * net.core.rmem_max; Linux reports twice the granted size, its bookkeeping included).
+ */
+function sizeReceiveBuffer(socket: dgram.Socket, deps: RadiusServerDeps): void {
+  const { section, logs, metrics } = deps;
+  const wanted = section.recvBufferBytes;
+  try {
+    socket.setRecvBufferSize(wanted);
+  } catch (e) {
+    logs.line(`[${section.section}] cannot set the receive buffer: ${(e as Error).message}`);
+  }
+  const granted = socket.getRecvBufferSize();
+  metrics.receiveBufferBytes.set({ section: section.section }, granted);
+  if (granted < wanted) {
+    logs.line(
+      `[${section.section}] WARNING: the kernel granted a ${granted}-byte receive buffer, not recv_buffer_bytes=${wanted}: a burst of Access-Requests beyond it is dropped until NASes retransmit; raise the cap with sysctl -w net.core.rmem_max=${wanted} (docs/proxy.md, Bursts)`,
+    );
+  }
 }
 
 /** The password as text; undefined when absent or not decodable (usually a wrong shared secret). */

@@ -39,13 +39,16 @@ export function startStart(
 }
 
 /** Runs a long-lived command until its output matches `ready`, whose group 1 is the port. */
-function startUntil(
+export function startUntil(
   args: string[],
   env: Record<string, string>,
   ready: RegExp,
   bin: string = BIN,
 ): Promise<RunningService> {
-  const child = spawn(process.execPath, [bin, ...args], {
+  // AIRLOCK_CPU_PROF_DIR=DIR profiles each long-lived command (written when it exits cleanly).
+  const profile = process.env.AIRLOCK_CPU_PROF_DIR;
+  const nodeFlags = profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`];
+  const child = spawn(process.execPath, [...nodeFlags, bin, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

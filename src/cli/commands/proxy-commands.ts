@@ -1,4 +1,5 @@
 // `airlock proxy`: run the authentication proxy, check its config, switch primary-only mode.
+import { collectDefaultMetrics } from 'prom-client';
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
@@ -223,6 +224,8 @@ export async function launchProxy(
     version,
     ...(configPath !== undefined ? { loadConfig: () => loadAuthProxyConfig(configPath) } : {}),
   });
+  // The process's own figures (RSS, heap, event-loop delay, open files) beside the proxy's.
+  collectDefaultMetrics({ register: proxy.metrics });
   const banner = proxy.servers.map((s) => {
     const section = config.servers.find((c) => c.section === s.section)!;
     return `proxy [${s.section}] listening for RADIUS on ${s.address.address}:${s.address.port} (failmode=${section.failmode})`;

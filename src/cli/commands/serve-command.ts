@@ -1,4 +1,5 @@
 // `airlock serve`: runs the Auth API service (HTTPS with a local CA by default).
+import { collectDefaultMetrics } from 'prom-client';
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
@@ -193,7 +194,7 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
     https: tls.material,
     emergencyLimits,
   };
-  const { server } = buildService(
+  const { server, metrics } = buildService(
     {
       store: ctx.store,
       clock: ctx.clock,
@@ -204,6 +205,9 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
     options,
   );
 
+  // The process's own figures (RSS, heap, event-loop delay, open files) beside the service's, for
+  // the long-lived process only: tests build many services in one process.
+  collectDefaultMetrics({ register: metrics });
   await server.listen({ host: listen.host, port: listen.port });
   const address = server.server.address();
   const port = typeof address === 'object' && address ? address.port : listen.port;
