@@ -28,6 +28,12 @@ describe('restartOnlyChanges', () => {
     ]);
   });
 
+  it('refuses a changed receive buffer: it is set when the socket is bound', () => {
+    assert.deepEqual(restartOnlyChanges(config(), config('', 'recv_buffer_bytes=1048576')), [
+      `[radius_server_auto] recv_buffer_bytes: ${config().servers[0]!.recvBufferBytes} -> 1048576 needs a restart (the socket's buffer is set when it is bound)`,
+    ]);
+  });
+
   it('refuses a section added or removed', () => {
     const two = config('', '', server('port=1645', 'radius_server_auto2'));
     assert.deepEqual(restartOnlyChanges(config(), two), [

@@ -43,6 +43,11 @@ export function restartOnlyChanges(current: AuthProxyConfig, next: AuthProxyConf
     if (old.port !== section.port) {
       changes.push(`[${name}] port: ${old.port} -> ${section.port} needs a restart`);
     }
+    if (old.recvBufferBytes !== section.recvBufferBytes) {
+      changes.push(
+        `[${name}] recv_buffer_bytes: ${old.recvBufferBytes} -> ${section.recvBufferBytes} needs a restart (the socket's buffer is set when it is bound)`,
+      );
+    }
     if (old.bindAddress !== section.bindAddress) {
       changes.push(
         `[${name}] interface: ${old.bindAddress} -> ${section.bindAddress} needs a restart`,
