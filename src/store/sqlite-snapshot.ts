@@ -8,6 +8,8 @@ import { AirlockError } from '../core/error-registry.ts';
 import { withOwnerOnlyUmask } from '../runtime/private-files.ts';
 
 const BUSY_TIMEOUT_MS = 5000;
+/** sqlite3_backup_step's page count, as large as better-sqlite3 takes. */
+const ALL_PAGES = 0x7fffffff;
 
 /**
  * Copies the database at `path` with SQLite's online backup API while the service keeps writing
@@ -26,8 +28,10 @@ export async function snapshotSqlite(
     const source = new BetterSqlite3(path, { fileMustExist: true });
     try {
       source.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-      // The directory is the owner's only; the copy is made page by page between other writes.
-      await source.backup(copyPath);
+      // All pages in one step, read from one snapshot: SQLite restarts a backup that another
+      // connection writes to between steps, so under steady logins a page-by-page copy of a
+      // large database might never finish. In WAL mode the step blocks no writer.
+      await source.backup(copyPath, { progress: () => ALL_PAGES });
     } finally {
       source.close();
     }
