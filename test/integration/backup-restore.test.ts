@@ -20,6 +20,12 @@ import { TOTP } from 'otpauth';
 import { latestSchemaVersion } from '../../src/store/migrations/migration-provider.ts';
 import { openBackup, sealBackup } from '../../src/store/backup-archive.ts';
 import {
+  createMigrationProvider,
+  createStoreMigrator,
+} from '../../src/store/migrations/migration-provider.ts';
+import { openDatabase } from '../../src/store/open-store.ts';
+import { createSecretBox } from '../../src/store/secret-box.ts';
+import {
   airlock,
   airlockFails,
   airlockJson,
@@ -226,6 +232,47 @@ describe('airlock db backup and restore', () => {
     assert.equal(run.code, 1);
     assert.match(run.stderr, /Backup made by a newer release: .*schema/);
     assert.equal(existsSync(join(target, 'airlock.db')), false);
+  });
+
+  it('restores a backup of an older schema as it is; verify asks for the migration, which then runs', async () => {
+    const old = join(root, 'old-schema');
+    const { db } = openDatabase({ dataDir: old });
+    const previous = `${String(latestSchemaVersion() - 1).padStart(4, '0')}`;
+    const names = Object.keys(
+      await createMigrationProvider('sqlite', {
+        secretBox: createSecretBox(randomBytes(32)),
+      }).getMigrations(),
+    );
+    const target = names.find((n) => n.startsWith(previous))!;
+    const step = await createStoreMigrator(db, 'sqlite', {
+      secretBox: createSecretBox(randomBytes(32)),
+    }).migrateTo(target);
+    assert.equal(step.error, undefined);
+    await db.destroy();
+    // As `db backup` writes its copy: a standalone file, not in WAL mode.
+    const standalone = new BetterSqlite3(join(old, 'airlock.db'));
+    standalone.pragma('journal_mode = DELETE');
+    standalone.close();
+    const key = Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'base64');
+    const file = join(root, 'old.backup');
+    writeFileSync(
+      file,
+      sealBackup(readFileSync(join(old, 'airlock.db')), key, {
+        schemaVersion: latestSchemaVersion() - 1,
+        createdMs: Date.now(),
+      }),
+    );
+    const into = join(root, 'old-restored');
+    const out = await airlock(['db', 'restore', file, '--key-file', keyFile, '--data-dir', into]);
+    assert.match(out, new RegExp(`migrates it to ${latestSchemaVersion()}`));
+    const verify = await airlockFails(['db', 'verify', '--data-dir', into]);
+    assert.equal(verify.code, 1);
+    assert.match(verify.stdout, /run airlock db migrate, then verify again/);
+    await airlock(['db', 'migrate', '--data-dir', into]);
+    assert.equal(
+      (await airlockJson<{ ok: boolean }>(['db', 'verify', '--data-dir', into])).ok,
+      true,
+    );
   });
 
   it('restores into a new data directory and says what else it needs', async () => {

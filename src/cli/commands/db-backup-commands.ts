@@ -7,6 +7,7 @@ import { resolveLocation } from '../../config/airlock-env.ts';
 import { readKeyFile, SECRET_KEY_FILE } from '../../config/secret-key.ts';
 import { AirlockError } from '../../core/error-registry.ts';
 import type { SealedSecretTally } from '../../store/maintenance-store.ts';
+import { latestSchemaVersion } from '../../store/migrations/migration-provider.ts';
 import { openContext } from '../open-context.ts';
 import { emit } from '../output.ts';
 import { commonOptions, type CommonFlags } from './common.ts';
@@ -91,7 +92,6 @@ async function restoreCommand(file: string, flags: KeyFlags): Promise<void> {
   }
   const backupKey = readKeyFile(flags.keyFile);
   const { restoreDatabase } = await import('../../operations/database-operations.ts');
-  const { latestSchemaVersion } = await import('../../store/migrations/migration-provider.ts');
   const summary = restoreDatabase({
     file: readFileSync(file),
     backupKey,
@@ -101,8 +101,10 @@ async function restoreCommand(file: string, flags: KeyFlags): Promise<void> {
   const hasKey =
     (process.env.AIRLOCK_SECRET_KEY ?? '') !== '' ||
     existsSync(join(location.dataDir, SECRET_KEY_FILE));
-  // Only with the secret key at hand: opening the store without one would create a new key.
-  const tallies = hasKey ? await sealedTallies(flags) : undefined;
+  const current = summary.schemaVersion === latestSchemaVersion();
+  // Only with the secret key at hand (opening the store without one would create a new key), and
+  // at this release's schema (before 0006 secrets are sealed differently; the start migrates).
+  const tallies = hasKey && current ? await sealedTallies(flags) : undefined;
   const unreadable = tallies?.some((t) => t.unreadableRowIds.length > 0) ?? false;
   emit(
     flags,
@@ -117,10 +119,14 @@ async function restoreCommand(file: string, flags: KeyFlags): Promise<void> {
       [
         `Restored ${summary.sqlitePath} (schema ${summary.schemaVersion}, backup of ` +
           `${new Date(summary.createdMs).toISOString()}).`,
-        tallies === undefined
-          ? `No secret key in ${location.dataDir} yet: copy the original ${SECRET_KEY_FILE} there ` +
-            `(chmod 600) or set AIRLOCK_SECRET_KEY, then run: airlock db verify --data-dir ${location.dataDir}`
-          : describeTallies(tallies),
+        !current
+          ? `The backup is at schema ${summary.schemaVersion}; airlock serve (or airlock db migrate) ` +
+            `migrates it to ${latestSchemaVersion()}. Copy the original ${SECRET_KEY_FILE} first, ` +
+            `then run: airlock db verify --data-dir ${location.dataDir}`
+          : tallies === undefined
+            ? `No secret key in ${location.dataDir} yet: copy the original ${SECRET_KEY_FILE} there ` +
+              `(chmod 600) or set AIRLOCK_SECRET_KEY, then run: airlock db verify --data-dir ${location.dataDir}`
+            : describeTallies(tallies),
         RESTORE_NEEDS,
       ].join('\n'),
   );
@@ -132,8 +138,18 @@ async function verifyCommand(flags: CommonFlags): Promise<void> {
   const ctx = await openContext(flags, { migrate: false });
   try {
     const integrity = await ctx.store.checkIntegrity();
-    const tallies = await ctx.store.tallySealedSecrets();
     const schemaVersion = await ctx.store.schemaVersion();
+    // Secrets are checked in this release's schema only (before 0006 they are sealed otherwise).
+    if (schemaVersion !== latestSchemaVersion()) {
+      integrity.problems.push(
+        `schema ${schemaVersion}, this release's is ${latestSchemaVersion()}: ` +
+          (schemaVersion < latestSchemaVersion()
+            ? 'run airlock db migrate, then verify again'
+            : 'the database was migrated by a newer release'),
+      );
+    }
+    const tallies =
+      schemaVersion === latestSchemaVersion() ? await ctx.store.tallySealedSecrets() : [];
     const unreadable = tallies.reduce((n, t) => n + t.unreadableRowIds.length, 0);
     const ok = integrity.problems.length === 0 && unreadable === 0;
     emit(
