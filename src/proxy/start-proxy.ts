@@ -15,7 +15,6 @@ import {
   type ClientConfig,
   type ServerConfig,
 } from '../config/authproxy-config.ts';
-import { restartOnlyChanges, type ReloadOutcome } from './reload-plan.ts';
 import { isLoopbackHost } from '../core/loopback-host.ts';
 import type { PrimaryOnlyState } from '../core/primary-only.ts';
 import type { Clock } from '../runtime/clock.ts';
@@ -38,6 +37,7 @@ import {
   type RequestResult,
 } from './proxy-metrics.ts';
 import { startRadiusServer, type RadiusServer } from './radius-server.ts';
+import { restartOnlyChanges, type ReloadOutcome } from './reload-plan.ts';
 
 export const PROXY_NAME = 'Airlock Authentication Proxy';
 
