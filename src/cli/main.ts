@@ -13,6 +13,7 @@ import { registerGroupCommands } from './commands/group-commands.ts';
 import { registerPolicyCommands } from './commands/policy-commands.ts';
 import { registerProxyCommands } from './commands/proxy-commands.ts';
 import { registerRadiusTestCommand } from './commands/radius-test-command.ts';
+import { registerSecretKeyCommands } from './commands/secret-key-commands.ts';
 import { registerServeCommand } from './commands/serve-command.ts';
 import { registerStartCommand } from './commands/start-command.ts';
 import { registerTokenCommands } from './commands/token-commands.ts';
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerPolicyCommands(program);
   registerEmergencyCommands(program);
   registerAdminCommands(program);
+  registerSecretKeyCommands(program);
   return program;
 }
 

@@ -35,11 +35,7 @@ export async function openContext(
   ensurePrivateDir(location.dataDir);
   const secretKey = loadSecretKey({ dataDir: location.dataDir, env: process.env });
   const clock = new SystemClock();
-  // Separate keys for separate jobs, both derived from the one secret key (RFC 5869 HKDF).
-  const storeKey = Buffer.from(hkdfSync('sha256', secretKey, '', 'airlock store secrets v1', 32));
-  const bypassPepper = Buffer.from(
-    hkdfSync('sha256', secretKey, '', 'airlock bypass codes v1', 32),
-  );
+  const { storeKey, bypassPepper } = deriveKeys(secretKey);
   // Loaded on demand: `airlock --help` should not pay for the database drivers.
   const { openStore } = await import('../store/open-store.ts');
   const store = await openStore({
@@ -57,6 +53,14 @@ export async function openContext(
     bypassPepper,
     actor: `cli:${safeUserName()}`,
     close: () => store.close(),
+  };
+}
+
+/** Separate keys for separate jobs, both derived from the one secret key (RFC 5869 HKDF). */
+export function deriveKeys(secretKey: Buffer): { storeKey: Buffer; bypassPepper: Buffer } {
+  return {
+    storeKey: Buffer.from(hkdfSync('sha256', secretKey, '', 'airlock store secrets v1', 32)),
+    bypassPepper: Buffer.from(hkdfSync('sha256', secretKey, '', 'airlock bypass codes v1', 32)),
   };
 }
 

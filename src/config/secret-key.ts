@@ -1,6 +1,16 @@
 // Loads the 32-byte key that encrypts application skeys and OTP token secrets at rest.
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 export const SECRET_KEY_BYTES = 32;
@@ -78,4 +88,55 @@ function decodeKey(text: string, source: string): Buffer {
     );
   }
   return key;
+}
+
+/**
+ * Reads a key file an operator gives (`--key-file`): the base64 of 32 bytes, as `openssl rand
+ * -base64 32` writes it, readable by its owner only. The same rules as `secret.key`.
+ */
+export function readKeyFile(path: string): Buffer {
+  return decodeKey(readOwnerOnlyFile(path), path);
+}
+
+/** Writes a new key file (base64, mode 0600); refuses to overwrite an existing file. */
+export function writeKeyFile(path: string, key: Buffer): void {
+  writeFileSync(path, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+}
+
+/** A fresh random 32-byte key. */
+export function generateSecretKeyBytes(): Buffer {
+  return randomBytes(SECRET_KEY_BYTES);
+}
+
+/** Where a rotation keeps the key it replaces: `secret.key.<stamp>.old`, mode 0600. */
+export function retiredKeyPath(dataDir: string, stamp: string): string {
+  return join(dataDir, `${SECRET_KEY_FILE}.${stamp}.old`);
+}
+
+/**
+ * The file steps of `airlock secret-key rotate` around its database transaction: `stage` writes
+ * the new key beside the old one (`secret.key.new`, 0600) before anything is re-sealed, `commit`
+ * keeps a copy of the old key (`secret.key.<stamp>.old`) and moves the new one in place, `abandon`
+ * removes the staged key after a failed transaction. A crash between the transaction and `commit`
+ * leaves `secret.key.new` holding the key the database now needs (docs/deployment.md says so).
+ */
+export function secretKeyFileSwap(dataDir: string, newKey: Buffer, stamp: string) {
+  const current = join(dataDir, SECRET_KEY_FILE);
+  const staged = join(dataDir, `${SECRET_KEY_FILE}.new`);
+  const retired = retiredKeyPath(dataDir, stamp);
+  return {
+    stagedPath: staged,
+    retiredPath: retired,
+    stage(): void {
+      writeKeyFile(staged, newKey);
+    },
+    commit(): void {
+      // COPYFILE_EXCL: never overwrite an older retired key. copyFileSync keeps the mode (0600).
+      copyFileSync(current, retired, 1);
+      renameSync(staged, current);
+    },
+    abandon(): void {
+      unlinkSync(staged);
+    },
+  };
 }

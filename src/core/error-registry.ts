@@ -120,6 +120,10 @@ export const ERRORS = {
   WEBSDK_INVALID_GRANT: { status: 400, message: 'invalid_grant' },
   WEBSDK_UNSUPPORTED_GRANT_TYPE: { status: 400, message: 'unsupported_grant_type' },
   WEBSDK_AUTHORIZE_REFUSED: { status: 400, message: 'Login request refused' },
+  BACKUP_UNREADABLE: { status: 400, message: 'Backup does not open' },
+  BACKUP_NEWER_SCHEMA: { status: 400, message: 'Backup made by a newer release' },
+  BACKUP_REFUSED: { status: 409, message: 'Backup or restore refused' },
+  SECRET_KEY_ROTATION_REFUSED: { status: 409, message: 'Secret key rotation refused' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

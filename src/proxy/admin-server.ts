@@ -4,6 +4,8 @@ import Fastify from 'fastify';
 import type { Registry } from 'prom-client';
 import type { HostHealth } from '../client/resilient-auth-api-client.ts';
 import type { ListenAddress } from '../config/listen-address.ts';
+import { isLoopbackHost } from '../core/loopback-host.ts';
+import type { ReloadOutcome } from './reload-plan.ts';
 
 /** The body of `GET /status`. */
 export interface ProxyStatus {
@@ -35,6 +37,8 @@ export interface AdminServerDeps {
   listen: ListenAddress;
   status: () => ProxyStatus;
   metrics: Registry;
+  /** `POST /reload` (from a loopback address only): re-read the configuration file. */
+  reload?: () => Promise<ReloadOutcome>;
 }
 
 export interface AdminServer {
@@ -52,6 +56,25 @@ export async function startAdminServer(deps: AdminServerDeps): Promise<AdminServ
     const text = await deps.metrics.metrics();
     await reply.header('content-type', deps.metrics.contentType).send(text);
   });
+
+  const reload = deps.reload;
+  if (reload) {
+    app.post('/reload', async (request, reply) => {
+      // Unauthenticated like /status, but it acts: only from this machine, even when admin_listen
+      // is a wider address (`airlock proxy reload` runs beside the proxy).
+      if (!isLoopbackHost(request.socket.remoteAddress ?? '')) {
+        await reply
+          .code(403)
+          .send({ ok: false, errors: ['POST /reload is accepted from loopback only'] });
+        return;
+      }
+      const outcome = await reload();
+      await reply
+        .code(outcome.ok ? 200 : 422)
+        .header('cache-control', 'no-store')
+        .send(outcome);
+    });
+  }
 
   const { host, port } = deps.listen;
   try {

@@ -36,8 +36,15 @@ export interface RadiusServer {
 }
 
 export interface RadiusServerDeps {
+  /** The section as started: its name, address and port (a reload never changes them). */
   section: ServerConfig;
   flow: LoginFlow;
+  /**
+   * The section's configuration and login flow now, read once per packet: after a reload a new
+   * packet gets the new ones, while a login in flight keeps those it started with. Default: the
+   * `section` and `flow` above.
+   */
+  current?: () => { section: ServerConfig; flow: LoginFlow };
   logs: ProxyLogs;
   metrics: ProxyMetrics;
   clock: Clock;
@@ -56,14 +63,17 @@ export async function startRadiusServer(deps: RadiusServerDeps): Promise<RadiusS
     );
   };
 
+  const current = deps.current ?? (() => ({ section: deps.section, flow: deps.flow }));
+
   const onPacket = async (msg: Buffer, from: dgram.RemoteInfo) => {
-    const client = section.radiusClients.find((c) => matchesIp(c.matcher, from.address));
+    const { section: live, flow } = current();
+    const client = live.radiusClients.find((c) => matchesIp(c.matcher, from.address));
     if (!client) return drop('unknown-client', from);
 
     let request: AccessRequest;
     try {
       request = decodeAccessRequest(msg, client.secret, {
-        requireMessageAuthenticator: section.requireMessageAuthenticator,
+        requireMessageAuthenticator: live.requireMessageAuthenticator,
       });
     } catch (e) {
       if (e instanceof ProtocolError) return drop(e.code, from);
@@ -93,12 +103,12 @@ export async function startRadiusServer(deps: RadiusServerDeps): Promise<RadiusS
     };
     let answer: LoginAnswer;
     try {
-      answer = await deps.flow({
+      answer = await flow({
         username,
         password: decodePassword(request),
         oversizedPasswordOctets: request.oversizedPasswordOctets,
         state: request.state,
-        clientIp: clientIpOf(section, request),
+        clientIp: clientIpOf(live, request),
         nasIp: from.address,
         loginKey: loginKeyOf(from.address, username, request.authenticator),
         ref,

@@ -9,7 +9,12 @@ import {
   type ResilienceEvent,
   type ResilientAuthApiClient,
 } from '../client/resilient-auth-api-client.ts';
-import type { AuthProxyConfig, ClientConfig, ServerConfig } from '../config/authproxy-config.ts';
+import {
+  ConfigError,
+  type AuthProxyConfig,
+  type ClientConfig,
+  type ServerConfig,
+} from '../config/authproxy-config.ts';
 import { isLoopbackHost } from '../core/loopback-host.ts';
 import type { PrimaryOnlyState } from '../core/primary-only.ts';
 import type { Clock } from '../runtime/clock.ts';
@@ -19,7 +24,7 @@ import { startAdminServer, type AdminServer, type ProxyStatus } from './admin-se
 import { createAlertSender, type AlertSender } from './alerts.ts';
 import { ChallengeStore } from './challenge-store.ts';
 import { PushWaiter } from './push-waiter.ts';
-import { createLoginFlow } from './login-flow.ts';
+import { createLoginFlow, type LoginFlow } from './login-flow.ts';
 import { startLdapServer, type LdapServer } from './ldap-server.ts';
 import { createLdapUpstreamOpener } from './ldap-upstream.ts';
 import { createLdapPrimary, type LdapDirectory } from './primary/ldap-primary.ts';
@@ -34,6 +39,7 @@ import {
   type RequestResult,
 } from './proxy-metrics.ts';
 import { startRadiusServer, type RadiusServer } from './radius-server.ts';
+import { restartOnlyChanges, type ReloadOutcome } from './reload-plan.ts';
 
 export const PROXY_NAME = 'Airlock Authentication Proxy';
 
@@ -46,6 +52,14 @@ export interface RunningProxy {
   /** Where `GET /status` and `GET /metrics` answer (`[main] admin_listen`, port 0 resolved). */
   adminAddress: { address: string; port: number };
   alerts: AlertSender;
+  /**
+   * Applies a new configuration to new logins; logins in flight finish on the one they started
+   * with. Refused, changing nothing, when it needs a restart (restartOnlyChanges) or its
+   * primaries cannot be set up.
+   */
+  reload(next: AuthProxyConfig): Promise<ReloadOutcome>;
+  /** Reads the configuration again with `ProxyDeps.loadConfig` and reloads it (SIGHUP, POST /reload). */
+  reloadFromSource(): Promise<ReloadOutcome>;
   close(): Promise<void>;
 }
 
@@ -57,6 +71,11 @@ export interface ProxyDeps {
   post?: HttpPost;
   /** Waits between webhook attempts; default: an unref()ed timer. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Reads the configuration file again for a reload; throws ConfigError listing every problem.
+   * Without it, `reloadFromSource` refuses.
+   */
+  loadConfig?: () => AuthProxyConfig;
 }
 
 /** How often failmode alerts held back by the rate limit are looked at. */
@@ -104,31 +123,209 @@ export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Prom
   primaryOnly.start();
 
   const challenges = new ChallengeStore(clock);
-  const primaries = new Map<string, PrimaryAuthenticator | LdapDirectory | undefined>();
-  const apis: ResilientAuthApiClient[] = [];
-  const waiters: PushWaiter[] = [];
+  const shared: SharedParts = { deps, logs, alerts, proxyMetrics, primaryOnly, challenges };
   const servers: Array<RadiusServer | LdapServer> = [];
-  const running: Array<{
-    section: ServerConfig;
-    server: RadiusServer | LdapServer;
-    api: ResilientAuthApiClient;
-  }> = [];
+  let generation: Generation | undefined;
   let admin: AdminServer | undefined;
+  let live = config;
+  /** Generations replaced by a reload that still run logins. */
+  const retiring = new Set<Generation>();
 
   const close = async () => {
     primaryOnly.stop();
     await admin?.close();
     await Promise.all(servers.map((s) => s.close()));
+    // Stopping: nothing waits for logins in flight (they get no answer, as before reloads existed).
+    await Promise.all([generation, ...retiring].map((g) => g?.close() ?? Promise.resolve()));
+    alerts.close();
+    await logs.close();
+  };
+
+  const applyReload = (next: AuthProxyConfig): ReloadOutcome => {
+    const errors = restartOnlyChanges(live, next);
+    if (errors.length > 0) return refuseReload(logs, errors);
+    let fresh: Generation;
+    try {
+      fresh = buildGeneration(next, shared);
+    } catch (e) {
+      return refuseReload(logs, [(e as Error).message]);
+    }
+    const previous = generation;
+    generation = fresh;
+    live = next;
+    for (const warning of next.warnings) logs.line(`WARNING: ${warning}`);
+    logs.line(
+      `Configuration reloaded: ${next.servers.map((s) => `[${s.section}] failmode=${s.failmode}`).join(', ')}; logins in flight finish on the previous configuration`,
+    );
+    // Closed once its last login in flight has answered.
+    if (previous) {
+      retiring.add(previous);
+      void previous.retire().then(() => retiring.delete(previous));
+    }
+    return { ok: true, sections: next.servers.map((s) => s.section) };
+  };
+
+  const reload = (next: AuthProxyConfig) => Promise.resolve(applyReload(next));
+
+  const reloadFromSource = async (): Promise<ReloadOutcome> => {
+    if (deps.loadConfig === undefined) {
+      return refuseReload(logs, ['this proxy was started without a configuration file']);
+    }
+    let next: AuthProxyConfig;
+    try {
+      next = deps.loadConfig();
+    } catch (e) {
+      const errors = e instanceof ConfigError ? [...e.errors] : [(e as Error).message];
+      return refuseReload(logs, errors);
+    }
+    return reload(next);
+  };
+
+  try {
+    generation = buildGeneration(config, shared);
+    const current = (name: string) => generation!.sections.get(name)!;
+    for (const section of config.servers) {
+      const failmodeText = `failmode=${section.failmode}${section.failmodeExplicit ? '' : ' (default)'}`;
+      if (section.kind === 'ldap') {
+        const server = await startLdapServer({
+          section,
+          // The current generation's directory and flows: a reload reaches new binds.
+          directory: currentDirectory(() => current(section.section).directory!),
+          // The bind on the client's own directory connection is the primary authentication.
+          flowFor: (bindPrimary) => current(section.section).flowFor!(bindPrimary),
+          openUpstream: createLdapUpstreamOpener(section.client, clock),
+          logs: countingLogs(logs, alerts, proxyMetrics),
+          metrics: proxyMetrics,
+        });
+        servers.push(server);
+        logs.line(
+          `[${section.section}] listening for LDAP on ${server.address.address}:${server.address.port}${server.sslAddress ? ` and LDAPS on ${server.sslAddress.address}:${server.sslAddress.port}` : ''}; directory: [${section.clientSection}]; ${failmodeText}; service: ${section.apiAuthority}`,
+        );
+        continue;
+      }
+      const server = await startRadiusServer({
+        section,
+        flow: generation.sections.get(section.section)!.flow,
+        current: () => generation!.sections.get(section.section)!,
+        logs,
+        metrics: proxyMetrics,
+        clock,
+      });
+      servers.push(server);
+      logs.line(
+        `[${section.section}] listening for RADIUS on ${server.address.address}:${server.address.port}; primary: [${section.clientSection}]; ${failmodeText}; service: ${section.apiAuthority}`,
+      );
+    }
+    const listen = config.main.adminListen;
+    if (!isLoopbackHost(listen.host)) {
+      // Explicitly configured, so honoured; but /status and /metrics have no authentication.
+      logs.line(
+        `WARNING: [main] admin_listen ${listen.host}:${listen.port} is not a loopback address: /status and /metrics are readable, without authentication, by anyone who can reach it`,
+      );
+    }
+    admin = await startAdminServer({
+      listen,
+      metrics,
+      status: (): ProxyStatus => ({
+        proxy: {
+          version: deps.version,
+          startedAt: new Date(startedAtMs).toISOString(),
+          primaryOnly: primaryOnlyStatus(primaryOnly.state()),
+        },
+        sections: servers.map((server) => {
+          const { section, api } = generation!.sections.get(server.section)!;
+          return {
+            section: section.section,
+            failmode: section.failmode,
+            listening: `${server.address.address}:${server.address.port}`,
+            apiHosts: api.health(),
+          };
+        }),
+      }),
+      reload: reloadFromSource,
+    });
+    logs.line(
+      `Admin endpoint: http://${admin.address.address.includes(':') ? `[${admin.address.address}]` : admin.address.address}:${admin.address.port}/status and /metrics`,
+    );
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  const sweep = setInterval(() => challenges.sweep(), 60_000);
+  sweep.unref();
+  const failmodeFlush = setInterval(() => alerts.flushFailmode(), FAILMODE_FLUSH_INTERVAL_MS);
+  failmodeFlush.unref();
+  logs.line(`${PROXY_NAME} ${deps.version} - Init Complete`);
+  return {
+    servers,
+    metrics,
+    logs,
+    primaryOnly,
+    adminAddress: admin.address,
+    alerts,
+    reload,
+    reloadFromSource,
+    close: async () => {
+      clearInterval(sweep);
+      clearInterval(failmodeFlush);
+      alerts.flushFailmode();
+      await close();
+    },
+  };
+}
+
+/** What every generation of the configuration shares: logs, alerts, metrics, challenges. */
+interface SharedParts {
+  deps: ProxyDeps;
+  logs: ProxyLogs;
+  alerts: AlertSender;
+  proxyMetrics: ProxyMetrics;
+  primaryOnly: PrimaryOnlyWatcher;
+  /** Shared, so a challenge answered after a reload finds the login it continues. */
+  challenges: ChallengeStore;
+}
+
+export interface LiveSection {
+  section: ServerConfig;
+  flow: LoginFlow;
+  api: ResilientAuthApiClient;
+  /** LDAP sections: the directory that names a bound DN's user. */
+  directory?: LdapDirectory;
+  /** LDAP sections: a login flow whose primary is the bind on the client's own connection. */
+  flowFor?: (bindPrimary: PrimaryAuthenticator) => LoginFlow;
+}
+
+/**
+ * One configuration's primaries, Auth API clients, push waiters and login flows. A reload builds
+ * a new one; the old one is retired: closed once the logins it is running have answered.
+ */
+interface Generation {
+  sections: Map<string, LiveSection>;
+  /** Waits for the logins in flight, then closes everything this generation opened. */
+  retire(): Promise<void>;
+  /** Closes everything now (the proxy stops). */
+  close(): Promise<void>;
+}
+
+function buildGeneration(config: AuthProxyConfig, shared: SharedParts): Generation {
+  const { deps, logs, alerts, proxyMetrics, primaryOnly, challenges } = shared;
+  const { clock } = deps;
+  const primaries = new Map<string, PrimaryAuthenticator | LdapDirectory | undefined>();
+  const apis: ResilientAuthApiClient[] = [];
+  const waiters: PushWaiter[] = [];
+  const sections = new Map<string, LiveSection>();
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
+  let closed: Promise<void> | undefined;
+  const closeAll = () => (closed ??= closeParts());
+  const closeParts = async () => {
     for (const w of waiters) w.close();
     for (const api of apis) {
       api.stopMonitor();
       api.close();
     }
     await Promise.all([...primaries.values()].map((p) => (p ? p.close() : Promise.resolve())));
-    alerts.close();
-    await logs.close();
   };
-
   try {
     for (const section of config.servers) {
       if (!primaries.has(section.clientSection)) {
@@ -167,83 +364,47 @@ export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Prom
         random: deps.random,
         pushes,
       };
+      // Counted, so a retired generation closes its clients only after its last login.
+      const counted =
+        (flow: LoginFlow): LoginFlow =>
+        async (request) => {
+          inFlight++;
+          try {
+            return await flow(request);
+          } finally {
+            inFlight--;
+            if (inFlight === 0) idle?.();
+          }
+        };
       const primary = primaries.get(section.clientSection);
-      const failmodeText = `failmode=${section.failmode}${section.failmodeExplicit ? '' : ' (default)'}`;
       if (section.kind === 'ldap') {
         if (!isLdapDirectory(primary)) throw new Error(`[${section.section}] needs an [ad_client]`);
-        const server = await startLdapServer({
+        sections.set(section.section, {
           section,
+          flow: counted(createLoginFlow({ ...flowDeps, primary })),
+          api,
           directory: primary,
-          // The bind on the client's own directory connection is the primary authentication.
-          flowFor: (bindPrimary) => createLoginFlow({ ...flowDeps, primary: bindPrimary }),
-          openUpstream: createLdapUpstreamOpener(section.client, clock),
-          logs: flowDeps.logs,
-          metrics: proxyMetrics,
+          flowFor: (bindPrimary) => counted(createLoginFlow({ ...flowDeps, primary: bindPrimary })),
         });
-        servers.push(server);
-        running.push({ section, server, api });
-        logs.line(
-          `[${section.section}] listening for LDAP on ${server.address.address}:${server.address.port}${server.sslAddress ? ` and LDAPS on ${server.sslAddress.address}:${server.sslAddress.port}` : ''}; directory: [${section.clientSection}]; ${failmodeText}; service: ${section.apiAuthority}`,
-        );
         continue;
       }
-      const flow = createLoginFlow({ ...flowDeps, primary });
-      const server = await startRadiusServer({ section, flow, logs, metrics: proxyMetrics, clock });
-      servers.push(server);
-      running.push({ section, server, api });
-      logs.line(
-        `[${section.section}] listening for RADIUS on ${server.address.address}:${server.address.port}; primary: [${section.clientSection}]; ${failmodeText}; service: ${section.apiAuthority}`,
-      );
+      sections.set(section.section, {
+        section,
+        flow: counted(createLoginFlow({ ...flowDeps, primary })),
+        api,
+      });
     }
-    const listen = config.main.adminListen;
-    if (!isLoopbackHost(listen.host)) {
-      // Explicitly configured, so honoured; but /status and /metrics have no authentication.
-      logs.line(
-        `WARNING: [main] admin_listen ${listen.host}:${listen.port} is not a loopback address: /status and /metrics are readable, without authentication, by anyone who can reach it`,
-      );
-    }
-    admin = await startAdminServer({
-      listen,
-      metrics,
-      status: (): ProxyStatus => ({
-        proxy: {
-          version: deps.version,
-          startedAt: new Date(startedAtMs).toISOString(),
-          primaryOnly: primaryOnlyStatus(primaryOnly.state()),
-        },
-        sections: running.map(({ section, server, api }) => ({
-          section: section.section,
-          failmode: section.failmode,
-          listening: `${server.address.address}:${server.address.port}`,
-          apiHosts: api.health(),
-        })),
-      }),
-    });
-    logs.line(
-      `Admin endpoint: http://${admin.address.address.includes(':') ? `[${admin.address.address}]` : admin.address.address}:${admin.address.port}/status and /metrics`,
-    );
   } catch (e) {
-    await close();
+    void closeAll();
     throw e;
   }
-  const sweep = setInterval(() => challenges.sweep(), 60_000);
-  sweep.unref();
-  const failmodeFlush = setInterval(() => alerts.flushFailmode(), FAILMODE_FLUSH_INTERVAL_MS);
-  failmodeFlush.unref();
-  logs.line(`${PROXY_NAME} ${deps.version} - Init Complete`);
   return {
-    servers,
-    metrics,
-    logs,
-    primaryOnly,
-    adminAddress: admin.address,
-    alerts,
-    close: async () => {
-      clearInterval(sweep);
-      clearInterval(failmodeFlush);
-      alerts.flushFailmode();
-      await close();
+    sections,
+    async retire() {
+      if (inFlight > 0) await new Promise<void>((resolve) => (idle = resolve));
+      await closeAll();
     },
+    close: closeAll,
   };
 }
 
@@ -251,6 +412,25 @@ function isLdapDirectory(
   primary: PrimaryAuthenticator | LdapDirectory | undefined,
 ): primary is LdapDirectory {
   return primary !== undefined && 'describeBoundDn' in primary;
+}
+
+/** An LdapDirectory that asks whichever generation is current (a reload replaces primaries). */
+function currentDirectory(current: () => LdapDirectory): LdapDirectory {
+  return {
+    authenticate: (...args) => current().authenticate(...args),
+    describeBoundDn: (dn, attribute) => current().describeBoundDn(dn, attribute),
+    // Each generation closes its own directory.
+    close: () => Promise.resolve(),
+  };
+}
+
+/** A refused reload: every reason in authproxy.log; the running configuration stays. */
+function refuseReload(logs: ProxyLogs, errors: string[]): ReloadOutcome {
+  logs.line(
+    `Configuration reload refused, the running configuration stays: ${errors.length} error(s)`,
+  );
+  for (const error of errors) logs.line(`  ${error}`);
+  return { ok: false, errors };
 }
 
 function primaryOnlyStatus(state: PrimaryOnlyState): ProxyStatus['proxy']['primaryOnly'] {

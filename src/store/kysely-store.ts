@@ -1,7 +1,7 @@
 // KyselyStore: the Store on Kysely, one implementation for both SQLite and PostgreSQL. It owns the
 // connection, transactions, savepoint batches, migrations and close; every kind of record has its
 // repository in repositories/, bound to the same Kysely instance (or transaction).
-import { CompiledQuery, Migrator } from 'kysely';
+import { CompiledQuery } from 'kysely';
 import type { Kysely, Transaction } from 'kysely';
 import type {
   Application,
@@ -32,7 +32,7 @@ import type {
   UserPatch,
 } from './admin-store.ts';
 import type { Clock } from '../runtime/clock.ts';
-import { createMigrationProvider } from './migrations/migration-provider.ts';
+import { createStoreMigrator } from './migrations/migration-provider.ts';
 import type { Database } from './schema.ts';
 import type { SecretBox } from './secret-box.ts';
 import type {
@@ -58,6 +58,8 @@ import type {
   SecondFactorFailureOptions,
 } from './store.ts';
 import { Repositories } from './repositories/repositories.ts';
+import type { IntegrityReport, SealedSecretTally } from './maintenance-store.ts';
+import { MaintenanceRepository } from './repositories/maintenance-repository.ts';
 
 export interface KyselyStoreOptions {
   db: Kysely<Database> | Transaction<Database>;
@@ -76,6 +78,7 @@ export class KyselyStore implements Store {
   readonly #secretBox: SecretBox;
   readonly #clock: Clock;
   readonly #repos: Repositories;
+  #maintenance?: MaintenanceRepository;
 
   constructor({ db, dialect, secretBox, clock }: KyselyStoreOptions) {
     this.dialect = dialect;
@@ -87,10 +90,7 @@ export class KyselyStore implements Store {
 
   async migrate(): Promise<string[]> {
     if (this.#db.isTransaction) throw new Error('migrate() cannot run inside a transaction');
-    const migrator = new Migrator({
-      db: this.#db,
-      provider: createMigrationProvider(this.dialect, { secretBox: this.#secretBox }),
-    });
+    const migrator = createStoreMigrator(this.#db, this.dialect, { secretBox: this.#secretBox });
     const { error, results } = await migrator.migrateToLatest();
     if (error !== undefined) {
       const failed = results?.find((r) => r.status === 'Error')?.migrationName;
@@ -491,6 +491,30 @@ export class KyselyStore implements Store {
   }
   deleteExpiredAdminSessions(nowMs: number, idleSinceMs: number): Promise<number> {
     return this.#repos.admins.deleteExpiredAdminSessions(nowMs, idleSinceMs);
+  }
+
+  // ---- Maintenance (db verify, db backup, secret-key rotate) ----
+
+  get #maintenanceRepo(): MaintenanceRepository {
+    return (this.#maintenance ??= new MaintenanceRepository(this.#repos));
+  }
+  schemaVersion(): Promise<number> {
+    return this.#maintenanceRepo.schemaVersion();
+  }
+  checkIntegrity(): Promise<IntegrityReport> {
+    return this.#maintenanceRepo.checkIntegrity();
+  }
+  tallySealedSecrets(): Promise<SealedSecretTally[]> {
+    return this.#maintenanceRepo.tallySealedSecrets();
+  }
+  resealSecrets(next: SecretBox): Promise<SealedSecretTally[]> {
+    return this.#maintenanceRepo.resealSecrets(next);
+  }
+  countLiveBypassCodes(nowMs: number): Promise<number> {
+    return this.#maintenanceRepo.countLiveBypassCodes(nowMs);
+  }
+  deleteAllBypassCodes(): Promise<number> {
+    return this.#maintenanceRepo.deleteAllBypassCodes();
   }
 }
 

@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Clock } from '../runtime/clock.ts';
 import { ensurePrivateDir, restrictToOwner, withOwnerOnlyUmask } from '../runtime/private-files.ts';
@@ -10,9 +10,9 @@ import { KyselyStore } from './kysely-store.ts';
 import { createPreparingPool } from './postgres-pool.ts';
 import type { Database } from './schema.ts';
 import type { SecretBox } from './secret-box.ts';
-import { adaptSqliteDatabase } from './sqlite-database.ts';
+import { adaptSqliteDatabase, AirlockSqliteDialect } from './sqlite-database.ts';
 import { StoreError } from './store-error.ts';
-import type { Store } from './store.ts';
+import type { Store, StoreDialect } from './store.ts';
 
 export const SQLITE_FILE_NAME = 'airlock.db';
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
@@ -33,15 +33,8 @@ export interface OpenStoreOptions {
 }
 
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
-  const { databaseUrl, dataDir, secretBox, clock } = options;
-  const store = isPostgresUrl(databaseUrl)
-    ? new KyselyStore({ db: openPostgres(databaseUrl), dialect: 'postgres', secretBox, clock })
-    : new KyselyStore({
-        db: openSqlite(sqlitePath(databaseUrl, dataDir)),
-        dialect: 'sqlite',
-        secretBox,
-        clock,
-      });
+  const { secretBox, clock } = options;
+  const store = new KyselyStore({ ...openDatabase(options), secretBox, clock });
   if (options.migrate ?? true) {
     try {
       await store.migrate();
@@ -53,11 +46,27 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   return store;
 }
 
-function isPostgresUrl(url: string | undefined): url is string {
+/**
+ * The Kysely database a URL names, configured as the store uses it (WAL, busy timeout, foreign
+ * keys, migrations in a transaction on SQLite; BIGINT as numbers on PostgreSQL). For the store,
+ * and for tests that migrate a database step by step.
+ */
+export function openDatabase(options: Pick<OpenStoreOptions, 'databaseUrl' | 'dataDir'>): {
+  db: Kysely<Database>;
+  dialect: StoreDialect;
+} {
+  const { databaseUrl, dataDir } = options;
+  return isPostgresUrl(databaseUrl)
+    ? { db: openPostgres(databaseUrl), dialect: 'postgres' }
+    : { db: openSqlite(sqlitePath(databaseUrl, dataDir)), dialect: 'sqlite' };
+}
+
+export function isPostgresUrl(url: string | undefined): url is string {
   return url !== undefined && /^postgres(ql)?:\/\//i.test(url);
 }
 
-function sqlitePath(url: string | undefined, dataDir: string): string {
+/** The SQLite file a database URL (or none: `<dataDir>/airlock.db`) names. */
+export function sqlitePath(url: string | undefined, dataDir: string): string {
   if (url === undefined) {
     ensurePrivateDir(dataDir);
     return join(dataDir, SQLITE_FILE_NAME);
@@ -98,7 +107,7 @@ function openSqlite(path: string): Kysely<Database> {
   // Off by default in SQLite; the schema's ON DELETE CASCADE depends on it.
   sqlite.pragma('foreign_keys = ON');
   return new Kysely<Database>({
-    dialect: new SqliteDialect({ database: adaptSqliteDatabase(sqlite) }),
+    dialect: new AirlockSqliteDialect({ database: adaptSqliteDatabase(sqlite) }),
   });
 }
 

@@ -1,6 +1,7 @@
-// Adapts a better-sqlite3 connection for Kysely: a prepared-statement cache and IMMEDIATE transactions.
+// Adapts a better-sqlite3 connection for Kysely: a prepared-statement cache, IMMEDIATE transactions
+// and migrations in a transaction.
 import type BetterSqlite3 from 'better-sqlite3';
-import type { SqliteDatabase } from 'kysely';
+import { SqliteAdapter, SqliteDialect, type DialectAdapter, type SqliteDatabase } from 'kysely';
 
 const DEFAULT_STATEMENT_CACHE_SIZE = 500;
 
@@ -41,4 +42,24 @@ export function adaptSqliteDatabase(
       return statement;
     },
   };
+}
+
+/**
+ * SQLite runs DDL inside transactions, but Kysely's SqliteAdapter says it does not, so its
+ * Migrator would run migrations with no transaction at all: a migration failing halfway (or a
+ * crash) would leave half a schema change behind. Declaring transactional DDL makes the Migrator
+ * run the pending migrations and their records in one transaction, as on PostgreSQL
+ * (`src/store/schema-upgrade.test.ts` fails if it does not).
+ */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
+/** Kysely's SqliteDialect whose migrations run in a transaction. */
+export class AirlockSqliteDialect extends SqliteDialect {
+  override createAdapter(): DialectAdapter {
+    return new TransactionalDdlSqliteAdapter();
+  }
 }

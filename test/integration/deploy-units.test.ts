@@ -106,7 +106,7 @@ describe('the systemd units', () => {
     );
   });
 
-  it('declares ExecReload only for a component that reloads on SIGHUP (none does yet)', () => {
+  it('declares ExecReload only for a component that reloads on SIGHUP (the proxy does)', () => {
     const proxyHandlesHup = ['src/cli/commands/proxy-commands.ts', 'src/proxy/start-proxy.ts']
       .map((f) => readFileSync(join(ROOT, f), 'utf8'))
       .some((text) => text.includes('SIGHUP'));
@@ -123,5 +123,7 @@ describe('the systemd units', () => {
       directives('airlock-service.service').some((l) => l.startsWith('ExecReload=')),
       serviceHandlesHup,
     );
+    assert.ok(proxyHandlesHup);
+    assert.ok(directives('airlock-proxy@.service').includes('ExecReload=/bin/kill -HUP $MAINPID'));
   });
 });

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { AirlockError } from '../../core/error-registry.ts';
 import { describeUsernameCollisions } from '../../store/username-collisions.ts';
 import { openContext, withContext } from '../open-context.ts';
+import { registerDbBackupCommands } from './db-backup-commands.ts';
 import { emit, isoTime, table } from '../output.ts';
 import { commonOptions, nonNegativeInt, positiveInt, type CommonFlags } from './common.ts';
 
@@ -81,6 +82,8 @@ export function registerDbCommands(program: Command): void {
       }
     },
   );
+
+  registerDbBackupCommands(db);
 
   commonOptions(
     program

@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { loadAuthProxyConfig, type AuthProxyConfig } from '../../config/authproxy-config.ts';
+import type { ListenAddress } from '../../config/listen-address.ts';
+import type { ReloadOutcome } from '../../proxy/reload-plan.ts';
 import { AirlockError } from '../../core/error-registry.ts';
 import {
   PRIMARY_ONLY_DEFAULT_MINUTES,
@@ -59,6 +61,21 @@ export function registerProxyCommands(program: Command): void {
             ...config.warnings.map((w) => `warning: ${w}`),
           ].join('\n'),
       );
+    });
+
+  proxy
+    .command('reload')
+    .description(
+      'make the running proxy re-read its configuration (as SIGHUP does); logins in flight finish on the old one',
+    )
+    .option('--config <file>', 'the configuration the proxy runs with (for [main] admin_listen)')
+    .option('--json', 'print machine-readable JSON')
+    .action(async (flags: ConfigFlags) => {
+      // An invalid file is refused here already, with every error: the proxy would refuse it too.
+      const config = loadAuthProxyConfig(requireConfig(flags));
+      const outcome = await requestReload(config.main.adminListen);
+      emit(flags, outcome, () => describeReload(outcome));
+      if (!outcome.ok) process.exitCode = 1;
     });
 
   const primaryOnly = proxy
@@ -172,8 +189,14 @@ function actor(): string {
 
 async function runProxy(configPath: string): Promise<void> {
   const config = loadAuthProxyConfig(configPath);
-  const running = await launchProxy(config);
+  const running = await launchProxy(config, configPath);
   process.stdout.write(`${running.banner.join('\n')}\n`);
+  // systemd's ExecReload sends SIGHUP: re-read the file; logins in flight finish on the old one.
+  process.on('SIGHUP', () => {
+    void running.reload().then((outcome) => {
+      process.stderr.write(`${describeReload(outcome)}\n`);
+    });
+  });
   const stop = async () => {
     await running.close();
     process.exit(0);
@@ -185,7 +208,9 @@ async function runProxy(configPath: string): Promise<void> {
 /** Starts the proxy for a loaded config; `airlock start` uses it too. */
 export async function launchProxy(
   config: AuthProxyConfig,
-): Promise<{ banner: string[]; close(): Promise<void> }> {
+  /** The file `config` came from: a reload reads it again. */
+  configPath?: string,
+): Promise<{ banner: string[]; reload(): Promise<ReloadOutcome>; close(): Promise<void> }> {
   const { startProxy } = await import('../../proxy/start-proxy.ts');
   for (const warning of config.warnings) process.stderr.write(`warning: ${warning}\n`);
   const version = (
@@ -197,6 +222,7 @@ export async function launchProxy(
     clock: new SystemClock(),
     random: new CryptoRandom(),
     version,
+    ...(configPath !== undefined ? { loadConfig: () => loadAuthProxyConfig(configPath) } : {}),
   });
   // The process's own figures (RSS, heap, event-loop delay, open files) beside the proxy's.
   collectDefaultMetrics({ register: proxy.metrics });
@@ -209,5 +235,52 @@ export async function launchProxy(
   banner.push(
     `proxy status: http://${proxy.adminAddress.address}:${proxy.adminAddress.port}/status and /metrics`,
   );
-  return { banner, close: () => proxy.close() };
+  return { banner, reload: () => proxy.reloadFromSource(), close: () => proxy.close() };
+}
+
+/** The proxy's answer to POST /reload on its admin endpoint. */
+async function requestReload(listen: ListenAddress): Promise<ReloadOutcome> {
+  if (listen.port === 0) {
+    throw new AirlockError('CLI_USAGE', undefined, {
+      message:
+        '[main] admin_listen has port 0 (any free port): send SIGHUP to the proxy instead (systemctl reload)',
+    });
+  }
+  // A wildcard listen address is reached on this machine's loopback.
+  const host = listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host === '::' ? '::1' : listen.host;
+  const { request } = await import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host, port: listen.port, method: 'POST', path: '/reload', timeout: 30_000 },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(body) as ReloadOutcome);
+          } catch {
+            reject(
+              new Error(`the proxy at ${host}:${listen.port} answered ${res.statusCode}: ${body}`),
+            );
+          }
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('no answer within 30 s')));
+    req.on('error', (e) =>
+      reject(
+        new Error(
+          `cannot reach the proxy's admin endpoint at ${host}:${listen.port} ([main] admin_listen): ${e.message}`,
+        ),
+      ),
+    );
+    req.end();
+  });
+}
+
+function describeReload(outcome: ReloadOutcome): string {
+  return outcome.ok
+    ? `Configuration reloaded: ${outcome.sections.map((s) => `[${s}]`).join(', ')}. Logins in flight finish on the previous configuration.`
+    : `Configuration reload refused; the running configuration stays:\n${outcome.errors.map((e) => `  ${e}`).join('\n')}`;
 }

@@ -20,8 +20,9 @@ export function sealedAadMigration(secretBox: SealedValueResealer): Migration {
 
 /**
  * Re-seals one column row by row. A value that does not open (another secret key, or altered)
- * stops the migration, naming the row: on PostgreSQL nothing is changed then (migrations run in a
- * transaction); on SQLite the rows done so far stay v2, and the next run takes them as they are.
+ * stops the migration, naming the row, and nothing is changed then: the Migrator runs migrations
+ * in a transaction on both dialects (see AirlockSqliteDialect). A v2 value is left as it is, so a
+ * database re-sealed by hand or by an older partial run is taken as it is.
  */
 async function resealColumn(
   db: Kysely<unknown>,

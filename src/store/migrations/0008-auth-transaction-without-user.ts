@@ -28,10 +28,14 @@ export function authTransactionWithoutUserMigration(dialect: StoreDialect): Migr
 
 /**
  * SQLite cannot change a column's NOT NULL: copy into a new table and swap, all in one
- * transaction (the Migrator does not open one on SQLite). No table references auth_transactions.
+ * transaction: the Migrator's (every migration runs in one on both dialects since the store's
+ * SQLite dialect declares transactional DDL), or one of its own when called outside it, as the
+ * migration's own test does. No table references auth_transactions.
  */
 async function rebuildSqliteTable(db: Kysely<unknown>, userRequired: boolean): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  const inTransaction = <T>(fn: (trx: Kysely<unknown>) => Promise<T>): Promise<T> =>
+    db.isTransaction ? fn(db) : db.transaction().execute(fn);
+  await inTransaction(async (trx) => {
     await trx.schema
       .createTable('auth_transactions_rebuilt')
       .addColumn('txid', 'text', (c) => c.primaryKey())

@@ -1,5 +1,5 @@
 // The list of schema migrations, given to Kysely's Migrator statically (no directory scan).
-import type { Migration, MigrationProvider } from 'kysely';
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { SealedValueResealer } from '../secret-box.ts';
 import type { StoreDialect } from '../store.ts';
 import { initialMigration } from './0001-initial.ts';
@@ -30,6 +30,24 @@ export function createMigrationProvider(
 ): MigrationProvider {
   const migrations = migrationTable(dialect, deps);
   return { getMigrations: () => Promise.resolve(migrations) };
+}
+
+/**
+ * The Migrator the store migrates with: this build's migrations, forward only (the store never
+ * migrates down: going back is a restore of the backup taken before the upgrade). Kysely runs the
+ * pending migrations in one transaction on both dialects (on SQLite through the store's
+ * AirlockSqliteDialect), and refuses a database that has a migration this build does not know —
+ * one made by a newer release. Tests use it to stop at a given step (`migrateTo`).
+ */
+export function createStoreMigrator(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any schema: the Migrator reads only its own tables
+  db: Kysely<any>,
+  dialect: StoreDialect,
+  deps: { secretBox: SealedValueResealer },
+  /** Tests only: this build's migrations with one altered (e.g. made to fail after its work). */
+  provider: MigrationProvider = createMigrationProvider(dialect, deps),
+): Migrator {
+  return new Migrator({ db, provider });
 }
 
 /** The migrations by name, as the provider hands them to the Migrator. */
