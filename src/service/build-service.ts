@@ -31,6 +31,7 @@ import { registerFactorStatus, registerProviderCallbacks } from './push/provider
 import { PhoneFlow } from './push/phone-flow.ts';
 import { registerEnrollmentPages } from './enrollment-pages.ts';
 import { AccessDecision } from './policy/access-decision.ts';
+import { buildServiceOpenApiDocument, SERVICE_OPENAPI_PATH } from './service-openapi.ts';
 import { EmergencyRunner } from '../operations/emergency-runner.ts';
 import { registerDeviceRoutes } from './push/device-routes.ts';
 import { OobHub } from './push/oob-hub.ts';
@@ -107,8 +108,18 @@ export const DEFAULT_SERVICE_OPTIONS = {
   admin: DEFAULT_ADMIN_OPTIONS,
 } as const;
 
+/** A route as Fastify registered it, with the response schemas it serializes with. */
+export interface ServedRoute {
+  method: string;
+  url: string;
+  /** `schema.response` by status (`200`, `4xx`, …); undefined when the route declares none. */
+  response: Record<string, unknown> | undefined;
+}
+
 export interface Service {
   server: FastifyInstance;
+  /** Every route the app serves, as registered (the OpenAPI documents are checked against it). */
+  routes: readonly ServedRoute[];
   metrics: Registry;
   push: PushFlow;
   hub: OobHub;
@@ -132,6 +143,16 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     ...(options.trustProxy?.length ? { trustProxy: [...options.trustProxy] } : {}),
     ...(options.https ? { https: { cert: options.https.cert, key: options.https.key } } : {}),
   }) as unknown as FastifyInstance;
+  const routes: ServedRoute[] = [];
+  server.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      routes.push({
+        method,
+        url: route.url,
+        response: (route.schema as { response?: Record<string, unknown> } | undefined)?.response,
+      });
+    }
+  });
   const metrics = new Registry();
   const authApiMetrics = createAuthApiMetrics(metrics);
 
@@ -317,7 +338,11 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     }
     return reply.type(metrics.contentType).send(await metrics.metrics());
   });
-  return { server, metrics, push, hub, access, emergencies, factorHealth, phone };
+  const openApi = JSON.stringify(buildServiceOpenApiDocument());
+  server.get(SERVICE_OPENAPI_PATH, async (_req, reply) =>
+    reply.type('application/json').send(openApi),
+  );
+  return { server, routes, metrics, push, hub, access, emergencies, factorHealth, phone };
 }
 
 /**

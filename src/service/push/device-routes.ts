@@ -21,6 +21,13 @@ import { sendOk } from '../auth-api/envelope.ts';
 import { deviceCapabilities } from '../../core/device-capabilities.ts';
 import type { OobHub } from './oob-hub.ts';
 import type { DeviceAnswer, PushFlow } from './push-flow.ts';
+import { fastifyResponseSchema, type ApiOperation } from '../api-schema.ts';
+import {
+  DEVICE_OPERATIONS as OPS,
+  type ActivatedDevice,
+  type DeviceInfo,
+  type LoginRequest,
+} from './device-schemas.ts';
 
 export interface DeviceRoutesDeps {
   store: Store;
@@ -76,7 +83,7 @@ export function registerDeviceRoutes(server: FastifyInstance, d: DeviceRoutesDep
     return device;
   }
 
-  server.post('/device/v1/activate', async (req, reply) => {
+  server.post(OPS.activate.path, responseSchema(OPS.activate), async (req, reply) => {
     const body = parseJsonBody(req.body);
     const code = parseActivationCode(stringField(body, 'activation_code', 200));
     const name = stringField(body, 'name', 100).trim();
@@ -140,10 +147,10 @@ export function registerDeviceRoutes(server: FastifyInstance, d: DeviceRoutesDep
       username: activated.user.username,
       capabilities: deviceCapabilities(activated.device, { sms: false, phone: false }),
       totp: { secret: totpSecret, algorithm: 'SHA1', digits: 6, period: 30 },
-    });
+    } satisfies ActivatedDevice);
   });
 
-  server.get('/device/v1/device', async (req, reply) => {
+  server.get(OPS.device.path, responseSchema(OPS.device), async (req, reply) => {
     const device = await authenticateDevice(req);
     const user = await d.store.getUser(device.userId);
     return sendOk(reply, {
@@ -154,59 +161,72 @@ export function registerDeviceRoutes(server: FastifyInstance, d: DeviceRoutesDep
       platform: device.platform,
       capabilities: deviceCapabilities(device, { sms: false, phone: false }),
       created: Math.floor(device.createdAtMs / 1000),
-    });
+    } satisfies DeviceInfo);
   });
 
-  server.get<{ Querystring: { wait?: string } }>('/device/v1/requests', async (req, reply) => {
-    const device = await authenticateDevice(req);
-    const waitSeconds = parseWait(req.query.wait, d.options.maxWaitSeconds);
-    let pending = await d.store.listPendingOobRequests(device.id, d.clock.nowMs());
-    // A long poll answers at once only with something new: requests the device already took
-    // (still pending, shown on its screen) do not end the wait, or a client would spin.
-    if (waitSeconds > 0 && pending.every((r) => r.deliveredAtMs !== null)) {
-      const aborted = new AbortController();
-      const onClose = () => aborted.abort();
-      req.raw.once('close', onClose);
-      await d.hub.waitForDevice(device.id, waitSeconds * 1000, aborted.signal);
-      req.raw.off('close', onClose);
-      pending = await d.store.listPendingOobRequests(device.id, d.clock.nowMs());
-    }
-    const nowMs = d.clock.nowMs();
-    const fresh = pending.filter((r) => r.deliveredAtMs === null);
-    if (fresh.length > 0) {
-      await d.store.markOobDelivered(
-        fresh.map((r) => r.txid),
-        nowMs,
-      );
-      for (const r of fresh) d.onDelivered?.(r, nowMs - r.createdAtMs);
-    }
-    await d.store.touchDevice(device.id, nowMs);
-    return sendOk(reply, { requests: pending.map(describeRequest) });
-  });
+  server.get<{ Querystring: { wait?: string } }>(
+    OPS.requests.path,
+    responseSchema(OPS.requests),
+    async (req, reply) => {
+      const device = await authenticateDevice(req);
+      const waitSeconds = parseWait(req.query.wait, d.options.maxWaitSeconds);
+      let pending = await d.store.listPendingOobRequests(device.id, d.clock.nowMs());
+      // A long poll answers at once only with something new: requests the device already took
+      // (still pending, shown on its screen) do not end the wait, or a client would spin.
+      if (waitSeconds > 0 && pending.every((r) => r.deliveredAtMs !== null)) {
+        const aborted = new AbortController();
+        const onClose = () => aborted.abort();
+        req.raw.once('close', onClose);
+        await d.hub.waitForDevice(device.id, waitSeconds * 1000, aborted.signal);
+        req.raw.off('close', onClose);
+        pending = await d.store.listPendingOobRequests(device.id, d.clock.nowMs());
+      }
+      const nowMs = d.clock.nowMs();
+      const fresh = pending.filter((r) => r.deliveredAtMs === null);
+      if (fresh.length > 0) {
+        await d.store.markOobDelivered(
+          fresh.map((r) => r.txid),
+          nowMs,
+        );
+        for (const r of fresh) d.onDelivered?.(r, nowMs - r.createdAtMs);
+      }
+      await d.store.touchDevice(device.id, nowMs);
+      return sendOk(reply, { requests: pending.map(describeRequest) });
+    },
+  );
 
-  server.post<{ Params: { txid: string } }>('/device/v1/requests/:txid', async (req, reply) => {
-    const device = await authenticateDevice(req);
-    const body = parseJsonBody(req.body);
-    const answer = stringField(body, 'answer', 10);
-    if (!isOneOf(ANSWERS, answer)) {
-      throw new AirlockError('AUTH_INVALID_PARAMETERS', 'answer');
-    }
-    const code = body.verification_code;
-    if (code !== undefined && (typeof code !== 'string' || code.length > 12)) {
-      throw new AirlockError('AUTH_INVALID_PARAMETERS', 'verification_code');
-    }
-    const outcome = await d.push.answer({
-      device,
-      txid: req.params.txid,
-      answer,
-      verificationCode: code,
-      nowMs: d.clock.nowMs(),
-    });
-    return sendOk(reply, { result: outcome.result, status: outcome.status });
-  });
+  server.post<{ Params: { txid: string } }>(
+    OPS.answer.path,
+    responseSchema(OPS.answer),
+    async (req, reply) => {
+      const device = await authenticateDevice(req);
+      const body = parseJsonBody(req.body);
+      const answer = stringField(body, 'answer', 10);
+      if (!isOneOf(ANSWERS, answer)) {
+        throw new AirlockError('AUTH_INVALID_PARAMETERS', 'answer');
+      }
+      const code = body.verification_code;
+      if (code !== undefined && (typeof code !== 'string' || code.length > 12)) {
+        throw new AirlockError('AUTH_INVALID_PARAMETERS', 'verification_code');
+      }
+      const outcome = await d.push.answer({
+        device,
+        txid: req.params.txid,
+        answer,
+        verificationCode: code,
+        nowMs: d.clock.nowMs(),
+      });
+      return sendOk(reply, { result: outcome.result, status: outcome.status });
+    },
+  );
 }
 
-function describeRequest(r: OobRequest) {
+/** Route options: the response schemas of the route's declaration (device-schemas.ts). */
+function responseSchema(op: ApiOperation) {
+  return { schema: { response: fastifyResponseSchema(op.responses) } };
+}
+
+function describeRequest(r: OobRequest): LoginRequest {
   return {
     txid: r.txid,
     factor: r.factor,

@@ -1,0 +1,146 @@
+// The device API's answers (docs/device-api.md) and the factor status report, one TypeBox
+// declaration each: handler types, Fastify's serializers and the service's OpenAPI document.
+import Type, { type Static } from 'typebox';
+import { AUTH_FACTORS, FACTOR_HEALTH_STATES } from '../../core/factor-health.ts';
+import {
+  DEVICE_CAPABILITIES,
+  DEVICE_PLATFORMS,
+  OOB_FACTORS,
+  OTP_ALGORITHMS,
+} from '../../core/model.ts';
+import {
+  closedSet,
+  envelopeResponses,
+  EpochSeconds,
+  nullable,
+  type ApiOperation,
+} from '../api-schema.ts';
+
+const DEVICE_ERRORS = {
+  '400': 'Missing or invalid parameters (40001, 40002)',
+  '401': 'Missing or bad device signature, or a Date outside the window (401xx)',
+} as const;
+
+const Capabilities = Type.Array(closedSet(DEVICE_CAPABILITIES));
+
+export const ActivatedDevice = Type.Object({
+  device_id: Type.String(),
+  user_id: Type.String(),
+  username: Type.String(),
+  capabilities: Capabilities,
+  totp: Type.Object({
+    secret: Type.String({ description: 'base32; shown only in this answer' }),
+    algorithm: closedSet(OTP_ALGORITHMS),
+    digits: Type.Integer(),
+    period: Type.Integer(),
+  }),
+});
+export type ActivatedDevice = Static<typeof ActivatedDevice>;
+
+export const DeviceInfo = Type.Object({
+  device_id: Type.String(),
+  user_id: Type.String(),
+  username: Type.String(),
+  name: Type.String(),
+  platform: closedSet(DEVICE_PLATFORMS),
+  capabilities: Capabilities,
+  created: EpochSeconds,
+});
+export type DeviceInfo = Static<typeof DeviceInfo>;
+
+export const LoginRequest = Type.Object({
+  txid: Type.String(),
+  factor: closedSet(OOB_FACTORS),
+  application: Type.String(),
+  username: Type.String(),
+  display_username: Type.String(),
+  type: Type.String(),
+  ipaddr: nullable(Type.String()),
+  hostname: nullable(Type.String()),
+  pushinfo: Type.Array(Type.Array(Type.String(), { minItems: 2, maxItems: 2 }), {
+    description: '[name, value] pairs from the login request',
+  }),
+  time: EpochSeconds,
+  expires: EpochSeconds,
+  verification: Type.Boolean({ description: 'the answer needs the code the login shows' }),
+});
+export type LoginRequest = Static<typeof LoginRequest>;
+
+export const PendingRequests = Type.Object({ requests: Type.Array(LoginRequest) });
+
+export const AnswerResult = Type.Object({
+  result: closedSet(['allow', 'deny'] as const),
+  status: Type.String(),
+});
+
+export const FactorHealth = Type.Object({
+  factor: closedSet(AUTH_FACTORS),
+  provider: Type.String(),
+  state: closedSet(FACTOR_HEALTH_STATES),
+  reason: Type.String(),
+  failureRate: Type.Optional(Type.Number({ description: 'failed share of the window, 0–1' })),
+  p95LatencyMs: Type.Optional(Type.Number()),
+  samples: Type.Integer(),
+  sinceMs: Type.Optional(Type.Integer({ description: 'when the current state began' })),
+});
+
+export const FactorStatus = Type.Object({ factors: Type.Array(FactorHealth) });
+
+export const DEVICE_OPERATIONS = {
+  activate: {
+    method: 'POST',
+    path: '/device/v1/activate',
+    tag: 'device api',
+    summary: 'Activates an authenticator with an activation code and its public key',
+    responses: envelopeResponses(ActivatedDevice, { '400': DEVICE_ERRORS['400'] }),
+  },
+  device: {
+    method: 'GET',
+    path: '/device/v1/device',
+    tag: 'device api',
+    summary: 'The calling device',
+    security: 'deviceSignature',
+    responses: envelopeResponses(DeviceInfo, DEVICE_ERRORS),
+  },
+  requests: {
+    method: 'GET',
+    path: '/device/v1/requests',
+    tag: 'device api',
+    summary: "The device's pending login requests (long poll with wait=)",
+    security: 'deviceSignature',
+    responses: envelopeResponses(PendingRequests, DEVICE_ERRORS),
+  },
+  answer: {
+    method: 'POST',
+    path: '/device/v1/requests/:txid',
+    tag: 'device api',
+    summary: 'Approves or denies a login request (or reports it as fraud)',
+    security: 'deviceSignature',
+    responses: envelopeResponses(AnswerResult, DEVICE_ERRORS),
+  },
+} as const satisfies Record<string, ApiOperation>;
+
+export const STATUS_OPERATIONS = {
+  factors: {
+    method: 'GET',
+    path: '/status/v1/factors',
+    tag: 'status',
+    summary: 'Delivery health per factor and provider (no secrets; unauthenticated)',
+    responses: envelopeResponses(FactorStatus),
+  },
+  providerCall: {
+    method: 'POST',
+    path: '/provider/v1/calls/:txid',
+    tag: 'provider callbacks',
+    summary: "The phone provider's key-pressed callback (TwiML answer)",
+    security: 'providerToken',
+    responses: {
+      ...envelopeResponses(Type.Null()),
+      '200': {
+        description: 'TwiML: what the caller hears before the call ends',
+        mediaType: 'text/xml',
+        schema: Type.String(),
+      },
+    },
+  },
+} as const satisfies Record<string, ApiOperation>;
