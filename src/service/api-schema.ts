@@ -1,7 +1,7 @@
 // The shapes every HTTP surface of the service shares, declared once with TypeBox: Duo's
 // `{stat, response}` envelope and its FAIL twin, nullable values and closed sets, and the route
 // responses the router serializes with (fast-json-stringify) and the OpenAPI documents list.
-import Type, { type Static, type TSchema, type TUnsafe } from 'typebox';
+import Type, { type Static, type TObject, type TSchema, type TUnsafe } from 'typebox';
 
 /** A JSON Schema fragment (OpenAPI 3.1 uses JSON Schema 2020-12). */
 export type JsonSchema = Record<string, unknown>;
@@ -120,8 +120,8 @@ export function openApiResponses(responses: RouteResponses): JsonSchema {
 
 /**
  * One HTTP route of the service that is not an Admin API route (those are `AdminRoute`s): the
- * router registers it with `fastifyResponseSchema(responses)`, the service's OpenAPI document lists
- * it with `openApiResponses(responses)`.
+ * router registers it with `routeSchema(op)`, the service's OpenAPI document lists it with
+ * `openApiResponses(op.responses)` and its parameters.
  */
 export interface ApiOperation {
   method: 'GET' | 'POST';
@@ -131,5 +131,21 @@ export interface ApiOperation {
   summary: string;
   /** How the caller proves who it is (an OpenAPI security scheme name), or none. */
   security?: 'duoSignature' | 'deviceSignature' | 'providerToken';
+  /** Path parameters and query string, checked by Fastify (TypeBox's validator) before the handler. */
+  params?: TObject;
+  query?: TObject;
   responses: RouteResponses;
+}
+
+/** Fastify's `schema` of an operation: its request checks and its answers' serializers. */
+export function routeSchema(op: ApiOperation): {
+  params?: TObject;
+  querystring?: TObject;
+  response: Record<string, TSchema>;
+} {
+  return {
+    ...(op.params ? { params: op.params } : {}),
+    ...(op.query ? { querystring: op.query } : {}),
+    response: fastifyResponseSchema(op.responses),
+  };
 }

@@ -1,5 +1,6 @@
 // Builds the service's Fastify app from its dependencies; only bin code listens.
 import { isIP } from 'node:net';
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
@@ -143,6 +144,8 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     ...(options.trustProxy?.length ? { trustProxy: [...options.trustProxy] } : {}),
     ...(options.https ? { https: { cert: options.https.cert, key: options.https.key } } : {}),
   }) as unknown as FastifyInstance;
+  // Request schemas (querystring, path parameters) are TypeBox declarations, checked by TypeBox.
+  server.setValidatorCompiler(TypeBoxValidatorCompiler);
   const routes: ServedRoute[] = [];
   server.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
@@ -371,6 +374,12 @@ function toAirlockError(error: FastifyError | AirlockError): AirlockError {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new AirlockError('AUTH_INVALID_PARAMETERS', 'body');
+  }
+  if (error.validation) {
+    // A request schema refused it: name the parameter, as the handlers' own checks do.
+    const first = error.validation[0];
+    const name = first?.instancePath.replace(/^\//, '').split('/')[0];
+    return new AirlockError('AUTH_INVALID_PARAMETERS', name || error.validationContext);
   }
   if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
     return new AirlockError('AUTH_INVALID_PARAMETERS', error.message);

@@ -1,6 +1,7 @@
 // The OpenAPI 3.1 document of the service's surfaces other than the Admin API (which has its own,
 // admin/openapi.ts): Auth API, device API, status and provider callbacks, built from the same
 // declarations their routes register their response schemas from.
+import type { TObject } from 'typebox';
 import type { ApiOperation, JsonSchema } from './api-schema.ts';
 import { openApiResponses } from './api-schema.ts';
 import { openApiPath } from './admin/openapi.ts';
@@ -23,17 +24,29 @@ export function buildServiceOpenApiDocument(
   for (const op of operations) {
     const pathItem = (paths[openApiPath(op.path)] ??= {});
     const pathParams = [...op.path.matchAll(/:([A-Za-z_]+)/g)].map((m) => m[1]!);
+    const properties = (schema: TObject | undefined): Record<string, unknown> =>
+      schema?.properties ?? {};
+    const required = (schema: TObject | undefined): readonly string[] =>
+      (schema?.required ?? []) as readonly string[];
     pathItem[op.method.toLowerCase()] = {
       operationId: `${op.method.toLowerCase()}${op.path.replace(/[^A-Za-z0-9]+/g, '_')}`,
       tags: [op.tag],
       summary: op.summary,
       security: op.security ? [{ [op.security]: [] }] : [],
-      parameters: pathParams.map((name) => ({
-        name,
-        in: 'path',
-        required: true,
-        schema: { type: 'string' },
-      })),
+      parameters: [
+        ...pathParams.map((name) => ({
+          name,
+          in: 'path',
+          required: true,
+          schema: properties(op.params)[name] ?? { type: 'string' },
+        })),
+        ...Object.entries(properties(op.query)).map(([name, schema]) => ({
+          name,
+          in: 'query',
+          required: required(op.query).includes(name),
+          schema,
+        })),
+      ],
       responses: openApiResponses(op.responses),
     };
   }

@@ -144,6 +144,20 @@ describe('response schemas: one declaration for the serializer and the OpenAPI d
     }
   });
 
+  it('a request schema refusal is a 40002 naming the parameter, in the FAIL envelope', async () => {
+    const res = await h.service.server.inject({
+      method: 'GET',
+      url: '/device/v1/requests?wait=soon',
+    });
+    assert.equal(res.statusCode, 400);
+    assert.deepEqual(res.json(), {
+      stat: 'FAIL',
+      code: 40002,
+      message: 'Invalid request parameters',
+      message_detail: 'wait',
+    });
+  });
+
   describe('real answers of every surface pass the serializer unchanged', () => {
     let app: Application;
     let devices: DeviceClient;

@@ -30,7 +30,7 @@ import {
   type PreauthResponse,
   type TimeResponse,
 } from './auth-api-schemas.ts';
-import { fastifyResponseSchema, type ApiOperation } from '../api-schema.ts';
+import { routeSchema, type ApiOperation } from '../api-schema.ts';
 import { steerAwayMessage, steerFactors, type AuthFactor } from '../../core/factor-health.ts';
 import {
   deviceCapabilities,
@@ -58,7 +58,7 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     server.route({
       method: op.method,
       url: op.path,
-      schema: { response: fastifyResponseSchema(op.responses) },
+      schema: routeSchema(op),
       handler: async (req, reply) => {
         const nowMs = ctx.clock.nowMs();
         const request = readRequestParams(req);
@@ -98,7 +98,7 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
   server.route({
     method: OPS.ping.method,
     url: OPS.ping.path,
-    schema: { response: fastifyResponseSchema(OPS.ping.responses) },
+    schema: routeSchema(OPS.ping),
     handler: async (_req, reply) =>
       sendOk(reply, { time: Math.floor(ctx.clock.nowMs() / 1000) } satisfies TimeResponse),
   });

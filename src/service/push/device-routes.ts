@@ -21,12 +21,14 @@ import { sendOk } from '../auth-api/envelope.ts';
 import { deviceCapabilities } from '../../core/device-capabilities.ts';
 import type { OobHub } from './oob-hub.ts';
 import type { DeviceAnswer, PushFlow } from './push-flow.ts';
-import { fastifyResponseSchema, type ApiOperation } from '../api-schema.ts';
+import { routeSchema } from '../api-schema.ts';
 import {
   DEVICE_OPERATIONS as OPS,
   type ActivatedDevice,
   type DeviceInfo,
   type LoginRequest,
+  type RequestsQuery,
+  type TxidParams,
 } from './device-schemas.ts';
 
 export interface DeviceRoutesDeps {
@@ -83,7 +85,7 @@ export function registerDeviceRoutes(server: FastifyInstance, d: DeviceRoutesDep
     return device;
   }
 
-  server.post(OPS.activate.path, responseSchema(OPS.activate), async (req, reply) => {
+  server.post(OPS.activate.path, { schema: routeSchema(OPS.activate) }, async (req, reply) => {
     const body = parseJsonBody(req.body);
     const code = parseActivationCode(stringField(body, 'activation_code', 200));
     const name = stringField(body, 'name', 100).trim();
@@ -150,7 +152,7 @@ export function registerDeviceRoutes(server: FastifyInstance, d: DeviceRoutesDep
     } satisfies ActivatedDevice);
   });
 
-  server.get(OPS.device.path, responseSchema(OPS.device), async (req, reply) => {
+  server.get(OPS.device.path, { schema: routeSchema(OPS.device) }, async (req, reply) => {
     const device = await authenticateDevice(req);
     const user = await d.store.getUser(device.userId);
     return sendOk(reply, {
@@ -164,9 +166,9 @@ export function registerDeviceRoutes(server: FastifyInstance, d: DeviceRoutesDep
     } satisfies DeviceInfo);
   });
 
-  server.get<{ Querystring: { wait?: string } }>(
+  server.get<{ Querystring: RequestsQuery }>(
     OPS.requests.path,
-    responseSchema(OPS.requests),
+    { schema: routeSchema(OPS.requests) },
     async (req, reply) => {
       const device = await authenticateDevice(req);
       const waitSeconds = parseWait(req.query.wait, d.options.maxWaitSeconds);
@@ -195,9 +197,9 @@ export function registerDeviceRoutes(server: FastifyInstance, d: DeviceRoutesDep
     },
   );
 
-  server.post<{ Params: { txid: string } }>(
+  server.post<{ Params: TxidParams }>(
     OPS.answer.path,
-    responseSchema(OPS.answer),
+    { schema: routeSchema(OPS.answer) },
     async (req, reply) => {
       const device = await authenticateDevice(req);
       const body = parseJsonBody(req.body);
@@ -219,11 +221,6 @@ export function registerDeviceRoutes(server: FastifyInstance, d: DeviceRoutesDep
       return sendOk(reply, { result: outcome.result, status: outcome.status });
     },
   );
-}
-
-/** Route options: the response schemas of the route's declaration (device-schemas.ts). */
-function responseSchema(op: ApiOperation) {
-  return { schema: { response: fastifyResponseSchema(op.responses) } };
 }
 
 function describeRequest(r: OobRequest): LoginRequest {

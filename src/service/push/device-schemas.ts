@@ -86,6 +86,19 @@ export const FactorHealth = Type.Object({
 
 export const FactorStatus = Type.Object({ factors: Type.Array(FactorHealth) });
 
+/** `GET /device/v1/requests?wait=N`: a long poll of up to N seconds (the maximum is checked too). */
+export const RequestsQuery = Type.Object({
+  wait: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
+});
+export type RequestsQuery = Static<typeof RequestsQuery>;
+
+export const TxidParams = Type.Object({ txid: Type.String({ maxLength: 100 }) });
+export type TxidParams = Static<typeof TxidParams>;
+
+/** The phone provider's callback: the call's secret in the URL it was given. */
+export const CallbackQuery = Type.Object({ token: Type.Optional(Type.String()) });
+export type CallbackQuery = Static<typeof CallbackQuery>;
+
 export const DEVICE_OPERATIONS = {
   activate: {
     method: 'POST',
@@ -108,6 +121,7 @@ export const DEVICE_OPERATIONS = {
     tag: 'device api',
     summary: "The device's pending login requests (long poll with wait=)",
     security: 'deviceSignature',
+    query: RequestsQuery,
     responses: envelopeResponses(PendingRequests, DEVICE_ERRORS),
   },
   answer: {
@@ -116,6 +130,7 @@ export const DEVICE_OPERATIONS = {
     tag: 'device api',
     summary: 'Approves or denies a login request (or reports it as fraud)',
     security: 'deviceSignature',
+    params: TxidParams,
     responses: envelopeResponses(AnswerResult, DEVICE_ERRORS),
   },
 } as const satisfies Record<string, ApiOperation>;
@@ -134,6 +149,8 @@ export const STATUS_OPERATIONS = {
     tag: 'provider callbacks',
     summary: "The phone provider's key-pressed callback (TwiML answer)",
     security: 'providerToken',
+    params: TxidParams,
+    query: CallbackQuery,
     responses: {
       ...envelopeResponses(Type.Null()),
       '200': {

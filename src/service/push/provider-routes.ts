@@ -5,16 +5,17 @@ import { Gauge, type Registry } from 'prom-client';
 import type { FactorHealthBoard } from '../../core/factor-health.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import type { PhoneFlow } from './phone-flow.ts';
-import { fastifyResponseSchema } from '../api-schema.ts';
+import { routeSchema } from '../api-schema.ts';
+import type { CallbackQuery, TxidParams } from './device-schemas.ts';
 import { STATUS_OPERATIONS } from './device-schemas.ts';
 
 export function registerProviderCallbacks(
   server: FastifyInstance,
   d: { phone: PhoneFlow; clock: Clock; apiHost: () => string },
 ): void {
-  server.post<{ Params: { txid: string }; Querystring: { token?: string } }>(
+  server.post<{ Params: TxidParams; Querystring: CallbackQuery }>(
     STATUS_OPERATIONS.providerCall.path,
-    { schema: { response: fastifyResponseSchema(STATUS_OPERATIONS.providerCall.responses) } },
+    { schema: routeSchema(STATUS_OPERATIONS.providerCall) },
     async (req, reply) => {
       const body = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
       const outcome = await d.phone.answerCall({
@@ -52,7 +53,7 @@ export function registerFactorStatus(
   // No secrets here (factor, provider kind, rates): readable by the status page without a key.
   server.get(
     STATUS_OPERATIONS.factors.path,
-    { schema: { response: fastifyResponseSchema(STATUS_OPERATIONS.factors.responses) } },
+    { schema: routeSchema(STATUS_OPERATIONS.factors) },
     async (_req, reply) =>
       reply.header('Cache-Control', 'no-store').send({
         stat: 'OK',
