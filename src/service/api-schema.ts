@@ -1,40 +1,13 @@
 // The shapes every HTTP surface of the service shares, declared once with TypeBox: Duo's
 // `{stat, response}` envelope and its FAIL twin, nullable values and closed sets, and the route
 // responses the router serializes with (fast-json-stringify) and the OpenAPI documents list.
-import Type, { type Static, type TObject, type TSchema, type TUnsafe } from 'typebox';
+import Type, { type Static, type TObject, type TSchema } from 'typebox';
+
+// The building blocks live in src/core so the proxy's status endpoint shares them.
+export { closedSet, nullable, OpenObject } from '../core/schema-types.ts';
 
 /** A JSON Schema fragment (OpenAPI 3.1 uses JSON Schema 2020-12). */
 export type JsonSchema = Record<string, unknown>;
-
-/**
- * `schema` or null, as `type: [T, "null"]` rather than `anyOf`: fast-json-stringify serializes a
- * type list directly, while `anyOf` makes it validate each branch for every value it writes.
- */
-export function nullable<T extends TSchema>(
-  schema: T,
-  options: { description?: string } = {},
-): TUnsafe<Static<T> | null> {
-  const { type, ...rest } = schema as unknown as { type: string } & JsonSchema;
-  return Type.Unsafe<Static<T> | null>({ ...rest, type: [type, 'null'], ...options });
-}
-
-/**
- * One of a closed set (an `as const` list of src/core), as a typed string enum: the list stays
- * declared once, in core, and the schema, the type and the OpenAPI enum come from it.
- */
-export function closedSet<T extends string>(
-  list: readonly T[],
-  options: { description?: string } = {},
-): TUnsafe<T> {
-  return Type.Unsafe<T>({ type: 'string', enum: [...list], ...options });
-}
-
-/** An object whose keys are open (Duo returns such maps: `detail`, `metadata`, a policy). */
-export const OpenObject = Type.Unsafe<Record<string, unknown>>({
-  type: 'object',
-  // Without it fast-json-stringify would write `{}`: it drops properties it was not told about.
-  additionalProperties: true,
-});
 
 /** Seconds since the Unix epoch, as Duo gives times. */
 export const EpochSeconds = Type.Integer({ description: 'seconds since the Unix epoch' });
