@@ -2,6 +2,8 @@
 // `{stat, response}` envelope and its FAIL twin, nullable values and closed sets, and the route
 // responses the router serializes with (fast-json-stringify) and the OpenAPI documents list.
 import Type, { type Static, type TObject, type TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { AirlockError } from '../core/error-registry.ts';
 
 // The building blocks live in src/core so the proxy's status endpoint shares them.
 export { closedSet, nullable, OpenObject } from '../core/schema-types.ts';
@@ -107,6 +109,11 @@ export interface ApiOperation {
   /** Path parameters and query string, checked by Fastify (TypeBox's validator) before the handler. */
   params?: TObject;
   query?: TObject;
+  /**
+   * The JSON body, for the document; the handler checks it with `bodyChecker` (bodies reach it
+   * as raw bytes, which request signatures cover).
+   */
+  body?: TObject;
   responses: RouteResponses;
 }
 
@@ -120,5 +127,22 @@ export function routeSchema(op: ApiOperation): {
     ...(op.params ? { params: op.params } : {}),
     ...(op.query ? { querystring: op.query } : {}),
     response: fastifyResponseSchema(op.responses),
+  };
+}
+
+/**
+ * A checker of a JSON request body against its TypeBox declaration (compiled once). A refusal is
+ * Duo's `40001` naming the first missing field, or `40002` naming the first invalid one.
+ */
+export function bodyChecker<T extends TObject>(schema: T): (value: unknown) => Static<T> {
+  const compiled = Compile(schema);
+  return (value) => {
+    if (compiled.Check(value)) return value;
+    const first = compiled.Errors(value)[0];
+    if (first?.keyword === 'required') {
+      const missing = (first.params as { requiredProperties?: string[] }).requiredProperties;
+      throw new AirlockError('AUTH_MISSING_PARAMETERS', missing?.[0]);
+    }
+    throw new AirlockError('AUTH_INVALID_PARAMETERS', first?.instancePath.split('/')[1] || 'body');
   };
 }

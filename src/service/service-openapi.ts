@@ -47,6 +47,14 @@ export function buildServiceOpenApiDocument(
           schema,
         })),
       ],
+      ...(op.body
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: op.body } },
+            },
+          }
+        : {}),
       responses: openApiResponses(op.responses),
     };
   }

@@ -158,6 +158,27 @@ describe('response schemas: one declaration for the serializer and the OpenAPI d
     });
   });
 
+  it('a JSON body is checked against its declaration: 40001 names the missing field, 40002 the invalid one', async () => {
+    const activate = async (body: unknown) => {
+      const res = await h.service.server.inject({
+        method: 'POST',
+        url: '/device/v1/activate',
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify(body),
+      });
+      assert.equal(res.statusCode, 400);
+      const { code, message_detail } = res.json<{ code: number; message_detail: string }>();
+      return `${code} ${message_detail}`;
+    };
+    const valid = { activation_code: 'x', name: 'phone', platform: 'cli', public_key: {} };
+    assert.equal(await activate({}), '40001 activation_code');
+    assert.equal(await activate({ ...valid, name: undefined }), '40001 name');
+    assert.equal(await activate({ ...valid, platform: 'phone' }), '40002 platform');
+    assert.equal(await activate({ ...valid, name: 'n'.repeat(101) }), '40002 name');
+    assert.equal(await activate({ ...valid, public_key: 'pem' }), '40002 public_key');
+    assert.equal(await activate([valid]), '40002 body must be a JSON object');
+  });
+
   describe('real answers of every surface pass the serializer unchanged', () => {
     let app: Application;
     let devices: DeviceClient;

@@ -3,9 +3,8 @@
 import type { KeyObject } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Secret } from 'otpauth';
-import { isOneOf } from '../../core/closed-set.ts';
 import { AirlockError } from '../../core/error-registry.ts';
-import { isDevicePlatform, type Device, type OobRequest } from '../../core/model.ts';
+import type { Device, OobRequest } from '../../core/model.ts';
 import {
   DEVICE_DATE_HEADER,
   DEVICE_ID_HEADER,
@@ -20,9 +19,11 @@ import { parseActivationCode } from '../../core/activation-code.ts';
 import { sendOk } from '../auth-api/envelope.ts';
 import { deviceCapabilities } from '../../core/device-capabilities.ts';
 import type { OobHub } from './oob-hub.ts';
-import type { DeviceAnswer, PushFlow } from './push-flow.ts';
-import { routeSchema } from '../api-schema.ts';
+import type { PushFlow } from './push-flow.ts';
+import { bodyChecker, routeSchema } from '../api-schema.ts';
 import {
+  ActivateBody,
+  AnswerBody,
   DEVICE_OPERATIONS as OPS,
   type ActivatedDevice,
   type DeviceInfo,
@@ -43,7 +44,8 @@ export interface DeviceRoutesDeps {
   onDelivered?: (request: OobRequest, latencyMs: number) => void;
 }
 
-const ANSWERS: readonly DeviceAnswer[] = ['approve', 'deny', 'fraud'];
+const checkActivateBody = bodyChecker(ActivateBody);
+const checkAnswerBody = bodyChecker(AnswerBody);
 
 export function registerDeviceRoutes(server: FastifyInstance, d: DeviceRoutesDeps): void {
   // Keys are parsed once per device; the device row is still read on every call, so a removed
@@ -86,14 +88,11 @@ export function registerDeviceRoutes(server: FastifyInstance, d: DeviceRoutesDep
   }
 
   server.post(OPS.activate.path, { schema: routeSchema(OPS.activate) }, async (req, reply) => {
-    const body = parseJsonBody(req.body);
-    const code = parseActivationCode(stringField(body, 'activation_code', 200));
-    const name = stringField(body, 'name', 100).trim();
+    const body = checkActivateBody(parseJsonBody(req.body));
+    const code = parseActivationCode(body.activation_code);
+    const name = body.name.trim();
     if (name === '') throw new AirlockError('AUTH_INVALID_PARAMETERS', 'name');
-    const platform = stringField(body, 'platform', 20);
-    if (!isDevicePlatform(platform) || platform === 'phone') {
-      throw new AirlockError('AUTH_INVALID_PARAMETERS', 'platform');
-    }
+    const platform = body.platform;
     let jwk: string;
     try {
       jwk = JSON.stringify(importDevicePublicKey(body.public_key).jwk);
@@ -202,20 +201,12 @@ export function registerDeviceRoutes(server: FastifyInstance, d: DeviceRoutesDep
     { schema: routeSchema(OPS.answer) },
     async (req, reply) => {
       const device = await authenticateDevice(req);
-      const body = parseJsonBody(req.body);
-      const answer = stringField(body, 'answer', 10);
-      if (!isOneOf(ANSWERS, answer)) {
-        throw new AirlockError('AUTH_INVALID_PARAMETERS', 'answer');
-      }
-      const code = body.verification_code;
-      if (code !== undefined && (typeof code !== 'string' || code.length > 12)) {
-        throw new AirlockError('AUTH_INVALID_PARAMETERS', 'verification_code');
-      }
+      const body = checkAnswerBody(parseJsonBody(req.body));
       const outcome = await d.push.answer({
         device,
         txid: req.params.txid,
-        answer,
-        verificationCode: code,
+        answer: body.answer,
+        verificationCode: body.verification_code,
         nowMs: d.clock.nowMs(),
       });
       return sendOk(reply, { result: outcome.result, status: outcome.status });
@@ -264,15 +255,4 @@ function parseJsonBody(body: unknown): Record<string, unknown> {
     // fall through
   }
   throw new AirlockError('AUTH_INVALID_PARAMETERS', 'body must be a JSON object');
-}
-
-function stringField(body: Record<string, unknown>, name: string, maxLength: number): string {
-  const v = body[name];
-  if (typeof v !== 'string' || v.length > maxLength) {
-    throw new AirlockError(
-      v === undefined ? 'AUTH_MISSING_PARAMETERS' : 'AUTH_INVALID_PARAMETERS',
-      name,
-    );
-  }
-  return v;
 }

@@ -2,6 +2,7 @@
 // declaration each: handler types, Fastify's serializers and the service's OpenAPI document.
 import Type, { type Static } from 'typebox';
 import { AUTH_FACTORS, FACTOR_HEALTH_STATES } from '../../core/factor-health.ts';
+import { DEVICE_ANSWERS } from './push-flow.ts';
 import {
   DEVICE_CAPABILITIES,
   DEVICE_PLATFORMS,
@@ -99,12 +100,30 @@ export type TxidParams = Static<typeof TxidParams>;
 export const CallbackQuery = Type.Object({ token: Type.Optional(Type.String()) });
 export type CallbackQuery = Static<typeof CallbackQuery>;
 
+/** `POST /device/v1/activate`'s JSON body. */
+export const ActivateBody = Type.Object({
+  activation_code: Type.String({ maxLength: 200 }),
+  name: Type.String({ maxLength: 100, description: 'shown to the user; not empty' }),
+  // A phone-number "device" is made by an administrator, never activated.
+  platform: closedSet(DEVICE_PLATFORMS.filter((p) => p !== 'phone')),
+  public_key: Type.Object({}, { description: 'the device key as a public JWK (P-256 or Ed25519)' }),
+});
+
+/** `POST /device/v1/requests/:txid`'s JSON body. */
+export const AnswerBody = Type.Object({
+  answer: closedSet(DEVICE_ANSWERS),
+  verification_code: Type.Optional(
+    Type.String({ maxLength: 12, description: 'the code the login shows (verified push)' }),
+  ),
+});
+
 export const DEVICE_OPERATIONS = {
   activate: {
     method: 'POST',
     path: '/device/v1/activate',
     tag: 'device api',
     summary: 'Activates an authenticator with an activation code and its public key',
+    body: ActivateBody,
     responses: envelopeResponses(ActivatedDevice, { '400': DEVICE_ERRORS['400'] }),
   },
   device: {
@@ -130,6 +149,7 @@ export const DEVICE_OPERATIONS = {
     tag: 'device api',
     summary: 'Approves or denies a login request (or reports it as fraud)',
     security: 'deviceSignature',
+    body: AnswerBody,
     params: TxidParams,
     responses: envelopeResponses(AnswerResult, DEVICE_ERRORS),
   },
