@@ -9,6 +9,7 @@ import { DeviceClient, newDeviceKey } from '../../src/authenticator/device-clien
 import type { Application } from '../../src/core/model.ts';
 import { CryptoRandom, generateId } from '../../src/runtime/random.ts';
 import { openApiPath } from '../../src/service/admin/openapi.ts';
+import { ADMIN_ROUTES } from '../../src/service/admin/routes/all-routes.ts';
 import type { JsonSchema } from '../../src/service/api-schema.ts';
 import type { ServedRoute } from '../../src/service/build-service.ts';
 import { createTestAdmin, signedCall, type KeyCredentials } from './admin-client.ts';
@@ -28,8 +29,11 @@ const NOT_JSON: Record<string, string> = {
   'GET /frame/qr': 'QR code (PNG)',
   'GET /activate/:code': 'redirect to the web authenticator',
 };
-/** The console (HTML pages and form posts) lives under /admin/ outside /admin/v1/. */
-const isConsole = (r: ServedRoute) => r.url.startsWith('/admin') && !r.url.startsWith('/admin/v1/');
+/** The console (HTML pages and form posts) lives under /admin/, outside the API's /admin/vN/. */
+const isConsole = (r: ServedRoute) => r.url.startsWith('/admin') && !/^\/admin\/v\d+\//.test(r.url);
+/** Admin API routes are in the Admin API's document; every other JSON route in the service's. */
+const isAdminApi = (r: ServedRoute) =>
+  ADMIN_ROUTES.some((a) => a.method === r.method && a.path === r.url);
 
 type Operation = { responses: Record<string, { content: Record<string, { schema: unknown }> }> };
 type Document = { paths: Record<string, Record<string, Operation>> };
@@ -86,7 +90,7 @@ describe('response schemas: one declaration for the serializer and the OpenAPI d
   });
 
   const routes = () => h.service.routes.filter((r) => r.method !== 'HEAD');
-  const documentOf = (url: string) => (url.startsWith('/admin/v1/') ? adminDoc : serviceDoc);
+  const documentOf = (r: ServedRoute) => (isAdminApi(r) ? adminDoc : serviceDoc);
 
   it('every JSON route serializes with the schemas its OpenAPI operation shows', () => {
     let compared = 0;
@@ -94,7 +98,7 @@ describe('response schemas: one declaration for the serializer and the OpenAPI d
       const name = `${route.method} ${route.url}`;
       if (NOT_JSON[name] !== undefined || isConsole(route)) continue;
       assert.ok(route.response, `${name} has no response schema`);
-      const op = documentOf(route.url).paths[openApiPath(route.url)]?.[route.method.toLowerCase()];
+      const op = documentOf(route).paths[openApiPath(route.url)]?.[route.method.toLowerCase()];
       assert.ok(op, `${name} is missing from its OpenAPI document`);
       assert.deepEqual(plain(route.response), plain(jsonResponses(op)), name);
       for (const status of ['200', '4xx', '5xx']) {
