@@ -33,6 +33,7 @@ import { PhoneFlow } from './push/phone-flow.ts';
 import { registerEnrollmentPages } from './enrollment-pages.ts';
 import { AccessDecision } from './policy/access-decision.ts';
 import { buildServiceOpenApiDocument, SERVICE_OPENAPI_PATH } from './service-openapi.ts';
+import { createSerializerCompiler } from './response-serializer.ts';
 import { EmergencyRunner } from '../operations/emergency-runner.ts';
 import { registerDeviceRoutes } from './push/device-routes.ts';
 import { OobHub } from './push/oob-hub.ts';
@@ -146,6 +147,14 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
   }) as unknown as FastifyInstance;
   // Request schemas (querystring, path parameters) are TypeBox declarations, checked by TypeBox.
   server.setValidatorCompiler(TypeBoxValidatorCompiler);
+  server.setSerializerCompiler(
+    createSerializerCompiler((m) => {
+      deps.logger.error(
+        { method: m.method, url: m.url, status: m.httpStatus, err: m.error },
+        'answer does not fit its response schema; written unchecked',
+      );
+    }),
+  );
   const routes: ServedRoute[] = [];
   server.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
