@@ -346,7 +346,10 @@ function example(schema: JsonSchema, variant: 'full' | 'nulls'): unknown {
           Object.entries(properties).map(([name, s]) => [name, example(s, variant)]),
         ),
         ...(pattern ? { '1': example(pattern, variant), default: example(pattern, variant) } : {}),
-        ...(schema.additionalProperties === true
+        // An open map, and also an object declared with no fields at all: a bare
+        // `{type:"object"}` would be written as `{}` — it must say `OpenObject` to keep content.
+        ...(schema.additionalProperties === true ||
+        (schema.additionalProperties === undefined && !schema.properties && !pattern)
           ? { open: { nested: [1, 'two', null, { deep: true }] }, n: null }
           : {}),
       };
