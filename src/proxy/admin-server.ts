@@ -1,6 +1,10 @@
 // The proxy's admin endpoint: GET /status (JSON) and GET /metrics (Prometheus text), plain HTTP
 // on `[main] admin_listen` (loopback by default).
 import Fastify from 'fastify';
+import Type from 'typebox';
+import { BREAKER_STATUSES } from '../core/circuit-breaker.ts';
+import { HOST_HEALTH_STATUSES } from '../core/host-health.ts';
+import { closedSet, nullable } from '../core/schema-types.ts';
 import type { Registry } from 'prom-client';
 import type { HostHealth } from '../client/resilient-auth-api-client.ts';
 import type { ListenAddress } from '../config/listen-address.ts';
@@ -33,6 +37,61 @@ export interface SectionStatus {
   apiHosts: HostHealth[];
 }
 
+const probe = Type.Unsafe<Record<string, unknown>>({
+  type: 'object',
+  required: ['kind', 'atMs'],
+  properties: {
+    kind: closedSet(['ok', 'unreachable', 'rejected', 'invalid'] as const),
+    atMs: Type.Integer(),
+  },
+  // latencyMs, reason, code, message or httpStatus, by kind (core/host-health.ts ProbeOutcome).
+  additionalProperties: true,
+});
+
+/**
+ * The body of `GET /status` as a schema: Fastify serializes with it (fast-json-stringify drops
+ * what it does not name, so every field of ProxyStatus is here; a host entry stays open).
+ */
+export const ProxyStatusSchema = Type.Object({
+  proxy: Type.Object({
+    version: Type.String(),
+    startedAt: Type.String({ description: 'ISO 8601' }),
+    primaryOnly: Type.Object({
+      active: Type.Boolean(),
+      expires: nullable(Type.String(), { description: 'ISO 8601; null when off' }),
+      actor: nullable(Type.String()),
+      reason: nullable(Type.String()),
+    }),
+  }),
+  sections: Type.Array(
+    Type.Object({
+      section: Type.String(),
+      failmode: Type.String(),
+      listening: Type.String(),
+      apiHosts: Type.Array(
+        Type.Object(
+          {
+            host: Type.String(),
+            apiHost: Type.String(),
+            apiPort: Type.Integer(),
+            status: closedSet(HOST_HEALTH_STATUSES),
+            reason: Type.String(),
+            reasons: Type.Array(Type.String()),
+            p95Ms: Type.Optional(Type.Number()),
+            errorRate: Type.Optional(Type.Number()),
+            samples: Type.Integer(),
+            breaker: closedSet([...BREAKER_STATUSES, 'disabled'] as const),
+            breakerRetryAtMs: Type.Optional(Type.Integer()),
+            lastPing: Type.Optional(probe),
+            lastCheck: Type.Optional(probe),
+          },
+          { additionalProperties: true },
+        ),
+      ),
+    }),
+  ),
+});
+
 export interface AdminServerDeps {
   listen: ListenAddress;
   status: () => ProxyStatus;
@@ -49,9 +108,13 @@ export interface AdminServer {
 /** Starts the endpoint; rejects with a message naming `admin_listen` when it cannot listen. */
 export async function startAdminServer(deps: AdminServerDeps): Promise<AdminServer> {
   const app = Fastify({ logger: false });
-  app.get('/status', async (_request, reply) => {
-    await reply.header('cache-control', 'no-store').send(deps.status());
-  });
+  app.get(
+    '/status',
+    { schema: { response: { 200: ProxyStatusSchema } } },
+    async (_request, reply) => {
+      await reply.header('cache-control', 'no-store').send(deps.status());
+    },
+  );
   app.get('/metrics', async (_request, reply) => {
     const text = await deps.metrics.metrics();
     await reply.header('content-type', deps.metrics.contentType).send(text);

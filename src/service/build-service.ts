@@ -1,6 +1,7 @@
 // Builds the service's Fastify app from its dependencies; only bin code listens.
 import { createHmac } from 'node:crypto';
 import { isIP } from 'node:net';
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
@@ -33,6 +34,8 @@ import { registerFactorStatus, registerProviderCallbacks } from './push/provider
 import { PhoneFlow } from './push/phone-flow.ts';
 import { registerEnrollmentPages } from './enrollment-pages.ts';
 import { AccessDecision } from './policy/access-decision.ts';
+import { buildServiceOpenApiDocument, SERVICE_OPENAPI_PATH } from './service-openapi.ts';
+import { createSerializerCompiler } from './response-serializer.ts';
 import { EmergencyRunner } from '../operations/emergency-runner.ts';
 import { registerDeviceRoutes } from './push/device-routes.ts';
 import { OobHub } from './push/oob-hub.ts';
@@ -113,8 +116,18 @@ export const DEFAULT_SERVICE_OPTIONS = {
   admin: DEFAULT_ADMIN_OPTIONS,
 } as const;
 
+/** A route as Fastify registered it, with the response schemas it serializes with. */
+export interface ServedRoute {
+  method: string;
+  url: string;
+  /** `schema.response` by status (`200`, `4xx`, …); undefined when the route declares none. */
+  response: Record<string, unknown> | undefined;
+}
+
 export interface Service {
   server: FastifyInstance;
+  /** Every route the app serves, as registered (the OpenAPI documents are checked against it). */
+  routes: readonly ServedRoute[];
   metrics: Registry;
   push: PushFlow;
   hub: OobHub;
@@ -138,6 +151,26 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     ...(options.trustProxy?.length ? { trustProxy: [...options.trustProxy] } : {}),
     ...(options.https ? { https: { cert: options.https.cert, key: options.https.key } } : {}),
   }) as unknown as FastifyInstance;
+  // Request schemas (querystring, path parameters) are TypeBox declarations, checked by TypeBox.
+  server.setValidatorCompiler(TypeBoxValidatorCompiler);
+  server.setSerializerCompiler(
+    createSerializerCompiler((m) => {
+      deps.logger.error(
+        { method: m.method, url: m.url, status: m.httpStatus, err: m.error },
+        'answer does not fit its response schema; written unchecked',
+      );
+    }),
+  );
+  const routes: ServedRoute[] = [];
+  server.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      routes.push({
+        method,
+        url: route.url,
+        response: (route.schema as { response?: Record<string, unknown> } | undefined)?.response,
+      });
+    }
+  });
   const metrics = new Registry();
   const authApiMetrics = createAuthApiMetrics(metrics);
 
@@ -345,7 +378,11 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     }
     return reply.type(metrics.contentType).send(await metrics.metrics());
   });
-  return { server, metrics, push, hub, access, emergencies, factorHealth, phone };
+  const openApi = JSON.stringify(buildServiceOpenApiDocument());
+  server.get(SERVICE_OPENAPI_PATH, async (_req, reply) =>
+    reply.type('application/json').send(openApi),
+  );
+  return { server, routes, metrics, push, hub, access, emergencies, factorHealth, phone };
 }
 
 /**
@@ -374,6 +411,12 @@ function toAirlockError(error: FastifyError | AirlockError): AirlockError {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new AirlockError('AUTH_INVALID_PARAMETERS', 'body');
+  }
+  if (error.validation) {
+    // A request schema refused it: name the parameter, as the handlers' own checks do.
+    const first = error.validation[0];
+    const name = first?.instancePath.replace(/^\//, '').split('/')[0];
+    return new AirlockError('AUTH_INVALID_PARAMETERS', name || error.validationContext);
   }
   if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
     return new AirlockError('AUTH_INVALID_PARAMETERS', error.message);

@@ -85,6 +85,8 @@ export async function startService(
     trustProxy?: string[];
     /** What `airlock serve` reads from AIRLOCK_EMERGENCY_MAX_DURATION (default: 24 hours). */
     emergencyLimits?: EmergencyLimits;
+    /** Called with each built service before it listens (to add hooks), restarts included. */
+    beforeListen?: (service: Service) => void;
   } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-it-'));
@@ -142,6 +144,7 @@ export async function startService(
       }),
     );
   const listen = async (s: Service): Promise<number> => {
+    options.beforeListen?.(s);
     await s.server.listen({ host: '127.0.0.1', port: 0 });
     const address = s.server.server.address();
     const port = typeof address === 'object' && address ? address.port : 0;

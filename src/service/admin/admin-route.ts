@@ -1,10 +1,12 @@
 // One Admin API route as data: method, path, parameters and response schema, read by the
 // router, the parameter validator and the OpenAPI document alike, so the three cannot drift.
+import Type, { type TSchema } from 'typebox';
 import { AirlockError } from '../../core/error-registry.ts';
 import type { OperationContext } from '../../operations/operation-context.ts';
 import type { ParamMap } from '../auth-api/request-params.ts';
 import type { AdminActor } from './admin-auth.ts';
 import type { AdminContext } from './admin-context.ts';
+import { FAIL_CLASSES, FailEnvelope, OpenObject, type RouteResponses } from '../api-schema.ts';
 
 export const PARAM_TYPES = ['string', 'integer', 'boolean', 'string[]'] as const;
 export type ParamType = (typeof PARAM_TYPES)[number];
@@ -45,9 +47,61 @@ export interface AdminRoute {
   tag: string;
   summary: string;
   params: readonly ParamSpec[];
-  /** Schema of `response` in the `{stat:"OK", response}` envelope. */
-  response: JsonSchema;
+  /**
+   * Schema of `response` in the `{stat:"OK", response}` envelope: a TypeBox declaration
+   * (admin-schemas.ts). Fastify serializes the answer with it, and it drops any field the schema
+   * does not name: every field the handler returns must be declared.
+   */
+  response: TSchema;
   handler(call: AdminCall): Promise<AdminResult>;
+}
+
+/** The error statuses every Admin API route documents (the 4xx/5xx classes cover the rest). */
+const ADMIN_ERRORS = {
+  '400': 'Missing or invalid parameters (ADMIN_MISSING_PARAMETERS, ADMIN_INVALID_PARAMETERS)',
+  '401': 'No, unknown or badly signed credentials, or an expired console session',
+  '403': 'A console session without its CSRF token (ADMIN_CSRF)',
+  '404': 'No such resource (ADMIN_NOT_FOUND)',
+  '409': 'Conflicts with an existing record (ADMIN_CONFLICT)',
+} as const;
+
+/** Routes answered by a module that may not be plugged in (ADMIN_NOT_AVAILABLE, 501). */
+const PLUGGABLE_TAGS = ['policies', 'emergency controls'];
+
+const responsesOf = new WeakMap<AdminRoute, RouteResponses>();
+
+/**
+ * A route's answers by status: `{stat:"OK", response, metadata?}` with the route's `response`
+ * schema, and Duo's FAIL envelope for every error. The router serializes with these and the
+ * OpenAPI document lists them (one object per route, built once).
+ */
+export function adminResponses(route: AdminRoute): RouteResponses {
+  let responses = responsesOf.get(route);
+  if (!responses) {
+    const errors: Record<string, string> = { ...ADMIN_ERRORS };
+    if (PLUGGABLE_TAGS.includes(route.tag)) {
+      errors['501'] = 'The module is not plugged in (ADMIN_NOT_AVAILABLE)';
+    }
+    responses = {
+      '200': {
+        description: 'OK',
+        schema: Type.Object({
+          stat: Type.Literal('OK'),
+          response: route.response,
+          metadata: Type.Optional(OpenObject),
+        }),
+      },
+      ...Object.fromEntries(
+        Object.entries(errors).map(([status, description]) => [
+          status,
+          { description, schema: FailEnvelope },
+        ]),
+      ),
+      ...FAIL_CLASSES,
+    };
+    responsesOf.set(route, responses);
+  }
+  return responses;
 }
 
 /** Parameters checked against the route's specs: typed getters that never see a bad value. */

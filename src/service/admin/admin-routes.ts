@@ -7,7 +7,8 @@ import { sendFail } from '../auth-api/envelope.ts';
 import { readRequestParams } from '../auth-api/request-params.ts';
 import { authenticateAdmin } from './admin-auth.ts';
 import type { AdminContext } from './admin-context.ts';
-import { parseParams, type AdminRoute } from './admin-route.ts';
+import { fastifyResponseSchema } from '../api-schema.ts';
+import { adminResponses, parseParams, type AdminRoute } from './admin-route.ts';
 import { registerConsole, sendConsoleError } from './console/console-routes.ts';
 import { buildOpenApiDocument, OPENAPI_PATH } from './openapi.ts';
 import { ADMIN_ROUTES } from './routes/all-routes.ts';
@@ -47,6 +48,8 @@ function registerRoute(admin: FastifyInstance, ctx: AdminContext, route: AdminRo
   admin.route({
     method: route.method,
     url: route.path.slice(PREFIX.length),
+    // The answers are serialized with the route's declared schemas, the ones OpenAPI shows.
+    schema: { response: fastifyResponseSchema(adminResponses(route)) },
     handler: async (req, reply) => {
       const raw = readRequestParams(req);
       const actor = await authenticateAdmin(

@@ -1,4 +1,5 @@
-// The JSON shapes of the Admin API (Duo Admin API field names where Duo has the concept).
+// The JSON shapes of the Admin API (Duo Admin API field names where Duo has the concept), typed
+// by their declarations in admin-schemas.ts.
 import type { Finding } from '../../core/advisor.ts';
 import type {
   Application,
@@ -10,11 +11,25 @@ import type {
   User,
 } from '../../core/model.ts';
 import { deviceCapabilities, maskPhoneNumber } from '../../core/device-capabilities.ts';
+import type {
+  ApplicationView,
+  AuditEventView,
+  BypassCodeView,
+  DeviceView,
+  FindingView,
+  GroupView,
+  TokenView,
+  UserView,
+} from './admin-schemas.ts';
 
 /** Seconds since the epoch, as Duo's Admin API gives times. */
-const seconds = (ms: number | null) => (ms === null ? null : Math.floor(ms / 1000));
+function seconds(ms: number): number;
+function seconds(ms: number | null): number | null;
+function seconds(ms: number | null): number | null {
+  return ms === null ? null : Math.floor(ms / 1000);
+}
 
-export function groupView(g: Group) {
+export function groupView(g: Group): GroupView {
   return {
     group_id: g.id,
     name: g.name,
@@ -25,7 +40,7 @@ export function groupView(g: Group) {
   };
 }
 
-export function userView(u: User, groups?: Group[]) {
+export function userView(u: User, groups?: Group[]): UserView {
   return {
     user_id: u.id,
     username: u.username,
@@ -42,7 +57,7 @@ export function userView(u: User, groups?: Group[]) {
   };
 }
 
-export function applicationView(a: Application) {
+export function applicationView(a: Application): ApplicationView {
   // Never the skey: it is shown once, when made or rotated.
   return {
     app_id: a.id,
@@ -63,7 +78,7 @@ export function applicationView(a: Application) {
   };
 }
 
-export function tokenView(t: OtpToken) {
+export function tokenView(t: OtpToken): TokenView {
   // Never the secret.
   return {
     token_id: t.id,
@@ -76,7 +91,7 @@ export function tokenView(t: OtpToken) {
   };
 }
 
-export function bypassCodeView(c: BypassCode) {
+export function bypassCodeView(c: BypassCode): BypassCodeView {
   return {
     bypass_code_id: c.id,
     reuse_count: c.remainingUses,
@@ -85,7 +100,7 @@ export function bypassCodeView(c: BypassCode) {
   };
 }
 
-export function deviceView(d: Device) {
+export function deviceView(d: Device): DeviceView {
   return {
     device_id: d.id,
     name: d.name,
@@ -97,7 +112,7 @@ export function deviceView(d: Device) {
   };
 }
 
-export function auditView(e: AuditEvent) {
+export function auditView(e: AuditEvent): AuditEventView {
   return {
     id: e.id,
     timestamp_ms: e.tsMs,
@@ -113,6 +128,6 @@ export function auditView(e: AuditEvent) {
   };
 }
 
-export function findingView(f: Finding) {
+export function findingView(f: Finding): FindingView {
   return { code: f.code, severity: f.severity, message: f.message };
 }

@@ -1,5 +1,6 @@
 // The OpenAPI 3.1 document of the Admin API, built from the same route table the router uses.
-import type { AdminRoute, JsonSchema, ParamSpec } from './admin-route.ts';
+import { FailEnvelope, openApiResponses } from '../api-schema.ts';
+import { adminResponses, type AdminRoute, type JsonSchema, type ParamSpec } from './admin-route.ts';
 import { ADMIN_SCHEMAS } from './admin-schemas.ts';
 
 export const OPENAPI_PATH = '/admin/v1/openapi.json';
@@ -34,14 +35,6 @@ export function paramSchema(spec: ParamSpec): JsonSchema {
   }
 }
 
-const ERROR_RESPONSES = {
-  '400': 'Missing or invalid parameters (ADMIN_MISSING_PARAMETERS, ADMIN_INVALID_PARAMETERS)',
-  '401': 'No, unknown or badly signed credentials, or an expired console session',
-  '403': 'A console session without its CSRF token (ADMIN_CSRF)',
-  '404': 'No such resource (ADMIN_NOT_FOUND)',
-  '409': 'Conflicts with an existing record (ADMIN_CONFLICT)',
-} as const;
-
 export function buildOpenApiDocument(routes: readonly AdminRoute[]): JsonSchema {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
@@ -57,7 +50,6 @@ export function buildOpenApiDocument(routes: readonly AdminRoute[]): JsonSchema 
         ? { required: body.filter((p) => p.required).map((p) => p.name) }
         : {}),
     };
-    const notAvailable = route.tag === 'policies' || route.tag === 'emergency controls';
     pathItem[route.method.toLowerCase()] = {
       operationId: operationId(route),
       tags: [route.tag],
@@ -82,43 +74,7 @@ export function buildOpenApiDocument(routes: readonly AdminRoute[]): JsonSchema 
             },
           }
         : {}),
-      responses: {
-        '200': {
-          description: 'OK',
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                required: ['stat', 'response'],
-                properties: {
-                  stat: { const: 'OK' },
-                  response: route.response,
-                  metadata: { type: 'object' },
-                },
-              },
-            },
-          },
-        },
-        ...Object.fromEntries(
-          Object.entries(ERROR_RESPONSES).map(([status, description]) => [
-            status,
-            {
-              description,
-              content: { 'application/json': { schema: { $ref: '#/components/schemas/Failure' } } },
-            },
-          ]),
-        ),
-        ...(notAvailable
-          ? {
-              '501': {
-                description: 'The module is not plugged in (ADMIN_NOT_AVAILABLE)',
-                content: {
-                  'application/json': { schema: { $ref: '#/components/schemas/Failure' } },
-                },
-              },
-            }
-          : {}),
-      },
+      responses: openApiResponses(adminResponses(route)),
     };
   }
   return {
@@ -152,16 +108,7 @@ export function buildOpenApiDocument(routes: readonly AdminRoute[]): JsonSchema 
       },
       schemas: {
         ...ADMIN_SCHEMAS,
-        Failure: {
-          type: 'object',
-          required: ['stat', 'code', 'message'],
-          properties: {
-            stat: { const: 'FAIL' },
-            code: { type: 'integer' },
-            message: { type: 'string' },
-            message_detail: { type: 'string' },
-          },
-        },
+        Failure: FailEnvelope,
       },
     },
   };

@@ -21,6 +21,16 @@ import {
   type RequestParams,
 } from './request-params.ts';
 import { verifyRequest } from './verify-request.ts';
+import {
+  AUTH_API_OPERATIONS as OPS,
+  type AuthResponse,
+  type AuthStatusResponse,
+  type EnrollResponse,
+  type PreauthDevice,
+  type PreauthResponse,
+  type TimeResponse,
+} from './auth-api-schemas.ts';
+import { routeSchema, type ApiOperation } from '../api-schema.ts';
 import { steerAwayMessage, steerFactors, type AuthFactor } from '../../core/factor-health.ts';
 import {
   deviceCapabilities,
@@ -56,10 +66,12 @@ export interface AuthApiSteps {
 const PROMPT_FACTOR_TOKEN = /^(push|phone|sms|verified_push)([1-9][0-9]{0,2})$/;
 
 export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiContext): AuthApiSteps {
-  const signed = (method: 'GET' | 'POST', path: string, handler: SignedHandler): void => {
+  // Each route serializes its answers with the schemas of its declaration (auth-api-schemas.ts).
+  const signed = (op: ApiOperation, handler: SignedHandler): void => {
     server.route({
-      method,
-      url: path,
+      method: op.method,
+      url: op.path,
+      schema: routeSchema(op),
       handler: async (req, reply) => {
         const nowMs = ctx.clock.nowMs();
         const request = readRequestParams(req);
@@ -100,19 +112,23 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
   }
 
   // ping: unsigned liveness, also used by clients to measure clock offset.
-  server.get('/auth/v2/ping', async (_req, reply) =>
-    sendOk(reply, { time: Math.floor(ctx.clock.nowMs() / 1000) }),
-  );
+  server.route({
+    method: OPS.ping.method,
+    url: OPS.ping.path,
+    schema: routeSchema(OPS.ping),
+    handler: async (_req, reply) =>
+      sendOk(reply, { time: Math.floor(ctx.clock.nowMs() / 1000) } satisfies TimeResponse),
+  });
 
   // check: readiness; proves the caller's ikey, skey and clock are right.
-  signed('GET', '/auth/v2/check', ({ nowMs }) => ({ time: Math.floor(nowMs / 1000) }));
+  signed(OPS.check, ({ nowMs }): TimeResponse => ({ time: Math.floor(nowMs / 1000) }));
 
-  signed('GET', '/auth/v2/logo', async ({ reply }) => {
+  signed(OPS.logo, async ({ reply }) => {
     if (!ctx.options.logoPng) throw new AirlockError('AUTH_LOGO_NOT_FOUND');
     return reply.code(200).type('image/png').send(ctx.options.logoPng);
   });
 
-  signed('POST', '/auth/v2/enroll', async ({ app, params, nowMs }) => {
+  signed(OPS.enroll, async ({ app, params, nowMs }): Promise<EnrollResponse> => {
     const validSeconds = parseValidSeconds(
       param(params, 'valid_secs'),
       ctx.options.enrollValidSeconds,
@@ -154,7 +170,7 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     };
   });
 
-  signed('POST', '/auth/v2/enroll_status', async ({ app, params, nowMs }) => {
+  signed(OPS.enrollStatus, async ({ app, params, nowMs }) => {
     const userId = requireParam(params, 'user_id');
     const code = parseActivationCode(requireParam(params, 'activation_code'));
     const enrollment = code ? await ctx.store.getEnrollment(code) : undefined;
@@ -198,7 +214,7 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
       ctx.options.apiHost,
     );
   };
-  signed('POST', '/auth/v2/preauth', preauth);
+  signed(OPS.preauth, preauth);
 
   // auth: load the subject, decide by policy, refuse a factor the policy does not allow, run the
   // factor (or answer by policy), finish.
@@ -219,7 +235,7 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     if ('response' in ran) return ran.response;
     return finish(ran.outcome, login.isAsync, app, login.user, ran.factor);
   };
-  signed('POST', '/auth/v2/auth', auth);
+  signed(OPS.auth, auth);
 
   /**
    * A policy's allowedFactors: refuse the factor asked for, not the user (another one may be
@@ -328,7 +344,7 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     app: Application,
     user: User | undefined,
     factor: string,
-  ) {
+  ): Promise<AuthResponse> {
     ctx.metrics.requests.inc({ endpoint: 'auth', outcome: outcome.result });
     if (!isAsync) return outcome;
     const txid = ctx.random.uuid();
@@ -363,11 +379,11 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     }
     return { result: tx.result, status: tx.status, status_msg: tx.statusMsg, auth_delayed: false };
   };
-  signed('GET', '/auth/v2/auth_status', authStatus);
+  signed(OPS.authStatus, authStatus);
 
   // Airlock extension (docs/auth-api.md): one event stream of the application's push results, so
   // a proxy waits for thousands of pushes on one connection instead of one auth_status each.
-  signed('GET', '/auth/v2/auth_results', ({ req, reply, app, params }) => {
+  signed(OPS.authResults, ({ req, reply, app, params }) => {
     const after = param(params, 'after');
     if (after !== undefined && !/^[0-9a-z]{1,16}\.[0-9]{1,15}$/.test(after)) {
       throw new AirlockError('AUTH_INVALID_PARAMETERS', 'after');
@@ -649,7 +665,7 @@ interface AuthLogin {
  * What a factor step ends with: an outcome that `finish` counts (and stores for async=1) under the
  * factor's name, or a response already complete (a push's txid, or its awaited answer).
  */
-type FactorRun = { outcome: AuthOutcome; factor: string } | { response: unknown };
+type FactorRun = { outcome: AuthOutcome; factor: string } | { response: AuthResponse };
 
 type ResolvedFactor =
   { kind: 'passcode'; passcode: string } | { kind: 'push' | 'phone' | 'sms'; device: Device };
@@ -764,7 +780,7 @@ function preauthResponse(
   factors: { available: PhoneFactorsAvailable; degraded: readonly AuthFactor[]; nowMs: number },
   params: ParamMap,
   apiHost: string,
-) {
+): PreauthResponse {
   const devices = subject?.devices ?? [];
   const base = { result: decision.result, status_msg: decision.statusMsg };
   if (decision.result === 'enroll') {
@@ -772,7 +788,7 @@ function preauthResponse(
   }
   if (decision.result !== 'auth' || !user) return base;
   const nextSms = nextSmsCode(subject, factors.nowMs);
-  const listed = devices.map((d) => ({
+  const listed = devices.map((d): PreauthDevice => ({
     device: d.id,
     type: 'phone',
     number: maskPhoneNumber(d.phoneNumber),
@@ -791,7 +807,7 @@ function preauthResponse(
     for (const c of d.capabilities) if (c === 'push' || c === 'sms' || c === 'phone') usable.add(c);
   }
   const steer = steerAwayMessage(factors.degraded, [...usable]);
-  const response: Record<string, unknown> = {
+  const response: PreauthResponse = {
     ...base,
     ...(steer ? { status_msg: steer } : {}),
     devices: listed,

@@ -3,9 +3,8 @@
 import type { KeyObject } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Secret } from 'otpauth';
-import { isOneOf } from '../../core/closed-set.ts';
 import { AirlockError } from '../../core/error-registry.ts';
-import { isDevicePlatform, type Device, type OobRequest } from '../../core/model.ts';
+import type { Device, OobRequest } from '../../core/model.ts';
 import {
   DEVICE_DATE_HEADER,
   DEVICE_ID_HEADER,
@@ -20,7 +19,18 @@ import { parseActivationCode } from '../../core/activation-code.ts';
 import { sendOk } from '../auth-api/envelope.ts';
 import { deviceCapabilities } from '../../core/device-capabilities.ts';
 import type { OobHub } from './oob-hub.ts';
-import type { DeviceAnswer, PushFlow } from './push-flow.ts';
+import type { PushFlow } from './push-flow.ts';
+import { bodyChecker, routeSchema } from '../api-schema.ts';
+import {
+  ActivateBody,
+  AnswerBody,
+  DEVICE_OPERATIONS as OPS,
+  type ActivatedDevice,
+  type DeviceInfo,
+  type LoginRequest,
+  type RequestsQuery,
+  type TxidParams,
+} from './device-schemas.ts';
 
 export interface DeviceRoutesDeps {
   store: Store;
@@ -34,7 +44,8 @@ export interface DeviceRoutesDeps {
   onDelivered?: (request: OobRequest, latencyMs: number) => void;
 }
 
-const ANSWERS: readonly DeviceAnswer[] = ['approve', 'deny', 'fraud'];
+const checkActivateBody = bodyChecker(ActivateBody);
+const checkAnswerBody = bodyChecker(AnswerBody);
 
 export function registerDeviceRoutes(server: FastifyInstance, d: DeviceRoutesDeps): void {
   // Keys are parsed once per device; the device row is still read on every call, so a removed
@@ -76,15 +87,12 @@ export function registerDeviceRoutes(server: FastifyInstance, d: DeviceRoutesDep
     return device;
   }
 
-  server.post('/device/v1/activate', async (req, reply) => {
-    const body = parseJsonBody(req.body);
-    const code = parseActivationCode(stringField(body, 'activation_code', 200));
-    const name = stringField(body, 'name', 100).trim();
+  server.post(OPS.activate.path, { schema: routeSchema(OPS.activate) }, async (req, reply) => {
+    const body = checkActivateBody(parseJsonBody(req.body));
+    const code = parseActivationCode(body.activation_code);
+    const name = body.name.trim();
     if (name === '') throw new AirlockError('AUTH_INVALID_PARAMETERS', 'name');
-    const platform = stringField(body, 'platform', 20);
-    if (!isDevicePlatform(platform) || platform === 'phone') {
-      throw new AirlockError('AUTH_INVALID_PARAMETERS', 'platform');
-    }
+    const platform = body.platform;
     let jwk: string;
     try {
       jwk = JSON.stringify(importDevicePublicKey(body.public_key).jwk);
@@ -140,10 +148,10 @@ export function registerDeviceRoutes(server: FastifyInstance, d: DeviceRoutesDep
       username: activated.user.username,
       capabilities: deviceCapabilities(activated.device, { sms: false, phone: false }),
       totp: { secret: totpSecret, algorithm: 'SHA1', digits: 6, period: 30 },
-    });
+    } satisfies ActivatedDevice);
   });
 
-  server.get('/device/v1/device', async (req, reply) => {
+  server.get(OPS.device.path, { schema: routeSchema(OPS.device) }, async (req, reply) => {
     const device = await authenticateDevice(req);
     const user = await d.store.getUser(device.userId);
     return sendOk(reply, {
@@ -154,59 +162,59 @@ export function registerDeviceRoutes(server: FastifyInstance, d: DeviceRoutesDep
       platform: device.platform,
       capabilities: deviceCapabilities(device, { sms: false, phone: false }),
       created: Math.floor(device.createdAtMs / 1000),
-    });
+    } satisfies DeviceInfo);
   });
 
-  server.get<{ Querystring: { wait?: string } }>('/device/v1/requests', async (req, reply) => {
-    const device = await authenticateDevice(req);
-    const waitSeconds = parseWait(req.query.wait, d.options.maxWaitSeconds);
-    let pending = await d.store.listPendingOobRequests(device.id, d.clock.nowMs());
-    // A long poll answers at once only with something new: requests the device already took
-    // (still pending, shown on its screen) do not end the wait, or a client would spin.
-    if (waitSeconds > 0 && pending.every((r) => r.deliveredAtMs !== null)) {
-      const aborted = new AbortController();
-      const onClose = () => aborted.abort();
-      req.raw.once('close', onClose);
-      await d.hub.waitForDevice(device.id, waitSeconds * 1000, aborted.signal);
-      req.raw.off('close', onClose);
-      pending = await d.store.listPendingOobRequests(device.id, d.clock.nowMs());
-    }
-    const nowMs = d.clock.nowMs();
-    const fresh = pending.filter((r) => r.deliveredAtMs === null);
-    if (fresh.length > 0) {
-      await d.store.markOobDelivered(
-        fresh.map((r) => r.txid),
-        nowMs,
-      );
-      for (const r of fresh) d.onDelivered?.(r, nowMs - r.createdAtMs);
-    }
-    await d.store.touchDevice(device.id, nowMs);
-    return sendOk(reply, { requests: pending.map(describeRequest) });
-  });
+  server.get<{ Querystring: RequestsQuery }>(
+    OPS.requests.path,
+    { schema: routeSchema(OPS.requests) },
+    async (req, reply) => {
+      const device = await authenticateDevice(req);
+      const waitSeconds = parseWait(req.query.wait, d.options.maxWaitSeconds);
+      let pending = await d.store.listPendingOobRequests(device.id, d.clock.nowMs());
+      // A long poll answers at once only with something new: requests the device already took
+      // (still pending, shown on its screen) do not end the wait, or a client would spin.
+      if (waitSeconds > 0 && pending.every((r) => r.deliveredAtMs !== null)) {
+        const aborted = new AbortController();
+        const onClose = () => aborted.abort();
+        req.raw.once('close', onClose);
+        await d.hub.waitForDevice(device.id, waitSeconds * 1000, aborted.signal);
+        req.raw.off('close', onClose);
+        pending = await d.store.listPendingOobRequests(device.id, d.clock.nowMs());
+      }
+      const nowMs = d.clock.nowMs();
+      const fresh = pending.filter((r) => r.deliveredAtMs === null);
+      if (fresh.length > 0) {
+        await d.store.markOobDelivered(
+          fresh.map((r) => r.txid),
+          nowMs,
+        );
+        for (const r of fresh) d.onDelivered?.(r, nowMs - r.createdAtMs);
+      }
+      await d.store.touchDevice(device.id, nowMs);
+      return sendOk(reply, { requests: pending.map(describeRequest) });
+    },
+  );
 
-  server.post<{ Params: { txid: string } }>('/device/v1/requests/:txid', async (req, reply) => {
-    const device = await authenticateDevice(req);
-    const body = parseJsonBody(req.body);
-    const answer = stringField(body, 'answer', 10);
-    if (!isOneOf(ANSWERS, answer)) {
-      throw new AirlockError('AUTH_INVALID_PARAMETERS', 'answer');
-    }
-    const code = body.verification_code;
-    if (code !== undefined && (typeof code !== 'string' || code.length > 12)) {
-      throw new AirlockError('AUTH_INVALID_PARAMETERS', 'verification_code');
-    }
-    const outcome = await d.push.answer({
-      device,
-      txid: req.params.txid,
-      answer,
-      verificationCode: code,
-      nowMs: d.clock.nowMs(),
-    });
-    return sendOk(reply, { result: outcome.result, status: outcome.status });
-  });
+  server.post<{ Params: TxidParams }>(
+    OPS.answer.path,
+    { schema: routeSchema(OPS.answer) },
+    async (req, reply) => {
+      const device = await authenticateDevice(req);
+      const body = checkAnswerBody(parseJsonBody(req.body));
+      const outcome = await d.push.answer({
+        device,
+        txid: req.params.txid,
+        answer: body.answer,
+        verificationCode: body.verification_code,
+        nowMs: d.clock.nowMs(),
+      });
+      return sendOk(reply, { result: outcome.result, status: outcome.status });
+    },
+  );
 }
 
-function describeRequest(r: OobRequest) {
+function describeRequest(r: OobRequest): LoginRequest {
   return {
     txid: r.txid,
     factor: r.factor,
@@ -247,15 +255,4 @@ function parseJsonBody(body: unknown): Record<string, unknown> {
     // fall through
   }
   throw new AirlockError('AUTH_INVALID_PARAMETERS', 'body must be a JSON object');
-}
-
-function stringField(body: Record<string, unknown>, name: string, maxLength: number): string {
-  const v = body[name];
-  if (typeof v !== 'string' || v.length > maxLength) {
-    throw new AirlockError(
-      v === undefined ? 'AUTH_MISSING_PARAMETERS' : 'AUTH_INVALID_PARAMETERS',
-      name,
-    );
-  }
-  return v;
 }

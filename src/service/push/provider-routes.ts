@@ -5,13 +5,17 @@ import { Gauge, type Registry } from 'prom-client';
 import type { FactorHealthBoard } from '../../core/factor-health.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import type { PhoneFlow } from './phone-flow.ts';
+import { routeSchema } from '../api-schema.ts';
+import type { CallbackQuery, TxidParams } from './device-schemas.ts';
+import { STATUS_OPERATIONS } from './device-schemas.ts';
 
 export function registerProviderCallbacks(
   server: FastifyInstance,
   d: { phone: PhoneFlow; clock: Clock; apiHost: () => string },
 ): void {
-  server.post<{ Params: { txid: string }; Querystring: { token?: string } }>(
-    '/provider/v1/calls/:txid',
+  server.post<{ Params: TxidParams; Querystring: CallbackQuery }>(
+    STATUS_OPERATIONS.providerCall.path,
+    { schema: routeSchema(STATUS_OPERATIONS.providerCall) },
     async (req, reply) => {
       const body = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
       const outcome = await d.phone.answerCall({
@@ -47,11 +51,14 @@ export function registerFactorStatus(
   clock: Clock,
 ): void {
   // No secrets here (factor, provider kind, rates): readable by the status page without a key.
-  server.get('/status/v1/factors', async (_req, reply) =>
-    reply.header('Cache-Control', 'no-store').send({
-      stat: 'OK',
-      response: { factors: board.report(clock.nowMs()) },
-    }),
+  server.get(
+    STATUS_OPERATIONS.factors.path,
+    { schema: routeSchema(STATUS_OPERATIONS.factors) },
+    async (_req, reply) =>
+      reply.header('Cache-Control', 'no-store').send({
+        stat: 'OK',
+        response: { factors: board.report(clock.nowMs()) },
+      }),
   );
   new Gauge({
     name: 'airlock_factor_degraded',

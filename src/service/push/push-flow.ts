@@ -50,7 +50,8 @@ export const DEFAULT_PUSH_OPTIONS: PushOptions = {
 
 export type { AuthOutcome };
 
-export type DeviceAnswer = 'approve' | 'deny' | 'fraud';
+export const DEVICE_ANSWERS = ['approve', 'deny', 'fraud'] as const;
+export type DeviceAnswer = (typeof DEVICE_ANSWERS)[number];
 
 export interface PushStarted {
   txid: string;

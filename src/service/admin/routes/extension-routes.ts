@@ -10,6 +10,8 @@ import type {
   PolicyScope,
 } from '../admin-extensions.ts';
 import type { AdminRoute, Params, ParamSpec } from '../admin-route.ts';
+import Type from 'typebox';
+import { nullable } from '../../api-schema.ts';
 import { listOf, ref } from '../admin-schemas.ts';
 import { findingView } from '../admin-views.ts';
 
@@ -156,19 +158,10 @@ export const EXTENSION_ROUTES: readonly AdminRoute[] = [
     tag: 'policies',
     summary: 'The global policy and every application policy',
     params: [],
-    response: {
-      type: 'object',
-      properties: {
-        global: { oneOf: [ref('Policy'), { type: 'null' }] },
-        applications: {
-          type: 'array',
-          items: {
-            type: 'object',
-            properties: { app_id: { type: 'string' }, policy: ref('Policy') },
-          },
-        },
-      },
-    },
+    response: Type.Object({
+      global: nullable(ref('Policy')),
+      applications: Type.Array(Type.Object({ app_id: Type.String(), policy: ref('Policy') })),
+    }),
     async handler({ ctx }) {
       const { global, applications } = await policiesOf(ctx).list();
       return {
