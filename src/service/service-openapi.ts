@@ -6,6 +6,8 @@ import type { ApiOperation, JsonSchema } from './api-schema.ts';
 import { openApiResponses } from './api-schema.ts';
 import { openApiPath } from './admin/openapi.ts';
 import { AUTH_API_OPERATIONS } from './auth-api/auth-api-schemas.ts';
+import { REST_V1_OPERATIONS } from './auth-api/rest-v1-schemas.ts';
+import { OAUTH_OPERATIONS, PROMPT_OPERATIONS } from './prompt/oauth-schemas.ts';
 import { DEVICE_OPERATIONS, STATUS_OPERATIONS } from './push/device-schemas.ts';
 
 export const SERVICE_OPENAPI_PATH = '/openapi.json';
@@ -13,6 +15,9 @@ export const SERVICE_OPENAPI_PATH = '/openapi.json';
 /** Every declared operation of the surfaces this document covers, in a stable order. */
 export const SERVICE_OPERATIONS: readonly ApiOperation[] = [
   ...Object.values(AUTH_API_OPERATIONS),
+  ...Object.values(REST_V1_OPERATIONS),
+  ...Object.values(OAUTH_OPERATIONS),
+  ...Object.values(PROMPT_OPERATIONS),
   ...Object.values(DEVICE_OPERATIONS),
   ...Object.values(STATUS_OPERATIONS),
 ];

@@ -28,6 +28,16 @@ const NOT_JSON: Record<string, string> = {
   'GET /authenticator/*': 'web authenticator assets',
   'GET /frame/qr': 'QR code (PNG)',
   'GET /activate/:code': 'redirect to the web authenticator',
+  'GET /oauth/v1/authorize': 'Web SDK: redirect to the prompt, or an HTML error page',
+  'GET /frame/v4/:id': 'Web SDK prompt (HTML)',
+  'POST /frame/v4/:id/passcode': 'Web SDK prompt form (HTML, redirects)',
+  'POST /frame/v4/:id/push': 'Web SDK prompt form (HTML, redirects)',
+  'POST /frame/v4/:id/phone': 'Web SDK prompt form (HTML, redirects)',
+  'POST /frame/v4/:id/sms': 'Web SDK prompt form (HTML, redirects)',
+  'POST /frame/v4/:id/complete': 'Web SDK prompt form (HTML, redirects)',
+  'POST /frame/v4/:id/return': 'Web SDK prompt form (HTML, redirects)',
+  'GET /frame/assets/prompt.css': 'Web SDK prompt asset',
+  'GET /frame/assets/prompt.js': 'Web SDK prompt asset',
 };
 /** The console (HTML pages and form posts) lives under /admin/, outside the API's /admin/vN/. */
 const isConsole = (r: ServedRoute) => r.url.startsWith('/admin') && !/^\/admin\/v\d+\//.test(r.url);

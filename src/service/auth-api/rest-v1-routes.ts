@@ -14,17 +14,21 @@ import {
   statusParamsFromV1,
   statusResponseToV1,
 } from './rest-v1-shapes.ts';
+import { REST_V1_OPERATIONS as OPS } from './rest-v1-schemas.ts';
 import { verifyRestV1Request } from './verify-request.ts';
+import { routeSchema, type ApiOperation } from '../api-schema.ts';
 
 export function registerRestV1Routes(
   server: FastifyInstance,
   ctx: AuthApiContext,
   steps: AuthApiSteps,
 ): void {
-  const v1 = (method: 'GET' | 'POST', path: string, handler: SignedHandler): void => {
+  // Each route serializes its answers with the schemas of its declaration (rest-v1-schemas.ts).
+  const v1 = (op: ApiOperation, handler: SignedHandler): void => {
     server.route({
-      method,
-      url: path,
+      method: op.method,
+      url: op.path,
+      schema: routeSchema(op),
       handler: async (req, reply) => {
         const nowMs = ctx.clock.nowMs();
         const request = readRequestParams(req);
@@ -59,17 +63,14 @@ export function registerRestV1Routes(
       toV1(await step({ ...call, params: toV2(call.params) }));
 
   // Unsigned, like /auth/v2/ping (Duo's Auth API v1 answered "pong").
-  server.get('/rest/v1/ping', async (_req, reply) => sendOk(reply, 'pong'));
-  v1('GET', '/rest/v1/check', () => 'valid');
-  v1(
-    'POST',
-    '/rest/v1/preauth',
-    translated(steps.preauth, preauthParamsFromV1, preauthResponseToV1),
-  );
-  v1('POST', '/rest/v1/auth', translated(steps.auth, authParamsFromV1, authResponseToV1));
-  v1(
-    'GET',
-    '/rest/v1/status',
-    translated(steps.authStatus, statusParamsFromV1, statusResponseToV1),
-  );
+  server.route({
+    method: OPS.ping.method,
+    url: OPS.ping.path,
+    schema: routeSchema(OPS.ping),
+    handler: async (_req, reply) => sendOk(reply, 'pong'),
+  });
+  v1(OPS.check, () => 'valid');
+  v1(OPS.preauth, translated(steps.preauth, preauthParamsFromV1, preauthResponseToV1));
+  v1(OPS.auth, translated(steps.auth, authParamsFromV1, authResponseToV1));
+  v1(OPS.status, translated(steps.authStatus, statusParamsFromV1, statusResponseToV1));
 }

@@ -1,5 +1,7 @@
 // The Web SDK v4 (Duo OIDC Auth API) endpoints, declared as data: health_check, authorize and
 // token, as Duo's clients call them (docs/web-sdk.md). Each handler is a list of named steps.
+import { routeSchema } from '../api-schema.ts';
+import { OAUTH_OPERATIONS } from './oauth-schemas.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SignJWT } from 'jose';
 import { ERRORS, type ErrorCode } from '../../core/error-registry.ts';
@@ -148,9 +150,14 @@ export const OAUTH_ROUTES: readonly OAuthRoute[] = [
 
 export function registerOAuthRoutes(server: FastifyInstance, ctx: PromptContext): void {
   for (const route of OAUTH_ROUTES) {
+    const op = Object.values(OAUTH_OPERATIONS).find(
+      (o) => o.method === route.method && o.path === route.path,
+    );
     server.route({
       method: route.method,
       url: route.path,
+      // JSON answers serialize with their declaration (oauth-schemas.ts); authorize redirects.
+      ...(op ? { schema: routeSchema(op) } : {}),
       handler: async (req, reply) => {
         const params = readRequestParams(req).values;
         const result = await route.handler({ ctx, req, reply, params, nowMs: ctx.clock.nowMs() });

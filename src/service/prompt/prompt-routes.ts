@@ -1,6 +1,8 @@
 // The hosted prompt (/frame/v4/<login id>): the policy decision first, then the user's factors,
 // each run through the Auth API in process (prompt-auth-api.ts); the login ends with a single-use
 // authorization code and a redirect to the application's registered redirect URI.
+import { fastifyResponseSchema } from '../api-schema.ts';
+import { PROMPT_OPERATIONS } from './oauth-schemas.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthFactor } from '../../core/factor-health.ts';
 import type { Application, User } from '../../core/model.ts';
@@ -70,9 +72,13 @@ export function registerPromptRoutes(server: FastifyInstance, ctx: PromptContext
     ['POST', '/return', returnToApplication],
   ];
   for (const [method, suffix, step] of steps) {
+    const url = `/frame/v4/:id${suffix}`;
+    const op = Object.values(PROMPT_OPERATIONS).find((o) => o.method === method && o.path === url);
     server.route({
       method,
-      url: `/frame/v4/:id${suffix}`,
+      url,
+      // The status poll answers JSON, serialized with its declaration; the rest are HTML.
+      ...(op ? { schema: { response: fastifyResponseSchema(op.responses) } } : {}),
       handler: async (req, reply) => {
         const open = await openLogin(ctx, req, reply);
         if (!open) return reply;
