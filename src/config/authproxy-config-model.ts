@@ -23,6 +23,8 @@ export type ChallengeFactor = (typeof CHALLENGE_FACTORS)[number];
 export const AD_TRANSPORTS = ['clear', 'ldaps', 'starttls'] as const;
 export type AdTransport = (typeof AD_TRANSPORTS)[number];
 
+import type { SyslogConfig } from './syslog-config.ts';
+
 export const PROMPT_FORMATS = ['console', 'html', 'short'] as const;
 export type PromptFormat = (typeof PROMPT_FORMATS)[number];
 
@@ -166,6 +168,8 @@ export interface MainConfig {
   readonly alertWebhookUrls: readonly string[];
   /** `alert_webhook_secret`: HMAC key of `X-Airlock-Signature`; '' = unsigned. */
   readonly alertWebhookSecret: string;
+  /** `syslog_target` and friends: authevents.log records as RFC 5424 syslog; undefined = off. */
+  readonly syslog: SyslogConfig | undefined;
 }
 
 export interface AdClientConfig {

@@ -39,6 +39,8 @@ export const PROTOCOL_ERROR_CODES = [
   'RADIUS_BAD_PASSWORD',
   /** A RADIUS attribute of Type 0, which no RFC assigns and FreeRADIUS drops ("Invalid attribute 0"). */
   'RADIUS_BAD_ATTRIBUTE_TYPE',
+  /** A syslog message or frame that is not RFC 5424 / RFC 6587 (read by Airlock's tests and tools). */
+  'SYSLOG_MALFORMED',
 ] as const;
 export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[number];
 export const isProtocolErrorCode = (v: unknown): v is ProtocolErrorCode =>

@@ -15,6 +15,7 @@ import type { PrimaryOnlyState } from '../core/primary-only.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { httpPost, unrefSleep, type HttpPost } from '../runtime/http-post.ts';
 import type { Random } from '../runtime/random.ts';
+import { createSyslogSender } from '../runtime/syslog-sender.ts';
 import { startAdminServer, type AdminServer, type ProxyStatus } from './admin-server.ts';
 import { createAlertSender, type AlertSender } from './alerts.ts';
 import { ChallengeStore } from './challenge-store.ts';
@@ -32,6 +33,7 @@ import {
   type RequestResult,
 } from './proxy-metrics.ts';
 import { startRadiusServer, type RadiusServer } from './radius-server.ts';
+import { withSiemOutput } from './siem-output.ts';
 
 export const PROXY_NAME = 'Airlock Authentication Proxy';
 
@@ -61,14 +63,16 @@ const FAILMODE_FLUSH_INTERVAL_MS = 5_000;
 
 export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Promise<RunningProxy> {
   const { clock } = deps;
-  const logs = openProxyLogs({
+  const nowIso = () => new Date(clock.nowMs()).toISOString();
+  const fileLogs = openProxyLogs({
     logDir: config.main.logDir,
     maxSizeBytes: config.main.logMaxSizeBytes,
     maxFiles: config.main.logMaxFiles,
     authEvents: config.main.logAuthEvents,
     stdout: config.main.logStdout,
-    nowIso: () => new Date(clock.nowMs()).toISOString(),
+    nowIso,
   });
+  const logs = openSiemOutput(config, fileLogs, clock, nowIso);
   for (const warning of config.warnings) logs.line(`WARNING: ${warning}`);
   const startedAtMs = clock.nowMs();
 
@@ -222,6 +226,31 @@ export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Prom
       await close();
     },
   };
+}
+
+/** `[main] syslog_target`: the auth events also go to the SIEM (docs/proxy-config.md). */
+function openSiemOutput(
+  config: AuthProxyConfig,
+  logs: ProxyLogs,
+  clock: Clock,
+  nowIso: () => string,
+): ProxyLogs {
+  const syslog = config.main.syslog;
+  if (!syslog) return logs;
+  const hostname = osHostname();
+  const sender = createSyslogSender({
+    target: syslog.target,
+    facility: syslog.facility,
+    appName: syslog.appName,
+    hostname,
+    clock,
+    caPem: syslog.caPem,
+    onProblem: (message) => logs.line(`WARNING: ${message}`),
+  });
+  logs.line(
+    `SIEM output: RFC 5424 syslog to ${syslog.target.transport}://${syslog.target.host}:${syslog.target.port}, facility ${syslog.facility}, app name ${syslog.appName}`,
+  );
+  return withSiemOutput(logs, sender, { nowIso, hostname });
 }
 
 function primaryOnlyStatus(state: PrimaryOnlyState): ProxyStatus['proxy']['primaryOnly'] {

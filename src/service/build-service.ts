@@ -11,6 +11,7 @@ import { DEFAULT_LOCKOUT_DURATION_SECONDS } from '../core/lockout.ts';
 import { DEFAULT_SOURCE_LIMITS, SourceFailureLimits } from '../core/source-limits.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { Random } from '../runtime/random.ts';
+import type { SyslogSender } from '../runtime/syslog-sender.ts';
 import type { Store } from '../store/store.ts';
 import { WriteBatcher } from '../store/write-batcher.ts';
 import { DEFAULT_ADMIN_OPTIONS, type AdminOptions } from './admin/admin-context.ts';
@@ -30,6 +31,7 @@ import { registerAuthenticatorWeb } from './authenticator-web-routes.ts';
 import { registerFactorStatus, registerProviderCallbacks } from './push/provider-routes.ts';
 import { PhoneFlow } from './push/phone-flow.ts';
 import { registerEnrollmentPages } from './enrollment-pages.ts';
+import { createAuditForwarder } from './siem/audit-forwarder.ts';
 import { AccessDecision } from './policy/access-decision.ts';
 import { EmergencyRunner } from '../operations/emergency-runner.ts';
 import { registerDeviceRoutes } from './push/device-routes.ts';
@@ -48,6 +50,8 @@ export interface ServiceDeps {
    * engine (createPolicyExtensions). `{}` leaves them out (the routes answer 501).
    */
   adminExtensions?: AdminExtensions;
+  /** The SIEM output (`airlock serve --syslog-target`): audit events as RFC 5424 syslog. */
+  siem?: SyslogSender;
 }
 
 export interface ServiceOptions extends AuthApiOptions {
@@ -78,6 +82,8 @@ export interface ServiceOptions extends AuthApiOptions {
    * reverted (0 = never; tests sweep by hand). Due controls are also reverted at start-up.
    */
   sweepIntervalMs: number;
+  /** How often new audit events are sent to the SIEM (with `deps.siem`). */
+  siemIntervalMs: number;
   /** Admin API and console: sessions, login limits, whether the console is served. */
   admin: AdminOptions;
   /**
@@ -96,6 +102,7 @@ export const DEFAULT_SERVICE_OPTIONS = {
   pushRatePerMinute: DEFAULT_PUSH_OPTIONS.pushRatePerMinute,
   pushBurst: DEFAULT_PUSH_OPTIONS.pushBurst,
   sweepIntervalMs: 1_000,
+  siemIntervalMs: 1_000,
   lockoutThreshold: 10,
   lockoutDurationSeconds: DEFAULT_LOCKOUT_DURATION_SECONDS,
   sourceLimits: DEFAULT_SOURCE_LIMITS,
@@ -284,6 +291,7 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
       done();
     });
   }
+  if (deps.siem) startSiemOutput(server, deps, deps.siem, options.siemIntervalMs);
   registerEnrollmentPages(server);
   registerAuthenticatorWeb(server);
   registerAdmin(server, {
@@ -356,4 +364,23 @@ function toAirlockError(error: FastifyError | AirlockError): AirlockError {
 function retryAfterOf(error: AirlockError): number | undefined {
   const cause = error.cause as { retryAfterSeconds?: unknown } | undefined;
   return typeof cause?.retryAfterSeconds === 'number' ? cause.retryAfterSeconds : undefined;
+}
+
+/** Audit events to the SIEM from now on; the last ones are sent when the server closes. */
+function startSiemOutput(
+  server: FastifyInstance,
+  deps: ServiceDeps,
+  sender: SyslogSender,
+  intervalMs: number,
+): void {
+  const forwarder = createAuditForwarder({
+    store: deps.store,
+    sender,
+    clock: deps.clock,
+    onError: (err) => deps.logger.error({ err }, 'SIEM output failed'),
+  });
+  forwarder.start(intervalMs);
+  server.addHook('onClose', async () => {
+    await forwarder.stop();
+  });
 }

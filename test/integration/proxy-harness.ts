@@ -38,12 +38,15 @@ export interface TestProxyOptions {
   /** More `key=value` lines for `[main]`. */
   mainExtra?: string[];
   clock?: Clock;
+  /** Runs after the directory is made, before the config is read (to write files it names). */
+  beforeStart?: (dir: string) => void;
 }
 
 export async function startTestProxy(options: TestProxyOptions): Promise<TestProxy> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-proxy-'));
   const port = await freeUdpPort();
   writeFileSync(join(dir, 'api-ca.pem'), options.caPem);
+  options.beforeStart?.(dir);
   const text = [
     '[main]',
     'log_dir=log',

@@ -16,6 +16,7 @@ import { FixedClock } from '../../src/runtime/clock.ts';
 import { CryptoRandom, generateId, generateSecretKey } from '../../src/runtime/random.ts';
 import type { FactorsConfig } from '../../src/factors/factors-config.ts';
 import { ensureTlsMaterial } from '../../src/runtime/tls-material.ts';
+import type { SyslogSender } from '../../src/runtime/syslog-sender.ts';
 import {
   buildService,
   DEFAULT_SERVICE_OPTIONS,
@@ -82,6 +83,8 @@ export async function startService(
     trustProxy?: string[];
     /** What `airlock serve` reads from AIRLOCK_EMERGENCY_MAX_DURATION (default: 24 hours). */
     emergencyLimits?: EmergencyLimits;
+    /** `serve --syslog-target`: audit events to this SIEM output. */
+    siem?: SyslogSender;
   } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-it-'));
@@ -116,6 +119,7 @@ export async function startService(
         ),
         bypassPepper: pepper,
         adminExtensions: options.adminExtensions,
+        ...(options.siem ? { siem: options.siem } : {}),
       },
       (serviceOptions = {
         ...DEFAULT_SERVICE_OPTIONS,

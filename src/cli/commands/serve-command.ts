@@ -17,6 +17,8 @@ import {
 } from '../../factors/factors-config.ts';
 import type { Logger } from 'pino';
 import { openContext, type AirlockContext } from '../open-context.ts';
+import { readSyslogConfig } from '../../config/syslog-config.ts';
+import { createSyslogSender, type SyslogSender } from '../../runtime/syslog-sender.ts';
 import { nonNegativeInt } from './common.ts';
 import { DEFAULT_LOCKOUT_DURATION_SECONDS } from '../../core/lockout.ts';
 
@@ -39,6 +41,10 @@ export interface ServeFlags {
   lockoutThreshold: number;
   lockoutDuration: number;
   factorsConfig?: string;
+  syslogTarget?: string;
+  syslogFacility?: string;
+  syslogAppName?: string;
+  syslogCaFile?: string;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -101,6 +107,13 @@ export function serviceOptions(cmd: Command): Command {
       '--factors-config <file>',
       'SMS / phone providers and factor health thresholds, JSON (default: DATA_DIR/factors.json if present; see docs/factors.md)',
     )
+    .option(
+      '--syslog-target <url>',
+      'SIEM output: audit events as RFC 5424 syslog to udp://, tcp:// or tls://HOST[:PORT] (docs/operations.md)',
+    )
+    .option('--syslog-facility <name>', 'syslog facility (default auth)')
+    .option('--syslog-app-name <name>', 'syslog APP-NAME (default airlock)')
+    .option('--syslog-ca-file <file>', 'CA certificates (PEM) trusted for a tls:// syslog target')
     .option('--log-level <level>', 'fatal|error|warn|info|debug', 'info');
 }
 
@@ -193,6 +206,7 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
     https: tls.material,
     emergencyLimits,
   };
+  const siem = openSiem(flags, ctx, (message) => logger.warn(message));
   const { server } = buildService(
     {
       store: ctx.store,
@@ -200,6 +214,7 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
       random: ctx.random,
       logger,
       bypassPepper: ctx.bypassPepper,
+      ...(siem ? { siem: siem.sender } : {}),
     },
     options,
   );
@@ -225,6 +240,7 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
     : ['sms, phone: no provider configured (factors.json)']) {
     banner.push(`factors: ${line}`);
   }
+  if (siem) banner.push(`SIEM output: ${siem.description}`);
   banner.push(
     `data: ${ctx.location.databaseUrl ? 'PostgreSQL' : join(ctx.location.dataDir, 'airlock.db')}`,
   );
@@ -241,6 +257,59 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
       await server.close();
       await ctx.close();
     },
+  };
+}
+
+/** `--syslog-*`: the SIEM output, or undefined without `--syslog-target`. */
+function openSiem(
+  flags: ServeFlags,
+  ctx: AirlockContext,
+  onProblem: (message: string) => void,
+): { sender: SyslogSender; description: string } | undefined {
+  let caPem: string | undefined;
+  if (flags.syslogCaFile !== undefined) {
+    try {
+      caPem = readFileSync(flags.syslogCaFile, 'utf8');
+    } catch (err) {
+      throw new AirlockError('CLI_USAGE', undefined, {
+        message: `--syslog-ca-file: cannot read ${flags.syslogCaFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      });
+    }
+  }
+  const { config, errors } = readSyslogConfig(
+    {
+      target: flags.syslogTarget,
+      facility: flags.syslogFacility,
+      appName: flags.syslogAppName,
+      caPem,
+    },
+    'airlock',
+  );
+  const names = {
+    target: '--syslog-target',
+    facility: '--syslog-facility',
+    appName: '--syslog-app-name',
+    caPem: '--syslog-ca-file',
+  } as const;
+  if (errors.length > 0) {
+    throw new AirlockError('CLI_USAGE', undefined, {
+      message: errors.map((e) => `${names[e.setting]}: ${e.message}`).join('\n'),
+    });
+  }
+  if (!config) return undefined;
+  const sender = createSyslogSender({
+    target: config.target,
+    facility: config.facility,
+    appName: config.appName,
+    hostname: hostname(),
+    clock: ctx.clock,
+    caPem: config.caPem,
+    onProblem,
+  });
+  const t = config.target;
+  return {
+    sender,
+    description: `RFC 5424 syslog to ${t.transport}://${t.host}:${t.port}, facility ${config.facility}, app name ${config.appName}`,
   };
 }
 
