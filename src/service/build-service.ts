@@ -34,6 +34,7 @@ import { registerEnrollmentPages } from './enrollment-pages.ts';
 import { createAuditForwarder } from './siem/audit-forwarder.ts';
 import { AccessDecision } from './policy/access-decision.ts';
 import { EmergencyRunner } from '../operations/emergency-runner.ts';
+import type { DrPlanSection } from '../operations/dr-plan.ts';
 import { registerDeviceRoutes } from './push/device-routes.ts';
 import { OobHub } from './push/oob-hub.ts';
 import { DEFAULT_PUSH_OPTIONS, PushFlow } from './push/push-flow.ts';
@@ -82,6 +83,8 @@ export interface ServiceOptions extends AuthApiOptions {
    * reverted (0 = never; tests sweep by hand). Due controls are also reverted at start-up.
    */
   sweepIntervalMs: number;
+  /** Proxy sections the console's DR plan shows (`serve --proxy-config`). */
+  proxySections?: readonly DrPlanSection[] | undefined;
   /** How often new audit events are sent to the SIEM (with `deps.siem`). */
   siemIntervalMs: number;
   /** Admin API and console: sessions, login limits, whether the console is served. */
@@ -315,6 +318,7 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     dateWindowSeconds: options.dateWindowSeconds,
     allowedHosts: options.allowedHosts,
     apiHost: () => options.apiHost,
+    proxySections: options.proxySections,
   });
 
   // Metrics only for loopback callers: a scraper runs beside the service (or behind its own proxy).

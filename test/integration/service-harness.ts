@@ -85,6 +85,8 @@ export async function startService(
     emergencyLimits?: EmergencyLimits;
     /** `serve --syslog-target`: audit events to this SIEM output. */
     siem?: SyslogSender;
+    /** `serve --proxy-config`: proxy sections the console's DR plan shows. */
+    proxySections?: ServiceOptions['proxySections'];
   } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-it-'));
@@ -138,6 +140,7 @@ export async function startService(
         allowedHosts: options.allowedHosts,
         trustProxy: options.trustProxy,
         emergencyLimits: options.emergencyLimits,
+        proxySections: options.proxySections,
         logoPng: undefined,
         https: { cert: material.certPem, key: material.keyPem },
       }),

@@ -20,6 +20,7 @@ import { openContext, type AirlockContext } from '../open-context.ts';
 import { readSyslogConfig } from '../../config/syslog-config.ts';
 import { createSyslogSender, type SyslogSender } from '../../runtime/syslog-sender.ts';
 import { nonNegativeInt } from './common.ts';
+import { proxySections } from './dr-plan-command.ts';
 import { DEFAULT_LOCKOUT_DURATION_SECONDS } from '../../core/lockout.ts';
 
 /** Default of --lockout-threshold (docs/design/auth-api.md, Decisions: 10 failures in a row). */
@@ -45,10 +46,18 @@ export interface ServeFlags {
   syslogFacility?: string;
   syslogAppName?: string;
   syslogCaFile?: string;
+  /** `serve --proxy-config` (repeatable) or `start --proxy-config`: shown in the console's DR plan. */
+  proxyConfig?: string | string[];
 }
 
 export function registerServeCommand(program: Command): void {
   serviceOptions(program.command('serve').description('run the Auth API service'))
+    .option(
+      '--proxy-config <file>',
+      "a proxy's authproxy.cfg, for the console's DR plan (repeatable)",
+      collect,
+      [],
+    )
     .addHelpText(
       'after',
       '\nPrints "listening on https://HOST:PORT" when ready. The local CA certificate is DATA_DIR/tls/ca.pem;\n' +
@@ -205,6 +214,7 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
     logoPng: existsSync(logoPath) ? readFileSync(logoPath) : undefined,
     https: tls.material,
     emergencyLimits,
+    proxySections: [flags.proxyConfig ?? []].flat().flatMap((file) => proxySections(file)),
   };
   const siem = openSiem(flags, ctx, (message) => logger.warn(message));
   const { server } = buildService(

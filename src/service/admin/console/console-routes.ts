@@ -74,6 +74,7 @@ import {
   type SessionActor,
 } from './console-step.ts';
 import { html, type SafeHtml } from './html.ts';
+import { renderDrPlanPage } from './outage-steps.ts';
 
 /** Strict CSP: no inline script or style, nothing from elsewhere, no framing, forms post here only. */
 export const CONSOLE_CSP =
@@ -121,6 +122,7 @@ const CONSOLE_STEPS: readonly ConsoleStep[] = [
   action('/policies/:id/clear', clearPolicy),
 
   page('/emergency', 'emergency', 'Emergency controls', renderEmergency),
+  page('/dr-plan', 'dr-plan', 'DR plan', renderDrPlanPage),
   action('/emergency/preview', previewEmergency),
   action('/emergency/start', startEmergency),
   action('/emergency/:id/revert', revertEmergency),
