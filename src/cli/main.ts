@@ -9,6 +9,7 @@ import { registerDeviceCommands } from './commands/device-commands.ts';
 import { registerFactorCommands } from './commands/factor-commands.ts';
 import { registerDrillCommand } from './commands/drill-command.ts';
 import { registerDrPlanCommand } from './commands/dr-plan-command.ts';
+import { registerOutageCommands } from './commands/outage-commands.ts';
 import { registerEmergencyCommands } from './commands/emergency-commands.ts';
 import { registerGroupCommands } from './commands/group-commands.ts';
 import { registerPolicyCommands } from './commands/policy-commands.ts';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerProxyCommands(program);
   registerDrillCommand(program);
   registerDrPlanCommand(program);
+  registerOutageCommands(program);
   registerRadiusTestCommand(program);
   registerAppCommands(program);
   registerUserCommands(program);

@@ -108,6 +108,9 @@ export const ERRORS = {
   EMERGENCY_INVALID: { status: 400, message: 'Invalid emergency control' },
   EMERGENCY_CONFLICT: { status: 409, message: 'Emergency control changed meanwhile' },
   EMERGENCY_NEEDS_CONFIRMATION: { status: 409, message: 'Confirmation required' },
+  OUTAGE_INVALID: { status: 400, message: 'Invalid outage operation' },
+  OUTAGE_CONFLICT: { status: 409, message: 'Incident changed meanwhile' },
+  OUTAGE_DELIVERY_FAILED: { status: 502, message: 'Notification delivery failed' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -27,6 +27,7 @@ import { emergencyControlsContract } from './contract/emergency-controls.contrac
 import { adminsContract } from './contract/admins.contract.ts';
 import { transactionsContract } from './contract/transactions.contract.ts';
 import { sealedSecretsContract } from './contract/sealed-secrets.contract.ts';
+import { outageContract } from './contract/outage.contract.ts';
 
 function storeContract(backend: Backend): void {
   void describe(`Store contract on ${backend.dialect}`, () => {
@@ -80,6 +81,7 @@ function storeContract(backend: Backend): void {
     adminsContract(context);
     transactionsContract(context);
     sealedSecretsContract(context);
+    outageContract(context);
   });
 }
 

@@ -27,6 +27,7 @@ import type { FailureSource, FailureSourceCount } from '../core/lockout.ts';
 import type { EmergencyControl, EmergencyState } from '../core/emergency-control.ts';
 import type { Policy } from '../core/policy.ts';
 import type { AdminStore } from './admin-store.ts';
+import type { OutageStore } from './outage-store.ts';
 import type { UsernameCollision } from './username-collisions.ts';
 import type { UsernameNormalization } from '../core/username.ts';
 
@@ -190,7 +191,7 @@ export interface StoredPolicy {
   updatedBy: string;
 }
 
-export interface Store extends AdminStore {
+export interface Store extends AdminStore, OutageStore {
   readonly dialect: StoreDialect;
 
   /** Applies pending versioned migrations; returns the names applied (empty when up to date). */

@@ -27,6 +27,7 @@ export function migrationsContract(c: ContractContext): void {
             '0007-lockout-expiry',
             '0008-auth-transaction-without-user',
             '0009-membership-origin',
+            '0011-outage',
           ]);
           assert.deepEqual(await fresh.store.migrate(), []);
         } finally {

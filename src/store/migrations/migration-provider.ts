@@ -11,6 +11,7 @@ import { sealedAadMigration } from './0006-sealed-aad.ts';
 import { lockoutExpiryMigration } from './0007-lockout-expiry.ts';
 import { authTransactionWithoutUserMigration } from './0008-auth-transaction-without-user.ts';
 import { membershipOriginMigration } from './0009-membership-origin.ts';
+import { outageMigration } from './0011-outage.ts';
 
 /**
  * Migrations by name; the Migrator applies them in name order. A static list rather than
@@ -45,6 +46,7 @@ function migrationTable(
     '0007-lockout-expiry': lockoutExpiryMigration(),
     '0008-auth-transaction-without-user': authTransactionWithoutUserMigration(dialect),
     '0009-membership-origin': membershipOriginMigration(),
+    '0011-outage': outageMigration(dialect),
   };
 }
 

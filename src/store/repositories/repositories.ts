@@ -20,6 +20,7 @@ import { PoliciesRepository } from './policies-repository.ts';
 import { EmergencyControlsRepository } from './emergency-controls-repository.ts';
 import { AuditRepository } from './audit-repository.ts';
 import { AdminsRepository } from './admins-repository.ts';
+import { OutageRepository } from './outage-repository.ts';
 
 export class Repositories implements StoreContext {
   readonly db: Kysely<Database>;
@@ -40,6 +41,7 @@ export class Repositories implements StoreContext {
   #emergencyControls?: EmergencyControlsRepository;
   #audit?: AuditRepository;
   #admins?: AdminsRepository;
+  #outage?: OutageRepository;
 
   constructor({ db, dialect, secretBox, clock }: Omit<StoreContext, 'hot'>) {
     this.db = db;
@@ -99,5 +101,9 @@ export class Repositories implements StoreContext {
 
   get admins(): AdminsRepository {
     return (this.#admins ??= new AdminsRepository(this));
+  }
+
+  get outage(): OutageRepository {
+    return (this.#outage ??= new OutageRepository(this));
   }
 }
