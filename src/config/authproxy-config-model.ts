@@ -59,6 +59,11 @@ export const DEFAULTS = deepFreeze({
     adminListen: '127.0.0.1:9443',
     /** Primary-only mode state (survives restarts); beside `log` in the config directory. */
     stateDir: 'state',
+    /**
+     * Health reports to the service's status page; 0 = off (the proxy may front Duo's cloud,
+     * which has no such endpoint). 30 is a good value: below the page's default silence (90 s).
+     */
+    statusReportIntervalSeconds: 0,
   },
   adClient: {
     port: 389,
@@ -170,6 +175,10 @@ export interface MainConfig {
   readonly alertWebhookSecret: string;
   /** `syslog_target` and friends: authevents.log records as RFC 5424 syslog; undefined = off. */
   readonly syslog: SyslogConfig | undefined;
+  /** `status_report_interval` in ms: health reports to the service's status page; 0 = off. */
+  readonly statusReportIntervalMs: number;
+  /** `status_name`: this proxy's component on the status page; undefined = the host name. */
+  readonly statusName: string | undefined;
 }
 
 export interface AdClientConfig {

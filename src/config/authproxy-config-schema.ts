@@ -87,6 +87,8 @@ export const SCHEMAS: Readonly<Record<SectionKind, SectionSchema>> = {
       'syslog_facility',
       'syslog_app_name',
       'syslog_ca_file',
+      'status_report_interval',
+      'status_name',
       ...RESILIENCE_KEYS,
     ],
     numbered: ['alert_webhook_url_'],

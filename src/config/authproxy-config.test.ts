@@ -37,6 +37,8 @@ describe('parseAuthProxyConfig: a minimal file', () => {
       alertWebhookUrls: [],
       alertWebhookSecret: '',
       syslog: undefined,
+      statusReportIntervalMs: 0,
+      statusName: undefined,
     });
   });
 

@@ -196,8 +196,23 @@ function readMain(
     alertWebhookUrls: readWebhookUrls(r),
     alertWebhookSecret: r.secret('alert_webhook_secret').value,
     syslog: readMainSyslog(r, ctx),
+    statusReportIntervalMs:
+      r.int('status_report_interval', d.statusReportIntervalSeconds, { min: 0, max: 3_600 }) * 1000,
+    statusName: readStatusName(r),
   };
   return { main, defaultBindAddress: r.ipAddress('interface') };
+}
+
+/** `status_name`: the proxy's component name on the status page. */
+function readStatusName(r: SectionReader): string | undefined {
+  const name = r.string('status_name');
+  if (name !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
+    r.error(
+      'status_name',
+      'must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit',
+    );
+  }
+  return name;
 }
 
 /** `syslog_target`, `syslog_facility`, `syslog_app_name`, `syslog_ca_file` (docs/proxy-config.md). */

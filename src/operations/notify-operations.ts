@@ -45,7 +45,7 @@ export interface DraftedMessage {
 
 async function requireIncident(store: Store, id: number): Promise<Incident> {
   const incident = await store.getIncident(id);
-  if (!incident) throw new AirlockError('STORE_NOT_FOUND', `incident ${id}`);
+  if (!incident) throw new AirlockError('ADMIN_NOT_FOUND', `no incident ${id}`);
   return incident;
 }
 

@@ -34,10 +34,7 @@ import { generateId } from '../runtime/random.ts';
 import type { Store } from '../store/store.ts';
 import { auditEvent, type OperationContext } from './operation-context.ts';
 
-const invalid = (problems: string[]) =>
-  new AirlockError('OUTAGE_INVALID', undefined, {
-    message: `Invalid outage operation: ${problems.join('; ')}`,
-  });
+const invalid = (problems: string[]) => new AirlockError('OUTAGE_INVALID', problems.join('; '));
 
 /** Every template in use: the edited ones over the defaults, in kind and language order. */
 export async function loadMessageTemplates(
@@ -209,7 +206,7 @@ export async function updateIncident(
   listener?: IncidentListener,
 ): Promise<Incident> {
   const current = await ctx.store.getIncident(id);
-  if (!current) throw new AirlockError('STORE_NOT_FOUND', `incident ${id}`);
+  if (!current) throw new AirlockError('ADMIN_NOT_FOUND', `no incident ${id}`);
   const problems: string[] = [];
   if (!isIncidentStatus(input.status)) {
     problems.push(`status must be one of ${INCIDENT_STATUSES.join(', ')}`);

@@ -3,7 +3,11 @@
 // and the admin endpoint.
 import { hostname as osHostname } from 'node:os';
 import { Registry } from 'prom-client';
-import type { AuthApiClient, AuthParams } from '../client/auth-api-client.ts';
+import {
+  createAuthApiClient,
+  type AuthApiClient,
+  type AuthParams,
+} from '../client/auth-api-client.ts';
 import {
   createResilientAuthApiClient,
   type ResilienceEvent,
@@ -34,6 +38,7 @@ import {
 } from './proxy-metrics.ts';
 import { startRadiusServer, type RadiusServer } from './radius-server.ts';
 import { withSiemOutput } from './siem-output.ts';
+import { proxyHealthStatus, startHealthReporter, type HealthReporter } from './health-reporter.ts';
 
 export const PROXY_NAME = 'Airlock Authentication Proxy';
 
@@ -207,6 +212,7 @@ export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Prom
     await close();
     throw e;
   }
+  const reporter = startStatusReporter(config, running, deps, logs);
   const sweep = setInterval(() => challenges.sweep(), 60_000);
   sweep.unref();
   const failmodeFlush = setInterval(() => alerts.flushFailmode(), FAILMODE_FLUSH_INTERVAL_MS);
@@ -220,12 +226,54 @@ export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Prom
     adminAddress: admin.address,
     alerts,
     close: async () => {
+      reporter?.stop();
       clearInterval(sweep);
       clearInterval(failmodeFlush);
       alerts.flushFailmode();
       await close();
     },
   };
+}
+
+/**
+ * `[main] status_report_interval`: the proxy's health to the service's status page, signed with
+ * the first server section's keys and sent to its first API host (docs/status-page.md).
+ */
+function startStatusReporter(
+  config: AuthProxyConfig,
+  running: readonly { section: ServerConfig; api: ResilientAuthApiClient }[],
+  deps: ProxyDeps,
+  logs: ProxyLogs,
+): HealthReporter | undefined {
+  const first = running[0]?.section;
+  if (config.main.statusReportIntervalMs === 0 || first === undefined) return undefined;
+  const host = first.apiHosts[0];
+  const client = createAuthApiClient({
+    apiHost: host?.apiHost ?? first.apiHost,
+    apiPort: host?.apiPort ?? first.apiPort,
+    ikey: first.ikey,
+    skey: first.skey,
+    ...(first.apiCaPem ? { caPem: first.apiCaPem } : {}),
+    timeoutMs: first.apiTimeoutMs,
+    clock: deps.clock,
+    userAgent: PROXY_NAME,
+  });
+  const name =
+    config.main.statusName ??
+    (osHostname()
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, 64) ||
+      'proxy');
+  return startHealthReporter({
+    client,
+    name,
+    intervalMs: config.main.statusReportIntervalMs,
+    health: () =>
+      proxyHealthStatus(
+        running.map(({ section, api }) => ({ section: section.section, hosts: api.health() })),
+      ),
+    onProblem: (message) => logs.line(`WARNING: ${message}`),
+  });
 }
 
 /** `[main] syslog_target`: the auth events also go to the SIEM (docs/proxy-config.md). */

@@ -12,6 +12,8 @@ import { DEFAULT_SOURCE_LIMITS, SourceFailureLimits } from '../core/source-limit
 import type { Clock } from '../runtime/clock.ts';
 import type { Random } from '../runtime/random.ts';
 import type { SyslogSender } from '../runtime/syslog-sender.ts';
+import { httpPost, type HttpPost } from '../runtime/http-post.ts';
+import type { MailSender } from '../runtime/mail-sender.ts';
 import type { Store } from '../store/store.ts';
 import { WriteBatcher } from '../store/write-batcher.ts';
 import { DEFAULT_ADMIN_OPTIONS, type AdminOptions } from './admin/admin-context.ts';
@@ -32,6 +34,12 @@ import { registerFactorStatus, registerProviderCallbacks } from './push/provider
 import { PhoneFlow } from './push/phone-flow.ts';
 import { registerEnrollmentPages } from './enrollment-pages.ts';
 import { createAuditForwarder } from './siem/audit-forwarder.ts';
+import { createIncidentNotifier, type IncidentNotifier } from './status/incident-notifier.ts';
+import {
+  DEFAULT_STATUS_PAGE_OPTIONS,
+  registerStatusRoutes,
+  type StatusPageOptions,
+} from './status/status-routes.ts';
 import { AccessDecision } from './policy/access-decision.ts';
 import { EmergencyRunner } from '../operations/emergency-runner.ts';
 import type { DrPlanSection } from '../operations/dr-plan.ts';
@@ -53,6 +61,10 @@ export interface ServiceDeps {
   adminExtensions?: AdminExtensions;
   /** The SIEM output (`airlock serve --syslog-target`): audit events as RFC 5424 syslog. */
   siem?: SyslogSender;
+  /** SMTP for the status page's e-mail subscribers (`serve --smtp`); none = e-mail skipped. */
+  statusMail?: MailSender;
+  /** Sends the status page's webhooks; default `httpPost` over fetch. */
+  post?: HttpPost;
 }
 
 export interface ServiceOptions extends AuthApiOptions {
@@ -83,6 +95,10 @@ export interface ServiceOptions extends AuthApiOptions {
    * reverted (0 = never; tests sweep by hand). Due controls are also reverted at start-up.
    */
   sweepIntervalMs: number;
+  /** The public status page (docs/status-page.md). */
+  statusPage?: StatusPageOptions | undefined;
+  /** Signs the status page's webhooks; '' or undefined = unsigned. */
+  statusWebhookSecret?: string | undefined;
   /** Proxy sections the console's DR plan shows (`serve --proxy-config`). */
   proxySections?: readonly DrPlanSection[] | undefined;
   /** How often new audit events are sent to the SIEM (with `deps.siem`). */
@@ -129,6 +145,8 @@ export interface Service {
   /** Delivery health per (factor, provider). */
   factorHealth: FactorHealthBoard;
   phone: PhoneFlow;
+  /** Tells status subscribers of incident changes; `deliverOnce()` runs one pass. */
+  incidentNotifier: IncidentNotifier;
 }
 
 export function buildService(deps: ServiceDeps, options: ServiceOptions): Service {
@@ -295,6 +313,27 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     });
   }
   if (deps.siem) startSiemOutput(server, deps, deps.siem, options.siemIntervalMs);
+  const statusPage = options.statusPage ?? DEFAULT_STATUS_PAGE_OPTIONS;
+  registerStatusRoutes(server, {
+    store: deps.store,
+    clock: deps.clock,
+    factorHealth,
+    apiHost: () => options.apiHost,
+    options: statusPage,
+  });
+  const incidentNotifier = createIncidentNotifier({
+    store: deps.store,
+    clock: deps.clock,
+    post: deps.post ?? httpPost,
+    mail: deps.statusMail,
+    webhookSecret: options.statusWebhookSecret ?? '',
+    pageUrl: () => `https://${options.apiHost}/status`,
+    onProblem: (message) => deps.logger.warn(message),
+  });
+  if (options.sweepIntervalMs > 0) incidentNotifier.start(options.sweepIntervalMs);
+  server.addHook('onClose', async () => {
+    await incidentNotifier.stop();
+  });
   registerEnrollmentPages(server);
   registerAuthenticatorWeb(server);
   registerAdmin(server, {
@@ -329,7 +368,17 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     }
     return reply.type(metrics.contentType).send(await metrics.metrics());
   });
-  return { server, metrics, push, hub, access, emergencies, factorHealth, phone };
+  return {
+    server,
+    metrics,
+    push,
+    hub,
+    access,
+    emergencies,
+    factorHealth,
+    phone,
+    incidentNotifier,
+  };
 }
 
 /**

@@ -17,6 +17,7 @@ import { CryptoRandom, generateId, generateSecretKey } from '../../src/runtime/r
 import type { FactorsConfig } from '../../src/factors/factors-config.ts';
 import { ensureTlsMaterial } from '../../src/runtime/tls-material.ts';
 import type { SyslogSender } from '../../src/runtime/syslog-sender.ts';
+import type { MailSender } from '../../src/runtime/mail-sender.ts';
 import {
   buildService,
   DEFAULT_SERVICE_OPTIONS,
@@ -87,6 +88,10 @@ export async function startService(
     siem?: SyslogSender;
     /** `serve --proxy-config`: proxy sections the console's DR plan shows. */
     proxySections?: ServiceOptions['proxySections'];
+    /** `serve --smtp`: e-mail for the status page's subscribers. */
+    statusMail?: MailSender;
+    statusWebhookSecret?: string;
+    statusSilenceSeconds?: number;
   } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-it-'));
@@ -122,6 +127,7 @@ export async function startService(
         bypassPepper: pepper,
         adminExtensions: options.adminExtensions,
         ...(options.siem ? { siem: options.siem } : {}),
+        ...(options.statusMail ? { statusMail: options.statusMail } : {}),
       },
       (serviceOptions = {
         ...DEFAULT_SERVICE_OPTIONS,
@@ -141,6 +147,8 @@ export async function startService(
         trustProxy: options.trustProxy,
         emergencyLimits: options.emergencyLimits,
         proxySections: options.proxySections,
+        statusWebhookSecret: options.statusWebhookSecret,
+        statusPage: { name: 'Airlock test', silenceSeconds: options.statusSilenceSeconds ?? 90 },
         logoPng: undefined,
         https: { cert: material.certPem, key: material.keyPem },
       }),

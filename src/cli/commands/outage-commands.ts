@@ -14,6 +14,9 @@ import {
 import {
   createIncident,
   loadMessageTemplates,
+  overrideComponent,
+  subscribe,
+  unsubscribe,
   resetMessageTemplate,
   setMessageTemplate,
   updateIncident,
@@ -31,6 +34,54 @@ const usage = (message: string) => new AirlockError('CLI_USAGE', undefined, { me
 export function registerOutageCommands(program: Command): void {
   registerIncidentCommands(program);
   registerNotifyCommands(program);
+  registerStatusCommands(program);
+}
+
+function registerStatusCommands(program: Command): void {
+  const status = program
+    .command('status')
+    .description('the status page: subscriptions to incident updates, manual component status');
+  commonOptions(
+    status
+      .command('subscribe <kind> <target>')
+      .description('email ADDRESS or webhook URL: told of every incident update'),
+  ).action(async (kind: string, target: string, flags: CommonFlags) =>
+    withContext(flags, async (ctx) => {
+      const s = await subscribe(ctx, { kind, target });
+      emit(flags, s, () => `Subscribed ${s.kind} (${s.id}).`);
+    }),
+  );
+  commonOptions(status.command('unsubscribe <id>').description('remove a subscription')).action(
+    async (id: string, flags: CommonFlags) =>
+      withContext(flags, async (ctx) => {
+        const removed = await unsubscribe(ctx, id);
+        emit(flags, { removed }, () => (removed ? 'Removed.' : `No subscription ${id}.`));
+      }),
+  );
+  commonOptions(status.command('subscriptions').description('list subscriptions')).action(
+    async (flags: CommonFlags) =>
+      withContext(flags, async (ctx) => {
+        const list = await ctx.store.listSubscriptions();
+        const rows = list.map((s) => ({ id: s.id, kind: s.kind, target: s.target }));
+        emit(flags, rows, () => table(rows, ['id', 'kind', 'target']));
+      }),
+  );
+  commonOptions(
+    status
+      .command('override <component> <status>')
+      .description(
+        'show a component as STATUS (operational, degraded_performance, partial_outage, major_outage, under_maintenance) over what is measured; "measured" ends it',
+      )
+      .option('--reason <text>', 'why (required unless measured)', ''),
+  ).action(async (component: string, value: string, flags: CommonFlags & { reason: string }) =>
+    withContext(flags, async (ctx) => {
+      await overrideComponent(ctx, component, {
+        status: value === 'measured' ? null : value,
+        reason: flags.reason,
+      });
+      emit(flags, { component, status: value }, () => `${component}: ${value}.`);
+    }),
+  );
 }
 
 function registerIncidentCommands(program: Command): void {
@@ -123,7 +174,7 @@ function registerIncidentCommands(program: Command): void {
     async (id: string, flags: CommonFlags) =>
       withContext(flags, async (ctx) => {
         const found = await ctx.store.getIncident(incidentId(id));
-        if (!found) throw new AirlockError('STORE_NOT_FOUND', `incident ${id}`);
+        if (!found) throw new AirlockError('ADMIN_NOT_FOUND', `no incident ${id}`);
         const updates = await ctx.store.listIncidentUpdates(found.id);
         emit(flags, { ...found, updates }, () =>
           [

@@ -19,6 +19,7 @@ import type { Logger } from 'pino';
 import { openContext, type AirlockContext } from '../open-context.ts';
 import { readSyslogConfig } from '../../config/syslog-config.ts';
 import { createSyslogSender, type SyslogSender } from '../../runtime/syslog-sender.ts';
+import { createSmtpSender } from '../../runtime/mail-sender.ts';
 import { nonNegativeInt } from './common.ts';
 import { proxySections } from './dr-plan-command.ts';
 import { DEFAULT_LOCKOUT_DURATION_SECONDS } from '../../core/lockout.ts';
@@ -46,6 +47,12 @@ export interface ServeFlags {
   syslogFacility?: string;
   syslogAppName?: string;
   syslogCaFile?: string;
+  smtp?: string;
+  smtpFrom?: string;
+  smtpCaFile?: string;
+  statusName?: string;
+  statusSilence?: number;
+  statusWebhookSecretFile?: string;
   /** `serve --proxy-config` (repeatable) or `start --proxy-config`: shown in the console's DR plan. */
   proxyConfig?: string | string[];
 }
@@ -123,6 +130,23 @@ export function serviceOptions(cmd: Command): Command {
     .option('--syslog-facility <name>', 'syslog facility (default auth)')
     .option('--syslog-app-name <name>', 'syslog APP-NAME (default airlock)')
     .option('--syslog-ca-file <file>', 'CA certificates (PEM) trusted for a tls:// syslog target')
+    .option(
+      '--smtp <url>',
+      'status page e-mail subscribers: smtp://[user:pass@]host:port or smtps://… (env AIRLOCK_SMTP_URL)',
+    )
+    .option('--smtp-from <address>', 'sender of status e-mails (env AIRLOCK_SMTP_FROM)')
+    .option('--smtp-ca-file <file>', 'CA certificates (PEM) for the SMTP server')
+    .option('--status-name <name>', 'the status page title (default Airlock)')
+    .option(
+      '--status-silence <seconds>',
+      'a proxy or gateway silent this long is major_outage on the status page',
+      nonNegativeInt,
+      90,
+    )
+    .option(
+      '--status-webhook-secret-file <file>',
+      "HMAC key file: X-Airlock-Signature on the status page's webhooks",
+    )
     .option('--log-level <level>', 'fatal|error|warn|info|debug', 'info');
 }
 
@@ -215,8 +239,27 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
     https: tls.material,
     emergencyLimits,
     proxySections: [flags.proxyConfig ?? []].flat().flatMap((file) => proxySections(file)),
+    statusPage: { name: flags.statusName ?? 'Airlock', silenceSeconds: flags.statusSilence ?? 90 },
+    statusWebhookSecret: flags.statusWebhookSecretFile
+      ? readFileSync(flags.statusWebhookSecretFile, 'utf8').trim()
+      : '',
   };
   const siem = openSiem(flags, ctx, (message) => logger.warn(message));
+  const smtpUrl = flags.smtp ?? process.env.AIRLOCK_SMTP_URL;
+  const smtpFrom = flags.smtpFrom ?? process.env.AIRLOCK_SMTP_FROM;
+  if ((smtpUrl === undefined) !== (smtpFrom === undefined)) {
+    throw new AirlockError('CLI_USAGE', undefined, {
+      message: '--smtp and --smtp-from go together (or AIRLOCK_SMTP_URL and AIRLOCK_SMTP_FROM)',
+    });
+  }
+  const statusMail =
+    smtpUrl !== undefined && smtpFrom !== undefined
+      ? createSmtpSender({
+          url: smtpUrl,
+          from: smtpFrom,
+          caPem: flags.smtpCaFile ? readFileSync(flags.smtpCaFile, 'utf8') : undefined,
+        })
+      : undefined;
   const { server } = buildService(
     {
       store: ctx.store,
@@ -225,6 +268,7 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
       logger,
       bypassPepper: ctx.bypassPepper,
       ...(siem ? { siem: siem.sender } : {}),
+      ...(statusMail ? { statusMail } : {}),
     },
     options,
   );
@@ -251,6 +295,9 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
     banner.push(`factors: ${line}`);
   }
   if (siem) banner.push(`SIEM output: ${siem.description}`);
+  banner.push(
+    `status page: ${scheme}://${shownHost}:${port}/status (JSON: /api/v2/summary.json)${statusMail ? '; e-mail subscribers via SMTP' : ''}`,
+  );
   banner.push(
     `data: ${ctx.location.databaseUrl ? 'PostgreSQL' : join(ctx.location.dataDir, 'airlock.db')}`,
   );

@@ -5,6 +5,7 @@ import { AUDIT_ROUTES } from './audit-routes.ts';
 import { EXTENSION_ROUTES } from './extension-routes.ts';
 import { GROUP_ROUTES } from './group-routes.ts';
 import { USER_ROUTES } from './user-routes.ts';
+import { OUTAGE_ROUTES } from './outage-routes.ts';
 
 export const ADMIN_ROUTES: readonly AdminRoute[] = [
   ...USER_ROUTES,
@@ -12,6 +13,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   ...APPLICATION_ROUTES,
   ...AUDIT_ROUTES,
   ...EXTENSION_ROUTES,
+  ...OUTAGE_ROUTES,
 ];
 
 /** The route for `method` and `path` (table syntax); throws when there is none (a bug). */
