@@ -25,6 +25,7 @@ export const NAV = [
   ['policies', 'Policies'],
   ['emergency', 'Emergency'],
   ['dr-plan', 'DR plan'],
+  ['incidents', 'Incidents'],
   ['audit', 'Audit log'],
 ] as const;
 export type NavKey = (typeof NAV)[number][0];

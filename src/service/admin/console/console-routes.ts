@@ -74,7 +74,12 @@ import {
   type SessionActor,
 } from './console-step.ts';
 import { html, type SafeHtml } from './html.ts';
-import { renderDrPlanPage } from './outage-steps.ts';
+import {
+  createIncidentStep,
+  renderDrPlanPage,
+  renderIncidents,
+  updateIncidentStep,
+} from './outage-steps.ts';
 
 /** Strict CSP: no inline script or style, nothing from elsewhere, no framing, forms post here only. */
 export const CONSOLE_CSP =
@@ -123,6 +128,9 @@ const CONSOLE_STEPS: readonly ConsoleStep[] = [
 
   page('/emergency', 'emergency', 'Emergency controls', renderEmergency),
   page('/dr-plan', 'dr-plan', 'DR plan', renderDrPlanPage),
+  page('/incidents', 'incidents', 'Incidents', renderIncidents),
+  action('/incidents', createIncidentStep),
+  action('/incidents/:id/update', updateIncidentStep),
   action('/emergency/preview', previewEmergency),
   action('/emergency/start', startEmergency),
   action('/emergency/:id/revert', revertEmergency),
