@@ -10,7 +10,10 @@ import {
   INCIDENT_STATUSES,
 } from '../../src/core/incident.ts';
 import type { Application } from '../../src/core/model.ts';
+import { parseFactorsConfig } from '../../src/factors/factors-config.ts';
 import { createSmtpSender } from '../../src/runtime/mail-sender.ts';
+import { CryptoRandom, generateId } from '../../src/runtime/random.ts';
+import { startProviderStandin, type ProviderStandin } from '../support/provider-standin.ts';
 import {
   startSmtpReceiver,
   startWebhookReceiver,
@@ -23,6 +26,9 @@ import { startService, type Harness } from './service-harness.ts';
 
 /* eslint-disable @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-member-access,
    @typescript-eslint/no-unsafe-return -- Statuspage documents are checked field by field here */
+const ACCOUNT = 'AC00000000000000000000000000000001';
+const TOKEN = 'standin-auth-token-0123456789';
+
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const INDICATORS = ['none', 'minor', 'major', 'critical'];
@@ -286,5 +292,67 @@ describe('status page', () => {
     assert.match(JSON.stringify(refused.body), /is resolved: open a new incident/);
     const audit = await h.store.listAudit({ action: 'incident.update', limit: 10 });
     assert.equal(audit.length, 3);
+  });
+});
+
+describe('status page: a real SMS provider that fails and recovers', () => {
+  let carrier: ProviderStandin;
+  let h: Harness;
+  let app: Application;
+  const smsComponent = async () => {
+    const res = await h.service.server.inject({
+      method: 'GET',
+      url: '/api/v2/components.json',
+      headers: { host: 'localhost' },
+    });
+    return res.json<{ components: Json[] }>().components.find((c) => c.id === 'factor-sms-twilio');
+  };
+  const sendSms = async () =>
+    (await h.duo(app)('POST', '/auth/v2/auth', { username: 'sam', factor: 'sms' })).response as {
+      status: string;
+    };
+
+  before(async () => {
+    carrier = await startProviderStandin({ accountSid: ACCOUNT, authToken: TOKEN });
+    const parsed = parseFactorsConfig({
+      sms: {
+        provider: 'twilio',
+        accountSid: ACCOUNT,
+        authToken: TOKEN,
+        from: '+15555550100',
+        baseUrl: carrier.baseUrl,
+        timeoutMs: 1000,
+      },
+      health: { minSamples: 3, windowSize: 10, maxFailureRate: 0.5, recoverySeconds: 60 },
+    });
+    assert.ok(parsed.ok, JSON.stringify(parsed));
+    h = await startService({ factors: parsed.config });
+    app = await h.createApp();
+    const { id } = await h.createUser('sam');
+    await h.store.createDevice({
+      id: generateId(new CryptoRandom(), 'DP'),
+      userId: id,
+      name: 'mobile',
+      platform: 'phone',
+      phoneNumber: '+15551230199',
+    });
+  });
+  after(async () => {
+    await h?.close();
+    await carrier?.close();
+  });
+
+  it('turns factor-sms-twilio degraded_performance while the carrier fails, operational after it recovers', async () => {
+    assert.equal((await sendSms()).status, 'sent');
+    assert.equal((await smsComponent())?.status, 'operational');
+    carrier.failAll('http-500');
+    for (let i = 0; i < 3; i++) assert.equal((await sendSms()).status, 'deny');
+    const degraded = await smsComponent();
+    assert.equal(degraded?.status, 'degraded_performance');
+    carrier.failAll(undefined);
+    // The guide's recovery: a quiet period without failures, then good deliveries.
+    h.clock.advance(61_000);
+    for (let i = 0; i < 3; i++) assert.equal((await sendSms()).status, 'sent');
+    assert.equal((await smsComponent())?.status, 'operational');
   });
 });
