@@ -8,6 +8,8 @@ import { registerDbCommands } from './commands/db-commands.ts';
 import { registerDeviceCommands } from './commands/device-commands.ts';
 import { registerFactorCommands } from './commands/factor-commands.ts';
 import { registerDrillCommand } from './commands/drill-command.ts';
+import { registerDrPlanCommand } from './commands/dr-plan-command.ts';
+import { registerOutageCommands } from './commands/outage-commands.ts';
 import { registerEmergencyCommands } from './commands/emergency-commands.ts';
 import { registerGroupCommands } from './commands/group-commands.ts';
 import { registerPolicyCommands } from './commands/policy-commands.ts';
@@ -34,6 +36,8 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerProxyCommands(program);
   registerDrillCommand(program);
+  registerDrPlanCommand(program);
+  registerOutageCommands(program);
   registerRadiusTestCommand(program);
   registerAppCommands(program);
   registerUserCommands(program);

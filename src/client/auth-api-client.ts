@@ -132,8 +132,26 @@ export interface AuthApiClient {
    * once with an HTTP error; callers then poll auth_status instead.
    */
   streamResults?(handlers: ResultStreamHandlers): ResultStream;
+  /**
+   * Airlock extension: report this proxy's or gateway's health for the status page
+   * (`POST /auth/v2/health_report`, docs/status-page.md). Duo answers 404: not an Airlock service.
+   *
+   * @example
+   * await client.reportHealth?.({ kind: 'proxy', name: 'vpn1', status: 'operational', detail: 'ok' });
+   */
+  reportHealth?(report: HealthReportParams): Promise<ApiOutcome<TimeResponse>>;
   /** Closes the keep-alive sockets; calls made afterwards open new ones. */
   close(): void;
+}
+
+/** What a proxy or gateway reports about itself (`reportHealth`). */
+export interface HealthReportParams {
+  kind: 'proxy' | 'gateway';
+  /** 1-64 characters: letters, digits, `.`, `_`, `-`. */
+  name: string;
+  /** Statuspage component status: `operational`, `degraded_performance`, `partial_outage`, … */
+  status: string;
+  detail: string;
 }
 
 /** A final async result from the stream. */
@@ -250,6 +268,15 @@ class HttpsAuthApiClient implements AuthApiClient {
 
   async authStatus(txid: string): Promise<ApiOutcome<AuthStatusResponse>> {
     return this.#call('GET', '/auth/v2/auth_status', { txid }, guardAuthStatusResponse);
+  }
+
+  reportHealth(report: HealthReportParams): Promise<ApiOutcome<TimeResponse>> {
+    return this.#call(
+      'POST',
+      '/auth/v2/health_report',
+      { kind: report.kind, name: report.name, status: report.status, detail: report.detail },
+      guardTimeResponse,
+    );
   }
 
   streamResults(handlers: ResultStreamHandlers): ResultStream {

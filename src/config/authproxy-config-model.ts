@@ -23,6 +23,8 @@ export type ChallengeFactor = (typeof CHALLENGE_FACTORS)[number];
 export const AD_TRANSPORTS = ['clear', 'ldaps', 'starttls'] as const;
 export type AdTransport = (typeof AD_TRANSPORTS)[number];
 
+import type { SyslogConfig } from './syslog-config.ts';
+
 export const PROMPT_FORMATS = ['console', 'html', 'short'] as const;
 
 /** An LDAP bind cannot carry a challenge, so `passcode` is typed appended to the password. */
@@ -62,6 +64,11 @@ export const DEFAULTS = deepFreeze({
     adminListen: '127.0.0.1:9443',
     /** Primary-only mode state (survives restarts); beside `log` in the config directory. */
     stateDir: 'state',
+    /**
+     * Health reports to the service's status page; 0 = off (the proxy may front Duo's cloud,
+     * which has no such endpoint). 30 is a good value: below the page's default silence (90 s).
+     */
+    statusReportIntervalSeconds: 0,
   },
   adClient: {
     port: 389,
@@ -198,6 +205,12 @@ export interface MainConfig {
   readonly alertWebhookUrls: readonly string[];
   /** `alert_webhook_secret`: HMAC key of `X-Airlock-Signature`; '' = unsigned. */
   readonly alertWebhookSecret: string;
+  /** `syslog_target` and friends: authevents.log records as RFC 5424 syslog; undefined = off. */
+  readonly syslog: SyslogConfig | undefined;
+  /** `status_report_interval` in ms: health reports to the service's status page; 0 = off. */
+  readonly statusReportIntervalMs: number;
+  /** `status_name`: this proxy's component on the status page; undefined = the host name. */
+  readonly statusName: string | undefined;
 }
 
 export interface AdClientConfig {

@@ -36,6 +36,9 @@ describe('parseAuthProxyConfig: a minimal file', () => {
       stateDir: '/etc/airlock/state',
       alertWebhookUrls: [],
       alertWebhookSecret: '',
+      syslog: undefined,
+      statusReportIntervalMs: 0,
+      statusName: undefined,
     });
   });
 
@@ -285,8 +288,8 @@ ${BASE}http_proxy_host=proxy.example.org
 `;
     const config = parseOk(text);
     assert.deepEqual(config.warnings, [
-      '[main] log_syslog: not supported by Airlock, ignored (set log_stdout=true and let the service manager forward it)',
-      '[main] syslog_facility: not supported by Airlock, ignored',
+      '[main] syslog_facility: has no effect without syslog_target (udp://, tcp:// or tls://)',
+      '[main] log_syslog: not supported by Airlock, ignored (set syslog_target (udp://, tcp:// or tls://) for RFC 5424 syslog)',
       '[main] log_sso_events: not supported by Airlock, ignored (Airlock has no SSO connector)',
       '[main] fips_mode: not supported by Airlock, ignored',
       '[main] http_proxy_host: not supported by Airlock, ignored (Airlock connects to api_host directly)',
@@ -333,6 +336,21 @@ describe('parseAuthProxyConfig: values', () => {
       'alert_webhook_url_2: must be an http:// or https:// URL',
     ],
     ['main', 'interface=eth0', 'interface: must be an IP address, got "eth0"'],
+    [
+      'main',
+      'syslog_target=siem.example.org:514',
+      'syslog_target: must be udp://HOST[:PORT], tcp://HOST[:PORT] or tls://HOST[:PORT]',
+    ],
+    [
+      'main',
+      'syslog_facility=authpriv2',
+      'syslog_facility: unknown facility "authpriv2"; did you mean authpriv?',
+    ],
+    [
+      'main',
+      'syslog_app_name=my proxy',
+      'syslog_app_name: must be 1-48 printable ASCII characters without spaces (RFC 5424 APP-NAME)',
+    ],
     ['server', 'api_timeout=-5', 'api_timeout: never wait forever: set 1–180 seconds, got -5'],
     ['server', 'api_timeout=181', 'api_timeout: must be 1-180, got 181'],
     ['server', 'api_port=0', 'api_port: must be 1-65535, got 0'],
@@ -511,5 +529,38 @@ radius_secret_10=tenth-secret-long-enough`)}`;
     assert.deepEqual(config.warnings, [
       `[radius_server_auto] radius_secret_1: shorter than 16 characters (sha256 ${fingerprintSecret('short;1')}); RFC 2865 §3 asks for at least 16`,
     ]);
+  });
+});
+
+describe('parseAuthProxyConfig: the SIEM output ([main] syslog_*)', () => {
+  it('reads target, facility, app name and the TLS CA', () => {
+    const config = parseOk(
+      `[main]\nsyslog_target=tls://siem.example.org\nsyslog_facility=LOCAL4\nsyslog_app_name=vpn-proxy\nsyslog_ca_file=ca.pem\n${BASE}`,
+    );
+    assert.deepEqual(config.main.syslog, {
+      target: { transport: 'tls', host: 'siem.example.org', port: 6514 },
+      facility: 'local4',
+      appName: 'vpn-proxy',
+      caPem: CA_PEM,
+    });
+  });
+
+  it('defaults to facility auth and app name airlock-proxy', () => {
+    const config = parseOk(`[main]\nsyslog_target=udp://10.0.0.9\n${BASE}`);
+    assert.deepEqual(config.main.syslog, {
+      target: { transport: 'udp', host: '10.0.0.9', port: 514 },
+      facility: 'auth',
+      appName: 'airlock-proxy',
+      caPem: undefined,
+    });
+  });
+
+  it('refuses a CA file for a target that is not tls://', () => {
+    assert.match(
+      parseErrors(`[main]\nsyslog_target=tcp://10.0.0.9\nsyslog_ca_file=ca.pem\n${BASE}`).join(
+        '\n',
+      ),
+      /syslog_ca_file: applies to tls:\/\/ targets only/,
+    );
   });
 });

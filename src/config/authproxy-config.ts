@@ -9,6 +9,7 @@ import { parseDnList, parseFailOpenAttributes, type FailOpenAttribute } from './
 import { formatIniError, parseIni, type IniSection } from './ini-parse.ts';
 import { closestWord } from './closest-word.ts';
 import { parseListenAddress, type ListenAddress } from './listen-address.ts';
+import { readSyslogConfig, type SyslogConfig } from './syslog-config.ts';
 import {
   AD_TRANSPORTS,
   API_TIMEOUT_MAX_SECONDS,
@@ -200,8 +201,53 @@ function readMain(
     stateDir: resolve(ctx.options.configDir, r.string('state_dir') ?? d.stateDir),
     alertWebhookUrls: readWebhookUrls(r),
     alertWebhookSecret: r.secret('alert_webhook_secret').value,
+    syslog: readMainSyslog(r, ctx),
+    statusReportIntervalMs:
+      r.int('status_report_interval', d.statusReportIntervalSeconds, { min: 0, max: 3_600 }) * 1000,
+    statusName: readStatusName(r),
   };
   return { main, defaultBindAddress: r.ipAddress('interface') };
+}
+
+/** `status_name`: the proxy's component name on the status page. */
+function readStatusName(r: SectionReader): string | undefined {
+  const name = r.string('status_name');
+  if (name !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
+    r.error(
+      'status_name',
+      'must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit',
+    );
+  }
+  return name;
+}
+
+/** `syslog_target`, `syslog_facility`, `syslog_app_name`, `syslog_ca_file` (docs/proxy-config.md). */
+function readMainSyslog(r: SectionReader, ctx: Context): SyslogConfig | undefined {
+  const caFile = r.string('syslog_ca_file');
+  const caPath = caFile === undefined ? undefined : resolve(ctx.options.configDir, caFile);
+  const caPem = caPath === undefined ? undefined : readPem(r, 'syslog_ca_file', caPath);
+  const keys = {
+    target: 'syslog_target',
+    facility: 'syslog_facility',
+    appName: 'syslog_app_name',
+    caPem: 'syslog_ca_file',
+  } as const;
+  const { config, errors } = readSyslogConfig(
+    {
+      target: r.string('syslog_target'),
+      facility: r.string('syslog_facility'),
+      appName: r.string('syslog_app_name'),
+      caPem,
+    },
+    'airlock-proxy',
+  );
+  for (const e of errors) r.error(keys[e.setting], e.message);
+  if (!r.has('syslog_target')) {
+    for (const key of ['syslog_facility', 'syslog_app_name'] as const) {
+      if (r.has(key)) r.warn(key, 'has no effect without syslog_target (udp://, tcp:// or tls://)');
+    }
+  }
+  return config;
 }
 
 /** `alert_webhook_url_N`: absolute http or https URLs, each listed once. */

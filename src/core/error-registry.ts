@@ -124,6 +124,9 @@ export const ERRORS = {
   BACKUP_NEWER_SCHEMA: { status: 400, message: 'Backup made by a newer release' },
   BACKUP_REFUSED: { status: 409, message: 'Backup or restore refused' },
   SECRET_KEY_ROTATION_REFUSED: { status: 409, message: 'Secret key rotation refused' },
+  OUTAGE_INVALID: { status: 400, message: 'Invalid outage operation' },
+  OUTAGE_CONFLICT: { status: 409, message: 'Incident changed meanwhile' },
+  OUTAGE_DELIVERY_FAILED: { status: 502, message: 'Notification delivery failed' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

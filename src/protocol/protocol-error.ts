@@ -51,6 +51,8 @@ export const PROTOCOL_ERROR_CODES = [
   'LDAP_TOO_DEEP',
   /** A value that does not fit its type: a DN that is not UTF-8, an integer out of range. */
   'LDAP_BAD_VALUE',
+  /** A syslog message or frame that is not RFC 5424 / RFC 6587 (read by Airlock's tests and tools). */
+  'SYSLOG_MALFORMED',
 ] as const;
 export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[number];
 export const isProtocolErrorCode = (v: unknown): v is ProtocolErrorCode =>

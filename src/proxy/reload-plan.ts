@@ -19,6 +19,9 @@ const MAIN_KEYS: Record<keyof MainConfig, string> = {
   stateDir: 'state_dir',
   alertWebhookUrls: 'alert_webhook_url_N',
   alertWebhookSecret: 'alert_webhook_secret',
+  syslog: 'syslog_target',
+  statusReportIntervalMs: 'status_report_interval',
+  statusName: 'status_name',
 };
 
 /**

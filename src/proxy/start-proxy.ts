@@ -3,7 +3,11 @@
 // and the admin endpoint.
 import { hostname as osHostname } from 'node:os';
 import { Registry } from 'prom-client';
-import type { AuthApiClient, AuthParams } from '../client/auth-api-client.ts';
+import {
+  createAuthApiClient,
+  type AuthApiClient,
+  type AuthParams,
+} from '../client/auth-api-client.ts';
 import {
   createResilientAuthApiClient,
   type ResilienceEvent,
@@ -20,6 +24,7 @@ import type { PrimaryOnlyState } from '../core/primary-only.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { httpPost, unrefSleep, type HttpPost } from '../runtime/http-post.ts';
 import type { Random } from '../runtime/random.ts';
+import { createSyslogSender } from '../runtime/syslog-sender.ts';
 import { startAdminServer, type AdminServer, type ProxyStatus } from './admin-server.ts';
 import { createAlertSender, type AlertSender } from './alerts.ts';
 import { ChallengeStore } from './challenge-store.ts';
@@ -40,6 +45,8 @@ import {
 } from './proxy-metrics.ts';
 import { startRadiusServer, type RadiusServer } from './radius-server.ts';
 import { restartOnlyChanges, type ReloadOutcome } from './reload-plan.ts';
+import { withSiemOutput } from './siem-output.ts';
+import { proxyHealthStatus, startHealthReporter, type HealthReporter } from './health-reporter.ts';
 
 export const PROXY_NAME = 'Airlock Authentication Proxy';
 
@@ -83,14 +90,16 @@ const FAILMODE_FLUSH_INTERVAL_MS = 5_000;
 
 export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Promise<RunningProxy> {
   const { clock } = deps;
-  const logs = openProxyLogs({
+  const nowIso = () => new Date(clock.nowMs()).toISOString();
+  const fileLogs = openProxyLogs({
     logDir: config.main.logDir,
     maxSizeBytes: config.main.logMaxSizeBytes,
     maxFiles: config.main.logMaxFiles,
     authEvents: config.main.logAuthEvents,
     stdout: config.main.logStdout,
-    nowIso: () => new Date(clock.nowMs()).toISOString(),
+    nowIso,
   });
+  const logs = openSiemOutput(config, fileLogs, clock, nowIso);
   for (const warning of config.warnings) logs.line(`WARNING: ${warning}`);
   const startedAtMs = clock.nowMs();
 
@@ -251,6 +260,12 @@ export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Prom
     await close();
     throw e;
   }
+  const reporter = startStatusReporter(
+    config,
+    () => [...generation!.sections.values()],
+    deps,
+    logs,
+  );
   const sweep = setInterval(() => challenges.sweep(), 60_000);
   sweep.unref();
   const failmodeFlush = setInterval(() => alerts.flushFailmode(), FAILMODE_FLUSH_INTERVAL_MS);
@@ -266,12 +281,80 @@ export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Prom
     reload,
     reloadFromSource,
     close: async () => {
+      reporter?.stop();
       clearInterval(sweep);
       clearInterval(failmodeFlush);
       alerts.flushFailmode();
       await close();
     },
   };
+}
+
+/**
+ * `[main] status_report_interval`: the proxy's health to the service's status page, signed with
+ * the first server section's keys and sent to its first API host (docs/status-page.md). The
+ * sections are the current generation's, so a reload's API clients are the ones reported.
+ */
+function startStatusReporter(
+  config: AuthProxyConfig,
+  running: () => readonly { section: ServerConfig; api: ResilientAuthApiClient }[],
+  deps: ProxyDeps,
+  logs: ProxyLogs,
+): HealthReporter | undefined {
+  const first = config.servers[0];
+  if (config.main.statusReportIntervalMs === 0 || first === undefined) return undefined;
+  const host = first.apiHosts[0];
+  const client = createAuthApiClient({
+    apiHost: host?.apiHost ?? first.apiHost,
+    apiPort: host?.apiPort ?? first.apiPort,
+    ikey: first.ikey,
+    skey: first.skey,
+    ...(first.apiCaPem ? { caPem: first.apiCaPem } : {}),
+    timeoutMs: first.apiTimeoutMs,
+    clock: deps.clock,
+    userAgent: PROXY_NAME,
+  });
+  const name =
+    config.main.statusName ??
+    (osHostname()
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, 64) ||
+      'proxy');
+  return startHealthReporter({
+    client,
+    name,
+    intervalMs: config.main.statusReportIntervalMs,
+    health: () =>
+      proxyHealthStatus(
+        running().map(({ section, api }) => ({ section: section.section, hosts: api.health() })),
+      ),
+    onProblem: (message) => logs.line(`WARNING: ${message}`),
+  });
+}
+
+/** `[main] syslog_target`: the auth events also go to the SIEM (docs/proxy-config.md). */
+function openSiemOutput(
+  config: AuthProxyConfig,
+  logs: ProxyLogs,
+  clock: Clock,
+  nowIso: () => string,
+): ProxyLogs {
+  const syslog = config.main.syslog;
+  if (!syslog) return logs;
+  const hostname = osHostname();
+  const sender = createSyslogSender({
+    target: syslog.target,
+    facility: syslog.facility,
+    appName: syslog.appName,
+    hostname,
+    clock,
+    caPem: syslog.caPem,
+    onProblem: (message) => logs.line(`WARNING: ${message}`),
+  });
+  logs.line(
+    `SIEM output: RFC 5424 syslog to ${syslog.target.transport}://${syslog.target.host}:${syslog.target.port}, facility ${syslog.facility}, app name ${syslog.appName}`,
+  );
+  return withSiemOutput(logs, sender, { nowIso, hostname });
 }
 
 /** What every generation of the configuration shares: logs, alerts, metrics, challenges. */

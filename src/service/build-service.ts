@@ -13,6 +13,9 @@ import { DEFAULT_LOCKOUT_DURATION_SECONDS } from '../core/lockout.ts';
 import { DEFAULT_SOURCE_LIMITS, SourceFailureLimits } from '../core/source-limits.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { Random } from '../runtime/random.ts';
+import type { SyslogSender } from '../runtime/syslog-sender.ts';
+import { httpPost, type HttpPost } from '../runtime/http-post.ts';
+import type { MailSender } from '../runtime/mail-sender.ts';
 import type { Store } from '../store/store.ts';
 import { WriteBatcher } from '../store/write-batcher.ts';
 import { DEFAULT_ADMIN_OPTIONS, type AdminOptions } from './admin/admin-context.ts';
@@ -33,10 +36,18 @@ import { registerAuthenticatorWeb } from './authenticator-web-routes.ts';
 import { registerFactorStatus, registerProviderCallbacks } from './push/provider-routes.ts';
 import { PhoneFlow } from './push/phone-flow.ts';
 import { registerEnrollmentPages } from './enrollment-pages.ts';
+import { createAuditForwarder } from './siem/audit-forwarder.ts';
+import { createIncidentNotifier, type IncidentNotifier } from './status/incident-notifier.ts';
+import {
+  DEFAULT_STATUS_PAGE_OPTIONS,
+  registerStatusRoutes,
+  type StatusPageOptions,
+} from './status/status-routes.ts';
 import { AccessDecision } from './policy/access-decision.ts';
 import { buildServiceOpenApiDocument, SERVICE_OPENAPI_PATH } from './service-openapi.ts';
 import { createSerializerCompiler } from './response-serializer.ts';
 import { EmergencyRunner } from '../operations/emergency-runner.ts';
+import type { DrPlanSection } from '../operations/dr-plan.ts';
 import { registerDeviceRoutes } from './push/device-routes.ts';
 import { OobHub } from './push/oob-hub.ts';
 import { DEFAULT_PUSH_OPTIONS, PushFlow } from './push/push-flow.ts';
@@ -57,6 +68,12 @@ export interface ServiceDeps {
    * engine (createPolicyExtensions). `{}` leaves them out (the routes answer 501).
    */
   adminExtensions?: AdminExtensions;
+  /** The SIEM output (`airlock serve --syslog-target`): audit events as RFC 5424 syslog. */
+  siem?: SyslogSender;
+  /** SMTP for the status page's e-mail subscribers (`serve --smtp`); none = e-mail skipped. */
+  statusMail?: MailSender;
+  /** Sends the status page's webhooks; default `httpPost` over fetch. */
+  post?: HttpPost;
 }
 
 export interface ServiceOptions extends AuthApiOptions {
@@ -87,6 +104,14 @@ export interface ServiceOptions extends AuthApiOptions {
    * reverted (0 = never; tests sweep by hand). Due controls are also reverted at start-up.
    */
   sweepIntervalMs: number;
+  /** The public status page (docs/status-page.md). */
+  statusPage?: StatusPageOptions | undefined;
+  /** Signs the status page's webhooks; '' or undefined = unsigned. */
+  statusWebhookSecret?: string | undefined;
+  /** Proxy sections the console's DR plan shows (`serve --proxy-config`). */
+  proxySections?: readonly DrPlanSection[] | undefined;
+  /** How often new audit events are sent to the SIEM (with `deps.siem`). */
+  siemIntervalMs: number;
   /** Admin API and console: sessions, login limits, whether the console is served. */
   admin: AdminOptions;
   /**
@@ -105,6 +130,7 @@ export const DEFAULT_SERVICE_OPTIONS = {
   pushRatePerMinute: DEFAULT_PUSH_OPTIONS.pushRatePerMinute,
   pushBurst: DEFAULT_PUSH_OPTIONS.pushBurst,
   sweepIntervalMs: 1_000,
+  siemIntervalMs: 1_000,
   lockoutThreshold: 10,
   lockoutDurationSeconds: DEFAULT_LOCKOUT_DURATION_SECONDS,
   sourceLimits: DEFAULT_SOURCE_LIMITS,
@@ -138,6 +164,8 @@ export interface Service {
   /** Delivery health per (factor, provider). */
   factorHealth: FactorHealthBoard;
   phone: PhoneFlow;
+  /** Tells status subscribers of incident changes; `deliverOnce()` runs one pass. */
+  incidentNotifier: IncidentNotifier;
 }
 
 export function buildService(deps: ServiceDeps, options: ServiceOptions): Service {
@@ -345,6 +373,28 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
   };
   registerOAuthRoutes(server, promptContext);
   registerPromptRoutes(server, promptContext);
+  if (deps.siem) startSiemOutput(server, deps, deps.siem, options.siemIntervalMs);
+  const statusPage = options.statusPage ?? DEFAULT_STATUS_PAGE_OPTIONS;
+  registerStatusRoutes(server, {
+    store: deps.store,
+    clock: deps.clock,
+    factorHealth,
+    apiHost: () => options.apiHost,
+    options: statusPage,
+  });
+  const incidentNotifier = createIncidentNotifier({
+    store: deps.store,
+    clock: deps.clock,
+    post: deps.post ?? httpPost,
+    mail: deps.statusMail,
+    webhookSecret: options.statusWebhookSecret ?? '',
+    pageUrl: () => `https://${options.apiHost}/status`,
+    onProblem: (message) => deps.logger.warn(message),
+  });
+  if (options.sweepIntervalMs > 0) incidentNotifier.start(options.sweepIntervalMs);
+  server.addHook('onClose', async () => {
+    await incidentNotifier.stop();
+  });
   registerEnrollmentPages(server);
   registerAuthenticatorWeb(server);
   registerAdmin(server, {
@@ -368,6 +418,7 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     dateWindowSeconds: options.dateWindowSeconds,
     allowedHosts: options.allowedHosts,
     apiHost: () => options.apiHost,
+    proxySections: options.proxySections,
   });
 
   // Metrics only for loopback callers: a scraper runs beside the service (or behind its own proxy).
@@ -382,7 +433,18 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
   server.get(SERVICE_OPENAPI_PATH, async (_req, reply) =>
     reply.type('application/json').send(openApi),
   );
-  return { server, routes, metrics, push, hub, access, emergencies, factorHealth, phone };
+  return {
+    server,
+    routes,
+    metrics,
+    push,
+    hub,
+    access,
+    emergencies,
+    factorHealth,
+    phone,
+    incidentNotifier,
+  };
 }
 
 /**
@@ -427,4 +489,23 @@ function toAirlockError(error: FastifyError | AirlockError): AirlockError {
 function retryAfterOf(error: AirlockError): number | undefined {
   const cause = error.cause as { retryAfterSeconds?: unknown } | undefined;
   return typeof cause?.retryAfterSeconds === 'number' ? cause.retryAfterSeconds : undefined;
+}
+
+/** Audit events to the SIEM from now on; the last ones are sent when the server closes. */
+function startSiemOutput(
+  server: FastifyInstance,
+  deps: ServiceDeps,
+  sender: SyslogSender,
+  intervalMs: number,
+): void {
+  const forwarder = createAuditForwarder({
+    store: deps.store,
+    sender,
+    clock: deps.clock,
+    onError: (err) => deps.logger.error({ err }, 'SIEM output failed'),
+  });
+  forwarder.start(intervalMs);
+  server.addHook('onClose', async () => {
+    await forwarder.stop();
+  });
 }

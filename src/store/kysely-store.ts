@@ -1,6 +1,14 @@
 // KyselyStore: the Store on Kysely, one implementation for both SQLite and PostgreSQL. It owns the
 // connection, transactions, savepoint batches, migrations and close; every kind of record has its
 // repository in repositories/, bound to the same Kysely instance (or transaction).
+import type { Incident, IncidentStatus, IncidentUpdate, Subscription } from '../core/incident.ts';
+import type { MessageKind, MessageLanguage } from '../core/user-messages.ts';
+import type {
+  ComponentOverride,
+  HealthReport,
+  NewIncident,
+  StoredTemplate,
+} from './outage-store.ts';
 import { CompiledQuery } from 'kysely';
 import type { Kysely, Transaction } from 'kysely';
 import type {
@@ -434,6 +442,59 @@ export class KyselyStore implements Store {
     nowMs: number,
   ): Promise<boolean> {
     return this.#repos.promptLogins.isDeviceRemembered(tokenHash, appId, userId, nowMs);
+  }
+  // Outage operations (migration 0011).
+  listMessageTemplates(): Promise<StoredTemplate[]> {
+    return this.#repos.outage.listMessageTemplates();
+  }
+  putMessageTemplate(template: StoredTemplate): Promise<void> {
+    return this.#repos.outage.putMessageTemplate(template);
+  }
+  deleteMessageTemplate(kind: MessageKind, language: MessageLanguage): Promise<boolean> {
+    return this.#repos.outage.deleteMessageTemplate(kind, language);
+  }
+  createIncident(input: NewIncident, firstUpdate: { body: string }): Promise<Incident> {
+    return this.#repos.outage.createIncident(input, firstUpdate);
+  }
+  getIncident(id: number): Promise<Incident | undefined> {
+    return this.#repos.outage.getIncident(id);
+  }
+  listIncidents(query: { open?: boolean; limit?: number } = {}): Promise<Incident[]> {
+    return this.#repos.outage.listIncidents(query);
+  }
+  addIncidentUpdate(
+    incidentId: number,
+    expectedStatus: IncidentStatus,
+    update: { status: IncidentStatus; body: string; createdAtMs: number; actor: string },
+  ): Promise<Incident | undefined> {
+    return this.#repos.outage.addIncidentUpdate(incidentId, expectedStatus, update);
+  }
+  listIncidentUpdates(incidentId: number): Promise<IncidentUpdate[]> {
+    return this.#repos.outage.listIncidentUpdates(incidentId);
+  }
+  createSubscription(subscription: Subscription): Promise<Subscription> {
+    return this.#repos.outage.createSubscription(subscription);
+  }
+  listSubscriptions(): Promise<Subscription[]> {
+    return this.#repos.outage.listSubscriptions();
+  }
+  deleteSubscription(id: string): Promise<boolean> {
+    return this.#repos.outage.deleteSubscription(id);
+  }
+  putComponentOverride(override: ComponentOverride): Promise<void> {
+    return this.#repos.outage.putComponentOverride(override);
+  }
+  deleteComponentOverride(componentId: string): Promise<boolean> {
+    return this.#repos.outage.deleteComponentOverride(componentId);
+  }
+  listComponentOverrides(): Promise<ComponentOverride[]> {
+    return this.#repos.outage.listComponentOverrides();
+  }
+  putHealthReport(report: HealthReport): Promise<void> {
+    return this.#repos.outage.putHealthReport(report);
+  }
+  listHealthReports(): Promise<HealthReport[]> {
+    return this.#repos.outage.listHealthReports();
   }
   appendAudit(event: NewAuditEvent): Promise<number> {
     return this.#repos.audit.appendAudit(event);

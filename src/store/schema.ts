@@ -211,6 +211,63 @@ export interface EmergencyControlsTable {
   created_at_ms: Ms;
 }
 
+export interface MessageTemplatesTable {
+  kind: string;
+  language: string;
+  subject: string;
+  body: string;
+  updated_at_ms: Ms;
+  updated_by: string;
+}
+
+export interface IncidentsTable {
+  id: Generated<number>;
+  title: string;
+  status: string;
+  impact: string;
+  /** JSON array of application ids, as text. */
+  app_ids: string;
+  /** JSON array of component ids, as text. */
+  component_ids: string;
+  factor: string | null;
+  created_at_ms: Ms;
+  updated_at_ms: Ms;
+  resolved_at_ms: Ms | null;
+  created_by: string;
+}
+
+export interface IncidentUpdatesTable {
+  id: Generated<number>;
+  incident_id: number;
+  status: string;
+  body: string;
+  created_at_ms: Ms;
+  actor: string;
+}
+
+export interface StatusSubscriptionsTable {
+  id: string;
+  kind: string;
+  target: string;
+  created_at_ms: Ms;
+}
+
+export interface ComponentOverridesTable {
+  component_id: string;
+  status: string;
+  reason: string;
+  actor: string;
+  created_at_ms: Ms;
+}
+
+export interface HealthReportsTable {
+  reporter: string;
+  kind: string;
+  /** The HealthReport as JSON text. */
+  report: string;
+  received_at_ms: Ms;
+}
+
 export interface AdminsTable {
   id: string;
   username: string;
@@ -309,6 +366,12 @@ export interface Database {
   sms_passcodes: SmsPasscodesTable;
   policies: PoliciesTable;
   emergency_controls: EmergencyControlsTable;
+  message_templates: MessageTemplatesTable;
+  incidents: IncidentsTable;
+  incident_updates: IncidentUpdatesTable;
+  status_subscriptions: StatusSubscriptionsTable;
+  component_overrides: ComponentOverridesTable;
+  health_reports: HealthReportsTable;
   admins: AdminsTable;
   admin_api_keys: AdminApiKeysTable;
   admin_sessions: AdminSessionsTable;

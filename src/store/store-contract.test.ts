@@ -28,6 +28,7 @@ import { adminsContract } from './contract/admins.contract.ts';
 import { transactionsContract } from './contract/transactions.contract.ts';
 import { sealedSecretsContract } from './contract/sealed-secrets.contract.ts';
 import { promptLoginsContract } from './contract/prompt-logins.contract.ts';
+import { outageContract } from './contract/outage.contract.ts';
 
 function storeContract(backend: Backend): void {
   void describe(`Store contract on ${backend.dialect}`, () => {
@@ -82,6 +83,7 @@ function storeContract(backend: Backend): void {
     transactionsContract(context);
     sealedSecretsContract(context);
     promptLoginsContract(context);
+    outageContract(context);
   });
 }
 

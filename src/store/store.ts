@@ -28,6 +28,7 @@ import type { EmergencyControl, EmergencyState } from '../core/emergency-control
 import type { Policy } from '../core/policy.ts';
 import type { AdminStore } from './admin-store.ts';
 import type { MaintenanceStore } from './maintenance-store.ts';
+import type { OutageStore } from './outage-store.ts';
 import type { UsernameCollision } from './username-collisions.ts';
 import type { UsernameNormalization } from '../core/username.ts';
 
@@ -232,7 +233,7 @@ export interface StoredPolicy {
   updatedBy: string;
 }
 
-export interface Store extends AdminStore, MaintenanceStore {
+export interface Store extends AdminStore, MaintenanceStore, OutageStore {
   readonly dialect: StoreDialect;
 
   /** Applies pending versioned migrations; returns the names applied (empty when up to date). */

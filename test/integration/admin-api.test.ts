@@ -1238,6 +1238,69 @@ describe('Admin API', () => {
     });
   });
 
+  describe('status page: incidents, subscriptions, overrides', () => {
+    it('creates, lists, shows and updates an incident; subscribes and overrides (shapes)', async () => {
+      const created = (
+        await ok('POST', '/admin/v1/incidents', {
+          title: 'SMS delayed',
+          message: 'Looking into it.',
+          factor: 'sms',
+          impact: 'minor',
+        })
+      ).response as { incident_id: number; status: string; factor: string };
+      assert.deepEqual([created.status, created.factor], ['investigating', 'sms']);
+      const id = created.incident_id;
+      await ok('POST', `/admin/v1/incidents/${id}/updates`, {
+        status: 'identified',
+        message: 'Provider confirmed.',
+      });
+      const listed = (await ok('GET', '/admin/v1/incidents', { open: true })).response as {
+        incident_id: number;
+      }[];
+      assert.ok(listed.some((i) => i.incident_id === id));
+      const shown = (await ok('GET', `/admin/v1/incidents/${id}`)).response as {
+        updates: { status: string }[];
+      };
+      assert.deepEqual(
+        shown.updates.map((u) => u.status),
+        ['investigating', 'identified'],
+      );
+      const missing = await call('GET', '/admin/v1/incidents/999999');
+      assert.deepEqual([missing.status, missing.body.code], [404, 40401]);
+      const bad = await call('POST', '/admin/v1/status_subscriptions', {
+        kind: 'email',
+        target: 'not-an-address',
+      });
+      assert.equal(bad.status, 400);
+      const sub = (
+        await ok('POST', '/admin/v1/status_subscriptions', {
+          kind: 'webhook',
+          target: 'https://chat.example.org/hook',
+        })
+      ).response as { subscription_id: string };
+      assert.ok(
+        (
+          (await ok('GET', '/admin/v1/status_subscriptions')).response as {
+            subscription_id: string;
+          }[]
+        ).some((s) => s.subscription_id === sub.subscription_id),
+      );
+      assert.deepEqual(
+        (await ok('DELETE', `/admin/v1/status_subscriptions/${sub.subscription_id}`)).response,
+        { removed: true },
+      );
+      await ok('POST', '/admin/v1/status_components/auth-api/override', {
+        status: 'degraded_performance',
+        reason: 'planned failover',
+      });
+      assert.deepEqual(
+        (await ok('POST', '/admin/v1/status_components/auth-api/override', { status: 'measured' }))
+          .response,
+        { component_id: 'auth-api', status: 'measured' },
+      );
+    });
+  });
+
   it('every route was called by this suite', () => {
     const all = ADMIN_ROUTES.map((r) => `${r.method} ${r.path}`);
     assert.deepEqual(

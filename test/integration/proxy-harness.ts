@@ -39,6 +39,8 @@ export interface TestProxyOptions {
   /** More `key=value` lines for `[main]`. */
   mainExtra?: string[];
   clock?: Clock;
+  /** Runs after the directory is made, before the config is read (to write files it names). */
+  beforeStart?: (dir: string) => void;
 }
 
 export async function startTestProxy(options: TestProxyOptions): Promise<TestProxy> {
@@ -46,6 +48,7 @@ export async function startTestProxy(options: TestProxyOptions): Promise<TestPro
   const ldap = options.serverKind === 'ldap_server_auto';
   const port = ldap ? await freeTcpPort() : await freeUdpPort();
   writeFileSync(join(dir, 'api-ca.pem'), options.caPem);
+  options.beforeStart?.(dir);
   const text = [
     '[main]',
     'log_dir=log',

@@ -16,6 +16,8 @@ import { FixedClock } from '../../src/runtime/clock.ts';
 import { CryptoRandom, generateId, generateSecretKey } from '../../src/runtime/random.ts';
 import type { FactorsConfig } from '../../src/factors/factors-config.ts';
 import { ensureTlsMaterial } from '../../src/runtime/tls-material.ts';
+import type { SyslogSender } from '../../src/runtime/syslog-sender.ts';
+import type { MailSender } from '../../src/runtime/mail-sender.ts';
 import {
   buildService,
   DEFAULT_SERVICE_OPTIONS,
@@ -87,6 +89,14 @@ export async function startService(
     emergencyLimits?: EmergencyLimits;
     /** Called with each built service before it listens (to add hooks), restarts included. */
     beforeListen?: (service: Service) => void;
+    /** `serve --syslog-target`: audit events to this SIEM output. */
+    siem?: SyslogSender;
+    /** `serve --proxy-config`: proxy sections the console's DR plan shows. */
+    proxySections?: ServiceOptions['proxySections'];
+    /** `serve --smtp`: e-mail for the status page's subscribers. */
+    statusMail?: MailSender;
+    statusWebhookSecret?: string;
+    statusSilenceSeconds?: number;
   } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-it-'));
@@ -121,6 +131,8 @@ export async function startService(
         ),
         bypassPepper: pepper,
         adminExtensions: options.adminExtensions,
+        ...(options.siem ? { siem: options.siem } : {}),
+        ...(options.statusMail ? { statusMail: options.statusMail } : {}),
       },
       (serviceOptions = {
         ...DEFAULT_SERVICE_OPTIONS,
@@ -139,6 +151,9 @@ export async function startService(
         allowedHosts: options.allowedHosts,
         trustProxy: options.trustProxy,
         emergencyLimits: options.emergencyLimits,
+        proxySections: options.proxySections,
+        statusWebhookSecret: options.statusWebhookSecret,
+        statusPage: { name: 'Airlock test', silenceSeconds: options.statusSilenceSeconds ?? 90 },
         logoPng: undefined,
         https: { cert: material.certPem, key: material.keyPem },
       }),

@@ -18,7 +18,11 @@ import {
 } from '../../factors/factors-config.ts';
 import type { Logger } from 'pino';
 import { openContext, type AirlockContext } from '../open-context.ts';
+import { readSyslogConfig } from '../../config/syslog-config.ts';
+import { createSyslogSender, type SyslogSender } from '../../runtime/syslog-sender.ts';
+import { createSmtpSender } from '../../runtime/mail-sender.ts';
 import { nonNegativeInt } from './common.ts';
+import { proxySections } from './dr-plan-command.ts';
 import { DEFAULT_LOCKOUT_DURATION_SECONDS } from '../../core/lockout.ts';
 
 /** Default of --lockout-threshold (docs/design/auth-api.md, Decisions: 10 failures in a row). */
@@ -40,10 +44,28 @@ export interface ServeFlags {
   lockoutThreshold: number;
   lockoutDuration: number;
   factorsConfig?: string;
+  syslogTarget?: string;
+  syslogFacility?: string;
+  syslogAppName?: string;
+  syslogCaFile?: string;
+  smtp?: string;
+  smtpFrom?: string;
+  smtpCaFile?: string;
+  statusName?: string;
+  statusSilence?: number;
+  statusWebhookSecretFile?: string;
+  /** `serve --proxy-config` (repeatable) or `start --proxy-config`: shown in the console's DR plan. */
+  proxyConfig?: string | string[];
 }
 
 export function registerServeCommand(program: Command): void {
   serviceOptions(program.command('serve').description('run the Auth API service'))
+    .option(
+      '--proxy-config <file>',
+      "a proxy's authproxy.cfg, for the console's DR plan (repeatable)",
+      collect,
+      [],
+    )
     .addHelpText(
       'after',
       '\nPrints "listening on https://HOST:PORT" when ready. The local CA certificate is DATA_DIR/tls/ca.pem;\n' +
@@ -101,6 +123,30 @@ export function serviceOptions(cmd: Command): Command {
     .option(
       '--factors-config <file>',
       'SMS / phone providers and factor health thresholds, JSON (default: DATA_DIR/factors.json if present; see docs/factors.md)',
+    )
+    .option(
+      '--syslog-target <url>',
+      'SIEM output: audit events as RFC 5424 syslog to udp://, tcp:// or tls://HOST[:PORT] (docs/operations.md)',
+    )
+    .option('--syslog-facility <name>', 'syslog facility (default auth)')
+    .option('--syslog-app-name <name>', 'syslog APP-NAME (default airlock)')
+    .option('--syslog-ca-file <file>', 'CA certificates (PEM) trusted for a tls:// syslog target')
+    .option(
+      '--smtp <url>',
+      'status page e-mail subscribers: smtp://[user:pass@]host:port or smtps://… (env AIRLOCK_SMTP_URL)',
+    )
+    .option('--smtp-from <address>', 'sender of status e-mails (env AIRLOCK_SMTP_FROM)')
+    .option('--smtp-ca-file <file>', 'CA certificates (PEM) for the SMTP server')
+    .option('--status-name <name>', 'the status page title (default Airlock)')
+    .option(
+      '--status-silence <seconds>',
+      'a proxy or gateway silent this long is major_outage on the status page',
+      nonNegativeInt,
+      90,
+    )
+    .option(
+      '--status-webhook-secret-file <file>',
+      "HMAC key file: X-Airlock-Signature on the status page's webhooks",
     )
     .option('--log-level <level>', 'fatal|error|warn|info|debug', 'info');
 }
@@ -193,7 +239,28 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
     logoPng: existsSync(logoPath) ? readFileSync(logoPath) : undefined,
     https: tls.material,
     emergencyLimits,
+    proxySections: [flags.proxyConfig ?? []].flat().flatMap((file) => proxySections(file)),
+    statusPage: { name: flags.statusName ?? 'Airlock', silenceSeconds: flags.statusSilence ?? 90 },
+    statusWebhookSecret: flags.statusWebhookSecretFile
+      ? readFileSync(flags.statusWebhookSecretFile, 'utf8').trim()
+      : '',
   };
+  const siem = openSiem(flags, ctx, (message) => logger.warn(message));
+  const smtpUrl = flags.smtp ?? process.env.AIRLOCK_SMTP_URL;
+  const smtpFrom = flags.smtpFrom ?? process.env.AIRLOCK_SMTP_FROM;
+  if ((smtpUrl === undefined) !== (smtpFrom === undefined)) {
+    throw new AirlockError('CLI_USAGE', undefined, {
+      message: '--smtp and --smtp-from go together (or AIRLOCK_SMTP_URL and AIRLOCK_SMTP_FROM)',
+    });
+  }
+  const statusMail =
+    smtpUrl !== undefined && smtpFrom !== undefined
+      ? createSmtpSender({
+          url: smtpUrl,
+          from: smtpFrom,
+          caPem: flags.smtpCaFile ? readFileSync(flags.smtpCaFile, 'utf8') : undefined,
+        })
+      : undefined;
   const { server, metrics } = buildService(
     {
       store: ctx.store,
@@ -201,6 +268,8 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
       random: ctx.random,
       logger,
       bypassPepper: ctx.bypassPepper,
+      ...(siem ? { siem: siem.sender } : {}),
+      ...(statusMail ? { statusMail } : {}),
     },
     options,
   );
@@ -229,6 +298,10 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
     : ['sms, phone: no provider configured (factors.json)']) {
     banner.push(`factors: ${line}`);
   }
+  if (siem) banner.push(`SIEM output: ${siem.description}`);
+  banner.push(
+    `status page: ${scheme}://${shownHost}:${port}/status (JSON: /api/v2/summary.json)${statusMail ? '; e-mail subscribers via SMTP' : ''}`,
+  );
   banner.push(
     `data: ${ctx.location.databaseUrl ? 'PostgreSQL' : join(ctx.location.dataDir, 'airlock.db')}`,
   );
@@ -245,6 +318,59 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
       await server.close();
       await ctx.close();
     },
+  };
+}
+
+/** `--syslog-*`: the SIEM output, or undefined without `--syslog-target`. */
+function openSiem(
+  flags: ServeFlags,
+  ctx: AirlockContext,
+  onProblem: (message: string) => void,
+): { sender: SyslogSender; description: string } | undefined {
+  let caPem: string | undefined;
+  if (flags.syslogCaFile !== undefined) {
+    try {
+      caPem = readFileSync(flags.syslogCaFile, 'utf8');
+    } catch (err) {
+      throw new AirlockError('CLI_USAGE', undefined, {
+        message: `--syslog-ca-file: cannot read ${flags.syslogCaFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      });
+    }
+  }
+  const { config, errors } = readSyslogConfig(
+    {
+      target: flags.syslogTarget,
+      facility: flags.syslogFacility,
+      appName: flags.syslogAppName,
+      caPem,
+    },
+    'airlock',
+  );
+  const names = {
+    target: '--syslog-target',
+    facility: '--syslog-facility',
+    appName: '--syslog-app-name',
+    caPem: '--syslog-ca-file',
+  } as const;
+  if (errors.length > 0) {
+    throw new AirlockError('CLI_USAGE', undefined, {
+      message: errors.map((e) => `${names[e.setting]}: ${e.message}`).join('\n'),
+    });
+  }
+  if (!config) return undefined;
+  const sender = createSyslogSender({
+    target: config.target,
+    facility: config.facility,
+    appName: config.appName,
+    hostname: hostname(),
+    clock: ctx.clock,
+    caPem: config.caPem,
+    onProblem,
+  });
+  const t = config.target;
+  return {
+    sender,
+    description: `RFC 5424 syslog to ${t.transport}://${t.host}:${t.port}, facility ${config.facility}, app name ${config.appName}`,
   };
 }
 

@@ -1,4 +1,5 @@
 // What the Admin API and the console need: the store, the ports, options and the extensions.
+import type { DrPlanSection } from '../../operations/dr-plan.ts';
 import type { Logger } from 'pino';
 import type { TokenBuckets } from '../../core/token-bucket.ts';
 import type { Clock } from '../../runtime/clock.ts';
@@ -42,4 +43,6 @@ export interface AdminContext {
   allowedHosts: readonly string[] | undefined;
   /** The host authenticators are told to use in activation codes. */
   apiHost: () => string;
+  /** Proxy sections for the DR plan page (`airlock serve --proxy-config`); none = not shown. */
+  proxySections?: readonly DrPlanSection[] | undefined;
 }

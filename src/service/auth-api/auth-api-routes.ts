@@ -1,4 +1,5 @@
 // Auth API v2 endpoints (docs/design/auth-api.md §1): each handler is a short list of named steps.
+import { parseHealthReport } from '../status/health-report.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AirlockError } from '../../core/error-registry.ts';
 import type { Application, Device, DeviceCapability, OobContext, User } from '../../core/model.ts';
@@ -122,6 +123,21 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
 
   // check: readiness; proves the caller's ikey, skey and clock are right.
   signed(OPS.check, ({ nowMs }): TimeResponse => ({ time: Math.floor(nowMs / 1000) }));
+
+  // Airlock extension: a proxy or gateway reports its health for the status page (docs/status-page.md).
+  signed(OPS.healthReport, async ({ params, nowMs }) => {
+    const report = parseHealthReport(
+      {
+        kind: param(params, 'kind'),
+        name: param(params, 'name'),
+        status: param(params, 'status'),
+        detail: param(params, 'detail'),
+      },
+      nowMs,
+    );
+    await ctx.store.putHealthReport(report);
+    return { time: Math.floor(nowMs / 1000) };
+  });
 
   signed(OPS.logo, async ({ reply }) => {
     if (!ctx.options.logoPng) throw new AirlockError('AUTH_LOGO_NOT_FOUND');
@@ -364,7 +380,7 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     return { txid };
   }
 
-  const authStatus: SignedHandler = async ({ app, params }) => {
+  const authStatus: SignedHandler = async ({ app, params }): Promise<AuthStatusResponse> => {
     const txid = requireParam(params, 'txid');
     let tx = await ctx.store.getAuthTransaction(txid);
     // Another application's transaction is as unknown as a made-up one.

@@ -99,6 +99,15 @@ export const AUTH_API_OPERATIONS = {
     security: 'duoSignature',
     responses: signedJson(TimeResponse),
   },
+  healthReport: {
+    method: 'POST',
+    path: '/auth/v2/health_report',
+    tag: 'auth api',
+    summary:
+      'Airlock extension: a proxy or gateway reports its health for the status page (kind, name, status, detail)',
+    security: 'duoSignature',
+    responses: signedJson(TimeResponse),
+  },
   logo: {
     method: 'GET',
     path: '/auth/v2/logo',

@@ -28,6 +28,7 @@ export function migrationsContract(c: ContractContext): void {
             '0008-auth-transaction-without-user',
             '0009-membership-origin',
             '0010-allow-v1-signature',
+            '0011-outage',
             '0012-web-sdk',
           ]);
           assert.deepEqual(await fresh.store.migrate(), []);

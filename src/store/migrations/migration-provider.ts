@@ -12,6 +12,7 @@ import { lockoutExpiryMigration } from './0007-lockout-expiry.ts';
 import { authTransactionWithoutUserMigration } from './0008-auth-transaction-without-user.ts';
 import { membershipOriginMigration } from './0009-membership-origin.ts';
 import { allowV1SignatureMigration } from './0010-allow-v1-signature.ts';
+import { outageMigration } from './0011-outage.ts';
 import { webSdkMigration } from './0012-web-sdk.ts';
 
 /**
@@ -66,6 +67,7 @@ function migrationTable(
     '0008-auth-transaction-without-user': authTransactionWithoutUserMigration(dialect),
     '0009-membership-origin': membershipOriginMigration(),
     '0010-allow-v1-signature': allowV1SignatureMigration(),
+    '0011-outage': outageMigration(dialect),
     '0012-web-sdk': webSdkMigration(),
   };
 }

@@ -21,6 +21,7 @@ import { EmergencyControlsRepository } from './emergency-controls-repository.ts'
 import { AuditRepository } from './audit-repository.ts';
 import { AdminsRepository } from './admins-repository.ts';
 import { PromptLoginsRepository } from './prompt-logins-repository.ts';
+import { OutageRepository } from './outage-repository.ts';
 
 export class Repositories implements StoreContext {
   readonly db: Kysely<Database>;
@@ -42,6 +43,7 @@ export class Repositories implements StoreContext {
   #audit?: AuditRepository;
   #admins?: AdminsRepository;
   #promptLogins?: PromptLoginsRepository;
+  #outage?: OutageRepository;
 
   constructor({ db, dialect, secretBox, clock }: Omit<StoreContext, 'hot'>) {
     this.db = db;
@@ -105,5 +107,9 @@ export class Repositories implements StoreContext {
 
   get promptLogins(): PromptLoginsRepository {
     return (this.#promptLogins ??= new PromptLoginsRepository(this));
+  }
+
+  get outage(): OutageRepository {
+    return (this.#outage ??= new OutageRepository(this));
   }
 }

@@ -24,6 +24,8 @@ export const NAV = [
   ['applications', 'Applications'],
   ['policies', 'Policies'],
   ['emergency', 'Emergency'],
+  ['dr-plan', 'DR plan'],
+  ['incidents', 'Incidents'],
   ['audit', 'Audit log'],
 ] as const;
 export type NavKey = (typeof NAV)[number][0];

@@ -74,6 +74,12 @@ import {
   type SessionActor,
 } from './console-step.ts';
 import { html, type SafeHtml } from './html.ts';
+import {
+  createIncidentStep,
+  renderDrPlanPage,
+  renderIncidents,
+  updateIncidentStep,
+} from './outage-steps.ts';
 
 /** Strict CSP: no inline script or style, nothing from elsewhere, no framing, forms post here only. */
 export const CONSOLE_CSP =
@@ -121,6 +127,10 @@ const CONSOLE_STEPS: readonly ConsoleStep[] = [
   action('/policies/:id/clear', clearPolicy),
 
   page('/emergency', 'emergency', 'Emergency controls', renderEmergency),
+  page('/dr-plan', 'dr-plan', 'DR plan', renderDrPlanPage),
+  page('/incidents', 'incidents', 'Incidents', renderIncidents),
+  action('/incidents', createIncidentStep),
+  action('/incidents/:id/update', updateIncidentStep),
   action('/emergency/preview', previewEmergency),
   action('/emergency/start', startEmergency),
   action('/emergency/:id/revert', revertEmergency),

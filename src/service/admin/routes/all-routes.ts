@@ -6,6 +6,7 @@ import { EXTENSION_ROUTES } from './extension-routes.ts';
 import { GROUP_ROUTES } from './group-routes.ts';
 import { LOG_ROUTES } from './log-routes.ts';
 import { USER_ROUTES } from './user-routes.ts';
+import { OUTAGE_ROUTES } from './outage-routes.ts';
 
 export const ADMIN_ROUTES: readonly AdminRoute[] = [
   ...USER_ROUTES,
@@ -14,6 +15,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   ...AUDIT_ROUTES,
   ...LOG_ROUTES,
   ...EXTENSION_ROUTES,
+  ...OUTAGE_ROUTES,
 ];
 
 /** The route for `method` and `path` (table syntax); throws when there is none (a bug). */

@@ -1,0 +1,144 @@
+// Tells status subscribers of each incident change (created, updated, resolved) by e-mail and
+// webhook, whichever surface made it (CLI, Admin API, console): the service follows the audit log
+// for `incident.create` and `incident.update`, as the SIEM output does.
+import { createHmac } from 'node:crypto';
+import type { Incident, IncidentUpdate, Subscription } from '../../core/incident.ts';
+import type { Clock } from '../../runtime/clock.ts';
+import type { HttpPost } from '../../runtime/http-post.ts';
+import type { MailSender } from '../../runtime/mail-sender.ts';
+import type { Store } from '../../store/store.ts';
+
+export interface IncidentNotifierDeps {
+  store: Store;
+  clock: Clock;
+  post: HttpPost;
+  /** Without one, e-mail subscribers are skipped (and said so once). */
+  mail?: MailSender | undefined;
+  /** Signs webhook bodies (`X-Airlock-Signature: sha256=…`); '' = unsigned. */
+  webhookSecret: string;
+  /** The status page's address, for the messages. */
+  pageUrl: () => string;
+  onProblem: (message: string) => void;
+}
+
+export interface IncidentNotifier {
+  /** Delivers the changes committed since the last call; returns how many deliveries were made. */
+  deliverOnce(): Promise<number>;
+  start(intervalMs: number): void;
+  stop(): Promise<void>;
+}
+
+/** The e-mail of one update: subject `[Status] <title>: <status>`. */
+export function incidentMail(incident: Incident, update: IncidentUpdate, pageUrl: string) {
+  return {
+    subject: `[Status] ${incident.title}: ${update.status}`,
+    text: `${update.body}\n\nIncident #${incident.id} (impact ${incident.impact}) is ${update.status}.\n${pageUrl}\n`,
+  };
+}
+
+/** The webhook body: Statuspage's incident webhook shape (`incident` with its newest update). */
+export function incidentWebhookBody(incident: Incident, update: IncidentUpdate) {
+  return {
+    meta: { generated_at: new Date(update.createdAtMs).toISOString() },
+    incident: {
+      id: String(incident.id),
+      name: incident.title,
+      status: incident.status,
+      impact: incident.impact,
+      created_at: new Date(incident.createdAtMs).toISOString(),
+      updated_at: new Date(incident.updatedAtMs).toISOString(),
+      resolved_at:
+        incident.resolvedAtMs === null ? null : new Date(incident.resolvedAtMs).toISOString(),
+      incident_updates: [
+        {
+          id: String(update.id),
+          status: update.status,
+          body: update.body,
+          created_at: new Date(update.createdAtMs).toISOString(),
+        },
+      ],
+    },
+  };
+}
+
+export function createIncidentNotifier(deps: IncidentNotifierDeps): IncidentNotifier {
+  const startedAtMs = deps.clock.nowMs();
+  let lastAuditId: number | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<number> | undefined;
+  let warnedNoMail = false;
+
+  const deliver = async (sub: Subscription, incident: Incident, update: IncidentUpdate) => {
+    if (sub.kind === 'email') {
+      if (!deps.mail) {
+        if (!warnedNoMail) deps.onProblem('e-mail subscribers skipped: no SMTP server configured');
+        warnedNoMail = true;
+        return false;
+      }
+      await deps.mail.send({ to: [sub.target], ...incidentMail(incident, update, deps.pageUrl()) });
+      return true;
+    }
+    const body = JSON.stringify(incidentWebhookBody(incident, update));
+    const headers: Record<string, string> = deps.webhookSecret
+      ? {
+          'X-Airlock-Signature': `sha256=${createHmac('sha256', deps.webhookSecret).update(body).digest('hex')}`,
+        }
+      : {};
+    const res = await deps.post(sub.target, body, headers, 10_000);
+    if (res.status < 200 || res.status >= 300) throw new Error(`HTTP ${res.status}`);
+    return true;
+  };
+
+  const pass = async (): Promise<number> => {
+    let count = 0;
+    for (;;) {
+      const events = await deps.store.listAudit(
+        lastAuditId === undefined
+          ? { sinceMs: startedAtMs, limit: 1000 }
+          : { afterId: lastAuditId, limit: 1000 },
+      );
+      for (const event of events) {
+        lastAuditId = event.id;
+        if (event.action !== 'incident.create' && event.action !== 'incident.update') continue;
+        const incident = await deps.store.getIncident(Number(event.targetId));
+        if (!incident) continue;
+        const updates = await deps.store.listIncidentUpdates(incident.id);
+        // The update this event recorded: the one written at the event's time.
+        const update =
+          [...updates].reverse().find((u) => u.createdAtMs <= event.tsMs) ?? updates.at(-1);
+        if (!update) continue;
+        for (const sub of await deps.store.listSubscriptions()) {
+          try {
+            if (await deliver(sub, incident, update)) count += 1;
+          } catch (err) {
+            // A webhook URL may carry a token: name the subscription, not its target.
+            deps.onProblem(
+              `status subscription ${sub.id} (${sub.kind}): incident ${incident.id} not delivered: ${err instanceof Error ? err.message : String(err)}`,
+            );
+          }
+        }
+      }
+      if (events.length < 1000) return count;
+    }
+  };
+  const deliverOnce = () => {
+    running ??= pass().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+  return {
+    deliverOnce,
+    start(intervalMs) {
+      timer = setInterval(() => {
+        deliverOnce().catch((err: unknown) => deps.onProblem(String(err)));
+      }, intervalMs);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      await running?.catch(() => undefined);
+      deps.mail?.close();
+    },
+  };
+}
