@@ -8,6 +8,7 @@ import { openApiPath } from './admin/openapi.ts';
 import { AUTH_API_OPERATIONS } from './auth-api/auth-api-schemas.ts';
 import { REST_V1_OPERATIONS } from './auth-api/rest-v1-schemas.ts';
 import { OAUTH_OPERATIONS, PROMPT_OPERATIONS } from './prompt/oauth-schemas.ts';
+import { STATUS_PAGE_OPERATIONS } from './status/status-schemas.ts';
 import { DEVICE_OPERATIONS, STATUS_OPERATIONS } from './push/device-schemas.ts';
 
 export const SERVICE_OPENAPI_PATH = '/openapi.json';
@@ -18,6 +19,7 @@ export const SERVICE_OPERATIONS: readonly ApiOperation[] = [
   ...Object.values(REST_V1_OPERATIONS),
   ...Object.values(OAUTH_OPERATIONS),
   ...Object.values(PROMPT_OPERATIONS),
+  ...Object.values(STATUS_PAGE_OPERATIONS),
   ...Object.values(DEVICE_OPERATIONS),
   ...Object.values(STATUS_OPERATIONS),
 ];

@@ -28,6 +28,7 @@ const NOT_JSON: Record<string, string> = {
   'GET /authenticator/*': 'web authenticator assets',
   'GET /frame/qr': 'QR code (PNG)',
   'GET /activate/:code': 'redirect to the web authenticator',
+  'GET /status': 'status page (HTML)',
   'GET /oauth/v1/authorize': 'Web SDK: redirect to the prompt, or an HTML error page',
   'GET /frame/v4/:id': 'Web SDK prompt (HTML)',
   'POST /frame/v4/:id/passcode': 'Web SDK prompt form (HTML, redirects)',

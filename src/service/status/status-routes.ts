@@ -15,6 +15,8 @@ import {
 import type { Clock } from '../../runtime/clock.ts';
 import type { Store } from '../../store/store.ts';
 import { escapeHtml } from '../admin/console/html.ts';
+import { routeSchema, type ApiOperation } from '../api-schema.ts';
+import { STATUS_PAGE_OPERATIONS as OPS } from './status-schemas.ts';
 
 export interface StatusPageOptions {
   /** Shown as the page name (Statuspage `page.name`). */
@@ -85,31 +87,37 @@ async function incidentsJson(
 }
 
 export function registerStatusRoutes(server: FastifyInstance, deps: StatusDeps): void {
-  const json = (path: string, build: (s: Awaited<ReturnType<typeof snapshot>>) => unknown) =>
-    server.get(path, async (_req, reply) => {
-      const s = await snapshot(deps);
-      return reply
-        .header('Cache-Control', 'no-store')
-        .header('Access-Control-Allow-Origin', '*')
-        .send(await build(s));
+  // Each document serializes with its declaration (status-schemas.ts).
+  const json = (op: ApiOperation, build: (s: Awaited<ReturnType<typeof snapshot>>) => unknown) =>
+    server.route({
+      method: op.method,
+      url: op.path,
+      schema: routeSchema(op),
+      handler: async (_req, reply) => {
+        const s = await snapshot(deps);
+        return reply
+          .header('Cache-Control', 'no-store')
+          .header('Access-Control-Allow-Origin', '*')
+          .send(await build(s));
+      },
     });
-  json('/api/v2/status.json', (s) => ({
+  json(OPS.status, (s) => ({
     page: pageJson(s.page),
     status: pageIndicator(s.components, s.open),
   }));
-  json('/api/v2/components.json', (s) => ({
+  json(OPS.components, (s) => ({
     page: pageJson(s.page),
     components: s.components.map((c) => componentJson(c, s.page)),
   }));
-  json('/api/v2/incidents.json', async (s) => ({
+  json(OPS.incidents, async (s) => ({
     page: pageJson(s.page),
     incidents: await incidentsJson(deps, s.recent, s.components, s.page),
   }));
-  json('/api/v2/incidents/unresolved.json', async (s) => ({
+  json(OPS.unresolved, async (s) => ({
     page: pageJson(s.page),
     incidents: await incidentsJson(deps, s.open, s.components, s.page),
   }));
-  json('/api/v2/summary.json', async (s) => ({
+  json(OPS.summary, async (s) => ({
     page: pageJson(s.page),
     components: s.components.map((c) => componentJson(c, s.page)),
     incidents: await incidentsJson(deps, s.open, s.components, s.page),
