@@ -1,0 +1,801 @@
+// The gateway's HTTP app: the login portal (password against the directory, second factor through
+// the Auth API, failmode per application), logout, and the forward-auth endpoints reverse proxies
+// ask. `buildGatewayApp(deps)` returns the Fastify app; only start-gateway.ts listens.
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { AuthApiClient } from '../client/auth-api-client.ts';
+import type { GatewayAppConfig, GatewayConfig } from '../config/gateway-config-model.ts';
+import type { Clock } from '../runtime/clock.ts';
+import type { Random } from '../runtime/random.ts';
+import type { PrimaryAuthenticator } from '../proxy/primary/primary-authenticator.ts';
+import {
+  groupNames,
+  matchApp,
+  sessionOpensApp,
+  validateReturnUrl,
+  type SecondFactorKind,
+} from './access-rules.ts';
+import type { GatewayEvents } from './gateway-events.ts';
+import { parseCookies, serializeCookie } from './http-cookies.ts';
+import { PORTAL_CSS, PORTAL_JS } from './portal-assets.ts';
+import { chooseLanguage, t, type MessageKey } from './portal-messages.ts';
+import {
+  factorPage,
+  failmodeBannerPage,
+  loggedInPage,
+  messagePage,
+  pushWaitPage,
+  signInPage,
+  type PortalFrame,
+} from './portal-pages.ts';
+import {
+  checkPasscode,
+  pushResult,
+  sendPush,
+  startSecondFactor,
+  type SecondFactorContext,
+  type SecondFactorStep,
+} from './second-factor.ts';
+import { createSealer, tokensEqual, type Sealer } from './session-seal.ts';
+import type { DirectoryUser, GatewaySession, PendingLogin, SessionStore } from './session-store.ts';
+
+export interface GatewayAppDeps {
+  config: GatewayConfig;
+  primary: PrimaryAuthenticator;
+  api: AuthApiClient;
+  sessions: SessionStore;
+  events: GatewayEvents;
+  clock: Clock;
+  random: Random;
+}
+
+/** The pending login's cookie: on the portal host only. */
+export const LOGIN_COOKIE = '__Host-airlock_login';
+/** Passcodes a login may get wrong before it must start again. */
+export const MAX_PASSCODE_FAILURES = 3;
+const FORM_BODY_LIMIT = 8 * 1024;
+
+/**
+ * The app a login without a return address (or with one no app claims) is held to: both factors,
+ * failing secure.
+ */
+const PORTAL_APP: GatewayAppConfig = {
+  name: 'portal',
+  section: 'gateway',
+  hosts: [],
+  paths: ['/'],
+  restriction: 'two_factor',
+  failmode: 'secure',
+  failmodeExplicit: false,
+};
+
+interface Gate {
+  deps: GatewayAppDeps;
+  base: string;
+  sessionSealer: Sealer;
+  loginSealer: Sealer;
+  csp: string;
+}
+
+export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
+  const { gateway } = deps.config;
+  const gate: Gate = {
+    deps,
+    base: gateway.portalUrl.pathname,
+    sessionSealer: createSealer(gateway.sessionSecret, gateway.cookieName, deps.random),
+    loginSealer: createSealer(gateway.sessionSecret, LOGIN_COOKIE, deps.random),
+    csp: portalCsp(deps.config),
+  };
+  const tls =
+    gateway.tlsCertPem && gateway.tlsKeyPem
+      ? { https: { cert: gateway.tlsCertPem, key: gateway.tlsKeyPem } }
+      : {};
+  const app = Fastify({
+    logger: false,
+    bodyLimit: FORM_BODY_LIMIT,
+    ...tls,
+  }) as unknown as FastifyInstance;
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_req, body, done) => done(null, new URLSearchParams(body as string)),
+  );
+  app.addHook('onSend', async (_request, reply) => {
+    void reply.header('Cache-Control', 'no-store');
+    void reply.header('X-Content-Type-Options', 'nosniff');
+    void reply.header('Referrer-Policy', 'no-referrer');
+    void reply.header('X-Frame-Options', 'DENY');
+    void reply.header('Content-Security-Policy', gate.csp);
+  });
+  app.setNotFoundHandler(async (request, reply) =>
+    sendPage(reply, 404, messagePageFor(gate, request, 'errorHeading', 'errorNotFound')),
+  );
+  app.setErrorHandler(async (error, request, reply) => {
+    deps.events.line(
+      `portal error on ${request.method} ${request.url.split('?')[0]}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    const status = (error as { statusCode?: number }).statusCode ?? 500;
+    return sendPage(
+      reply,
+      status >= 400 && status < 500 ? status : 500,
+      messagePageFor(gate, request, 'errorHeading', 'errorUnavailable'),
+    );
+  });
+
+  const b = gate.base;
+  app.get(`${b}assets/portal.css`, async (_q, reply) =>
+    reply.type('text/css; charset=utf-8').send(PORTAL_CSS),
+  );
+  app.get(`${b}assets/portal.js`, async (_q, reply) =>
+    reply.type('text/javascript; charset=utf-8').send(PORTAL_JS),
+  );
+  app.get(b, async (request, reply) => showPortal(gate, request, reply));
+  app.get(`${b}login`, async (request, reply) => showSignIn(gate, request, reply));
+  app.post(`${b}login`, async (request, reply) => submitPassword(gate, request, reply));
+  app.post(`${b}login/passcode`, async (request, reply) => submitPasscode(gate, request, reply));
+  app.post(`${b}login/push`, async (request, reply) => submitPush(gate, request, reply));
+  app.get(`${b}login/push/status`, async (request, reply) => pushStatus(gate, request, reply));
+  app.post(`${b}login/push/complete`, async (request, reply) => completePush(gate, request, reply));
+  app.get(`${b}logout`, async (request, reply) => showPortal(gate, request, reply));
+  app.post(`${b}logout`, async (request, reply) => logout(gate, request, reply));
+  app.get(`${b}authz/auth-request`, async (request, reply) =>
+    forwardAuth(gate, request, reply, 'auth-request'),
+  );
+  app.get(`${b}authz/forward-auth`, async (request, reply) =>
+    forwardAuth(gate, request, reply, 'forward-auth'),
+  );
+  return app;
+}
+
+/**
+ * Strict CSP: nothing inline, no framing, forms post to the portal or (after a login, by redirect)
+ * to a protected application.
+ */
+function portalCsp(config: GatewayConfig): string {
+  const targets = [...new Set(config.apps.flatMap((a) => a.hosts))].map((h) => `https://${h}:*`);
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "connect-src 'self'",
+    "img-src 'self'",
+    `form-action 'self' ${targets.join(' ')}`.trim(),
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Portal steps
+// ---------------------------------------------------------------------------------------------
+
+/** `GET /`: who is logged in (and the logout form), or the sign-in page. */
+async function showPortal(gate: Gate, request: FastifyRequest, reply: FastifyReply) {
+  const session = currentSession(gate, request);
+  if (!session) return reply.redirect(`${gate.base}login`, 303);
+  const f = frame(gate, request);
+  const banner =
+    session.secondFactor === 'skipped-failmode'
+      ? t(f.lang, 'failmodeBanner', {
+          app: 'Airlock',
+          minutes: Math.ceil((session.expiresAtMs - gate.deps.clock.nowMs()) / 60_000),
+        })
+      : undefined;
+  return sendPage(
+    reply,
+    200,
+    loggedInPage(f, {
+      username: session.user.username,
+      csrf: session.csrf,
+      ...(banner ? { banner } : {}),
+    }),
+  );
+}
+
+/** `GET /login?rd=`: validate the return address, skip the login if a session already opens it. */
+async function showSignIn(gate: Gate, request: FastifyRequest, reply: FastifyReply) {
+  const { rd } = request.query as { rd?: unknown };
+  const rdText = typeof rd === 'string' ? rd : undefined;
+  const returnTo = validateReturnUrl(
+    rdText,
+    gate.deps.config.apps,
+    gate.deps.config.gateway.portalUrl,
+  );
+  if (rdText !== undefined && rdText !== '' && returnTo === undefined) {
+    // No redirect anywhere: the address is not one this gateway protects.
+    return sendPage(reply, 400, messagePageFor(gate, request, 'errorHeading', 'returnNotAllowed'));
+  }
+  const app = returnTo
+    ? matchApp(gate.deps.config.apps, returnTo.host, returnTo.pathname)
+    : undefined;
+  const session = currentSession(gate, request);
+  if (session && returnTo && app && sessionOpensApp(app, session)) {
+    return reply.redirect(returnTo.href, 303);
+  }
+  if (session && returnTo === undefined) return reply.redirect(gate.base, 303);
+  const login = gate.deps.sessions.createLogin({ returnTo: returnTo?.href, appName: app?.name });
+  setLoginCookie(gate, reply, login);
+  return sendPage(
+    reply,
+    200,
+    signInPage(frame(gate, request), { csrf: login.csrf, appName: app?.name, username: '' }),
+  );
+}
+
+/** `POST /login`: the password against the directory, then the application's second factor. */
+async function submitPassword(gate: Gate, request: FastifyRequest, reply: FastifyReply) {
+  const form = checkedForm(gate, request);
+  if (form.error)
+    return sendPage(
+      reply,
+      form.status,
+      messagePageFor(gate, request, 'errorHeading', form.error, true),
+    );
+  const { login, fields } = form;
+  const username = (fields.get('username') ?? '').trim();
+  const password = fields.get('password') ?? '';
+  const app = appOf(gate, login);
+  const f = frame(gate, request);
+  const primary = await gate.deps.primary.authenticate({
+    username,
+    password,
+    clientIp: request.ip,
+  });
+  if (primary.kind !== 'accept') {
+    const error = primary.kind === 'reject';
+    recordLogin(
+      gate,
+      request,
+      app,
+      username,
+      error ? 'deny' : 'error',
+      error ? 'bad-password' : `directory-${primary.reason}`,
+    );
+    if (!error) {
+      return sendPage(
+        reply,
+        503,
+        messagePageFor(gate, request, 'errorHeading', 'directoryUnavailable', true),
+      );
+    }
+    return sendPage(
+      reply,
+      401,
+      signInPage(f, { csrf: login.csrf, appName: login.appName, username, error: 'badPassword' }),
+    );
+  }
+  const user: DirectoryUser = {
+    username: primary.username ?? username,
+    groups: primary.groups,
+    email: primary.email,
+  };
+  login.user = user;
+  if (app.restriction === 'deny') {
+    recordLogin(gate, request, app, user.username, 'deny', 'app-denies');
+    return endLogin(
+      gate,
+      reply,
+      login,
+      403,
+      messagePage(f, {
+        heading: 'errorHeading',
+        message: t(f.lang, 'accessDenied'),
+        kind: 'error',
+      }),
+    );
+  }
+  if (app.restriction !== 'two_factor') {
+    return finishLogin(
+      gate,
+      request,
+      reply,
+      login,
+      app,
+      { kind: 'allow', secondFactor: 'bypass', amr: ['pwd'] },
+      'none',
+    );
+  }
+  const step = await startSecondFactor(factorContext(gate, request, app, user));
+  if (step.kind === 'choose') {
+    login.devices = step.devices;
+    return sendPage(reply, 200, factorPageFor(gate, request, login, app));
+  }
+  return finishLogin(gate, request, reply, login, app, step);
+}
+
+/** `POST /login/passcode`. */
+async function submitPasscode(gate: Gate, request: FastifyRequest, reply: FastifyReply) {
+  const form = checkedForm(gate, request, true);
+  if (form.error)
+    return sendPage(
+      reply,
+      form.status,
+      messagePageFor(gate, request, 'errorHeading', form.error, true),
+    );
+  const { login, fields } = form;
+  const user = login.user!;
+  const app = appOf(gate, login);
+  const passcode = (fields.get('passcode') ?? '').trim();
+  if (!/^[0-9]{6,10}$/.test(passcode)) {
+    return sendPage(reply, 401, factorPageFor(gate, request, login, app, 'wrongPasscode'));
+  }
+  const step = await checkPasscode(factorContext(gate, request, app, user), passcode);
+  if (step.kind === 'retry') {
+    login.passcodeFailures += 1;
+    recordLogin(gate, request, app, user.username, 'deny', 'wrong-passcode');
+    if (login.passcodeFailures >= MAX_PASSCODE_FAILURES) {
+      const f = frame(gate, request);
+      return endLogin(
+        gate,
+        reply,
+        login,
+        401,
+        messagePage(f, {
+          heading: 'errorHeading',
+          message: t(f.lang, 'tooManyAttempts'),
+          kind: 'error',
+          again: true,
+        }),
+      );
+    }
+    return sendPage(reply, 401, factorPageFor(gate, request, login, app, 'wrongPasscode'));
+  }
+  return finishLogin(gate, request, reply, login, app, step);
+}
+
+/** `POST /login/push`: an async push to the first push-capable device. */
+async function submitPush(gate: Gate, request: FastifyRequest, reply: FastifyReply) {
+  const form = checkedForm(gate, request, true);
+  if (form.error)
+    return sendPage(
+      reply,
+      form.status,
+      messagePageFor(gate, request, 'errorHeading', form.error, true),
+    );
+  const { login } = form;
+  const app = appOf(gate, login);
+  const device = pushDevice(login);
+  if (!device) return sendPage(reply, 400, factorPageFor(gate, request, login, app));
+  const step = await sendPush(factorContext(gate, request, app, login.user!), device.device);
+  if (step.kind !== 'push-sent') return finishLogin(gate, request, reply, login, app, step);
+  login.pushTxid = step.txid;
+  return sendPage(
+    reply,
+    200,
+    pushWaitPage(frame(gate, request), { csrf: login.csrf, device: device.name }),
+  );
+}
+
+/** `GET /login/push/status`: JSON for the page's script; never ends the login itself. */
+async function pushStatus(gate: Gate, request: FastifyRequest, reply: FastifyReply) {
+  const login = currentLogin(gate, request);
+  if (!login?.user || login.pushTxid === undefined) return reply.code(404).send({ done: true });
+  const step = await pushResult(
+    factorContext(gate, request, appOf(gate, login), login.user),
+    login.pushTxid,
+  );
+  const f = frame(gate, request);
+  if (step.kind === 'waiting') return reply.send({ done: false, message: t(f.lang, 'waiting') });
+  return reply.send({ done: true, message: step.kind === 'allow' ? t(f.lang, 'approved') : '' });
+}
+
+/** `POST /login/push/complete`: the push's answer decides. */
+async function completePush(gate: Gate, request: FastifyRequest, reply: FastifyReply) {
+  const form = checkedForm(gate, request, true);
+  if (form.error)
+    return sendPage(
+      reply,
+      form.status,
+      messagePageFor(gate, request, 'errorHeading', form.error, true),
+    );
+  const { login } = form;
+  const app = appOf(gate, login);
+  if (login.pushTxid === undefined)
+    return sendPage(reply, 400, factorPageFor(gate, request, login, app));
+  const step = await pushResult(factorContext(gate, request, app, login.user!), login.pushTxid);
+  if (step.kind === 'waiting') {
+    const device = pushDevice(login);
+    return sendPage(
+      reply,
+      200,
+      pushWaitPage(frame(gate, request), { csrf: login.csrf, device: device?.name ?? '' }),
+    );
+  }
+  return finishLogin(gate, request, reply, login, app, step);
+}
+
+/** Acts on a settled second-factor step: a session, a failmode session, or a refusal page. */
+function finishLogin(
+  gate: Gate,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  login: PendingLogin,
+  app: GatewayAppConfig,
+  step: SecondFactorStep,
+  secondFactorOverride?: SecondFactorKind,
+) {
+  const f = frame(gate, request);
+  const user = login.user!;
+  const { gateway } = gate.deps.config;
+  switch (step.kind) {
+    case 'allow': {
+      const secondFactor = secondFactorOverride ?? step.secondFactor;
+      const session = gate.deps.sessions.createSession({ user, secondFactor, amr: step.amr });
+      recordLogin(gate, request, app, user.username, 'allow', 'service-answered', secondFactor);
+      setSessionCookie(gate, reply, session);
+      clearLogin(gate, reply, login);
+      return reply.redirect(login.returnTo ?? gate.base, 303);
+    }
+    case 'failmode-allow': {
+      const session = gate.deps.sessions.createSession({
+        user,
+        secondFactor: 'skipped-failmode',
+        amr: ['pwd'],
+        lifetimeMs: gateway.failmodeSessionLifetimeMs,
+      });
+      recordFailmode(gate, request, app, user.username, step, 'allow');
+      recordLogin(
+        gate,
+        request,
+        app,
+        user.username,
+        'allow',
+        step.decision.reason,
+        'skipped-failmode',
+      );
+      setSessionCookie(gate, reply, session);
+      clearLogin(gate, reply, login);
+      return sendPage(
+        reply,
+        200,
+        failmodeBannerPage(f, {
+          appName: app.name,
+          minutes: Math.ceil((session.expiresAtMs - session.createdAtMs) / 60_000),
+          continueTo: login.returnTo ?? gate.base,
+        }),
+      );
+    }
+    case 'failmode-deny':
+      recordFailmode(gate, request, app, user.username, step, 'deny');
+      recordLogin(gate, request, app, user.username, 'deny', step.decision.reason);
+      return endLogin(
+        gate,
+        reply,
+        login,
+        503,
+        messagePage(f, {
+          heading: 'errorHeading',
+          message: t(f.lang, 'failmodeRefused', { app: app.name }),
+          kind: 'error',
+          again: true,
+        }),
+      );
+    case 'enroll':
+      recordLogin(gate, request, app, user.username, 'deny', 'enroll');
+      return endLogin(
+        gate,
+        reply,
+        login,
+        403,
+        messagePage(f, {
+          heading: 'errorHeading',
+          message: t(f.lang, 'enrollRequired'),
+          kind: 'warning',
+        }),
+      );
+    case 'deny': {
+      recordLogin(gate, request, app, user.username, 'deny', step.reason);
+      const unavailable = step.reason === 'auth-timeout' || step.reason === 'auth-network-failure';
+      const key: MessageKey = unavailable
+        ? 'errorUnavailable'
+        : step.reason === 'push-deny'
+          ? 'denied'
+          : 'accessDenied';
+      return endLogin(
+        gate,
+        reply,
+        login,
+        unavailable ? 503 : 403,
+        messagePage(f, {
+          heading: 'errorHeading',
+          message: t(f.lang, key),
+          kind: 'error',
+          again: true,
+        }),
+      );
+    }
+    default:
+      // choose / retry / push-sent / waiting are handled by their routes; anything else refuses.
+      return endLogin(
+        gate,
+        reply,
+        login,
+        403,
+        messagePage(f, {
+          heading: 'errorHeading',
+          message: t(f.lang, 'accessDenied'),
+          kind: 'error',
+          again: true,
+        }),
+      );
+  }
+}
+
+/** `POST /logout`: the session ends here (a copied cookie dies with it) and its cookie is cleared. */
+async function logout(gate: Gate, request: FastifyRequest, reply: FastifyReply) {
+  const session = currentSession(gate, request);
+  const fields = request.body instanceof URLSearchParams ? request.body : new URLSearchParams();
+  if (session) {
+    if (!sameOrigin(gate, request) || !tokensEqual(fields.get('csrf') ?? '', session.csrf)) {
+      return sendPage(reply, 403, messagePageFor(gate, request, 'errorHeading', 'errorForm'));
+    }
+    gate.deps.sessions.deleteSession(session.id);
+    gate.deps.events.line(`logout: ${session.user.username}`);
+  }
+  const { gateway } = gate.deps.config;
+  void reply.header(
+    'Set-Cookie',
+    serializeCookie(gateway.cookieName, '', { domain: gateway.cookieDomain, maxAgeSeconds: 0 }),
+  );
+  const f = frame(gate, request);
+  return sendPage(
+    reply,
+    200,
+    messagePage(f, {
+      heading: 'logOut',
+      message: t(f.lang, 'loggedOut'),
+      kind: 'status',
+      again: true,
+    }),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forward-auth
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * `GET /authz/auth-request` (nginx `auth_request`: 401 plus a Location for `error_page`) and
+ * `GET /authz/forward-auth` (Traefik ForwardAuth, Caddy forward_auth: a 302 to the portal). The
+ * original request comes as `X-Original-URL` (nginx) or `X-Forwarded-Proto/Host/Uri`.
+ */
+async function forwardAuth(
+  gate: Gate,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  mode: 'auth-request' | 'forward-auth',
+) {
+  void reply.type('text/plain; charset=utf-8');
+  const original = originalUrl(request);
+  if (!original) return reply.code(400).send('no X-Original-URL or X-Forwarded-Host/Uri');
+  const app = matchApp(gate.deps.config.apps, original.host, original.pathname);
+  // A host or path no app claims is refused: the gateway never lets through what it was not told of.
+  if (!app) return reply.code(403).send('no application for this address');
+  const session = currentSession(gate, request);
+  if (app.restriction === 'deny') {
+    gate.deps.events.forwardAuth(app.name, 'deny');
+    return reply.code(403).send('forbidden');
+  }
+  if (sessionOpensApp(app, session)) {
+    gate.deps.events.forwardAuth(app.name, 'allow');
+    if (session) identityHeaders(reply, session);
+    return reply.code(200).send('ok');
+  }
+  gate.deps.events.forwardAuth(app.name, 'login');
+  const login = new URL(`${gate.base}login`, gate.deps.config.gateway.portalUrl);
+  login.searchParams.set('rd', original.href);
+  void reply.header('Location', login.href);
+  return reply.code(mode === 'auth-request' ? 401 : 302).send('login required');
+}
+
+function originalUrl(request: FastifyRequest): URL | undefined {
+  const header = (name: string) => {
+    const v = request.headers[name];
+    return typeof v === 'string' ? v : undefined;
+  };
+  const direct = header('x-original-url');
+  const host = header('x-forwarded-host');
+  const text =
+    direct ??
+    (host === undefined
+      ? undefined
+      : `${header('x-forwarded-proto') ?? 'https'}://${host}${header('x-forwarded-uri') ?? '/'}`);
+  if (text === undefined) return undefined;
+  try {
+    const url = new URL(text);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `Remote-User`, `Remote-Groups`, `Remote-Email`, `Remote-2FA` of a session. */
+function identityHeaders(reply: FastifyReply, session: GatewaySession): void {
+  void reply.header('Remote-User', session.user.username);
+  void reply.header('Remote-Groups', groupNames(session.user.groups).join(','));
+  void reply.header('Remote-Email', session.user.email ?? '');
+  void reply.header('Remote-2FA', session.secondFactor);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cookies, forms, pages
+// ---------------------------------------------------------------------------------------------
+
+function currentSession(gate: Gate, request: FastifyRequest): GatewaySession | undefined {
+  const value = parseCookies(request.headers.cookie).get(gate.deps.config.gateway.cookieName);
+  if (value === undefined) return undefined;
+  const opened = gate.sessionSealer.open(value) as { sid?: unknown } | undefined;
+  if (typeof opened?.sid !== 'string') return undefined;
+  const session = gate.deps.sessions.useSession(opened.sid);
+  gate.deps.events.metrics.sessions.set(gate.deps.sessions.sessionCount);
+  return session;
+}
+
+function currentLogin(gate: Gate, request: FastifyRequest): PendingLogin | undefined {
+  const value = parseCookies(request.headers.cookie).get(LOGIN_COOKIE);
+  if (value === undefined) return undefined;
+  const opened = gate.loginSealer.open(value) as { lid?: unknown } | undefined;
+  return typeof opened?.lid === 'string' ? gate.deps.sessions.getLogin(opened.lid) : undefined;
+}
+
+type CheckedForm =
+  | { error: undefined; login: PendingLogin; fields: URLSearchParams }
+  | { error: MessageKey; status: number };
+
+/** The pending login of a form POST, its CSRF token and origin checked. */
+function checkedForm(gate: Gate, request: FastifyRequest, needsUser = false): CheckedForm {
+  const login = currentLogin(gate, request);
+  if (!login || (needsUser && !login.user)) return { error: 'errorExpired', status: 400 };
+  const fields = request.body instanceof URLSearchParams ? request.body : new URLSearchParams();
+  if (!sameOrigin(gate, request) || !tokensEqual(fields.get('csrf') ?? '', login.csrf)) {
+    return { error: 'errorForm', status: 403 };
+  }
+  return { error: undefined, login, fields };
+}
+
+/** A browser's POST names its origin; one from elsewhere is cross-site request forgery. */
+function sameOrigin(gate: Gate, request: FastifyRequest): boolean {
+  const origin = request.headers.origin;
+  return origin === undefined || origin === gate.deps.config.gateway.portalUrl.origin;
+}
+
+function setSessionCookie(gate: Gate, reply: FastifyReply, session: GatewaySession): void {
+  const { gateway } = gate.deps.config;
+  const value = gate.sessionSealer.seal({ sid: session.id });
+  appendCookie(
+    reply,
+    serializeCookie(gateway.cookieName, value, {
+      domain: gateway.cookieDomain,
+      maxAgeSeconds: (session.expiresAtMs - session.createdAtMs) / 1000,
+    }),
+  );
+  gate.deps.events.metrics.sessions.set(gate.deps.sessions.sessionCount);
+}
+
+function setLoginCookie(gate: Gate, reply: FastifyReply, login: PendingLogin): void {
+  const maxAgeSeconds = gate.deps.config.gateway.loginTimeoutMs / 1000;
+  appendCookie(
+    reply,
+    serializeCookie(LOGIN_COOKIE, gate.loginSealer.seal({ lid: login.id }), { maxAgeSeconds }),
+  );
+}
+
+function clearLogin(gate: Gate, reply: FastifyReply, login: PendingLogin): void {
+  gate.deps.sessions.endLogin(login.id);
+  appendCookie(reply, serializeCookie(LOGIN_COOKIE, '', { maxAgeSeconds: 0 }));
+}
+
+function endLogin(
+  gate: Gate,
+  reply: FastifyReply,
+  login: PendingLogin,
+  status: number,
+  page: string,
+) {
+  clearLogin(gate, reply, login);
+  return sendPage(reply, status, page);
+}
+
+function appendCookie(reply: FastifyReply, cookie: string): void {
+  const existing = reply.getHeader('Set-Cookie');
+  const list =
+    existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
+  void reply.header('Set-Cookie', [...list.map(String), cookie]);
+}
+
+function appOf(gate: Gate, login: PendingLogin): GatewayAppConfig {
+  return gate.deps.config.apps.find((a) => a.name === login.appName) ?? PORTAL_APP;
+}
+
+function pushDevice(login: PendingLogin) {
+  return login.devices.find((d) => d.capabilities.includes('push'));
+}
+
+function factorContext(
+  gate: Gate,
+  request: FastifyRequest,
+  app: GatewayAppConfig,
+  user: DirectoryUser,
+): SecondFactorContext {
+  return {
+    api: gate.deps.api,
+    failmode: app.failmode,
+    username: user.username,
+    ipaddr: request.ip,
+  };
+}
+
+function factorPageFor(
+  gate: Gate,
+  request: FastifyRequest,
+  login: PendingLogin,
+  app: GatewayAppConfig,
+  error?: MessageKey,
+): string {
+  return factorPage(frame(gate, request), {
+    csrf: login.csrf,
+    appName: app.name,
+    username: login.user?.username ?? '',
+    pushDevice: pushDevice(login)?.name,
+    ...(error ? { error } : {}),
+  });
+}
+
+function frame(gate: Gate, request: FastifyRequest): PortalFrame {
+  return { lang: chooseLanguage(request.headers['accept-language']), base: gate.base };
+}
+
+function messagePageFor(
+  gate: Gate,
+  request: FastifyRequest,
+  heading: MessageKey,
+  message: MessageKey,
+  again = false,
+): string {
+  const f = frame(gate, request);
+  return messagePage(f, { heading, message: t(f.lang, message), kind: 'error', again });
+}
+
+function sendPage(reply: FastifyReply, status: number, page: string) {
+  return reply.code(status).type('text/html; charset=utf-8').send(page);
+}
+
+function recordLogin(
+  gate: Gate,
+  request: FastifyRequest,
+  app: GatewayAppConfig,
+  username: string,
+  result: 'allow' | 'deny' | 'error',
+  reason: string,
+  secondFactor?: SecondFactorKind,
+): void {
+  gate.deps.events.login({
+    app: app.name,
+    username,
+    result,
+    reason,
+    ...(secondFactor ? { second_factor: secondFactor } : {}),
+    client_ip: request.ip,
+    msg: `login ${result} for ${username} to [app:${app.name}]: ${reason}`,
+  });
+}
+
+function recordFailmode(
+  gate: Gate,
+  request: FastifyRequest,
+  app: GatewayAppConfig,
+  username: string,
+  step: Extract<SecondFactorStep, { kind: 'failmode-allow' | 'failmode-deny' }>,
+  action: 'allow' | 'deny',
+): void {
+  gate.deps.events.failmode({
+    app: app.name,
+    username,
+    failmode: step.decision.effectiveFailmode,
+    action,
+    reason: step.decision.reason,
+    cause: step.cause,
+    client_ip: request.ip,
+    msg: step.decision.logMessage,
+  });
+}
