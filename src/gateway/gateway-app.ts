@@ -103,7 +103,9 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
   app.addHook('onSend', async (_request, reply) => {
     void reply.header('Cache-Control', 'no-store');
     void reply.header('X-Content-Type-Options', 'nosniff');
-    void reply.header('Referrer-Policy', 'no-referrer');
+    // same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on the portal's own
+    // POSTs, and the Origin check needs the real one. Nothing leaks to the applications either way.
+    void reply.header('Referrer-Policy', 'same-origin');
     void reply.header('X-Frame-Options', 'DENY');
     void reply.header('Content-Security-Policy', gate.csp);
   });

@@ -15,7 +15,7 @@ export function layout(f: PortalFrame, body: SafeHtml): string {
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
+        <meta name="referrer" content="same-origin" />
         <title>${t(f.lang, 'pageTitle')}</title>
         <link rel="stylesheet" href="${f.base}assets/portal.css" />
       </head>

@@ -1,0 +1,492 @@
+// The access gateway behind real nginx (the docs/gateway.md configuration), with slapd as the
+// directory, the real service for the second factor, and headless Chromium as the user.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { TOTP } from 'otpauth';
+import { parseGatewayConfig } from '../../src/config/gateway-config.ts';
+import type { Application } from '../../src/core/model.ts';
+import type { Clock } from '../../src/runtime/clock.ts';
+import { CryptoRandom } from '../../src/runtime/random.ts';
+import { startGateway, type RunningGateway } from '../../src/gateway/start-gateway.ts';
+import {
+  freeTcpPort,
+  startSlapd,
+  waitForFileText,
+  type ExternalServer,
+} from './external-servers.ts';
+import { adClientSection } from './proxy-harness.ts';
+import { startService, totpAt, type Harness } from './service-harness.ts';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CHROMIUM = process.env.AIRLOCK_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  // Every *.example.org name of the nginx configuration is this machine.
+  '--host-resolver-rules=MAP *.example.org 127.0.0.1',
+];
+const COOKIE = '__Secure-airlock_session';
+const IDLE_SECONDS = 120;
+
+/** Real time plus an offset the test moves forward to expire sessions. */
+class OffsetClock implements Clock {
+  offsetMs = 0;
+  nowMs(): number {
+    return Date.now() + this.offsetMs;
+  }
+}
+
+/** The nginx block of docs/gateway.md with this test's ports, paths and addresses. */
+function nginxSiteFromDocs(replacements: Array<[string, string]>): string {
+  const doc = readFileSync(join(ROOT, 'docs/gateway.md'), 'utf8');
+  const block = /```nginx\n([\s\S]*?)```/.exec(doc)?.[1];
+  assert.ok(block, 'docs/gateway.md has an nginx block');
+  let site = block;
+  for (const [from, to] of replacements) {
+    assert.ok(site.includes(from), `the nginx block of docs/gateway.md contains ${from}`);
+    site = site.split(from).join(to);
+  }
+  return site;
+}
+
+describe('access gateway behind nginx, in Chromium', () => {
+  let slapd: ExternalServer;
+  let h: Harness;
+  let totp: TOTP;
+  let browser: Browser;
+  let gateway: RunningGateway;
+  let upstream: http.Server;
+  const clock = new OffsetClock();
+  const dirs: string[] = [];
+  let nginxDir: string;
+  let nginxPort: number;
+  let gatewayPort: number;
+  let gatewayLog: string;
+  const url = (host: string, path = '/') => `https://${host}.example.org:${nginxPort}${path}`;
+  const problems: string[] = [];
+
+  before(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium`);
+    }
+    slapd = await startSlapd();
+    h = await startService();
+    const app: Application = await h.createApp();
+    totp = (await h.createUser('alice', { totp: true })).totp!;
+
+    // The protected application: shows the request headers it received.
+    upstream = http.createServer((req, res) => {
+      const seen = Object.fromEntries(
+        ['host', 'remote-user', 'remote-groups', 'remote-email', 'remote-2fa'].map((k) => [
+          k,
+          req.headers[k] ?? null,
+        ]),
+      );
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(
+        `<!doctype html><title>upstream</title><pre id="headers">${JSON.stringify(seen)}</pre>`,
+      );
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const upstreamPort = (upstream.address() as { port: number }).port;
+
+    nginxPort = await freeTcpPort();
+    gatewayPort = await freeTcpPort();
+    const dir = mkdtempSync(join(tmpdir(), 'airlock-gateway-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'api-ca.pem'), h.caPem);
+    const text = [
+      '[main]',
+      'log_dir=log',
+      'admin_listen=127.0.0.1:0',
+      '',
+      '[gateway]',
+      `listen=127.0.0.1:${gatewayPort}`,
+      `portal_url=https://auth.example.org:${nginxPort}/`,
+      'cookie_domain=example.org',
+      `session_secret=${'s3cr3t-'.repeat(8)}`,
+      `session_idle_seconds=${IDLE_SECONDS}`,
+      'failmode_session_lifetime_seconds=600',
+      '',
+      adClientSection(slapd.port),
+      '',
+      '[service]',
+      `ikey=${app.ikey}`,
+      `skey=${app.skey}`,
+      'api_host=localhost',
+      `api_port=${h.port}`,
+      'api_ca_file=api-ca.pem',
+      'api_timeout=2',
+      '',
+      '[app:wiki]',
+      'hosts=wiki.example.org',
+      'failmode=safe',
+      '',
+      '[app:hr]',
+      'hosts=hr.example.org',
+      'failmode=secure',
+      '',
+    ].join('\n');
+    const parsed = parseGatewayConfig(text, {
+      configDir: dir,
+      readFile: (p) => readFileSync(p, 'utf8'),
+    });
+    if (!parsed.ok) throw new Error(`gateway.cfg is invalid:\n${parsed.errors.join('\n')}`);
+    gateway = await startGateway(parsed.config, {
+      clock,
+      random: new CryptoRandom(),
+      version: 'test',
+    });
+    gatewayLog = join(parsed.config.main.logDir, 'gateway.log');
+
+    nginxDir = mkdtempSync(join(tmpdir(), 'airlock-nginx-'));
+    dirs.push(nginxDir);
+    const site = nginxSiteFromDocs([
+      ['listen 443 ssl', `listen 127.0.0.1:${nginxPort} ssl`],
+      ['/etc/nginx/tls/example.org.crt', join(nginxDir, 'cert.pem')],
+      ['/etc/nginx/tls/example.org.key', join(nginxDir, 'key.pem')],
+      ['http://127.0.0.1:8080', `http://127.0.0.1:${upstreamPort}`],
+      ['127.0.0.1:9443', `127.0.0.1:${gatewayPort}`],
+    ]);
+    writeFileSync(join(nginxDir, 'site.conf'), site);
+    try {
+      await run('bash', [join(ROOT, 'scripts/start-nginx.sh')], {
+        env: { ...process.env, NGINX_DIR: nginxDir, NGINX_PORT: String(nginxPort) },
+      });
+    } catch (err) {
+      throw new Error(`scripts/start-nginx.sh failed: ${(err as { stderr?: string }).stderr}`, {
+        cause: err,
+      });
+    }
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (nginxDir)
+      await run('bash', [join(ROOT, 'scripts/stop-nginx.sh'), nginxDir]).catch(() => {});
+    await gateway?.close();
+    await new Promise((resolve) => upstream?.close(resolve));
+    await h?.close();
+    await slapd?.stop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const page = await context.newPage();
+    page.on('pageerror', (e) => problems.push(e.message));
+    return { context, page };
+  }
+
+  async function upstreamHeaders(page: Page): Promise<Record<string, string | null>> {
+    return JSON.parse((await page.textContent('#headers')) ?? '{}') as Record<
+      string,
+      string | null
+    >;
+  }
+
+  async function signIn(page: Page, username: string, password: string) {
+    await page.fill('#username', username);
+    await page.fill('#password', password);
+    return Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]).then(
+      ([response]) => response,
+    );
+  }
+
+  async function passcode(page: Page) {
+    // A TOTP code is good once: each login uses the next time step.
+    h.clock.advance(30_000);
+    await page.fill('#passcode', totpAt(totp, h.clock));
+    return Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  }
+
+  /** Asks the gateway directly, as nginx does. */
+  async function authRequest(target: string, cookie?: string) {
+    return fetch(`http://127.0.0.1:${gatewayPort}/authz/auth-request`, {
+      headers: { 'x-original-url': target, ...(cookie ? { cookie } : {}) },
+      redirect: 'manual',
+    });
+  }
+
+  async function sessionCookie(context: BrowserContext) {
+    const c = (await context.cookies()).find((x) => x.name === COOKIE);
+    assert.ok(c, 'the session cookie is set');
+    return c;
+  }
+
+  let alice: BrowserContext;
+  let alicePage: Page;
+
+  it('opens a protected page through the portal: directory password, TOTP, then the page with Remote-User', async () => {
+    ({ context: alice, page: alicePage } = await newPage());
+    const page = alicePage;
+    const first = await page.goto(url('wiki', '/page?x=1&y=2'));
+    const login = new URL(page.url());
+    assert.equal(login.host, `auth.example.org:${nginxPort}`);
+    assert.equal(login.pathname, '/login');
+    assert.equal(login.searchParams.get('rd'), url('wiki', '/page?x=1&y=2'));
+    const headers = first?.headers() ?? {};
+    assert.match(headers['content-security-policy'] ?? '', /default-src 'none'/);
+    assert.match(headers['content-security-policy'] ?? '', /frame-ancestors 'none'/);
+    assert.equal(headers['x-frame-options'], 'DENY');
+
+    const factor = await signIn(page, 'alice', 'alicepw');
+    assert.equal(factor?.status(), 200);
+    assert.match((await page.textContent('h1')) ?? '', /Confirm it is you/);
+    await passcode(page);
+    assert.equal(page.url(), url('wiki', '/page?x=1&y=2'));
+    assert.deepEqual(await upstreamHeaders(page), {
+      host: 'wiki.example.org',
+      'remote-user': 'alice',
+      'remote-groups': 'vpn-users',
+      'remote-email': 'alice@example.org',
+      'remote-2fa': 'otp',
+    });
+    const cookie = await sessionCookie(alice);
+    assert.equal(cookie.domain, '.example.org');
+    assert.equal(cookie.path, '/');
+    assert.ok(cookie.secure && cookie.httpOnly, 'Secure and HttpOnly');
+    assert.equal(cookie.sameSite, 'Lax');
+    assert.deepEqual(problems, []);
+  });
+
+  it('opens a second host on the cookie domain without logging in again; a client cannot forge Remote-User', async () => {
+    await alice.setExtraHTTPHeaders({ 'Remote-User': 'mallory', 'Remote-2FA': 'otp' });
+    await alicePage.goto(url('hr', '/reports'));
+    assert.equal(alicePage.url(), url('hr', '/reports'));
+    const seen = await upstreamHeaders(alicePage);
+    assert.equal(seen['remote-user'], 'alice');
+    assert.equal(seen['remote-2fa'], 'otp');
+    await alice.setExtraHTTPHeaders({});
+  });
+
+  it('logout ends the session on both hosts, and the old cookie no longer opens anything', async () => {
+    const before = await sessionCookie(alice);
+    await alicePage.goto(url('auth', '/'));
+    assert.match((await alicePage.textContent('main')) ?? '', /Logged in as alice/);
+    await Promise.all([alicePage.waitForNavigation(), alicePage.click('button[type=submit]')]);
+    assert.match((await alicePage.textContent('main')) ?? '', /logged out/);
+    for (const host of ['wiki', 'hr']) {
+      await alicePage.goto(url(host, '/'));
+      assert.equal(new URL(alicePage.url()).pathname, '/login', host);
+    }
+    const replay = await authRequest(url('wiki'), `${COOKIE}=${before.value}`);
+    assert.equal(replay.status, 401);
+    await alice.close();
+  });
+
+  it('refuses a wrong password with the sign-in page again', async () => {
+    const { context, page } = await newPage();
+    await page.goto(url('wiki'));
+    const response = await signIn(page, 'alice', 'wrong');
+    assert.equal(response?.status(), 401);
+    assert.match((await page.textContent('[role=alert]')) ?? '', /Incorrect username or password/);
+    assert.ok(!(await context.cookies()).some((c) => c.name === COOKIE));
+    await context.close();
+  });
+
+  it('refuses a tampered, foreign or expired session cookie', async () => {
+    const { context, page } = await newPage();
+    await page.goto(url('wiki'));
+    await signIn(page, 'alice', 'alicepw');
+    await passcode(page);
+    const { value } = await sessionCookie(context);
+    assert.equal((await authRequest(url('wiki'), `${COOKIE}=${value}`)).status, 200);
+    // One character changed anywhere in the sealed value.
+    for (const i of [3, Math.floor(value.length / 2), value.length - 2]) {
+      const c = value[i] === 'A' ? 'B' : 'A';
+      const tampered = value.slice(0, i) + c + value.slice(i + 1);
+      const res = await authRequest(url('wiki'), `${COOKIE}=${tampered}`);
+      assert.equal(res.status, 401, `changed at ${i}`);
+    }
+    // A value sealed for the login cookie is not a session.
+    const loginCookie = await authRequest(url('wiki'), `${COOKIE}=v1.${'A'.repeat(60)}`);
+    assert.equal(loginCookie.status, 401);
+    // Idle past session_idle_seconds: gone, and it stays gone.
+    clock.offsetMs = (IDLE_SECONDS + 1) * 1000;
+    try {
+      assert.equal((await authRequest(url('wiki'), `${COOKIE}=${value}`)).status, 401);
+    } finally {
+      clock.offsetMs = 0;
+    }
+    assert.equal((await authRequest(url('wiki'), `${COOKIE}=${value}`)).status, 401);
+    await context.close();
+  });
+
+  it('never redirects to an address outside the configured applications', async () => {
+    for (const rd of [
+      'https://evil.example/',
+      '//evil.example/',
+      'https://wiki.example.org.evil.example/',
+      'https://wiki.example.org@evil.example/',
+      'javascript:alert(1)',
+      'http://wiki.example.org/',
+    ]) {
+      const res = await fetch(
+        `http://127.0.0.1:${gatewayPort}/login?rd=${encodeURIComponent(rd)}`,
+        { redirect: 'manual' },
+      );
+      assert.equal(res.status, 400, rd);
+      assert.equal(res.headers.get('location'), null, rd);
+      assert.match(await res.text(), /not one this gateway protects/);
+    }
+    // The 401 of forward-auth names only the portal.
+    const res = await authRequest('https://wiki.example.org/x?y=1');
+    assert.equal(res.status, 401);
+    const location = new URL(res.headers.get('location') ?? '');
+    assert.equal(location.origin, `https://auth.example.org:${nginxPort}`);
+    assert.equal(location.searchParams.get('rd'), 'https://wiki.example.org/x?y=1');
+    // An address no application claims is refused outright.
+    assert.equal((await authRequest('https://intranet.example.org/')).status, 403);
+  });
+
+  it('refuses portal forms without their CSRF token or from another origin', async () => {
+    const { context, page } = await newPage();
+    await page.goto(url('wiki'));
+    const csrf = await page.getAttribute('input[name=csrf]', 'value');
+    assert.ok(csrf);
+    const cookies = (await context.cookies())
+      .filter((c) => c.domain.includes('auth.example.org') || c.domain === '.example.org')
+      .map((c) => `${c.name}=${c.value}`)
+      .join('; ');
+    const post = (body: string, origin?: string) =>
+      fetch(`http://127.0.0.1:${gatewayPort}/login`, {
+        method: 'POST',
+        headers: {
+          cookie: cookies,
+          'content-type': 'application/x-www-form-urlencoded',
+          ...(origin ? { origin } : {}),
+        },
+        body,
+        redirect: 'manual',
+      });
+    const creds = 'username=alice&password=alicepw';
+    assert.equal((await post(creds)).status, 403, 'no token');
+    assert.equal(
+      (await post(`${creds}&csrf=${'x'.repeat(csrf.length)}`)).status,
+      403,
+      'wrong token',
+    );
+    assert.equal(
+      (await post(`${creds}&csrf=${csrf}`, 'https://evil.example')).status,
+      403,
+      'foreign origin',
+    );
+    // The same form with its token from the portal's origin goes through.
+    const ok = await post(`${creds}&csrf=${csrf}`, `https://auth.example.org:${nginxPort}`);
+    assert.equal(ok.status, 200);
+    assert.match(await ok.text(), /Confirm it is you/);
+
+    // Logout is a form too: without the session's token it changes nothing.
+    await signIn(page, 'alice', 'alicepw');
+    await passcode(page);
+    const { value } = await sessionCookie(context);
+    const logout = await fetch(`http://127.0.0.1:${gatewayPort}/logout`, {
+      method: 'POST',
+      headers: {
+        cookie: `${COOKIE}=${value}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'csrf=nope',
+    });
+    assert.equal(logout.status, 403);
+    assert.equal((await authRequest(url('wiki'), `${COOKIE}=${value}`)).status, 200);
+    await context.close();
+  });
+
+  describe('with the service stopped', () => {
+    before(async () => {
+      await h.service.server.close();
+    });
+
+    it('lets the directory-authenticated user into the safe app, marked skipped-failmode, and logs it', async () => {
+      const { context, page } = await newPage();
+      await page.goto(url('wiki', '/doc'));
+      const response = await signIn(page, 'alice', 'alicepw');
+      assert.equal(response?.status(), 200);
+      assert.match(
+        (await page.textContent('#failmode-banner')) ?? '',
+        /cannot be reached.*password only.*10 minutes/s,
+      );
+      await Promise.all([page.waitForNavigation(), page.click('a.button')]);
+      assert.equal(page.url(), url('wiki', '/doc'));
+      const seen = await upstreamHeaders(page);
+      assert.equal(seen['remote-user'], 'alice');
+      assert.equal(seen['remote-2fa'], 'skipped-failmode');
+      const log = await waitForFileText(gatewayLog, '"event_type":"failmode"');
+      const event = log
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((e) => e.event_type === 'failmode');
+      assert.deepEqual(
+        {
+          app: event?.app,
+          action: event?.action,
+          failmode: event?.failmode,
+          username: event?.username,
+          msg: event?.msg,
+        },
+        {
+          app: 'wiki',
+          action: 'allow',
+          failmode: 'safe',
+          username: 'alice',
+          msg: 'Failmode Safe - Allowed Duo login on preauth failure',
+        },
+      );
+      assert.match(
+        await gateway.metrics.metrics(),
+        /airlock_gateway_failmode_decisions_total\{app="wiki",failmode="safe",action="allow"\} 1/,
+      );
+      // The failmode session does not open the secure app: back to the portal.
+      await page.goto(url('hr', '/'));
+      assert.equal(new URL(page.url()).pathname, '/login');
+      await context.close();
+    });
+
+    it('refuses the secure app with a page that says why', async () => {
+      const { context, page } = await newPage();
+      await page.goto(url('hr', '/'));
+      const response = await signIn(page, 'alice', 'alicepw');
+      assert.equal(response?.status(), 503);
+      assert.match(
+        (await page.textContent('[role=alert]')) ?? '',
+        /hr requires a second factor.*cannot be reached/,
+      );
+      assert.ok(!(await context.cookies()).some((c) => c.name === COOKIE));
+      await waitForFileText(gatewayLog, /"event_type":"failmode".*"app":"hr".*"action":"deny"/);
+      await context.close();
+    });
+
+    it('refuses a wrong password under both failmodes, without a failmode event', async () => {
+      const before = readFileSync(gatewayLog, 'utf8').split('"event_type":"failmode"').length;
+      for (const host of ['wiki', 'hr']) {
+        const { context, page } = await newPage();
+        await page.goto(url(host, '/'));
+        const response = await signIn(page, 'alice', 'not-her-password');
+        assert.equal(response?.status(), 401, host);
+        assert.ok(!(await context.cookies()).some((c) => c.name === COOKIE), host);
+        await context.close();
+      }
+      const afterCount = readFileSync(gatewayLog, 'utf8').split('"event_type":"failmode"').length;
+      assert.equal(afterCount, before);
+    });
+  });
+});
