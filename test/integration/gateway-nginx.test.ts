@@ -410,6 +410,36 @@ describe('access gateway behind nginx, in Chromium', () => {
     await context.close();
   });
 
+  it('answers /status and /metrics on the admin endpoint, as the proxy does', async () => {
+    const admin = `http://127.0.0.1:${gateway.adminAddress.port}`;
+    const status = (await (await fetch(`${admin}/status`)).json()) as {
+      gateway: { version: string; sessions: number };
+      apps: Array<{ app: string; failmode: string; restriction: string }>;
+      apiHosts: Array<{ host: string; status: string; breaker: string }>;
+    };
+    assert.equal(status.gateway.version, 'test');
+    assert.ok(status.gateway.sessions >= 1);
+    assert.deepEqual(
+      status.apps.map((a) => [a.app, a.restriction, a.failmode]),
+      [
+        ['wiki', 'two_factor', 'safe'],
+        ['hr', 'two_factor', 'secure'],
+      ],
+    );
+    assert.equal(status.apiHosts[0]?.host, `localhost:${h.port}`);
+    assert.equal(status.apiHosts[0]?.breaker, 'closed');
+    const metrics = await (await fetch(`${admin}/metrics`)).text();
+    assert.match(
+      metrics,
+      /airlock_gateway_logins_total\{app="wiki",result="allow",reason="service-answered"\} \d+/,
+    );
+    assert.match(
+      metrics,
+      /airlock_gateway_logins_total\{app="wiki",result="deny",reason="bad-password"\} 1/,
+    );
+    assert.match(metrics, /airlock_gateway_forward_auth_total\{app="hr",result="allow"\} \d+/);
+  });
+
   describe('with the service stopped', () => {
     before(async () => {
       await h.service.server.close();
