@@ -6,7 +6,15 @@ import { deepFreeze } from './authproxy-config-model.ts';
 import type { ListenAddress } from './listen-address.ts';
 
 /** Section kinds of gateway.cfg; `app` is written `[app:NAME]`. */
-export const GATEWAY_SECTION_KINDS = ['main', 'gateway', 'ad_client', 'service', 'app'] as const;
+export const GATEWAY_SECTION_KINDS = [
+  'main',
+  'gateway',
+  'ad_client',
+  'service',
+  'app',
+  'oidc',
+  'oidc_client',
+] as const;
 export type GatewaySectionKind = (typeof GATEWAY_SECTION_KINDS)[number];
 
 /**
@@ -90,12 +98,31 @@ export interface GatewayAppConfig {
   readonly failmodeExplicit: boolean;
 }
 
+/** `[oidc_client:ID]`: a relying party of the OpenID Connect provider. */
+export interface GatewayOidcClientConfig {
+  readonly clientId: string;
+  readonly section: string;
+  readonly clientSecret: string;
+  readonly redirectUris: readonly string[];
+  /** What a login for this client does when the service is unreachable. */
+  readonly failmode: Failmode;
+}
+
+/** `[oidc]`: the provider's signing keys (the first signs; the others are still published). */
+export interface GatewayOidcConfig {
+  /** PEM private keys (EC P-256 or RSA), newest first: rotation = prepend a key, drop the last later. */
+  readonly signingKeysPem: readonly string[];
+  readonly clients: readonly GatewayOidcClientConfig[];
+}
+
 export interface GatewayConfig {
   readonly main: GatewayMainConfig;
   readonly gateway: GatewayListenConfig;
   readonly directory: AdClientConfig;
   readonly service: GatewayServiceConfig;
   readonly apps: readonly GatewayAppConfig[];
+  /** Absent: no OpenID Connect provider. */
+  readonly oidc: GatewayOidcConfig | undefined;
   readonly warnings: readonly string[];
 }
 

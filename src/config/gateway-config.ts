@@ -1,5 +1,6 @@
 // gateway.cfg for `airlock gateway`: its schema and loading that reports every error at once,
 // with the [ad_client] and API-host readers of authproxy.cfg (docs/gateway.md).
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isFailmode, type Failmode } from '../core/failmode-decision.ts';
@@ -32,6 +33,8 @@ import {
   type GatewayAppConfig,
   type GatewayConfig,
   type GatewayListenConfig,
+  type GatewayOidcClientConfig,
+  type GatewayOidcConfig,
   type GatewayMainConfig,
   type GatewaySectionKind,
   type GatewayServiceConfig,
@@ -88,6 +91,13 @@ export const GATEWAY_SCHEMAS: Readonly<Record<GatewaySectionKind, SectionSchema>
     ignored: NONE,
     refused: NONE,
   },
+  oidc: { keys: ['signing_key_files'], numbered: [], ignored: NONE, refused: NONE },
+  oidc_client: {
+    keys: ['client_secret', 'redirect_uris', 'failmode'],
+    numbered: [],
+    ignored: NONE,
+    refused: NONE,
+  },
 };
 
 function gatewayKindsWithKey(key: string): GatewaySectionKind[] {
@@ -97,7 +107,7 @@ function gatewayKindsWithKey(key: string): GatewaySectionKind[] {
       s.keys.includes(key) ||
       s.numbered.some((p) => key.startsWith(p) && /^[1-9]\d*$/.test(key.slice(p.length)))
     );
-  }).map((k) => (k === 'app' ? 'app:NAME' : k) as GatewaySectionKind);
+  }).map((k) => (k === 'app' || k === 'oidc_client' ? `${k}:NAME` : k) as GatewaySectionKind);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -168,11 +178,12 @@ export function parseGatewayConfig(
     errors.push('no [app:NAME] section: list at least one protected application');
   }
   checkApps(apps, gateway, errors);
+  const oidc = readOidc(known, reader, ctx, errors);
 
   if (errors.length > 0) {
     return { ok: false, errors: Object.freeze(errors), warnings: Object.freeze(warnings) };
   }
-  const config: GatewayConfig = { main, gateway, directory, service, apps, warnings };
+  const config: GatewayConfig = { main, gateway, directory, service, apps, oidc, warnings };
   return { ok: true, config: deepFreeze(config) };
 }
 
@@ -201,17 +212,23 @@ function classifyGatewaySection(
   section: IniSection,
   errors: string[],
 ): GatewaySectionKind | undefined {
-  const appName = /^app:(.*)$/i.exec(section.name)?.[1];
-  if (appName !== undefined) {
-    if (/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(appName)) return 'app';
+  const named = /^(app|oidc_client):(.*)$/i.exec(section.name);
+  if (named) {
+    if (/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(named[2] ?? '')) {
+      return (named[1] ?? '').toLowerCase() as GatewaySectionKind;
+    }
     errors.push(
-      `line ${section.line}: [${section.name}]: an application name is letters, digits, "_", "." and "-" (at most 63)`,
+      `line ${section.line}: [${section.name}]: a name is letters, digits, "_", "." and "-" (at most 63)`,
     );
     return undefined;
   }
-  const kind = GATEWAY_SECTION_KINDS.find((k) => k !== 'app' && k === section.name);
+  const kind = GATEWAY_SECTION_KINDS.find(
+    (k) => k !== 'app' && k !== 'oidc_client' && k === section.name,
+  );
   if (kind) return kind;
-  const names = GATEWAY_SECTION_KINDS.map((k) => (k === 'app' ? 'app:NAME' : k));
+  const names = GATEWAY_SECTION_KINDS.map((k) =>
+    k === 'app' || k === 'oidc_client' ? `${k}:NAME` : k,
+  );
   const guess = closestWord(section.name.toLowerCase(), names);
   errors.push(
     `line ${section.line}: unsupported section [${section.name}]` +
@@ -454,6 +471,72 @@ function checkApps(
       }
     }
   }
+}
+
+/** `[oidc]` and the `[oidc_client:ID]` sections; undefined when neither is present. */
+function readOidc(
+  known: ReadonlyArray<{ section: IniSection; kind: GatewaySectionKind }>,
+  reader: (kind: GatewaySectionKind, section: IniSection | undefined) => SectionReader,
+  ctx: Context,
+  errors: string[],
+): GatewayOidcConfig | undefined {
+  const oidcSection = known.find((k) => k.kind === 'oidc')?.section;
+  const clientSections = known.filter((k) => k.kind === 'oidc_client').map((k) => k.section);
+  if (!oidcSection && clientSections.length === 0) return undefined;
+  if (!oidcSection) errors.push('no [oidc] section: [oidc_client:…] needs signing_key_files');
+  const r = reader('oidc', oidcSection);
+  const signingKeysPem: string[] = [];
+  if (!r.has('signing_key_files')) {
+    r.error('signing_key_files', 'required: PEM private keys that sign ID tokens, newest first');
+  }
+  for (const file of r.list('signing_key_files')) {
+    const path = resolve(ctx.options.configDir, file);
+    try {
+      const pem = r.readFile(path);
+      const key = createPrivateKey(pem);
+      if (key.asymmetricKeyType !== 'ec' && key.asymmetricKeyType !== 'rsa') {
+        r.error(
+          'signing_key_files',
+          `${path}: an EC (P-256) or RSA key, got ${key.asymmetricKeyType}`,
+        );
+      } else signingKeysPem.push(pem);
+    } catch (err) {
+      r.error(
+        'signing_key_files',
+        `cannot read a PEM private key from ${path} (${errorCode(err)})`,
+      );
+    }
+  }
+  r.finish();
+  const clients: GatewayOidcClientConfig[] = [];
+  for (const section of clientSections) {
+    const c = reader('oidc_client', section);
+    const secret = c.secret('client_secret', { required: true });
+    if (secret.value !== '' && secret.value.length < SESSION_SECRET_MIN_LENGTH) {
+      c.error('client_secret', `must be at least ${SESSION_SECRET_MIN_LENGTH} characters`);
+    }
+    if (!c.has('redirect_uris')) c.error('redirect_uris', 'required: where codes may be sent');
+    const redirectUris = c.list('redirect_uris').filter((uri) => {
+      const ok =
+        /^https:\/\/[^/]/.test(uri) || /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)[:/]/.test(uri);
+      if (!ok) c.error('redirect_uris', `${quote(uri)} must be https:// (or http:// on loopback)`);
+      return ok;
+    });
+    const failmodeText = c.string('failmode');
+    const failmode = failmodeText?.toLowerCase();
+    if (failmodeText !== undefined && !isFailmode(failmode)) {
+      c.error('failmode', `must be safe or secure, got ${quote(failmodeText)}`);
+    }
+    c.finish();
+    clients.push({
+      clientId: section.name.slice('oidc_client:'.length),
+      section: section.name,
+      clientSecret: secret.value,
+      redirectUris,
+      failmode: isFailmode(failmode) ? failmode : 'secure',
+    });
+  }
+  return { signingKeysPem, clients };
 }
 
 export function isUnderDomain(host: string, domain: string): boolean {

@@ -1,6 +1,8 @@
 // The gateway's HTTP app: the login portal (password against the directory, second factor through
 // the Auth API, failmode per application), logout, and the forward-auth endpoints reverse proxies
 // ask. `buildGatewayApp(deps)` returns the Fastify app; only start-gateway.ts listens.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AuthApiClient } from '../client/auth-api-client.ts';
 import type { GatewayAppConfig, GatewayConfig } from '../config/gateway-config-model.ts';
@@ -15,6 +17,7 @@ import {
   type SecondFactorKind,
 } from './access-rules.ts';
 import type { GatewayEvents } from './gateway-events.ts';
+import type { GatewayOidc } from './oidc-provider.ts';
 import { parseCookies, serializeCookie } from './http-cookies.ts';
 import { PORTAL_CSS, PORTAL_JS } from './portal-assets.ts';
 import { chooseLanguage, t, type MessageKey } from './portal-messages.ts';
@@ -46,6 +49,8 @@ export interface GatewayAppDeps {
   events: GatewayEvents;
   clock: Clock;
   random: Random;
+  /** The OpenID Connect provider, mounted at its issuer's path; absent without [oidc]. */
+  oidc?: GatewayOidc | undefined;
 }
 
 /** The pending login's cookie: on the portal host only. */
@@ -85,15 +90,11 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
     loginSealer: createSealer(gateway.sessionSecret, LOGIN_COOKIE, deps.random),
     csp: portalCsp(deps.config),
   };
-  const tls =
-    gateway.tlsCertPem && gateway.tlsKeyPem
-      ? { https: { cert: gateway.tlsCertPem, key: gateway.tlsKeyPem } }
-      : {};
   const app = Fastify({
     logger: false,
     bodyLimit: FORM_BODY_LIMIT,
-    ...tls,
-  }) as unknown as FastifyInstance;
+    serverFactory: (handler) => createServer(deps, handler),
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
@@ -138,6 +139,7 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
   app.post(`${b}login/push`, async (request, reply) => submitPush(gate, request, reply));
   app.get(`${b}login/push/status`, async (request, reply) => pushStatus(gate, request, reply));
   app.post(`${b}login/push/complete`, async (request, reply) => completePush(gate, request, reply));
+  app.get(`${b}oidc-login/:uid`, async (request, reply) => showOidcSignIn(gate, request, reply));
   app.get(`${b}logout`, async (request, reply) => showPortal(gate, request, reply));
   app.post(`${b}logout`, async (request, reply) => logout(gate, request, reply));
   app.get(`${b}authz/auth-request`, async (request, reply) =>
@@ -150,11 +152,43 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
 }
 
 /**
+ * The HTTP(S) server: requests under the OpenID Connect provider's path go to it (it parses its own
+ * bodies), everything else to the Fastify app.
+ */
+function createServer(
+  deps: GatewayAppDeps,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): http.Server {
+  const { gateway } = deps.config;
+  const oidc = deps.oidc;
+  const dispatch = (req: IncomingMessage, res: ServerResponse) => {
+    const url = req.url ?? '/';
+    const mount = oidc?.mountPath;
+    if (
+      oidc &&
+      mount &&
+      (url === mount || url.startsWith(`${mount}/`) || url.startsWith(`${mount}?`))
+    ) {
+      oidc.handle(req, res);
+    } else handler(req, res);
+  };
+  return gateway.tlsCertPem && gateway.tlsKeyPem
+    ? https.createServer({ cert: gateway.tlsCertPem, key: gateway.tlsKeyPem }, dispatch)
+    : http.createServer(dispatch);
+}
+
+/**
  * Strict CSP: nothing inline, no framing, forms post to the portal or (after a login, by redirect)
  * to a protected application.
  */
 function portalCsp(config: GatewayConfig): string {
-  const targets = [...new Set(config.apps.flatMap((a) => a.hosts))].map((h) => `https://${h}:*`);
+  const targets = [
+    ...new Set([
+      ...config.apps.flatMap((a) => a.hosts).map((h) => `https://${h}:*`),
+      // After a login for an OpenID Connect client, the code goes to its redirect URI.
+      ...(config.oidc?.clients ?? []).flatMap((c) => c.redirectUris.map((u) => new URL(u).origin)),
+    ]),
+  ];
   return [
     "default-src 'none'",
     "script-src 'self'",
@@ -221,6 +255,26 @@ async function showSignIn(gate: Gate, request: FastifyRequest, reply: FastifyRep
     reply,
     200,
     signInPage(frame(gate, request), { csrf: login.csrf, appName: app?.name, username: '' }),
+  );
+}
+
+/** `GET /oidc-login/:uid`: the provider's login page for one authorization request. */
+async function showOidcSignIn(gate: Gate, request: FastifyRequest, reply: FastifyReply) {
+  const { uid } = request.params as { uid: string };
+  const client = gate.deps.oidc ? await gate.deps.oidc.interactionClient(uid) : undefined;
+  if (!client) {
+    return sendPage(reply, 400, messagePageFor(gate, request, 'errorHeading', 'errorExpired'));
+  }
+  const login = gate.deps.sessions.createLogin({
+    returnTo: undefined,
+    appName: undefined,
+    oidc: { uid, clientId: client.clientId },
+  });
+  setLoginCookie(gate, reply, login);
+  return sendPage(
+    reply,
+    200,
+    signInPage(frame(gate, request), { csrf: login.csrf, appName: client.clientId, username: '' }),
   );
 }
 
@@ -407,7 +461,7 @@ async function completePush(gate: Gate, request: FastifyRequest, reply: FastifyR
 }
 
 /** Acts on a settled second-factor step: a session, a failmode session, or a refusal page. */
-function finishLogin(
+async function finishLogin(
   gate: Gate,
   request: FastifyRequest,
   reply: FastifyReply,
@@ -422,13 +476,18 @@ function finishLogin(
   switch (step.kind) {
     case 'allow': {
       const secondFactor = secondFactorOverride ?? step.secondFactor;
+      const checked = secondFactor === 'otp' || secondFactor === 'push';
+      const target = await continueTo(gate, login, step.amr, checked);
+      if (target === undefined) return expired(gate, request, reply, login);
       const session = gate.deps.sessions.createSession({ user, secondFactor, amr: step.amr });
       recordLogin(gate, request, app, user.username, 'allow', 'service-answered', secondFactor);
       setSessionCookie(gate, reply, session);
       clearLogin(gate, reply, login);
-      return reply.redirect(login.returnTo ?? gate.base, 303);
+      return reply.redirect(target, 303);
     }
     case 'failmode-allow': {
+      const target = await continueTo(gate, login, ['pwd'], false);
+      if (target === undefined) return expired(gate, request, reply, login);
       const session = gate.deps.sessions.createSession({
         user,
         secondFactor: 'skipped-failmode',
@@ -453,7 +512,7 @@ function finishLogin(
         failmodeBannerPage(f, {
           appName: app.name,
           minutes: Math.ceil((session.expiresAtMs - session.createdAtMs) / 60_000),
-          continueTo: login.returnTo ?? gate.base,
+          continueTo: target,
         }),
       );
     }
@@ -521,6 +580,17 @@ function finishLogin(
         }),
       );
   }
+}
+
+/** The OpenID Connect authorization this login was for has expired: start again at the client. */
+function expired(gate: Gate, request: FastifyRequest, reply: FastifyReply, login: PendingLogin) {
+  return endLogin(
+    gate,
+    reply,
+    login,
+    400,
+    messagePageFor(gate, request, 'errorHeading', 'errorExpired'),
+  );
 }
 
 /** `POST /logout`: the session ends here (a copied cookie dies with it) and its cookie is cleared. */
@@ -706,7 +776,32 @@ function appendCookie(reply: FastifyReply, cookie: string): void {
 }
 
 function appOf(gate: Gate, login: PendingLogin): GatewayAppConfig {
+  if (login.oidc !== undefined) {
+    const clientId = login.oidc.clientId;
+    const client = gate.deps.config.oidc?.clients.find((c) => c.clientId === clientId);
+    // An OpenID Connect client is an application of its own: both factors, its failmode.
+    return client
+      ? { ...PORTAL_APP, name: clientId, section: client.section, failmode: client.failmode }
+      : PORTAL_APP;
+  }
   return gate.deps.config.apps.find((a) => a.name === login.appName) ?? PORTAL_APP;
+}
+
+/**
+ * Where the browser goes once logged in: back into the OpenID Connect flow (the login recorded on
+ * its interaction), else the return address or the portal.
+ */
+async function continueTo(
+  gate: Gate,
+  login: PendingLogin,
+  amr: readonly string[],
+  secondFactorChecked: boolean,
+): Promise<string | undefined> {
+  if (login.oidc === undefined) return login.returnTo ?? gate.base;
+  return gate.deps.oidc?.completeInteraction(login.oidc.uid, login.user!, {
+    amr,
+    secondFactorChecked,
+  });
 }
 
 function pushDevice(login: PendingLogin) {

@@ -38,6 +38,8 @@ export interface PendingLogin {
   readonly returnTo: string | undefined;
   /** `[app:NAME]` of the return address; undefined: the strictest rules apply. */
   readonly appName: string | undefined;
+  /** An OpenID Connect authorization waiting for this login: its interaction and client. */
+  readonly oidc: { uid: string; clientId: string } | undefined;
   readonly expiresAtMs: number;
   /** Set once the directory accepted the password. */
   user: DirectoryUser | undefined;
@@ -114,12 +116,17 @@ export class SessionStore {
     return this.#sessions.size;
   }
 
-  createLogin(input: { returnTo: string | undefined; appName: string | undefined }): PendingLogin {
+  createLogin(input: {
+    returnTo: string | undefined;
+    appName: string | undefined;
+    oidc?: { uid: string; clientId: string };
+  }): PendingLogin {
     const login: PendingLogin = {
       id: this.newToken(),
       csrf: this.newToken(),
       returnTo: input.returnTo,
       appName: input.appName,
+      oidc: input.oidc,
       expiresAtMs: this.#clock.nowMs() + this.#timeouts.loginTimeoutMs,
       user: undefined,
       devices: [],

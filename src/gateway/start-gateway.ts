@@ -17,6 +17,7 @@ import { createLdapPrimary } from '../proxy/primary/ldap-primary.ts';
 import type { PrimaryAuthenticator } from '../proxy/primary/primary-authenticator.ts';
 import { buildGatewayApp } from './gateway-app.ts';
 import { openGatewayEvents, type GatewayEvents } from './gateway-events.ts';
+import { createGatewayOidc } from './oidc-provider.ts';
 import { SessionStore } from './session-store.ts';
 
 export const GATEWAY_NAME = 'Airlock Access Gateway';
@@ -71,7 +72,9 @@ export async function startGateway(
     lifetimeMs: config.gateway.sessionLifetimeMs,
     loginTimeoutMs: config.gateway.loginTimeoutMs,
   });
-  const portal = buildGatewayApp({ config, primary, api, sessions, events, ...deps });
+  const oidc = createGatewayOidc(config, deps.clock);
+  if (oidc) events.line(`OpenID Connect provider: issuer ${oidc.issuer}`);
+  const portal = buildGatewayApp({ config, primary, api, sessions, events, oidc, ...deps });
   let admin: FastifyInstance | undefined;
   const close = async () => {
     clearInterval(sweep);
