@@ -143,4 +143,28 @@ describe('gateway.cfg', () => {
       /\[app:wiki\] api_timeout: unknown key; it belongs in \[service\]/,
     );
   });
+
+  it('reads OpenID Connect clients and reports their errors with the others', () => {
+    const result = parse(
+      valid({
+        'oidc_client:rp': [
+          'client_secret=short',
+          'redirect_uris=http://rp.example.test/cb',
+          'failmode=open',
+        ],
+      }),
+    );
+    assert.equal(result.ok, false);
+    const errors = result.ok ? '' : result.errors.join('\n');
+    for (const re of [
+      /no \[oidc\] section: \[oidc_client:…\] needs signing_key_files/,
+      /\[oidc\] signing_key_files: required/,
+      /\[oidc_client:rp\] client_secret: must be at least 32 characters/,
+      /\[oidc_client:rp\] redirect_uris: "http:\/\/rp\.example\.test\/cb" must be https:\/\//,
+      /\[oidc_client:rp\] failmode: must be safe or secure, got "open"/,
+    ]) {
+      assert.match(errors, re);
+    }
+    assert.ok(!errors.includes('short'));
+  });
 });

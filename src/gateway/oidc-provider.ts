@@ -44,8 +44,11 @@ export function createGatewayOidc(config: GatewayConfig, clock: Clock): GatewayO
     hkdfSync('sha256', gateway.sessionSecret, 'airlock-gateway', 'oidc-cookies', 32),
   ).toString('base64url');
 
+  const keys = oidc.signingKeysPem.map((pem) => signingJwk(pem));
   const configuration: Configuration = {
     clients: oidc.clients.map((c) => ({
+      // ID tokens are signed with the newest key.
+      id_token_signed_response_alg: keys[0]?.alg ?? 'ES256',
       client_id: c.clientId,
       client_secret: c.clientSecret,
       redirect_uris: [...c.redirectUris],
@@ -53,13 +56,17 @@ export function createGatewayOidc(config: GatewayConfig, clock: Clock): GatewayO
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
     })),
-    jwks: { keys: oidc.signingKeysPem.map((pem) => signingJwk(pem)) },
+    jwks: { keys },
     cookies: { keys: [cookieKey] },
     pkce: { required: () => true },
     features: { devInteractions: { enabled: false } },
     acrValues: [ACR_MFA, ACR_PASSWORD],
+    // acr, amr and auth_time in every ID token (OIDC Core §2, RFC 8176): the relying party
+    // learns whether a second factor was used without asking for the claims.
     claims: {
-      openid: ['sub'],
+      iss: null,
+      sid: null,
+      openid: ['sub', 'acr', 'amr', 'auth_time'],
       email: ['email'],
       profile: ['preferred_username', 'groups'],
     },
@@ -140,7 +147,7 @@ export function createGatewayOidc(config: GatewayConfig, clock: Clock): GatewayO
 }
 
 /** The public+private JWK of a PEM signing key, with the algorithm it signs with. */
-function signingJwk(pem: string): JsonWebKey & { use: string; alg: string } {
+function signingJwk(pem: string): JsonWebKey & { use: string; alg: 'ES256' | 'RS256' } {
   const key = createPrivateKey(pem);
   const jwk = key.export({ format: 'jwk' });
   return { ...jwk, use: 'sig', alg: key.asymmetricKeyType === 'ec' ? 'ES256' : 'RS256' };

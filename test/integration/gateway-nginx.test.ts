@@ -11,10 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { TOTP } from 'otpauth';
+import * as oidcClient from 'openid-client';
 import { parseGatewayConfig } from '../../src/config/gateway-config.ts';
 import type { Application } from '../../src/core/model.ts';
 import type { Clock } from '../../src/runtime/clock.ts';
 import { CryptoRandom } from '../../src/runtime/random.ts';
+import { ACR_MFA, ACR_PASSWORD } from '../../src/gateway/oidc-provider.ts';
 import { startGateway, type RunningGateway } from '../../src/gateway/start-gateway.ts';
 import {
   freeTcpPort,
@@ -71,6 +73,9 @@ describe('access gateway behind nginx, in Chromium', () => {
   let browser: Browser;
   let gateway: RunningGateway;
   let upstream: http.Server;
+  let rp: http.Server;
+  let rpCallback: string;
+  const RP_SECRET = 'rp-client-secret-0123456789abcdef0123';
   const clock = new OffsetClock();
   const dirs: string[] = [];
   let nginxDir: string;
@@ -105,11 +110,25 @@ describe('access gateway behind nginx, in Chromium', () => {
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
     const upstreamPort = (upstream.address() as { port: number }).port;
 
+    // The OpenID Connect relying party's redirect URI: it only has to answer.
+    rp = http.createServer((_req, res) => res.end('callback'));
+    await new Promise<void>((resolve) => rp.listen(0, '127.0.0.1', resolve));
+    rpCallback = `http://127.0.0.1:${(rp.address() as { port: number }).port}/callback`;
+
     nginxPort = await freeTcpPort();
     gatewayPort = await freeTcpPort();
     const dir = mkdtempSync(join(tmpdir(), 'airlock-gateway-'));
     dirs.push(dir);
     writeFileSync(join(dir, 'api-ca.pem'), h.caPem);
+    await run('openssl', [
+      'genpkey',
+      '-algorithm',
+      'EC',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-out',
+      join(dir, 'oidc-key.pem'),
+    ]);
     const text = [
       '[main]',
       'log_dir=log',
@@ -140,6 +159,19 @@ describe('access gateway behind nginx, in Chromium', () => {
       '[app:hr]',
       'hosts=hr.example.org',
       'failmode=secure',
+      '',
+      '[oidc]',
+      'signing_key_files=oidc-key.pem',
+      '',
+      '[oidc_client:rp]',
+      `client_secret=${RP_SECRET}`,
+      `redirect_uris=${rpCallback}`,
+      'failmode=secure',
+      '',
+      '[oidc_client:rp-safe]',
+      `client_secret=${RP_SECRET}`,
+      `redirect_uris=${rpCallback}`,
+      'failmode=safe',
       '',
     ].join('\n');
     const parsed = parseGatewayConfig(text, {
@@ -182,6 +214,7 @@ describe('access gateway behind nginx, in Chromium', () => {
       await run('bash', [join(ROOT, 'scripts/stop-nginx.sh'), nginxDir]).catch(() => {});
     await gateway?.close();
     await new Promise((resolve) => upstream?.close(resolve));
+    await new Promise((resolve) => rp?.close(resolve));
     await h?.close();
     await slapd?.stop();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -410,6 +443,100 @@ describe('access gateway behind nginx, in Chromium', () => {
     await context.close();
   });
 
+  /** The relying party's view of the provider: discovery over the portal's public address. */
+  async function relyingParty(clientId = 'rp'): Promise<oidcClient.Configuration> {
+    const issuer = new URL(`https://auth.example.org:${nginxPort}/oidc`);
+    // Node cannot resolve *.example.org: the RP's back-channel calls go to the gateway directly,
+    // with the headers nginx would add.
+    const viaGateway: oidcClient.CustomFetch = (url, options) => {
+      const target = new URL(url);
+      const headers = new Headers(options.headers);
+      headers.set('x-forwarded-proto', 'https');
+      headers.set('x-forwarded-host', target.host);
+      return fetch(`http://127.0.0.1:${gatewayPort}${target.pathname}${target.search}`, {
+        ...(options as RequestInit),
+        headers,
+      });
+    };
+    return oidcClient.discovery(issuer, clientId, RP_SECRET, undefined, {
+      [oidcClient.customFetch]: viaGateway,
+    });
+  }
+
+  async function authorize(page: Page, rpConfig: oidcClient.Configuration, redirectUri: string) {
+    const verifier = oidcClient.randomPKCECodeVerifier();
+    const state = oidcClient.randomState();
+    const url = oidcClient.buildAuthorizationUrl(rpConfig, {
+      redirect_uri: redirectUri,
+      scope: 'openid email profile',
+      code_challenge: await oidcClient.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+    });
+    const response = await page.goto(url.href);
+    return { verifier, state, response };
+  }
+
+  it('completes the OpenID Connect code flow with PKCE in Chromium; the ID token says a second factor was used', async () => {
+    const rpConfig = await relyingParty();
+    const { context, page } = await newPage();
+    const { verifier, state } = await authorize(page, rpConfig, rpCallback);
+    assert.match(new URL(page.url()).pathname, /^\/oidc-login\//);
+    await signIn(page, 'alice', 'alicepw');
+    await passcode(page);
+    assert.equal(`${new URL(page.url()).origin}${new URL(page.url()).pathname}`, rpCallback);
+    const callback = new URL(page.url());
+    const tokens = await oidcClient.authorizationCodeGrant(rpConfig, callback, {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+    });
+    const claims = tokens.claims();
+    assert.equal(claims?.sub, 'alice');
+    assert.deepEqual(claims?.amr, ['pwd', 'otp', 'mfa']);
+    assert.equal(claims?.acr, ACR_MFA);
+    const info = await oidcClient.fetchUserInfo(rpConfig, tokens.access_token, 'alice');
+    assert.equal(info.email, 'alice@example.org');
+    assert.deepEqual(info.groups, ['vpn-users']);
+
+    // The same code twice: refused.
+    await assert.rejects(
+      oidcClient.authorizationCodeGrant(rpConfig, callback, {
+        pkceCodeVerifier: verifier,
+        expectedState: state,
+      }),
+      (err: Error & { error?: string }) => err.error === 'invalid_grant',
+    );
+    await context.close();
+  });
+
+  it('refuses a tampered state, a wrong PKCE verifier and an unregistered redirect URI', async () => {
+    const rpConfig = await relyingParty();
+    const { context, page } = await newPage();
+    const { verifier, state } = await authorize(page, rpConfig, rpCallback);
+    await signIn(page, 'alice', 'alicepw');
+    await passcode(page);
+    const callback = new URL(page.url());
+    await assert.rejects(
+      oidcClient.authorizationCodeGrant(rpConfig, callback, {
+        pkceCodeVerifier: verifier,
+        expectedState: `${state}x`,
+      }),
+      (err: Error & { cause?: { message?: string } }) => /state/.test(err.cause?.message ?? ''),
+    );
+    await assert.rejects(
+      oidcClient.authorizationCodeGrant(rpConfig, callback, {
+        pkceCodeVerifier: oidcClient.randomPKCECodeVerifier(),
+        expectedState: state,
+      }),
+      (err: Error & { error?: string }) => err.error === 'invalid_grant',
+    );
+    const wrong = await authorize(page, rpConfig, 'https://evil.example/callback');
+    assert.equal(wrong.response?.status(), 400);
+    assert.match((await page.textContent('body')) ?? '', /redirect_uri/);
+    assert.equal(new URL(page.url()).host, `auth.example.org:${nginxPort}`);
+    await context.close();
+  });
+
   it('answers /status and /metrics on the admin endpoint, as the proxy does', async () => {
     const admin = `http://127.0.0.1:${gateway.adminAddress.port}`;
     const status = (await (await fetch(`${admin}/status`)).json()) as {
@@ -503,6 +630,33 @@ describe('access gateway behind nginx, in Chromium', () => {
       assert.ok(!(await context.cookies()).some((c) => c.name === COOKIE));
       await waitForFileText(gatewayLog, /"event_type":"failmode".*"app":"hr".*"action":"deny"/);
       await context.close();
+    });
+
+    it('gives a safe OIDC client an ID token that says no second factor was used; a secure one refuses', async () => {
+      const safe = await relyingParty('rp-safe');
+      const { context, page } = await newPage();
+      const { verifier, state } = await authorize(page, safe, rpCallback);
+      await signIn(page, 'alice', 'alicepw');
+      assert.match((await page.textContent('#failmode-banner')) ?? '', /password only/);
+      await Promise.all([page.waitForNavigation(), page.click('a.button')]);
+      const tokens = await oidcClient.authorizationCodeGrant(safe, new URL(page.url()), {
+        pkceCodeVerifier: verifier,
+        expectedState: state,
+      });
+      assert.deepEqual(tokens.claims()?.amr, ['pwd']);
+      assert.equal(tokens.claims()?.acr, ACR_PASSWORD);
+      await context.close();
+
+      const secure = await relyingParty('rp');
+      const second = await newPage();
+      await authorize(second.page, secure, rpCallback);
+      const refused = await signIn(second.page, 'alice', 'alicepw');
+      assert.equal(refused?.status(), 503);
+      assert.match(
+        (await second.page.textContent('[role=alert]')) ?? '',
+        /rp requires a second factor/,
+      );
+      await second.context.close();
     });
 
     it('refuses a wrong password under both failmodes, without a failmode event', async () => {
