@@ -100,6 +100,11 @@ export async function pushResult(
   txid: string,
 ): Promise<SecondFactorStep> {
   const outcome = await ctx.api.authStatus(txid);
+  // /auth_status long-polls until the answer changes: running out of time there means "no answer
+  // yet", never an allow. The login itself still expires at login_timeout_seconds.
+  if (outcome.kind === 'unreachable' && outcome.reason === 'timeout') {
+    return { kind: 'waiting', message: '' };
+  }
   const settled = settle(ctx, 'auth', outcome);
   if (settled || outcome.kind !== 'ok') return settled ?? denyUnknown();
   const r = outcome.response;

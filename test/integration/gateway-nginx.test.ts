@@ -10,7 +10,9 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { KeyObject } from 'node:crypto';
 import type { TOTP } from 'otpauth';
+import { DeviceClient, newDeviceKey } from '../../src/authenticator/device-client.ts';
 import * as oidcClient from 'openid-client';
 import { parseGatewayConfig } from '../../src/config/gateway-config.ts';
 import type { Application } from '../../src/core/model.ts';
@@ -73,6 +75,8 @@ describe('access gateway behind nginx, in Chromium', () => {
   let browser: Browser;
   let gateway: RunningGateway;
   let upstream: http.Server;
+  let devices: DeviceClient;
+  let bobPhone: { deviceId: string; privateKey: KeyObject };
   let rp: http.Server;
   let rpCallback: string;
   const RP_SECRET = 'rp-client-secret-0123456789abcdef0123';
@@ -90,9 +94,26 @@ describe('access gateway behind nginx, in Chromium', () => {
       throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium`);
     }
     slapd = await startSlapd();
-    h = await startService();
+    // auth_status answers within a second, as the proxy's push test has it.
+    h = await startService({ authStatusWaitSeconds: 1 });
     const app: Application = await h.createApp();
     totp = (await h.createUser('alice', { totp: true })).totp!;
+    // bob approves logins on his phone (the device API's client stands in for the app).
+    devices = new DeviceClient({ apiHost: `localhost:${h.port}`, caPem: h.caPem });
+    const bob = await h.createUser('bob');
+    await h.store.createDeviceActivation({
+      activationCode: 'BOB'.padEnd(20, '0'),
+      userId: bob.id,
+      expiresAtMs: h.clock.nowMs() + 600_000,
+    });
+    const key = newDeviceKey();
+    const activated = await devices.activate({
+      activationCode: 'BOB'.padEnd(20, '0'),
+      publicJwk: key.publicJwk,
+      name: "bob's phone",
+      platform: 'cli',
+    });
+    bobPhone = { deviceId: activated.deviceId, privateKey: key.privateKey };
 
     // The protected application: shows the request headers it received.
     upstream = http.createServer((req, res) => {
@@ -210,6 +231,7 @@ describe('access gateway behind nginx, in Chromium', () => {
 
   after(async () => {
     await browser?.close();
+    devices?.close();
     if (nginxDir)
       await run('bash', [join(ROOT, 'scripts/stop-nginx.sh'), nginxDir]).catch(() => {});
     await gateway?.close();
@@ -322,6 +344,31 @@ describe('access gateway behind nginx, in Chromium', () => {
     const replay = await authRequest(url('wiki'), `${COOKIE}=${before.value}`);
     assert.equal(replay.status, 401);
     await alice.close();
+  });
+
+  it('logs in with a push, its status live on the page, and Remote-2FA says push', async () => {
+    const { context, page } = await newPage();
+    await page.goto(url('wiki', '/pushed'));
+    await signIn(page, 'bob', 'bobpw');
+    await Promise.all([page.waitForNavigation(), page.click('text=Send push')]);
+    assert.match((await page.textContent('[role=status]')) ?? '', /Push sent to bob's phone/);
+    let request;
+    for (;;) {
+      const requests = await devices.requests(bobPhone, 10);
+      if (requests.length > 0) {
+        request = requests[0]!;
+        break;
+      }
+    }
+    assert.equal(request.username, 'bob');
+    // The page's script sees the answer and continues by itself.
+    const arrived = page.waitForURL(url('wiki', '/pushed'), { timeout: 15_000 });
+    await devices.answer(bobPhone, request.txid, 'approve');
+    await arrived;
+    const seen = await upstreamHeaders(page);
+    assert.equal(seen['remote-user'], 'bob');
+    assert.equal(seen['remote-2fa'], 'push');
+    await context.close();
   });
 
   it('refuses a wrong password with the sign-in page again', async () => {
