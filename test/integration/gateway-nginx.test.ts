@@ -434,6 +434,19 @@ describe('access gateway behind nginx, in Chromium', () => {
     assert.equal(location.searchParams.get('rd'), 'https://wiki.example.org/x?y=1');
     // An address no application claims is refused outright.
     assert.equal((await authRequest('https://intranet.example.org/')).status, 403);
+    // Traefik / Caddy mode: the original request in X-Forwarded-*, a 302 to the portal.
+    const forward = await fetch(`http://127.0.0.1:${gatewayPort}/authz/forward-auth`, {
+      headers: {
+        'x-forwarded-proto': 'https',
+        'x-forwarded-host': 'hr.example.org',
+        'x-forwarded-uri': '/a?b=c',
+      },
+      redirect: 'manual',
+    });
+    assert.equal(forward.status, 302);
+    const portal = new URL(forward.headers.get('location') ?? '');
+    assert.equal(portal.pathname, '/login');
+    assert.equal(portal.searchParams.get('rd'), 'https://hr.example.org/a?b=c');
   });
 
   it('refuses portal forms without their CSRF token or from another origin', async () => {
