@@ -72,18 +72,20 @@ function gatewayWith(api: { preauth: Outcome; auth?: Outcome }) {
     failmode: (e) => void failmodes.push(e),
     forwardAuth: () => undefined,
     metrics: createGatewayMetrics(new Registry()),
-    close: async () => undefined,
+    close: () => Promise.resolve(),
   };
   const primary: PrimaryAuthenticator = {
-    authenticate: async ({ username, password }) =>
-      username === 'alice' && password === 'alicepw'
-        ? { kind: 'accept', username: 'alice', groups: ['cn=staff,dc=x'], attributes: [] }
-        : { kind: 'reject', reason: 'bad-password' },
-    close: async () => undefined,
+    authenticate: ({ username, password }) =>
+      Promise.resolve(
+        username === 'alice' && password === 'alicepw'
+          ? { kind: 'accept', username: 'alice', groups: ['cn=staff,dc=x'], attributes: [] }
+          : { kind: 'reject', reason: 'bad-password' },
+      ),
+    close: () => Promise.resolve(),
   };
   const client = {
-    preauth: async () => api.preauth,
-    auth: async () => api.auth ?? down('connect'),
+    preauth: () => Promise.resolve(api.preauth),
+    auth: () => Promise.resolve(api.auth ?? down('connect')),
   } as unknown as AuthApiClient;
   const sessions = new SessionStore(
     { clock, random },
