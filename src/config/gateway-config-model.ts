@@ -30,7 +30,14 @@ export const SESSION_SECRET_MIN_LENGTH = 32;
 
 /** Every default of gateway.cfg, in one place. Units are in the names. */
 export const GATEWAY_DEFAULTS = deepFreeze({
-  main: { debug: false, logDir: 'log', logStdout: false, adminListen: '127.0.0.1:9444' },
+  main: {
+    debug: false,
+    logDir: 'log',
+    logStdout: false,
+    adminListen: '127.0.0.1:9444',
+    /** Where `airlock proxy primary-only` writes its switch; the proxy's default too. */
+    stateDir: 'state',
+  },
   gateway: {
     listen: '127.0.0.1:9443',
     sessionIdleSeconds: 900,
@@ -52,6 +59,8 @@ export interface GatewayMainConfig {
   readonly logStdout: boolean;
   /** `/status` and `/metrics`, plain HTTP. */
   readonly adminListen: ListenAddress;
+  /** Absolute; primary-only mode is on while this directory's switch says so. */
+  readonly stateDir: string;
 }
 
 export interface GatewayListenConfig {

@@ -47,7 +47,7 @@ const NONE: SectionSchema['ignored'] = {};
 
 export const GATEWAY_SCHEMAS: Readonly<Record<GatewaySectionKind, SectionSchema>> = {
   main: {
-    keys: ['debug', 'log_dir', 'log_stdout', 'admin_listen'],
+    keys: ['debug', 'log_dir', 'log_stdout', 'admin_listen', 'state_dir'],
     numbered: [],
     ignored: NONE,
     refused: NONE,
@@ -250,6 +250,7 @@ function readGatewayMain(r: SectionReader, ctx: Context): GatewayMainConfig {
     logDir: resolve(ctx.options.configDir, r.string('log_dir') ?? d.logDir),
     logStdout: r.bool('log_stdout', d.logStdout),
     adminListen: adminListen ?? { host: '127.0.0.1', port: 0 },
+    stateDir: resolve(ctx.options.configDir, r.string('state_dir') ?? d.stateDir),
   };
 }
 

@@ -1,12 +1,16 @@
 // The gateway app with a stand-in directory and Auth API: restrictions, the failmode table at
 // preauth and auth, headers and cookies, each through HTTP (Fastify inject).
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import type { AuthApiClient } from '../client/auth-api-client.ts';
 import type { ApiOutcome } from '../client/auth-api-response.ts';
 import { parseGatewayConfig } from '../config/gateway-config.ts';
 import { FixedClock } from '../runtime/clock.ts';
+import { enablePrimaryOnly } from '../runtime/primary-only-state-file.ts';
 import { CryptoRandom } from '../runtime/random.ts';
 import type { PrimaryAuthenticator } from '../proxy/primary/primary-authenticator.ts';
 import { buildGatewayApp } from './gateway-app.ts';
@@ -60,10 +64,26 @@ const PREAUTH_AUTH = ok({
   devices: [{ device: 'DP1', type: 'phone', capabilities: ['push'], display_name: 'phone' }],
 });
 
-function gatewayWith(api: { preauth: Outcome; auth?: Outcome }) {
-  const parsed = parseGatewayConfig(CONFIG, { configDir: '/tmp', readFile: () => '' });
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function gatewayWith(api: { preauth: Outcome; auth?: Outcome }, primaryOnly = false) {
+  const configDir = mkdtempSync(join(tmpdir(), 'airlock-gateway-app-'));
+  dirs.push(configDir);
+  const parsed = parseGatewayConfig(CONFIG, { configDir, readFile: () => '' });
   assert.ok(parsed.ok, parsed.ok ? '' : parsed.errors.join('\n'));
   const clock = new FixedClock(1_800_000_000_000);
+  if (primaryOnly) {
+    enablePrimaryOnly(parsed.config.main.stateDir, {
+      nowMs: clock.nowMs(),
+      minutes: 30,
+      actor: 'test',
+      reason: 'service outage drill',
+    });
+  }
+  const calls = { preauth: 0 };
   const random = new CryptoRandom();
   const failmodes: FailmodeEvent[] = [];
   const events: GatewayEvents = {
@@ -84,7 +104,10 @@ function gatewayWith(api: { preauth: Outcome; auth?: Outcome }) {
     close: () => Promise.resolve(),
   };
   const client = {
-    preauth: () => Promise.resolve(api.preauth),
+    preauth: () => {
+      calls.preauth += 1;
+      return Promise.resolve(api.preauth);
+    },
     auth: () => Promise.resolve(api.auth ?? down('connect')),
   } as unknown as AuthApiClient;
   const sessions = new SessionStore(
@@ -100,7 +123,7 @@ function gatewayWith(api: { preauth: Outcome; auth?: Outcome }) {
     clock,
     random,
   });
-  return { app, failmodes };
+  return { app, failmodes, calls };
 }
 
 type App = ReturnType<typeof gatewayWith>['app'];
@@ -232,5 +255,22 @@ describe('gateway app', () => {
       assert.equal(answer.statusCode, 401, host);
       assert.equal(failmodes.length, 0, host);
     }
+  });
+
+  it('primary-only mode: a safe app skips the second factor without asking the service; a secure one refuses', async () => {
+    const safe = gatewayWith({ preauth: PREAUTH_AUTH }, true);
+    const { answer, cookies } = await login(safe.app, 'https://safe.example.org/');
+    assert.equal(answer.statusCode, 200);
+    assert.match(answer.body, /id="failmode-banner"/);
+    assert.equal(safe.calls.preauth, 0);
+    assert.equal(safe.failmodes[0]?.cause, 'primary-only');
+    assert.equal(safe.failmodes[0]?.msg, 'Primary Only Mode - Secondary authentication bypassed');
+    const res = await authz(safe.app, 'https://safe.example.org/', cookies);
+    assert.equal(res.headers['remote-2fa'], 'skipped-failmode');
+
+    const secure = gatewayWith({ preauth: PREAUTH_AUTH }, true);
+    const refused = await login(secure.app, 'https://secure.example.org/');
+    assert.equal(refused.answer.statusCode, 503);
+    assert.equal(secure.calls.preauth, 0);
   });
 });

@@ -6,7 +6,9 @@ import https from 'node:https';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AuthApiClient } from '../client/auth-api-client.ts';
 import type { GatewayAppConfig, GatewayConfig } from '../config/gateway-config-model.ts';
+import { primaryOnlyState } from '../core/primary-only.ts';
 import type { Clock } from '../runtime/clock.ts';
+import { readPrimaryOnly } from '../runtime/primary-only-state-file.ts';
 import type { Random } from '../runtime/random.ts';
 import type { PrimaryAuthenticator } from '../proxy/primary/primary-authenticator.ts';
 import {
@@ -819,6 +821,11 @@ function factorContext(
     failmode: app.failmode,
     username: user.username,
     ipaddr: request.ip,
+    // The switch `airlock proxy primary-only` writes: read per login, a tiny file.
+    primaryOnly: primaryOnlyState(
+      readPrimaryOnly(gate.deps.config.main.stateDir),
+      gate.deps.clock.nowMs(),
+    ).active,
   };
 }
 

@@ -32,10 +32,23 @@ export interface SecondFactorContext {
   failmode: Failmode;
   username: string;
   ipaddr: string;
+  /** Primary-only mode is on (the emergency switch): no Auth API call at all. */
+  primaryOnly: boolean;
 }
 
 /** `/preauth`: who the user is to the service, and what to ask next. */
 export async function startSecondFactor(ctx: SecondFactorContext): Promise<SecondFactorStep> {
+  if (ctx.primaryOnly) {
+    // docs/design/auth-api.md §3.10: safe skips the second factor, secure denies; nothing is sent.
+    const decision = decideSecondFactor({
+      stage: 'preauth',
+      outcome: { kind: 'primary-only' },
+      failmode: ctx.failmode,
+    });
+    return decision.action === 'allow'
+      ? { kind: 'failmode-allow', decision, cause: 'primary-only' }
+      : { kind: 'failmode-deny', decision, cause: 'primary-only' };
+  }
   const outcome = await ctx.api.preauth({ username: ctx.username, ipaddr: ctx.ipaddr });
   const settled = settle(ctx, 'preauth', outcome);
   if (settled || outcome.kind !== 'ok') return settled ?? denyUnknown();
