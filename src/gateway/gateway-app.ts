@@ -4,25 +4,35 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { AuthApiClient } from '../client/auth-api-client.ts';
 import type { GatewayAppConfig, GatewayConfig } from '../config/gateway-config-model.ts';
 import { primaryOnlyState } from '../core/primary-only.ts';
-import type { Clock } from '../runtime/clock.ts';
 import { readPrimaryOnly } from '../runtime/primary-only-state-file.ts';
-import type { Random } from '../runtime/random.ts';
-import type { PrimaryAuthenticator } from '../proxy/primary/primary-authenticator.ts';
 import {
-  groupNames,
   matchApp,
   sessionOpensApp,
   validateReturnUrl,
   type SecondFactorKind,
 } from './access-rules.ts';
-import type { GatewayEvents } from './gateway-events.ts';
-import type { GatewayOidc } from './oidc-provider.ts';
-import { parseCookies, serializeCookie } from './http-cookies.ts';
+import { forwardAuth } from './forward-auth.ts';
+import { serializeCookie } from './http-cookies.ts';
 import { PORTAL_CSS, PORTAL_JS } from './portal-assets.ts';
-import { chooseLanguage, t, type MessageKey } from './portal-messages.ts';
+import {
+  LOGIN_COOKIE,
+  checkedForm,
+  clearLogin,
+  currentLogin,
+  currentSession,
+  endLogin,
+  frame,
+  messagePageFor,
+  sameOrigin,
+  sendPage,
+  setLoginCookie,
+  setSessionCookie,
+  type Gate,
+  type GatewayAppDeps,
+} from './portal-gate.ts';
+import { t, type MessageKey } from './portal-messages.ts';
 import {
   factorPage,
   failmodeBannerPage,
@@ -30,7 +40,6 @@ import {
   messagePage,
   pushWaitPage,
   signInPage,
-  type PortalFrame,
 } from './portal-pages.ts';
 import {
   checkPasscode,
@@ -40,23 +49,11 @@ import {
   type SecondFactorContext,
   type SecondFactorStep,
 } from './second-factor.ts';
-import { createSealer, tokensEqual, type Sealer } from './session-seal.ts';
-import type { DirectoryUser, GatewaySession, PendingLogin, SessionStore } from './session-store.ts';
+import { createSealer, tokensEqual } from './session-seal.ts';
+import type { DirectoryUser, PendingLogin } from './session-store.ts';
 
-export interface GatewayAppDeps {
-  config: GatewayConfig;
-  primary: PrimaryAuthenticator;
-  api: AuthApiClient;
-  sessions: SessionStore;
-  events: GatewayEvents;
-  clock: Clock;
-  random: Random;
-  /** The OpenID Connect provider, mounted at its issuer's path; absent without [oidc]. */
-  oidc?: GatewayOidc | undefined;
-}
+export { LOGIN_COOKIE, type GatewayAppDeps };
 
-/** The pending login's cookie: on the portal host only. */
-export const LOGIN_COOKIE = '__Host-airlock_login';
 /** Passcodes a login may get wrong before it must start again. */
 export const MAX_PASSCODE_FAILURES = 3;
 const FORM_BODY_LIMIT = 8 * 1024;
@@ -74,14 +71,6 @@ const PORTAL_APP: GatewayAppConfig = {
   failmode: 'secure',
   failmodeExplicit: false,
 };
-
-interface Gate {
-  deps: GatewayAppDeps;
-  base: string;
-  sessionSealer: Sealer;
-  loginSealer: Sealer;
-  csp: string;
-}
 
 export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
   const { gateway } = deps.config;
@@ -624,159 +613,6 @@ async function logout(gate: Gate, request: FastifyRequest, reply: FastifyReply) 
   );
 }
 
-// ---------------------------------------------------------------------------------------------
-// Forward-auth
-// ---------------------------------------------------------------------------------------------
-
-/**
- * `GET /authz/auth-request` (nginx `auth_request`: 401 plus a Location for `error_page`) and
- * `GET /authz/forward-auth` (Traefik ForwardAuth, Caddy forward_auth: a 302 to the portal). The
- * original request comes as `X-Original-URL` (nginx) or `X-Forwarded-Proto/Host/Uri`.
- */
-async function forwardAuth(
-  gate: Gate,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  mode: 'auth-request' | 'forward-auth',
-) {
-  void reply.type('text/plain; charset=utf-8');
-  const original = originalUrl(request);
-  if (!original) return reply.code(400).send('no X-Original-URL or X-Forwarded-Host/Uri');
-  const app = matchApp(gate.deps.config.apps, original.host, original.pathname);
-  // A host or path no app claims is refused: the gateway never lets through what it was not told of.
-  if (!app) return reply.code(403).send('no application for this address');
-  const session = currentSession(gate, request);
-  if (app.restriction === 'deny') {
-    gate.deps.events.forwardAuth(app.name, 'deny');
-    return reply.code(403).send('forbidden');
-  }
-  if (sessionOpensApp(app, session)) {
-    gate.deps.events.forwardAuth(app.name, 'allow');
-    if (session) identityHeaders(reply, session);
-    return reply.code(200).send('ok');
-  }
-  gate.deps.events.forwardAuth(app.name, 'login');
-  const login = new URL(`${gate.base}login`, gate.deps.config.gateway.portalUrl);
-  login.searchParams.set('rd', original.href);
-  void reply.header('Location', login.href);
-  return reply.code(mode === 'auth-request' ? 401 : 302).send('login required');
-}
-
-function originalUrl(request: FastifyRequest): URL | undefined {
-  const header = (name: string) => {
-    const v = request.headers[name];
-    return typeof v === 'string' ? v : undefined;
-  };
-  const direct = header('x-original-url');
-  const host = header('x-forwarded-host');
-  const text =
-    direct ??
-    (host === undefined
-      ? undefined
-      : `${header('x-forwarded-proto') ?? 'https'}://${host}${header('x-forwarded-uri') ?? '/'}`);
-  if (text === undefined) return undefined;
-  try {
-    const url = new URL(text);
-    return url.protocol === 'https:' || url.protocol === 'http:' ? url : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** `Remote-User`, `Remote-Groups`, `Remote-Email`, `Remote-2FA` of a session. */
-function identityHeaders(reply: FastifyReply, session: GatewaySession): void {
-  void reply.header('Remote-User', session.user.username);
-  void reply.header('Remote-Groups', groupNames(session.user.groups).join(','));
-  void reply.header('Remote-Email', session.user.email ?? '');
-  void reply.header('Remote-2FA', session.secondFactor);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Cookies, forms, pages
-// ---------------------------------------------------------------------------------------------
-
-function currentSession(gate: Gate, request: FastifyRequest): GatewaySession | undefined {
-  const value = parseCookies(request.headers.cookie).get(gate.deps.config.gateway.cookieName);
-  if (value === undefined) return undefined;
-  const opened = gate.sessionSealer.open(value) as { sid?: unknown } | undefined;
-  if (typeof opened?.sid !== 'string') return undefined;
-  const session = gate.deps.sessions.useSession(opened.sid);
-  gate.deps.events.metrics.sessions.set(gate.deps.sessions.sessionCount);
-  return session;
-}
-
-function currentLogin(gate: Gate, request: FastifyRequest): PendingLogin | undefined {
-  const value = parseCookies(request.headers.cookie).get(LOGIN_COOKIE);
-  if (value === undefined) return undefined;
-  const opened = gate.loginSealer.open(value) as { lid?: unknown } | undefined;
-  return typeof opened?.lid === 'string' ? gate.deps.sessions.getLogin(opened.lid) : undefined;
-}
-
-type CheckedForm =
-  | { error: undefined; login: PendingLogin; fields: URLSearchParams }
-  | { error: MessageKey; status: number };
-
-/** The pending login of a form POST, its CSRF token and origin checked. */
-function checkedForm(gate: Gate, request: FastifyRequest, needsUser = false): CheckedForm {
-  const login = currentLogin(gate, request);
-  if (!login || (needsUser && !login.user)) return { error: 'errorExpired', status: 400 };
-  const fields = request.body instanceof URLSearchParams ? request.body : new URLSearchParams();
-  if (!sameOrigin(gate, request) || !tokensEqual(fields.get('csrf') ?? '', login.csrf)) {
-    return { error: 'errorForm', status: 403 };
-  }
-  return { error: undefined, login, fields };
-}
-
-/** A browser's POST names its origin; one from elsewhere is cross-site request forgery. */
-function sameOrigin(gate: Gate, request: FastifyRequest): boolean {
-  const origin = request.headers.origin;
-  return origin === undefined || origin === gate.deps.config.gateway.portalUrl.origin;
-}
-
-function setSessionCookie(gate: Gate, reply: FastifyReply, session: GatewaySession): void {
-  const { gateway } = gate.deps.config;
-  const value = gate.sessionSealer.seal({ sid: session.id });
-  appendCookie(
-    reply,
-    serializeCookie(gateway.cookieName, value, {
-      domain: gateway.cookieDomain,
-      maxAgeSeconds: (session.expiresAtMs - session.createdAtMs) / 1000,
-    }),
-  );
-  gate.deps.events.metrics.sessions.set(gate.deps.sessions.sessionCount);
-}
-
-function setLoginCookie(gate: Gate, reply: FastifyReply, login: PendingLogin): void {
-  const maxAgeSeconds = gate.deps.config.gateway.loginTimeoutMs / 1000;
-  appendCookie(
-    reply,
-    serializeCookie(LOGIN_COOKIE, gate.loginSealer.seal({ lid: login.id }), { maxAgeSeconds }),
-  );
-}
-
-function clearLogin(gate: Gate, reply: FastifyReply, login: PendingLogin): void {
-  gate.deps.sessions.endLogin(login.id);
-  appendCookie(reply, serializeCookie(LOGIN_COOKIE, '', { maxAgeSeconds: 0 }));
-}
-
-function endLogin(
-  gate: Gate,
-  reply: FastifyReply,
-  login: PendingLogin,
-  status: number,
-  page: string,
-) {
-  clearLogin(gate, reply, login);
-  return sendPage(reply, status, page);
-}
-
-function appendCookie(reply: FastifyReply, cookie: string): void {
-  const existing = reply.getHeader('Set-Cookie');
-  const list =
-    existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
-  void reply.header('Set-Cookie', [...list.map(String), cookie]);
-}
-
 function appOf(gate: Gate, login: PendingLogin): GatewayAppConfig {
   if (login.oidc !== undefined) {
     const clientId = login.oidc.clientId;
@@ -843,25 +679,6 @@ function factorPageFor(
     pushDevice: pushDevice(login)?.name,
     ...(error ? { error } : {}),
   });
-}
-
-function frame(gate: Gate, request: FastifyRequest): PortalFrame {
-  return { lang: chooseLanguage(request.headers['accept-language']), base: gate.base };
-}
-
-function messagePageFor(
-  gate: Gate,
-  request: FastifyRequest,
-  heading: MessageKey,
-  message: MessageKey,
-  again = false,
-): string {
-  const f = frame(gate, request);
-  return messagePage(f, { heading, message: t(f.lang, message), kind: 'error', again });
-}
-
-function sendPage(reply: FastifyReply, status: number, page: string) {
-  return reply.code(status).type('text/html; charset=utf-8').send(page);
 }
 
 function recordLogin(
