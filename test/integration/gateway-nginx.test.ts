@@ -230,15 +230,21 @@ describe('access gateway behind nginx, in Chromium', () => {
   });
 
   after(async () => {
-    await browser?.close();
-    devices?.close();
-    if (nginxDir)
-      await run('bash', [join(ROOT, 'scripts/stop-nginx.sh'), nginxDir]).catch(() => {});
-    await gateway?.close();
-    await new Promise((resolve) => upstream?.close(resolve));
-    await new Promise((resolve) => rp?.close(resolve));
-    await h?.close();
-    await slapd?.stop();
+    // Every server is stopped even when another one fails to.
+    const steps: Array<() => Promise<unknown> | undefined> = [
+      () => browser?.close(),
+      () => {
+        devices?.close();
+        return undefined;
+      },
+      () => (nginxDir ? run('bash', [join(ROOT, 'scripts/stop-nginx.sh'), nginxDir]) : undefined),
+      () => gateway?.close(),
+      () => new Promise((resolve) => upstream?.close(resolve)),
+      () => new Promise((resolve) => rp?.close(resolve)),
+      () => h?.close(),
+      () => slapd?.stop(),
+    ];
+    for (const step of steps) await Promise.resolve(step()).catch(() => undefined);
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
