@@ -20,6 +20,7 @@ const LAYERS = [
   'factors',
   'authenticator',
   'proxy',
+  'gateway',
   'operations',
   'service',
   'cli',
@@ -38,6 +39,9 @@ const MAY_IMPORT = {
   factors: ['core', 'protocol', 'runtime', 'config'],
   authenticator: ['core', 'protocol', 'runtime', 'client'],
   proxy: ['core', 'protocol', 'runtime', 'config', 'client'],
+  // The gateway authenticates primary credentials with the proxy's [ad_client] code (proxy/primary/)
+  // and nothing else of the proxy: see EXTRA_PATTERNS.
+  gateway: ['core', 'protocol', 'runtime', 'config', 'client', 'proxy'],
   operations: ['core', 'protocol', 'runtime', 'config', 'store', 'factors'],
   service: ['core', 'protocol', 'runtime', 'config', 'store', 'factors', 'operations'],
   // src/cli: may import every layer but src/service; that rule is added with src/operations/.
@@ -126,6 +130,17 @@ const NO_AMBIENT_TIME = {
   ],
 };
 
+/** Narrower rules of a layer beyond its folder list. */
+const EXTRA_PATTERNS = {
+  gateway: [
+    {
+      regex: '^(\\.\\./)+(src/)?proxy/(?!primary/)',
+      message:
+        'src/gateway may import only src/proxy/primary/ of the proxy (docs/architecture.md).',
+    },
+  ],
+};
+
 /** The lint block of one layer: the src/ folders it may not import, purity, the injected clock. */
 function layerBoundary(layer) {
   const mayImport = MAY_IMPORT[layer];
@@ -147,6 +162,7 @@ function layerBoundary(layer) {
             // A relative path that climbs out into a forbidden folder: ../store/x.ts, ../../proxy/x.ts
             { regex: `^(\\.\\./)+(src/)?(${forbidden.join('|')})(/|$)`, message: rule },
             ...(pure ? PURE_IMPORT_RULES.patterns : []),
+            ...(EXTRA_PATTERNS[layer] ?? []),
           ],
         },
       ],

@@ -12,6 +12,7 @@ NEEDED=(
   "test -e /usr/lib/freeradius/rlm_ldap.so:freeradius-ldap"
   "test -x /usr/bin/chromium:chromium"
   "command -v systemd-analyze:systemd"
+  "command -v nginx:nginx"
 )
 
 missing=()

@@ -119,4 +119,44 @@ describe('layer boundaries (eslint.config.js)', () => {
       [],
     );
   });
+  it('fails a gateway file that imports the service, the store or the proxy beyond primary/', async () => {
+    const messages = await lintProbe(
+      'src/gateway/probe.ts',
+      [
+        "import type { Store } from '../store/store.ts';",
+        "import { buildService } from '../service/build-service.ts';",
+        "import { startProxy } from '../proxy/start-proxy.ts';",
+        'export type S = Store;',
+        'export const all = [buildService, startProxy];',
+        '',
+      ].join('\n'),
+    );
+    assert.equal(messages.length, 3, messages.join('\n'));
+    assert.match(messages[2]!, /src\/gateway may import only src\/proxy\/primary\//);
+  });
+
+  it('passes a gateway file that uses the proxy primary, the client and the config', async () => {
+    assert.deepEqual(
+      await lintProbe(
+        'src/gateway/probe.ts',
+        [
+          "import { createLdapPrimary } from '../proxy/primary/ldap-primary.ts';",
+          "import type { AuthApiClient } from '../client/auth-api-client.ts';",
+          "import { loadGatewayConfig } from '../config/gateway-config.ts';",
+          'export type C = AuthApiClient;',
+          'export const all = [createLdapPrimary, loadGatewayConfig];',
+          '',
+        ].join('\n'),
+      ),
+      [],
+    );
+  });
+
+  it('fails a proxy file that imports the gateway', async () => {
+    const messages = await lintProbe(
+      'src/proxy/probe.ts',
+      "import { startGateway } from '../gateway/start-gateway.ts';\nexport const s = startGateway;\n",
+    );
+    assert.equal(messages.length, 1, messages.join('\n'));
+  });
 });

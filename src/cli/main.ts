@@ -6,6 +6,7 @@ import { registerAppCommands } from './commands/app-commands.ts';
 import { registerAuthenticatorCommands } from './commands/authenticator-commands.ts';
 import { registerDbCommands } from './commands/db-commands.ts';
 import { registerDeviceCommands } from './commands/device-commands.ts';
+import { registerGatewayCommands } from './commands/gateway-commands.ts';
 import { registerFactorCommands } from './commands/factor-commands.ts';
 import { registerDrillCommand } from './commands/drill-command.ts';
 import { registerDrPlanCommand } from './commands/dr-plan-command.ts';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerStartCommand(program);
   registerServeCommand(program);
   registerProxyCommands(program);
+  registerGatewayCommands(program);
   registerDrillCommand(program);
   registerDrPlanCommand(program);
   registerOutageCommands(program);

@@ -288,7 +288,7 @@ function clientsNeedingGroups(
   return names;
 }
 
-function readAdClient(r: SectionReader, ctx: Context, fetchGroups: boolean): AdClientConfig {
+export function readAdClient(r: SectionReader, ctx: Context, fetchGroups: boolean): AdClientConfig {
   const d = DEFAULTS.adClient;
   const authType = r.string('auth_type');
   if (authType !== undefined && authType.toLowerCase() !== 'plain') {
@@ -766,7 +766,7 @@ function readFailOpenAttributes(r: SectionReader): FailOpenAttribute[] {
   return attributes;
 }
 
-function readApiHost(r: SectionReader): {
+export function readApiHost(r: SectionReader): {
   host: string;
   port: number;
   /** `api_port`, when set: the port of every `api_host_N` written without one. */
@@ -789,7 +789,7 @@ function readApiHost(r: SectionReader): {
  * `api_host` first, then `api_host_2`, `api_host_3`, … in number order (gaps allowed). Each may
  * carry its own `:port`; without one it takes `api_port` (else 443).
  */
-function readApiHosts(
+export function readApiHosts(
   r: SectionReader,
   first: { host: string; port: number; explicitPort: number | undefined },
 ): ApiHostConfig[] {
@@ -860,7 +860,7 @@ function parseApiHostText(
   return { host, port };
 }
 
-function defaultResilienceConfig(): ResilienceConfig {
+export function defaultResilienceConfig(): ResilienceConfig {
   const d = DEFAULTS.resilience;
   return {
     breakerEnabled: d.breakerEnabled,
@@ -873,7 +873,7 @@ function defaultResilienceConfig(): ResilienceConfig {
 }
 
 /** The outage-engine keys of one section ([main] or a server section) over `fallback`. */
-function readResilience(r: SectionReader, fallback: ResilienceConfig): ResilienceConfig {
+export function readResilience(r: SectionReader, fallback: ResilienceConfig): ResilienceConfig {
   const L = RESILIENCE_LIMITS;
   const breakerEnabled = r.bool('breaker_enabled', fallback.breakerEnabled);
   if (r.has('breaker_enabled') && !breakerEnabled) {
@@ -1017,7 +1017,7 @@ function checkPwCodec(r: SectionReader): void {
   }
 }
 
-function readPem(r: SectionReader, key: string, path: string): string | undefined {
+export function readPem(r: SectionReader, key: string, path: string): string | undefined {
   let text: string;
   try {
     text = r.readFile(path);
@@ -1061,7 +1061,7 @@ function checkBindConflicts(servers: readonly ServerConfig[], errors: string[]):
   });
 }
 
-function isHostName(text: string): boolean {
+export function isHostName(text: string): boolean {
   return (
     text.length <= 253 &&
     /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/.test(
@@ -1070,13 +1070,13 @@ function isHostName(text: string): boolean {
   );
 }
 
-function authority(host: string, port: number): string {
+export function authority(host: string, port: number): string {
   const shown = host.includes(':') ? `[${host}]` : host;
   return port === 443 ? shown : `${shown}:${port}`;
 }
 
 /** `admin_listen`: a listen address whose host is an IP address or a host name. */
-function parseAdminListen(text: string): ListenAddress | undefined {
+export function parseAdminListen(text: string): ListenAddress | undefined {
   const listen = parseListenAddress(text);
   if (!listen || (!isIpAddress(listen.host) && !isHostName(listen.host))) return undefined;
   return listen;

@@ -33,11 +33,20 @@ export class SectionReader {
   readonly #entries: ReadonlyMap<string, IniEntry>;
   /** Flushed to the context, in line order, by `finish`. */
   readonly #errors: Array<{ line: number; text: string }> = [];
+  /** The section kinds of this file that take a key ("it belongs in [x]"). */
+  readonly #kindsWithKey: (key: string) => readonly string[];
 
-  constructor(section: IniSection, schema: SectionSchema, ctx: Context) {
+  /** `kindsWithKey`: for another file's schema (gateway.cfg); default authproxy.cfg's. */
+  constructor(
+    section: IniSection,
+    schema: SectionSchema,
+    ctx: Context,
+    kindsWith: (key: string) => readonly string[] = kindsWithKey,
+  ) {
     this.#section = section;
     this.#schema = schema;
     this.#ctx = ctx;
+    this.#kindsWithKey = kindsWith;
     this.#entries = new Map(section.entries.map((e) => [e.key, e]));
   }
 
@@ -214,7 +223,7 @@ export class SectionReader {
       ...this.#schema.numbered.map((p) => p + numberSuffix),
     ];
     const guess = closestWord(probe, candidates);
-    const elsewhere = kindsWithKey(key);
+    const elsewhere = this.#kindsWithKey(key);
     const hint = guess
       ? `; did you mean ${guess}?`
       : elsewhere.length > 0

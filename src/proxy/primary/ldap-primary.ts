@@ -86,6 +86,8 @@ export interface LdapPrimaryOptions {
   searchDn: string;
   /** Attribute matched against the username: `uid`, `sAMAccountName`, … */
   usernameAttribute: string;
+  /** Read this attribute too and return its first value as `email` (the gateway's `mail`). */
+  emailAttribute?: string | undefined;
   /** When the username contains '@', it is also matched against this attribute (`userPrincipalName`). */
   atAttribute?: string | undefined;
   /** Extra filter ANDed with the username match (`ldap_filter`); parentheses optional. */
@@ -591,6 +593,7 @@ interface UserEntry {
   /** The entry's username attribute (its own spelling of the name). */
   name: string | undefined;
   uid: string | undefined;
+  email: string | undefined;
   memberOf: string[] | undefined;
 }
 
@@ -680,6 +683,7 @@ class LdapPrimary implements LdapDirectory {
       return {
         kind: 'accept',
         ...(found.name !== undefined ? { username: found.name } : {}),
+        ...(found.email !== undefined ? { email: found.email } : {}),
         groups,
         attributes: [],
       };
@@ -725,6 +729,7 @@ class LdapPrimary implements LdapDirectory {
         name: username,
         uid: attributeValues(entry, 'uid')[0],
         memberOf: memberOf.length > 0 ? memberOf : undefined,
+        email: undefined, // the LDAP proxy names users; it needs no address
       });
       return { kind: 'found', username, groups };
     } catch (err) {
@@ -797,7 +802,14 @@ class LdapPrimary implements LdapDirectory {
       ({ searchEntries: entries } = await client.search(this.#o.searchDn, {
         scope: 'sub',
         filter,
-        attributes: [...new Set([usernameAttribute, 'uid', 'memberOf'])],
+        attributes: [
+          ...new Set([
+            usernameAttribute,
+            'uid',
+            'memberOf',
+            ...(this.#o.emailAttribute ? [this.#o.emailAttribute] : []),
+          ]),
+        ],
         sizeLimit: 2, // two are enough to know the username is ambiguous
         timeLimit: Math.ceil(this.#o.timeoutMs / 1000),
       }));
@@ -815,6 +827,7 @@ class LdapPrimary implements LdapDirectory {
       dn: entry.dn,
       name: attributeValues(entry, usernameAttribute)[0],
       uid: attributeValues(entry, 'uid')[0],
+      email: this.#o.emailAttribute ? attributeValues(entry, this.#o.emailAttribute)[0] : undefined,
       memberOf: memberOf.length > 0 ? memberOf : undefined,
     };
   }

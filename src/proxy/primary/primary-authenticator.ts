@@ -8,6 +8,8 @@ export type PrimaryResult =
        * user the directory authenticated. Absent where the primary names no one (upstream RADIUS).
        */
       username?: string;
+      /** The directory's email attribute, when the primary was asked for one (the gateway). */
+      email?: string;
       groups: string[];
       attributes: { type: number; value: Buffer }[];
       message?: string;

@@ -1,0 +1,190 @@
+// The portal's pages, server-rendered: every string from the catalogue, every value escaped, no
+// inline script or style (the CSP forbids them), each form with its CSRF token.
+import { html, type SafeHtml } from '../core/html.ts';
+import { t, type MessageKey, type PortalLanguage } from './portal-messages.ts';
+
+export interface PortalFrame {
+  lang: PortalLanguage;
+  /** The portal's base path (`/` or `/airlock/`): where forms post and assets load from. */
+  base: string;
+}
+
+export function layout(f: PortalFrame, body: SafeHtml): string {
+  return html`<!doctype html>
+    <html lang="${f.lang}">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="referrer" content="same-origin" />
+        <title>${t(f.lang, 'pageTitle')}</title>
+        <link rel="stylesheet" href="${f.base}assets/portal.css" />
+      </head>
+      <body>
+        <main class="prompt">
+          <p class="brand">Airlock</p>
+          ${body}
+        </main>
+        <script src="${f.base}assets/portal.js" defer></script>
+      </body>
+    </html>`.value;
+}
+
+function alert(f: PortalFrame, key: MessageKey | undefined, kind = 'error'): SafeHtml | string {
+  if (key === undefined) return '';
+  return html`<p class="${kind}" role="alert">${t(f.lang, key)}</p>`;
+}
+
+/** Username and password, checked against the directory. */
+export function signInPage(
+  f: PortalFrame,
+  o: { csrf: string; appName: string | undefined; username: string; error?: MessageKey },
+): string {
+  const intro =
+    o.appName === undefined
+      ? t(f.lang, 'signInIntroPortal')
+      : t(f.lang, 'signInIntro', { app: o.appName });
+  return layout(
+    f,
+    html`<h1>${t(f.lang, 'signInHeading')}</h1>
+      <p class="muted">${intro}</p>
+      ${alert(f, o.error)}
+      <form method="post" action="${f.base}login">
+        <input type="hidden" name="csrf" value="${o.csrf}" />
+        <label for="username">${t(f.lang, 'usernameLabel')}</label>
+        <input
+          type="text"
+          id="username"
+          name="username"
+          value="${o.username}"
+          autocomplete="username"
+          autocapitalize="none"
+          spellcheck="false"
+          required
+          autofocus
+        />
+        <label for="password">${t(f.lang, 'passwordLabel')}</label>
+        <input
+          type="password"
+          id="password"
+          name="password"
+          autocomplete="current-password"
+          required
+        />
+        <button type="submit">${t(f.lang, 'logIn')}</button>
+      </form>`,
+  );
+}
+
+/** The second factor: passcode first (keyboard users land there), then push when possible. */
+export function factorPage(
+  f: PortalFrame,
+  o: {
+    csrf: string;
+    appName: string;
+    username: string;
+    pushDevice: string | undefined;
+    error?: MessageKey;
+  },
+): string {
+  return layout(
+    f,
+    html`<h1>${t(f.lang, 'heading')}</h1>
+      <p class="muted">${t(f.lang, 'loggingInAs', { app: o.appName, user: o.username })}</p>
+      ${alert(f, o.error)}
+      <form method="post" action="${f.base}login/passcode">
+        <input type="hidden" name="csrf" value="${o.csrf}" />
+        <label for="passcode">${t(f.lang, 'passcodeLabel')}</label>
+        <input
+          type="text"
+          id="passcode"
+          name="passcode"
+          inputmode="numeric"
+          autocomplete="one-time-code"
+          aria-describedby="passcode-hint"
+          required
+          autofocus
+        />
+        <p id="passcode-hint" class="muted">${t(f.lang, 'passcodeHint')}</p>
+        <button type="submit">${t(f.lang, 'logIn')}</button>
+      </form>
+      ${
+        o.pushDevice === undefined
+          ? ''
+          : html`<form method="post" action="${f.base}login/push" class="factors">
+              <input type="hidden" name="csrf" value="${o.csrf}" />
+              <button type="submit" class="secondary">${t(f.lang, 'sendPush')}</button>
+            </form>`
+      }`,
+  );
+}
+
+/** A push is on its way: live status by script, and a Continue button that works without it. */
+export function pushWaitPage(f: PortalFrame, o: { csrf: string; device: string }): string {
+  return layout(
+    f,
+    html`<h1>${t(f.lang, 'heading')}</h1>
+      <div
+        class="status"
+        role="status"
+        aria-live="polite"
+        data-status-url="${f.base}login/push/status"
+      >
+        <p>${t(f.lang, 'pushSent', { device: o.device })}</p>
+        <p id="status-text">${t(f.lang, 'waiting')}</p>
+      </div>
+      <form method="post" action="${f.base}login/push/complete" id="complete">
+        <input type="hidden" name="csrf" value="${o.csrf}" />
+        <button type="submit">${t(f.lang, 'continue')}</button>
+      </form>`,
+  );
+}
+
+/** Failmode safe let the user in without a second factor: say so before going on. */
+export function failmodeBannerPage(
+  f: PortalFrame,
+  o: { appName: string; minutes: number; continueTo: string },
+): string {
+  return layout(
+    f,
+    html`<h1>${t(f.lang, 'loggedInHeading')}</h1>
+      <p class="warning" role="alert" id="failmode-banner">
+        ${t(f.lang, 'failmodeBanner', { app: o.appName, minutes: o.minutes })}
+      </p>
+      <p><a class="button" href="${o.continueTo}">${t(f.lang, 'continue')}</a></p>`,
+  );
+}
+
+/** An error or notice that ends the login, with a way to start again. */
+export function messagePage(
+  f: PortalFrame,
+  o: {
+    heading: MessageKey;
+    message: string;
+    kind: 'error' | 'warning' | 'status';
+    again?: boolean;
+  },
+): string {
+  return layout(
+    f,
+    html`<h1>${t(f.lang, o.heading)}</h1>
+      <p class="${o.kind}" role="${o.kind === 'status' ? 'status' : 'alert'}">${o.message}</p>
+      ${o.again ? html`<p><a href="${f.base}login">${t(f.lang, 'logIn')}</a></p>` : ''}`,
+  );
+}
+
+/** The portal opened with a session: who is logged in, and the logout form. */
+export function loggedInPage(
+  f: PortalFrame,
+  o: { username: string; csrf: string; banner?: string },
+): string {
+  return layout(
+    f,
+    html`<h1>${t(f.lang, 'loggedInHeading')}</h1>
+      ${o.banner ? html`<p class="warning" role="alert">${o.banner}</p>` : ''}
+      <p>${t(f.lang, 'loggedInAs', { user: o.username })}</p>
+      <form method="post" action="${f.base}logout">
+        <input type="hidden" name="csrf" value="${o.csrf}" />
+        <button type="submit">${t(f.lang, 'logOut')}</button>
+      </form>`,
+  );
+}
