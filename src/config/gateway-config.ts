@@ -14,13 +14,11 @@ import {
 import {
   defaultResilienceConfig,
   isHostName,
-  parseAdminListen,
-  readAdClient,
   readApiHost,
   readApiHosts,
-  readPem,
   readResilience,
-} from './authproxy-config.ts';
+} from './api-host-readers.ts';
+import { parseAdminListen, readAdClient, readPem } from './authproxy-config.ts';
 import { RESILIENCE_KEYS, SCHEMAS, type SectionSchema } from './authproxy-config-schema.ts';
 import { SectionReader, errorCode, quote, type Context } from './authproxy-section-reader.ts';
 import { closestWord } from './closest-word.ts';
