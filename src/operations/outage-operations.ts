@@ -190,6 +190,8 @@ export async function createIncident(
           impact,
           appIds,
           factor,
+          // Which update subscribers are told of (the status page's notifier reads it).
+          updateId: first?.id,
         },
       ),
     );
@@ -234,6 +236,7 @@ export async function updateIncident(
         {
           from: current.status,
           to: status,
+          updateId: updates[updates.length - 1]?.id,
         },
       ),
     );

@@ -1,5 +1,7 @@
 // The package as an administrator installs it: `npm pack`, `npm install -g` of the tarball into an
-// empty prefix (offline, from the npm cache `npm ci` filled), then the installed `airlock` runs the
+// empty prefix (--prefer-offline: from the npm cache `npm ci` filled; npm ci caches no package
+// metadata, which a runtime dependency's optional peer, e.g. debug's supports-color, makes npm
+// ask for), then the installed `airlock` runs the
 // service (one login through Duo's client) and the proxy (one RADIUS request through radclient).
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -142,7 +144,7 @@ describe('the package installed from its tarball', () => {
     mkdirSync(prefix);
     installOutput = await runOk(
       'npm',
-      ['install', '-g', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', tarball],
+      ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball],
       {
         cwd: work, // not the checkout: nothing may come from its node_modules
         env: { ...process.env, npm_config_better_sqlite3_local_prebuilds: prebuilds },

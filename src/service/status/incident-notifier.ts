@@ -113,13 +113,20 @@ export function createIncidentNotifier(deps: IncidentNotifierDeps): IncidentNoti
         const incident = await deps.store.getIncident(Number(event.targetId));
         if (!incident) continue;
         const updates = await deps.store.listIncidentUpdates(incident.id);
-        // The update this event recorded: the one written at the event's time.
+        // The update this event recorded: named by the event; for events written before it
+        // named one, the one written at the event's time.
+        const named = Number(event.detail.updateId);
         const update =
-          [...updates].reverse().find((u) => u.createdAtMs <= event.tsMs) ?? updates.at(-1);
+          updates.find((u) => u.id === named) ??
+          [...updates].reverse().find((u) => u.createdAtMs <= event.tsMs) ??
+          updates.at(-1);
         if (!update) continue;
+        // The incident as this update left it: by the time a pass reads an event the incident
+        // may have moved on, and each subscriber message tells the step it was sent for.
+        const asOfUpdate = { ...incident, status: update.status };
         for (const sub of await deps.store.listSubscriptions()) {
           try {
-            if (await deliver(sub, incident, update)) count += 1;
+            if (await deliver(sub, asOfUpdate, update)) count += 1;
           } catch (err) {
             // A webhook URL may carry a token: name the subscription, not its target.
             deps.onProblem(
