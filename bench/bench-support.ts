@@ -2,9 +2,11 @@
 // NAS that sends many Access-Requests over a few UDP sockets and resends like a real one, process
 // memory from /proc, percentiles.
 import { createECDH, createPrivateKey, type KeyObject } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { openContext } from '../src/cli/open-context.ts';
 import { createAttribute, getAttribute } from '../src/protocol/radius/radius-attributes.ts';
 import { encodeAccessRequest } from '../src/protocol/radius/radius-request.ts';
@@ -12,6 +14,8 @@ import { verifyResponse } from '../src/protocol/radius/radius-response.ts';
 import { CryptoRandom, generateId } from '../src/runtime/random.ts';
 
 const random = new CryptoRandom();
+/** The built command (npm run build). */
+const AIRLOCK_BIN = fileURLToPath(new URL('../bin/airlock.js', import.meta.url));
 
 export interface Phone {
   username: string;
@@ -187,4 +191,56 @@ export function percentile(sorted: number[], p: number): number {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export interface AirlockProcess {
+  child: ChildProcess;
+  port: number;
+  exited: Promise<number | null>;
+}
+
+/** Runs `airlock ARGS` under `node NODE_FLAGS` and resolves with the port its `ready` line names. */
+export function spawnAirlock(
+  args: string[],
+  nodeFlags: string[],
+  ready: RegExp,
+): Promise<AirlockProcess> {
+  const child = spawn(process.execPath, [...nodeFlags, AIRLOCK_BIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`airlock ${args[0]} did not print ${String(ready)} within 20 s:\n${out}`));
+    }, 20_000);
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const m = ready.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, port: Number(m[1]), exited });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`airlock ${args[0]} exited with ${code} before it was ready:\n${out}`));
+    });
+  });
+}
+
+export async function stopChild(
+  child: ChildProcess,
+  exited: Promise<number | null>,
+): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(killer);
 }

@@ -2,7 +2,7 @@
 // (bind to slapd, entry lookup, preauth + auth to the service) side by side with the same binds
 // straight to slapd without a second factor. Child processes on loopback; the load generator
 // here binds with ldapts, CONCURRENCY connections per target, each binding again and again.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import { generateId } from '../src/runtime/random.ts';
 import { airlockJson, startServe } from '../test/integration/airlock-process.ts';
 import { startSlapd } from '../test/integration/external-servers.ts';
 import { cpuSnapshot, machineCpuMs } from './process-cpu.ts';
+import { spawnAirlock, stopChild } from './bench-support.ts';
 import { ldapRunProblems, sized, SMOKE, verdict } from './run-checks.ts';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? sized(4, 32));
@@ -31,7 +32,6 @@ const USERS = Number(
 );
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'airlock.js');
 const run = promisify(execFile);
 const PEOPLE = 'ou=people,dc=example,dc=org';
 
@@ -216,44 +216,6 @@ function proxyConfig(input: {
   ].join('\n');
 }
 
-/** Runs `airlock ARGS` and resolves with the port its `ready` line names. */
-function spawnAirlock(
-  args: string[],
-  ready: RegExp,
-): Promise<{ child: ChildProcess; port: number; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`airlock ${args[0]} did not print ${String(ready)} within 20 s:\n${out}`));
-    }, 20_000);
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      const m = ready.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, port: Number(m[1]), exited });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`airlock ${args[0]} exited with ${code} before it was ready:\n${out}`));
-    });
-  });
-}
-
-async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(killer);
-}
-
 /** CPU time per bind by process: unlike the rates, not skewed by other load on the machine. */
 function printCpu(rows: Figures[]): void {
   console.log('\nCPU ms per bind (user + system):');
@@ -330,6 +292,7 @@ async function main(): Promise<number> {
     );
     const proxy = await spawnAirlock(
       ['proxy', '--config', configFile],
+      [],
       /listening for LDAP on 127\.0\.0\.1:([0-9]+)/,
     );
     cleanups.push(() => stopChild(proxy.child, proxy.exited));

@@ -1,7 +1,7 @@
 // bench:radius — PAP+TOTP (append mode) logins through the proxy → slapd → service, side by side
 // with FreeRADIUS doing PAP against the same slapd (LDAP bind, no second factor).
 // Everything runs as child processes on loopback; the load generator here sends real UDP.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -21,6 +21,7 @@ import { airlockJson, startServe } from '../test/integration/airlock-process.ts'
 import { freeUdpPort, startSlapd } from '../test/integration/external-servers.ts';
 import { radiusRunProblems, sized, SMOKE, verdict } from './run-checks.ts';
 import { cpuSnapshot, machineCpuMs } from './process-cpu.ts';
+import { spawnAirlock, stopChild } from './bench-support.ts';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? sized(4, 32));
 const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? sized(2, 10));
@@ -42,7 +43,6 @@ const REQUESTS_PER_SOCKET = 64;
 const RADIUS_SECRET = 'bench-radius-secret-0123456789';
 const CLIENT_IP = '192.0.2.10';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'airlock.js');
 const SCRIPTS = join(ROOT, 'scripts');
 const run = promisify(execFile);
 const random = new CryptoRandom();
@@ -323,51 +323,6 @@ function proxyConfig(input: {
     `radius_secret_1=${RADIUS_SECRET}`,
     '',
   ].join('\n');
-}
-
-interface AirlockProcess {
-  child: ChildProcess;
-  port: number;
-  exited: Promise<number | null>;
-}
-
-/** Runs `airlock ARGS` under `node NODE_FLAGS` and resolves with the port its `ready` line names. */
-function spawnAirlock(args: string[], nodeFlags: string[], ready: RegExp): Promise<AirlockProcess> {
-  const child = spawn(process.execPath, [...nodeFlags, BIN, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  );
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`airlock ${args[0]} did not print ${String(ready)} within 20 s:\n${out}`));
-    }, 20_000);
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      const m = ready.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, port: Number(m[1]), exited });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`airlock ${args[0]} exited with ${code} before it was ready:\n${out}`));
-    });
-  });
-}
-
-async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(killer);
 }
 
 /** FreeRADIUS with rlm_ldap against the slapd (scripts/start-freeradius-ldap.sh). */

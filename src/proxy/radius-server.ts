@@ -110,7 +110,10 @@ export async function startRadiusServer(deps: RadiusServerDeps): Promise<RadiusS
         state: request.state,
         clientIp: clientIpOf(live, request),
         nasIp: from.address,
-        loginKey: loginKeyOf(from.address, username, request.authenticator),
+        // Only sections that send it pay for the hash.
+        ...(section.sendLoginKey
+          ? { loginKey: loginKeyOf(from.address, username, request.authenticator) }
+          : {}),
         ref,
       });
     } catch (e) {
