@@ -176,7 +176,7 @@ async function main(): Promise<number> {
             async () => {
               const wasOutage = inOutageWindow();
               const answer = nas.login(phone.username, phonePassword(phone));
-              if (!wasOutage) void approveSoon(devices, phone);
+              if (!wasOutage) void approveSoon(devices, phone, Math.floor(Date.now() / 1000));
               countRadius(tally, await answer, wasOutage || inOutageWindow(), 'push');
             },
             (i * PUSH_EVERY_MS) / phones.length,
@@ -325,17 +325,27 @@ async function authApiLogin(api: AuthApiClient, u: PasscodeUser, tally: Tally): 
 
 /**
  * Approves the push of `phone`'s login once it is pending: the device long-polls, as the
- * authenticator app does, until the login's push_timeout has nearly passed.
+ * authenticator app does, until the login's push_timeout has nearly passed. Only a request sent
+ * since the login began (`sinceSeconds`) is this login's: a push whose login the proxy already gave
+ * up on (one in flight when an outage began) stays listed until its own expiry, and approving it
+ * instead would leave this login to time out, and the next one, and so on.
  */
-async function approveSoon(devices: DeviceClient, phone: Phone): Promise<void> {
+async function approveSoon(
+  devices: DeviceClient,
+  phone: Phone,
+  sinceSeconds: number,
+): Promise<void> {
   const until = performance.now() + (PUSH_TIMEOUT_SECONDS - 2) * 1000;
   while (performance.now() < until) {
     try {
-      const [request] = await devices.requests(phone, 2);
+      const pending = await devices.requests(phone, 2);
+      const request = pending.find((r) => r.time >= sinceSeconds);
       if (request) {
         await devices.answer(phone, request.txid, 'approve');
         return;
       }
+      // Only older requests: the long poll returns at once while they are listed.
+      if (pending.length > 0) await sleep(200);
     } catch {
       await sleep(200); // counted by the login: not answered, it times out as an error
     }
