@@ -168,6 +168,9 @@ export interface Service {
   incidentNotifier: IncidentNotifier;
 }
 
+/** How long the result stream's events are kept for a reconnecting stream (docs/multi-node.md). */
+export const RESULT_EVENTS_KEEP_MS = 10 * 60_000;
+
 export function buildService(deps: ServiceDeps, options: ServiceOptions): Service {
   const server = Fastify({
     loggerInstance: deps.logger,
@@ -231,7 +234,19 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
 
   const writes = new WriteBatcher(deps.store);
   const rateLimits = new TokenBuckets();
-  const hub = new OobHub({ clock: deps.clock, random: deps.random });
+  const hub = new OobHub({
+    clock: deps.clock,
+    store: deps.store,
+    onError: (err) => deps.logger.error({ err }, 'push wake-ups or result stream failed'),
+  });
+  // The result stream's head and the other nodes' wake-ups, before the first request.
+  server.addHook('onReady', async () => {
+    await hub.start();
+  });
+  server.addHook('onClose', (_instance, done) => {
+    hub.stop();
+    done();
+  });
   const access = new AccessDecision(deps.store, deps.clock, options.policyCacheTtlMs);
   const emergencies = new EmergencyRunner({
     store: deps.store,
@@ -348,11 +363,19 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
       emergencies.sweep().catch((err: unknown) => {
         deps.logger.error({ err }, 'emergency control sweep failed');
       });
+      // A signal lost between nodes delays a stream's result by one sweep at most.
+      void hub.pollResults();
       // Expired Web SDK records (used jtis and states, ended logins) need no hurry: every 60th.
       if (++sweeps % 60 === 0) {
         deps.store.purgeExpiredPromptRecords(deps.clock.nowMs()).catch((err: unknown) => {
           deps.logger.error({ err }, 'web sdk record sweep failed');
         });
+        // A result stream resumes within this window after a reconnect (docs/multi-node.md).
+        deps.store
+          .pruneResultEvents(deps.clock.nowMs() - RESULT_EVENTS_KEEP_MS)
+          .catch((err: unknown) => {
+            deps.logger.error({ err }, 'result event sweep failed');
+          });
       }
     }, options.sweepIntervalMs);
     timer.unref();
