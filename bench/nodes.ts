@@ -13,9 +13,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { openContext } from '../src/cli/open-context.ts';
+import { hashBypassCode } from '../src/core/bypass-code.ts';
 import { signRequest } from '../src/protocol/duo-signature.ts';
+import { generateDigits, generateId } from '../src/runtime/random.ts';
 import {
-  airlock,
   airlockJson,
   startServe,
   stopServe,
@@ -67,18 +69,13 @@ async function main(): Promise<number> {
       ['app', 'create', 'bench', '--rate-limit', '0', ...data],
       env,
     );
-    await airlock(['user', 'create', 'benchuser', ...data], env);
-    const { codes } = await airlockJson<{ codes: string[] }>(
-      ['bypass-codes', 'benchuser', '--count', '1', '--uses', '0', ...data],
-      env,
-    );
-    const requests = signedLogins(app, codes[0]!);
+    const requests = signedLogins(app, await createUsers(dirs[0]!, env));
 
     console.log(
       `bench:nodes${SMOKE ? ' (smoke)' : ''} — ${CONNECTIONS} connections in all, ${DURATION_SECONDS} s per run, HTTPS on loopback`,
     );
     console.log(
-      'workload: alternating signed POST /auth/v2/preauth and /auth/v2/auth (factor=passcode, bypass code; one ipaddr per connection); a login is one of each',
+      'workload: alternating signed POST /auth/v2/preauth and /auth/v2/auth (factor=passcode, bypass code; one user and ipaddr per connection); a login is one of each',
     );
     console.log(`ran where: PostgreSQL ${db.where}; load generator pid ${process.pid}`);
     for (const n of nodes) {
@@ -110,10 +107,44 @@ async function main(): Promise<number> {
   }
 }
 
+/**
+ * One user per connection, each with a bypass code of unlimited uses, straight into the store
+ * (setup): several nodes serve many users, and one user's rows would serialize every login.
+ */
+async function createUsers(
+  dataDir: string,
+  env: Record<string, string>,
+): Promise<{ username: string; passcode: string }[]> {
+  Object.assign(process.env, env);
+  const ctx = await openContext({ dataDir });
+  try {
+    return await ctx.store.transaction(async (tx) => {
+      const users = [];
+      for (let c = 0; c < CONNECTIONS; c++) {
+        const username = `benchuser${String(c).padStart(3, '0')}`;
+        const user = await tx.createUser({ id: generateId(ctx.random, 'DU'), username });
+        const passcode = generateDigits(ctx.random, 9);
+        await tx.replaceBypassCodes(user.id, [
+          {
+            id: generateId(ctx.random, 'BC'),
+            codeHash: hashBypassCode(ctx.bypassPepper, passcode),
+            remainingUses: null,
+            expiresAtMs: null,
+          },
+        ]);
+        users.push({ username, passcode });
+      }
+      return users;
+    });
+  } finally {
+    await ctx.close();
+  }
+}
+
 /** Pre-signed requests, one pair per connection (the Date stays in the window for the run). */
 function signedLogins(
   app: { ikey: string; skey: string },
-  passcode: string,
+  users: readonly { username: string; passcode: string }[],
 ): autocannon.Request[][] {
   const date = new Date().toUTCString();
   const signed = (path: string, params: Record<string, string>): autocannon.Request => ({
@@ -135,12 +166,12 @@ function signedLogins(
       }),
     },
   });
-  // One address per connection: the per-source budgets reserve a unit per attempt in flight.
-  return Array.from({ length: CONNECTIONS }, (_, c) => {
+  // One user and address per connection: the per-source budgets reserve a unit per attempt in flight.
+  return users.map(({ username, passcode }, c) => {
     const ipaddr = `10.1.${c >> 8}.${(c & 255) + 1}`;
     return [
-      signed('/auth/v2/preauth', { username: 'benchuser', ipaddr }),
-      signed('/auth/v2/auth', { username: 'benchuser', factor: 'passcode', passcode, ipaddr }),
+      signed('/auth/v2/preauth', { username, ipaddr }),
+      signed('/auth/v2/auth', { username, factor: 'passcode', passcode, ipaddr }),
     ];
   });
 }

@@ -170,6 +170,8 @@ export interface Service {
 
 /** How long the result stream's events are kept for a reconnecting stream (docs/multi-node.md). */
 export const RESULT_EVENTS_KEEP_MS = 10 * 60_000;
+/** Shared push budgets untouched this long (or twice their refill time) are forgotten. */
+const RATE_BUCKETS_KEEP_MS = 60 * 60_000;
 
 export function buildService(deps: ServiceDeps, options: ServiceOptions): Service {
   const server = Fastify({
@@ -275,7 +277,6 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     clock: deps.clock,
     random: deps.random,
     hub,
-    rateLimits,
     bypassPepper: deps.bypassPepper,
     providers,
     // Twilio signs its callbacks with the auth token; other providers rely on the URL's secret.
@@ -303,7 +304,6 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     clock: deps.clock,
     random: deps.random,
     hub,
-    rateLimits,
     onUndelivered: (factor) =>
       factorHealth.record(factor, 'authenticator', 'failed', 0, deps.clock.nowMs()),
     // Derived from the bypass-code pepper: a service secret every node of one database shares.
@@ -356,6 +356,8 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
   registerFactorStatus(server, metrics, factorHealth, deps.clock);
   if (options.sweepIntervalMs > 0) {
     let sweeps = 0;
+    const refillMs = (options.pushBurst / Math.max(options.pushRatePerMinute, 1e-9)) * 60_000;
+    const budgetKeepMs = Math.max(RATE_BUCKETS_KEEP_MS, 2 * refillMs);
     const timer = setInterval(() => {
       push.sweep(deps.clock.nowMs()).catch((err: unknown) => {
         deps.logger.error({ err }, 'push expiry sweep failed');
@@ -376,6 +378,10 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
           .catch((err: unknown) => {
             deps.logger.error({ err }, 'result event sweep failed');
           });
+        // Only budgets that have refilled are forgotten (forgetting those changes nothing).
+        deps.store.pruneRateBuckets(deps.clock.nowMs() - budgetKeepMs).catch((err: unknown) => {
+          deps.logger.error({ err }, 'push budget sweep failed');
+        });
       }
     }, options.sweepIntervalMs);
     timer.unref();

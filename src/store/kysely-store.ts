@@ -25,6 +25,8 @@ import type { IntegrityReport, SealedSecretTally } from './maintenance-store.ts'
 import { MaintenanceRepository } from './repositories/maintenance-repository.ts';
 import type { NewResultEvent, ResultEvent, ResultEventKey } from './result-event-store.ts';
 import { ResultEventsRepository } from './repositories/result-events-repository.ts';
+import { RateBucketsRepository } from './repositories/rate-buckets-repository.ts';
+import type { TakeResult, TokenBucketOptions } from '../core/token-bucket.ts';
 import { LocalSignals, type StoreSignals } from './store-signals.ts';
 
 export interface KyselyStoreOptions {
@@ -49,6 +51,7 @@ export class KyselyStore extends RecordDelegates implements Store {
   readonly #repos: Repositories;
   #maintenance?: MaintenanceRepository;
   #resultEvents?: ResultEventsRepository;
+  #rateBuckets?: RateBucketsRepository;
 
   constructor({ db, dialect, secretBox, clock, signals }: KyselyStoreOptions) {
     const repos = new Repositories({ db, dialect, secretBox, clock });
@@ -296,6 +299,18 @@ export class KyselyStore extends RecordDelegates implements Store {
   }
   pruneResultEvents(beforeMs: number): Promise<number> {
     return this.#resultEventsRepo.pruneResultEvents(beforeMs);
+  }
+
+  // ---- Token buckets shared by the nodes (migration 0013) ----
+
+  get #rateBucketsRepo(): RateBucketsRepository {
+    return (this.#rateBuckets ??= new RateBucketsRepository(this.#repos));
+  }
+  takeRateToken(key: string, nowMs: number, options: TokenBucketOptions): Promise<TakeResult> {
+    return this.#rateBucketsRepo.takeRateToken(key, nowMs, options);
+  }
+  pruneRateBuckets(beforeMs: number): Promise<number> {
+    return this.#rateBucketsRepo.pruneRateBuckets(beforeMs);
   }
 
   // ---- Maintenance (db verify, db backup, secret-key rotate) ----

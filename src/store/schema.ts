@@ -350,6 +350,13 @@ export interface AuthResultEventsTable {
   created_at_ms: Ms;
 }
 
+/** A token bucket shared by the service nodes (0013). */
+export interface RateBucketsTable {
+  key: string;
+  tokens: number;
+  updated_ms: Ms;
+}
+
 /** Kysely Migrator's bookkeeping (default table names). */
 export interface KyselyMigrationTable {
   name: string;
@@ -392,6 +399,7 @@ export interface Database {
   single_use_marks: SingleUseMarksTable;
   remembered_devices: RememberedDevicesTable;
   auth_result_events: AuthResultEventsTable;
+  rate_buckets: RateBucketsTable;
   kysely_migration: KyselyMigrationTable;
   kysely_migration_lock: KyselyMigrationLockTable;
 }

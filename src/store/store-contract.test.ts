@@ -30,6 +30,7 @@ import { sealedSecretsContract } from './contract/sealed-secrets.contract.ts';
 import { promptLoginsContract } from './contract/prompt-logins.contract.ts';
 import { outageContract } from './contract/outage.contract.ts';
 import { resultEventsContract } from './contract/result-events.contract.ts';
+import { rateBucketsContract } from './contract/rate-buckets.contract.ts';
 
 function storeContract(backend: Backend): void {
   void describe(`Store contract on ${backend.dialect}`, () => {
@@ -86,6 +87,7 @@ function storeContract(backend: Backend): void {
     promptLoginsContract(context);
     outageContract(context);
     resultEventsContract(context);
+    rateBucketsContract(context);
   });
 }
 

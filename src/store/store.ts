@@ -1,5 +1,6 @@
 // The Store contract: every read and write the service and CLI make, the same on SQLite and PostgreSQL.
 import type { ResultEventStore } from './result-event-store.ts';
+import type { RateBucketStore } from './rate-bucket-store.ts';
 import type { StoreSignals } from './store-signals.ts';
 import type {
   Application,
@@ -235,7 +236,8 @@ export interface StoredPolicy {
   updatedBy: string;
 }
 
-export interface Store extends AdminStore, MaintenanceStore, OutageStore, ResultEventStore {
+export interface Store
+  extends AdminStore, MaintenanceStore, OutageStore, ResultEventStore, RateBucketStore {
   readonly dialect: StoreDialect;
   /** Wake-ups between the processes on this database (store-signals.ts). */
   readonly signals: StoreSignals;

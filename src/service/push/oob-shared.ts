@@ -3,8 +3,8 @@
 // constant-time comparison of one-time secrets.
 import { timingSafeEqual } from 'node:crypto';
 import type { Application, AuthTransaction, OobStatus, User } from '../../core/model.ts';
-import type { TokenBuckets } from '../../core/token-bucket.ts';
 import type { NewResultEvent } from '../../store/result-event-store.ts';
+import type { RateBucketStore } from '../../store/rate-bucket-store.ts';
 import type { Store } from '../../store/store.ts';
 import type { WriteBatcher } from '../../store/write-batcher.ts';
 import type { OobHub } from './oob-hub.ts';
@@ -20,7 +20,8 @@ export interface AuthOutcome {
  * so switching factor does not buy more. Undefined when allowed; else the deny (audited).
  */
 export async function spendLoginBudget(input: {
-  rateLimits: TokenBuckets;
+  /** The budgets live in the database: they hold across service nodes (docs/multi-node.md). */
+  budgets: RateBucketStore;
   writes: WriteBatcher;
   budget: { ratePerMinute: number; burst: number };
   app: Application;
@@ -30,7 +31,7 @@ export async function spendLoginBudget(input: {
   nowMs: number;
 }): Promise<AuthOutcome | undefined> {
   const { app, user, nowMs } = input;
-  const taken = input.rateLimits.take(`oob:${user.id}`, nowMs, {
+  const taken = await input.budgets.takeRateToken(`oob:${user.id}`, nowMs, {
     ratePerSecond: input.budget.ratePerMinute / 60,
     burst: input.budget.burst,
   });

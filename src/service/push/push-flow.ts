@@ -12,7 +12,6 @@ import type {
   OobStatus,
   User,
 } from '../../core/model.ts';
-import type { TokenBuckets } from '../../core/token-bucket.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import { generateDigits, type Random } from '../../runtime/random.ts';
 import type { Store } from '../../store/store.ts';
@@ -69,7 +68,6 @@ interface Deps {
   clock: Clock;
   random: Random;
   hub: OobHub;
-  rateLimits: TokenBuckets;
   options: PushOptions;
   /** A push that expired without the device ever taking it: a failed delivery (factor health). */
   onUndelivered?: (factor: OobFactor) => void;
@@ -131,7 +129,7 @@ export class PushFlow {
       if (joined) return joined;
     }
     const denied = await spendLoginBudget({
-      rateLimits: this.#d.rateLimits,
+      budgets: this.#d.store,
       writes: this.#d.writes,
       budget: { ratePerMinute: o.pushRatePerMinute, burst: o.pushBurst },
       app,
