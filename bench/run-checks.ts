@@ -295,3 +295,45 @@ export function soakRunProblems(
     ),
   ]);
 }
+
+export interface NodesPhaseRun {
+  /** `1 node` or `2 nodes`. */
+  name: string;
+  /** What each service node answered in this run. */
+  nodes: { name: string; requests: number; errors: number; non2xx: number; p99Ms: number }[];
+  /** Logins (a preauth and an auth each) answered in the run, on all nodes. */
+  logins: number;
+  loginsPerSecond: number;
+  /** CPU ms per login of each process measured (the nodes, PostgreSQL, the load generator). */
+  cpuMsPerLogin: Record<string, number>;
+}
+
+/**
+ * bench:nodes: each run made logins on every node it claims (a node that answered nothing did not
+ * run), answered 2xx without errors, with finite rates, p99s and CPU figures; and the service
+ * allowed the passcode logins it was sent (its audit: a deny is a 200 too).
+ */
+export function nodesRunProblems(
+  runs: readonly NodesPhaseRun[],
+  passcodes: { allowed: number; denied: number },
+): string[] {
+  return problemsOf([
+    atLeast('passcode logins allowed', passcodes.allowed, 1),
+    atMost('passcode logins denied', passcodes.denied, 0),
+    runs.length === 2 ? undefined : `runs: ${runs.length}, expected 1 node and 2 nodes`,
+    ...runs.flatMap((r, i) => [
+      r.nodes.length === i + 1
+        ? undefined
+        : `${r.name}: ${r.nodes.length} nodes answered, expected ${i + 1}`,
+      atLeast(`${r.name}: logins`, r.logins, 1),
+      atLeast(`${r.name}: logins/s`, r.loginsPerSecond, Number.MIN_VALUE),
+      ...r.nodes.flatMap((n) => [
+        atLeast(`${r.name}, ${n.name}: requests`, n.requests, 1),
+        atMost(`${r.name}, ${n.name}: errors and timeouts`, n.errors, 0),
+        atMost(`${r.name}, ${n.name}: non-2xx answers`, n.non2xx, 0),
+        finite(`${r.name}, ${n.name}: p99`, n.p99Ms),
+      ]),
+      ...r.nodes.map((n) => finite(`${r.name}, ${n.name}: CPU per login`, r.cpuMsPerLogin[n.name])),
+    ]),
+  ]);
+}

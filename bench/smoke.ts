@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const BENCHES = ['authapi', 'radius', 'ldap', 'outage', 'push', 'soak'] as const;
+const BENCHES = ['authapi', 'radius', 'ldap', 'outage', 'push', 'soak', 'nodes'] as const;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 function runBench(name: string): Promise<{ code: number | null; output: string }> {

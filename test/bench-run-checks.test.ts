@@ -8,7 +8,9 @@ import {
   pushRunProblems,
   radiusRunProblems,
   ldapRunProblems,
+  nodesRunProblems,
   type LdapTargetRun,
+  type NodesPhaseRun,
   type AuthapiTargetRun,
   type OutageRun,
   type PushRun,
@@ -194,5 +196,66 @@ describe('bench:push run checks', () => {
   });
   it('refuses logins without an answer', () => {
     rejects(pushRunProblems(run({ accepts: 9990, timeouts: 10 })), /without an answer is 10/);
+  });
+});
+
+describe('bench:nodes run checks', () => {
+  const node = (name: string, over: Partial<NodesPhaseRun['nodes'][number]> = {}) => ({
+    name,
+    requests: 8000,
+    errors: 0,
+    non2xx: 0,
+    p99Ms: 30,
+    ...over,
+  });
+  const one = (over: Partial<NodesPhaseRun> = {}): NodesPhaseRun => ({
+    name: '1 node',
+    nodes: [node('node A')],
+    logins: 4000,
+    loginsPerSecond: 400,
+    cpuMsPerLogin: { 'node A': 1.2, postgresql: 0.4, 'load generator': 0.3 },
+    ...over,
+  });
+  const two = (over: Partial<NodesPhaseRun> = {}): NodesPhaseRun => ({
+    name: '2 nodes',
+    nodes: [node('node A', { requests: 4500 }), node('node B', { requests: 4300 })],
+    logins: 4400,
+    loginsPerSecond: 440,
+    cpuMsPerLogin: { 'node A': 1.1, 'node B': 1.2, postgresql: 0.4, 'load generator': 0.3 },
+    ...over,
+  });
+  const allowed = { allowed: 8400, denied: 0 };
+
+  it('accepts a sound run', () => {
+    assert.deepEqual(nodesRunProblems([one(), two()], allowed), []);
+  });
+  it('refuses a run in which the second node answered nothing (it did not run)', () => {
+    rejects(
+      nodesRunProblems(
+        [one(), two({ nodes: [node('node A'), node('node B', { requests: 0, p99Ms: NaN })] })],
+        allowed,
+      ),
+      /node B: requests is 0/,
+    );
+  });
+  it('refuses a run without logins, or a NaN rate', () => {
+    rejects(
+      nodesRunProblems([one({ logins: 0, loginsPerSecond: NaN }), two()], allowed),
+      /logins is 0|not a number/,
+    );
+  });
+  it('refuses errors, non-2xx answers, and denied logins', () => {
+    rejects(
+      nodesRunProblems([one({ nodes: [node('node A', { errors: 3 })] }), two()], allowed),
+      /errors and timeouts/,
+    );
+    rejects(
+      nodesRunProblems([one({ nodes: [node('node A', { non2xx: 1 })] }), two()], allowed),
+      /non-2xx/,
+    );
+    rejects(nodesRunProblems([one(), two()], { allowed: 10, denied: 8000 }), /denied is 8000/);
+  });
+  it('refuses a run whose CPU per login was not measured', () => {
+    rejects(nodesRunProblems([one({ cpuMsPerLogin: {} }), two()], allowed), /CPU per login/);
   });
 });

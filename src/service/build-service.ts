@@ -168,6 +168,11 @@ export interface Service {
   incidentNotifier: IncidentNotifier;
 }
 
+/** How long the result stream's events are kept for a reconnecting stream (docs/multi-node.md). */
+export const RESULT_EVENTS_KEEP_MS = 10 * 60_000;
+/** Shared push budgets untouched this long (or twice their refill time) are forgotten. */
+const RATE_BUCKETS_KEEP_MS = 60 * 60_000;
+
 export function buildService(deps: ServiceDeps, options: ServiceOptions): Service {
   const server = Fastify({
     loggerInstance: deps.logger,
@@ -231,7 +236,19 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
 
   const writes = new WriteBatcher(deps.store);
   const rateLimits = new TokenBuckets();
-  const hub = new OobHub({ clock: deps.clock, random: deps.random });
+  const hub = new OobHub({
+    clock: deps.clock,
+    store: deps.store,
+    onError: (err) => deps.logger.error({ err }, 'push wake-ups or result stream failed'),
+  });
+  // The result stream's head and the other nodes' wake-ups, before the first request.
+  server.addHook('onReady', async () => {
+    await hub.start();
+  });
+  server.addHook('onClose', (_instance, done) => {
+    hub.stop();
+    done();
+  });
   const access = new AccessDecision(deps.store, deps.clock, options.policyCacheTtlMs);
   const emergencies = new EmergencyRunner({
     store: deps.store,
@@ -260,7 +277,6 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     clock: deps.clock,
     random: deps.random,
     hub,
-    rateLimits,
     bypassPepper: deps.bypassPepper,
     providers,
     // Twilio signs its callbacks with the auth token; other providers rely on the URL's secret.
@@ -288,7 +304,6 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     clock: deps.clock,
     random: deps.random,
     hub,
-    rateLimits,
     onUndelivered: (factor) =>
       factorHealth.record(factor, 'authenticator', 'failed', 0, deps.clock.nowMs()),
     // Derived from the bypass-code pepper: a service secret every node of one database shares.
@@ -341,6 +356,8 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
   registerFactorStatus(server, metrics, factorHealth, deps.clock);
   if (options.sweepIntervalMs > 0) {
     let sweeps = 0;
+    const refillMs = (options.pushBurst / Math.max(options.pushRatePerMinute, 1e-9)) * 60_000;
+    const budgetKeepMs = Math.max(RATE_BUCKETS_KEEP_MS, 2 * refillMs);
     const timer = setInterval(() => {
       push.sweep(deps.clock.nowMs()).catch((err: unknown) => {
         deps.logger.error({ err }, 'push expiry sweep failed');
@@ -348,10 +365,22 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
       emergencies.sweep().catch((err: unknown) => {
         deps.logger.error({ err }, 'emergency control sweep failed');
       });
+      // A signal lost between nodes delays a stream's result by one sweep at most.
+      void hub.pollResults();
       // Expired Web SDK records (used jtis and states, ended logins) need no hurry: every 60th.
       if (++sweeps % 60 === 0) {
         deps.store.purgeExpiredPromptRecords(deps.clock.nowMs()).catch((err: unknown) => {
           deps.logger.error({ err }, 'web sdk record sweep failed');
+        });
+        // A result stream resumes within this window after a reconnect (docs/multi-node.md).
+        deps.store
+          .pruneResultEvents(deps.clock.nowMs() - RESULT_EVENTS_KEEP_MS)
+          .catch((err: unknown) => {
+            deps.logger.error({ err }, 'result event sweep failed');
+          });
+        // Only budgets that have refilled are forgotten (forgetting those changes nothing).
+        deps.store.pruneRateBuckets(deps.clock.nowMs() - budgetKeepMs).catch((err: unknown) => {
+          deps.logger.error({ err }, 'push budget sweep failed');
         });
       }
     }, options.sweepIntervalMs);

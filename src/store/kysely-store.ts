@@ -23,12 +23,19 @@ import { Repositories } from './repositories/repositories.ts';
 import { RecordDelegates } from './record-delegates.ts';
 import type { IntegrityReport, SealedSecretTally } from './maintenance-store.ts';
 import { MaintenanceRepository } from './repositories/maintenance-repository.ts';
+import type { NewResultEvent, ResultEvent, ResultEventKey } from './result-event-store.ts';
+import { ResultEventsRepository } from './repositories/result-events-repository.ts';
+import { RateBucketsRepository } from './repositories/rate-buckets-repository.ts';
+import type { TakeResult, TokenBucketOptions } from '../core/token-bucket.ts';
+import { LocalSignals, type StoreSignals } from './store-signals.ts';
 
 export interface KyselyStoreOptions {
   db: Kysely<Database> | Transaction<Database>;
   dialect: StoreDialect;
   secretBox: SecretBox;
   clock: Clock;
+  /** Wake-ups between processes on the database; default: none (one process). */
+  signals?: StoreSignals;
 }
 
 const SAVEPOINT = CompiledQuery.raw('SAVEPOINT batch_item');
@@ -37,16 +44,20 @@ const ROLLBACK_TO_SAVEPOINT = CompiledQuery.raw('ROLLBACK TO SAVEPOINT batch_ite
 
 export class KyselyStore extends RecordDelegates implements Store {
   readonly dialect: StoreDialect;
+  readonly signals: StoreSignals;
   readonly #db: Kysely<Database>;
   readonly #secretBox: SecretBox;
   readonly #clock: Clock;
   readonly #repos: Repositories;
   #maintenance?: MaintenanceRepository;
+  #resultEvents?: ResultEventsRepository;
+  #rateBuckets?: RateBucketsRepository;
 
-  constructor({ db, dialect, secretBox, clock }: KyselyStoreOptions) {
+  constructor({ db, dialect, secretBox, clock, signals }: KyselyStoreOptions) {
     const repos = new Repositories({ db, dialect, secretBox, clock });
     super(repos);
     this.dialect = dialect;
+    this.signals = signals ?? new LocalSignals();
     this.#db = db;
     this.#secretBox = secretBox;
     this.#clock = clock;
@@ -74,6 +85,7 @@ export class KyselyStore extends RecordDelegates implements Store {
           dialect: this.dialect,
           secretBox: this.#secretBox,
           clock: this.#clock,
+          signals: this.signals,
         }),
       ),
     );
@@ -113,6 +125,7 @@ export class KyselyStore extends RecordDelegates implements Store {
 
   async close(): Promise<void> {
     if (this.#db.isTransaction) throw new Error('close() cannot be called on a transaction store');
+    await this.signals.close();
     await this.#db.destroy();
   }
 
@@ -264,6 +277,40 @@ export class KyselyStore extends RecordDelegates implements Store {
   }
   deleteExpiredAdminSessions(nowMs: number, idleSinceMs: number): Promise<number> {
     return this.#repos.admins.deleteExpiredAdminSessions(nowMs, idleSinceMs);
+  }
+
+  // ---- The result stream's events (migration 0013) ----
+
+  get #resultEventsRepo(): ResultEventsRepository {
+    return (this.#resultEvents ??= new ResultEventsRepository(this.#repos));
+  }
+  appendResultEvent(event: NewResultEvent): Promise<void> {
+    return this.#resultEventsRepo.appendResultEvent(event);
+  }
+  listResultEvents(query: {
+    after?: ResultEventKey | undefined;
+    appId?: string | undefined;
+    limit: number;
+  }): Promise<{ events: ResultEvent[]; held: boolean }> {
+    return this.#resultEventsRepo.listResultEvents(query);
+  }
+  latestResultEventKey(): Promise<ResultEventKey> {
+    return this.#resultEventsRepo.latestResultEventKey();
+  }
+  pruneResultEvents(beforeMs: number): Promise<number> {
+    return this.#resultEventsRepo.pruneResultEvents(beforeMs);
+  }
+
+  // ---- Token buckets shared by the nodes (migration 0013) ----
+
+  get #rateBucketsRepo(): RateBucketsRepository {
+    return (this.#rateBuckets ??= new RateBucketsRepository(this.#repos));
+  }
+  takeRateToken(key: string, nowMs: number, options: TokenBucketOptions): Promise<TakeResult> {
+    return this.#rateBucketsRepo.takeRateToken(key, nowMs, options);
+  }
+  pruneRateBuckets(beforeMs: number): Promise<number> {
+    return this.#rateBucketsRepo.pruneRateBuckets(beforeMs);
   }
 
   // ---- Maintenance (db verify, db backup, secret-key rotate) ----

@@ -12,6 +12,7 @@ import type { Database } from './schema.ts';
 import type { SecretBox } from './secret-box.ts';
 import { adaptSqliteDatabase, AirlockSqliteDialect } from './sqlite-database.ts';
 import { StoreError } from './store-error.ts';
+import { PostgresSignals } from './store-signals.ts';
 import type { Store, StoreDialect } from './store.ts';
 
 export const SQLITE_FILE_NAME = 'airlock.db';
@@ -34,7 +35,10 @@ export interface OpenStoreOptions {
 
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const { secretBox, clock } = options;
-  const store = new KyselyStore({ ...openDatabase(options), secretBox, clock });
+  const signals = isPostgresUrl(options.databaseUrl)
+    ? new PostgresSignals(options.databaseUrl)
+    : undefined;
+  const store = new KyselyStore({ ...openDatabase(options), secretBox, clock, signals });
   if (options.migrate ?? true) {
     try {
       await store.migrate();

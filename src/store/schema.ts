@@ -337,6 +337,26 @@ export interface RememberedDevicesTable {
   created_at_ms: Ms;
 }
 
+/** A final Auth API result, as the result stream delivers it (0013). */
+export interface AuthResultEventsTable {
+  id: Generated<number>;
+  /** PostgreSQL: the writing transaction's id; SQLite: 0. */
+  xid: number;
+  app_id: string;
+  txid: string;
+  result: string;
+  status: string;
+  status_msg: string;
+  created_at_ms: Ms;
+}
+
+/** A token bucket shared by the service nodes (0013). */
+export interface RateBucketsTable {
+  key: string;
+  tokens: number;
+  updated_ms: Ms;
+}
+
 /** Kysely Migrator's bookkeeping (default table names). */
 export interface KyselyMigrationTable {
   name: string;
@@ -378,6 +398,8 @@ export interface Database {
   prompt_logins: PromptLoginsTable;
   single_use_marks: SingleUseMarksTable;
   remembered_devices: RememberedDevicesTable;
+  auth_result_events: AuthResultEventsTable;
+  rate_buckets: RateBucketsTable;
   kysely_migration: KyselyMigrationTable;
   kysely_migration_lock: KyselyMigrationLockTable;
 }

@@ -29,6 +29,8 @@ import { transactionsContract } from './contract/transactions.contract.ts';
 import { sealedSecretsContract } from './contract/sealed-secrets.contract.ts';
 import { promptLoginsContract } from './contract/prompt-logins.contract.ts';
 import { outageContract } from './contract/outage.contract.ts';
+import { resultEventsContract } from './contract/result-events.contract.ts';
+import { rateBucketsContract } from './contract/rate-buckets.contract.ts';
 
 function storeContract(backend: Backend): void {
   void describe(`Store contract on ${backend.dialect}`, () => {
@@ -84,6 +86,8 @@ function storeContract(backend: Backend): void {
     sealedSecretsContract(context);
     promptLoginsContract(context);
     outageContract(context);
+    resultEventsContract(context);
+    rateBucketsContract(context);
   });
 }
 

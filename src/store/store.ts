@@ -1,4 +1,7 @@
 // The Store contract: every read and write the service and CLI make, the same on SQLite and PostgreSQL.
+import type { ResultEventStore } from './result-event-store.ts';
+import type { RateBucketStore } from './rate-bucket-store.ts';
+import type { StoreSignals } from './store-signals.ts';
 import type {
   Application,
   ApplicationType,
@@ -233,8 +236,11 @@ export interface StoredPolicy {
   updatedBy: string;
 }
 
-export interface Store extends AdminStore, MaintenanceStore, OutageStore {
+export interface Store
+  extends AdminStore, MaintenanceStore, OutageStore, ResultEventStore, RateBucketStore {
   readonly dialect: StoreDialect;
+  /** Wake-ups between the processes on this database (store-signals.ts). */
+  readonly signals: StoreSignals;
 
   /** Applies pending versioned migrations; returns the names applied (empty when up to date). */
   migrate(): Promise<string[]>;

@@ -13,6 +13,7 @@ import { normalizeUsername } from '../../core/username.ts';
 import type { AuthApiContext } from './auth-api-context.ts';
 import { sendOk } from './envelope.ts';
 import { checkPasscode } from './passcode-check.ts';
+import { resultEvent } from '../push/oob-shared.ts';
 import { factorNotAllowedMessage, requestedFactor } from '../policy/access-decision.ts';
 import {
   param,
@@ -364,8 +365,8 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     ctx.metrics.requests.inc({ endpoint: 'auth', outcome: outcome.result });
     if (!isAsync) return outcome;
     const txid = ctx.random.uuid();
-    await ctx.writes.run((tx) =>
-      tx.createAuthTransaction({
+    await ctx.writes.run(async (tx) => {
+      await tx.createAuthTransaction({
         txid,
         appId: app.id,
         // An unknown user has no row to refer to; the policy's answer is final all the same.
@@ -374,9 +375,10 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
         result: outcome.result,
         status: outcome.status,
         statusMsg: outcome.status_msg,
-      }),
-    );
-    ctx.push.publishFinal(app.id, { txid, ...outcome });
+      });
+      await tx.appendResultEvent(resultEvent(app.id, txid, outcome, ctx.clock.nowMs()));
+    });
+    ctx.push.resultsWritten();
     return { txid };
   }
 
@@ -399,6 +401,12 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
 
   // Airlock extension (docs/auth-api.md): one event stream of the application's push results, so
   // a proxy waits for thousands of pushes on one connection instead of one auth_status each.
+  // Open streams end when the server closes (a restart): the proxy reconnects and resumes.
+  const openStreams = new Set<{ end(): void }>();
+  server.addHook('preClose', (done) => {
+    for (const res of openStreams) res.end();
+    done();
+  });
   signed(OPS.authResults, ({ req, reply, app, params }) => {
     const after = param(params, 'after');
     if (after !== undefined && !/^[0-9a-z]{1,16}\.[0-9]{1,15}$/.test(after)) {
@@ -415,12 +423,13 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     res.write(': airlock auth results\n\n');
     const send = (result: object, id: string) =>
       res.write(`id: ${id}\ndata: ${JSON.stringify(result)}\n\n`);
-    const unsubscribe = ctx.push.subscribe(app.id, send);
-    // Catch-up after a reconnect: what was published since the client's last event id.
-    if (after !== undefined) for (const r of ctx.push.replay(app.id, after)) send(r.result, r.id);
+    // After a reconnect, first what was committed since the client's last event id (any node's).
+    const unsubscribe = ctx.push.subscribe(app.id, send, after);
     const heartbeat = setInterval(() => res.write(': ping\n\n'), 15_000);
     heartbeat.unref();
+    openStreams.add(res);
     req.raw.once('close', () => {
+      openStreams.delete(res);
       clearInterval(heartbeat);
       unsubscribe();
     });

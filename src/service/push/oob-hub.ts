@@ -1,14 +1,28 @@
-// In-process wake-ups for out-of-band requests: who waits for which answer, which device waits
-// for new requests. A waiter is a callback in a map — no thread, socket or timer per pending push
-// beyond the caller's own deadline — so thousands of pushes can wait at once.
-import type { OobStatus } from '../../core/model.ts';
+// Wake-ups for out-of-band requests: who waits for which answer, which device waits for new
+// requests, which result streams wait for their application's results. A waiter is a callback in
+// a map — no thread, socket or timer per pending push beyond the caller's own deadline — so
+// thousands of pushes can wait at once.
+//
+// Several service nodes may share one database (docs/multi-node.md): what happened is always in
+// the store, and the store's signals (PostgreSQL NOTIFY) wake the waiters of the other nodes. The
+// result stream reads its events from the store (`auth_result_events`), so every node streams the
+// same results under the same event ids, and a stream resumes after a restart.
+import { OOB_STATUSES, PENDING_OOB_STATUSES, type OobStatus } from '../../core/model.ts';
+import { isOneOf } from '../../core/closed-set.ts';
 import type { Clock } from '../../runtime/clock.ts';
-import { generateId, type Random } from '../../runtime/random.ts';
+import {
+  compareResultEventKeys,
+  formatResultEventKey,
+  parseResultEventKey,
+  type ResultEvent,
+  type ResultEventKey,
+} from '../../store/result-event-store.ts';
+import type { Store } from '../../store/store.ts';
 
 type AnswerWaiter = (status: OobStatus | undefined) => void;
 type DeviceWaiter = () => void;
 
-/** A final result, as published to an application's result streams. */
+/** A final result, as delivered on an application's result streams. */
 export interface PublishedResult {
   txid: string;
   result: 'allow' | 'deny';
@@ -17,34 +31,67 @@ export interface PublishedResult {
 }
 type ResultListener = (result: PublishedResult, id: string) => void;
 
+interface Subscription {
+  appId: string;
+  listener: ResultListener;
+  /** The last event this subscriber was given (or need not be given): only later ones follow. */
+  last: ResultEventKey;
+  /** While the catch-up after a reconnect is read: live events, delivered after it. */
+  buffer: ResultEvent[] | undefined;
+}
+
+export type HubStore = Pick<
+  Store,
+  'signals' | 'listResultEvents' | 'latestResultEventKey' | 'getOobRequest'
+>;
+
+const PAGE = 1_000;
+/** How soon to look again when a result waits behind an older open transaction. */
+const HELD_RETRY_MS = 15;
+/** How long an answer is remembered for a waiter that registers just after it (a read's race). */
+const RECENT_ANSWER_MS = 10_000;
+const RECENT_ANSWER_MAX = 100_000;
+
 export class OobHub {
   readonly #answerWaiters = new Map<string, Set<AnswerWaiter>>();
   readonly #deviceWaiters = new Map<string, Set<DeviceWaiter>>();
-  readonly #appListeners = new Map<string, Set<ResultListener>>();
-  /** Recent results per application, so a stream that reconnects misses none (bounded). */
-  readonly #recent = new Map<string, { seq: number; atMs: number; result: PublishedResult }[]>();
-  /** Distinguishes this process's event ids from an earlier run's. */
-  readonly epoch: string;
-  #seq = 0;
+  readonly #subscriptions = new Map<string, Set<Subscription>>();
+  readonly #recentAnswers = new Map<string, { status: OobStatus; atMs: number }>();
+  readonly #store: HubStore;
   readonly #clock: Clock;
-  readonly #keepMs: number;
-  readonly #keepMax: number;
+  readonly #onError: (err: unknown) => void;
+  /** The last result event dispatched to this node's streams; undefined before start(). */
+  #cursor: ResultEventKey | undefined;
+  #polling: Promise<void> | undefined;
+  #pollAgain = false;
+  #heldTimer: NodeJS.Timeout | undefined;
+  #unlisten: (() => void) | undefined;
 
-  constructor(
-    deps: { clock: Clock; random: Random },
-    options: { keepResultsMs?: number; keepResultsMax?: number } = {},
-  ) {
+  constructor(deps: { clock: Clock; store: HubStore; onError?: (err: unknown) => void }) {
     this.#clock = deps.clock;
-    this.epoch = generateId(deps.random, 'E', 10);
-    this.#keepMs = options.keepResultsMs ?? 120_000;
-    this.#keepMax = options.keepResultsMax ?? 50_000;
+    this.#store = deps.store;
+    this.#onError = deps.onError ?? (() => {});
+  }
+
+  /** Reads the stream's head and listens to the other nodes; before the service serves. */
+  async start(): Promise<void> {
+    this.#unlisten ??= this.#store.signals.listen((message) => this.#heard(message));
+    this.#cursor ??= await this.#store.latestResultEventKey();
+  }
+
+  stop(): void {
+    this.#unlisten?.();
+    this.#unlisten = undefined;
+    clearTimeout(this.#heldTimer);
   }
 
   /**
-   * Resolves with the final status when `resolved(txid, …)` is called, or with undefined after
-   * `timeoutMs` (the caller then reads the store: the answer may have come from another node).
+   * Resolves with the final status when the request is resolved on any node, or with undefined
+   * after `timeoutMs` (the caller then reads the store, which is what answers either way).
    */
   waitForAnswer(txid: string, timeoutMs: number): Promise<OobStatus | undefined> {
+    const recent = this.#recentAnswers.get(txid);
+    if (recent) return Promise.resolve(recent.status);
     return new Promise((resolve) => {
       const waiters = getOrCreate(this.#answerWaiters, txid);
       const done: AnswerWaiter = (status) => {
@@ -73,66 +120,209 @@ export class OobHub {
     });
   }
 
-  /** A new request for `deviceId`: wakes its long polls. */
+  /** A new request for `deviceId` was committed: wakes its long polls on every node. */
   offered(deviceId: string): void {
-    for (const wake of [...(this.#deviceWaiters.get(deviceId) ?? [])]) wake();
-  }
-
-  /** A request reached its final status: wakes everyone waiting for it and tells its app's streams. */
-  resolved(
-    txid: string,
-    status: OobStatus,
-    published?: { appId: string; result: PublishedResult },
-  ): void {
-    for (const wake of [...(this.#answerWaiters.get(txid) ?? [])]) wake(status);
-    if (published) this.publish(published.appId, published.result);
-  }
-
-  /** Tells the application's result streams about a final result, and keeps it for replays. */
-  publish(appId: string, result: PublishedResult): void {
-    const seq = ++this.#seq;
-    const now = this.#clock.nowMs();
-    let recent = this.#recent.get(appId);
-    if (!recent) {
-      recent = [];
-      this.#recent.set(appId, recent);
-    }
-    recent.push({ seq, atMs: now, result });
-    let drop = 0;
-    while (
-      drop < recent.length &&
-      (recent.length - drop > this.#keepMax || recent[drop]!.atMs < now - this.#keepMs)
-    ) {
-      drop++;
-    }
-    if (drop > 0) recent.splice(0, drop);
-    const id = `${this.epoch}.${seq}`;
-    for (const listen of [...(this.#appListeners.get(appId) ?? [])]) listen(result, id);
+    this.#wakeDevice(deviceId);
+    this.#store.signals.send(`d ${deviceId}`);
   }
 
   /**
-   * Results published after event `afterId` (from this process; none for another epoch's id),
-   * oldest first, with their ids.
+   * A request reached its final status (committed, with its result event): wakes everyone
+   * waiting for it on every node, and the result streams.
    */
-  replay(appId: string, afterId: string): { id: string; result: PublishedResult }[] {
-    const [epoch, seqText] = afterId.split('.');
-    if (epoch !== this.epoch) return [];
-    const after = Number(seqText);
-    return (this.#recent.get(appId) ?? [])
-      .filter((r) => r.seq > after)
-      .map((r) => ({ id: `${this.epoch}.${r.seq}`, result: r.result }));
+  resolved(txid: string, status: OobStatus): void {
+    this.#wakeAnswer(txid, status);
+    this.#store.signals.send(`a ${txid} ${status}`);
+    this.resultsWritten();
   }
 
-  /** Subscribes to every final result of the application's pushes; returns the unsubscribe. */
-  subscribe(appId: string, listener: ResultListener): () => void {
-    getOrCreate(this.#appListeners, appId).add(listener);
-    return () => removeFrom(this.#appListeners, appId, listener);
+  /** Result events were committed (e.g. an async answer final at once): the streams look. */
+  resultsWritten(): void {
+    this.#store.signals.send('r');
+    void this.pollResults();
+  }
+
+  /**
+   * Subscribes to every final result of the application, from now on; after a reconnect, from
+   * event `afterId` on (the events still kept), each event once and in order. Returns the
+   * unsubscribe.
+   */
+  subscribe(appId: string, listener: ResultListener, afterId?: string): () => void {
+    const head = this.#cursor ?? { xid: 0, id: 0 };
+    const after = afterId === undefined ? undefined : parseResultEventKey(afterId);
+    const sub: Subscription = {
+      appId,
+      listener,
+      last: head,
+      buffer: after === undefined ? undefined : [],
+    };
+    getOrCreate(this.#subscriptions, appId).add(sub);
+    if (after !== undefined) {
+      this.#catchUp(sub, after, head).catch((err: unknown) => {
+        this.#onError(err);
+        this.#endCatchUp(sub);
+      });
+    }
+    return () => removeFrom(this.#subscriptions, appId, sub);
+  }
+
+  /** Reads the result events committed since the last look and gives them to the streams. */
+  pollResults(): Promise<void> {
+    if (this.#polling) {
+      this.#pollAgain = true;
+      return this.#polling;
+    }
+    this.#polling = this.#poll()
+      .catch((err: unknown) => this.#onError(err))
+      .finally(() => {
+        this.#polling = undefined;
+      });
+    return this.#polling;
   }
 
   /** Waiters right now (for metrics and the memory benchmark). */
   get waiting(): { answers: number; devices: number } {
     return { answers: this.#answerWaiters.size, devices: this.#deviceWaiters.size };
   }
+
+  async #poll(): Promise<void> {
+    do {
+      this.#pollAgain = false;
+      if (this.#cursor === undefined) return;
+      const { events, held } = await this.#store.listResultEvents({
+        after: this.#cursor,
+        limit: PAGE,
+      });
+      for (const event of events) {
+        this.#cursor = event.key;
+        this.#dispatch(event);
+      }
+      if (events.length === PAGE) this.#pollAgain = true;
+      if (held && this.#heldTimer === undefined) {
+        this.#heldTimer = setTimeout(() => {
+          this.#heldTimer = undefined;
+          void this.pollResults();
+        }, HELD_RETRY_MS);
+        this.#heldTimer.unref();
+      }
+    } while (this.#pollAgain);
+  }
+
+  #dispatch(event: ResultEvent): void {
+    for (const sub of [...(this.#subscriptions.get(event.appId) ?? [])]) {
+      if (sub.buffer) sub.buffer.push(event);
+      else deliver(sub, event);
+    }
+  }
+
+  /**
+   * The events after `after` up to `head` (what this node's streams had been given when the
+   * subscriber came), then those dispatched meanwhile. An `after` beyond the database's newest
+   * event is not from this database (restored, or another deployment): it is ignored rather
+   * than trusted to hide every event up to it.
+   */
+  async #catchUp(sub: Subscription, after: ResultEventKey, head: ResultEventKey): Promise<void> {
+    if (compareResultEventKeys(after, head) > 0) {
+      const newest = await this.#store.latestResultEventKey();
+      if (compareResultEventKeys(after, newest) <= 0) sub.last = after;
+      this.#endCatchUp(sub);
+      return;
+    }
+    sub.last = after;
+    let position = after;
+    for (;;) {
+      const { events } = await this.#store.listResultEvents({
+        after: position,
+        appId: sub.appId,
+        limit: PAGE,
+      });
+      for (const event of events) {
+        if (compareResultEventKeys(event.key, head) > 0) break;
+        deliver(sub, event);
+      }
+      const lastEvent = events.at(-1);
+      if (
+        events.length < PAGE ||
+        lastEvent === undefined ||
+        compareResultEventKeys(lastEvent.key, head) >= 0
+      ) {
+        break;
+      }
+      position = lastEvent.key;
+    }
+    this.#endCatchUp(sub);
+  }
+
+  #endCatchUp(sub: Subscription): void {
+    const buffered = sub.buffer ?? [];
+    sub.buffer = undefined;
+    for (const event of buffered) deliver(sub, event);
+  }
+
+  /** A message of another node (store-signals.ts). */
+  #heard(message: string): void {
+    const [kind, arg, status] = message.split(' ');
+    if (kind === 'a' && arg !== undefined) {
+      this.#wakeAnswer(arg, isOneOf(OOB_STATUSES, status) ? status : 'timeout');
+    } else if (kind === 'd' && arg !== undefined) {
+      this.#wakeDevice(arg);
+    } else if (kind === 'r') {
+      void this.pollResults();
+    } else if (kind === '*') {
+      // Messages may have been lost: look at everything that waits.
+      void this.pollResults();
+      for (const deviceId of [...this.#deviceWaiters.keys()]) this.#wakeDevice(deviceId);
+      void this.#recheckAnswers();
+    }
+  }
+
+  async #recheckAnswers(): Promise<void> {
+    for (const txid of [...this.#answerWaiters.keys()]) {
+      try {
+        const request = await this.#store.getOobRequest(txid);
+        if (request && !PENDING_OOB_STATUSES.includes(request.status))
+          this.#wakeAnswer(txid, request.status);
+      } catch (err) {
+        this.#onError(err);
+        return;
+      }
+    }
+  }
+
+  #wakeAnswer(txid: string, status: OobStatus): void {
+    this.#remember(txid, status);
+    for (const wake of [...(this.#answerWaiters.get(txid) ?? [])]) wake(status);
+  }
+
+  #wakeDevice(deviceId: string): void {
+    for (const wake of [...(this.#deviceWaiters.get(deviceId) ?? [])]) wake();
+  }
+
+  #remember(txid: string, status: OobStatus): void {
+    const now = this.#clock.nowMs();
+    this.#recentAnswers.delete(txid);
+    this.#recentAnswers.set(txid, { status, atMs: now });
+    for (const [key, entry] of this.#recentAnswers) {
+      if (entry.atMs >= now - RECENT_ANSWER_MS && this.#recentAnswers.size <= RECENT_ANSWER_MAX) {
+        break;
+      }
+      this.#recentAnswers.delete(key);
+    }
+  }
+}
+
+function deliver(sub: Subscription, event: ResultEvent): void {
+  if (compareResultEventKeys(event.key, sub.last) <= 0) return;
+  sub.last = event.key;
+  sub.listener(
+    {
+      txid: event.txid,
+      result: event.result,
+      status: event.status,
+      status_msg: event.statusMsg,
+    },
+    formatResultEventKey(event.key),
+  );
 }
 
 function getOrCreate<T>(map: Map<string, Set<T>>, key: string): Set<T> {

@@ -3,7 +3,8 @@
 // constant-time comparison of one-time secrets.
 import { timingSafeEqual } from 'node:crypto';
 import type { Application, AuthTransaction, OobStatus, User } from '../../core/model.ts';
-import type { TokenBuckets } from '../../core/token-bucket.ts';
+import type { NewResultEvent } from '../../store/result-event-store.ts';
+import type { RateBucketStore } from '../../store/rate-bucket-store.ts';
 import type { Store } from '../../store/store.ts';
 import type { WriteBatcher } from '../../store/write-batcher.ts';
 import type { OobHub } from './oob-hub.ts';
@@ -19,7 +20,8 @@ export interface AuthOutcome {
  * so switching factor does not buy more. Undefined when allowed; else the deny (audited).
  */
 export async function spendLoginBudget(input: {
-  rateLimits: TokenBuckets;
+  /** The budgets live in the database: they hold across service nodes (docs/multi-node.md). */
+  budgets: RateBucketStore;
   writes: WriteBatcher;
   budget: { ratePerMinute: number; burst: number };
   app: Application;
@@ -29,7 +31,7 @@ export async function spendLoginBudget(input: {
   nowMs: number;
 }): Promise<AuthOutcome | undefined> {
   const { app, user, nowMs } = input;
-  const taken = input.rateLimits.take(`oob:${user.id}`, nowMs, {
+  const taken = await input.budgets.takeRateToken(`oob:${user.id}`, nowMs, {
     ratePerSecond: input.budget.ratePerMinute / 60,
     burst: input.budget.burst,
   });
@@ -101,13 +103,12 @@ export async function settleOobRequest(
       }),
     );
     await input.alsoWrite?.(tx);
+    // The result stream's event commits with the answer: every node streams it, once.
+    await tx.appendResultEvent(resultEvent(input.appId, txid, answer, nowMs));
     return { status, answer };
   });
   if (!settled) return undefined;
-  deps.hub.resolved(txid, settled.status, {
-    appId: input.appId,
-    result: { txid, ...settled.answer },
-  });
+  deps.hub.resolved(txid, settled.status);
   return settled.answer;
 }
 
@@ -116,6 +117,23 @@ function blockedOutcome(userStatus: User['status'] | undefined): AuthOutcome {
   return userStatus === 'locked out'
     ? { result: 'deny', status: 'locked_out', status_msg: 'Your account is locked out.' }
     : { result: 'deny', status: 'deny', status_msg: 'Your account is disabled.' };
+}
+
+/** The result stream's event of a final answer (written in the answer's transaction). */
+export function resultEvent(
+  appId: string,
+  txid: string,
+  answer: AuthOutcome,
+  nowMs: number,
+): NewResultEvent {
+  return {
+    appId,
+    txid,
+    result: answer.result,
+    status: answer.status,
+    statusMsg: answer.status_msg,
+    createdAtMs: nowMs,
+  };
 }
 
 /** The Auth API answer stored for a transaction; undefined while it waits. */

@@ -5,7 +5,6 @@ import { createHash } from 'node:crypto';
 import { hashBypassCode } from '../../core/bypass-code.ts';
 import { AirlockError } from '../../core/error-registry.ts';
 import type { Application, Device, OobContext, User } from '../../core/model.ts';
-import type { TokenBuckets } from '../../core/token-bucket.ts';
 import type { MessageProvider } from '../../factors/message-provider.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import { generateDigits, generateId, type Random } from '../../runtime/random.ts';
@@ -42,7 +41,6 @@ interface Deps {
   clock: Clock;
   random: Random;
   hub: OobHub;
-  rateLimits: TokenBuckets;
   bypassPepper: Buffer;
   providers: { sms: MessageProvider | undefined; phone: MessageProvider | undefined };
   /** Twilio's auth token when the phone provider is Twilio: callbacks must carry its signature. */
@@ -288,7 +286,7 @@ export class PhoneFlow {
     factor: 'sms' | 'phone',
   ): Promise<AuthOutcome | undefined> {
     return spendLoginBudget({
-      rateLimits: this.#d.rateLimits,
+      budgets: this.#d.store,
       writes: this.#d.writes,
       budget: { ratePerMinute: this.#d.options.ratePerMinute, burst: this.#d.options.burst },
       app: input.app,

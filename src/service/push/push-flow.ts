@@ -12,7 +12,6 @@ import type {
   OobStatus,
   User,
 } from '../../core/model.ts';
-import type { TokenBuckets } from '../../core/token-bucket.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import { generateDigits, type Random } from '../../runtime/random.ts';
 import type { Store } from '../../store/store.ts';
@@ -22,6 +21,7 @@ import {
   answerOf,
   auditEvent,
   constantTimeEqual,
+  resultEvent,
   settleOobRequest,
   spendLoginBudget,
   type AuthOutcome,
@@ -68,7 +68,6 @@ interface Deps {
   clock: Clock;
   random: Random;
   hub: OobHub;
-  rateLimits: TokenBuckets;
   options: PushOptions;
   /** A push that expired without the device ever taking it: a failed delivery (factor health). */
   onUndelivered?: (factor: OobFactor) => void;
@@ -130,7 +129,7 @@ export class PushFlow {
       if (joined) return joined;
     }
     const denied = await spendLoginBudget({
-      rateLimits: this.#d.rateLimits,
+      budgets: this.#d.store,
       writes: this.#d.writes,
       budget: { ratePerMinute: o.pushRatePerMinute, burst: o.pushBurst },
       app,
@@ -313,19 +312,25 @@ export class PushFlow {
     return settled;
   }
 
-  /** Publishes an async transaction that was final at once (e.g. a passcode, a push refused). */
-  publishFinal(appId: string, result: PublishedResult): void {
-    this.#d.hub.publish(appId, result);
+  /**
+   * An async transaction that was final at once (e.g. a passcode, a push refused) was committed
+   * with its result event (`resultEvent`): the result streams of every node look.
+   */
+  resultsWritten(): void {
+    this.#d.hub.resultsWritten();
   }
 
-  /** Every final push result of the application, as it happens (the auth_results stream). */
-  subscribe(appId: string, listener: (result: PublishedResult, id: string) => void): () => void {
-    return this.#d.hub.subscribe(appId, listener);
-  }
-
-  /** Results of the application after event `afterId` (a reconnecting stream's catch-up). */
-  replay(appId: string, afterId: string): { id: string; result: PublishedResult }[] {
-    return this.#d.hub.replay(appId, afterId);
+  /**
+   * Every final result of the application, as it happens (the auth_results stream); with
+   * `afterId`, first those after that event (a reconnecting stream's catch-up, across restarts
+   * and nodes: the events are in the store).
+   */
+  subscribe(
+    appId: string,
+    listener: (result: PublishedResult, id: string) => void,
+    afterId?: string,
+  ): () => void {
+    return this.#d.hub.subscribe(appId, listener, afterId);
   }
 
   /** Moves expired pending requests to `timeout` and wakes their waiters. */
@@ -333,12 +338,13 @@ export class PushFlow {
     const expired = await this.#d.writes.run(async (tx) => {
       const expiredRequests = await tx.expireOobRequests(nowMs);
       const txids = expiredRequests.map((r) => r.txid);
-      for (const txid of txids) {
-        await tx.updateAuthTransaction(txid, {
+      for (const r of expiredRequests) {
+        await tx.updateAuthTransaction(r.txid, {
           result: 'deny',
           status: 'timeout',
           statusMsg: FINAL_OUTCOMES.timeout.status_msg,
         });
+        await tx.appendResultEvent(resultEvent(r.appId, r.txid, FINAL_OUTCOMES.timeout, nowMs));
       }
       if (txids.length > 0) {
         await tx.appendAudit({
@@ -358,10 +364,7 @@ export class PushFlow {
     });
     for (const r of expired) {
       if (!r.delivered && r.factor === 'push') this.#d.onUndelivered?.(r.factor);
-      this.#d.hub.resolved(r.txid, 'timeout', {
-        appId: r.appId,
-        result: { txid: r.txid, ...FINAL_OUTCOMES.timeout },
-      });
+      this.#d.hub.resolved(r.txid, 'timeout');
     }
     return expired.length;
   }
