@@ -30,6 +30,7 @@ export function migrationsContract(c: ContractContext): void {
             '0010-allow-v1-signature',
             '0011-outage',
             '0012-web-sdk',
+            '0014-health-report-owner',
           ]);
           assert.deepEqual(await fresh.store.migrate(), []);
         } finally {

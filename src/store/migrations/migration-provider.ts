@@ -14,6 +14,7 @@ import { membershipOriginMigration } from './0009-membership-origin.ts';
 import { allowV1SignatureMigration } from './0010-allow-v1-signature.ts';
 import { outageMigration } from './0011-outage.ts';
 import { webSdkMigration } from './0012-web-sdk.ts';
+import { healthReportOwnerMigration } from './0014-health-report-owner.ts';
 
 /**
  * Migrations by name; the Migrator applies them in name order. A static list rather than
@@ -69,6 +70,7 @@ function migrationTable(
     '0010-allow-v1-signature': allowV1SignatureMigration(),
     '0011-outage': outageMigration(dialect),
     '0012-web-sdk': webSdkMigration(),
+    '0014-health-report-owner': healthReportOwnerMigration(),
   };
 }
 

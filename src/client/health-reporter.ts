@@ -1,11 +1,14 @@
-// The proxy's health, reported to the service for its status page (`[main] status_report_interval`):
-// signed with the first server section's keys, sent to its API hosts (docs/status-page.md).
-import type { AuthApiClient } from '../client/auth-api-client.ts';
+// A proxy's or gateway's health, reported to the service for its status page: signed with the
+// keys of the client `client()` returns at each report (the current configuration's after a
+// reload), `POST /auth/v2/health_report` (docs/status-page.md).
+import type { AuthApiClient, HealthReportParams } from './auth-api-client.ts';
 
-/** The proxy's own view, from each section's API hosts. */
-export function proxyHealthStatus(
+export type ReportedStatus = 'operational' | 'degraded_performance' | 'partial_outage';
+
+/** The reporter's own view, from each section's API hosts (the gateway has one: `[service]`). */
+export function apiHostsHealthStatus(
   sections: readonly { section: string; hosts: readonly { host: string; status: string }[] }[],
-): { status: 'operational' | 'degraded_performance' | 'partial_outage'; detail: string } {
+): { status: ReportedStatus; detail: string } {
   const cut = sections.some((s) => !s.hosts.some((h) => h.status === 'reachable'));
   const impaired = sections.some((s) => s.hosts.some((h) => h.status !== 'reachable'));
   const detail = sections
@@ -20,21 +23,24 @@ export function proxyHealthStatus(
 export interface HealthReporter {
   /** One report now; resolves with the problem, or undefined when the service took it. */
   reportOnce(): Promise<string | undefined>;
+  /** Stops the timer; the clients stay the caller's to close. */
   stop(): void;
 }
 
 export function startHealthReporter(options: {
-  client: AuthApiClient;
+  /** The client to sign and send the next report with: asked at every report. */
+  client: () => AuthApiClient;
+  kind: HealthReportParams['kind'];
   name: string;
   intervalMs: number;
-  health: () => ReturnType<typeof proxyHealthStatus>;
+  health: () => { status: ReportedStatus; detail: string };
   onProblem: (message: string) => void;
 }): HealthReporter {
   let failing = false;
   const reportOnce = async () => {
     const { status, detail } = options.health();
-    const outcome = await options.client.reportHealth?.({
-      kind: 'proxy',
+    const outcome = await options.client().reportHealth?.({
+      kind: options.kind,
       name: options.name,
       status,
       detail,
@@ -58,7 +64,28 @@ export function startHealthReporter(options: {
     reportOnce,
     stop() {
       if (timer) clearInterval(timer);
-      options.client.close();
     },
+  };
+}
+
+/**
+ * The client for the current keys: a new one when `current()` returns another key (a reload
+ * changed the section), the previous one closed. For reporters whose configuration may change.
+ */
+export function currentClient<K>(
+  current: () => K,
+  create: (key: K) => AuthApiClient,
+): { client: () => AuthApiClient; close: () => void } {
+  let held: { key: K; client: AuthApiClient } | undefined;
+  return {
+    client() {
+      const key = current();
+      if (held === undefined || held.key !== key) {
+        held?.client.close();
+        held = { key, client: create(key) };
+      }
+      return held.client;
+    },
+    close: () => held?.client.close(),
   };
 }
