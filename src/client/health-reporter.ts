@@ -37,6 +37,7 @@ export function startHealthReporter(options: {
   onProblem: (message: string) => void;
 }): HealthReporter {
   let failing = false;
+  let stopped = false;
   const reportOnce = async () => {
     const { status, detail } = options.health();
     const outcome = await options.client().reportHealth?.({
@@ -52,7 +53,9 @@ export function startHealthReporter(options: {
           ? undefined
           : `${outcome.kind}${'detail' in outcome && outcome.detail ? `: ${String(outcome.detail)}` : ''}`;
     // Said once per failure streak: a status page that is down must not flood the log.
-    if (problem !== undefined && !failing) options.onProblem(`status report failed: ${problem}`);
+    // A report still in flight when the reporter stopped says nothing: its log may be closed.
+    if (problem !== undefined && !failing && !stopped)
+      options.onProblem(`status report failed: ${problem}`);
     failing = problem !== undefined;
     return problem;
   };
@@ -63,6 +66,7 @@ export function startHealthReporter(options: {
   return {
     reportOnce,
     stop() {
+      stopped = true;
       if (timer) clearInterval(timer);
     },
   };
