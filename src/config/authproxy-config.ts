@@ -215,8 +215,8 @@ function readMain(
   return { main, defaultBindAddress: r.ipAddress('interface') };
 }
 
-/** `status_name`: the proxy's component name on the status page. */
-function readStatusName(r: SectionReader): string | undefined {
+/** `status_name`: the proxy's (or gateway's) component name on the status page. */
+export function readStatusName(r: SectionReader): string | undefined {
   const name = r.string('status_name');
   if (name !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
     r.error(
@@ -227,8 +227,15 @@ function readStatusName(r: SectionReader): string | undefined {
   return name;
 }
 
-/** `syslog_target`, `syslog_facility`, `syslog_app_name`, `syslog_ca_file` (docs/proxy-config.md). */
-function readMainSyslog(r: SectionReader, ctx: Context): SyslogConfig | undefined {
+/**
+ * `syslog_target`, `syslog_facility`, `syslog_app_name`, `syslog_ca_file` (docs/proxy-config.md),
+ * of authproxy.cfg's `[main]` and gateway.cfg's (whose app name defaults to `airlock-gateway`).
+ */
+export function readMainSyslog(
+  r: SectionReader,
+  ctx: Context,
+  defaultAppName = 'airlock-proxy',
+): SyslogConfig | undefined {
   const caFile = r.string('syslog_ca_file');
   const caPath = caFile === undefined ? undefined : resolve(ctx.options.configDir, caFile);
   const caPem = caPath === undefined ? undefined : readPem(r, 'syslog_ca_file', caPath);
@@ -245,7 +252,7 @@ function readMainSyslog(r: SectionReader, ctx: Context): SyslogConfig | undefine
       appName: r.string('syslog_app_name'),
       caPem,
     },
-    'airlock-proxy',
+    defaultAppName,
   );
   for (const e of errors) r.error(keys[e.setting], e.message);
   if (!r.has('syslog_target')) {

@@ -4,6 +4,7 @@ import type { Failmode } from '../core/failmode-decision.ts';
 import type { AdClientConfig, ApiHostConfig, ResilienceConfig } from './authproxy-config-model.ts';
 import { deepFreeze } from './authproxy-config-model.ts';
 import type { ListenAddress } from './listen-address.ts';
+import type { SyslogConfig } from './syslog-config.ts';
 
 /** Section kinds of gateway.cfg; `app` is written `[app:NAME]`. */
 export const GATEWAY_SECTION_KINDS = [
@@ -37,6 +38,8 @@ export const GATEWAY_DEFAULTS = deepFreeze({
     adminListen: '127.0.0.1:9444',
     /** Where `airlock proxy primary-only` writes its switch; the proxy's default too. */
     stateDir: 'state',
+    /** Seconds between health reports to the service's status page; 0 = none. */
+    statusReportIntervalSeconds: 0,
   },
   gateway: {
     listen: '127.0.0.1:9443',
@@ -61,6 +64,12 @@ export interface GatewayMainConfig {
   readonly adminListen: ListenAddress;
   /** Absolute; primary-only mode is on while this directory's switch says so. */
   readonly stateDir: string;
+  /** `syslog_target` and friends: logins, failmode and forward-auth denials as RFC 5424; undefined = off. */
+  readonly syslog: SyslogConfig | undefined;
+  /** `status_report_interval` in ms: health reports to the service's status page; 0 = off. */
+  readonly statusReportIntervalMs: number;
+  /** `status_name`: the gateway's component on the status page; undefined = the host name. */
+  readonly statusName: string | undefined;
 }
 
 export interface GatewayListenConfig {

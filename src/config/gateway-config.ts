@@ -18,7 +18,13 @@ import {
   readApiHosts,
   readResilience,
 } from './api-host-readers.ts';
-import { parseAdminListen, readAdClient, readPem } from './authproxy-config.ts';
+import {
+  parseAdminListen,
+  readAdClient,
+  readMainSyslog,
+  readPem,
+  readStatusName,
+} from './authproxy-config.ts';
 import { RESILIENCE_KEYS, SCHEMAS, type SectionSchema } from './authproxy-config-schema.ts';
 import { SectionReader, errorCode, quote, type Context } from './authproxy-section-reader.ts';
 import { closestWord } from './closest-word.ts';
@@ -45,7 +51,19 @@ const NONE: SectionSchema['ignored'] = {};
 
 export const GATEWAY_SCHEMAS: Readonly<Record<GatewaySectionKind, SectionSchema>> = {
   main: {
-    keys: ['debug', 'log_dir', 'log_stdout', 'admin_listen', 'state_dir'],
+    keys: [
+      'debug',
+      'log_dir',
+      'log_stdout',
+      'admin_listen',
+      'state_dir',
+      'syslog_target',
+      'syslog_facility',
+      'syslog_app_name',
+      'syslog_ca_file',
+      'status_report_interval',
+      'status_name',
+    ],
     numbered: [],
     ignored: NONE,
     refused: NONE,
@@ -249,6 +267,10 @@ function readGatewayMain(r: SectionReader, ctx: Context): GatewayMainConfig {
     logStdout: r.bool('log_stdout', d.logStdout),
     adminListen: adminListen ?? { host: '127.0.0.1', port: 0 },
     stateDir: resolve(ctx.options.configDir, r.string('state_dir') ?? d.stateDir),
+    syslog: readMainSyslog(r, ctx, 'airlock-gateway'),
+    statusReportIntervalMs:
+      r.int('status_report_interval', d.statusReportIntervalSeconds, { min: 0, max: 3_600 }) * 1000,
+    statusName: readStatusName(r),
   };
 }
 

@@ -127,6 +127,8 @@ export const ERRORS = {
   OUTAGE_INVALID: { status: 400, message: 'Invalid outage operation' },
   OUTAGE_CONFLICT: { status: 409, message: 'Incident changed meanwhile' },
   OUTAGE_DELIVERY_FAILED: { status: 502, message: 'Notification delivery failed' },
+  // A health report for a component name that another application's keys reported first.
+  AUTH_HEALTH_REPORTER_TAKEN: { status: 403, duoCode: 40301, message: 'Access forbidden' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -17,6 +17,7 @@ import { createLdapPrimary } from '../proxy/primary/ldap-primary.ts';
 import type { PrimaryAuthenticator } from '../proxy/primary/primary-authenticator.ts';
 import { buildGatewayApp } from './gateway-app.ts';
 import { openGatewayEvents, type GatewayEvents } from './gateway-events.ts';
+import { openGatewaySiemOutput, startGatewayStatusReporter } from './gateway-outage-outputs.ts';
 import { createGatewayOidc } from './oidc-provider.ts';
 import { SessionStore } from './session-store.ts';
 
@@ -52,11 +53,15 @@ export async function startGateway(
   deps: GatewayDeps,
 ): Promise<RunningGateway> {
   const metrics = new Registry();
-  const events = openGatewayEvents({
-    logDir: config.main.logDir,
-    stdout: config.main.logStdout,
-    registry: metrics,
-  });
+  const events = openGatewaySiemOutput(
+    config,
+    openGatewayEvents({
+      logDir: config.main.logDir,
+      stdout: config.main.logStdout,
+      registry: metrics,
+    }),
+    deps.clock,
+  );
   for (const warning of config.warnings) events.line(`WARNING: ${warning}`);
   const startedAtMs = deps.clock.nowMs();
   const primary = createDirectoryPrimary(config, deps, events);
@@ -76,7 +81,9 @@ export async function startGateway(
   if (oidc) events.line(`OpenID Connect provider: issuer ${oidc.issuer}`);
   const portal = buildGatewayApp({ config, primary, api, sessions, events, oidc, ...deps });
   let admin: FastifyInstance | undefined;
+  let reporter: { stop(): void } | undefined;
   const close = async () => {
+    reporter?.stop();
     clearInterval(sweep);
     await admin?.close();
     await portal.close();
@@ -104,6 +111,13 @@ export async function startGateway(
       apiHosts: api.health(),
     }));
     const adminAddress = await listen(admin, config.main.adminListen, '[main] admin_listen');
+    reporter = startGatewayStatusReporter(
+      config,
+      () => api.health(),
+      deps.clock,
+      events,
+      GATEWAY_NAME,
+    );
     events.line(
       `${GATEWAY_NAME} ${deps.version}: portal ${config.gateway.portalUrl.href} on ${address.address}:${address.port}; ` +
         `apps: ${config.apps.map((a) => `[app:${a.name}] ${a.restriction} failmode=${a.failmode}`).join(', ')}; ` +

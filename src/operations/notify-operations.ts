@@ -23,6 +23,7 @@ import type { MailSender } from '../runtime/mail-sender.ts';
 import type { Store } from '../store/store.ts';
 import type { DrPlanSection } from './dr-plan.ts';
 import { auditEvent, type OperationContext } from './operation-context.ts';
+import { audienceEmails, type NotifyAudience } from './notify-audience.ts';
 import { loadMessageTemplates } from './outage-operations.ts';
 
 /** The factors a user can fall back on (docs/factors.md). */
@@ -37,6 +38,8 @@ const DEFAULT_EXPECTED_UPDATE: Record<MessageLanguage, string> = {
 export interface DraftedMessage {
   /** Who it is for: `users of vpn`, `users who sign in with sms`. */
   audience: string;
+  /** The same audience, as `notify send` looks its users up. */
+  reaches: NotifyAudience;
   kind: MessageKind;
   language: MessageLanguage;
   subject: string;
@@ -102,7 +105,7 @@ export async function draftNotifications(
     expected_update: options.expectedUpdate ?? DEFAULT_EXPECTED_UPDATE[language],
   });
   if (incident.factor !== null) {
-    const factor = incident.factor;
+    const factor = incident.factor as (typeof FACTORS)[number];
     const others = FACTORS.filter((f) => f !== factor);
     for (const language of options.languages) {
       const text = renderTemplate(template('factor-outage', language), {
@@ -112,6 +115,7 @@ export async function draftNotifications(
       });
       messages.push({
         audience: `users who sign in with ${factor}`,
+        reaches: { kind: 'factor', factor },
         kind: 'factor-outage',
         language,
         ...text,
@@ -141,15 +145,23 @@ export async function draftNotifications(
         ...common(language),
         application: entry.application.name,
       });
-      messages.push({ audience: `users of ${entry.application.name}`, kind, language, ...text });
+      messages.push({
+        audience: `users of ${entry.application.name}`,
+        reaches: { kind: 'application', appId: entry.application.id },
+        kind,
+        language,
+        ...text,
+      });
     }
   }
   return { incident, messages };
 }
 
 export interface SendOptions extends DraftOptions {
-  /** E-mail recipients of every message (with `mail`). */
+  /** With `mail`: also send every message here (a helpdesk, a distribution list). */
   to: readonly string[];
+  /** With `mail`: send each message to its audience's users (default true). */
+  toUsers?: boolean;
   mail?: MailSender | undefined;
   webhooks: readonly string[];
   /** Signs webhook bodies: `X-Airlock-Signature: sha256=<hex HMAC-SHA256>`; '' = unsigned. */
@@ -160,6 +172,8 @@ export interface SendOptions extends DraftOptions {
 export interface SendReport {
   incidentId: number;
   messages: number;
+  /** Per message: how many e-mail recipients it had (its audience's users and `--to`). */
+  reached: { audience: string; language: string; emails: number }[];
   delivered: { channel: 'email' | 'webhook'; target: string; audience: string; language: string }[];
   failed: { channel: 'email' | 'webhook'; target: string; audience: string; error: string }[];
 }
@@ -170,41 +184,36 @@ export async function sendNotifications(
   id: number,
   options: SendOptions,
 ): Promise<SendReport> {
-  if ((options.to.length === 0 || !options.mail) && options.webhooks.length === 0) {
+  const { incident, messages } = await draftNotifications(ctx.store, id, options);
+  const recipients = await recipientsOf(ctx.store, messages, options);
+  if (recipients.every((r) => r.length === 0) && options.webhooks.length === 0) {
     throw new AirlockError('OUTAGE_INVALID', undefined, {
       message:
-        'Invalid outage operation: no recipients: give e-mail addresses with SMTP, or webhooks',
+        'Invalid outage operation: no recipients: no user of the audiences has an e-mail address ' +
+        '(or no SMTP server was given), no --to, no webhook',
     });
   }
-  const { incident, messages } = await draftNotifications(ctx.store, id, options);
   const report: SendReport = {
     incidentId: incident.id,
     messages: messages.length,
     delivered: [],
     failed: [],
+    reached: [],
   };
-  for (const m of messages) {
-    if (options.mail && options.to.length > 0) {
-      const target = options.to.join(', ');
-      try {
-        await options.mail.send({ to: options.to, subject: m.subject, text: m.body });
-        report.delivered.push({
-          channel: 'email',
-          target,
-          audience: m.audience,
-          language: m.language,
-        });
-      } catch (err) {
-        report.failed.push({
-          channel: 'email',
-          target,
-          audience: m.audience,
-          error: errorText(err),
-        });
-      }
-    }
+  for (const [i, m] of messages.entries()) {
+    const to = recipients[i] ?? [];
+    report.reached.push({ audience: m.audience, language: m.language, emails: to.length });
+    if (options.mail) await mailEach(options.mail, m, to, report);
     for (const url of options.webhooks) {
-      const body = JSON.stringify({ incident: incident.id, title: incident.title, ...m });
+      const body = JSON.stringify({
+        incident: incident.id,
+        title: incident.title,
+        audience: m.audience,
+        kind: m.kind,
+        language: m.language,
+        subject: m.subject,
+        body: m.body,
+      });
       const headers: Record<string, string> = options.webhookSecret
         ? {
             'X-Airlock-Signature': `sha256=${createHmac('sha256', options.webhookSecret).update(body).digest('hex')}`,
@@ -236,10 +245,11 @@ export async function sendNotifications(
       'notify.send',
       { type: 'incident', id: String(incident.id) },
       {
-        messages: messages.map((m) => ({
+        messages: messages.map((m, i) => ({
           audience: m.audience,
           kind: m.kind,
           language: m.language,
+          emails: recipients[i]?.length ?? 0,
         })),
         delivered: report.delivered.length,
         failed: report.failed,
@@ -253,6 +263,50 @@ export async function sendNotifications(
     });
   }
   return report;
+}
+
+/** Per message, its e-mail recipients: the audience's users (unless `toUsers: false`) and `to`. */
+async function recipientsOf(
+  store: Store,
+  messages: readonly DraftedMessage[],
+  options: SendOptions,
+): Promise<string[][]> {
+  if (!options.mail) return messages.map(() => []);
+  const cache = new Map<string, Promise<string[]>>();
+  const lookup = (audience: NotifyAudience) => {
+    const key = JSON.stringify(audience);
+    if (!cache.has(key)) cache.set(key, audienceEmails(store, audience));
+    return cache.get(key)!;
+  };
+  return Promise.all(
+    messages.map(async (m) => {
+      const users = options.toUsers === false ? [] : await lookup(m.reaches);
+      const seen = new Set(users.map((u) => u.toLowerCase()));
+      return [...users, ...options.to.filter((t) => !seen.has(t.toLowerCase()))];
+    }),
+  );
+}
+
+/** One e-mail per recipient: users never see each other's addresses. */
+async function mailEach(
+  mail: MailSender,
+  m: DraftedMessage,
+  to: readonly string[],
+  report: SendReport,
+): Promise<void> {
+  for (const target of to) {
+    try {
+      await mail.send({ to: [target], subject: m.subject, text: m.body });
+      report.delivered.push({
+        channel: 'email',
+        target,
+        audience: m.audience,
+        language: m.language,
+      });
+    } catch (err) {
+      report.failed.push({ channel: 'email', target, audience: m.audience, error: errorText(err) });
+    }
+  }
 }
 
 function errorText(err: unknown): string {

@@ -9,6 +9,11 @@ import {
   type AuthParams,
 } from '../client/auth-api-client.ts';
 import {
+  apiHostsHealthStatus,
+  currentClient,
+  startHealthReporter,
+} from '../client/health-reporter.ts';
+import {
   createResilientAuthApiClient,
   type ResilienceEvent,
   type ResilientAuthApiClient,
@@ -46,7 +51,6 @@ import {
 import { startRadiusServer, type RadiusServer } from './radius-server.ts';
 import { restartOnlyChanges, type ReloadOutcome } from './reload-plan.ts';
 import { withSiemOutput } from './siem-output.ts';
-import { proxyHealthStatus, startHealthReporter, type HealthReporter } from './health-reporter.ts';
 
 export const PROXY_NAME = 'Airlock Authentication Proxy';
 
@@ -292,44 +296,55 @@ export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Prom
 
 /**
  * `[main] status_report_interval`: the proxy's health to the service's status page, signed with
- * the first server section's keys and sent to its first API host (docs/status-page.md). The
- * sections are the current generation's, so a reload's API clients are the ones reported.
+ * the current generation's first server section's keys and sent to its first API host
+ * (docs/status-page.md): after a reload that rotated the skey, reports carry the new one.
  */
 function startStatusReporter(
   config: AuthProxyConfig,
   running: () => readonly { section: ServerConfig; api: ResilientAuthApiClient }[],
   deps: ProxyDeps,
   logs: ProxyLogs,
-): HealthReporter | undefined {
-  const first = config.servers[0];
-  if (config.main.statusReportIntervalMs === 0 || first === undefined) return undefined;
-  const host = first.apiHosts[0];
-  const client = createAuthApiClient({
-    apiHost: host?.apiHost ?? first.apiHost,
-    apiPort: host?.apiPort ?? first.apiPort,
-    ikey: first.ikey,
-    skey: first.skey,
-    ...(first.apiCaPem ? { caPem: first.apiCaPem } : {}),
-    timeoutMs: first.apiTimeoutMs,
-    clock: deps.clock,
-    userAgent: PROXY_NAME,
-  });
+): { stop(): void } | undefined {
+  if (config.main.statusReportIntervalMs === 0 || config.servers[0] === undefined) return undefined;
+  const clients = currentClient(
+    () => running()[0]!.section,
+    (first) => {
+      const host = first.apiHosts[0];
+      return createAuthApiClient({
+        apiHost: host?.apiHost ?? first.apiHost,
+        apiPort: host?.apiPort ?? first.apiPort,
+        ikey: first.ikey,
+        skey: first.skey,
+        ...(first.apiCaPem ? { caPem: first.apiCaPem } : {}),
+        timeoutMs: first.apiTimeoutMs,
+        clock: deps.clock,
+        userAgent: PROXY_NAME,
+      });
+    },
+  );
   const name =
     config.main.statusName ??
     (osHostname()
       .replace(/[^A-Za-z0-9._-]/g, '-')
       .slice(0, 64) ||
       'proxy');
-  return startHealthReporter({
-    client,
+  const reporter = startHealthReporter({
+    client: clients.client,
+    kind: 'proxy',
     name,
     intervalMs: config.main.statusReportIntervalMs,
     health: () =>
-      proxyHealthStatus(
+      apiHostsHealthStatus(
         running().map(({ section, api }) => ({ section: section.section, hosts: api.health() })),
       ),
     onProblem: (message) => logs.line(`WARNING: ${message}`),
   });
+  return {
+    stop() {
+      reporter.stop();
+      clients.close();
+    },
+  };
 }
 
 /** `[main] syslog_target`: the auth events also go to the SIEM (docs/proxy-config.md). */

@@ -36,6 +36,7 @@ import { registerAuthenticatorWeb } from './authenticator-web-routes.ts';
 import { registerFactorStatus, registerProviderCallbacks } from './push/provider-routes.ts';
 import { PhoneFlow } from './push/phone-flow.ts';
 import { registerEnrollmentPages } from './enrollment-pages.ts';
+import { createAuditFollower } from './audit-follower.ts';
 import { createAuditForwarder } from './siem/audit-forwarder.ts';
 import { createIncidentNotifier, type IncidentNotifier } from './status/incident-notifier.ts';
 import {
@@ -402,7 +403,6 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
   };
   registerOAuthRoutes(server, promptContext);
   registerPromptRoutes(server, promptContext);
-  if (deps.siem) startSiemOutput(server, deps, deps.siem, options.siemIntervalMs);
   const statusPage = options.statusPage ?? DEFAULT_STATUS_PAGE_OPTIONS;
   registerStatusRoutes(server, {
     store: deps.store,
@@ -411,19 +411,7 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     apiHost: () => options.apiHost,
     options: statusPage,
   });
-  const incidentNotifier = createIncidentNotifier({
-    store: deps.store,
-    clock: deps.clock,
-    post: deps.post ?? httpPost,
-    mail: deps.statusMail,
-    webhookSecret: options.statusWebhookSecret ?? '',
-    pageUrl: () => `https://${options.apiHost}/status`,
-    onProblem: (message) => deps.logger.warn(message),
-  });
-  if (options.sweepIntervalMs > 0) incidentNotifier.start(options.sweepIntervalMs);
-  server.addHook('onClose', async () => {
-    await incidentNotifier.stop();
-  });
+  const incidentNotifier = followAuditLog(server, deps, options);
   registerEnrollmentPages(server);
   registerAuthenticatorWeb(server);
   registerAdmin(server, {
@@ -520,21 +508,38 @@ function retryAfterOf(error: AirlockError): number | undefined {
   return typeof cause?.retryAfterSeconds === 'number' ? cause.retryAfterSeconds : undefined;
 }
 
-/** Audit events to the SIEM from now on; the last ones are sent when the server closes. */
-function startSiemOutput(
+/**
+ * The audit log's one follower and its subscribers: the status page's notifier, and the SIEM
+ * output with `deps.siem`. It runs every `siemIntervalMs` with a SIEM, else every
+ * `sweepIntervalMs` (0 = by hand: `deliverOnce()`); the last events go out when the server closes.
+ */
+function followAuditLog(
   server: FastifyInstance,
   deps: ServiceDeps,
-  sender: SyslogSender,
-  intervalMs: number,
-): void {
-  const forwarder = createAuditForwarder({
+  options: ServiceOptions,
+): IncidentNotifier {
+  const follower = createAuditFollower({
     store: deps.store,
-    sender,
     clock: deps.clock,
-    onError: (err) => deps.logger.error({ err }, 'SIEM output failed'),
+    onError: (subscriber, err) => deps.logger.error({ err }, `${subscriber} failed`),
   });
-  forwarder.start(intervalMs);
+  const incidentNotifier = createIncidentNotifier({
+    store: deps.store,
+    follower,
+    post: deps.post ?? httpPost,
+    mail: deps.statusMail,
+    webhookSecret: options.statusWebhookSecret ?? '',
+    pageUrl: () => `https://${options.apiHost}/status`,
+    onProblem: (message) => deps.logger.warn(message),
+  });
+  const siem = deps.siem ? createAuditForwarder(deps.siem) : undefined;
+  if (siem) follower.subscribe(siem);
+  const intervalMs = siem ? options.siemIntervalMs : options.sweepIntervalMs;
+  if (intervalMs > 0) follower.start(intervalMs);
   server.addHook('onClose', async () => {
-    await forwarder.stop();
+    await follower.stop();
+    await siem?.close();
+    incidentNotifier.close();
   });
+  return incidentNotifier;
 }

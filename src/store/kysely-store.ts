@@ -215,8 +215,8 @@ export class KyselyStore extends RecordDelegates implements Store {
   listComponentOverrides(): Promise<ComponentOverride[]> {
     return this.#repos.outage.listComponentOverrides();
   }
-  putHealthReport(report: HealthReport): Promise<void> {
-    return this.#repos.outage.putHealthReport(report);
+  putHealthReport(report: HealthReport, appId: string): Promise<boolean> {
+    return this.#repos.outage.putHealthReport(report, appId);
   }
   listHealthReports(): Promise<HealthReport[]> {
     return this.#repos.outage.listHealthReports();

@@ -76,6 +76,10 @@ export interface OutageStore {
   deleteComponentOverride(componentId: string): Promise<boolean>;
   listComponentOverrides(): Promise<ComponentOverride[]>;
 
-  putHealthReport(report: HealthReport): Promise<void>;
+  /**
+   * Stores the report for application `appId`. The first application to report a name owns it
+   * until it is deleted; false (nothing stored) when another application owns it.
+   */
+  putHealthReport(report: HealthReport, appId: string): Promise<boolean>;
   listHealthReports(): Promise<HealthReport[]>;
 }

@@ -263,6 +263,8 @@ export interface ComponentOverridesTable {
 export interface HealthReportsTable {
   reporter: string;
   kind: string;
+  /** The application that owns the name (migration 0014). */
+  app_id: string;
   /** The HealthReport as JSON text. */
   report: string;
   received_at_ms: Ms;

@@ -1239,6 +1239,51 @@ describe('Admin API', () => {
   });
 
   describe('status page: incidents, subscriptions, overrides', () => {
+    it('lists, edits and resets the user-message templates (shapes, audited)', async () => {
+      const listed = (await ok('GET', '/admin/v1/message_templates')).response as {
+        kind: string;
+        language: string;
+        edited: boolean;
+      }[];
+      assert.equal(listed.length, 6);
+      assert.ok(listed.every((t) => !t.edited));
+      const bad = await call('POST', '/admin/v1/message_templates/failmode-safe/en', {
+        subject: 'x',
+        body: 'Hello {nobody}',
+      });
+      assert.deepEqual([bad.status, bad.body.code], [400, 40002]);
+      const unknown = await call('POST', '/admin/v1/message_templates/failmode-open/en', {
+        subject: 'x',
+        body: 'y',
+      });
+      assert.equal(unknown.status, 400);
+      assert.deepEqual(
+        (
+          await ok('POST', '/admin/v1/message_templates/failmode-safe/de', {
+            subject: 'Anmeldung {incident}',
+            body: '{application} ist offen.',
+          })
+        ).response,
+        {
+          kind: 'failmode-safe',
+          language: 'de',
+          subject: 'Anmeldung {incident}',
+          body: '{application} ist offen.',
+          edited: true,
+        },
+      );
+      assert.deepEqual(
+        (await ok('DELETE', '/admin/v1/message_templates/failmode-safe/de')).response,
+        { reset: true },
+      );
+      assert.deepEqual(
+        (await ok('DELETE', '/admin/v1/message_templates/failmode-safe/de')).response,
+        { reset: false },
+      );
+      const audit = await h.store.listAudit({ action: 'template.set', limit: 1 });
+      assert.equal(audit[0]?.targetId, 'failmode-safe/de');
+    });
+
     it('creates, lists, shows and updates an incident; subscribes and overrides (shapes)', async () => {
       const created = (
         await ok('POST', '/admin/v1/incidents', {

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createHmac } from 'node:crypto';
+import { openContext } from '../../src/cli/open-context.ts';
+import type { UserStatus } from '../../src/core/model.ts';
 import { airlock, airlockFails, airlockJson } from './airlock-process.ts';
 import {
   startSmtpReceiver,
@@ -28,6 +30,33 @@ describe('airlock incident and notify', () => {
     [smtp, hook] = await Promise.all([startSmtpReceiver(), startWebhookReceiver()]);
     await airlock(['app', 'create', 'vpn', '--restriction-level', 'restrictive', ...data()]);
     await airlock(['app', 'create', 'wiki', '--restriction-level', 'less-restrictive', ...data()]);
+    // The audiences: vpn is for the group vpn-users (alice; dave has no address), wiki for every
+    // user; bob signs in with SMS; erin is disabled and never written to. Written through the
+    // store, as the CLI would (each command is a process: this keeps the test short).
+    const ctx = await openContext({ dataDir: dir });
+    try {
+      const s = ctx.store;
+      const user = (username: string, email: string | null, status: UserStatus = 'active') =>
+        s.createUser({ id: `US${username.toUpperCase()}`, username, email, status });
+      const alice = await user('alice', 'alice@example.org');
+      const bob = await user('bob', 'bob@example.org');
+      const dave = await user('dave', null);
+      await user('erin', 'erin@example.org', 'disabled');
+      const group = await s.createGroup({ id: 'GPVPN', name: 'vpn-users' });
+      await s.addGroupMember(group.id, alice.id);
+      await s.addGroupMember(group.id, dave.id);
+      const vpn = await s.getApplication('vpn');
+      await s.setApplicationGroups(vpn!.id, [group.id]);
+      await s.createDevice({
+        id: 'DPBOB',
+        userId: bob.id,
+        name: 'phone',
+        platform: 'phone',
+        phoneNumber: '+15551230100',
+      });
+    } finally {
+      await ctx.close();
+    }
     const first = await airlockJson<{ id: number }>([
       'incident',
       'create',
@@ -193,7 +222,7 @@ describe('airlock incident and notify', () => {
     assert.match(usage.stderr, /the end hour must be after the start hour/);
   });
 
-  it('sends every message by SMTP and webhook, signed, and audits it', async () => {
+  it('sends each message to its audience’s users and --to by SMTP, to webhooks signed, and audits it', async () => {
     const secretFile = join(dir, 'hook.key');
     writeFileSync(secretFile, 'hook-secret\n');
     const out = await airlock([
@@ -215,19 +244,28 @@ describe('airlock incident and notify', () => {
       secretFile,
       ...data(),
     ]);
-    assert.match(out, /^Sent 4 message\(s\) for incident 1:/);
-    const mails = await smtp.waitFor(4);
+    assert.match(out, /^Sent 4 message\(s\) for incident 1:\n {2}users of vpn \(en\): 2 e-mail/);
+    const mails = await smtp.waitFor(10);
+    const en = 'Authentication issues – in progress (#1)';
+    const de = 'Authentifizierungsprobleme – in Bearbeitung (#1)';
+    // One e-mail per recipient: vpn's group (alice), wiki's users (alice, bob), and --to.
     assert.deepEqual(
       mails.map((m) => [m.to, m.subject]),
       [
-        [['all-staff@example.org'], 'Authentication issues – in progress (#1)'],
-        [['all-staff@example.org'], 'Authentifizierungsprobleme – in Bearbeitung (#1)'],
-        [['all-staff@example.org'], 'Authentication issues – in progress (#1)'],
-        [['all-staff@example.org'], 'Authentifizierungsprobleme – in Bearbeitung (#1)'],
+        [['alice@example.org'], en],
+        [['all-staff@example.org'], en],
+        [['alice@example.org'], de],
+        [['all-staff@example.org'], de],
+        [['alice@example.org'], en],
+        [['bob@example.org'], en],
+        [['all-staff@example.org'], en],
+        [['alice@example.org'], de],
+        [['bob@example.org'], de],
+        [['all-staff@example.org'], de],
       ],
     );
     assert.equal(
-      mails[1]?.text,
+      mails[2]?.text,
       'Wir haben Probleme mit der Zwei-Faktor-Authentifizierung. Aufgrund der Art der in vpn enthaltenen Daten wird der Zugriff verweigert, bis dieses Problem behoben ist. Nächste Aktualisierung: 10:30 UTC.',
     );
     const hooks = await hook.waitFor(4);
@@ -252,7 +290,46 @@ describe('airlock incident and notify', () => {
       ...data(),
     ]);
     assert.equal(audit?.result, 'ok');
-    assert.equal(audit?.detail.delivered, 8);
+    assert.equal(audit?.detail.delivered, 14);
+  });
+
+  it('sends a factor outage to the users who sign in with that factor', async () => {
+    smtp.mails.length = 0;
+    await airlock([
+      'notify',
+      'send',
+      '--incident',
+      '2',
+      '--language',
+      'en',
+      '--smtp',
+      smtp.url,
+      '--from',
+      'it@example.org',
+      ...data(),
+    ]);
+    const [mail] = await smtp.waitFor(1);
+    assert.deepEqual(mail?.to, ['bob@example.org']);
+    assert.match(mail?.text ?? '', /SMS/);
+    const none = await airlockFails([
+      'notify',
+      'send',
+      '--incident',
+      '2',
+      '--smtp',
+      smtp.url,
+      '--from',
+      'it@example.org',
+      '--no-users',
+      ...data(),
+    ]);
+    assert.match(none.stderr, /no recipients/);
+    const audits = await airlockJson<
+      { detail: { messages: { audience: string; emails: number }[] } }[]
+    >(['audit', '--action', 'notify.send', '--json', ...data()]);
+    assert.deepEqual(audits.at(-1)?.detail.messages, [
+      { audience: 'users who sign in with sms', kind: 'factor-outage', language: 'en', emails: 1 },
+    ]);
   });
 
   it('reports a failed delivery, audited as partial, with exit status 1', async () => {

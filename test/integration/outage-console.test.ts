@@ -17,6 +17,17 @@ describe('console outage pages', () => {
       url: path,
       headers: { host: 'localhost', cookie: `${SESSION_COOKIE}=${token}` },
     });
+  const post = (path: string, fields: Record<string, string>) =>
+    h.service.server.inject({
+      method: 'POST',
+      url: path,
+      headers: {
+        host: 'localhost',
+        cookie: `${SESSION_COOKIE}=${token}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      payload: new URLSearchParams({ ...fields, [CSRF_FIELD]: csrfTokenFor(token) }).toString(),
+    });
 
   before(async () => {
     h = await startService({ proxySections: sections });
@@ -56,17 +67,6 @@ describe('console outage pages', () => {
   });
 
   it('opens an incident and adds an update from the console forms, shown on the status page', async () => {
-    const post = (path: string, fields: Record<string, string>) =>
-      h.service.server.inject({
-        method: 'POST',
-        url: path,
-        headers: {
-          host: 'localhost',
-          cookie: `${SESSION_COOKIE}=${token}`,
-          'content-type': 'application/x-www-form-urlencoded',
-        },
-        payload: new URLSearchParams({ ...fields, [CSRF_FIELD]: csrfTokenFor(token) }).toString(),
-      });
     const created = await post('/admin/incidents', {
       title: 'Phone calls failing',
       message: 'Calls do not connect.',
@@ -93,6 +93,67 @@ describe('console outage pages', () => {
     assert.equal(
       status.json<{ incidents: { name: string; status: string }[] }>().incidents[0]?.status,
       'identified',
+    );
+  });
+
+  it('edits a user-message template and resets it to the default, audited', async () => {
+    const page = await get('/admin/templates');
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /<h2>failmode-secure \(de\) · default<\/h2>/);
+    const bad = await post('/admin/templates/factor-outage/en', {
+      subject: 'Trouble {incident}',
+      body: 'Use {other_factor}.',
+    });
+    assert.notEqual(bad.statusCode, 303);
+    assert.match(bad.body, /body uses unknown variable \{other_factor\}/);
+    const saved = await post('/admin/templates/factor-outage/en', {
+      subject: 'Sign-in trouble {incident}',
+      body: '{factor} is down: use {other_factors}.',
+    });
+    assert.equal(saved.statusCode, 303, saved.body.slice(0, 300));
+    const edited = await get('/admin/templates');
+    assert.match(edited.body, /<h2>factor-outage \(en\) · edited<\/h2>/);
+    assert.match(edited.body, />\{factor\} is down: use \{other_factors\}\.<\/textarea>/);
+    const reset = await post('/admin/templates/factor-outage/en/reset', {});
+    assert.equal(reset.statusCode, 303);
+    assert.deepEqual(await h.store.listMessageTemplates(), []);
+    const audit = await h.store.listAudit({ limit: 10 });
+    assert.deepEqual(
+      audit
+        .filter((e) => e.action.startsWith('template.'))
+        .map((e) => [e.action, e.actor])
+        .sort(),
+      [
+        ['template.reset', 'admin:root'],
+        ['template.set', 'admin:root'],
+      ],
+    );
+  });
+
+  it('lists, adds and removes status subscriptions, audited', async () => {
+    const added = await post('/admin/subscriptions', {
+      kind: 'email',
+      target: 'helpdesk@example.org',
+    });
+    assert.equal(added.statusCode, 303, added.body.slice(0, 300));
+    const [sub] = await h.store.listSubscriptions();
+    assert.equal(sub?.target, 'helpdesk@example.org');
+    const page = await get('/admin/subscriptions');
+    assert.match(page.body, new RegExp(`<tr id="subscription-${sub.id}">\\s*<td>email</td>`));
+    const removed = await post(`/admin/subscriptions/${sub.id}/remove`, {});
+    assert.equal(removed.statusCode, 303);
+    assert.deepEqual(await h.store.listSubscriptions(), []);
+    assert.match((await get('/admin/subscriptions')).body, /No subscriptions\./);
+    const audit = await h.store.listAudit({ limit: 10 });
+    assert.deepEqual(
+      audit
+        .filter((e) => e.action.startsWith('status.'))
+        .map((e) => [e.action, e.actor])
+        .sort(),
+      [
+        ['status.subscribe', 'admin:root'],
+        ['status.unsubscribe', 'admin:root'],
+      ],
     );
   });
 

@@ -306,6 +306,7 @@ describe('response schemas: one declaration for the serializer and the OpenAPI d
       await call('GET', '/admin/v1/applications');
       await call('GET', '/admin/v1/logs');
       await call('GET', '/admin/v1/policies');
+      await call('GET', '/admin/v1/message_templates');
       await call('GET', '/admin/v1/users/DUNOSUCHUSER00000000'); // 404
       await call('POST', '/admin/v1/users', {}); // 400
       assertNothingLost(['GET /admin/v1/users', 'GET /admin/v1/logs', 'GET /admin/v1/policies']);

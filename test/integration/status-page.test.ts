@@ -3,12 +3,15 @@
 // update delivered to an e-mail subscriber (a real SMTP server) and a webhook.
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   COMPONENT_STATUSES,
   INCIDENT_IMPACTS,
   INCIDENT_STATUSES,
 } from '../../src/core/incident.ts';
+import { parseAuthProxyConfig } from '../../src/config/authproxy-config.ts';
 import type { Application } from '../../src/core/model.ts';
 import { parseFactorsConfig } from '../../src/factors/factors-config.ts';
 import { createSmtpSender } from '../../src/runtime/mail-sender.ts';
@@ -197,6 +200,72 @@ describe('status page', () => {
     assert.equal((await component('proxy-vpn1'))?.status, 'under_maintenance');
     await admin('POST', '/admin/v1/status_components/proxy-vpn1/override', { status: 'measured' });
     assert.equal((await component('proxy-vpn1'))?.status, 'major_outage');
+  });
+
+  it('binds a component to the application that first reported it: another application’s keys are refused', async () => {
+    const other = await h.createApp();
+    const report = (by: Application, status: string) =>
+      signedCall(h.service, h.clock, by, 'POST', '/auth/v2/health_report', {
+        kind: 'proxy',
+        name: 'vpn-bound',
+        status,
+        detail: `from ${by.name}`,
+      });
+    assert.equal((await report(app, 'partial_outage')).status, 200);
+    const taken = await report(other, 'operational');
+    assert.equal(taken.status, 403);
+    assert.equal(taken.body.code, 40301);
+    const shown = await component('proxy-vpn-bound');
+    assert.equal(shown?.status, 'partial_outage');
+    assert.equal(shown?.description, `from ${app.name}`);
+    // Nor can it keep the owner's silent proxy from turning major_outage.
+    h.clock.advance(61_000);
+    assert.equal((await report(other, 'operational')).status, 403);
+    assert.equal((await component('proxy-vpn-bound'))?.status, 'major_outage');
+    assert.equal((await report(app, 'operational')).status, 200);
+    assert.equal((await component('proxy-vpn-bound'))?.status, 'operational');
+  });
+
+  it('signs its reports with the new skey after a reload that rotated it', async () => {
+    const rotating = await h.createApp();
+    const proxy = await startTestProxy({
+      ikey: rotating.ikey,
+      skey: rotating.skey,
+      apiPort: h.port,
+      caPem: h.caPem,
+      failmode: 'secure',
+      clientSection: '[duo_only_client]',
+      mainExtra: ['status_report_interval=1', 'status_name=vpn-rotated'],
+    });
+    const reportedAt = async () =>
+      (await h.store.listHealthReports()).find((r) => r.reporter === 'proxy:vpn-rotated')
+        ?.receivedAtMs;
+    try {
+      await waitUntil('the proxy’s first report', async () => (await reportedAt()) !== undefined);
+      const skey = 'rotated-secret-key-'.padEnd(40, 'y');
+      await h.store.updateApplication(rotating.id, { skey });
+      const text = readFileSync(join(proxy.dir, 'authproxy.cfg'), 'utf8').replace(
+        `skey=${rotating.skey}`,
+        `skey=${skey}`,
+      );
+      const next = parseAuthProxyConfig(text, {
+        configDir: proxy.dir,
+        readFile: (p) => readFileSync(p, 'utf8'),
+      });
+      assert.ok(next.ok);
+      assert.deepEqual(await proxy.proxy.reload(next.config), {
+        ok: true,
+        sections: ['radius_server_auto'],
+      });
+      h.clock.advance(1_000);
+      const after = h.clock.nowMs();
+      await waitUntil(
+        'a report signed with the rotated skey',
+        async () => ((await reportedAt()) ?? 0) >= after,
+      );
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('refuses a health report that is not signed with an application’s keys', async () => {

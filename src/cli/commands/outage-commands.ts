@@ -275,13 +275,14 @@ function registerNotifyCommands(program: Command): void {
       notify
         .command('send')
         .description(
-          'draft, then deliver every message by SMTP and/or webhook; audited (notify.send)',
+          'draft, then deliver each message to its audience (the users of the application or factor, by e-mail) and to webhooks; audited (notify.send)',
         ),
     )
       .option('--smtp <url>', 'smtp://[user:pass@]host:port or smtps://… (env AIRLOCK_SMTP_URL)')
       .option('--smtp-ca-file <file>', 'CA certificates (PEM) for the SMTP server')
       .option('--from <address>', 'sender address (env AIRLOCK_SMTP_FROM)')
-      .option('--to <addresses>', 'comma-separated recipients of every message')
+      .option('--to <addresses>', 'comma-separated addresses that also get every message')
+      .option('--no-users', 'do not e-mail the audiences’ users: only --to and webhooks')
       .option('--webhook <url>', 'POST each message as JSON here (repeatable)', collect)
       .option(
         '--webhook-secret-file <file>',
@@ -295,6 +296,7 @@ function registerNotifyCommands(program: Command): void {
           smtpCaFile?: string;
           from?: string;
           to?: string;
+          users?: boolean;
           webhook?: string[];
           webhookSecretFile?: string;
         },
@@ -306,7 +308,7 @@ function registerNotifyCommands(program: Command): void {
         throw usage('--to needs --smtp and --from (or AIRLOCK_SMTP_URL and AIRLOCK_SMTP_FROM)');
       }
       const mail =
-        smtpUrl !== undefined && from !== undefined && to.length > 0
+        smtpUrl !== undefined && from !== undefined
           ? createSmtpSender({
               url: smtpUrl,
               from,
@@ -318,6 +320,7 @@ function registerNotifyCommands(program: Command): void {
           const report = await sendNotifications(ctx, incidentId(flags.incident), {
             ...draftOptionsOf(flags),
             to,
+            toUsers: flags.users !== false,
             mail,
             webhooks: flags.webhook ?? [],
             webhookSecret: flags.webhookSecretFile
@@ -328,9 +331,12 @@ function registerNotifyCommands(program: Command): void {
           emit(flags, report, () =>
             [
               `Sent ${report.messages} message(s) for incident ${report.incidentId}:`,
-              ...report.delivered.map(
-                (d) => `  ${d.channel} ${d.target}: ${d.audience} (${d.language})`,
+              ...report.reached.map(
+                (r) => `  ${r.audience} (${r.language}): ${r.emails} e-mail recipient(s)`,
               ),
+              ...report.delivered
+                .filter((d) => d.channel === 'webhook')
+                .map((d) => `  ${d.channel} ${d.target}: ${d.audience} (${d.language})`),
             ].join('\n'),
           );
         });

@@ -1,5 +1,5 @@
 // Auth API v2 endpoints (docs/design/auth-api.md §1): each handler is a short list of named steps.
-import { parseHealthReport } from '../status/health-report.ts';
+import { parseHealthReport, storeHealthReport } from '../status/health-report.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AirlockError } from '../../core/error-registry.ts';
 import type { Application, Device, DeviceCapability, OobContext, User } from '../../core/model.ts';
@@ -126,7 +126,7 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
   signed(OPS.check, ({ nowMs }): TimeResponse => ({ time: Math.floor(nowMs / 1000) }));
 
   // Airlock extension: a proxy or gateway reports its health for the status page (docs/status-page.md).
-  signed(OPS.healthReport, async ({ params, nowMs }) => {
+  signed(OPS.healthReport, async ({ app, params, nowMs }) => {
     const report = parseHealthReport(
       {
         kind: param(params, 'kind'),
@@ -136,7 +136,7 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
       },
       nowMs,
     );
-    await ctx.store.putHealthReport(report);
+    await storeHealthReport(ctx.store, report, app);
     return { time: Math.floor(nowMs / 1000) };
   });
 

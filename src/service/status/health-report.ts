@@ -2,7 +2,8 @@
 // signed with one of its applications' keys): validated here, stored for the status page.
 import { AirlockError } from '../../core/error-registry.ts';
 import { isComponentStatus } from '../../core/incident.ts';
-import type { HealthReport } from '../../store/outage-store.ts';
+import type { Application } from '../../core/model.ts';
+import type { HealthReport, OutageStore } from '../../store/outage-store.ts';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -25,4 +26,21 @@ export function parseHealthReport(
     detail,
     receivedAtMs,
   };
+}
+
+/**
+ * Stores the report for the application whose keys signed it. A name belongs to the first
+ * application that reported it (until that application is deleted): another application's keys
+ * can neither mark that component operational nor keep it from falling silent (403, 40301).
+ */
+export async function storeHealthReport(
+  store: Pick<OutageStore, 'putHealthReport'>,
+  report: HealthReport,
+  app: Application,
+): Promise<void> {
+  if (!(await store.putHealthReport(report, app.id))) {
+    throw new AirlockError('AUTH_HEALTH_REPORTER_TAKEN', 'name', {
+      message: `${report.kind} ${report.name} reports with another application's keys`,
+    });
+  }
 }

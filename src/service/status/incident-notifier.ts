@@ -1,19 +1,21 @@
 // Tells status subscribers of each incident change (created, updated, resolved) by e-mail and
-// webhook, whichever surface made it (CLI, Admin API, console): the service follows the audit log
-// for `incident.create` and `incident.update`, as the SIEM output does.
+// webhook, whichever surface made it (CLI, Admin API, console): a follower of the audit log
+// (service/audit-follower.ts) for `incident.create` and `incident.update`, as the SIEM output is.
 import { createHmac } from 'node:crypto';
 import type { Incident, IncidentUpdate, Subscription } from '../../core/incident.ts';
-import type { Clock } from '../../runtime/clock.ts';
+import type { AuditEvent } from '../../core/model.ts';
 import type { HttpPost } from '../../runtime/http-post.ts';
 import type { MailSender } from '../../runtime/mail-sender.ts';
 import type { Store } from '../../store/store.ts';
+import type { AuditFollower, AuditSubscriber } from '../audit-follower.ts';
 
 /** The audit actions whose incident updates go to subscribers. */
 const INCIDENT_ACTIONS = ['incident.create', 'incident.update'] as const;
 
 export interface IncidentNotifierDeps {
   store: Store;
-  clock: Clock;
+  /** The audit log's follower: the notifier subscribes to it for the incident events. */
+  follower: AuditFollower;
   post: HttpPost;
   /** Without one, e-mail subscribers are skipped (and said so once). */
   mail?: MailSender | undefined;
@@ -25,10 +27,13 @@ export interface IncidentNotifierDeps {
 }
 
 export interface IncidentNotifier {
-  /** Delivers the changes committed since the last call; returns how many deliveries were made. */
+  /**
+   * One pass of the audit follower (every subscriber's): delivers the incident changes committed
+   * since the last pass; returns how many deliveries were made.
+   */
   deliverOnce(): Promise<number>;
-  start(intervalMs: number): void;
-  stop(): Promise<void>;
+  /** Closes the SMTP connection (after the follower has stopped). */
+  close(): void;
 }
 
 /** The e-mail of one update: subject `[Status] <title>: <status>`. */
@@ -65,10 +70,7 @@ export function incidentWebhookBody(incident: Incident, update: IncidentUpdate) 
 }
 
 export function createIncidentNotifier(deps: IncidentNotifierDeps): IncidentNotifier {
-  const startedAtMs = deps.clock.nowMs();
-  let lastAuditId: number | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | undefined;
+  let delivered = 0;
   let warnedNoMail = false;
 
   const deliver = async (sub: Subscription, incident: Incident, update: IncidentUpdate) => {
@@ -92,70 +94,48 @@ export function createIncidentNotifier(deps: IncidentNotifierDeps): IncidentNoti
     return true;
   };
 
-  const pass = async (): Promise<number> => {
-    let count = 0;
-    // Only the incident events, filtered by the database: every login writes an audit event, and
-    // reading them all here cost the Auth API a fifth of its CPU under load (bench:authapi).
-    const newest =
-      lastAuditId === undefined
-        ? ((await deps.store.listAudit({ order: 'desc', limit: 1 }))[0]?.id ?? 0)
-        : undefined;
-    for (;;) {
-      const events = await deps.store.listAudit(
-        lastAuditId === undefined
-          ? { sinceMs: startedAtMs, actions: INCIDENT_ACTIONS, limit: 1000 }
-          : { afterId: lastAuditId, actions: INCIDENT_ACTIONS, limit: 1000 },
-      );
-      // Nothing yet: later passes look only past what existed now.
-      if (events.length === 0 && lastAuditId === undefined) lastAuditId = newest;
-      for (const event of events) {
-        lastAuditId = event.id;
-        const incident = await deps.store.getIncident(Number(event.targetId));
-        if (!incident) continue;
-        const updates = await deps.store.listIncidentUpdates(incident.id);
-        // The update this event recorded: named by the event; for events written before it
-        // named one, the one written at the event's time.
-        const named = Number(event.detail.updateId);
-        const update =
-          updates.find((u) => u.id === named) ??
-          [...updates].reverse().find((u) => u.createdAtMs <= event.tsMs) ??
-          updates.at(-1);
-        if (!update) continue;
-        // The incident as this update left it: by the time a pass reads an event the incident
-        // may have moved on, and each subscriber message tells the step it was sent for.
-        const asOfUpdate = { ...incident, status: update.status };
-        for (const sub of await deps.store.listSubscriptions()) {
-          try {
-            if (await deliver(sub, asOfUpdate, update)) count += 1;
-          } catch (err) {
-            // A webhook URL may carry a token: name the subscription, not its target.
-            deps.onProblem(
-              `status subscription ${sub.id} (${sub.kind}): incident ${incident.id} not delivered: ${err instanceof Error ? err.message : String(err)}`,
-            );
-          }
-        }
+  /** One incident event: its update to every subscription. */
+  const tell = async (event: AuditEvent) => {
+    const incident = await deps.store.getIncident(Number(event.targetId));
+    if (!incident) return;
+    const updates = await deps.store.listIncidentUpdates(incident.id);
+    // The update this event recorded: named by the event; for events written before it
+    // named one, the one written at the event's time.
+    const named = Number(event.detail.updateId);
+    const update =
+      updates.find((u) => u.id === named) ??
+      [...updates].reverse().find((u) => u.createdAtMs <= event.tsMs) ??
+      updates.at(-1);
+    if (!update) return;
+    // The incident as this update left it: by the time a pass reads an event the incident
+    // may have moved on, and each subscriber message tells the step it was sent for.
+    const asOfUpdate = { ...incident, status: update.status };
+    for (const sub of await deps.store.listSubscriptions()) {
+      try {
+        if (await deliver(sub, asOfUpdate, update)) delivered += 1;
+      } catch (err) {
+        // A webhook URL may carry a token: name the subscription, not its target.
+        deps.onProblem(
+          `status subscription ${sub.id} (${sub.kind}): incident ${incident.id} not delivered: ${err instanceof Error ? err.message : String(err)}`,
+        );
       }
-      if (events.length < 1000) return count;
     }
   };
-  const deliverOnce = () => {
-    running ??= pass().finally(() => {
-      running = undefined;
-    });
-    return running;
+
+  const subscriber: AuditSubscriber = {
+    name: 'status subscriptions',
+    actions: INCIDENT_ACTIONS,
+    async handle(events) {
+      for (const event of events) await tell(event);
+    },
   };
+  deps.follower.subscribe(subscriber);
   return {
-    deliverOnce,
-    start(intervalMs) {
-      timer = setInterval(() => {
-        deliverOnce().catch((err: unknown) => deps.onProblem(String(err)));
-      }, intervalMs);
-      timer.unref();
+    async deliverOnce() {
+      const before = delivered;
+      await deps.follower.followOnce();
+      return delivered - before;
     },
-    async stop() {
-      if (timer) clearInterval(timer);
-      await running?.catch(() => undefined);
-      deps.mail?.close();
-    },
+    close: () => deps.mail?.close(),
   };
 }

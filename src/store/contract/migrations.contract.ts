@@ -31,6 +31,7 @@ export function migrationsContract(c: ContractContext): void {
             '0011-outage',
             '0012-web-sdk',
             '0013-shared-node-state',
+            '0014-health-report-owner',
           ]);
           assert.deepEqual(await fresh.store.migrate(), []);
         } finally {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { before, describe } from 'node:test';
 import type { FixedClock } from '../../runtime/clock.ts';
 import type { Store } from '../store.ts';
-import { rejectsWith, type ContractContext } from './harness.ts';
+import { newApplication, rejectsWith, type ContractContext } from './harness.ts';
 
 export function outageContract(c: ContractContext): void {
   const { contractTest } = c;
@@ -161,12 +161,59 @@ export function outageContract(c: ContractContext): void {
         detail: 'all API hosts reachable',
         receivedAtMs: 7,
       };
-      await store.putHealthReport(report);
-      await store.putHealthReport({ ...report, status: 'degraded_performance', receivedAtMs: 8 });
+      const owner = await store.createApplication(newApplication('hrowner'));
+      assert.equal(await store.putHealthReport(report, owner.id), true);
+      assert.equal(
+        await store.putHealthReport(
+          { ...report, status: 'degraded_performance', receivedAtMs: 8 },
+          owner.id,
+        ),
+        true,
+      );
       assert.deepEqual(
         (await store.listHealthReports()).filter((r) => r.reporter === 'proxy:vpn1'),
         [{ ...report, status: 'degraded_performance', receivedAtMs: 8 }],
       );
     });
+
+    void contractTest(
+      'health reports: a name belongs to the first application that reported it, until it is deleted',
+      async () => {
+        const a = await store.createApplication(newApplication('hra'));
+        const b = await store.createApplication(newApplication('hrb'));
+        const report = {
+          reporter: 'gateway:portal1',
+          kind: 'gateway' as const,
+          name: 'portal1',
+          status: 'partial_outage' as const,
+          detail: 'a',
+          receivedAtMs: 10,
+        };
+        const listed = async () =>
+          (await store.listHealthReports()).filter((r) => r.reporter === 'gateway:portal1');
+        assert.equal(await store.putHealthReport(report, a.id), true);
+        // Another application's keys change nothing: not the status, not the time of the report.
+        assert.equal(
+          await store.putHealthReport(
+            { ...report, status: 'operational', detail: 'b', receivedAtMs: 11 },
+            b.id,
+          ),
+          false,
+        );
+        assert.deepEqual(await listed(), [report]);
+        // The same name of the other kind is another component.
+        assert.equal(
+          await store.putHealthReport(
+            { ...report, reporter: 'proxy:portal1', kind: 'proxy', receivedAtMs: 12 },
+            b.id,
+          ),
+          true,
+        );
+        assert.equal(await store.deleteApplication(a.id), true);
+        assert.deepEqual(await listed(), []);
+        assert.equal(await store.putHealthReport({ ...report, receivedAtMs: 13 }, b.id), true);
+        assert.deepEqual(await listed(), [{ ...report, receivedAtMs: 13 }]);
+      },
+    );
   });
 }

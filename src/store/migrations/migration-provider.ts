@@ -15,6 +15,7 @@ import { allowV1SignatureMigration } from './0010-allow-v1-signature.ts';
 import { outageMigration } from './0011-outage.ts';
 import { webSdkMigration } from './0012-web-sdk.ts';
 import { sharedNodeStateMigration } from './0013-shared-node-state.ts';
+import { healthReportOwnerMigration } from './0014-health-report-owner.ts';
 
 /**
  * Migrations by name; the Migrator applies them in name order. A static list rather than
@@ -71,6 +72,7 @@ function migrationTable(
     '0011-outage': outageMigration(dialect),
     '0012-web-sdk': webSdkMigration(),
     '0013-shared-node-state': sharedNodeStateMigration(dialect),
+    '0014-health-report-owner': healthReportOwnerMigration(),
   };
 }
 

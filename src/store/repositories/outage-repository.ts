@@ -231,17 +231,21 @@ export class OutageRepository extends Repository {
     }));
   }
 
-  async putHealthReport(report: HealthReport): Promise<void> {
+  async putHealthReport(report: HealthReport, appId: string): Promise<boolean> {
     const values = {
       kind: report.kind,
       report: JSON.stringify(report),
       received_at_ms: report.receivedAtMs,
     };
-    await this.db
+    // One statement, so two applications reporting one name at once cannot both own it.
+    const result = await this.db
       .insertInto('health_reports')
-      .values({ reporter: report.reporter, ...values })
-      .onConflict((oc) => oc.column('reporter').doUpdateSet(values))
-      .execute();
+      .values({ reporter: report.reporter, app_id: appId, ...values })
+      .onConflict((oc) =>
+        oc.column('reporter').doUpdateSet(values).where('health_reports.app_id', '=', appId),
+      )
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
   }
 
   async listHealthReports(): Promise<HealthReport[]> {

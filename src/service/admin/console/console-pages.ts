@@ -26,6 +26,8 @@ export const NAV = [
   ['emergency', 'Emergency'],
   ['dr-plan', 'DR plan'],
   ['incidents', 'Incidents'],
+  ['templates', 'Messages'],
+  ['subscriptions', 'Subscriptions'],
   ['audit', 'Audit log'],
 ] as const;
 export type NavKey = (typeof NAV)[number][0];

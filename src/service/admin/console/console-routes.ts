@@ -80,6 +80,14 @@ import {
   renderIncidents,
   updateIncidentStep,
 } from './outage-steps.ts';
+import {
+  renderSubscriptions,
+  renderTemplates,
+  resetTemplateStep,
+  saveTemplateStep,
+  subscribeStep,
+  unsubscribeStep,
+} from './message-steps.ts';
 
 /** Strict CSP: no inline script or style, nothing from elsewhere, no framing, forms post here only. */
 export const CONSOLE_CSP =
@@ -131,6 +139,12 @@ const CONSOLE_STEPS: readonly ConsoleStep[] = [
   page('/incidents', 'incidents', 'Incidents', renderIncidents),
   action('/incidents', createIncidentStep),
   action('/incidents/:id/update', updateIncidentStep),
+  page('/templates', 'templates', 'User messages', renderTemplates),
+  action('/templates/:id/:sub', saveTemplateStep),
+  action('/templates/:id/:sub/reset', resetTemplateStep),
+  page('/subscriptions', 'subscriptions', 'Status subscriptions', renderSubscriptions),
+  action('/subscriptions', subscribeStep),
+  action('/subscriptions/:id/remove', unsubscribeStep),
   action('/emergency/preview', previewEmergency),
   action('/emergency/start', startEmergency),
   action('/emergency/:id/revert', revertEmergency),

@@ -7,6 +7,7 @@ import { GROUP_ROUTES } from './group-routes.ts';
 import { LOG_ROUTES } from './log-routes.ts';
 import { USER_ROUTES } from './user-routes.ts';
 import { OUTAGE_ROUTES } from './outage-routes.ts';
+import { TEMPLATE_ROUTES } from './template-routes.ts';
 
 export const ADMIN_ROUTES: readonly AdminRoute[] = [
   ...USER_ROUTES,
@@ -16,6 +17,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   ...LOG_ROUTES,
   ...EXTENSION_ROUTES,
   ...OUTAGE_ROUTES,
+  ...TEMPLATE_ROUTES,
 ];
 
 /** The route for `method` and `path` (table syntax); throws when there is none (a bug). */

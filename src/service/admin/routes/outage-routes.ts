@@ -140,7 +140,7 @@ function adminErrorOf(err: unknown): unknown {
 }
 
 /** Each handler with its errors mapped by `adminErrorOf`. */
-function mapped(routes: readonly AdminRoute[]): AdminRoute[] {
+export function mapped(routes: readonly AdminRoute[]): AdminRoute[] {
   return routes.map((r) => ({
     ...r,
     handler: async (call) => {

@@ -1,0 +1,95 @@
+// A proxy's or gateway's health, reported to the service for its status page: signed with the
+// keys of the client `client()` returns at each report (the current configuration's after a
+// reload), `POST /auth/v2/health_report` (docs/status-page.md).
+import type { AuthApiClient, HealthReportParams } from './auth-api-client.ts';
+
+export type ReportedStatus = 'operational' | 'degraded_performance' | 'partial_outage';
+
+/** The reporter's own view, from each section's API hosts (the gateway has one: `[service]`). */
+export function apiHostsHealthStatus(
+  sections: readonly { section: string; hosts: readonly { host: string; status: string }[] }[],
+): { status: ReportedStatus; detail: string } {
+  const cut = sections.some((s) => !s.hosts.some((h) => h.status === 'reachable'));
+  const impaired = sections.some((s) => s.hosts.some((h) => h.status !== 'reachable'));
+  const detail = sections
+    .map((s) => `[${s.section}] ${s.hosts.map((h) => `${h.host} ${h.status}`).join(', ')}`)
+    .join('; ');
+  return {
+    status: cut ? 'partial_outage' : impaired ? 'degraded_performance' : 'operational',
+    detail,
+  };
+}
+
+export interface HealthReporter {
+  /** One report now; resolves with the problem, or undefined when the service took it. */
+  reportOnce(): Promise<string | undefined>;
+  /** Stops the timer; the clients stay the caller's to close. */
+  stop(): void;
+}
+
+export function startHealthReporter(options: {
+  /** The client to sign and send the next report with: asked at every report. */
+  client: () => AuthApiClient;
+  kind: HealthReportParams['kind'];
+  name: string;
+  intervalMs: number;
+  health: () => { status: ReportedStatus; detail: string };
+  onProblem: (message: string) => void;
+}): HealthReporter {
+  let failing = false;
+  let stopped = false;
+  const reportOnce = async () => {
+    const { status, detail } = options.health();
+    const outcome = await options.client().reportHealth?.({
+      kind: options.kind,
+      name: options.name,
+      status,
+      detail,
+    });
+    const problem =
+      outcome === undefined
+        ? 'this client cannot report health'
+        : outcome.kind === 'ok'
+          ? undefined
+          : `${outcome.kind}${'detail' in outcome && outcome.detail ? `: ${String(outcome.detail)}` : ''}`;
+    // Said once per failure streak: a status page that is down must not flood the log.
+    // A report still in flight when the reporter stopped says nothing: its log may be closed.
+    if (problem !== undefined && !failing && !stopped)
+      options.onProblem(`status report failed: ${problem}`);
+    failing = problem !== undefined;
+    return problem;
+  };
+  const timer =
+    options.intervalMs > 0 ? setInterval(() => void reportOnce(), options.intervalMs) : undefined;
+  timer?.unref();
+  if (options.intervalMs > 0) void reportOnce();
+  return {
+    reportOnce,
+    stop() {
+      stopped = true;
+      if (timer) clearInterval(timer);
+    },
+  };
+}
+
+/**
+ * The client for the current keys: a new one when `current()` returns another key (a reload
+ * changed the section), the previous one closed. For reporters whose configuration may change.
+ */
+export function currentClient<K>(
+  current: () => K,
+  create: (key: K) => AuthApiClient,
+): { client: () => AuthApiClient; close: () => void } {
+  let held: { key: K; client: AuthApiClient } | undefined;
+  return {
+    client() {
+      const key = current();
+      if (held === undefined || held.key !== key) {
+        held?.client.close();
+        held = { key, client: create(key) };
+      }
+      return held.client;
+    },
+    close: () => held?.client.close(),
+  };
+}

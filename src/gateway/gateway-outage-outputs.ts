@@ -1,0 +1,86 @@
+// What the gateway tells the outside about outages: its events to the SIEM (`[main] syslog_target`)
+// and its health to the service's status page (`[main] status_report_interval`), as the proxy does.
+import { hostname as osHostname } from 'node:os';
+import { createAuthApiClient } from '../client/auth-api-client.ts';
+import { apiHostsHealthStatus, startHealthReporter } from '../client/health-reporter.ts';
+import type { HostHealth } from '../client/resilient-auth-api-client.ts';
+import type { GatewayConfig } from '../config/gateway-config-model.ts';
+import type { Clock } from '../runtime/clock.ts';
+import { createSyslogSender } from '../runtime/syslog-sender.ts';
+import type { GatewayEvents } from './gateway-events.ts';
+import { withGatewaySiemOutput } from './gateway-siem-output.ts';
+
+/** `[main] syslog_target`: logins, failmode decisions and forward-auth denials also go to the SIEM. */
+export function openGatewaySiemOutput(
+  config: GatewayConfig,
+  events: GatewayEvents,
+  clock: Clock,
+): GatewayEvents {
+  const syslog = config.main.syslog;
+  if (!syslog) return events;
+  const hostname = osHostname();
+  const sender = createSyslogSender({
+    target: syslog.target,
+    facility: syslog.facility,
+    appName: syslog.appName,
+    hostname,
+    clock,
+    caPem: syslog.caPem,
+    onProblem: (message) => events.line(`WARNING: ${message}`),
+  });
+  events.line(
+    `SIEM output: RFC 5424 syslog to ${syslog.target.transport}://${syslog.target.host}:${syslog.target.port}, facility ${syslog.facility}, app name ${syslog.appName}`,
+  );
+  return withGatewaySiemOutput(events, sender, {
+    nowIso: () => new Date(clock.nowMs()).toISOString(),
+    hostname,
+  });
+}
+
+/**
+ * `[main] status_report_interval`: the gateway's health (its `[service]` API hosts) to the
+ * service's status page as component `gateway-<status_name>`, signed with `[service]`'s keys and
+ * sent to its first API host (docs/status-page.md). Undefined when off.
+ */
+export function startGatewayStatusReporter(
+  config: GatewayConfig,
+  apiHosts: () => readonly HostHealth[],
+  clock: Clock,
+  events: GatewayEvents,
+  userAgent: string,
+): { stop(): void } | undefined {
+  if (config.main.statusReportIntervalMs === 0) return undefined;
+  const s = config.service;
+  const host = s.apiHosts[0];
+  if (host === undefined) return undefined;
+  const client = createAuthApiClient({
+    apiHost: host.apiHost,
+    apiPort: host.apiPort,
+    ikey: s.ikey,
+    skey: s.skey,
+    ...(s.apiCaPem ? { caPem: s.apiCaPem } : {}),
+    timeoutMs: s.apiTimeoutMs,
+    clock,
+    userAgent,
+  });
+  const name =
+    config.main.statusName ??
+    (osHostname()
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, 64) ||
+      'gateway');
+  const reporter = startHealthReporter({
+    client: () => client,
+    kind: 'gateway',
+    name,
+    intervalMs: config.main.statusReportIntervalMs,
+    health: () => apiHostsHealthStatus([{ section: 'service', hosts: apiHosts() }]),
+    onProblem: (message) => events.line(`WARNING: ${message}`),
+  });
+  return {
+    stop() {
+      reporter.stop();
+      client.close();
+    },
+  };
+}
