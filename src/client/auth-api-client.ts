@@ -405,22 +405,10 @@ class HttpsAuthApiClient implements AuthApiClient {
     guard: ResponseGuard<T>,
   ): Promise<ClassifiedResponse<T>> {
     const { timeoutMs } = this.#options;
-    // docs/design/auth-api.md §2.2: the canonical params string is also the query or form body.
-    const encoded = canonicalizeParams(params);
-    const headers = signed
-      ? this.#headers(method, path, params)
-      : { Host: this.#hostHeader, 'User-Agent': this.#userAgent, Accept: 'application/json' };
-    let body: Buffer | undefined;
-    let requestPath = path;
-    if (method === 'POST') {
-      body = Buffer.from(encoded, 'utf8');
-      headers['Content-Type'] = 'application/x-www-form-urlencoded';
-      headers['Content-Length'] = String(body.length);
-    } else if (encoded !== '') {
-      requestPath = `${path}?${encoded}`;
-    }
-
     const deadline = new Deadline(timeoutMs);
+    // The request is signed and encoded once it has a socket: a call queued behind busy sockets
+    // (thousands in a burst, bench:push) holds no headers or body meanwhile, and its Date is
+    // the time it is sent.
     const gotSlot = await this.#acquireSlot(deadline);
     try {
       if (!gotSlot) {
@@ -429,6 +417,20 @@ class HttpsAuthApiClient implements AuthApiClient {
           reason: 'timeout',
           detail: `no complete answer within ${timeoutMs} ms (queued: every socket busy)`,
         };
+      }
+      // docs/design/auth-api.md §2.2: the canonical params string is also the query or form body.
+      const encoded = canonicalizeParams(params);
+      const headers = signed
+        ? this.#headers(method, path, params)
+        : { Host: this.#hostHeader, 'User-Agent': this.#userAgent, Accept: 'application/json' };
+      let body: Buffer | undefined;
+      let requestPath = path;
+      if (method === 'POST') {
+        body = Buffer.from(encoded, 'utf8');
+        headers['Content-Type'] = 'application/x-www-form-urlencoded';
+        headers['Content-Length'] = String(body.length);
+      } else if (encoded !== '') {
+        requestPath = `${path}?${encoded}`;
       }
       let attempt = await this.#send(method, requestPath, headers, body, deadline);
       // A keep-alive socket the server closed while idle fails at once with ECONNRESET/EPIPE
