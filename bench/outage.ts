@@ -65,6 +65,11 @@ interface RunResult {
   failmodeP99Ms: number;
   failmodeMaxMs: number;
   failmodeCount: number;
+  /**
+   * The same for logins started once the breaker was open (the target's measure: the answer
+   * without a network call); undefined in the run without a breaker.
+   */
+  open: { count: number; p50Ms: number; p99Ms: number; maxMs: number } | undefined;
 }
 
 /** The directory entries scripts/start-slapd.sh makes for LDAP_USERS: uid=user0001, pw0001. */
@@ -185,6 +190,14 @@ async function runOnce(
     (l) => l.startMs >= outageStartMs && l.startMs < outageEndMs && l.decidedBy === 'failmode',
   );
   const times = during.map((l) => l.endMs - l.startMs).sort((a, b) => a - b);
+  const openAtMs = detectMs === undefined ? undefined : outageStartMs + detectMs;
+  const openTimes =
+    openAtMs === undefined
+      ? undefined
+      : during
+          .filter((l) => l.startMs >= openAtMs)
+          .map((l) => l.endMs - l.startMs)
+          .sort((a, b) => a - b);
   const firstFailmode = logins
     .filter((l) => l.decidedBy === 'failmode' && l.endMs >= outageStartMs)
     .sort((a, b) => a.endMs - b.endMs)[0];
@@ -205,6 +218,12 @@ async function runOnce(
     failmodeP99Ms: percentile(times, 99),
     failmodeMaxMs: times.at(-1) ?? NaN,
     failmodeCount: times.length,
+    open: openTimes && {
+      count: openTimes.length,
+      p50Ms: percentile(openTimes, 50),
+      p99Ms: percentile(openTimes, 99),
+      maxMs: openTimes.at(-1) ?? NaN,
+    },
   };
 }
 
@@ -241,6 +260,7 @@ async function main(): Promise<number> {
     'p50 to decision',
     'p99 to decision',
     'max',
+    'once open: decisions, p50, p99, max',
     'first failmode answer',
     'detect (breaker open)',
     'health: unreachable',
@@ -254,6 +274,9 @@ async function main(): Promise<number> {
     fmt(r.failmodeP50Ms),
     fmt(r.failmodeP99Ms),
     fmt(r.failmodeMaxMs),
+    r.open
+      ? `${r.open.count}, ${fmt(r.open.p50Ms)}, ${fmt(r.open.p99Ms)}, ${fmt(r.open.maxMs)}`
+      : 'n/a',
     fmt(r.firstFailmodeMs),
     r.detectMs === undefined ? 'never' : fmt(r.detectMs),
     r.unhealthyMs === undefined ? 'never' : fmt(r.unhealthyMs),
@@ -270,7 +293,7 @@ async function main(): Promise<number> {
   const problems = outageRunProblems(results.map(checkedRun));
   const [withBreaker, without] = results as [RunResult, RunResult];
   process.stdout.write(
-    `breaker p99: ${Math.round(withBreaker.failmodeP99Ms)} ms vs no breaker p99: ${Math.round(without.failmodeP99Ms)} ms\n`,
+    `breaker p99: ${Math.round(withBreaker.open?.p99Ms ?? NaN)} ms once open (${Math.round(withBreaker.failmodeP99Ms)} ms over the whole outage) vs no breaker p99: ${Math.round(without.failmodeP99Ms)} ms\n`,
   );
   return verdict('bench:outage', problems);
 }
@@ -286,6 +309,7 @@ function checkedRun(r: RunResult): OutageRun {
     ).length,
     failmodeCount: r.failmodeCount,
     failmodeP99Ms: r.failmodeP99Ms,
+    ...(r.open ? { openFailmodeCount: r.open.count, openFailmodeP99Ms: r.open.p99Ms } : {}),
     otherAnswers: r.logins.filter((l) => l.decidedBy === 'other').length,
     recoverMs: r.recoverMs,
     detectMs: r.detectMs,
