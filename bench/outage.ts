@@ -20,6 +20,7 @@ import { SystemClock } from '../src/runtime/clock.ts';
 import { CryptoRandom } from '../src/runtime/random.ts';
 import { startSlapd } from '../test/integration/external-servers.ts';
 import { adClientSection } from '../test/integration/proxy-harness.ts';
+import { machineCpuMs, processCpuMs } from './process-cpu.ts';
 import { outageRunProblems, sized, SMOKE, verdict, type OutageRun } from './run-checks.ts';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
@@ -65,6 +66,13 @@ interface RunResult {
   failmodeP99Ms: number;
   failmodeMaxMs: number;
   failmodeCount: number;
+  /**
+   * The same for logins started once the breaker was open (the target's measure: the answer
+   * without a network call); undefined in the run without a breaker.
+   */
+  open: { count: number; p50Ms: number; p99Ms: number; maxMs: number } | undefined;
+  /** The outage's second half: CPU ms per login of this process (proxy + load generator), slapd. */
+  cpuPerLogin: { ownMs: number; slapdMs: number; otherCores: number };
 }
 
 /** The directory entries scripts/start-slapd.sh makes for LDAP_USERS: uid=user0001, pw0001. */
@@ -114,6 +122,7 @@ async function runOnce(
   breakerEnabled: boolean,
   tls: DrillTlsMaterial,
   ldapPort: number,
+  slapdPid: number,
 ): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-outage-'));
   const injector = await startFaultInjector({ tls, mode: 'healthy', clock });
@@ -161,8 +170,20 @@ async function runOnce(
   await sleep(HEALTHY_BEFORE_MS);
   const outageStartMs = clock.nowMs();
   injector.setMode('blackhole');
-  await sleep(OUTAGE_MS);
+  // The outage's second half (the breaker opens after api_timeout): CPU per login there is the
+  // open-breaker path's cost, a figure other jobs on a shared machine change far less than p99.
+  await sleep(OUTAGE_MS / 2);
+  const cpuFrom = { at: clock.nowMs(), own: process.cpuUsage(), slapd: processCpuMs(slapdPid) };
+  const machineFrom = machineCpuMs();
+  await sleep(OUTAGE_MS / 2);
   const outageEndMs = clock.nowMs();
+  const own = process.cpuUsage(cpuFrom.own);
+  const secondHalf = {
+    ownMs: (own.user + own.system) / 1000,
+    slapdMs: processCpuMs(slapdPid) - cpuFrom.slapd,
+    machineMs: machineCpuMs() - machineFrom,
+    elapsedMs: outageEndMs - cpuFrom.at,
+  };
   injector.setMode('healthy');
   await sleep(HEALTHY_AFTER_MS);
   stop = true;
@@ -185,6 +206,14 @@ async function runOnce(
     (l) => l.startMs >= outageStartMs && l.startMs < outageEndMs && l.decidedBy === 'failmode',
   );
   const times = during.map((l) => l.endMs - l.startMs).sort((a, b) => a - b);
+  const openAtMs = detectMs === undefined ? undefined : outageStartMs + detectMs;
+  const openTimes =
+    openAtMs === undefined
+      ? undefined
+      : during
+          .filter((l) => l.startMs >= openAtMs)
+          .map((l) => l.endMs - l.startMs)
+          .sort((a, b) => a - b);
   const firstFailmode = logins
     .filter((l) => l.decidedBy === 'failmode' && l.endMs >= outageStartMs)
     .sort((a, b) => a.endMs - b.endMs)[0];
@@ -205,6 +234,28 @@ async function runOnce(
     failmodeP99Ms: percentile(times, 99),
     failmodeMaxMs: times.at(-1) ?? NaN,
     failmodeCount: times.length,
+    cpuPerLogin: cpuPerLogin(logins, outageEndMs - secondHalf.elapsedMs, outageEndMs, secondHalf),
+    open: openTimes && {
+      count: openTimes.length,
+      p50Ms: percentile(openTimes, 50),
+      p99Ms: percentile(openTimes, 99),
+      maxMs: openTimes.at(-1) ?? NaN,
+    },
+  };
+}
+
+/** CPU per login over a window; `otherCores`: what the rest of the machine used meanwhile. */
+function cpuPerLogin(
+  logins: readonly Login[],
+  fromMs: number,
+  toMs: number,
+  used: { ownMs: number; slapdMs: number; machineMs: number; elapsedMs: number },
+): RunResult['cpuPerLogin'] {
+  const n = logins.filter((l) => l.startMs >= fromMs && l.startMs < toMs).length;
+  return {
+    ownMs: used.ownMs / n,
+    slapdMs: used.slapdMs / n,
+    otherCores: Math.max(0, used.machineMs - used.ownMs - used.slapdMs) / used.elapsedMs,
   };
 }
 
@@ -215,6 +266,7 @@ const fmt = (ms: number | undefined) =>
 async function main(): Promise<number> {
   const tls = await createDrillTlsMaterial(clock.nowMs());
   const slapd = await startSlapd({ LDAP_USERS: String(CONCURRENCY) });
+  const slapdPid = Number(readFileSync(join(slapd.dir, 'slapd.pid'), 'utf8').trim());
   process.stdout.write(
     `bench:outage${SMOKE ? ' (smoke)' : ''} — failmode=safe, api_timeout=${API_TIMEOUT_SECONDS} s, breaker_failure_threshold=${BREAKER_THRESHOLD}, ` +
       `breaker_open_seconds=${BREAKER_OPEN_SECONDS} (doubling to ${BREAKER_MAX_OPEN_SECONDS}), health_check_interval=${HEALTH_CHECK_INTERVAL_SECONDS} s; ` +
@@ -228,7 +280,7 @@ async function main(): Promise<number> {
       ['no breaker (Duo)', false],
     ] as const) {
       process.stdout.write(`running: ${name} …\n`);
-      results.push(await runOnce(name, enabled, tls, slapd.port));
+      results.push(await runOnce(name, enabled, tls, slapd.port, slapdPid));
     }
   } finally {
     await slapd.stop();
@@ -241,6 +293,7 @@ async function main(): Promise<number> {
     'p50 to decision',
     'p99 to decision',
     'max',
+    'once open: decisions, p50, p99, max',
     'first failmode answer',
     'detect (breaker open)',
     'health: unreachable',
@@ -254,6 +307,9 @@ async function main(): Promise<number> {
     fmt(r.failmodeP50Ms),
     fmt(r.failmodeP99Ms),
     fmt(r.failmodeMaxMs),
+    r.open
+      ? `${r.open.count}, ${fmt(r.open.p50Ms)}, ${fmt(r.open.p99Ms)}, ${fmt(r.open.maxMs)}`
+      : 'n/a',
     fmt(r.firstFailmodeMs),
     r.detectMs === undefined ? 'never' : fmt(r.detectMs),
     r.unhealthyMs === undefined ? 'never' : fmt(r.unhealthyMs),
@@ -267,10 +323,17 @@ async function main(): Promise<number> {
       .join('  ')
       .trimEnd();
   process.stdout.write(`\n${line(columns)}\n${rows.map(line).join('\n')}\n\n`);
+  for (const r of results) {
+    const c = r.cpuPerLogin;
+    process.stdout.write(
+      `CPU ms per login in the outage's second half, ${r.name}: this process (proxy + load generator) ${c.ownMs.toFixed(3)}, slapd ${c.slapdMs.toFixed(3)}; other jobs on the machine meanwhile: ${c.otherCores.toFixed(2)} cores\n`,
+    );
+  }
+  process.stdout.write('\n');
   const problems = outageRunProblems(results.map(checkedRun));
   const [withBreaker, without] = results as [RunResult, RunResult];
   process.stdout.write(
-    `breaker p99: ${Math.round(withBreaker.failmodeP99Ms)} ms vs no breaker p99: ${Math.round(without.failmodeP99Ms)} ms\n`,
+    `breaker p99: ${Math.round(withBreaker.open?.p99Ms ?? NaN)} ms once open (${Math.round(withBreaker.failmodeP99Ms)} ms over the whole outage) vs no breaker p99: ${Math.round(without.failmodeP99Ms)} ms\n`,
   );
   return verdict('bench:outage', problems);
 }
@@ -286,6 +349,7 @@ function checkedRun(r: RunResult): OutageRun {
     ).length,
     failmodeCount: r.failmodeCount,
     failmodeP99Ms: r.failmodeP99Ms,
+    ...(r.open ? { openFailmodeCount: r.open.count, openFailmodeP99Ms: r.open.p99Ms } : {}),
     otherAnswers: r.logins.filter((l) => l.decidedBy === 'other').length,
     recoverMs: r.recoverMs,
     detectMs: r.detectMs,

@@ -150,6 +150,9 @@ export interface OutageRun {
   /** Failmode decisions for logins started during the outage. */
   failmodeCount: number;
   failmodeP99Ms: number;
+  /** Breaker run: failmode decisions for logins started once the breaker was open, and their p99. */
+  openFailmodeCount?: number;
+  openFailmodeP99Ms?: number;
   /** Answers that were neither the service's nor failmode's (rejects, timeouts, other messages). */
   otherAnswers: number;
   /** Outage end → first service answer again; undefined when the service never answered again. */
@@ -164,8 +167,8 @@ export const OUTAGE_MAX_OTHER_SHARE = 0.01;
 
 /**
  * bench:outage: logins before the outage answered by the service, failmode decisions counted
- * during it with a finite p99, other answers ≤ 1 %, the breaker opened (breaker run), and the
- * service answered again after the outage.
+ * during it with a finite p99, other answers ≤ 1 %, the breaker opened and decided logins once
+ * open with a finite p99 (breaker run), and the service answered again after the outage.
  */
 export function outageRunProblems(runs: readonly OutageRun[]): string[] {
   return problemsOf(
@@ -185,6 +188,16 @@ export function outageRunProblems(runs: readonly OutageRun[]): string[] {
       r.breakerEnabled && r.detectMs === undefined
         ? `${r.name}: the circuit breaker never opened`
         : undefined,
+      ...(r.breakerEnabled && r.detectMs !== undefined
+        ? [
+            atLeast(
+              `${r.name}: failmode decisions once the breaker was open`,
+              r.openFailmodeCount ?? 0,
+              1,
+            ),
+            finite(`${r.name}: failmode p99 ms once open`, r.openFailmodeP99Ms ?? NaN),
+          ]
+        : []),
       r.recoverMs === undefined
         ? `${r.name}: the service never answered a login after the outage`
         : undefined,

@@ -136,6 +136,8 @@ describe('bench:outage run checks', () => {
     otherAnswers: 0,
     recoverMs: 14921,
     detectMs: 2038,
+    openFailmodeCount: 1390,
+    openFailmodeP99Ms: 4,
     ...over,
   });
 
@@ -160,6 +162,15 @@ describe('bench:outage run checks', () => {
   it('refuses a breaker run in which the breaker never opened, or no recovery', () => {
     rejects(outageRunProblems([run({ detectMs: undefined })]), /never opened/);
     rejects(outageRunProblems([run({ recoverMs: undefined })]), /never answered a login after/);
+  });
+  it('refuses a breaker run with no failmode decision once the breaker was open (no p99 to report)', () => {
+    const problems = outageRunProblems([run({ openFailmodeCount: 0, openFailmodeP99Ms: NaN })]);
+    rejects(problems, /decisions once the breaker was open is 0/);
+    rejects(problems, /p99 ms once open is NaN/);
+    rejects(
+      outageRunProblems([run({ openFailmodeCount: undefined })]),
+      /once the breaker was open is 0/,
+    );
   });
 });
 

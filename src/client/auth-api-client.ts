@@ -7,7 +7,7 @@
 // verify codes) that docs/design/auth-api.md §3.9 classifies.
 import https from 'node:https';
 import { isIP } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import type { SecondFactorOutcome, UnreachableReason } from '../core/failmode-decision.ts';
 import { canonicalizeParams, signRequest } from '../protocol/duo-signature.ts';
 import type { Clock } from '../runtime/clock.ts';
@@ -208,11 +208,26 @@ export function formatHostHeader(apiHost: string, apiPort: number): string {
   return apiPort === 443 ? host : `${host}:${apiPort}`;
 }
 
+/**
+ * The TLS context of a client's connections: the given CA only, or the system CAs; TLS 1.2 or
+ * later. Made once: Node otherwise builds one per new connection, parsing the CA again (about a
+ * millisecond of the event loop each time, paid on every reconnect and breaker probe during an
+ * outage, while logins wait for their failmode answer).
+ */
+function clientSecureContext(caPem: string | undefined): SecureContext {
+  return createSecureContext({
+    ...(caPem === undefined ? {} : { ca: caPem }),
+    minVersion: 'TLSv1.2',
+  });
+}
+
 class HttpsAuthApiClient implements AuthApiClient {
   readonly #options: AuthApiClientOptions & { apiPort: number };
   readonly #hostHeader: string;
   readonly #userAgent: string;
   readonly #agent: https.Agent;
+  /** Shared by every connection of this client (the stream's too). */
+  readonly #secureContext: SecureContext;
   /**
    * Calls waiting for one of the agent's sockets. They wait here as small closures rather than
    * in the agent as ClientRequest objects (kilobytes each): a burst of thousands of logins
@@ -228,16 +243,15 @@ class HttpsAuthApiClient implements AuthApiClient {
     this.#userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
     const maxSockets = options.maxSockets ?? DEFAULT_MAX_SOCKETS;
     this.#slots = { free: maxSockets, waiting: [] };
+    this.#secureContext = clientSecureContext(options.caPem);
     this.#agent = new https.Agent({
       keepAlive: true,
       maxSockets,
       maxFreeSockets: options.maxFreeSockets ?? maxSockets,
       // Only idle sockets are closed on this timer (Node's agent); a busy one is ours to abort.
       timeout: options.idleSocketTimeoutMs ?? DEFAULT_IDLE_SOCKET_TIMEOUT_MS,
-      // Verify against the given CA only, or the system CAs; always verify (never opt out).
-      ...(options.caPem === undefined ? {} : { ca: options.caPem }),
+      secureContext: this.#secureContext,
       rejectUnauthorized: true,
-      minVersion: 'TLSv1.2',
       // SNI and certificate name check against the API host (RFC 6066 §3: not for IP literals).
       ...(isIP(options.apiHost) === 0 ? { servername: options.apiHost } : {}),
     });
@@ -296,9 +310,8 @@ class HttpsAuthApiClient implements AuthApiClient {
     const agent = new https.Agent({
       keepAlive: false,
       maxSockets: 1,
-      ...(this.#options.caPem === undefined ? {} : { ca: this.#options.caPem }),
+      secureContext: this.#secureContext,
       rejectUnauthorized: true,
-      minVersion: 'TLSv1.2',
       ...(isIP(this.#options.apiHost) === 0 ? { servername: this.#options.apiHost } : {}),
     });
     const req = https.request({
@@ -405,22 +418,10 @@ class HttpsAuthApiClient implements AuthApiClient {
     guard: ResponseGuard<T>,
   ): Promise<ClassifiedResponse<T>> {
     const { timeoutMs } = this.#options;
-    // docs/design/auth-api.md §2.2: the canonical params string is also the query or form body.
-    const encoded = canonicalizeParams(params);
-    const headers = signed
-      ? this.#headers(method, path, params)
-      : { Host: this.#hostHeader, 'User-Agent': this.#userAgent, Accept: 'application/json' };
-    let body: Buffer | undefined;
-    let requestPath = path;
-    if (method === 'POST') {
-      body = Buffer.from(encoded, 'utf8');
-      headers['Content-Type'] = 'application/x-www-form-urlencoded';
-      headers['Content-Length'] = String(body.length);
-    } else if (encoded !== '') {
-      requestPath = `${path}?${encoded}`;
-    }
-
     const deadline = new Deadline(timeoutMs);
+    // The request is signed and encoded once it has a socket: a call queued behind busy sockets
+    // (thousands in a burst, bench:push) holds no headers or body meanwhile, and its Date is
+    // the time it is sent.
     const gotSlot = await this.#acquireSlot(deadline);
     try {
       if (!gotSlot) {
@@ -429,6 +430,20 @@ class HttpsAuthApiClient implements AuthApiClient {
           reason: 'timeout',
           detail: `no complete answer within ${timeoutMs} ms (queued: every socket busy)`,
         };
+      }
+      // docs/design/auth-api.md §2.2: the canonical params string is also the query or form body.
+      const encoded = canonicalizeParams(params);
+      const headers = signed
+        ? this.#headers(method, path, params)
+        : { Host: this.#hostHeader, 'User-Agent': this.#userAgent, Accept: 'application/json' };
+      let body: Buffer | undefined;
+      let requestPath = path;
+      if (method === 'POST') {
+        body = Buffer.from(encoded, 'utf8');
+        headers['Content-Type'] = 'application/x-www-form-urlencoded';
+        headers['Content-Length'] = String(body.length);
+      } else if (encoded !== '') {
+        requestPath = `${path}?${encoded}`;
       }
       let attempt = await this.#send(method, requestPath, headers, body, deadline);
       // A keep-alive socket the server closed while idle fails at once with ECONNRESET/EPIPE

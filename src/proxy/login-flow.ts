@@ -572,7 +572,11 @@ async function startOutOfBand(
   return { kind: 'started', txid: outcome.response.txid, host };
 }
 
-async function awaitOutOfBand(
+/**
+ * Waits for the user's answer. A `then` rather than an async function: thousands of logins may
+ * wait at once (bench:push), and a suspended async frame costs several times this closure.
+ */
+function awaitOutOfBand(
   flow: SectionFlow,
   input: LoginInput,
   primary: PrimaryAttributes,
@@ -581,18 +585,20 @@ async function awaitOutOfBand(
   factorName: string,
 ): Promise<LoginAnswer> {
   const { pushTimeoutMs } = flow.section;
-  const waited = await flow.deps.pushes.wait(txid, host, pushTimeoutMs);
-  if (waited.kind === 'timeout') {
-    return reject(
-      flow,
-      input,
-      'Secondary authentication',
-      'Reject',
-      `Login timed out: no answer to the ${factorName} within ${pushTimeoutMs / 1000} s`,
-      'push-timeout',
+  return flow.deps.pushes
+    .wait(txid, host, pushTimeoutMs)
+    .then((waited) =>
+      waited.kind === 'timeout'
+        ? reject(
+            flow,
+            input,
+            'Secondary authentication',
+            'Reject',
+            `Login timed out: no answer to the ${factorName} within ${pushTimeoutMs / 1000} s`,
+            'push-timeout',
+          )
+        : serviceAnswer(flow, input, primary, waited.result, factorName),
     );
-  }
-  return serviceAnswer(flow, input, primary, waited.result, factorName);
 }
 
 /** The service checked the second factor: its answer is the login's. */

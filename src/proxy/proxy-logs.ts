@@ -112,8 +112,10 @@ export function openProxyLogs(options: ProxyLogOptions): ProxyLogs {
   events?.on('error', onError);
   const host = options.hostname ?? osHostname();
 
+  const textLines = batchedWriter(text);
+  const eventLines = events ? batchedWriter(events) : undefined;
   const writeLine = (line: string) => {
-    text.write(`${line}\n`);
+    textLines.write(`${line}\n`);
     if (options.stdout) process.stdout.write(`${line}\n`);
   };
   return {
@@ -126,19 +128,49 @@ export function openProxyLogs(options: ProxyLogOptions): ProxyLogs {
       writeLine(`${options.nowIso()} ${message}`);
     },
     event(event) {
-      events?.write(
+      eventLines?.write(
         `${JSON.stringify({ timestamp: options.nowIso(), ...event, hostname: host })}\n`,
       );
     },
     systemEvent(event) {
-      events?.write(
+      eventLines?.write(
         `${JSON.stringify({ timestamp: options.nowIso(), ...event, hostname: host })}\n`,
       );
     },
     async close() {
+      textLines.flush();
+      eventLines?.flush();
       await Promise.all(
         [text, ...(events ? [events] : [])].map((s) => new Promise<void>((r) => s.end(() => r()))),
       );
     },
+  };
+}
+
+/**
+ * The lines of one event-loop task go to the file as one chunk: the rotating stream writes each
+ * chunk with its own file write (a thread-pool round trip), and a login writes four or five
+ * lines. Same lines, same order; handed to the stream when the task's promise jobs are done
+ * (process.nextTick), so a login's lines are on their way before the next packet is read.
+ */
+function batchedWriter(stream: RotatingFileStream): { write(line: string): void; flush(): void } {
+  let pending = '';
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending === '') return;
+    const chunk = pending;
+    pending = '';
+    stream.write(chunk);
+  };
+  return {
+    write(line) {
+      pending += line;
+      if (!scheduled) {
+        scheduled = true;
+        process.nextTick(flush);
+      }
+    },
+    flush,
   };
 }

@@ -38,8 +38,9 @@ interface HostStream {
 }
 
 interface Waiter {
+  txid: string;
   resolve(wait: PushWait): void;
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -75,23 +76,17 @@ export class PushWaiter {
       return Promise.resolve({ kind: 'result', result: early.result });
     }
     const hostStream = this.#ensureStream(host);
-    return new Promise<PushWait>((resolve) => {
-      const timer = setTimeout(() => {
-        this.#waiters.delete(txid);
-        resolve({ kind: 'timeout' });
-      }, timeoutMs);
-      this.#waiters.set(txid, {
-        resolve: (w) => {
-          clearTimeout(timer);
-          this.#waiters.delete(txid);
-          resolve(w);
-        },
-        timer,
-      });
-      // Not streaming (yet, or at all): ask auth_status, which long-polls on Airlock, so a result
-      // published before the stream connected is not missed.
-      if (!hostStream.open) void this.#poll(txid, hostStream, this.#deps.clock.nowMs() + timeoutMs);
-    });
+    // Thousands of logins may wait at once (bench:push: 10,000): per waiter one promise, one
+    // timer and one small record, and no closure over this call's variables.
+    let resolve!: (wait: PushWait) => void;
+    const promise = new Promise<PushWait>((r) => (resolve = r));
+    const waiter: Waiter = { txid, resolve, timer: undefined };
+    waiter.timer = setTimeout(this.#expire, timeoutMs, waiter);
+    this.#waiters.set(txid, waiter);
+    // Not streaming (yet, or at all): ask auth_status, which long-polls on Airlock, so a result
+    // published before the stream connected is not missed.
+    if (!hostStream.open) void this.#poll(txid, hostStream, this.#deps.clock.nowMs() + timeoutMs);
+    return promise;
   }
 
   /** Pushes being waited for now (metrics). */
@@ -105,13 +100,24 @@ export class PushWaiter {
       clearTimeout(h.retryTimer);
       h.stream?.close();
     }
-    for (const w of [...this.#waiters.values()]) w.resolve({ kind: 'timeout' });
+    for (const w of [...this.#waiters.values()]) this.#settle(w, { kind: 'timeout' });
   }
+
+  /** Ends a wait with a result or a timeout; only the first ending counts. */
+  #settle(waiter: Waiter, wait: PushWait): void {
+    if (this.#waiters.get(waiter.txid) !== waiter) return;
+    clearTimeout(waiter.timer);
+    this.#waiters.delete(waiter.txid);
+    waiter.resolve(wait);
+  }
+
+  /** Every waiter's timer calls this one function (no closure per waiter). */
+  readonly #expire = (waiter: Waiter): void => this.#settle(waiter, { kind: 'timeout' });
 
   #deliver(result: StreamedResult): void {
     const waiter = this.#waiters.get(result.txid);
     if (waiter) {
-      waiter.resolve({ kind: 'result', result });
+      this.#settle(waiter, { kind: 'result', result });
       return;
     }
     const now = this.#deps.clock.nowMs();

@@ -6,15 +6,20 @@ import { isIP } from 'node:net';
 import type { ServerConfig } from '../config/authproxy-config.ts';
 import { matchesIp } from '../core/ip-ranges.ts';
 import { ProtocolError } from '../protocol/protocol-error.ts';
-import { createAttribute, getAttribute } from '../protocol/radius/radius-attributes.ts';
+import {
+  attributeType,
+  createAttribute,
+  getAttribute,
+} from '../protocol/radius/radius-attributes.ts';
+import type { RadiusAttribute } from '../protocol/radius/radius-packet.ts';
 import {
   decodeAccessRequest,
   decodePasswordText,
   type AccessRequest,
 } from '../protocol/radius/radius-request.ts';
-import { encodeResponse } from '../protocol/radius/radius-response.ts';
+import { encodeResponse, type AnsweredRequest } from '../protocol/radius/radius-response.ts';
 import type { Clock } from '../runtime/clock.ts';
-import type { LoginAnswer, LoginFlow } from './login-flow.ts';
+import type { LoginAnswer, LoginFlow, LoginInput } from './login-flow.ts';
 import type { ProxyLogs } from './proxy-logs.ts';
 import type { ProxyMetrics } from './proxy-metrics.ts';
 
@@ -22,6 +27,15 @@ import type { ProxyMetrics } from './proxy-metrics.ts';
 const DEDUP_TTL_MS = 30_000;
 /** Codes of the log line `Returning response code N: AccessX` (docs/design/auth-api.md §3.12). */
 const CODE_NUMBERS = { 'Access-Accept': 2, 'Access-Reject': 3, 'Access-Challenge': 11 } as const;
+
+/** What answering a login needs of its Access-Request, kept while the login runs. */
+interface PendingReply {
+  /** The retransmit table's key. */
+  key: string;
+  secret: ServerConfig['radiusClients'][number]['secret'];
+  /** Identifier, Request Authenticator and the Proxy-State attributes to copy (RFC 2865 §5.33). */
+  request: AnsweredRequest;
+}
 
 interface DedupEntry {
   /** Undefined while the first copy is still being authenticated (such an entry never expires). */
@@ -56,19 +70,25 @@ export async function startRadiusServer(deps: RadiusServerDeps): Promise<RadiusS
   const socket = dgram.createSocket({ type: family, reuseAddr: false });
   const dedup = new Map<string, DedupEntry>();
 
-  const drop = (reason: string, from: dgram.RemoteInfo, detail?: string) => {
+  const drop = (reason: string, address: string, port: number, detail?: string) => {
     metrics.dropped.inc({ section: section.section, reason });
     logs.line(
-      `[${section.section}] dropped packet from ${from.address}:${from.port}: ${reason}${detail ? ` (${detail})` : ''}`,
+      `[${section.section}] dropped packet from ${address}:${port}: ${reason}${detail ? ` (${detail})` : ''}`,
     );
   };
 
   const current = deps.current ?? (() => ({ section: deps.section, flow: deps.flow }));
 
-  const onPacket = async (msg: Buffer, from: dgram.RemoteInfo) => {
+  /**
+   * Synchronous: admit the client, decode, de-duplicate, then start the login. Only what the
+   * answer needs (PendingReply) and the login's input outlive this call: a login may wait
+   * minutes for a push, and thousands may wait at once (bench:push), so the packet, its decoded
+   * attributes and the sender's RemoteInfo are not kept for that long.
+   */
+  const admit = (msg: Buffer, address: string, port: number): void => {
     const { section: live, flow } = current();
-    const client = live.radiusClients.find((c) => matchesIp(c.matcher, from.address));
-    if (!client) return drop('unknown-client', from);
+    const client = live.radiusClients.find((c) => matchesIp(c.matcher, address));
+    if (!client) return drop('unknown-client', address, port);
 
     let request: AccessRequest;
     try {
@@ -76,60 +96,88 @@ export async function startRadiusServer(deps: RadiusServerDeps): Promise<RadiusS
         requireMessageAuthenticator: live.requireMessageAuthenticator,
       });
     } catch (e) {
-      if (e instanceof ProtocolError) return drop(e.code, from);
+      if (e instanceof ProtocolError) return drop(e.code, address, port);
       throw e;
     }
 
     // RFC 2865 §5: a retransmit carries the same Identifier and Request Authenticator.
-    const key = `${from.address}|${from.port}|${request.identifier}|${request.authenticator.toString('hex')}`;
+    const key = `${address}|${port}|${request.identifier}|${request.authenticator.toString('hex')}`;
     const seen = dedup.get(key);
     // A login still running never expires (a push may wait past the 30 s answer cache): a
     // retransmit must not start a second login and send a second push.
     if (seen && (seen.reply === undefined || seen.expiresAtMs > clock.nowMs())) {
       metrics.retransmits.inc({ section: section.section, answered: seen.reply ? 'yes' : 'no' });
       // Still authenticating: the first copy's answer will go out; never start a second login.
-      if (seen.reply) socket.send(seen.reply, from.port, from.address);
+      if (seen.reply) socket.send(seen.reply, port, address);
       return;
     }
     dedup.set(key, { reply: undefined, expiresAtMs: clock.nowMs() + DEDUP_TTL_MS });
 
     const username = request.userName ?? '';
-    const ref = {
-      section: section.section,
-      ip: from.address,
-      port: from.port,
+    const input: LoginInput = {
       username,
-      identifier: request.identifier,
+      password: decodePassword(request),
+      oversizedPasswordOctets: request.oversizedPasswordOctets,
+      state: request.state,
+      clientIp: clientIpOf(live, request),
+      nasIp: address,
+      // Only sections that send it pay for the hash.
+      ...(section.sendLoginKey
+        ? { loginKey: loginKeyOf(address, username, request.authenticator) }
+        : {}),
+      ref: {
+        section: section.section,
+        ip: address,
+        port,
+        username,
+        identifier: request.identifier,
+      },
     };
+    const pending: PendingReply = {
+      key,
+      secret: client.secret,
+      request: {
+        identifier: request.identifier,
+        authenticator: request.authenticator,
+        attributes: proxyStatesOf(request),
+      },
+    };
+    void answerLogin(flow, input, pending);
+  };
+
+  /** Runs the login and sends its answer (kept for retransmits); never rejects. */
+  const answerLogin = async (
+    flow: LoginFlow,
+    input: LoginInput,
+    pending: PendingReply,
+  ): Promise<void> => {
+    const { ref } = input;
     let answer: LoginAnswer;
     try {
-      answer = await flow({
-        username,
-        password: decodePassword(request),
-        oversizedPasswordOctets: request.oversizedPasswordOctets,
-        state: request.state,
-        clientIp: clientIpOf(live, request),
-        nasIp: from.address,
-        // Only sections that send it pay for the hash.
-        ...(section.sendLoginKey
-          ? { loginKey: loginKeyOf(from.address, username, request.authenticator) }
-          : {}),
-        ref,
-      });
+      answer = await flow(input);
     } catch (e) {
       // A bug must never turn into an allow: answer with a reject and say why in the log.
       logs.request(ref, `Internal error: ${(e as Error).message}`);
       metrics.dropped.inc({ section: section.section, reason: 'internal-error' });
       answer = { code: 'Access-Reject', replyMessage: 'Internal error', attributes: [] };
     }
+    try {
+      sendAnswer(answer, ref, pending);
+    } catch (e) {
+      drop('internal-error', ref.ip, ref.port, (e as Error).message);
+    }
+  };
 
+  const sendAnswer = (given: LoginAnswer, ref: LoginInput['ref'], pending: PendingReply) => {
+    let answer = given;
+    const { request, secret } = pending;
     const attributes = [...answer.attributes];
     if (answer.replyMessage)
       attributes.push(createAttribute('Reply-Message', answer.replyMessage.slice(0, 253)));
     if (answer.state) attributes.push(createAttribute('State', answer.state));
     let reply: Buffer;
     try {
-      reply = encodeResponse({ request, code: answer.code, attributes, secret: client.secret });
+      reply = encodeResponse({ request, code: answer.code, attributes, secret });
     } catch (e) {
       // E.g. pass-through plus fail-open attributes beyond 4096 octets: answer with a plain reject.
       logs.request(ref, `Cannot encode the answer (${(e as Error).message}): rejecting`);
@@ -138,21 +186,25 @@ export async function startRadiusServer(deps: RadiusServerDeps): Promise<RadiusS
         request,
         code: 'Access-Reject',
         attributes: [createAttribute('Reply-Message', 'Internal error')],
-        secret: client.secret,
+        secret,
       });
     }
-    dedup.set(key, { reply, expiresAtMs: clock.nowMs() + DEDUP_TTL_MS });
+    dedup.set(pending.key, { reply, expiresAtMs: clock.nowMs() + DEDUP_TTL_MS });
     metrics.responses.inc({ section: section.section, code: answer.code });
     logs.request(
       ref,
       `Returning response code ${CODE_NUMBERS[answer.code]}: ${answer.code.replace('-', '')}`,
     );
     logs.request(ref, 'Sending response');
-    socket.send(reply, from.port, from.address);
+    socket.send(reply, ref.port, ref.ip);
   };
 
   socket.on('message', (msg, from) => {
-    onPacket(msg, from).catch((e: unknown) => drop('internal-error', from, (e as Error).message));
+    try {
+      admit(msg, from.address, from.port);
+    } catch (e) {
+      drop('internal-error', from.address, from.port, (e as Error).message);
+    }
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -217,6 +269,15 @@ function loginKeyOf(nasIp: string, username: string, authenticator: Buffer): str
     .update(`${nasIp}\0${username}\0`)
     .update(authenticator)
     .digest('base64url');
+}
+
+const NO_ATTRIBUTES: readonly RadiusAttribute[] = Object.freeze([]);
+const PROXY_STATE = attributeType('Proxy-State');
+
+/** The request's Proxy-State attributes (usually none: one shared empty list). */
+function proxyStatesOf(request: AccessRequest): readonly RadiusAttribute[] {
+  const found = request.attributes.filter((a) => a.type === PROXY_STATE);
+  return found.length === 0 ? NO_ATTRIBUTES : found;
 }
 
 /** The password as text; undefined when absent or not decodable (usually a wrong shared secret). */

@@ -34,7 +34,7 @@ import { startAdminServer, type AdminServer, type ProxyStatus } from './admin-se
 import { createAlertSender, type AlertSender } from './alerts.ts';
 import { ChallengeStore } from './challenge-store.ts';
 import { PushWaiter } from './push-waiter.ts';
-import { createLoginFlow, type LoginFlow } from './login-flow.ts';
+import { createLoginFlow, type LoginAnswer, type LoginFlow } from './login-flow.ts';
 import { startLdapServer, type LdapServer } from './ldap-server.ts';
 import { createLdapUpstreamOpener } from './ldap-upstream.ts';
 import { createLdapPrimary, type LdapDirectory } from './primary/ldap-primary.ts';
@@ -414,6 +414,18 @@ function buildGeneration(config: AuthProxyConfig, shared: SharedParts): Generati
   const sections = new Map<string, LiveSection>();
   let inFlight = 0;
   let idle: (() => void) | undefined;
+  const loginEnded = () => {
+    inFlight--;
+    if (inFlight === 0) idle?.();
+  };
+  const answered = (answer: LoginAnswer) => {
+    loginEnded();
+    return answer;
+  };
+  const failed = (e: unknown): never => {
+    loginEnded();
+    throw e;
+  };
   let closed: Promise<void> | undefined;
   const closeAll = () => (closed ??= closeParts());
   const closeParts = async () => {
@@ -462,17 +474,20 @@ function buildGeneration(config: AuthProxyConfig, shared: SharedParts): Generati
         random: deps.random,
         pushes,
       };
-      // Counted, so a retired generation closes its clients only after its last login.
+      // Counted, so a retired generation closes its clients only after its last login. Without
+      // an async frame per login: thousands may wait for a push at once (bench:push).
       const counted =
         (flow: LoginFlow): LoginFlow =>
-        async (request) => {
+        (request) => {
           inFlight++;
+          let running: Promise<LoginAnswer>;
           try {
-            return await flow(request);
-          } finally {
-            inFlight--;
-            if (inFlight === 0) idle?.();
+            running = flow(request);
+          } catch (e) {
+            loginEnded();
+            throw e;
           }
+          return running.then(answered, failed);
         };
       const primary = primaries.get(section.clientSection);
       if (section.kind === 'ldap') {
