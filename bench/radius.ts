@@ -37,6 +37,26 @@ const USERS = Number(
 );
 /** Set to a directory to write V8 CPU profiles of the proxy and the service (--cpu-prof). */
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
+/**
+ * How the proxy reaches the service: `in-process` (default) runs both in one `airlock start`
+ * process, the co-located fast path (no TLS, HTTP or signing; one preauth_auth call per login);
+ * `https` runs `airlock serve` and `airlock proxy` apart, preauth then auth over HTTPS (Duo's way);
+ * `https-one-call` is that with `api_preauth_auth=true` (one call over HTTPS).
+ */
+const TRANSPORTS = ['in-process', 'https', 'https-one-call'] as const;
+type Transport = (typeof TRANSPORTS)[number];
+const TRANSPORT = (process.env.BENCH_TRANSPORT ?? 'in-process') as Transport;
+if (!TRANSPORTS.includes(TRANSPORT)) {
+  throw new Error(`BENCH_TRANSPORT must be one of ${TRANSPORTS.join(', ')}, got ${TRANSPORT}`);
+}
+const TRANSPORT_TEXT: Record<Transport, string> = {
+  'in-process':
+    'then one preauth_auth call in-process (proxy and service in one `airlock start` process: no TLS, HTTP or signing)',
+  https:
+    'then preauth + auth over HTTPS to the service (`airlock serve` and `airlock proxy` apart)',
+  'https-one-call':
+    'then one preauth_auth call over HTTPS (api_preauth_auth=true; `airlock serve` and `airlock proxy` apart)',
+};
 /** In-flight requests per UDP socket: well under the 256 Identifiers a socket has. */
 const REQUESTS_PER_SOCKET = 64;
 
@@ -288,8 +308,11 @@ function proxyConfig(input: {
   ldapPort: number;
   ikey: string;
   skey: string;
+  /** `airlock start` puts its own service's port here. */
   apiPort: number;
-  caFile: string;
+  /** Undefined in-process: no TLS to verify. */
+  caFile: string | undefined;
+  preauthAuth: boolean;
 }): string {
   return [
     '[main]',
@@ -314,7 +337,8 @@ function proxyConfig(input: {
     `skey=${input.skey}`,
     'api_host=localhost',
     `api_port=${input.apiPort}`,
-    `api_ca_file=${input.caFile}`,
+    ...(input.caFile === undefined ? [] : [`api_ca_file=${input.caFile}`]),
+    ...(input.preauthAuth ? ['api_preauth_auth=true'] : []),
     'client=ad_client',
     'failmode=secure',
     'interface=127.0.0.1',
@@ -323,6 +347,96 @@ function proxyConfig(input: {
     `radius_secret_1=${RADIUS_SECRET}`,
     '',
   ].join('\n');
+}
+
+/**
+ * Airlock's side, its application and users: one `airlock start` (in-process), or `airlock serve`
+ * and `airlock proxy` apart (https). Returns the RADIUS port and the processes whose CPU counts.
+ */
+async function startAirlock(input: {
+  dataDir: string;
+  serveArgs: string[];
+  nodeFlags: string[];
+  ldapPort: number;
+  cleanups: (() => Promise<void>)[];
+}): Promise<{ radiusPort: number; processes: Record<string, number>; secrets: string[] }> {
+  const { dataDir, serveArgs, nodeFlags, cleanups } = input;
+  const createApp = () =>
+    airlockJson<{ ikey: string; skey: string }>([
+      'app',
+      'create',
+      'bench-radius',
+      '--type',
+      'radius',
+      '--rate-limit',
+      '0',
+      '--data-dir',
+      dataDir,
+    ]);
+  if (TRANSPORT === 'in-process') {
+    // `airlock start` reads DATA_DIR/authproxy.cfg and points its api_port at its own service.
+    const app = await createApp();
+    const secrets = await createUsers(dataDir, USERS);
+    writeFileSync(
+      join(dataDir, 'authproxy.cfg'),
+      proxyConfig({
+        ldapPort: input.ldapPort,
+        ikey: app.ikey,
+        skey: app.skey,
+        apiPort: 443,
+        caFile: undefined,
+        preauthAuth: false,
+      }),
+      { mode: 0o600 },
+    );
+    const started = await spawnAirlock(
+      ['start', ...serveArgs],
+      nodeFlags,
+      /listening for RADIUS on 127\.0\.0\.1:([0-9]+) .*in-process\)/,
+    );
+    cleanups.push(() => stopChild(started.child, started.exited));
+    return {
+      radiusPort: started.port,
+      processes: { 'airlock start': started.child.pid! },
+      secrets,
+    };
+  }
+  // --cpu-prof is refused in NODE_OPTIONS: a profiled service is spawned with the flag itself.
+  const service = PROFILE_DIR
+    ? await spawnAirlock(
+        ['serve', ...serveArgs],
+        nodeFlags,
+        /listening on https:\/\/[^\s]+:([0-9]+)/,
+      )
+    : await startServe(serveArgs);
+  cleanups.push(() => stopChild(service.child, service.exited));
+  const app = await createApp();
+  const secrets = await createUsers(dataDir, USERS);
+  const proxyDir = join(dataDir, '..', 'proxy');
+  mkdirSync(proxyDir);
+  const configFile = join(proxyDir, 'authproxy.cfg');
+  writeFileSync(
+    configFile,
+    proxyConfig({
+      ldapPort: input.ldapPort,
+      ikey: app.ikey,
+      skey: app.skey,
+      apiPort: service.port,
+      caFile: join(dataDir, 'tls', 'ca.pem'),
+      preauthAuth: TRANSPORT === 'https-one-call',
+    }),
+  );
+  const proxy = await spawnAirlock(
+    ['proxy', '--config', configFile],
+    nodeFlags,
+    /listening for RADIUS on 127\.0\.0\.1:([0-9]+) .*HTTPS\)/,
+  );
+  cleanups.push(() => stopChild(proxy.child, proxy.exited));
+  return {
+    radiusPort: proxy.port,
+    processes: { proxy: proxy.child.pid!, service: service.child.pid! },
+    secrets,
+  };
 }
 
 /** FreeRADIUS with rlm_ldap against the slapd (scripts/start-freeradius-ldap.sh). */
@@ -408,47 +522,14 @@ async function main(): Promise<number> {
     const slapdPid = Number(readFileSync(join(slapd.dir, 'slapd.pid'), 'utf8').trim());
 
     const serveArgs = ['--data-dir', dataDir, '--listen', '127.0.0.1:0', '--log-level', 'warn'];
-    // --cpu-prof is refused in NODE_OPTIONS: a profiled service is spawned with the flag itself.
-    const service = PROFILE_DIR
-      ? await spawnAirlock(
-          ['serve', ...serveArgs],
-          nodeFlags,
-          /listening on https:\/\/[^\s]+:([0-9]+)/,
-        )
-      : await startServe(serveArgs);
-    cleanups.push(() => stopChild(service.child, service.exited));
-    const app = await airlockJson<{ ikey: string; skey: string }>([
-      'app',
-      'create',
-      'bench-radius',
-      '--type',
-      'radius',
-      '--rate-limit',
-      '0',
-      '--data-dir',
+    const airlockProcesses = await startAirlock({
       dataDir,
-    ]);
-    const secrets = await createUsers(dataDir, USERS);
-
-    const proxyDir = join(dir, 'proxy');
-    mkdirSync(proxyDir);
-    const configFile = join(proxyDir, 'authproxy.cfg');
-    writeFileSync(
-      configFile,
-      proxyConfig({
-        ldapPort: slapd.port,
-        ikey: app.ikey,
-        skey: app.skey,
-        apiPort: service.port,
-        caFile: join(dataDir, 'tls', 'ca.pem'),
-      }),
-    );
-    const proxy = await spawnAirlock(
-      ['proxy', '--config', configFile],
+      serveArgs,
       nodeFlags,
-      /listening for RADIUS on 127\.0\.0\.1:([0-9]+)/,
-    );
-    cleanups.push(() => stopChild(proxy.child, proxy.exited));
+      ldapPort: slapd.port,
+      cleanups,
+    });
+    const secrets = airlockProcesses.secrets;
 
     const freeradius = await startFreeradiusLdap(join(dir, 'raddb'), slapd.port);
     cleanups.push(() => freeradius.stop());
@@ -457,9 +538,9 @@ async function main(): Promise<number> {
     let nextAirlockUser = 1;
     const airlock: Target = {
       name: 'airlock proxy+service',
-      port: proxy.port,
+      port: airlockProcesses.radiusPort,
       requireMessageAuthenticator: true,
-      processes: { proxy: proxy.child.pid!, service: service.child.pid!, slapd: slapdPid },
+      processes: { ...airlockProcesses.processes, slapd: slapdPid },
       nextLogin: () => {
         if (nextAirlockUser > USERS) return undefined;
         const i = nextAirlockUser++;
@@ -492,7 +573,8 @@ async function main(): Promise<number> {
     );
     console.log(
       `workload: PAP Access-Request with Message-Authenticator; ${USERS} users in OpenLDAP slapd (mdb).\n` +
-        '  airlock: "pwNNNN,<TOTP>" (append mode): LDAP search + bind, then preauth + auth over HTTPS to the service (SQLite); each user once\n' +
+        `  airlock: "pwNNNN,<TOTP>" (append mode): LDAP search + bind, ${TRANSPORT_TEXT[TRANSPORT]}; service on SQLite; each user once\n` +
+        `  transport: ${TRANSPORT} (BENCH_TRANSPORT=${TRANSPORTS.join('|')})\n` +
         '  freeradius 3.2.1: "pwNNNN": rlm_ldap search + bind (stock module and pool), no second factor\n',
     );
 

@@ -16,6 +16,7 @@ import {
   guardAuthResponse,
   guardAuthStatusResponse,
   guardAuthTxidResponse,
+  guardPreauthAuthResponse,
   guardPreauthResponse,
   guardTimeResponse,
   type ApiOutcome,
@@ -24,6 +25,7 @@ import {
   type AuthTxidResponse,
   type ClassifiedResponse,
   type HttpAnswer,
+  type PreauthAuthResponse,
   type PreauthResponse,
   type ResponseGuard,
   type TimeResponse,
@@ -35,6 +37,7 @@ export type {
   AuthResponse,
   AuthStatusResponse,
   AuthTxidResponse,
+  PreauthAuthResponse,
   PreauthDevice,
   PreauthPrompt,
   PreauthResponse,
@@ -64,6 +67,11 @@ export interface AuthApiClientOptions {
   maxFreeSockets?: number;
   /** An idle keep-alive socket is closed after this long. Default 30 000. */
   idleSocketTimeoutMs?: number;
+  /**
+   * The service has Airlock's `/auth/v2/preauth_auth` (config `api_preauth_auth`): the client then
+   * has `preauthAuth`. Never for Duo's cloud, which has no such endpoint.
+   */
+  preauthAuth?: boolean;
 }
 
 export type UserRef = { username: string; userId?: never } | { userId: string; username?: never };
@@ -102,6 +110,9 @@ export type AuthFactorParams =
 
 export type AuthParams = UserRef & AuthCommon & AuthFactorParams;
 
+/** Airlock extension `preauth_auth`: a login whose user typed a passcode, in one call. */
+export type PreauthAuthParams = UserRef & { ipaddr?: string; hostname?: string; passcode: string };
+
 /**
  * A client of one Auth API v2 application (ikey/skey). No method throws for a network or HTTP
  * problem: each returns an `ApiOutcome`, which `summarizeOutcome` turns into the input of
@@ -126,6 +137,12 @@ export interface AuthApiClient {
   /** `async=1`: answers at once with a txid to poll with `authStatus`. */
   auth(params: AuthParams & { async: true }): Promise<ApiOutcome<AuthTxidResponse>>;
   authStatus(txid: string): Promise<ApiOutcome<AuthStatusResponse>>;
+  /**
+   * Airlock extension (`POST /auth/v2/preauth_auth`, docs/auth-api.md): preauth, then — when it
+   * answers `auth` — the passcode's /auth, in one call. Present only on a client of a service known
+   * to have it (the in-process transport, or `api_preauth_auth=true`); never for Duo's cloud.
+   */
+  preauthAuth?(params: PreauthAuthParams): Promise<ApiOutcome<PreauthAuthResponse>>;
   /**
    * Airlock extension: one long-lived stream of the application's async results
    * (`GET /auth/v2/auth_results`, docs/auth-api.md). Services without it (Duo) end the stream at
@@ -234,6 +251,7 @@ class HttpsAuthApiClient implements AuthApiClient {
    * (10,000 pushes, bench:push) then costs little memory while it queues.
    */
   readonly #slots: { free: number; waiting: (() => void)[] };
+  readonly preauthAuth?: (params: PreauthAuthParams) => Promise<ApiOutcome<PreauthAuthResponse>>;
 
   constructor(options: AuthApiClientOptions) {
     const apiPort = options.apiPort ?? 443;
@@ -255,6 +273,15 @@ class HttpsAuthApiClient implements AuthApiClient {
       // SNI and certificate name check against the API host (RFC 6066 §3: not for IP literals).
       ...(isIP(options.apiHost) === 0 ? { servername: options.apiHost } : {}),
     });
+    if (options.preauthAuth === true) {
+      this.preauthAuth = (params) =>
+        this.#call(
+          'POST',
+          '/auth/v2/preauth_auth',
+          preauthAuthWireParams(params),
+          guardPreauthAuthResponse,
+        );
+    }
   }
 
   async ping(): Promise<ApiOutcome<TimeResponse>> {
@@ -755,20 +782,25 @@ export function parseStreamEvent(
     .join('\n');
   if (data === '') return undefined;
   try {
-    const v = JSON.parse(data) as Record<string, unknown>;
-    if (
-      typeof v.txid === 'string' &&
-      (v.result === 'allow' || v.result === 'deny') &&
-      typeof v.status === 'string' &&
-      typeof v.status_msg === 'string'
-    ) {
-      return {
-        result: { txid: v.txid, result: v.result, status: v.status, status_msg: v.status_msg },
-        id,
-      };
-    }
+    const result = toStreamedResult(JSON.parse(data));
+    if (result) return { result, id };
   } catch {
     // not JSON: ignored like any unknown event
+  }
+  return undefined;
+}
+
+/** A stream event's data checked as a final result; undefined for anything else. */
+export function toStreamedResult(data: unknown): StreamedResult | undefined {
+  if (typeof data !== 'object' || data === null) return undefined;
+  const v = data as Record<string, unknown>;
+  if (
+    typeof v.txid === 'string' &&
+    (v.result === 'allow' || v.result === 'deny') &&
+    typeof v.status === 'string' &&
+    typeof v.status_msg === 'string'
+  ) {
+    return { txid: v.txid, result: v.result, status: v.status, status_msg: v.status_msg };
   }
   return undefined;
 }
@@ -790,7 +822,8 @@ export function summarizeOutcome(outcome: ApiOutcome<unknown>): SecondFactorOutc
   }
 }
 
-function preauthWireParams(params: PreauthParams): Record<string, string> {
+/** The form parameters of a preauth call (both transports send these). */
+export function preauthWireParams(params: PreauthParams): Record<string, string> {
   return compact({
     ...userWireParams(params),
     ipaddr: params.ipaddr,
@@ -801,7 +834,8 @@ function preauthWireParams(params: PreauthParams): Record<string, string> {
   });
 }
 
-function authWireParams(params: AuthParams): Record<string, string> {
+/** The form parameters of an /auth call, without `async`. */
+export function authWireParams(params: AuthParams): Record<string, string> {
   const common = {
     ...userWireParams(params),
     ipaddr: params.ipaddr,
@@ -824,6 +858,16 @@ function authWireParams(params: AuthParams): Record<string, string> {
         pushinfo: params.pushinfo,
       });
   }
+}
+
+/** The form parameters of a preauth_auth call. */
+export function preauthAuthWireParams(params: PreauthAuthParams): Record<string, string> {
+  return compact({
+    ...userWireParams(params),
+    ipaddr: params.ipaddr,
+    hostname: params.hostname,
+    passcode: params.passcode,
+  });
 }
 
 // docs/design/auth-api.md §1.5/§1.6: exactly one of username | user_id.

@@ -90,6 +90,15 @@ export interface AuthStatusResponse extends AuthResponse {
   auth_delayed?: boolean;
 }
 
+/**
+ * Airlock extension `/auth/v2/preauth_auth`: preauth's answer, and `auth` (the passcode's answer)
+ * exactly when preauth's result is `auth`.
+ */
+export interface PreauthAuthResponse {
+  preauth: { result: PreauthResult; status_msg: string; enroll_portal_url?: string };
+  auth?: AuthResponse;
+}
+
 /** Checks the `response` member of a `stat: OK` envelope; `problem` names the bad field. */
 export type ResponseGuard<T> = (
   response: unknown,
@@ -200,6 +209,27 @@ export const guardAuthResponse: ResponseGuard<AuthResponse> = (response) => {
   return 'problem' in parsed ? { ok: false, problem: parsed.problem } : { ok: true, value: parsed };
 };
 
+/** `/preauth_auth`: `preauth{result,status_msg}`, and `auth` as /auth's when the result is `auth`. */
+export const guardPreauthAuthResponse: ResponseGuard<PreauthAuthResponse> = (response) => {
+  if (!isObject(response) || !isObject(response.preauth)) return missing('preauth');
+  const pre = response.preauth;
+  if (!isPreauthResult(pre.result)) return missing('preauth.result');
+  if (!isString(pre.status_msg)) return missing('preauth.status_msg');
+  if (!isOptional(pre.enroll_portal_url, isString)) return missing('preauth.enroll_portal_url');
+  const preauth = {
+    result: pre.result,
+    status_msg: pre.status_msg,
+    ...pickStrings(pre, ['enroll_portal_url']),
+  };
+  if (pre.result !== 'auth') {
+    return response.auth === undefined ? { ok: true, value: { preauth } } : missing('auth');
+  }
+  if (!isObject(response.auth)) return missing('auth');
+  const auth = parseAuthFields(response.auth);
+  if ('problem' in auth) return { ok: false, problem: `auth: ${auth.problem}` };
+  return { ok: true, value: { preauth, auth } };
+};
+
 /** `/auth` with `async=1`: `{txid}`. */
 export const guardAuthTxidResponse: ResponseGuard<AuthTxidResponse> = (response) => {
   if (!isObject(response) || !isString(response.txid) || response.txid === '') {
@@ -282,8 +312,27 @@ export function classifyHttpAnswer<T>(
   answer: HttpAnswer,
   guard: ResponseGuard<T>,
 ): ClassifiedResponse<T> {
-  const { status } = answer;
-  const json = parseJson(answer);
+  return classifyParsedAnswer({ ...answer, json: parseJson(answer) }, guard);
+}
+
+/** An answer whose body is already parsed (or known not to be JSON). */
+export interface ParsedAnswer {
+  status: number;
+  json: { ok: true; value: unknown } | { ok: false };
+  /** The body was longer than the cap (then `json` is not ok). */
+  truncated: boolean;
+  retryAfter?: string;
+}
+
+/**
+ * `classifyHttpAnswer`'s table for a body already parsed: the in-process transport's answers
+ * (in-process-auth-api-client.ts) are classified by the very same rules.
+ */
+export function classifyParsedAnswer<T>(
+  answer: ParsedAnswer,
+  guard: ResponseGuard<T>,
+): ClassifiedResponse<T> {
+  const { status, json } = answer;
   const envelope = json.ok && isObject(json.value) ? json.value : undefined;
 
   if (status >= 500 && status <= 599) {
@@ -348,11 +397,13 @@ export function classifyHttpAnswer<T>(
   return { kind: 'ok', response: checked.value };
 }
 
-/** Whether a response, however malformed otherwise, carries `result: "deny"`. */
+/**
+ * Whether a response, however malformed otherwise, carries `result: "deny"` (preauth_auth: in its
+ * `preauth` or `auth` part).
+ */
 function saysDeny(response: unknown): boolean {
-  return (
-    typeof response === 'object' &&
-    response !== null &&
-    (response as { result?: unknown }).result === 'deny'
-  );
+  if (!isObject(response)) return false;
+  if (response.result === 'deny') return true;
+  const part = (v: unknown) => isObject(v) && v.result === 'deny';
+  return part(response.preauth) || part(response.auth);
 }

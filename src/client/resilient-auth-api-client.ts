@@ -9,6 +9,7 @@ import {
   type AuthApiClient,
   type AuthApiClientOptions,
   type AuthParams,
+  type PreauthAuthParams,
   type PreauthParams,
   type ResultStream,
   type ResultStreamHandlers,
@@ -18,6 +19,7 @@ import type {
   AuthResponse,
   AuthStatusResponse,
   AuthTxidResponse,
+  PreauthAuthResponse,
   PreauthResponse,
   TimeResponse,
 } from './auth-api-response.ts';
@@ -142,6 +144,8 @@ export interface ResilientAuthApiClient extends AuthApiClient {
   auth(params: AuthParams & { async?: false }): Promise<ResilientOutcome<AuthResponse>>;
   auth(params: AuthParams & { async: true }): Promise<ResilientOutcome<AuthTxidResponse>>;
   authStatus(txid: string): Promise<ResilientOutcome<AuthStatusResponse>>;
+  /** Present when every host's client has it (each host is Airlock's own service). */
+  preauthAuth?(params: PreauthAuthParams): Promise<ResilientOutcome<PreauthAuthResponse>>;
   /** The result stream of one API host (`host` as in an outcome); undefined if it has none. */
   streamResultsFrom(host: string, handlers: ResultStreamHandlers): ResultStream | undefined;
   /** Each host's health, in host order. */
@@ -202,6 +206,9 @@ class MultiHostAuthApiClient implements ResilientAuthApiClient {
   readonly #onEvent: ((event: ResilienceEvent) => void) | undefined;
   #monitor: NodeJS.Timeout | undefined;
   #round: Promise<HostHealth[]> | undefined;
+  readonly preauthAuth?: (
+    params: PreauthAuthParams,
+  ) => Promise<ResilientOutcome<PreauthAuthResponse>>;
 
   constructor(options: ResilientAuthApiClientOptions) {
     if (options.hosts.length === 0) throw new RangeError('hosts must list at least one API host');
@@ -250,6 +257,14 @@ class MultiHostAuthApiClient implements ResilientAuthApiClient {
       };
       return slot;
     });
+    if (this.#slots.every((slot) => slot.client.preauthAuth !== undefined)) {
+      // A passcode /auth's rules: no failover once the request may have reached a service.
+      const policy = authPolicy({ username: '', factor: 'passcode', passcode: '' });
+      this.preauthAuth = (params) =>
+        this.#call(policy, (c) =>
+          c.preauthAuth ? c.preauthAuth(params) : Promise.reject(new Error('no preauthAuth')),
+        );
+    }
   }
 
   ping(): Promise<ResilientOutcome<TimeResponse>> {

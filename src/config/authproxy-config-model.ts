@@ -114,6 +114,8 @@ export const DEFAULTS = deepFreeze({
     requireMessageAuthenticator: true,
     /** Duo's service does not know `login_key`: sent only where the admin says Airlock answers. */
     sendLoginKey: false,
+    /** Duo's service has no `/auth/v2/preauth_auth`: two calls unless the admin says Airlock answers. */
+    apiPreauthAuth: false,
     /**
      * The RADIUS socket's receive buffer. A queued Access-Request costs the kernel about 1 KiB
      * (the datagram and its buffer head), so 4 MiB holds a burst of about 4,000 requests; the
@@ -348,6 +350,11 @@ export interface ServerConfigBase {
   readonly recvBufferBytes: number;
   /** `send_login_key`: send each push login's key, so a proxy pair sends one push per login. */
   readonly sendLoginKey: boolean;
+  /**
+   * `api_preauth_auth`: the service is Airlock's, so a login with a typed passcode makes one call
+   * (`/auth/v2/preauth_auth`) instead of preauth then /auth.
+   */
+  readonly apiPreauthAuth: boolean;
   readonly debug: boolean;
 }
 

@@ -534,6 +534,7 @@ function readServer(
     requireMessageAuthenticator:
       isRadius && r.bool('require_message_authenticator', d.requireMessageAuthenticator),
     sendLoginKey: isRadius && r.bool('send_login_key', d.sendLoginKey),
+    apiPreauthAuth: isRadius && r.bool('api_preauth_auth', d.apiPreauthAuth),
     recvBufferBytes: isRadius
       ? r.int('recv_buffer_bytes', d.recvBufferBytes, {
           min: MIN_RECV_BUFFER_BYTES,

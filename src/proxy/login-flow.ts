@@ -111,6 +111,8 @@ async function login(flow: SectionFlow, typedInput: LoginInput): Promise<LoginAn
   if ('done' in passed) return passed.done;
   const { input, primary, typed } = passed.next;
   if (isExempt(flow.section, input.username)) return acceptExempt(flow, input, primary);
+  const oneCall = typedPasscode(flow, typed);
+  if (oneCall) return preauthWithPasscode(flow, input, primary, oneCall.passcode, oneCall.call);
   const pre = await askPreauth(flow, input, primary);
   if ('done' in pre) return pre.done;
   if (typed !== undefined) return typedFactor(flow, input, primary, typed);
@@ -489,6 +491,79 @@ async function answerChallenge(
     { attributes: pending.attributes, groups: pending.groups },
     input.password,
   );
+}
+
+type PreauthAuthCall = NonNullable<AuthApiClient['preauthAuth']>;
+
+/**
+ * A passcode typed with the password, when the service takes preauth and the passcode in one
+ * call (`preauthAuth`: the in-process transport, or `api_preauth_auth`) and primary-only mode is
+ * off; undefined for a factor word, an empty passcode, or a service without it (Duo's).
+ */
+function typedPasscode(
+  flow: SectionFlow,
+  typed: string | undefined,
+): { passcode: string; call: PreauthAuthCall } | undefined {
+  const call = flow.deps.api.preauthAuth?.bind(flow.deps.api);
+  if (typed === undefined || call === undefined || flow.deps.primaryOnly.state().active) {
+    return undefined;
+  }
+  const passcode = typed.trim();
+  if (passcode === '' || FACTOR_WORD.test(passcode.toLowerCase())) return undefined;
+  return { passcode, call };
+}
+
+/**
+ * One call instead of preauth then /auth (docs/auth-api.md, preauth_auth), with the answers, logs
+ * and events of the two calls: preauth's allow, deny or enroll ends the login as `askPreauth`
+ * does, else the passcode's answer is the login's. A failed call does not say which of its two
+ * steps failed, so preauth alone is asked then, and its answer picks the row of the failmode
+ * table the two calls would have met: preauth fails too (or ends the login) — preauth's row, as
+ * `askPreauth` decides it; preauth answers `auth` — the passcode's row, with the one call's outcome.
+ */
+async function preauthWithPasscode(
+  flow: SectionFlow,
+  input: LoginInput,
+  primary: PrimaryAttributes,
+  passcode: string,
+  call: PreauthAuthCall,
+): Promise<LoginAnswer> {
+  const outcome = await call({
+    username: input.username,
+    ...(input.clientIp ? { ipaddr: input.clientIp } : {}),
+    passcode,
+  });
+  if (outcome.kind === 'ok') {
+    const { preauth, auth } = outcome.response;
+    flow.logs.request(input.ref, `Got preauth result for: '${preauth.result}'`);
+    const answer = preauthAnswer(flow, input, primary, preauth);
+    if (answer) return answer;
+    // The guard gives `auth` whenever preauth's result is `auth`; without it, a deny below.
+    if (auth) return serviceAnswer(flow, input, primary, auth, 'passcode');
+  }
+  const summary = summarizeOutcome(outcome);
+  if (outcome.kind === 'unreachable') {
+    const pre = await askPreauth(flow, input, primary);
+    if ('done' in pre) return pre.done;
+    const decision = decide(flow, { stage: 'auth', outcome: summary }, primary);
+    return finishDecision(flow, input, decision, primary);
+  }
+  // A rejection or an invalid answer denies at either step; preauth alone only names the step
+  // for the log. It never allows here: the service's refusal (maybe of the passcode) stands.
+  const stage = await refusedStage(flow, input);
+  const decision = decide(flow, { stage, outcome: summary }, primary);
+  return finishDecision(flow, input, decision, primary);
+}
+
+/** Which of the two calls a refused one call stands for: /auth when preauth alone answers `auth`. */
+async function refusedStage(flow: SectionFlow, input: LoginInput): Promise<'preauth' | 'auth'> {
+  const pre = await flow.deps.api.preauth({
+    username: input.username,
+    ...(input.clientIp ? { ipaddr: input.clientIp } : {}),
+  });
+  if (pre.kind !== 'ok' || pre.response.result !== 'auth') return 'preauth';
+  flow.logs.request(input.ref, `Got preauth result for: 'auth'`);
+  return 'auth';
 }
 
 /** Sends the second factor the user typed (append mode, duo-only, or a challenge answer). */

@@ -51,6 +51,7 @@ import {
 import { startRadiusServer, type RadiusServer } from './radius-server.ts';
 import { restartOnlyChanges, type ReloadOutcome } from './reload-plan.ts';
 import { withSiemOutput } from './siem-output.ts';
+import { hostClientFactory, type CoLocatedService } from './api-transport.ts';
 
 export const PROXY_NAME = 'Airlock Authentication Proxy';
 
@@ -87,6 +88,8 @@ export interface ProxyDeps {
    * Without it, `reloadFromSource` refuses.
    */
   loadConfig?: () => AuthProxyConfig;
+  /** The service in this process (`airlock start`): its API hosts get the in-process transport. */
+  coLocated?: CoLocatedService;
 }
 
 /** How often failmode alerts held back by the rate limit are looked at. */
@@ -441,8 +444,11 @@ function buildGeneration(config: AuthProxyConfig, shared: SharedParts): Generati
       if (!primaries.has(section.clientSection)) {
         primaries.set(section.clientSection, createPrimary(section.client, deps, logs));
       }
-      const api = createApiClient(section, clock, (event) =>
-        reportResilienceEvent(logs, alerts, proxyMetrics, section.section, event),
+      const api = createApiClient(
+        section,
+        clock,
+        (event) => reportResilienceEvent(logs, alerts, proxyMetrics, section.section, event),
+        deps.coLocated,
       );
       apis.push(api);
       for (const host of api.health()) {
@@ -649,12 +655,14 @@ function timedApiClient(
     params.async === true
       ? timed('auth', api.auth({ ...params, async: true }))
       : timed('auth', api.auth({ ...params, async: false }))) as AuthApiClient['auth'];
+  const preauthAuth = api.preauthAuth?.bind(api);
   return {
     ping: () => timed('ping', api.ping()),
     check: () => timed('check', api.check()),
     preauth: (params) => timed('preauth', api.preauth(params)),
     auth,
     authStatus: (txid) => timed('auth_status', api.authStatus(txid)),
+    ...(preauthAuth ? { preauthAuth: (params) => timed('preauth_auth', preauthAuth(params)) } : {}),
     close: () => api.close(),
   };
 }
@@ -664,9 +672,11 @@ export function createApiClient(
   section: ServerConfig,
   clock: Clock,
   onEvent: (event: ResilienceEvent) => void,
+  coLocated?: CoLocatedService,
 ): ResilientAuthApiClient {
   const r = section.resilience;
   return createResilientAuthApiClient({
+    createClient: hostClientFactory(section, coLocated),
     hosts: section.apiHosts,
     ikey: section.ikey,
     skey: section.skey,

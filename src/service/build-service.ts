@@ -27,6 +27,8 @@ import type { AuthApiContext, AuthApiOptions } from './auth-api/auth-api-context
 import { createAuthApiMetrics } from './auth-api/auth-api-metrics.ts';
 import { registerAuthApiRoutes } from './auth-api/auth-api-routes.ts';
 import { registerRestV1Routes } from './auth-api/rest-v1-routes.ts';
+import { createLocalAuthApi, type LocalAuthApi } from './auth-api/local-auth-api.ts';
+import { createPreauthAuthStep, registerPreauthAuthRoute } from './auth-api/preauth-auth-route.ts';
 import { sendFail } from './auth-api/envelope.ts';
 import { FactorHealthBoard } from '../core/factor-health.ts';
 import { createProviders, type FactorsConfig } from '../factors/factors-config.ts';
@@ -156,6 +158,8 @@ export interface Service {
   /** Every route the app serves, as registered (the OpenAPI documents are checked against it). */
   routes: readonly ServedRoute[];
   metrics: Registry;
+  /** The Auth API in-process, for a proxy in this process (local-auth-api.ts). */
+  localAuthApi: LocalAuthApi;
   push: PushFlow;
   hub: OobHub;
   /** Policies and emergency overlays as logins see them. */
@@ -334,7 +338,16 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     factorHealth,
     options,
   };
-  registerRestV1Routes(server, authApi, registerAuthApiRoutes(server, authApi));
+  const authApiSteps = registerAuthApiRoutes(server, authApi);
+  registerRestV1Routes(server, authApi, authApiSteps);
+  const preauthAuth = createPreauthAuthStep(authApiSteps);
+  registerPreauthAuthRoute(server, authApi, authApiSteps, preauthAuth);
+  // A co-located proxy's transport (`airlock start`): the same steps without TLS, HTTP, signing.
+  const localAuthApi = createLocalAuthApi(authApi, authApiSteps, preauthAuth);
+  server.addHook('onClose', (_instance, done) => {
+    localAuthApi.close();
+    done();
+  });
   registerDeviceRoutes(server, {
     store: deps.store,
     writes,
@@ -454,6 +467,7 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     server,
     routes,
     metrics,
+    localAuthApi,
     push,
     hub,
     access,

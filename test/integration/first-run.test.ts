@@ -81,6 +81,24 @@ describe('first run: airlock start, a TOTP user, the printed radius-test', () =>
     args[2] = totp.generate();
     const { stdout } = await airlockOutput(args);
     assert.match(stdout, /^Access-Accept\b/);
+    // The proxy reached its own service in-process (no TLS, HTTP or signing), in one call for
+    // the typed passcode (preauth_auth), as its banner and its API latency metric say.
+    const output = started!.output();
+    assert.match(
+      output,
+      /proxy \[radius_server_auto\] listening .*Auth API localhost:\d+ in-process\)/,
+    );
+    const status = /proxy status: (http:\/\/\S+)\/status and \/metrics/.exec(output)?.[1];
+    assert.ok(status, 'the proxy status URL is printed');
+    const metrics = await (await fetch(`${status}/metrics`)).text();
+    assert.match(
+      metrics,
+      /airlock_proxy_api_latency_seconds_count\{[^}]*endpoint="preauth_auth"[^}]*\} 1$/m,
+    );
+    assert.doesNotMatch(
+      metrics,
+      /airlock_proxy_api_latency_seconds_count\{[^}]*endpoint="preauth"/,
+    );
   });
 
   it('says Access-Reject with exit 1 for a wrong code, 3 for a wrong secret, 2 for no secret', async () => {

@@ -249,6 +249,9 @@ describe('response schemas: one declaration for the serializer and the OpenAPI d
         factor: 'passcode',
         passcode: '000000x',
       });
+      // Airlock's preauth_auth: preauth and a passcode's answer, and preauth's deny alone.
+      await duo('POST', '/auth/v2/preauth_auth', { username: 'walk-user', passcode: '000000' });
+      await duo('POST', '/auth/v2/preauth_auth', { username: 'walk-disabled', passcode: '0' });
       const pushed = await duo('POST', '/auth/v2/auth', {
         username: 'walk-user',
         factor: 'push',
@@ -273,6 +276,7 @@ describe('response schemas: one declaration for the serializer and the OpenAPI d
         'POST /auth/v2/preauth',
         'POST /auth/v2/auth',
         'GET /auth/v2/auth_status',
+        'POST /auth/v2/preauth_auth',
         'POST /device/v1/activate',
         'GET /device/v1/device',
         'GET /device/v1/requests',

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { loadAuthProxyConfig, type AuthProxyConfig } from '../../config/authproxy-config.ts';
 import type { ListenAddress } from '../../config/listen-address.ts';
 import type { ReloadOutcome } from '../../proxy/reload-plan.ts';
+import type { CoLocatedService } from '../../proxy/api-transport.ts';
 import { AirlockError } from '../../core/error-registry.ts';
 import {
   PRIMARY_ONLY_DEFAULT_MINUTES,
@@ -210,8 +211,13 @@ export async function launchProxy(
   config: AuthProxyConfig,
   /** The file `config` came from: a reload reads it again. */
   configPath?: string,
+  /** `airlock start`: the service in this process, reached in-process (api-transport.ts). */
+  coLocated?: CoLocatedService,
 ): Promise<{ banner: string[]; reload(): Promise<ReloadOutcome>; close(): Promise<void> }> {
-  const { startProxy } = await import('../../proxy/start-proxy.ts');
+  const [{ startProxy }, { describeTransports }] = await Promise.all([
+    import('../../proxy/start-proxy.ts'),
+    import('../../proxy/api-transport.ts'),
+  ]);
   for (const warning of config.warnings) process.stderr.write(`warning: ${warning}\n`);
   const version = (
     JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
@@ -223,13 +229,14 @@ export async function launchProxy(
     random: new CryptoRandom(),
     version,
     ...(configPath !== undefined ? { loadConfig: () => loadAuthProxyConfig(configPath) } : {}),
+    ...(coLocated ? { coLocated } : {}),
   });
   // The process's own figures (RSS, heap, event-loop delay, open files) beside the proxy's.
   collectDefaultMetrics({ register: proxy.metrics });
   const banner = proxy.servers.map((s) => {
     const section = config.servers.find((c) => c.section === s.section)!;
     const protocol = 'protocol' in s ? 'LDAP' : 'RADIUS';
-    return `proxy [${s.section}] listening for ${protocol} on ${s.address.address}:${s.address.port} (failmode=${section.failmode})`;
+    return `proxy [${s.section}] listening for ${protocol} on ${s.address.address}:${s.address.port} (failmode=${section.failmode}; Auth API ${describeTransports(section, coLocated)})`;
   });
   banner.push(`proxy logs: ${config.main.logDir}`);
   banner.push(

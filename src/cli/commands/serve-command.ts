@@ -17,6 +17,7 @@ import {
   type FactorsConfig,
 } from '../../factors/factors-config.ts';
 import type { Logger } from 'pino';
+import type { InProcessAuthApi } from '../../client/in-process-auth-api-client.ts';
 import { openContext, type AirlockContext } from '../open-context.ts';
 import { readSyslogConfig } from '../../config/syslog-config.ts';
 import { createSyslogSender, type SyslogSender } from '../../runtime/syslog-sender.ts';
@@ -198,6 +199,8 @@ export interface RunningService {
   firstRun: boolean;
   ctx: AirlockContext;
   logger: Logger;
+  /** The Auth API in-process, for a proxy in this process (`airlock start`). */
+  localAuthApi: InProcessAuthApi;
   close(): Promise<void>;
 }
 
@@ -261,7 +264,7 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
           caPem: flags.smtpCaFile ? readFileSync(flags.smtpCaFile, 'utf8') : undefined,
         })
       : undefined;
-  const { server, metrics } = buildService(
+  const { server, metrics, localAuthApi } = buildService(
     {
       store: ctx.store,
       clock: ctx.clock,
@@ -314,6 +317,7 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
     firstRun: (await ctx.store.listApplications()).length === 0,
     ctx,
     logger,
+    localAuthApi,
     close: async () => {
       await server.close();
       await ctx.close();

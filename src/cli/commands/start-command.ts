@@ -65,7 +65,11 @@ async function start(flags: StartFlags): Promise<void> {
       readFile: (p) => readFileSync(p, 'utf8'),
     });
     if (!parsed.ok) throw new ConfigError(configPath, parsed.errors, parsed.warnings);
-    const proxy = await launchProxy(parsed.config);
+    // The proxy reaches this service in-process: no TLS, HTTP or signing (api-transport.ts).
+    const proxy = await launchProxy(parsed.config, undefined, {
+      port: service.port,
+      api: service.localAuthApi,
+    });
     const lines = [...service.banner, ...proxy.banner, ''];
     if (generated) lines.push(`proxy configuration written to ${configPath} (mode 0600)`, '');
     lines.push(...nextSteps(flags, service.dataDir, configPath, parsed.config.servers[0]));

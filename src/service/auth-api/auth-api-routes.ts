@@ -43,25 +43,35 @@ import { parseActivationCode, renderActivationCode } from '../../core/activation
 
 export type SignedHandler = (call: SignedCall) => unknown;
 
-/** One signed request once its caller is authenticated and admitted. */
-export interface SignedCall {
-  req: FastifyRequest;
-  reply: FastifyReply;
+/** What a step of a login reads: the caller's application, parameters, time and address. */
+export interface StepCall {
   app: Application;
   params: ParamMap;
   nowMs: number;
+  /** The address the request came from (`req.ip`), recorded in audit events as `clientIp`. */
+  clientIp: string;
+}
+
+export type StepHandler = (call: StepCall) => Promise<unknown>;
+
+/** One signed request once its caller is authenticated and admitted. */
+export interface SignedCall extends StepCall {
+  req: FastifyRequest;
+  reply: FastifyReply;
 }
 
 /**
- * The steps of the Auth API that another surface of the same API reuses (the legacy /rest/v1 of
- * Duo's Authentication Proxy, rest-v1-routes.ts): the same decisions, lockout, audit and limits.
+ * The steps of the Auth API that other surfaces of the same API reuse (the legacy /rest/v1 of
+ * Duo's Authentication Proxy, rest-v1-routes.ts; the in-process transport of a co-located proxy,
+ * local-auth-api.ts; the one-call passcode login, preauth-auth-route.ts): the same decisions,
+ * lockout, audit and limits.
  */
 export interface AuthApiSteps {
   /** The per-application rate limit, after the signature; throws AUTH_RATE_LIMITED. */
   admit(app: Application, nowMs: number): void;
-  preauth: SignedHandler;
-  auth: SignedHandler;
-  authStatus: SignedHandler;
+  preauth: StepHandler;
+  auth: StepHandler;
+  authStatus: StepHandler;
 }
 
 /** Factor tokens Duo Unix sends as `prompt=`: `push1` = push to the first device of preauth's list. */
@@ -78,7 +88,14 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
         const nowMs = ctx.clock.nowMs();
         const request = readRequestParams(req);
         const app = await authenticateCaller(req, request, nowMs);
-        const response = await handler({ req, reply, app, params: request.values, nowMs });
+        const response = await handler({
+          req,
+          reply,
+          app,
+          params: request.values,
+          nowMs,
+          clientIp: req.ip,
+        });
         if (reply.sent) return reply;
         return sendOk(reply, response);
       },
@@ -201,7 +218,7 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     return enrollment.state;
   });
 
-  const preauth: SignedHandler = async ({ req, app, params, nowMs }) => {
+  const preauth: StepHandler = async ({ app, params, nowMs, clientIp }) => {
     const subject = await loadSubject(app, params);
     const user = subject?.user;
     const decision = await decide(app, subject, nowMs, param(params, 'ipaddr'));
@@ -212,7 +229,7 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
           audit(app, nowMs, 'auth.preauth', user, decision.result, {
             reason: decision.reason,
             username: param(params, 'username'),
-            ...accessContext(req, params),
+            ...accessContext(clientIp, params),
           }),
         ),
       );
@@ -235,7 +252,7 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
 
   // auth: load the subject, decide by policy, refuse a factor the policy does not allow, run the
   // factor (or answer by policy), finish.
-  const auth: SignedHandler = async ({ req, app, params, nowMs }) => {
+  const auth: StepHandler = async ({ app, params, nowMs, clientIp }) => {
     const subject = await loadSubject(app, params);
     const decision = await decide(app, subject, nowMs, param(params, 'ipaddr'));
     const login: AuthLogin = {
@@ -246,7 +263,7 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
       user: subject?.user,
       decision,
       isAsync: param(params, 'async') === '1',
-      access: accessContext(req, params),
+      access: accessContext(clientIp, params),
     };
     const ran = (await refuseDisallowedFactor(login)) ?? (await runFactor(login));
     if ('response' in ran) return ran.response;
@@ -382,7 +399,7 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     return { txid };
   }
 
-  const authStatus: SignedHandler = async ({ app, params }): Promise<AuthStatusResponse> => {
+  const authStatus: StepHandler = async ({ app, params }): Promise<AuthStatusResponse> => {
     const txid = requireParam(params, 'txid');
     let tx = await ctx.store.getAuthTransaction(txid);
     // Another application's transaction is as unknown as a made-up one.
@@ -905,8 +922,8 @@ function failureSource(app: Application, ipaddr: string | undefined): FailureSou
   return { appId: app.id, ip: ip === undefined || ip === '' ? null : ip };
 }
 
-function accessContext(req: FastifyRequest, params: ParamMap): Record<string, string | undefined> {
-  return { ipaddr: param(params, 'ipaddr'), hostname: param(params, 'hostname'), clientIp: req.ip };
+function accessContext(clientIp: string, params: ParamMap): Record<string, string | undefined> {
+  return { ipaddr: param(params, 'ipaddr'), hostname: param(params, 'hostname'), clientIp };
 }
 
 function audit(

@@ -79,6 +79,26 @@ export const AuthStatusResponse = Type.Object({
 });
 export type AuthStatusResponse = Static<typeof AuthStatusResponse>;
 
+/**
+ * Airlock extension `/auth/v2/preauth_auth` (docs/auth-api.md): preauth's answer, and when it is
+ * `auth` the passcode's, in one call.
+ */
+export const PreauthAuthResponse = Type.Object({
+  preauth: Type.Object({
+    result: closedSet(POLICY_RESULTS),
+    status_msg: Type.String(),
+    enroll_portal_url: Type.Optional(Type.String()),
+  }),
+  auth: Type.Optional(
+    Type.Object({
+      result: closedSet(['allow', 'deny'] as const),
+      status: Type.String(),
+      status_msg: Type.String(),
+    }),
+  ),
+});
+export type PreauthAuthResponse = Static<typeof PreauthAuthResponse>;
+
 const signedJson = (response: Parameters<typeof envelopeResponses>[0]): RouteResponses =>
   envelopeResponses(response, SIGNED_ERRORS);
 
@@ -178,5 +198,14 @@ export const AUTH_API_OPERATIONS = {
         schema: Type.String(),
       },
     },
+  },
+  preauthAuth: {
+    method: 'POST',
+    path: '/auth/v2/preauth_auth',
+    tag: 'auth api',
+    summary:
+      "Airlock extension: preauth then a passcode's /auth in one call (username or user_id, passcode, ipaddr, hostname)",
+    security: 'duoSignature',
+    responses: signedJson(PreauthAuthResponse),
   },
 } as const satisfies Record<string, ApiOperation>;

@@ -7,13 +7,18 @@ export function sendOk(reply: FastifyReply, response: unknown): FastifyReply {
 }
 
 export function sendFail(reply: FastifyReply, error: AirlockError): FastifyReply {
+  return reply.code(error.status).type('application/json').send(failEnvelope(error));
+}
+
+/** The FAIL envelope of an error: what `sendFail` sends, and the in-process transport answers. */
+export function failEnvelope(error: AirlockError): Record<string, unknown> {
   const body: Record<string, unknown> = {
     stat: 'FAIL',
     code: error.duoCode ?? error.status * 100 + 1,
     message: error.expose ? registryMessage(error) : 'Internal server error',
   };
   if (error.expose && error.detail) body.message_detail = error.detail;
-  return reply.code(error.status).type('application/json').send(body);
+  return body;
 }
 
 function registryMessage(error: AirlockError): string {

@@ -87,6 +87,13 @@ function emptyParams(): ParamMap {
   return new ParamRecord() as ParamMap;
 }
 
+/** A ParamMap of single values (the in-process transport's parameters), like a decoded form. */
+export function paramsOf(values: Readonly<Record<string, string>>): ParamMap {
+  const out = emptyParams();
+  for (const [key, value] of Object.entries(values)) out[key] = [value];
+  return out;
+}
+
 function decodeJson(body: Buffer): ParamMap {
   let parsed: unknown;
   try {

@@ -3,7 +3,7 @@
 // /auth/v2 (policy, lockout, audit, limits) with the parameters and answers translated.
 import type { FastifyInstance } from 'fastify';
 import type { AuthApiContext } from './auth-api-context.ts';
-import type { AuthApiSteps, SignedCall, SignedHandler } from './auth-api-routes.ts';
+import type { AuthApiSteps, SignedCall, SignedHandler, StepHandler } from './auth-api-routes.ts';
 import { sendOk } from './envelope.ts';
 import { readRequestParams } from './request-params.ts';
 import {
@@ -45,6 +45,7 @@ export function registerRestV1Routes(
           app: verified.application,
           params: request.values,
           nowMs,
+          clientIp: req.ip,
         });
         if (reply.sent) return reply;
         return sendOk(reply, response);
@@ -55,7 +56,7 @@ export function registerRestV1Routes(
   /** The /auth/v2 step `step`, called with translated parameters, its answer translated back. */
   const translated =
     (
-      step: SignedHandler,
+      step: StepHandler,
       toV2: (params: SignedCall['params']) => SignedCall['params'],
       toV1: (response: unknown) => unknown,
     ): SignedHandler =>
