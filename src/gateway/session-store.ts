@@ -44,9 +44,11 @@ export interface PendingLogin {
   /** Set once the directory accepted the password. */
   user: DirectoryUser | undefined;
   devices: readonly PendingDevice[];
+  /** Preauth's `status_msg`: it names the factors the service reports degraded. */
+  preauthStatus: string | undefined;
   passcodeFailures: number;
-  /** An async push in flight: its txid. */
-  pushTxid: string | undefined;
+  /** An async push or phone call in flight: its txid, factor and the device's name. */
+  outOfBand: { txid: string; factor: 'push' | 'phone'; deviceName: string } | undefined;
 }
 
 export interface SessionTimeouts {
@@ -130,8 +132,9 @@ export class SessionStore {
       expiresAtMs: this.#clock.nowMs() + this.#timeouts.loginTimeoutMs,
       user: undefined,
       devices: [],
+      preauthStatus: undefined,
       passcodeFailures: 0,
-      pushTxid: undefined,
+      outOfBand: undefined,
     };
     this.#logins.set(login.id, login);
     return login;
