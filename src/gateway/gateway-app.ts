@@ -13,6 +13,7 @@ import {
   validateReturnUrl,
   type SecondFactorKind,
 } from './access-rules.ts';
+import { dropUntrustedForwarding, isTrustedProxy } from './client-address.ts';
 import { forwardAuth } from './forward-auth.ts';
 import { serializeCookie } from './http-cookies.ts';
 import { PORTAL_CSS, PORTAL_JS } from './portal-assets.ts';
@@ -85,6 +86,8 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
   const app = Fastify({
     logger: false,
     bodyLimit: FORM_BODY_LIMIT,
+    // request.ip: X-Forwarded-For only from trusted_proxies (docs/gateway.md); else the peer.
+    trustProxy: (address: string) => isTrustedProxy(gateway.trustedProxies, address),
     serverFactory: (handler) => createServer(deps, handler),
   });
   app.removeAllContentTypeParsers();
@@ -167,6 +170,8 @@ function createServer(
       mount &&
       (url === mount || url.startsWith(`${mount}/`) || url.startsWith(`${mount}?`))
     ) {
+      // The provider builds its URLs from X-Forwarded-Proto/-Host: only a trusted proxy's count.
+      dropUntrustedForwarding(gateway.trustedProxies, req);
       oidc.handle(req, res);
     } else handler(req, res);
   };

@@ -107,8 +107,11 @@ export function createGatewayOidc(config: GatewayConfig, clock: Clock): GatewayO
     },
   };
   const provider = new Provider(issuer, configuration);
-  // Behind the reverse proxy: X-Forwarded-Proto and -Host name the public address.
+  // Behind the reverse proxy: X-Forwarded-Proto and -Host name the public address. The gateway
+  // drops them from any peer not in trusted_proxies before the provider sees the request
+  // (client-address.ts); of X-Forwarded-For only the trusted proxy's own entry counts.
   provider.proxy = true;
+  provider.maxIpsCount = 1;
   const callback = provider.callback();
 
   return {

@@ -1,11 +1,16 @@
 // The gateway's portal over HTTP (no nginx, no browser: the forms as a browser posts them) against
 // slapd and the real service: SMS passcodes and a phone call through the carrier's stand-in, push
-// through the device API's client, and steering away from a degraded push provider.
+// through the device API's client, steering away from a degraded push provider, and which peer's
+// X-Forwarded-For is believed (trusted_proxies: 127.0.0.2; the tests connect from 127.0.0.1 or
+// from 127.0.0.2, both loopback).
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { DeviceClient, newDeviceKey } from '../../src/authenticator/device-client.ts';
 import { parseGatewayConfig } from '../../src/config/gateway-config.ts';
 import type { Application } from '../../src/core/model.ts';
@@ -22,10 +27,52 @@ const PORTAL = 'https://auth.example.org';
 const ACCOUNT = 'AC00000000000000000000000000000013';
 const TOKEN = 'standin-auth-token-gateway-0123456789';
 
+const TRUSTED_PROXY = '127.0.0.2';
+const run = promisify(execFile);
+
+interface Answer {
+  status: number;
+  location: string | undefined;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** One HTTP request from a chosen loopback source address. */
+function request(
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string; from?: string },
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      { method: init.method, headers: init.headers, localAddress: init.from ?? '127.0.0.1' },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            location: res.headers.location,
+            headers: res.headers,
+            body,
+          }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(init.body);
+  });
+}
+
 /** A browser's cookie jar and form posts against the gateway's plain-HTTP listener. */
 class PortalBrowser {
   readonly #cookies = new Map<string, string>();
-  constructor(readonly base: string) {}
+  /** `from`: the source address (a trusted proxy's or not); `forwardedFor`: its X-Forwarded-For. */
+  constructor(
+    readonly base: string,
+    readonly via: { from?: string; forwardedFor?: string } = {},
+  ) {}
 
   get cookieHeader(): string {
     return [...this.#cookies].map(([k, v]) => `${k}=${v}`).join('; ');
@@ -51,30 +98,35 @@ class PortalBrowser {
     path: string,
     init: { method: string; headers: Record<string, string>; body?: string },
   ) {
-    const res = await fetch(`${this.base}${path}`, {
+    const res = await request(`${this.base}${path}`, {
       ...init,
-      headers: { ...init.headers, cookie: this.cookieHeader },
-      redirect: 'manual',
+      headers: {
+        ...init.headers,
+        cookie: this.cookieHeader,
+        ...(this.via.forwardedFor ? { 'x-forwarded-for': this.via.forwardedFor } : {}),
+      },
+      ...(this.via.from ? { from: this.via.from } : {}),
     });
-    for (const line of res.headers.getSetCookie()) {
+    for (const line of res.headers['set-cookie'] ?? []) {
       const [pair = ''] = line.split(';');
       const name = pair.slice(0, pair.indexOf('='));
       if (/Max-Age=0/i.test(line)) this.#cookies.delete(name);
       else this.#cookies.set(name, pair.slice(pair.indexOf('=') + 1));
     }
-    return { status: res.status, location: res.headers.get('location'), body: await res.text() };
+    return res;
   }
 }
 
 const csrfOf = (body: string) => /name="csrf" value="([^"]+)"/.exec(body)?.[1] ?? '';
 
-describe('gateway portal: phone, SMS and degraded factors', () => {
+describe('gateway portal: phone, SMS, degraded factors, trusted proxies', () => {
   let slapd: ExternalServer;
   let carrier: ProviderStandin;
   let h: Harness;
   let gateway: RunningGateway;
   let devices: DeviceClient;
   let gatewayUrl: string;
+  let gatewayLog: string;
   const dirs: string[] = [];
 
   before(async () => {
@@ -121,6 +173,15 @@ describe('gateway portal: phone, SMS and degraded factors', () => {
     const dir = mkdtempSync(join(tmpdir(), 'airlock-gateway-portal-'));
     dirs.push(dir);
     writeFileSync(join(dir, 'api-ca.pem'), h.caPem);
+    await run('openssl', [
+      'genpkey',
+      '-algorithm',
+      'EC',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-out',
+      join(dir, 'oidc-key.pem'),
+    ]);
     const text = [
       '[main]',
       'log_dir=log',
@@ -130,6 +191,7 @@ describe('gateway portal: phone, SMS and degraded factors', () => {
       `portal_url=${PORTAL}/`,
       'cookie_domain=example.org',
       `session_secret=${'p0rt4l-'.repeat(8)}`,
+      `trusted_proxies=${TRUSTED_PROXY}`,
       adClientSection(slapd.port),
       '[service]',
       `ikey=${app.ikey}`,
@@ -140,6 +202,12 @@ describe('gateway portal: phone, SMS and degraded factors', () => {
       'api_timeout=3',
       '[app:wiki]',
       'hosts=wiki.example.org',
+      'failmode=secure',
+      '[oidc]',
+      'signing_key_files=oidc-key.pem',
+      '[oidc_client:rp]',
+      `client_secret=${'rp-secret-'.repeat(4)}`,
+      'redirect_uris=https://rp.example.org/callback',
       'failmode=secure',
       '',
     ].join('\n');
@@ -154,6 +222,7 @@ describe('gateway portal: phone, SMS and degraded factors', () => {
       version: 'test',
     });
     gatewayUrl = `http://127.0.0.1:${gateway.address.port}`;
+    gatewayLog = join(parsed.config.main.logDir, 'gateway.log');
   });
 
   after(async () => {
@@ -261,5 +330,74 @@ describe('gateway portal: phone, SMS and degraded factors', () => {
     const actions = [...page.matchAll(/action="\/login\/(\w+)"/g)].map((m) => m[1]);
     // Degraded is advice, never a ban: push is still there, last.
     assert.deepEqual(actions, ['passcode', 'phone', 'sms', 'push']);
+  });
+
+  /** The gateway.log login events for `username`, oldest first. */
+  function loginEvents(username: string): { client_ip: string; reason: string }[] {
+    return readFileSync(gatewayLog, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            event_type?: string;
+            username?: string;
+            client_ip: string;
+            reason: string;
+          },
+      )
+      .filter((e) => e.event_type === 'login' && e.username === username);
+  }
+
+  it('an untrusted peer’s X-Forwarded-For never sets the client address', async () => {
+    const browser = new PortalBrowser(gatewayUrl, { forwardedFor: '203.0.113.66' });
+    const signIn = await browser.get('/login');
+    const refused = await browser.post('/login', {
+      csrf: csrfOf(signIn.body),
+      username: 'dave',
+      password: 'wrong',
+    });
+    assert.equal(refused.status, 401);
+    assert.equal(loginEvents('dave').at(-1)?.client_ip, '127.0.0.1');
+  });
+
+  it('a trusted proxy’s X-Forwarded-For does: the hop it appended, not a prefix the client sent, to the log and the service', async () => {
+    // The client sent "X-Forwarded-For: 198.51.100.1"; the proxy appended the address it saw.
+    const via = { from: TRUSTED_PROXY, forwardedFor: '198.51.100.1, 203.0.113.9' };
+    const browser = new PortalBrowser(gatewayUrl, via);
+    const signIn = await browser.get(
+      `/login?rd=${encodeURIComponent('https://wiki.example.org/')}`,
+    );
+    const csrf = csrfOf(signIn.body);
+    const factors = await browser.post('/login', { csrf, username: 'carol', password: 'carolpw' });
+    assert.equal(factors.status, 200);
+    const sent = await browser.post('/login/sms', { csrf });
+    assert.equal(sent.status, 200);
+    // The service was told the client's address (ipaddr, for its policies and audit).
+    const sms = (await h.store.listAudit({ action: 'auth.sms' })).sort((x, y) => y.id - x.id)[0];
+    assert.equal((sms?.detail as { ipaddr?: string } | undefined)?.ipaddr, '203.0.113.9');
+    const wrong = await browser.post('/login/passcode', { csrf, passcode: '000000' });
+    assert.equal(wrong.status, 401);
+    assert.equal(loginEvents('carol').at(-1)?.client_ip, '203.0.113.9');
+  });
+
+  it('the OpenID Connect provider ignores X-Forwarded-Host/-Proto from an untrusted peer', async () => {
+    const discovery = async (from: string) => {
+      const res = await request(`${gatewayUrl}/oidc/.well-known/openid-configuration`, {
+        method: 'GET',
+        from,
+        headers: {
+          host: 'auth.example.org',
+          'x-forwarded-proto': 'https',
+          'x-forwarded-host': 'evil.example.net',
+        },
+      });
+      assert.equal(res.status, 200, res.body);
+      return JSON.parse(res.body) as { authorization_endpoint: string };
+    };
+    const direct = await discovery('127.0.0.1');
+    assert.equal(direct.authorization_endpoint, 'http://auth.example.org/oidc/auth');
+    const proxied = await discovery(TRUSTED_PROXY);
+    assert.equal(proxied.authorization_endpoint, 'https://evil.example.net/oidc/auth');
   });
 });
