@@ -22,10 +22,7 @@ export function isTrustedProxy(trusted: readonly IpMatcher[], address: string): 
  * Removes the forwarding headers of a request whose peer is not a trusted proxy, so that no code
  * behind (the OpenID Connect provider builds its URLs from them) can believe them.
  */
-export function dropUntrustedForwarding(
-  trusted: readonly IpMatcher[],
-  req: IncomingMessage,
-): void {
+export function dropUntrustedForwarding(trusted: readonly IpMatcher[], req: IncomingMessage): void {
   const peer = req.socket.remoteAddress ?? '';
   if (isTrustedProxy(trusted, peer)) return;
   for (const name of FORWARDED_HEADERS) delete req.headers[name];

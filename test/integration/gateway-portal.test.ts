@@ -2,26 +2,32 @@
 // slapd and the real service: SMS passcodes and a phone call through the carrier's stand-in, push
 // through the device API's client, steering away from a degraded push provider, and which peer's
 // X-Forwarded-For is believed (trusted_proxies: 127.0.0.2; the tests connect from 127.0.0.1 or
-// from 127.0.0.2, both loopback).
+// from 127.0.0.2, both loopback); sessions, logouts and OpenID Connect codes across a restart.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { DeviceClient, newDeviceKey } from '../../src/authenticator/device-client.ts';
-import { parseGatewayConfig } from '../../src/config/gateway-config.ts';
+import { parseGatewayConfig, type GatewayConfig } from '../../src/config/gateway-config.ts';
+import type { TOTP } from 'otpauth';
 import type { Application } from '../../src/core/model.ts';
 import { parseFactorsConfig } from '../../src/factors/factors-config.ts';
 import { CryptoRandom, generateId } from '../../src/runtime/random.ts';
 import { SystemClock } from '../../src/runtime/clock.ts';
-import { startGateway, type RunningGateway } from '../../src/gateway/start-gateway.ts';
+import {
+  GATEWAY_STATE_FILE,
+  startGateway,
+  type RunningGateway,
+} from '../../src/gateway/start-gateway.ts';
 import { startProviderStandin, type ProviderStandin } from '../support/provider-standin.ts';
 import { startSlapd, type ExternalServer } from './external-servers.ts';
 import { adClientSection } from './proxy-harness.ts';
-import { startService, type Harness } from './service-harness.ts';
+import { startService, totpAt, type Harness } from './service-harness.ts';
 
 const PORTAL = 'https://auth.example.org';
 const ACCOUNT = 'AC00000000000000000000000000000013';
@@ -73,6 +79,11 @@ class PortalBrowser {
     readonly base: string,
     readonly via: { from?: string; forwardedFor?: string } = {},
   ) {}
+
+  /** A `name=value` pair, as a browser keeps it. */
+  setCookie(pair: string): void {
+    this.#cookies.set(pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1));
+  }
 
   get cookieHeader(): string {
     return [...this.#cookies].map(([k, v]) => `${k}=${v}`).join('; ');
@@ -127,7 +138,17 @@ describe('gateway portal: phone, SMS, degraded factors, trusted proxies', () => 
   let devices: DeviceClient;
   let gatewayUrl: string;
   let gatewayLog: string;
+  let gatewayConfig: GatewayConfig;
+  let daveTotp: TOTP;
   const dirs: string[] = [];
+  const startOurGateway = async () => {
+    gateway = await startGateway(gatewayConfig, {
+      clock: new SystemClock(),
+      random: new CryptoRandom(),
+      version: 'test',
+    });
+    gatewayUrl = `http://127.0.0.1:${gateway.address.port}`;
+  };
 
   before(async () => {
     slapd = await startSlapd();
@@ -149,6 +170,7 @@ describe('gateway portal: phone, SMS, degraded factors, trusted proxies', () => 
     h = await startService({ authStatusWaitSeconds: 1, factors: factors.config });
     const app: Application = await h.createApp();
     // carol has a phone number (calls, SMS) and, activated later, an authenticator (push).
+    daveTotp = (await h.createUser('dave', { totp: true })).totp!;
     const carol = await h.createUser('carol');
     await h.store.createDevice({
       id: generateId(new CryptoRandom(), 'DP'),
@@ -216,12 +238,8 @@ describe('gateway portal: phone, SMS, degraded factors, trusted proxies', () => 
       readFile: (p) => readFileSync(p, 'utf8'),
     });
     if (!parsed.ok) throw new Error(`gateway.cfg is invalid:\n${parsed.errors.join('\n')}`);
-    gateway = await startGateway(parsed.config, {
-      clock: new SystemClock(),
-      random: new CryptoRandom(),
-      version: 'test',
-    });
-    gatewayUrl = `http://127.0.0.1:${gateway.address.port}`;
+    gatewayConfig = parsed.config;
+    await startOurGateway();
     gatewayLog = join(parsed.config.main.logDir, 'gateway.log');
   });
 
@@ -399,5 +417,126 @@ describe('gateway portal: phone, SMS, degraded factors, trusted proxies', () => 
     assert.equal(direct.authorization_endpoint, 'http://auth.example.org/oidc/auth');
     const proxied = await discovery(TRUSTED_PROXY);
     assert.equal(proxied.authorization_endpoint, 'https://evil.example.net/oidc/auth');
+  });
+
+  // ------------------------------------------------------------------------------------------
+  // Across a restart: sessions, logouts and OpenID Connect codes are in the state file.
+  // ------------------------------------------------------------------------------------------
+
+  const RP_REDIRECT = 'https://rp.example.org/callback';
+  const rpAuth = `Basic ${Buffer.from(`rp:${'rp-secret-'.repeat(4)}`).toString('base64')}`;
+  const kept: {
+    session?: PortalBrowser;
+    loggedOut?: PortalBrowser;
+    usedCode?: { code: string; verifier: string };
+    unusedCode?: { code: string; verifier: string };
+  } = {};
+
+  /** dave's password and TOTP after `start` (a sign-in page); the answer to the passcode. */
+  async function daveLogsIn(browser: PortalBrowser, signIn: Answer) {
+    const csrf = csrfOf(signIn.body);
+    const factors = await browser.post('/login', { csrf, username: 'dave', password: 'davepw' });
+    assert.equal(factors.status, 200, factors.body);
+    // A TOTP code is good once: each login uses the next time step.
+    h.clock.advance(30_000);
+    return browser.post('/login/passcode', { csrf, passcode: totpAt(daveTotp, h.clock) });
+  }
+
+  /** The code flow with PKCE up to the code at the relying party's redirect URI. */
+  async function oidcCode(): Promise<{ code: string; verifier: string }> {
+    const browser = new PortalBrowser(gatewayUrl);
+    const verifier = randomBytes(32).toString('base64url');
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const query = new URLSearchParams({
+      client_id: 'rp',
+      redirect_uri: RP_REDIRECT,
+      response_type: 'code',
+      scope: 'openid',
+      state: 'st4te',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    });
+    const start = await browser.get(`/oidc/auth?${query.toString()}`);
+    assert.equal(start.status, 303, start.body);
+    const signIn = await browser.get(new URL(start.location!, gatewayUrl).pathname);
+    assert.equal(signIn.status, 200, signIn.body);
+    const resume = await daveLogsIn(browser, signIn);
+    assert.equal(resume.status, 303, resume.body);
+    const back = await browser.get(pathOf(resume.location!));
+    assert.equal(back.status, 303, back.body);
+    const callback = new URL(back.location!);
+    assert.equal(`${callback.origin}${callback.pathname}`, RP_REDIRECT);
+    return { code: callback.searchParams.get('code') ?? '', verifier };
+  }
+
+  const pathOf = (location: string) => {
+    const u = new URL(location, gatewayUrl);
+    return `${u.pathname}${u.search}`;
+  };
+
+  async function redeem(grant: { code: string; verifier: string }) {
+    return request(`${gatewayUrl}/oidc/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: rpAuth },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: grant.code,
+        redirect_uri: RP_REDIRECT,
+        code_verifier: grant.verifier,
+      }).toString(),
+    });
+  }
+
+  async function opensWiki(browser: PortalBrowser) {
+    return request(`${gatewayUrl}/authz/auth-request`, {
+      method: 'GET',
+      headers: { 'x-original-url': 'https://wiki.example.org/', cookie: browser.cookieHeader },
+    });
+  }
+
+  it('before a restart: a session, a logged-out session, a used and an unused OpenID Connect code', async () => {
+    kept.session = new PortalBrowser(gatewayUrl);
+    const rd = `/login?rd=${encodeURIComponent('https://wiki.example.org/')}`;
+    assert.equal((await daveLogsIn(kept.session, await kept.session.get(rd))).status, 303);
+    assert.equal((await opensWiki(kept.session)).status, 200);
+
+    kept.loggedOut = new PortalBrowser(gatewayUrl);
+    assert.equal((await daveLogsIn(kept.loggedOut, await kept.loggedOut.get(rd))).status, 303);
+    // The cookie as it was before logout: a copy an attacker kept.
+    const copied = kept.loggedOut.cookieHeader;
+    const portal = await kept.loggedOut.get('/');
+    const out = await kept.loggedOut.post('/logout', { csrf: csrfOf(portal.body) });
+    assert.equal(out.status, 200);
+    kept.loggedOut = new PortalBrowser(gatewayUrl);
+    for (const pair of copied.split('; ')) kept.loggedOut.setCookie(pair);
+    assert.equal((await opensWiki(kept.loggedOut)).status, 401);
+
+    kept.usedCode = await oidcCode();
+    const tokens = await redeem(kept.usedCode);
+    assert.equal(tokens.status, 200, tokens.body);
+    assert.match(tokens.body, /"id_token"/);
+    kept.unusedCode = await oidcCode();
+  });
+
+  it('after a restart: the session still opens the page, the logged-out one stays out, a used code stays used', async () => {
+    assert.ok(kept.session && kept.loggedOut && kept.usedCode && kept.unusedCode);
+    await gateway.close();
+    const stateFile = join(gatewayConfig.main.stateDir, GATEWAY_STATE_FILE);
+    assert.equal(statSync(stateFile).mode & 0o777, 0o600);
+    await startOurGateway();
+
+    const open = await opensWiki(kept.session);
+    assert.equal(open.status, 200);
+    assert.equal(open.headers['remote-user'], 'dave');
+    assert.equal(open.headers['remote-2fa'], 'otp');
+    assert.equal((await opensWiki(kept.loggedOut)).status, 401);
+
+    // The code issued before the restart and not yet used is good once; the used one never.
+    const late = await redeem(kept.unusedCode);
+    assert.equal(late.status, 200, late.body);
+    const reused = await redeem(kept.usedCode);
+    assert.equal(reused.status, 400, reused.body);
+    assert.match(reused.body, /invalid_grant/);
+    assert.equal((await redeem(kept.unusedCode)).status, 400);
   });
 });
