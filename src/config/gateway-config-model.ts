@@ -1,6 +1,7 @@
 // gateway.cfg's model: closed sets, defaults, the parsed config's types (docs/gateway.md).
 import { isOneOf } from '../core/closed-set.ts';
 import type { Failmode } from '../core/failmode-decision.ts';
+import type { IpMatcher } from '../core/ip-ranges.ts';
 import type { AdClientConfig, ApiHostConfig, ResilienceConfig } from './authproxy-config-model.ts';
 import { deepFreeze } from './authproxy-config-model.ts';
 import type { ListenAddress } from './listen-address.ts';
@@ -91,6 +92,11 @@ export interface GatewayListenConfig {
   readonly loginTimeoutMs: number;
   /** The directory attribute sent as `Remote-Email`. */
   readonly emailAttribute: string;
+  /**
+   * Reverse proxies whose `X-Forwarded-For` (and, for the OpenID Connect provider,
+   * `X-Forwarded-Proto`/`-Host`) is believed; empty (the default): nobody's.
+   */
+  readonly trustedProxies: readonly IpMatcher[];
 }
 
 export interface GatewayServiceConfig {

@@ -144,6 +144,34 @@ describe('gateway.cfg', () => {
     );
   });
 
+  it('reads trusted_proxies (addresses, CIDRs) and reports each bad entry; none by default', () => {
+    const none = parse(valid());
+    assert.ok(none.ok);
+    assert.deepEqual(none.config.gateway.trustedProxies, []);
+    const gateway = (extra: string) => ({
+      gateway: [
+        'listen=127.0.0.1:0',
+        'portal_url=https://auth.example.test/',
+        'cookie_domain=example.test',
+        `session_secret=${SECRET}`,
+        `trusted_proxies=${extra}`,
+      ],
+    });
+    const some = parse(valid(gateway('127.0.0.1, 10.1.0.0/16, ::1')));
+    assert.ok(some.ok, some.ok ? '' : some.errors.join('\n'));
+    assert.deepEqual(
+      some.config.gateway.trustedProxies.map((m) => m.text),
+      ['127.0.0.1', '10.1.0.0/16', '::1'],
+    );
+    const bad = parse(valid(gateway('127.0.0.1, proxy.example.test, 10.0.0.0/33')));
+    assert.ok(!bad.ok);
+    assert.equal(
+      bad.errors.filter((e) => /trusted_proxies/.test(e)).length,
+      2,
+      bad.errors.join('\n'),
+    );
+  });
+
   it('reads OpenID Connect clients and reports their errors with the others', () => {
     const result = parse(
       valid({

@@ -4,7 +4,7 @@ import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isFailmode, type Failmode } from '../core/failmode-decision.ts';
-import { isIpAddress } from '../core/ip-ranges.ts';
+import { isIpAddress, parseIpRange, type IpMatcher } from '../core/ip-ranges.ts';
 import { isLoopbackHost } from '../core/loopback-host.ts';
 import {
   ConfigError,
@@ -81,6 +81,7 @@ export const GATEWAY_SCHEMAS: Readonly<Record<GatewaySectionKind, SectionSchema>
       'failmode_session_lifetime_seconds',
       'login_timeout_seconds',
       'email_attribute',
+      'trusted_proxies',
     ],
     numbered: [],
     ignored: NONE,
@@ -195,6 +196,16 @@ export function parseGatewayConfig(
   }
   checkApps(apps, gateway, errors);
   const oidc = readOidc(known, reader, ctx, errors);
+  if (
+    oidc !== undefined &&
+    gateway.tlsCertPem === undefined &&
+    gateway.trustedProxies.length === 0
+  ) {
+    warnings.push(
+      '[gateway] trusted_proxies is empty: behind a reverse proxy the OpenID Connect provider ' +
+        "ignores its X-Forwarded-Proto and builds http:// URLs; set it to the proxy's address",
+    );
+  }
 
   if (errors.length > 0) {
     return { ok: false, errors: Object.freeze(errors), warnings: Object.freeze(warnings) };
@@ -332,7 +343,19 @@ function readGatewayListen(r: SectionReader, ctx: Context): GatewayListenConfig 
     failmodeSessionLifetimeMs,
     loginTimeoutMs: seconds('login_timeout_seconds', d.loginTimeoutSeconds, 30, 3600),
     emailAttribute: r.string('email_attribute') ?? d.emailAttribute,
+    trustedProxies: readTrustedProxies(r),
   };
+}
+
+/** `trusted_proxies`: addresses, CIDRs or ranges, comma-separated; every bad one an error. */
+function readTrustedProxies(r: SectionReader): IpMatcher[] {
+  const matchers: IpMatcher[] = [];
+  for (const entry of r.list('trusted_proxies')) {
+    const parsed = parseIpRange(entry);
+    if (parsed.ok) matchers.push(parsed.matcher);
+    else r.error('trusted_proxies', parsed.error);
+  }
+  return matchers;
 }
 
 function readTls(r: SectionReader, ctx: Context): { certPem?: string; keyPem?: string } {

@@ -48,6 +48,7 @@ describe('access rules', () => {
             (restriction === 'two_factor' &&
               (kind === 'otp' ||
                 kind === 'push' ||
+                kind === 'phone' ||
                 kind === 'bypass' ||
                 (kind === 'skipped-failmode' && failmode === 'safe')));
           table.push([a, kind, expected]);

@@ -3,7 +3,14 @@
 import type { GatewayAppConfig } from '../config/gateway-config-model.ts';
 
 /** How the session's second factor was settled; sent as `Remote-2FA`. */
-export const SECOND_FACTOR_KINDS = ['otp', 'push', 'bypass', 'none', 'skipped-failmode'] as const;
+export const SECOND_FACTOR_KINDS = [
+  'otp',
+  'push',
+  'bypass',
+  'none',
+  'skipped-failmode',
+  'phone',
+] as const;
 export type SecondFactorKind = (typeof SECOND_FACTOR_KINDS)[number];
 
 /** What access rules read of a session. */

@@ -10,6 +10,7 @@ import type { AuthApiClient } from '../client/auth-api-client.ts';
 import type { ApiOutcome } from '../client/auth-api-response.ts';
 import { parseGatewayConfig } from '../config/gateway-config.ts';
 import { FixedClock } from '../runtime/clock.ts';
+import { openGatewayStateDb } from '../runtime/gateway-state-db.ts';
 import { enablePrimaryOnly } from '../runtime/primary-only-state-file.ts';
 import { CryptoRandom } from '../runtime/random.ts';
 import type { PrimaryAuthenticator } from '../proxy/primary/primary-authenticator.ts';
@@ -111,7 +112,7 @@ function gatewayWith(api: { preauth: Outcome; auth?: Outcome }, primaryOnly = fa
     auth: () => Promise.resolve(api.auth ?? down('connect')),
   } as unknown as AuthApiClient;
   const sessions = new SessionStore(
-    { clock, random },
+    { clock, random, db: openGatewayStateDb(':memory:') },
     { idleMs: 900_000, lifetimeMs: 28_800_000, loginTimeoutMs: 300_000 },
   );
   const app = buildGatewayApp({

@@ -13,6 +13,7 @@ import {
   validateReturnUrl,
   type SecondFactorKind,
 } from './access-rules.ts';
+import { dropUntrustedForwarding, isTrustedProxy } from './client-address.ts';
 import { forwardAuth } from './forward-auth.ts';
 import { serializeCookie } from './http-cookies.ts';
 import { PORTAL_CSS, PORTAL_JS } from './portal-assets.ts';
@@ -33,8 +34,8 @@ import {
   type GatewayAppDeps,
 } from './portal-gate.ts';
 import { t, type MessageKey } from './portal-messages.ts';
+import { deviceFor, factorPageFor } from './portal-factor-page.ts';
 import {
-  factorPage,
   failmodeBannerPage,
   loggedInPage,
   messagePage,
@@ -43,8 +44,9 @@ import {
 } from './portal-pages.ts';
 import {
   checkPasscode,
-  pushResult,
-  sendPush,
+  outOfBandResult,
+  sendSmsPasscodes,
+  startOutOfBand,
   startSecondFactor,
   type SecondFactorContext,
   type SecondFactorStep,
@@ -84,6 +86,8 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
   const app = Fastify({
     logger: false,
     bodyLimit: FORM_BODY_LIMIT,
+    // request.ip: X-Forwarded-For only from trusted_proxies (docs/gateway.md); else the peer.
+    trustProxy: (address: string) => isTrustedProxy(gateway.trustedProxies, address),
     serverFactory: (handler) => createServer(deps, handler),
   });
   app.removeAllContentTypeParsers();
@@ -127,7 +131,13 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
   app.get(`${b}login`, async (request, reply) => showSignIn(gate, request, reply));
   app.post(`${b}login`, async (request, reply) => submitPassword(gate, request, reply));
   app.post(`${b}login/passcode`, async (request, reply) => submitPasscode(gate, request, reply));
-  app.post(`${b}login/push`, async (request, reply) => submitPush(gate, request, reply));
+  app.post(`${b}login/push`, async (request, reply) =>
+    submitOutOfBand(gate, request, reply, 'push'),
+  );
+  app.post(`${b}login/phone`, async (request, reply) =>
+    submitOutOfBand(gate, request, reply, 'phone'),
+  );
+  app.post(`${b}login/sms`, async (request, reply) => submitSms(gate, request, reply));
   app.get(`${b}login/push/status`, async (request, reply) => pushStatus(gate, request, reply));
   app.post(`${b}login/push/complete`, async (request, reply) => completePush(gate, request, reply));
   app.get(`${b}oidc-login/:uid`, async (request, reply) => showOidcSignIn(gate, request, reply));
@@ -160,6 +170,8 @@ function createServer(
       mount &&
       (url === mount || url.startsWith(`${mount}/`) || url.startsWith(`${mount}?`))
     ) {
+      // The provider builds its URLs from X-Forwarded-Proto/-Host: only a trusted proxy's count.
+      dropUntrustedForwarding(gateway.trustedProxies, req);
       oidc.handle(req, res);
     } else handler(req, res);
   };
@@ -345,6 +357,7 @@ async function submitPassword(gate: Gate, request: FastifyRequest, reply: Fastif
   const step = await startSecondFactor(factorContext(gate, request, app, user));
   if (step.kind === 'choose') {
     login.devices = step.devices;
+    login.preauthStatus = step.statusMsg;
     return sendPage(reply, 200, factorPageFor(gate, request, login, app));
   }
   return finishLogin(gate, request, reply, login, app, step);
@@ -364,7 +377,11 @@ async function submitPasscode(gate: Gate, request: FastifyRequest, reply: Fastif
   const app = appOf(gate, login);
   const passcode = (fields.get('passcode') ?? '').trim();
   if (!/^[0-9]{6,10}$/.test(passcode)) {
-    return sendPage(reply, 401, factorPageFor(gate, request, login, app, 'wrongPasscode'));
+    return sendPage(
+      reply,
+      401,
+      factorPageFor(gate, request, login, app, { error: 'wrongPasscode' }),
+    );
   }
   const step = await checkPasscode(factorContext(gate, request, app, user), passcode);
   if (step.kind === 'retry') {
@@ -385,13 +402,22 @@ async function submitPasscode(gate: Gate, request: FastifyRequest, reply: Fastif
         }),
       );
     }
-    return sendPage(reply, 401, factorPageFor(gate, request, login, app, 'wrongPasscode'));
+    return sendPage(
+      reply,
+      401,
+      factorPageFor(gate, request, login, app, { error: 'wrongPasscode' }),
+    );
   }
   return finishLogin(gate, request, reply, login, app, step);
 }
 
-/** `POST /login/push`: an async push to the first push-capable device. */
-async function submitPush(gate: Gate, request: FastifyRequest, reply: FastifyReply) {
+/** `POST /login/push`, `POST /login/phone`: an async push or call to the login's device for it. */
+async function submitOutOfBand(
+  gate: Gate,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  factor: 'push' | 'phone',
+) {
   const form = checkedForm(gate, request, true);
   if (form.error)
     return sendPage(
@@ -401,32 +427,59 @@ async function submitPush(gate: Gate, request: FastifyRequest, reply: FastifyRep
     );
   const { login } = form;
   const app = appOf(gate, login);
-  const device = pushDevice(login);
+  const device = deviceFor(login, factor);
   if (!device) return sendPage(reply, 400, factorPageFor(gate, request, login, app));
-  const step = await sendPush(factorContext(gate, request, app, login.user!), device.device);
-  if (step.kind !== 'push-sent') return finishLogin(gate, request, reply, login, app, step);
-  login.pushTxid = step.txid;
-  return sendPage(
-    reply,
-    200,
-    pushWaitPage(frame(gate, request), { csrf: login.csrf, device: device.name }),
+  const step = await startOutOfBand(
+    factorContext(gate, request, app, login.user!),
+    factor,
+    device.device,
   );
+  if (step.kind !== 'push-sent') return finishLogin(gate, request, reply, login, app, step);
+  login.outOfBand = { txid: step.txid, factor, deviceName: device.name };
+  return sendPage(reply, 200, waitPageFor(gate, request, login));
+}
+
+/** `POST /login/sms`: SMS passcodes to the login's device for them; then a passcode logs in. */
+async function submitSms(gate: Gate, request: FastifyRequest, reply: FastifyReply) {
+  const form = checkedForm(gate, request, true);
+  if (form.error)
+    return sendPage(
+      reply,
+      form.status,
+      messagePageFor(gate, request, 'errorHeading', form.error, true),
+    );
+  const { login } = form;
+  const app = appOf(gate, login);
+  const device = deviceFor(login, 'sms');
+  if (!device) return sendPage(reply, 400, factorPageFor(gate, request, login, app));
+  const step = await sendSmsPasscodes(
+    factorContext(gate, request, app, login.user!),
+    device.device,
+  );
+  if (step.kind === 'sms-sent') {
+    return sendPage(reply, 200, factorPageFor(gate, request, login, app, { notice: 'smsSent' }));
+  }
+  if (step.kind === 'sms-failed') {
+    return sendPage(reply, 502, factorPageFor(gate, request, login, app, { error: 'smsFailed' }));
+  }
+  return finishLogin(gate, request, reply, login, app, step);
 }
 
 /** `GET /login/push/status`: JSON for the page's script; never ends the login itself. */
 async function pushStatus(gate: Gate, request: FastifyRequest, reply: FastifyReply) {
   const login = currentLogin(gate, request);
-  if (!login?.user || login.pushTxid === undefined) return reply.code(404).send({ done: true });
-  const step = await pushResult(
+  if (!login?.user || login.outOfBand === undefined) return reply.code(404).send({ done: true });
+  const step = await outOfBandResult(
     factorContext(gate, request, appOf(gate, login), login.user),
-    login.pushTxid,
+    login.outOfBand.txid,
+    login.outOfBand.factor,
   );
   const f = frame(gate, request);
   if (step.kind === 'waiting') return reply.send({ done: false, message: t(f.lang, 'waiting') });
   return reply.send({ done: true, message: step.kind === 'allow' ? t(f.lang, 'approved') : '' });
 }
 
-/** `POST /login/push/complete`: the push's answer decides. */
+/** `POST /login/push/complete`: the push's or call's answer decides. */
 async function completePush(gate: Gate, request: FastifyRequest, reply: FastifyReply) {
   const form = checkedForm(gate, request, true);
   if (form.error)
@@ -437,18 +490,23 @@ async function completePush(gate: Gate, request: FastifyRequest, reply: FastifyR
     );
   const { login } = form;
   const app = appOf(gate, login);
-  if (login.pushTxid === undefined)
-    return sendPage(reply, 400, factorPageFor(gate, request, login, app));
-  const step = await pushResult(factorContext(gate, request, app, login.user!), login.pushTxid);
-  if (step.kind === 'waiting') {
-    const device = pushDevice(login);
-    return sendPage(
-      reply,
-      200,
-      pushWaitPage(frame(gate, request), { csrf: login.csrf, device: device?.name ?? '' }),
-    );
-  }
+  const pending = login.outOfBand;
+  if (pending === undefined) return sendPage(reply, 400, factorPageFor(gate, request, login, app));
+  const step = await outOfBandResult(
+    factorContext(gate, request, app, login.user!),
+    pending.txid,
+    pending.factor,
+  );
+  if (step.kind === 'waiting') return sendPage(reply, 200, waitPageFor(gate, request, login));
   return finishLogin(gate, request, reply, login, app, step);
+}
+
+function waitPageFor(gate: Gate, request: FastifyRequest, login: PendingLogin): string {
+  return pushWaitPage(frame(gate, request), {
+    csrf: login.csrf,
+    device: login.outOfBand?.deviceName ?? '',
+    factor: login.outOfBand?.factor ?? 'push',
+  });
 }
 
 /** Acts on a settled second-factor step: a session, a failmode session, or a refusal page. */
@@ -467,7 +525,7 @@ async function finishLogin(
   switch (step.kind) {
     case 'allow': {
       const secondFactor = secondFactorOverride ?? step.secondFactor;
-      const checked = secondFactor === 'otp' || secondFactor === 'push';
+      const checked = secondFactor === 'otp' || secondFactor === 'push' || secondFactor === 'phone';
       const target = await continueTo(gate, login, step.amr, checked);
       if (target === undefined) return expired(gate, request, reply, login);
       const session = gate.deps.sessions.createSession({ user, secondFactor, amr: step.amr });
@@ -540,7 +598,7 @@ async function finishLogin(
       const unavailable = step.reason === 'auth-timeout' || step.reason === 'auth-network-failure';
       const key: MessageKey = unavailable
         ? 'errorUnavailable'
-        : step.reason === 'push-deny'
+        : step.reason === 'push-deny' || step.reason === 'phone-deny'
           ? 'denied'
           : 'accessDenied';
       return endLogin(
@@ -642,10 +700,6 @@ async function continueTo(
   });
 }
 
-function pushDevice(login: PendingLogin) {
-  return login.devices.find((d) => d.capabilities.includes('push'));
-}
-
 function factorContext(
   gate: Gate,
   request: FastifyRequest,
@@ -663,22 +717,6 @@ function factorContext(
       gate.deps.clock.nowMs(),
     ).active,
   };
-}
-
-function factorPageFor(
-  gate: Gate,
-  request: FastifyRequest,
-  login: PendingLogin,
-  app: GatewayAppConfig,
-  error?: MessageKey,
-): string {
-  return factorPage(frame(gate, request), {
-    csrf: login.csrf,
-    appName: app.name,
-    username: login.user?.username ?? '',
-    pushDevice: pushDevice(login)?.name,
-    ...(error ? { error } : {}),
-  });
 }
 
 function recordLogin(

@@ -7,7 +7,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { GatewayConfig, GatewayOidcClientConfig } from '../config/gateway-config-model.ts';
 import type { Clock } from '../runtime/clock.ts';
+import type { GatewayStateDb } from '../runtime/gateway-state-db.ts';
 import { groupNames } from './access-rules.ts';
+import { createOidcAdapter } from './oidc-adapter.ts';
 import type { DirectoryUser } from './session-store.ts';
 
 /** `acr` values: both factors, or the directory password alone (failmode safe). */
@@ -32,14 +34,19 @@ export interface GatewayOidc {
   ): Promise<string | undefined>;
 }
 
-export function createGatewayOidc(config: GatewayConfig, clock: Clock): GatewayOidc | undefined {
+/** Users known from portal logins, by name, in the state file: what ID token claims are read from. */
+const ACCOUNT = 'oidc-account';
+
+export function createGatewayOidc(
+  config: GatewayConfig,
+  clock: Clock,
+  db: GatewayStateDb,
+): GatewayOidc | undefined {
   const oidc = config.oidc;
   if (oidc === undefined) return undefined;
   const { gateway } = config;
   const issuer = new URL('oidc', gateway.portalUrl).href;
   const mountPath = new URL(issuer).pathname;
-  // Users known from portal logins: what the ID token's claims are read from.
-  const accounts = new Map<string, DirectoryUser>();
   const cookieKey = Buffer.from(
     hkdfSync('sha256', gateway.sessionSecret, 'airlock-gateway', 'oidc-cookies', 32),
   ).toString('base64url');
@@ -74,8 +81,10 @@ export function createGatewayOidc(config: GatewayConfig, clock: Clock): GatewayO
       url: (_ctx: KoaContextWithOIDC, interaction) =>
         `${gateway.portalUrl.pathname}oidc-login/${interaction.uid}`,
     },
+    // Interactions, sessions, grants, codes and tokens: in the state file, so a restart keeps them.
+    adapter: createOidcAdapter(db, clock),
     findAccount: (_ctx, sub) => {
-      const user = accounts.get(sub);
+      const user = db.get(ACCOUNT, sub, clock.nowMs()) as DirectoryUser | undefined;
       if (user === undefined) return undefined;
       return {
         accountId: sub,
@@ -107,8 +116,11 @@ export function createGatewayOidc(config: GatewayConfig, clock: Clock): GatewayO
     },
   };
   const provider = new Provider(issuer, configuration);
-  // Behind the reverse proxy: X-Forwarded-Proto and -Host name the public address.
+  // Behind the reverse proxy: X-Forwarded-Proto and -Host name the public address. The gateway
+  // drops them from any peer not in trusted_proxies before the provider sees the request
+  // (client-address.ts); of X-Forwarded-For only the trusted proxy's own entry counts.
   provider.proxy = true;
+  provider.maxIpsCount = 1;
   const callback = provider.callback();
 
   return {
@@ -130,7 +142,8 @@ export function createGatewayOidc(config: GatewayConfig, clock: Clock): GatewayO
     async completeInteraction(uid, user, login) {
       const interaction = await provider.Interaction.find(uid);
       if (interaction === undefined) return undefined;
-      accounts.set(user.username, user);
+      // As long as a portal session lasts: a provider session outliving it logs in again.
+      db.put(ACCOUNT, user.username, user, clock.nowMs() + gateway.sessionLifetimeMs);
       interaction.result = {
         login: {
           accountId: user.username,

@@ -44,6 +44,17 @@ const EN = {
   loggedOut: 'You are logged out of every application behind this gateway.',
   errorNotFound: 'Page not found.',
   languageName: 'English',
+  callPhone: 'Call {device}',
+  sendSms: 'Text passcodes to {device}',
+  callStarted: 'Calling {device}. Answer and follow the instructions.',
+  smsSent: 'SMS passcodes sent. Enter one below.',
+  smsFailed: 'SMS passcodes could not be sent. Use another factor.',
+  factorProblem: '{factors} is having problems. Use {alternatives} instead.',
+  factorPush: 'Push',
+  factorPhone: 'Phone call',
+  factorSms: 'SMS',
+  factorPasscode: 'a passcode',
+  or: 'or',
 } as const;
 
 export type MessageKey = keyof typeof EN;
@@ -92,6 +103,17 @@ const DE: Record<MessageKey, string> = {
   loggedOut: 'Sie sind von allen Anwendungen hinter diesem Gateway abgemeldet.',
   errorNotFound: 'Seite nicht gefunden.',
   languageName: 'Deutsch',
+  callPhone: '{device} anrufen',
+  sendSms: 'Passcodes per SMS an {device}',
+  callStarted: '{device} wird angerufen. Nehmen Sie an und folgen Sie den Anweisungen.',
+  smsSent: 'SMS-Passcodes gesendet. Geben Sie einen davon unten ein.',
+  smsFailed: 'Die SMS-Passcodes konnten nicht gesendet werden. Verwenden Sie einen anderen Faktor.',
+  factorProblem: '{factors} hat Probleme. Verwenden Sie stattdessen {alternatives}.',
+  factorPush: 'Push',
+  factorPhone: 'Anruf',
+  factorSms: 'SMS',
+  factorPasscode: 'einen Passcode',
+  or: 'oder',
 };
 
 export const PORTAL_LANGUAGES = ['en', 'de'] as const;

@@ -75,15 +75,26 @@ export function signInPage(
   );
 }
 
-/** The second factor: passcode first (keyboard users land there), then push when possible. */
+/** A button of the factor page: the factor to start and the device's name. */
+export interface FactorButton {
+  factor: 'push' | 'phone' | 'sms';
+  deviceName: string;
+}
+
+/**
+ * The second factor: passcode first (keyboard users land there), then push, call and SMS, healthy
+ * ones first, with a notice naming any degraded factor and what to use instead.
+ */
 export function factorPage(
   f: PortalFrame,
   o: {
     csrf: string;
     appName: string;
     username: string;
-    pushDevice: string | undefined;
-    error?: MessageKey;
+    buttons: readonly FactorButton[];
+    healthMessage?: string | undefined;
+    error?: MessageKey | undefined;
+    notice?: MessageKey | undefined;
   },
 ): string {
   return layout(
@@ -91,6 +102,12 @@ export function factorPage(
     html`<h1>${t(f.lang, 'heading')}</h1>
       <p class="muted">${t(f.lang, 'loggingInAs', { app: o.appName, user: o.username })}</p>
       ${alert(f, o.error)}
+      ${o.notice ? html`<p class="status" role="status">${t(f.lang, o.notice)}</p>` : ''}
+      ${
+        o.healthMessage
+          ? html`<p class="warning" role="status" id="factor-health">${o.healthMessage}</p>`
+          : ''
+      }
       <form method="post" action="${f.base}login/passcode">
         <input type="hidden" name="csrf" value="${o.csrf}" />
         <label for="passcode">${t(f.lang, 'passcodeLabel')}</label>
@@ -108,18 +125,41 @@ export function factorPage(
         <button type="submit">${t(f.lang, 'logIn')}</button>
       </form>
       ${
-        o.pushDevice === undefined
+        o.buttons.length === 0
           ? ''
-          : html`<form method="post" action="${f.base}login/push" class="factors">
-              <input type="hidden" name="csrf" value="${o.csrf}" />
-              <button type="submit" class="secondary">${t(f.lang, 'sendPush')}</button>
-            </form>`
+          : html`<div class="factors">
+              ${o.buttons.map(
+                (b) =>
+                  html`<form method="post" action="${f.base}login/${b.factor}">
+                    <input type="hidden" name="csrf" value="${o.csrf}" />
+                    <button type="submit" class="secondary">${buttonLabel(f, b)}</button>
+                  </form>`,
+              )}
+            </div>`
       }`,
   );
 }
 
-/** A push is on its way: live status by script, and a Continue button that works without it. */
-export function pushWaitPage(f: PortalFrame, o: { csrf: string; device: string }): string {
+function buttonLabel(f: PortalFrame, b: FactorButton): string {
+  switch (b.factor) {
+    case 'push':
+      return t(f.lang, 'sendPush');
+    case 'phone':
+      return t(f.lang, 'callPhone', { device: b.deviceName });
+    case 'sms':
+      return t(f.lang, 'sendSms', { device: b.deviceName });
+  }
+}
+
+/**
+ * A push or call is under way: live status by script, and a Continue button that works without
+ * it.
+ */
+export function pushWaitPage(
+  f: PortalFrame,
+  o: { csrf: string; device: string; factor?: 'push' | 'phone' },
+): string {
+  const started = o.factor === 'phone' ? 'callStarted' : 'pushSent';
   return layout(
     f,
     html`<h1>${t(f.lang, 'heading')}</h1>
@@ -129,7 +169,7 @@ export function pushWaitPage(f: PortalFrame, o: { csrf: string; device: string }
         aria-live="polite"
         data-status-url="${f.base}login/push/status"
       >
-        <p>${t(f.lang, 'pushSent', { device: o.device })}</p>
+        <p>${t(f.lang, started, { device: o.device })}</p>
         <p id="status-text">${t(f.lang, 'waiting')}</p>
       </div>
       <form method="post" action="${f.base}login/push/complete" id="complete">

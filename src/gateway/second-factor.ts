@@ -10,7 +10,7 @@ import type { PendingDevice } from './session-store.ts';
 /** What a second-factor step came to. */
 export type SecondFactorStep =
   /** The service let the user in (a checked factor, or its own bypass policy). */
-  | { kind: 'allow'; secondFactor: 'otp' | 'push' | 'bypass'; amr: string[] }
+  | { kind: 'allow'; secondFactor: 'otp' | 'push' | 'phone' | 'bypass'; amr: string[] }
   /** The service is unreachable and the app fails safe: in, without a second factor. */
   | { kind: 'failmode-allow'; decision: SecondFactorDecision; cause: string }
   /** The service is unreachable and the app fails secure. */
@@ -18,13 +18,17 @@ export type SecondFactorStep =
   /** The service said no, or answered something that never allows. */
   | { kind: 'deny'; reason: string; message: string }
   | { kind: 'enroll'; url: string | undefined }
-  /** Preauth asks for a second factor: these devices can give one. */
-  | { kind: 'choose'; devices: PendingDevice[] }
+  /** Preauth asks for a second factor: these devices can give one (`statusMsg` names degraded ones). */
+  | { kind: 'choose'; devices: PendingDevice[]; statusMsg: string }
   /** The passcode was wrong (the login may try again). */
   | { kind: 'retry'; message: string }
-  /** A push is on its way. */
+  /** A push or phone call is on its way. */
   | { kind: 'push-sent'; txid: string }
-  /** A push is not answered yet. */
+  /** SMS passcodes are on their way (the login goes on with a passcode). */
+  | { kind: 'sms-sent' }
+  /** The service could not send SMS passcodes: another factor may still work. */
+  | { kind: 'sms-failed'; message: string }
+  /** A push or call is not answered yet. */
   | { kind: 'waiting'; message: string };
 
 export interface SecondFactorContext {
@@ -63,6 +67,7 @@ export async function startSecondFactor(ctx: SecondFactorContext): Promise<Secon
     case 'auth':
       return {
         kind: 'choose',
+        statusMsg: pre.status_msg,
         devices: (pre.devices ?? []).map((d) => ({
           device: d.device,
           name: d.display_name ?? d.name ?? d.device,
@@ -90,15 +95,16 @@ export async function checkPasscode(
     : { kind: 'retry', message: outcome.response.status_msg };
 }
 
-/** `/auth` async push to one device; the answer is read with `pushResult`. */
-export async function sendPush(
+/** `/auth` async push or phone call to one device; the answer is read with `outOfBandResult`. */
+export async function startOutOfBand(
   ctx: SecondFactorContext,
+  factor: 'push' | 'phone',
   device: string,
 ): Promise<SecondFactorStep> {
   const outcome = await ctx.api.auth({
     username: ctx.username,
     ipaddr: ctx.ipaddr,
-    factor: 'push',
+    factor,
     device,
     async: true,
   });
@@ -107,10 +113,32 @@ export async function sendPush(
   return { kind: 'push-sent', txid: outcome.response.txid };
 }
 
-/** `/auth_status` of a push: allow, deny, or still waiting. */
-export async function pushResult(
+/**
+ * `/auth` factor=sms: the service texts a batch of passcodes and answers `deny` with status `sent`
+ * (Duo's wire protocol); the login then goes on with one of them as a passcode.
+ */
+export async function sendSmsPasscodes(
+  ctx: SecondFactorContext,
+  device: string,
+): Promise<SecondFactorStep> {
+  const outcome = await ctx.api.auth({
+    username: ctx.username,
+    ipaddr: ctx.ipaddr,
+    factor: 'sms',
+    device,
+  });
+  const settled = settle(ctx, 'auth', outcome);
+  if (settled || outcome.kind !== 'ok') return settled ?? denyUnknown();
+  const r = outcome.response;
+  if (r.result === 'deny' && r.status === 'sent') return { kind: 'sms-sent' };
+  return { kind: 'sms-failed', message: r.status_msg };
+}
+
+/** `/auth_status` of a push or call: allow, deny, or still waiting. */
+export async function outOfBandResult(
   ctx: SecondFactorContext,
   txid: string,
+  factor: 'push' | 'phone',
 ): Promise<SecondFactorStep> {
   const outcome = await ctx.api.authStatus(txid);
   // /auth_status long-polls until the answer changes: running out of time there means "no answer
@@ -121,10 +149,14 @@ export async function pushResult(
   const settled = settle(ctx, 'auth', outcome);
   if (settled || outcome.kind !== 'ok') return settled ?? denyUnknown();
   const r = outcome.response;
-  if (r.result === 'allow')
-    return { kind: 'allow', secondFactor: 'push', amr: ['pwd', 'swk', 'mfa'] };
+  if (r.result === 'allow') {
+    // RFC 8176: `swk` (a key held by the device) for push, `tel` for a confirming phone call.
+    return factor === 'push'
+      ? { kind: 'allow', secondFactor: 'push', amr: ['pwd', 'swk', 'mfa'] }
+      : { kind: 'allow', secondFactor: 'phone', amr: ['pwd', 'tel', 'mfa'] };
+  }
   if (r.result === 'waiting') return { kind: 'waiting', message: r.status_msg };
-  return { kind: 'deny', reason: `push-${r.status}`, message: r.status_msg };
+  return { kind: 'deny', reason: `${factor}-${r.status}`, message: r.status_msg };
 }
 
 /**

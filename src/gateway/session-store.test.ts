@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FixedClock } from '../runtime/clock.ts';
+import { openGatewayStateDb } from '../runtime/gateway-state-db.ts';
 import { CryptoRandom } from '../runtime/random.ts';
 import { SessionStore } from './session-store.ts';
 
@@ -9,7 +13,7 @@ const user = { username: 'alice', groups: [], email: undefined };
 function store() {
   const clock = new FixedClock(1_000_000);
   const sessions = new SessionStore(
-    { clock, random: new CryptoRandom() },
+    { clock, random: new CryptoRandom(), db: openGatewayStateDb(':memory:') },
     { idleMs: 60_000, lifetimeMs: 300_000, loginTimeoutMs: 30_000 },
   );
   return { clock, sessions };
@@ -60,5 +64,42 @@ describe('gateway session store', () => {
     assert.equal(sessions.getLogin(login.id), login);
     clock.advance(30_000);
     assert.equal(sessions.getLogin(login.id), undefined);
+  });
+
+  it('keeps sessions and logouts in its file: a new store on it (a restart) sees both', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'airlock-gateway-state-'));
+    try {
+      const path = join(dir, 'state', 'gateway-state.sqlite');
+      const clock = new FixedClock(1_000_000);
+      const timeouts = { idleMs: 60_000, lifetimeMs: 300_000, loginTimeoutMs: 30_000 };
+      const open = () => {
+        const db = openGatewayStateDb(path);
+        return {
+          db,
+          sessions: new SessionStore({ clock, random: new CryptoRandom(), db }, timeouts),
+        };
+      };
+      const first = open();
+      const kept = first.sessions.createSession({ user, secondFactor: 'otp', amr: ['pwd'] });
+      const ended = first.sessions.createSession({ user, secondFactor: 'otp', amr: ['pwd'] });
+      first.sessions.deleteSession(ended.id);
+      first.db.close();
+      assert.equal(statSync(path).mode & 0o777, 0o600);
+      assert.equal(statSync(join(dir, 'state')).mode & 0o777, 0o700);
+      // The file holds a hash of each id, never the bearer secret the cookie seals.
+      assert.ok(!readFileSync(path).includes(kept.id));
+
+      const second = open();
+      assert.equal(second.sessions.sessionCount, 1);
+      clock.advance(30_000);
+      assert.equal(second.sessions.useSession(kept.id)?.user.username, 'alice');
+      assert.equal(second.sessions.useSession(ended.id), undefined);
+      // The idle clock went on across the restart: 60 s after the last use it ends.
+      clock.advance(60_000);
+      assert.equal(second.sessions.useSession(kept.id), undefined);
+      second.db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

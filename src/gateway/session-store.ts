@@ -1,6 +1,9 @@
-// The gateway's sessions and pending logins, in memory: idle and absolute timeouts against the
-// injected clock, logout by deletion (a copied cookie dies with its session).
+// The gateway's sessions, in its state file (a restart keeps them), and pending logins, in memory
+// (a restart asks for the password again): idle and absolute timeouts against the injected clock,
+// logout by deletion (a copied cookie dies with its session, across restarts too).
+import { createHash } from 'node:crypto';
 import type { Clock } from '../runtime/clock.ts';
+import type { GatewayStateDb } from '../runtime/gateway-state-db.ts';
 import type { Random } from '../runtime/random.ts';
 import type { SecondFactorKind } from './access-rules.ts';
 
@@ -44,9 +47,11 @@ export interface PendingLogin {
   /** Set once the directory accepted the password. */
   user: DirectoryUser | undefined;
   devices: readonly PendingDevice[];
+  /** Preauth's `status_msg`: it names the factors the service reports degraded. */
+  preauthStatus: string | undefined;
   passcodeFailures: number;
-  /** An async push in flight: its txid. */
-  pushTxid: string | undefined;
+  /** An async push or phone call in flight: its txid, factor and the device's name. */
+  outOfBand: { txid: string; factor: 'push' | 'phone'; deviceName: string } | undefined;
 }
 
 export interface SessionTimeouts {
@@ -55,18 +60,35 @@ export interface SessionTimeouts {
   loginTimeoutMs: number;
 }
 
-/** Sessions and pending logins by id; every read checks expiry against the clock. */
+const SESSION = 'session';
+/** At most this often a session's last use is written (its idle clock may run this much early). */
+const MAX_TOUCH_INTERVAL_MS = 60_000;
+
+type StoredSession = Omit<GatewaySession, 'id'>;
+
+/**
+ * Sessions by id in the state file, pending logins by id in memory; every read checks expiry
+ * against the clock. The file holds a hash of each session id, never the id the cookie seals.
+ */
 export class SessionStore {
-  readonly #sessions = new Map<string, GatewaySession>();
   readonly #logins = new Map<string, PendingLogin>();
+  readonly #db: GatewayStateDb;
   readonly #clock: Clock;
   readonly #random: Random;
   readonly #timeouts: SessionTimeouts;
+  readonly #touchIntervalMs: number;
+  #sessionCount: number;
 
-  constructor(deps: { clock: Clock; random: Random }, timeouts: SessionTimeouts) {
+  constructor(
+    deps: { clock: Clock; random: Random; db: GatewayStateDb },
+    timeouts: SessionTimeouts,
+  ) {
+    this.#db = deps.db;
     this.#clock = deps.clock;
     this.#random = deps.random;
     this.#timeouts = timeouts;
+    this.#touchIntervalMs = Math.min(MAX_TOUCH_INTERVAL_MS, Math.floor(timeouts.idleMs / 10));
+    this.#sessionCount = this.#db.count(SESSION, this.#clock.nowMs());
   }
 
   newToken(): string {
@@ -91,29 +113,37 @@ export class SessionStore {
       expiresAtMs: now + Math.min(input.lifetimeMs ?? Infinity, this.#timeouts.lifetimeMs),
       lastSeenAtMs: now,
     };
-    this.#sessions.set(session.id, session);
+    const { id, ...stored } = session;
+    this.#db.put(SESSION, sessionKey(id), stored, session.expiresAtMs);
+    this.#sessionCount += 1;
     return session;
   }
 
   /** The live session (and marks it seen, for the idle timeout); undefined once expired. */
   useSession(id: string): GatewaySession | undefined {
-    const session = this.#sessions.get(id);
-    if (session === undefined) return undefined;
+    const key = sessionKey(id);
     const now = this.#clock.nowMs();
-    if (now >= session.expiresAtMs || now - session.lastSeenAtMs >= this.#timeouts.idleMs) {
-      this.#sessions.delete(id);
+    const stored = this.#db.get(SESSION, key, now) as StoredSession | undefined;
+    if (stored === undefined) return undefined;
+    if (now - stored.lastSeenAtMs >= this.#timeouts.idleMs) {
+      this.#db.delete(SESSION, key);
       return undefined;
     }
-    session.lastSeenAtMs = now;
-    return session;
+    if (now - stored.lastSeenAtMs >= this.#touchIntervalMs) {
+      stored.lastSeenAtMs = now;
+      this.#db.update(SESSION, key, stored);
+    }
+    return { id, ...stored };
   }
 
   deleteSession(id: string): void {
-    this.#sessions.delete(id);
+    this.#db.delete(SESSION, sessionKey(id));
+    this.#sessionCount = Math.max(0, this.#sessionCount - 1);
   }
 
+  /** Live sessions as of the last sweep, plus those created since (for the gauge). */
   get sessionCount(): number {
-    return this.#sessions.size;
+    return this.#sessionCount;
   }
 
   createLogin(input: {
@@ -130,8 +160,9 @@ export class SessionStore {
       expiresAtMs: this.#clock.nowMs() + this.#timeouts.loginTimeoutMs,
       user: undefined,
       devices: [],
+      preauthStatus: undefined,
       passcodeFailures: 0,
-      pushTxid: undefined,
+      outOfBand: undefined,
     };
     this.#logins.set(login.id, login);
     return login;
@@ -152,15 +183,14 @@ export class SessionStore {
 
   /** Drops everything expired; run now and then so abandoned logins do not pile up. */
   sweep(): void {
-    for (const id of this.#sessions.keys()) this.#expireIfDue(id);
+    const now = this.#clock.nowMs();
+    this.#db.sweep(now);
+    this.#sessionCount = this.#db.count(SESSION, now);
     for (const id of this.#logins.keys()) this.getLogin(id);
   }
+}
 
-  #expireIfDue(id: string): void {
-    const s = this.#sessions.get(id);
-    const now = this.#clock.nowMs();
-    if (s && (now >= s.expiresAtMs || now - s.lastSeenAtMs >= this.#timeouts.idleMs)) {
-      this.#sessions.delete(id);
-    }
-  }
+/** The state file's key of a session: its id is a bearer secret, so only a hash is stored. */
+function sessionKey(id: string): string {
+  return createHash('sha256').update(id).digest('base64url');
 }

@@ -11,7 +11,9 @@ import {
 } from '../client/resilient-auth-api-client.ts';
 import type { GatewayConfig } from '../config/gateway-config-model.ts';
 import type { ListenAddress } from '../config/listen-address.ts';
+import { join } from 'node:path';
 import type { Clock } from '../runtime/clock.ts';
+import { openGatewayStateDb } from '../runtime/gateway-state-db.ts';
 import type { Random } from '../runtime/random.ts';
 import { createLdapPrimary } from '../proxy/primary/ldap-primary.ts';
 import type { PrimaryAuthenticator } from '../proxy/primary/primary-authenticator.ts';
@@ -24,6 +26,8 @@ import { SessionStore } from './session-store.ts';
 export const GATEWAY_NAME = 'Airlock Access Gateway';
 const BREAKER_VALUES = { closed: 0, 'half-open': 1, open: 2 } as const;
 const SWEEP_INTERVAL_MS = 60_000;
+/** In `[main] state_dir`: sessions and the OpenID Connect provider's records. */
+export const GATEWAY_STATE_FILE = 'gateway-state.sqlite';
 
 export interface GatewayDeps {
   clock: Clock;
@@ -72,12 +76,17 @@ export async function startGateway(
     }
   });
   api.startMonitor(config.service.resilience.healthCheckIntervalMs);
-  const sessions = new SessionStore(deps, {
-    idleMs: config.gateway.sessionIdleMs,
-    lifetimeMs: config.gateway.sessionLifetimeMs,
-    loginTimeoutMs: config.gateway.loginTimeoutMs,
-  });
-  const oidc = createGatewayOidc(config, deps.clock);
+  // Sessions and the OpenID Connect provider's state survive a restart (docs/gateway.md).
+  const stateDb = openGatewayStateDb(join(config.main.stateDir, GATEWAY_STATE_FILE));
+  const sessions = new SessionStore(
+    { ...deps, db: stateDb },
+    {
+      idleMs: config.gateway.sessionIdleMs,
+      lifetimeMs: config.gateway.sessionLifetimeMs,
+      loginTimeoutMs: config.gateway.loginTimeoutMs,
+    },
+  );
+  const oidc = createGatewayOidc(config, deps.clock, stateDb);
   if (oidc) events.line(`OpenID Connect provider: issuer ${oidc.issuer}`);
   const portal = buildGatewayApp({ config, primary, api, sessions, events, oidc, ...deps });
   let admin: FastifyInstance | undefined;
@@ -91,6 +100,7 @@ export async function startGateway(
     api.close();
     await primary.close();
     await events.close();
+    stateDb.close();
   };
   const sweep = setInterval(() => sessions.sweep(), SWEEP_INTERVAL_MS);
   sweep.unref();

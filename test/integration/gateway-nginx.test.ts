@@ -161,6 +161,8 @@ describe('access gateway behind nginx, in Chromium', () => {
       'cookie_domain=example.org',
       `session_secret=${'s3cr3t-'.repeat(8)}`,
       `session_idle_seconds=${IDLE_SECONDS}`,
+      // nginx, on loopback: its X-Forwarded-For and -Proto are believed (docs/gateway.md).
+      'trusted_proxies=127.0.0.1',
       'failmode_session_lifetime_seconds=600',
       '',
       adClientSection(slapd.port),
