@@ -125,10 +125,8 @@ export function createLocalAuthApi(
         return { refused: fail(ctx, error, '/auth/v2/auth_results') };
       }
       const send = (result: LocalStreamedResult, id: string) => onResult(result, id);
-      const stop = ctx.push.subscribe(app.id, send);
-      if (request.afterId !== undefined) {
-        for (const r of ctx.push.replay(app.id, request.afterId)) send(r.result, r.id);
-      }
+      // With afterId, the events after it come first (from the store: across restarts and nodes).
+      const stop = ctx.push.subscribe(app.id, send, request.afterId);
       subscriptions.add(stop);
       return {
         unsubscribe: () => {
