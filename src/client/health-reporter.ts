@@ -39,19 +39,25 @@ export function startHealthReporter(options: {
   let failing = false;
   let stopped = false;
   const reportOnce = async () => {
-    const { status, detail } = options.health();
-    const outcome = await options.client().reportHealth?.({
-      kind: options.kind,
-      name: options.name,
-      status,
-      detail,
-    });
-    const problem =
-      outcome === undefined
-        ? 'this client cannot report health'
-        : outcome.kind === 'ok'
-          ? undefined
-          : `${outcome.kind}${'detail' in outcome && outcome.detail ? `: ${String(outcome.detail)}` : ''}`;
+    let problem: string | undefined;
+    try {
+      const { status, detail } = options.health();
+      const outcome = await options.client().reportHealth?.({
+        kind: options.kind,
+        name: options.name,
+        status,
+        detail,
+      });
+      problem =
+        outcome === undefined
+          ? 'this client cannot report health'
+          : outcome.kind === 'ok'
+            ? undefined
+            : `${outcome.kind}${'detail' in outcome && outcome.detail ? `: ${String(outcome.detail)}` : ''}`;
+    } catch (err) {
+      // Runs on a timer: a throw here would be an unhandled rejection.
+      problem = err instanceof Error ? err.message : String(err);
+    }
     // Said once per failure streak: a status page that is down must not flood the log.
     // A report still in flight when the reporter stopped says nothing: its log may be closed.
     if (problem !== undefined && !failing && !stopped)

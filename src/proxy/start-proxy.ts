@@ -308,9 +308,10 @@ function startStatusReporter(
   deps: ProxyDeps,
   logs: ProxyLogs,
 ): { stop(): void } | undefined {
-  if (config.main.statusReportIntervalMs === 0 || config.servers[0] === undefined) return undefined;
+  const configured = config.servers[0];
+  if (config.main.statusReportIntervalMs === 0 || configured === undefined) return undefined;
   const clients = currentClient(
-    () => running()[0]!.section,
+    () => running()[0]?.section ?? configured,
     (first) => {
       const host = first.apiHosts[0];
       return createAuthApiClient({

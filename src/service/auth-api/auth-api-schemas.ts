@@ -126,7 +126,10 @@ export const AUTH_API_OPERATIONS = {
     summary:
       'Airlock extension: a proxy or gateway reports its health for the status page (kind, name, status, detail)',
     security: 'duoSignature',
-    responses: signedJson(TimeResponse),
+    responses: envelopeResponses(TimeResponse, {
+      ...SIGNED_ERRORS,
+      '403': 'The name belongs to another application: the first to report it (40301)',
+    }),
   },
   logo: {
     method: 'GET',
