@@ -154,7 +154,23 @@ describe('two service nodes on one PostgreSQL', () => {
     }
   }
 
+  // A missing PostgreSQL fails every test (a failing before hook would only cancel them).
+  let setupError: Error | undefined;
+  const nodeTest = (name: string, fn: () => Promise<void>) =>
+    it(name, async () => {
+      if (setupError) throw setupError;
+      await fn();
+    });
+
   before(async () => {
+    try {
+      await setUp();
+    } catch (err) {
+      setupError = err instanceof Error ? err : new Error(String(err));
+    }
+  });
+
+  async function setUp(): Promise<void> {
     database = (await itDatabase())!;
     tls = await ensureTlsMaterial({
       dataDir: dir,
@@ -201,7 +217,7 @@ describe('two service nodes on one PostgreSQL', () => {
     });
     waiter.prepare('A');
     await until(() => streamEvents.includes('result stream open'), 'the stream opens');
-  });
+  }
 
   after(async () => {
     waiter?.close();
@@ -213,7 +229,7 @@ describe('two service nodes on one PostgreSQL', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a blocking /auth on A completes when the push is approved through B', async () => {
+  void nodeTest('a blocking /auth on A completes when the push is approved through B', async () => {
     const started = Date.now();
     const login = duoVia(nodeA)('POST', '/auth/v2/auth', {
       username: 'alice',
@@ -237,138 +253,147 @@ describe('two service nodes on one PostgreSQL', () => {
     assert.equal(wait.kind, 'result');
   });
 
-  it('auth_status on A and the proxy waiting on A answer when the push is approved through B', async () => {
-    const duoA = duoVia(nodeA);
-    const started = await duoA('POST', '/auth/v2/auth', {
-      username: 'alice',
-      factor: 'push',
-      device: 'auto',
-      async: '1',
-    });
-    const txid = (started.response as { txid: string }).txid;
-    const begun = Date.now();
-    const status = duoA('GET', '/auth/v2/auth_status', { txid });
-    const proxyWait = waiter.wait(txid, 'A', 10_000);
-    await approveVia(nodeB, await pendingVia(nodeB));
-    assert.deepEqual((await status).response, {
-      result: 'allow',
-      status: 'allow',
-      status_msg: 'Success. Logging you in...',
-      auth_delayed: false,
-    });
-    const waited = await proxyWait;
-    assert.equal(waited.kind, 'result');
-    assert.equal(waited.kind === 'result' && waited.result.result, 'allow');
-    // Far inside the 20-second long poll: B's answer woke A.
-    assert.ok(Date.now() - begun < 8_000, `took ${Date.now() - begun} ms`);
-  });
-
-  it('the stream resumes after node A restarts: nothing lost, nothing delivered twice', async () => {
-    const port = nodeA.port;
-    await stopNode(nodeA);
-    // While A is down: two logins through B, answered through B, one final at once (a deny).
-    const duoB = duoVia(nodeB);
-    const missed: string[] = [];
-    for (let i = 0; i < 2; i++) {
-      const started = await duoB('POST', '/auth/v2/auth', {
+  void nodeTest(
+    'auth_status on A and the proxy waiting on A answer when the push is approved through B',
+    async () => {
+      const duoA = duoVia(nodeA);
+      const started = await duoA('POST', '/auth/v2/auth', {
         username: 'alice',
         factor: 'push',
         device: 'auto',
         async: '1',
       });
       const txid = (started.response as { txid: string }).txid;
+      const begun = Date.now();
+      const status = duoA('GET', '/auth/v2/auth_status', { txid });
+      const proxyWait = waiter.wait(txid, 'A', 10_000);
       await approveVia(nodeB, await pendingVia(nodeB));
-      missed.push(txid);
-    }
-    const refused = await duoB('POST', '/auth/v2/auth', {
-      username: 'nobody',
-      factor: 'push',
-      device: 'auto',
-      async: '1',
-    });
-    missed.push((refused.response as { txid: string }).txid);
-    nodeA = await startNode('A', port);
-    // The proxy's stream reconnects to A (after its backoff) and catches up from its last id.
-    const results = await Promise.all(missed.map((txid) => waiter.wait(txid, 'A', 15_000)));
-    assert.deepEqual(
-      results.map((r) => (r.kind === 'result' ? r.result.result : r.kind)),
-      ['allow', 'allow', 'deny'],
-    );
-    // One more after the restart, approved through B, arrives live.
-    const duoA = duoVia(nodeA);
-    const started = await duoA('POST', '/auth/v2/auth', {
-      username: 'alice',
-      factor: 'push',
-      device: 'auto',
-      async: '1',
-    });
-    const txid = (started.response as { txid: string }).txid;
-    const live = waiter.wait(txid, 'A', 10_000);
-    await approveVia(nodeB, await pendingVia(nodeB));
-    assert.equal((await live).kind, 'result');
+      assert.deepEqual((await status).response, {
+        result: 'allow',
+        status: 'allow',
+        status_msg: 'Success. Logging you in...',
+        auth_delayed: false,
+      });
+      const waited = await proxyWait;
+      assert.equal(waited.kind, 'result');
+      assert.equal(waited.kind === 'result' && waited.result.result, 'allow');
+      // Far inside the 20-second long poll: B's answer woke A.
+      assert.ok(Date.now() - begun < 8_000, `took ${Date.now() - begun} ms`);
+    },
+  );
 
-    assert.ok(
-      streamEvents.some((e) => e.startsWith('result stream ended')),
-      'the stream did end with the restart',
-    );
-    // The waits may also have been answered by auth_status (the proxy polls while its stream is
-    // down): the stream itself must still bring every result, once.
-    await until(
-      () => [...missed, txid].every((t) => streamed.some((x) => x.txid === t)),
-      'every result arrived on the stream',
-    );
-    const txids = streamed.map((x) => x.txid);
-    assert.deepEqual([...new Set(txids)], txids, 'no result delivered twice');
-    // Event ids come from the database: in order, and the same on every node.
-    const ids = streamed.map((s) => s.id!);
-    const keys = ids.map((id) => id.split('.').map(Number) as [number, number]);
-    for (let i = 1; i < keys.length; i++) {
-      const [a, b] = [keys[i - 1]!, keys[i]!];
-      assert.ok(a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]), `${ids[i - 1]} before ${ids[i]}`);
-    }
-    const fromB: string[] = [];
-    const bStream = createAuthApiClient({
-      apiHost: API_HOST,
-      apiPort: nodeB.port,
-      ikey: app.ikey,
-      skey: app.skey,
-      caPem: tls.caCertPem,
-      timeoutMs: 5_000,
-      clock: new SystemClock(),
-    });
-    const replay = bStream.streamResults!({
-      afterId: ids[0],
-      onOpen: () => {},
-      onResult: (_r, id) => fromB.push(id!),
-      onEnd: () => {},
-    });
-    try {
-      await until(() => fromB.length >= ids.length - 1, 'node B replays the same events');
-      assert.deepEqual(fromB, ids.slice(1));
-    } finally {
-      replay.close();
-      bStream.close();
-    }
-  });
-
-  it('the push budget holds across nodes: pushes alternating over A and B spend one budget', async () => {
-    await userWithPhone('bob');
-    const answers: string[] = [];
-    for (let i = 0; i <= PUSH_BURST; i++) {
-      const r = await duoVia(i % 2 === 0 ? nodeA : nodeB)('POST', '/auth/v2/auth', {
-        username: 'bob',
+  void nodeTest(
+    'the stream resumes after node A restarts: nothing lost, nothing delivered twice',
+    async () => {
+      const port = nodeA.port;
+      await stopNode(nodeA);
+      // While A is down: two logins through B, answered through B, one final at once (a deny).
+      const duoB = duoVia(nodeB);
+      const missed: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const started = await duoB('POST', '/auth/v2/auth', {
+          username: 'alice',
+          factor: 'push',
+          device: 'auto',
+          async: '1',
+        });
+        const txid = (started.response as { txid: string }).txid;
+        await approveVia(nodeB, await pendingVia(nodeB));
+        missed.push(txid);
+      }
+      const refused = await duoB('POST', '/auth/v2/auth', {
+        username: 'nobody',
         factor: 'push',
         device: 'auto',
         async: '1',
       });
-      assert.equal(r.stat, 'OK');
-      const { txid } = r.response as { txid: string };
-      // Read from the database: auth_status would long-poll on the pending ones.
-      answers.push((await nodeA.store.getAuthTransaction(txid))!.status);
-    }
-    // Per node it would have been PUSH_BURST on each: 2 × as many pushes.
-    assert.deepEqual(answers, [...Array<string>(PUSH_BURST).fill('pushed'), 'deny']);
-  });
+      missed.push((refused.response as { txid: string }).txid);
+      nodeA = await startNode('A', port);
+      // The proxy's stream reconnects to A (after its backoff) and catches up from its last id.
+      const results = await Promise.all(missed.map((txid) => waiter.wait(txid, 'A', 15_000)));
+      assert.deepEqual(
+        results.map((r) => (r.kind === 'result' ? r.result.result : r.kind)),
+        ['allow', 'allow', 'deny'],
+      );
+      // One more after the restart, approved through B, arrives live.
+      const duoA = duoVia(nodeA);
+      const started = await duoA('POST', '/auth/v2/auth', {
+        username: 'alice',
+        factor: 'push',
+        device: 'auto',
+        async: '1',
+      });
+      const txid = (started.response as { txid: string }).txid;
+      const live = waiter.wait(txid, 'A', 10_000);
+      await approveVia(nodeB, await pendingVia(nodeB));
+      assert.equal((await live).kind, 'result');
+
+      assert.ok(
+        streamEvents.some((e) => e.startsWith('result stream ended')),
+        'the stream did end with the restart',
+      );
+      // The waits may also have been answered by auth_status (the proxy polls while its stream is
+      // down): the stream itself must still bring every result, once.
+      await until(
+        () => [...missed, txid].every((t) => streamed.some((x) => x.txid === t)),
+        'every result arrived on the stream',
+      );
+      const txids = streamed.map((x) => x.txid);
+      assert.deepEqual([...new Set(txids)], txids, 'no result delivered twice');
+      // Event ids come from the database: in order, and the same on every node.
+      const ids = streamed.map((s) => s.id!);
+      const keys = ids.map((id) => id.split('.').map(Number) as [number, number]);
+      for (let i = 1; i < keys.length; i++) {
+        const [a, b] = [keys[i - 1]!, keys[i]!];
+        assert.ok(a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]), `${ids[i - 1]} before ${ids[i]}`);
+      }
+      const fromB: string[] = [];
+      const bStream = createAuthApiClient({
+        apiHost: API_HOST,
+        apiPort: nodeB.port,
+        ikey: app.ikey,
+        skey: app.skey,
+        caPem: tls.caCertPem,
+        timeoutMs: 5_000,
+        clock: new SystemClock(),
+      });
+      const replay = bStream.streamResults!({
+        afterId: ids[0],
+        onOpen: () => {},
+        onResult: (_r, id) => fromB.push(id!),
+        onEnd: () => {},
+      });
+      try {
+        await until(() => fromB.length >= ids.length - 1, 'node B replays the same events');
+        assert.deepEqual(fromB, ids.slice(1));
+      } finally {
+        replay.close();
+        bStream.close();
+      }
+    },
+  );
+
+  void nodeTest(
+    'the push budget holds across nodes: pushes alternating over A and B spend one budget',
+    async () => {
+      await userWithPhone('bob');
+      const answers: string[] = [];
+      for (let i = 0; i <= PUSH_BURST; i++) {
+        const r = await duoVia(i % 2 === 0 ? nodeA : nodeB)('POST', '/auth/v2/auth', {
+          username: 'bob',
+          factor: 'push',
+          device: 'auto',
+          async: '1',
+        });
+        assert.equal(r.stat, 'OK');
+        const { txid } = r.response as { txid: string };
+        // Read from the database: auth_status would long-poll on the pending ones.
+        answers.push((await nodeA.store.getAuthTransaction(txid))!.status);
+      }
+      // Per node it would have been PUSH_BURST on each: 2 × as many pushes.
+      assert.deepEqual(answers, [...Array<string>(PUSH_BURST).fill('pushed'), 'deny']);
+    },
+  );
 });
 
 async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
