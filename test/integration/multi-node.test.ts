@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { DeviceClient, newDeviceKey } from '../../src/authenticator/device-client.ts';
+import { parseFactorsConfig, type FactorsConfig } from '../../src/factors/factors-config.ts';
+import { startProviderStandin, type ProviderStandin } from '../support/provider-standin.ts';
 import { createAuthApiClient, type AuthApiClient } from '../../src/client/auth-api-client.ts';
 import type { Application } from '../../src/core/model.ts';
 import { PushWaiter } from '../../src/proxy/push-waiter.ts';
@@ -32,6 +34,8 @@ process.env.AIRLOCK_IT_BACKEND = 'postgres';
 const { itDatabase } = await import('./service-harness.ts');
 
 const PUSH_BURST = 6;
+const ACCOUNT = 'AC00000000000000000000000000000017';
+const TOKEN = 'standin-auth-token-nodes-0123456789';
 
 interface Node {
   name: string;
@@ -82,6 +86,12 @@ describe('two service nodes on one PostgreSQL', () => {
         pushBurst: PUSH_BURST,
         https: { cert: tls.certPem, key: tls.keyPem },
         logoPng: undefined,
+        factors: phoneFactors,
+        // The phone provider's callbacks reach node B, whichever node placed the call (read per
+        // call: set once B listens).
+        get callbackHost() {
+          return nodeB === undefined ? undefined : `localhost:${nodeB.port}`;
+        },
       },
     );
     await service.server.listen({ host: '127.0.0.1', port });
@@ -162,6 +172,9 @@ describe('two service nodes on one PostgreSQL', () => {
       await fn();
     });
 
+  let carrier: ProviderStandin;
+  let phoneFactors: FactorsConfig;
+
   before(async () => {
     try {
       await setUp();
@@ -171,6 +184,18 @@ describe('two service nodes on one PostgreSQL', () => {
   });
 
   async function setUp(): Promise<void> {
+    carrier = await startProviderStandin({ accountSid: ACCOUNT, authToken: TOKEN });
+    const twilio = {
+      provider: 'twilio',
+      accountSid: ACCOUNT,
+      authToken: TOKEN,
+      from: '+15555550100',
+      baseUrl: carrier.baseUrl,
+      timeoutMs: 2000,
+    };
+    const parsed = parseFactorsConfig({ sms: twilio, phone: twilio });
+    assert.ok(parsed.ok, JSON.stringify(parsed));
+    phoneFactors = parsed.config;
     database = (await itDatabase())!;
     tls = await ensureTlsMaterial({
       dataDir: dir,
@@ -226,6 +251,7 @@ describe('two service nodes on one PostgreSQL', () => {
     routing?.close();
     for (const node of [nodeA, nodeB]) if (node) await stopNode(node);
     await database?.drop();
+    await carrier?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -252,6 +278,33 @@ describe('two service nodes on one PostgreSQL', () => {
     const wait = await waiter.wait(txid, 'A', 5_000);
     assert.equal(wait.kind, 'result');
   });
+
+  void nodeTest(
+    "a blocking /auth on A with a phone call completes when the provider's callback reaches B",
+    async () => {
+      const user = await nodeA.store.createUser({
+        id: generateId(random, 'DU'),
+        username: 'carol',
+      });
+      await nodeA.store.createDevice({
+        id: generateId(random, 'DP'),
+        userId: user.id,
+        name: 'mobile',
+        platform: 'phone',
+        phoneNumber: '+15551230117',
+      });
+      const begun = Date.now();
+      const nextCall = carrier.nextCall();
+      const login = duoVia(nodeA)('POST', '/auth/v2/auth', { username: 'carol', factor: 'phone' });
+      const call = await nextCall;
+      const callback = await carrier.answerCall(call.sid, { digits: '1', caPem: tls.caCertPem });
+      assert.equal(callback.status, 200, callback.bodyText);
+      assert.ok(callback.url.includes(`:${nodeB.port}/`), `the callback went to ${callback.url}`);
+      assert.equal((await login).stat, 'OK');
+      assert.equal(((await login).response as { result: string }).result, 'allow');
+      assert.ok(Date.now() - begun < 8_000, `took ${Date.now() - begun} ms`);
+    },
+  );
 
   void nodeTest(
     'auth_status on A and the proxy waiting on A answer when the push is approved through B',
