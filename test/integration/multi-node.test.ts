@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import pino from 'pino';
 import { DeviceClient, newDeviceKey } from '../../src/authenticator/device-client.ts';
 import { parseFactorsConfig, type FactorsConfig } from '../../src/factors/factors-config.ts';
@@ -33,7 +34,7 @@ import { API_HOST, duoClient, routeDuoClients } from './duo-client.ts';
 process.env.AIRLOCK_IT_BACKEND = 'postgres';
 const { itDatabase } = await import('./service-harness.ts');
 
-const PUSH_BURST = 6;
+const PUSH_BURST = 8;
 const ACCOUNT = 'AC00000000000000000000000000000017';
 const TOKEN = 'standin-auth-token-nodes-0123456789';
 
@@ -81,7 +82,7 @@ describe('two service nodes on one PostgreSQL', () => {
         authStatusWaitSeconds: 20,
         // No periodic look: only the wake-ups between the nodes may deliver the answers.
         sweepIntervalMs: 0,
-        // The push budget is shared: alice's five pushes fit, bob spends his (the last test).
+        // The push budget is shared: alice's six pushes fit, bob spends his (the last test).
         pushRatePerMinute: 1,
         pushBurst: PUSH_BURST,
         https: { cert: tls.certPem, key: tls.keyPem },
@@ -150,6 +151,16 @@ describe('two service nodes on one PostgreSQL', () => {
       platform: 'cli',
     });
     return { deviceId: activated.deviceId, privateKey: deviceKey.privateKey };
+  }
+
+  async function rawQuery(text: string): Promise<Record<string, unknown>[]> {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      return (await client.query(text)).rows as Record<string, unknown>[];
+    } finally {
+      await client.end();
+    }
   }
 
   async function approveVia(node: Node, txid: string): Promise<void> {
@@ -278,6 +289,30 @@ describe('two service nodes on one PostgreSQL', () => {
     const wait = await waiter.wait(txid, 'A', 5_000);
     assert.equal(wait.kind, 'result');
   });
+
+  void nodeTest(
+    'a blocking /auth on A completes when the nodes lost their listening connections meanwhile',
+    async () => {
+      const login = duoVia(nodeA)('POST', '/auth/v2/auth', {
+        username: 'alice',
+        factor: 'push',
+        device: 'auto',
+      });
+      const txid = await pendingVia(nodeB);
+      // Every node's LISTEN connection is cut (a database failover, a proxy's idle timeout).
+      const cut = await rawQuery(
+        `SELECT pg_terminate_backend(pid) AS cut FROM pg_stat_activity
+          WHERE application_name = 'airlock signals' AND datname = current_database()`,
+      );
+      assert.equal(cut.length, 2, 'both nodes listen');
+      const begun = Date.now();
+      await approveVia(nodeB, txid);
+      // A reconnects within a second and looks again at what waits (or hears B's late signal).
+      const answer = await login;
+      assert.equal((answer.response as { result: string }).result, 'allow');
+      assert.ok(Date.now() - begun < 8_000, `took ${Date.now() - begun} ms`);
+    },
+  );
 
   void nodeTest(
     "a blocking /auth on A with a phone call completes when the provider's callback reaches B",
