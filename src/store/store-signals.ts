@@ -29,6 +29,8 @@ export class LocalSignals implements StoreSignals {
 }
 
 export const SIGNAL_CHANNEL = 'airlock_signals';
+/** How the listening connection shows in `pg_stat_activity`. */
+export const SIGNAL_APPLICATION_NAME = 'airlock signals';
 /** NOTIFY payloads must stay under 8000 bytes. */
 const MAX_PAYLOAD_BYTES = 7_000;
 const RECONNECT_DELAY_MS = 1_000;
@@ -106,7 +108,10 @@ export class PostgresSignals implements StoreSignals {
   }
 
   async #connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.#connectionString });
+    const client = new pg.Client({
+      connectionString: this.#connectionString,
+      application_name: SIGNAL_APPLICATION_NAME,
+    });
     client.on('error', () => this.#lost(client));
     client.on('end', () => this.#lost(client));
     client.on('notification', (n) => {

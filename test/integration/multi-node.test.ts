@@ -9,8 +9,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import pino from 'pino';
 import { DeviceClient, newDeviceKey } from '../../src/authenticator/device-client.ts';
+import { parseFactorsConfig, type FactorsConfig } from '../../src/factors/factors-config.ts';
+import { startProviderStandin, type ProviderStandin } from '../support/provider-standin.ts';
 import { createAuthApiClient, type AuthApiClient } from '../../src/client/auth-api-client.ts';
 import type { Application } from '../../src/core/model.ts';
 import { PushWaiter } from '../../src/proxy/push-waiter.ts';
@@ -31,7 +34,9 @@ import { API_HOST, duoClient, routeDuoClients } from './duo-client.ts';
 process.env.AIRLOCK_IT_BACKEND = 'postgres';
 const { itDatabase } = await import('./service-harness.ts');
 
-const PUSH_BURST = 6;
+const PUSH_BURST = 8;
+const ACCOUNT = 'AC00000000000000000000000000000017';
+const TOKEN = 'standin-auth-token-nodes-0123456789';
 
 interface Node {
   name: string;
@@ -77,11 +82,17 @@ describe('two service nodes on one PostgreSQL', () => {
         authStatusWaitSeconds: 20,
         // No periodic look: only the wake-ups between the nodes may deliver the answers.
         sweepIntervalMs: 0,
-        // The push budget is shared: alice's five pushes fit, bob spends his (the last test).
+        // The push budget is shared: alice's six pushes fit, bob spends his (the last test).
         pushRatePerMinute: 1,
         pushBurst: PUSH_BURST,
         https: { cert: tls.certPem, key: tls.keyPem },
         logoPng: undefined,
+        factors: phoneFactors,
+        // The phone provider's callbacks reach node B, whichever node placed the call (read per
+        // call: set once B listens).
+        get callbackHost() {
+          return nodeB === undefined ? undefined : `localhost:${nodeB.port}`;
+        },
       },
     );
     await service.server.listen({ host: '127.0.0.1', port });
@@ -142,6 +153,16 @@ describe('two service nodes on one PostgreSQL', () => {
     return { deviceId: activated.deviceId, privateKey: deviceKey.privateKey };
   }
 
+  async function rawQuery(text: string): Promise<Record<string, unknown>[]> {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      return (await client.query(text)).rows as Record<string, unknown>[];
+    } finally {
+      await client.end();
+    }
+  }
+
   async function approveVia(node: Node, txid: string): Promise<void> {
     const client = deviceVia(node);
     try {
@@ -154,7 +175,38 @@ describe('two service nodes on one PostgreSQL', () => {
     }
   }
 
+  // A missing PostgreSQL fails every test (a failing before hook would only cancel them).
+  let setupError: Error | undefined;
+  const nodeTest = (name: string, fn: () => Promise<void>) =>
+    it(name, async () => {
+      if (setupError) throw setupError;
+      await fn();
+    });
+
+  let carrier: ProviderStandin;
+  let phoneFactors: FactorsConfig;
+
   before(async () => {
+    try {
+      await setUp();
+    } catch (err) {
+      setupError = err instanceof Error ? err : new Error(String(err));
+    }
+  });
+
+  async function setUp(): Promise<void> {
+    carrier = await startProviderStandin({ accountSid: ACCOUNT, authToken: TOKEN });
+    const twilio = {
+      provider: 'twilio',
+      accountSid: ACCOUNT,
+      authToken: TOKEN,
+      from: '+15555550100',
+      baseUrl: carrier.baseUrl,
+      timeoutMs: 2000,
+    };
+    const parsed = parseFactorsConfig({ sms: twilio, phone: twilio });
+    assert.ok(parsed.ok, JSON.stringify(parsed));
+    phoneFactors = parsed.config;
     database = (await itDatabase())!;
     tls = await ensureTlsMaterial({
       dataDir: dir,
@@ -201,7 +253,7 @@ describe('two service nodes on one PostgreSQL', () => {
     });
     waiter.prepare('A');
     await until(() => streamEvents.includes('result stream open'), 'the stream opens');
-  });
+  }
 
   after(async () => {
     waiter?.close();
@@ -210,10 +262,11 @@ describe('two service nodes on one PostgreSQL', () => {
     routing?.close();
     for (const node of [nodeA, nodeB]) if (node) await stopNode(node);
     await database?.drop();
+    await carrier?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a blocking /auth on A completes when the push is approved through B', async () => {
+  void nodeTest('a blocking /auth on A completes when the push is approved through B', async () => {
     const started = Date.now();
     const login = duoVia(nodeA)('POST', '/auth/v2/auth', {
       username: 'alice',
@@ -237,138 +290,198 @@ describe('two service nodes on one PostgreSQL', () => {
     assert.equal(wait.kind, 'result');
   });
 
-  it('auth_status on A and the proxy waiting on A answer when the push is approved through B', async () => {
-    const duoA = duoVia(nodeA);
-    const started = await duoA('POST', '/auth/v2/auth', {
-      username: 'alice',
-      factor: 'push',
-      device: 'auto',
-      async: '1',
-    });
-    const txid = (started.response as { txid: string }).txid;
-    const begun = Date.now();
-    const status = duoA('GET', '/auth/v2/auth_status', { txid });
-    const proxyWait = waiter.wait(txid, 'A', 10_000);
-    await approveVia(nodeB, await pendingVia(nodeB));
-    assert.deepEqual((await status).response, {
-      result: 'allow',
-      status: 'allow',
-      status_msg: 'Success. Logging you in...',
-      auth_delayed: false,
-    });
-    const waited = await proxyWait;
-    assert.equal(waited.kind, 'result');
-    assert.equal(waited.kind === 'result' && waited.result.result, 'allow');
-    // Far inside the 20-second long poll: B's answer woke A.
-    assert.ok(Date.now() - begun < 8_000, `took ${Date.now() - begun} ms`);
-  });
+  void nodeTest(
+    'a blocking /auth on A completes when the nodes lost their listening connections meanwhile',
+    async () => {
+      const login = duoVia(nodeA)('POST', '/auth/v2/auth', {
+        username: 'alice',
+        factor: 'push',
+        device: 'auto',
+      });
+      const txid = await pendingVia(nodeB);
+      // Every node's LISTEN connection is cut (a database failover, a proxy's idle timeout).
+      const cut = await rawQuery(
+        `SELECT pg_terminate_backend(pid) AS cut FROM pg_stat_activity
+          WHERE application_name = 'airlock signals' AND datname = current_database()`,
+      );
+      assert.equal(cut.length, 2, 'both nodes listen');
+      const begun = Date.now();
+      await approveVia(nodeB, txid);
+      // A reconnects within a second and looks again at what waits (or hears B's late signal).
+      const answer = await login;
+      assert.equal((answer.response as { result: string }).result, 'allow');
+      assert.ok(Date.now() - begun < 8_000, `took ${Date.now() - begun} ms`);
+    },
+  );
 
-  it('the stream resumes after node A restarts: nothing lost, nothing delivered twice', async () => {
-    const port = nodeA.port;
-    await stopNode(nodeA);
-    // While A is down: two logins through B, answered through B, one final at once (a deny).
-    const duoB = duoVia(nodeB);
-    const missed: string[] = [];
-    for (let i = 0; i < 2; i++) {
-      const started = await duoB('POST', '/auth/v2/auth', {
+  void nodeTest(
+    "a blocking /auth on A with a phone call completes when the provider's callback reaches B",
+    async () => {
+      const user = await nodeA.store.createUser({
+        id: generateId(random, 'DU'),
+        username: 'carol',
+      });
+      await nodeA.store.createDevice({
+        id: generateId(random, 'DP'),
+        userId: user.id,
+        name: 'mobile',
+        platform: 'phone',
+        phoneNumber: '+15551230117',
+      });
+      const begun = Date.now();
+      const nextCall = carrier.nextCall();
+      const login = duoVia(nodeA)('POST', '/auth/v2/auth', { username: 'carol', factor: 'phone' });
+      const call = await nextCall;
+      const callback = await carrier.answerCall(call.sid, { digits: '1', caPem: tls.caCertPem });
+      assert.equal(callback.status, 200, callback.bodyText);
+      assert.ok(callback.url.includes(`:${nodeB.port}/`), `the callback went to ${callback.url}`);
+      assert.equal((await login).stat, 'OK');
+      assert.equal(((await login).response as { result: string }).result, 'allow');
+      assert.ok(Date.now() - begun < 8_000, `took ${Date.now() - begun} ms`);
+    },
+  );
+
+  void nodeTest(
+    'auth_status on A and the proxy waiting on A answer when the push is approved through B',
+    async () => {
+      const duoA = duoVia(nodeA);
+      const started = await duoA('POST', '/auth/v2/auth', {
         username: 'alice',
         factor: 'push',
         device: 'auto',
         async: '1',
       });
       const txid = (started.response as { txid: string }).txid;
+      const begun = Date.now();
+      const status = duoA('GET', '/auth/v2/auth_status', { txid });
+      const proxyWait = waiter.wait(txid, 'A', 10_000);
       await approveVia(nodeB, await pendingVia(nodeB));
-      missed.push(txid);
-    }
-    const refused = await duoB('POST', '/auth/v2/auth', {
-      username: 'nobody',
-      factor: 'push',
-      device: 'auto',
-      async: '1',
-    });
-    missed.push((refused.response as { txid: string }).txid);
-    nodeA = await startNode('A', port);
-    // The proxy's stream reconnects to A (after its backoff) and catches up from its last id.
-    const results = await Promise.all(missed.map((txid) => waiter.wait(txid, 'A', 15_000)));
-    assert.deepEqual(
-      results.map((r) => (r.kind === 'result' ? r.result.result : r.kind)),
-      ['allow', 'allow', 'deny'],
-    );
-    // One more after the restart, approved through B, arrives live.
-    const duoA = duoVia(nodeA);
-    const started = await duoA('POST', '/auth/v2/auth', {
-      username: 'alice',
-      factor: 'push',
-      device: 'auto',
-      async: '1',
-    });
-    const txid = (started.response as { txid: string }).txid;
-    const live = waiter.wait(txid, 'A', 10_000);
-    await approveVia(nodeB, await pendingVia(nodeB));
-    assert.equal((await live).kind, 'result');
+      assert.deepEqual((await status).response, {
+        result: 'allow',
+        status: 'allow',
+        status_msg: 'Success. Logging you in...',
+        auth_delayed: false,
+      });
+      const waited = await proxyWait;
+      assert.equal(waited.kind, 'result');
+      assert.equal(waited.kind === 'result' && waited.result.result, 'allow');
+      // Far inside the 20-second long poll: B's answer woke A.
+      assert.ok(Date.now() - begun < 8_000, `took ${Date.now() - begun} ms`);
+    },
+  );
 
-    assert.ok(
-      streamEvents.some((e) => e.startsWith('result stream ended')),
-      'the stream did end with the restart',
-    );
-    // The waits may also have been answered by auth_status (the proxy polls while its stream is
-    // down): the stream itself must still bring every result, once.
-    await until(
-      () => [...missed, txid].every((t) => streamed.some((x) => x.txid === t)),
-      'every result arrived on the stream',
-    );
-    const txids = streamed.map((x) => x.txid);
-    assert.deepEqual([...new Set(txids)], txids, 'no result delivered twice');
-    // Event ids come from the database: in order, and the same on every node.
-    const ids = streamed.map((s) => s.id!);
-    const keys = ids.map((id) => id.split('.').map(Number) as [number, number]);
-    for (let i = 1; i < keys.length; i++) {
-      const [a, b] = [keys[i - 1]!, keys[i]!];
-      assert.ok(a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]), `${ids[i - 1]} before ${ids[i]}`);
-    }
-    const fromB: string[] = [];
-    const bStream = createAuthApiClient({
-      apiHost: API_HOST,
-      apiPort: nodeB.port,
-      ikey: app.ikey,
-      skey: app.skey,
-      caPem: tls.caCertPem,
-      timeoutMs: 5_000,
-      clock: new SystemClock(),
-    });
-    const replay = bStream.streamResults!({
-      afterId: ids[0],
-      onOpen: () => {},
-      onResult: (_r, id) => fromB.push(id!),
-      onEnd: () => {},
-    });
-    try {
-      await until(() => fromB.length >= ids.length - 1, 'node B replays the same events');
-      assert.deepEqual(fromB, ids.slice(1));
-    } finally {
-      replay.close();
-      bStream.close();
-    }
-  });
-
-  it('the push budget holds across nodes: pushes alternating over A and B spend one budget', async () => {
-    await userWithPhone('bob');
-    const answers: string[] = [];
-    for (let i = 0; i <= PUSH_BURST; i++) {
-      const r = await duoVia(i % 2 === 0 ? nodeA : nodeB)('POST', '/auth/v2/auth', {
-        username: 'bob',
+  void nodeTest(
+    'the stream resumes after node A restarts: nothing lost, nothing delivered twice',
+    async () => {
+      const port = nodeA.port;
+      await stopNode(nodeA);
+      // While A is down: two logins through B, answered through B, one final at once (a deny).
+      const duoB = duoVia(nodeB);
+      const missed: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const started = await duoB('POST', '/auth/v2/auth', {
+          username: 'alice',
+          factor: 'push',
+          device: 'auto',
+          async: '1',
+        });
+        const txid = (started.response as { txid: string }).txid;
+        await approveVia(nodeB, await pendingVia(nodeB));
+        missed.push(txid);
+      }
+      const refused = await duoB('POST', '/auth/v2/auth', {
+        username: 'nobody',
         factor: 'push',
         device: 'auto',
         async: '1',
       });
-      assert.equal(r.stat, 'OK');
-      const { txid } = r.response as { txid: string };
-      // Read from the database: auth_status would long-poll on the pending ones.
-      answers.push((await nodeA.store.getAuthTransaction(txid))!.status);
-    }
-    // Per node it would have been PUSH_BURST on each: 2 × as many pushes.
-    assert.deepEqual(answers, [...Array<string>(PUSH_BURST).fill('pushed'), 'deny']);
-  });
+      missed.push((refused.response as { txid: string }).txid);
+      nodeA = await startNode('A', port);
+      // The proxy's stream reconnects to A (after its backoff) and catches up from its last id.
+      const results = await Promise.all(missed.map((txid) => waiter.wait(txid, 'A', 15_000)));
+      assert.deepEqual(
+        results.map((r) => (r.kind === 'result' ? r.result.result : r.kind)),
+        ['allow', 'allow', 'deny'],
+      );
+      // One more after the restart, approved through B, arrives live.
+      const duoA = duoVia(nodeA);
+      const started = await duoA('POST', '/auth/v2/auth', {
+        username: 'alice',
+        factor: 'push',
+        device: 'auto',
+        async: '1',
+      });
+      const txid = (started.response as { txid: string }).txid;
+      const live = waiter.wait(txid, 'A', 10_000);
+      await approveVia(nodeB, await pendingVia(nodeB));
+      assert.equal((await live).kind, 'result');
+
+      assert.ok(
+        streamEvents.some((e) => e.startsWith('result stream ended')),
+        'the stream did end with the restart',
+      );
+      // The waits may also have been answered by auth_status (the proxy polls while its stream is
+      // down): the stream itself must still bring every result, once.
+      await until(
+        () => [...missed, txid].every((t) => streamed.some((x) => x.txid === t)),
+        'every result arrived on the stream',
+      );
+      const txids = streamed.map((x) => x.txid);
+      assert.deepEqual([...new Set(txids)], txids, 'no result delivered twice');
+      // Event ids come from the database: in order, and the same on every node.
+      const ids = streamed.map((s) => s.id!);
+      const keys = ids.map((id) => id.split('.').map(Number) as [number, number]);
+      for (let i = 1; i < keys.length; i++) {
+        const [a, b] = [keys[i - 1]!, keys[i]!];
+        assert.ok(a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]), `${ids[i - 1]} before ${ids[i]}`);
+      }
+      const fromB: string[] = [];
+      const bStream = createAuthApiClient({
+        apiHost: API_HOST,
+        apiPort: nodeB.port,
+        ikey: app.ikey,
+        skey: app.skey,
+        caPem: tls.caCertPem,
+        timeoutMs: 5_000,
+        clock: new SystemClock(),
+      });
+      const replay = bStream.streamResults!({
+        afterId: ids[0],
+        onOpen: () => {},
+        onResult: (_r, id) => fromB.push(id!),
+        onEnd: () => {},
+      });
+      try {
+        await until(() => fromB.length >= ids.length - 1, 'node B replays the same events');
+        assert.deepEqual(fromB, ids.slice(1));
+      } finally {
+        replay.close();
+        bStream.close();
+      }
+    },
+  );
+
+  void nodeTest(
+    'the push budget holds across nodes: pushes alternating over A and B spend one budget',
+    async () => {
+      await userWithPhone('bob');
+      const answers: string[] = [];
+      for (let i = 0; i <= PUSH_BURST; i++) {
+        const r = await duoVia(i % 2 === 0 ? nodeA : nodeB)('POST', '/auth/v2/auth', {
+          username: 'bob',
+          factor: 'push',
+          device: 'auto',
+          async: '1',
+        });
+        assert.equal(r.stat, 'OK');
+        const { txid } = r.response as { txid: string };
+        // Read from the database: auth_status would long-poll on the pending ones.
+        answers.push((await nodeA.store.getAuthTransaction(txid))!.status);
+      }
+      // Per node it would have been PUSH_BURST on each: 2 × as many pushes.
+      assert.deepEqual(answers, [...Array<string>(PUSH_BURST).fill('pushed'), 'deny']);
+    },
+  );
 });
 
 async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
