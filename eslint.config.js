@@ -13,6 +13,7 @@ const LAYERS = [
   'core',
   'protocol',
   'runtime',
+  'pages',
   'config',
   'store',
   'client',
@@ -31,6 +32,8 @@ const MAY_IMPORT = {
   core: [],
   protocol: [],
   runtime: ['core', 'protocol'],
+  // The login pages' shared catalogue, look and layout: the hosted prompt's and the gateway's.
+  pages: ['core'],
   config: ['core', 'protocol', 'runtime'],
   store: ['core', 'protocol', 'runtime', 'config'],
   client: ['core', 'protocol', 'runtime'],
@@ -41,9 +44,9 @@ const MAY_IMPORT = {
   proxy: ['core', 'protocol', 'runtime', 'config', 'client'],
   // The gateway authenticates primary credentials with the proxy's [ad_client] code (proxy/primary/)
   // and nothing else of the proxy: see EXTRA_PATTERNS.
-  gateway: ['core', 'protocol', 'runtime', 'config', 'client', 'proxy'],
+  gateway: ['core', 'protocol', 'runtime', 'pages', 'config', 'client', 'proxy'],
   operations: ['core', 'protocol', 'runtime', 'config', 'store', 'factors'],
-  service: ['core', 'protocol', 'runtime', 'config', 'store', 'factors', 'operations'],
+  service: ['core', 'protocol', 'runtime', 'pages', 'config', 'store', 'factors', 'operations'],
   // src/cli: may import every layer but src/service; that rule is added with src/operations/.
 };
 

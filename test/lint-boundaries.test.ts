@@ -74,6 +74,24 @@ describe('layer boundaries (eslint.config.js)', () => {
     assert.equal(messages.length, 1, messages.join('\n'));
   });
 
+  it('fails a pages file that imports the service or the gateway; core is fine', async () => {
+    const messages = await lintProbe(
+      'src/pages/probe.ts',
+      [
+        "import { t } from '../service/prompt/prompt-messages.ts';",
+        "import { t as u } from '../gateway/portal-messages.ts';",
+        "import { html } from '../core/html.ts';",
+        'export const all = [t, u, html];',
+        '',
+      ].join('\n'),
+    );
+    assert.equal(messages.length, 2, messages.join('\n'));
+    assert.match(
+      messages[0]!,
+      /^no-restricted-imports: .*src\/pages may import only src\/\{core\}/,
+    );
+  });
+
   it('fails Date.now() outside src/runtime', async () => {
     const messages = await lintProbe('src/proxy/probe.ts', 'export const now = Date.now();\n');
     assert.equal(messages.length, 1, messages.join('\n'));

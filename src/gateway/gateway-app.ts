@@ -6,6 +6,7 @@ import https from 'node:https';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { GatewayAppConfig, GatewayConfig } from '../config/gateway-config-model.ts';
 import { primaryOnlyState } from '../core/primary-only.ts';
+import { LOGIN_CSS, LOGIN_JS } from '../pages/login-assets.ts';
 import { readPrimaryOnly } from '../runtime/primary-only-state-file.ts';
 import {
   matchApp,
@@ -16,7 +17,6 @@ import {
 import { dropUntrustedForwarding, isTrustedProxy } from './client-address.ts';
 import { forwardAuth } from './forward-auth.ts';
 import { serializeCookie } from './http-cookies.ts';
-import { PORTAL_CSS, PORTAL_JS } from './portal-assets.ts';
 import {
   LOGIN_COOKIE,
   checkedForm,
@@ -122,10 +122,10 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
 
   const b = gate.base;
   app.get(`${b}assets/portal.css`, async (_q, reply) =>
-    reply.type('text/css; charset=utf-8').send(PORTAL_CSS),
+    reply.type('text/css; charset=utf-8').send(LOGIN_CSS),
   );
   app.get(`${b}assets/portal.js`, async (_q, reply) =>
-    reply.type('text/javascript; charset=utf-8').send(PORTAL_JS),
+    reply.type('text/javascript; charset=utf-8').send(LOGIN_JS),
   );
   app.get(b, async (request, reply) => showPortal(gate, request, reply));
   app.get(`${b}login`, async (request, reply) => showSignIn(gate, request, reply));

@@ -1,6 +1,7 @@
 // The portal's pages, server-rendered: every string from the catalogue, every value escaped, no
 // inline script or style (the CSP forbids them), each form with its CSRF token.
 import { html, type SafeHtml } from '../core/html.ts';
+import { loginLayout } from '../pages/login-layout.ts';
 import { t, type MessageKey, type PortalLanguage } from './portal-messages.ts';
 
 export interface PortalFrame {
@@ -10,23 +11,14 @@ export interface PortalFrame {
 }
 
 export function layout(f: PortalFrame, body: SafeHtml): string {
-  return html`<!doctype html>
-    <html lang="${f.lang}">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="same-origin" />
-        <title>${t(f.lang, 'pageTitle')}</title>
-        <link rel="stylesheet" href="${f.base}assets/portal.css" />
-      </head>
-      <body>
-        <main class="prompt">
-          <p class="brand">Airlock</p>
-          ${body}
-        </main>
-        <script src="${f.base}assets/portal.js" defer></script>
-      </body>
-    </html>`.value;
+  return loginLayout({
+    lang: f.lang,
+    title: t(f.lang, 'pageTitle'),
+    stylesheetHref: `${f.base}assets/portal.css`,
+    scriptHref: `${f.base}assets/portal.js`,
+    referrer: 'same-origin',
+    body,
+  });
 }
 
 function alert(f: PortalFrame, key: MessageKey | undefined, kind = 'error'): SafeHtml | string {

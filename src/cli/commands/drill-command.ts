@@ -15,9 +15,11 @@ import {
 import { SystemClock } from '../../runtime/clock.ts';
 import { CryptoRandom } from '../../runtime/random.ts';
 import { emit, table } from '../output.ts';
+import { runGatewayDrillCommand } from './drill-gateway.ts';
 
 interface DrillFlags {
   config?: string;
+  gatewayConfig?: string;
   section: string[];
   scenario: string[];
   expect: string[];
@@ -42,6 +44,10 @@ export function registerDrillCommand(program: Command): void {
       'outage-readiness check: synthetic logins through each server section of authproxy.cfg with a built-in fault injector in place of the service; prints expected vs actual per section and scenario, exits non-zero on any mismatch',
     )
     .option('--config <file>', 'the proxy configuration (authproxy.cfg)')
+    .option(
+      '--gateway-config <file>',
+      "instead of --config: the access gateway's configuration (gateway.cfg); drills each two-factor [app:NAME] (--section NAME)",
+    )
     .option('--section <name>', 'only this server section (repeatable)', collect, [])
     .option(
       '--scenario <name>',
@@ -61,13 +67,17 @@ export function registerDrillCommand(program: Command): void {
       '\nExamples:\n  airlock drill --config /etc/airlock/authproxy.cfg\n' +
         '  airlock drill --config authproxy.cfg --section radius_server_auto --scenario blackhole,5xx\n' +
         '  airlock drill --config authproxy.cfg --expect radius_server_auto=secure\n' +
+        '  airlock drill --gateway-config /etc/airlock/gateway.cfg --expect wiki=safe\n' +
         '\nSee docs/drills.md.',
     )
     .action(async (flags: DrillFlags) => runDrillCommand(flags));
 }
 
 async function runDrillCommand(flags: DrillFlags): Promise<void> {
-  if (!flags.config) throw usage('--config <file> is required');
+  if (flags.config && flags.gatewayConfig)
+    throw usage('--config and --gateway-config drill different products: give one');
+  if (!flags.config && !flags.gatewayConfig)
+    throw usage('--config <file> (authproxy.cfg) or --gateway-config <file> is required');
   const scenarios = flags.scenario.map((s): DrillScenario => {
     if (!isDrillScenario(s))
       throw usage(`--scenario must be one of ${DRILL_SCENARIOS.join(', ')}; got "${s}"`);
@@ -80,6 +90,16 @@ async function runDrillCommand(flags: DrillFlags): Promise<void> {
       throw usage(`--expect takes section=safe or section=secure; got "${item}"`);
     expect[name] = failmode;
   }
+  if (flags.gatewayConfig) {
+    return runGatewayDrillCommand({
+      gatewayConfig: flags.gatewayConfig,
+      section: flags.section,
+      scenarios,
+      expect,
+      ...(flags.json ? { json: true } : {}),
+    });
+  }
+  if (!flags.config) return;
 
   const clock = new SystemClock();
   const tls = await createDrillTlsMaterial(clock.nowMs());

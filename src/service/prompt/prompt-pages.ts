@@ -1,4 +1,5 @@
 // The hosted prompt's pages, server-rendered: every string from the catalogue, every value escaped.
+import { loginLayout } from '../../pages/login-layout.ts';
 import { html, type SafeHtml } from '../admin/console/html.ts';
 import { t, type MessageKey, type PromptLanguage } from './prompt-messages.ts';
 
@@ -19,22 +20,13 @@ export interface FactorChoices {
 }
 
 export function layout(lang: PromptLanguage, body: SafeHtml): string {
-  return html`<!doctype html>
-    <html lang="${lang}">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>${t(lang, 'pageTitle')}</title>
-        <link rel="stylesheet" href="/frame/assets/prompt.css" />
-      </head>
-      <body>
-        <main class="prompt">
-          <p class="brand">Airlock</p>
-          ${body}
-        </main>
-        <script src="/frame/assets/prompt.js" defer></script>
-      </body>
-    </html>`.value;
+  return loginLayout({
+    lang,
+    title: t(lang, 'pageTitle'),
+    stylesheetHref: '/frame/assets/prompt.css',
+    scriptHref: '/frame/assets/prompt.js',
+    body,
+  });
 }
 
 function header(f: PromptFrame): SafeHtml {

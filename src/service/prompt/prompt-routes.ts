@@ -12,10 +12,10 @@ import {
   isRegisteredRedirectUri,
   type PromptOutcome,
 } from '../../core/web-sdk.ts';
+import { LOGIN_CSS, LOGIN_JS } from '../../pages/login-assets.ts';
 import type { PromptLogin } from '../../store/store.ts';
 import { param, readRequestParams, type ParamMap } from '../auth-api/request-params.ts';
 import { sha256 } from './client-assertion.ts';
-import { PROMPT_CSS, PROMPT_JS } from './prompt-assets.ts';
 import type { PromptContext } from './prompt-context.ts';
 import { sendPromptPage, setPromptHeaders } from './prompt-headers.ts';
 import { chooseLanguage, t, type MessageKey, type PromptLanguage } from './prompt-messages.ts';
@@ -53,13 +53,10 @@ const REMEMBER_COOKIE_PREFIX = 'airlock_rd_';
 
 export function registerPromptRoutes(server: FastifyInstance, ctx: PromptContext): void {
   server.get('/frame/assets/prompt.css', (_req, reply) =>
-    reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(PROMPT_CSS),
+    reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(LOGIN_CSS),
   );
   server.get('/frame/assets/prompt.js', (_req, reply) =>
-    reply
-      .type('text/javascript; charset=utf-8')
-      .header('cache-control', 'no-cache')
-      .send(PROMPT_JS),
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(LOGIN_JS),
   );
   const steps: [method: 'GET' | 'POST', suffix: string, step: Step][] = [
     ['GET', '', showPrompt],

@@ -1,0 +1,132 @@
+// `airlock drill --gateway-config gateway.cfg`: the drill over the gateway's two-factor
+// applications, with the proxy drill's fault injector in place of the service; printed as a matrix.
+import type { Failmode } from '../../core/failmode-decision.ts';
+import { AirlockError } from '../../core/error-registry.ts';
+import {
+  drillableApps,
+  loadGatewayDrillConfig,
+  runGatewayDrill,
+  type DrillFaults,
+  type GatewayDrillCell,
+} from '../../gateway/gateway-drill.ts';
+import { DRILL_SCENARIOS, type DrillScenario } from '../../proxy/drill.ts';
+import {
+  closedPort,
+  createDrillTlsMaterial,
+  startFaultInjector,
+} from '../../proxy/fault-injector.ts';
+import { SystemClock } from '../../runtime/clock.ts';
+import { CryptoRandom } from '../../runtime/random.ts';
+import { emit, table } from '../output.ts';
+
+export interface GatewayDrillFlags {
+  gatewayConfig: string;
+  /** App names, with or without `app:`. */
+  section: string[];
+  scenarios: DrillScenario[];
+  expect: Record<string, Failmode>;
+  json?: boolean;
+}
+
+const usage = (message: string) => new AirlockError('CLI_USAGE', undefined, { message });
+const appName = (name: string) => name.replace(/^app:/, '');
+
+export async function runGatewayDrillCommand(flags: GatewayDrillFlags): Promise<void> {
+  const clock = new SystemClock();
+  const tls = await createDrillTlsMaterial(clock.nowMs());
+  const { config, substitutedFiles } = await loadGatewayDrillConfig(flags.gatewayConfig, tls.caPem);
+  const known = drillableApps(config).map((a) => a.name);
+  const apps = flags.section.map(appName);
+  const expect = Object.fromEntries(Object.entries(flags.expect).map(([k, v]) => [appName(k), v]));
+  for (const name of [...apps, ...Object.keys(expect)]) {
+    if (!known.includes(name)) {
+      throw usage(
+        `no two-factor [app:${name}] in ${flags.gatewayConfig}; it has: ${known.map((n) => `app:${n}`).join(', ') || 'none'}`,
+      );
+    }
+  }
+  const faults: DrillFaults = {
+    caPem: tls.caPem,
+    async start(scenario, apiTimeoutMs) {
+      if (scenario === 'unreachable') return { port: await closedPort(), close: async () => {} };
+      const injector = await startFaultInjector({
+        tls,
+        mode: scenario as Exclude<DrillScenario, 'unreachable'>,
+        clock,
+        slowDelayMs: apiTimeoutMs + 1000,
+        degradedDelayMs: Math.floor(apiTimeoutMs / 2),
+      });
+      return { port: injector.port, close: () => injector.close() };
+    },
+  };
+  const report = await runGatewayDrill({
+    config,
+    ...(apps.length > 0 ? { apps } : {}),
+    scenarios: flags.scenarios.length > 0 ? flags.scenarios : DRILL_SCENARIOS,
+    expect,
+    faults,
+    clock,
+    random: new CryptoRandom(),
+  });
+  const notes = [
+    ...report.notes,
+    ...[...new Set(substitutedFiles)].map(
+      (f) => `${f} could not be read; the drill's own CA stood in for it (no effect on results).`,
+    ),
+  ];
+  emit(flags, { ok: report.ok, cells: report.cells, notes }, () =>
+    formatGatewayReport(report.cells, notes),
+  );
+  const mismatches = report.cells.filter((c) => !c.match);
+  if (mismatches.length > 0 || report.cells.length === 0) {
+    process.stderr.write(
+      [
+        report.cells.length === 0
+          ? `drill FAILED: ${flags.gatewayConfig} has no two-factor application to drill`
+          : `drill FAILED: ${mismatches.length} of ${report.cells.length} cell(s) do not behave as expected:`,
+        ...mismatches.map((c) => `  [${c.section}] ${c.scenario}: ${c.mismatch}`),
+        '',
+      ].join('\n'),
+    );
+    process.exitCode = 1;
+  }
+}
+
+function formatGatewayReport(cells: GatewayDrillCell[], notes: string[]): string {
+  const bySection = new Map<string, GatewayDrillCell[]>();
+  for (const cell of cells)
+    bySection.set(cell.section, [...(bySection.get(cell.section) ?? []), cell]);
+  const out: string[] = [];
+  for (const [section, rows] of bySection) {
+    const first = rows[0]!;
+    out.push(
+      first.expectedBy === 'operator'
+        ? `[${section}] expected failmode=${first.expectedFailmode} (--expect; the config declares ${first.declaredFailmode})`
+        : `[${section}] failmode=${first.declaredFailmode} (declared)`,
+    );
+    out.push(
+      table(
+        rows.map((c) => ({
+          scenario: c.scenario,
+          expected: c.expectedOutcome,
+          actual: c.actualOutcome,
+          decision: `${c.decisionMs} ms`,
+          'log line': c.logLineSeen
+            ? (c.expectedLogLine ?? 'no failmode line (the service decided)')
+            : `NONE of "${c.expectedLogLine ?? 'no failmode line'}"; saw: ${c.actualLogLine ?? 'no failmode line'}`,
+          result: c.match ? 'ok' : 'MISMATCH',
+        })),
+        ['scenario', 'expected', 'actual', 'decision', 'log line', 'result'],
+      ),
+    );
+    out.push('');
+  }
+  const failed = cells.filter((c) => !c.match).length;
+  out.push(
+    failed === 0
+      ? `PASS: all ${cells.length} cell(s) behave as expected.`
+      : `FAIL: ${failed} of ${cells.length} cell(s) do not behave as expected.`,
+  );
+  out.push(...notes.map((n) => `note: ${n}`));
+  return out.join('\n');
+}
