@@ -6,7 +6,7 @@ import { apiHostsHealthStatus, startHealthReporter } from '../client/health-repo
 import type { HostHealth } from '../client/resilient-auth-api-client.ts';
 import type { GatewayConfig } from '../config/gateway-config-model.ts';
 import type { Clock } from '../runtime/clock.ts';
-import { createSyslogSender } from '../runtime/syslog-sender.ts';
+import { openSyslogOutput } from '../runtime/syslog-sender.ts';
 import type { GatewayEvents } from './gateway-events.ts';
 import { withGatewaySiemOutput } from './gateway-siem-output.ts';
 
@@ -19,18 +19,7 @@ export function openGatewaySiemOutput(
   const syslog = config.main.syslog;
   if (!syslog) return events;
   const hostname = osHostname();
-  const sender = createSyslogSender({
-    target: syslog.target,
-    facility: syslog.facility,
-    appName: syslog.appName,
-    hostname,
-    clock,
-    caPem: syslog.caPem,
-    onProblem: (message) => events.line(`WARNING: ${message}`),
-  });
-  events.line(
-    `SIEM output: RFC 5424 syslog to ${syslog.target.transport}://${syslog.target.host}:${syslog.target.port}, facility ${syslog.facility}, app name ${syslog.appName}`,
-  );
+  const sender = openSyslogOutput(syslog, clock, hostname, (text) => events.line(text));
   return withGatewaySiemOutput(events, sender, {
     nowIso: () => new Date(clock.nowMs()).toISOString(),
     hostname,

@@ -29,7 +29,7 @@ import type { PrimaryOnlyState } from '../core/primary-only.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { httpPost, unrefSleep, type HttpPost } from '../runtime/http-post.ts';
 import type { Random } from '../runtime/random.ts';
-import { createSyslogSender } from '../runtime/syslog-sender.ts';
+import { openSyslogOutput } from '../runtime/syslog-sender.ts';
 import { startAdminServer, type AdminServer, type ProxyStatus } from './admin-server.ts';
 import { createAlertSender, type AlertSender } from './alerts.ts';
 import { ChallengeStore } from './challenge-store.ts';
@@ -361,18 +361,7 @@ function openSiemOutput(
   const syslog = config.main.syslog;
   if (!syslog) return logs;
   const hostname = osHostname();
-  const sender = createSyslogSender({
-    target: syslog.target,
-    facility: syslog.facility,
-    appName: syslog.appName,
-    hostname,
-    clock,
-    caPem: syslog.caPem,
-    onProblem: (message) => logs.line(`WARNING: ${message}`),
-  });
-  logs.line(
-    `SIEM output: RFC 5424 syslog to ${syslog.target.transport}://${syslog.target.host}:${syslog.target.port}, facility ${syslog.facility}, app name ${syslog.appName}`,
-  );
+  const sender = openSyslogOutput(syslog, clock, hostname, (text) => logs.line(text));
   return withSiemOutput(logs, sender, { nowIso, hostname });
 }
 

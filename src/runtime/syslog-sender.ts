@@ -276,3 +276,37 @@ function describe(target: SyslogTarget): string {
   const host = target.host.includes(':') ? `[${target.host}]` : target.host;
   return `${target.transport}://${host}:${target.port}`;
 }
+
+/** `[main] syslog_*` of `authproxy.cfg` and `gateway.cfg`, as their readers return them. */
+export interface SyslogOutputSettings {
+  target: SyslogTarget;
+  facility: SyslogFacility;
+  appName: string;
+  caPem?: string | undefined;
+}
+
+/**
+ * The SIEM output the proxy and the gateway open from their `[main]` section: the sender for this
+ * host, announced on the process's own log (`line`), where its problems are reported too.
+ */
+export function openSyslogOutput(
+  settings: SyslogOutputSettings,
+  clock: Clock,
+  hostname: string,
+  line: (text: string) => void,
+): SyslogSender {
+  const sender = createSyslogSender({
+    target: settings.target,
+    facility: settings.facility,
+    appName: settings.appName,
+    hostname,
+    clock,
+    caPem: settings.caPem,
+    onProblem: (message) => line(`WARNING: ${message}`),
+  });
+  const { transport, host, port } = settings.target;
+  line(
+    `SIEM output: RFC 5424 syslog to ${transport}://${host}:${port}, facility ${settings.facility}, app name ${settings.appName}`,
+  );
+  return sender;
+}
