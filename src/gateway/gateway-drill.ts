@@ -25,7 +25,7 @@ import {
   type LoginEvent,
 } from './gateway-events.ts';
 import { SessionStore } from './session-store.ts';
-import { createGatewayApiClient } from './start-gateway.ts';
+import { createGatewayApiClient } from './gateway-api-client.ts';
 
 /** The drill's user: the stub directory accepts it with any password. */
 export const GATEWAY_DRILL_USERNAME = 'airlock-drill';

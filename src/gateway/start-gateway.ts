@@ -3,12 +3,7 @@
 // forward-auth app on `[gateway] listen`, and /status + /metrics on `[main] admin_listen`.
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
-import {
-  createResilientAuthApiClient,
-  type HostHealth,
-  type ResilienceEvent,
-  type ResilientAuthApiClient,
-} from '../client/resilient-auth-api-client.ts';
+import { type HostHealth, type ResilienceEvent } from '../client/resilient-auth-api-client.ts';
 import type { GatewayConfig } from '../config/gateway-config-model.ts';
 import type { ListenAddress } from '../config/listen-address.ts';
 import { join } from 'node:path';
@@ -21,9 +16,9 @@ import { buildGatewayApp } from './gateway-app.ts';
 import { openGatewayEvents, type GatewayEvents } from './gateway-events.ts';
 import { openGatewaySiemOutput, startGatewayStatusReporter } from './gateway-outage-outputs.ts';
 import { createGatewayOidc } from './oidc-provider.ts';
+import { createGatewayApiClient, GATEWAY_NAME } from './gateway-api-client.ts';
 import { SessionStore } from './session-store.ts';
 
-export const GATEWAY_NAME = 'Airlock Access Gateway';
 const BREAKER_VALUES = { closed: 0, 'half-open': 1, open: 2 } as const;
 const SWEEP_INTERVAL_MS = 60_000;
 /** In `[main] state_dir`: sessions and the OpenID Connect provider's records. */
@@ -168,33 +163,6 @@ function createDirectoryPrimary(
       warn: (obj: object, msg: string) =>
         events.line(`[${d.section}] ${msg} ${JSON.stringify(obj)}`),
     },
-  });
-}
-
-/** The gateway's resilient Auth API client (breaker, failover, health), as the proxy builds its own. */
-export function createGatewayApiClient(
-  config: GatewayConfig,
-  clock: Clock,
-  onEvent: (event: ResilienceEvent) => void,
-): ResilientAuthApiClient {
-  const s = config.service;
-  const r = s.resilience;
-  return createResilientAuthApiClient({
-    hosts: s.apiHosts,
-    ikey: s.ikey,
-    skey: s.skey,
-    ...(s.apiCaPem ? { caPem: s.apiCaPem } : {}),
-    timeoutMs: s.apiTimeoutMs,
-    clock,
-    userAgent: GATEWAY_NAME,
-    breakerEnabled: r.breakerEnabled,
-    breaker: {
-      failureThreshold: r.breakerFailureThreshold,
-      openMs: r.breakerOpenMs,
-      maxOpenMs: r.breakerMaxOpenMs,
-      degradedLatencyMs: r.degradedLatencyMs,
-    },
-    onEvent,
   });
 }
 
