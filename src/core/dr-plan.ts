@@ -19,11 +19,16 @@ export interface DrPlanInput {
   }[];
   globalPolicy?: Policy | undefined;
   groups: readonly { id: string; name: string; status: GroupStatus }[];
-  /** Server sections of the proxy configurations given (`--proxy-config`). */
+  /**
+   * Server sections of the proxy configurations given (`--proxy-config`), and the `[app:NAME]` and
+   * `[oidc_client:ID]` sections of the gateway configurations (`--gateway-config`, `kind: 'gateway'`).
+   */
   proxySections: readonly {
+    /** Whose section it is; `proxy` when absent. */
+    kind?: 'proxy' | 'gateway';
     /** The config file (absolute). */
     proxy: string;
-    /** The proxy's `[main] state_dir` (absolute): where primary-only mode is switched. */
+    /** The `[main] state_dir` (absolute): where primary-only mode is switched. */
     stateDir: string;
     section: string;
     ikey: string;
@@ -37,7 +42,7 @@ export interface DrPlanInput {
   findings: readonly Finding[];
 }
 
-export const ENFORCEMENT_POINTS = ['proxy', 'sdk', 'client', 'none-found'] as const;
+export const ENFORCEMENT_POINTS = ['proxy', 'gateway', 'sdk', 'client', 'none-found'] as const;
 export type EnforcementPoint = (typeof ENFORCEMENT_POINTS)[number];
 
 export interface Enforcement {
@@ -137,8 +142,8 @@ function planFor(app: PlanApp, input: DrPlanInput): DrPlanEntry {
 function enforcementOf(app: PlanApp, input: DrPlanInput): Enforcement[] {
   const sections = input.proxySections.filter((s) => s.ikey === app.ikey);
   const found: Enforcement[] = sections.map((s) => ({
-    where: 'proxy',
-    label: `proxy ${s.proxy} [${s.section}]`,
+    where: s.kind ?? 'proxy',
+    label: `${s.kind ?? 'proxy'} ${s.proxy} [${s.section}]`,
     failmode: s.failmode,
     notes: [
       ...(s.failmodeDefault ? ['failmode not set: the default, secure, applies'] : []),
@@ -198,6 +203,7 @@ function enforcementOf(app: PlanApp, input: DrPlanInput): Enforcement[] {
 }
 
 function unreachableText(e: Enforcement): string {
+  if (e.where === 'gateway') return gatewayUnreachableText(e.failmode);
   switch (e.failmode) {
     case 'safe':
       return 'failmode=safe: users who pass primary authentication get in WITHOUT a second factor (logged as "Failmode Safe - Allowed Duo login on preauth failure")';
@@ -247,6 +253,18 @@ function bypassFor(app: PlanApp, input: DrPlanInput): DrPlanEntry['bypass'] {
   };
 }
 
+/** docs/gateway.md "Failmode per application": what the portal does when the service is unreachable. */
+function gatewayUnreachableText(failmode: Failmode | undefined): string {
+  switch (failmode) {
+    case 'safe':
+      return 'failmode=safe: users whose directory password is accepted get in WITHOUT a second factor, for a shorter session with a banner (Remote-2FA: skipped-failmode, amr pwd; a failmode line in gateway.log)';
+    case 'secure':
+      return 'failmode=secure: access is DENIED after the directory password, with a page that says why';
+    case undefined:
+      return 'failmode unknown to Airlock: find out and record it before an outage does';
+  }
+}
+
 function revertChecklist(enforcement: readonly Enforcement[]): string[] {
   const list = [
     'airlock emergency list — every control (bypass, primary-only) ends by itself; end one now with: airlock emergency revert <id> --reason "<why>"',
@@ -255,6 +273,11 @@ function revertChecklist(enforcement: readonly Enforcement[]): string[] {
   if (enforcement.some((e) => e.where === 'proxy')) {
     list.push(
       'authproxy.log of each proxy: "Primary only mode ended" if it was on; no Failmode line after the recovery',
+    );
+  }
+  if (enforcement.some((e) => e.where === 'gateway')) {
+    list.push(
+      'gateway.log of each gateway: no failmode line after the recovery; sessions let in by failmode (Remote-2FA: skipped-failmode) end with their shorter lifetime, or log those users out now',
     );
   }
   list.push(

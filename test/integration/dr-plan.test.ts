@@ -26,6 +26,7 @@ function sectionOf(markdown: string, name: string): string {
 describe('airlock dr-plan', () => {
   let dir: string;
   let cfg: string;
+  let gatewayCfg: string;
   const data = () => ['--data-dir', dir];
 
   before(async () => {
@@ -48,6 +49,17 @@ describe('airlock dr-plan', () => {
     const payroll = await create('payroll', 'most-restrictive');
     const vpn = await create('vpn', 'restrictive');
     const wiki = await create('wiki', 'less-restrictive', ['--groups', 'staff']);
+    const portal = await airlockJson<{ ikey: string }>([
+      'app',
+      'create',
+      'portal',
+      '--type',
+      'auth-api',
+      '--restriction-level',
+      'less-restrictive',
+      '--json',
+      ...data(),
+    ]);
     await airlock(['policy', 'set', '--app', 'vpn', '--bypass-groups', 'oncall', ...data()]);
     const section = (kind: string, ikey: string, failmode: string, port: number) =>
       [
@@ -75,6 +87,37 @@ describe('airlock dr-plan', () => {
         section('radius_server_auto', payroll.ikey, 'safe', 18121),
         section('radius_server_auto2', vpn.ikey, 'secure', 18122),
         section('radius_server_auto3', wiki.ikey, 'safe', 18123),
+      ].join('\n'),
+    );
+    gatewayCfg = join(dir, 'gateway.cfg');
+    writeFileSync(
+      gatewayCfg,
+      [
+        '[main]',
+        '[gateway]',
+        'portal_url=https://auth.example.org/',
+        'cookie_domain=example.org',
+        `session_secret=${'d'.repeat(40)}`,
+        '[ad_client]',
+        'host=127.0.0.1',
+        'bind_dn=cn=svc,dc=example,dc=org',
+        'service_account_password=svcpw',
+        'search_dn=ou=people,dc=example,dc=org',
+        '[service]',
+        `ikey=${portal.ikey}`,
+        `skey=${'s'.repeat(40)}`,
+        'api_host=localhost',
+        '[app:docs]',
+        'hosts=docs.example.org',
+        'failmode=safe',
+        '[app:hr]',
+        'hosts=hr.example.org',
+        'failmode=secure',
+        // Never asks the service: no failmode to plan for.
+        '[app:intranet]',
+        'hosts=intranet.example.org',
+        'restriction=one_factor',
+        '',
       ].join('\n'),
     );
   });
@@ -130,6 +173,29 @@ describe('airlock dr-plan', () => {
     }
   });
 
+  it('names the failmode of each two-factor gateway application under the gateway’s service application', async () => {
+    const md = await airlock(['dr-plan', '--gateway-config', gatewayCfg, ...data()]);
+    const portal = sectionOf(md, 'portal');
+    assert.ok(portal.includes(`gateway ${gatewayCfg} [app:docs]: failmode=safe`));
+    assert.ok(portal.includes(`gateway ${gatewayCfg} [app:hr]: failmode=secure`));
+    assert.doesNotMatch(portal, /\[app:intranet\]/);
+    assert.match(portal, /Remote-2FA: skipped-failmode/);
+    assert.match(
+      portal,
+      /access is DENIED after the directory password, with a page that says why/,
+    );
+    assert.match(portal, /gateway\.log of each gateway: no failmode line after the recovery/);
+    assert.ok(
+      portal.includes(
+        `airlock emergency primary-only --proxy-state-dir ${join(dir, 'state')} --reason "<incident>" --for 1h`,
+      ),
+    );
+    assert.match(portal, /> failmode-safe \(en\)/);
+    assert.match(portal, /> failmode-secure \(en\)/);
+    // The proxy's applications are not the gateway's.
+    assert.match(sectionOf(md, 'vpn'), /no proxy section with this ikey/);
+  });
+
   it('writes the same plan as HTML, escaped', async () => {
     const html = await airlock(['dr-plan', '--proxy-config', cfg, '--format', 'html', ...data()]);
     assert.match(html, /<h2>payroll<\/h2>/);
@@ -154,6 +220,8 @@ describe('airlock dr-plan', () => {
         ['payroll', ['safe'], ['failmode-safe', 'factor-outage']],
         ['vpn', ['secure'], ['failmode-secure', 'factor-outage']],
         ['wiki', ['safe'], ['failmode-safe', 'factor-outage']],
+        // An Auth API client's own failmode, which Airlock cannot read.
+        ['portal', [undefined], ['failmode-safe', 'factor-outage']],
       ],
     );
     assert.deepEqual(plan[0]?.bypass.commands, []);
