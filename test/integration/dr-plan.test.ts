@@ -218,10 +218,10 @@ describe('airlock dr-plan', () => {
       plan.map((e) => [e.application.name, e.enforcement.map((x) => x.failmode), e.templates]),
       [
         ['payroll', ['safe'], ['failmode-safe', 'factor-outage']],
-        ['vpn', ['secure'], ['failmode-secure', 'factor-outage']],
-        ['wiki', ['safe'], ['failmode-safe', 'factor-outage']],
         // An Auth API client's own failmode, which Airlock cannot read.
         ['portal', [undefined], ['failmode-safe', 'factor-outage']],
+        ['vpn', ['secure'], ['failmode-secure', 'factor-outage']],
+        ['wiki', ['safe'], ['failmode-safe', 'factor-outage']],
       ],
     );
     assert.deepEqual(plan[0]?.bypass.commands, []);
