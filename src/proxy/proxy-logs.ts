@@ -111,9 +111,11 @@ export function openProxyLogs(options: ProxyLogOptions): ProxyLogs {
   text.on('error', onError);
   events?.on('error', onError);
   const host = options.hostname ?? osHostname();
+  const textOut = batchedWriter(text);
+  const eventsOut = events ? batchedWriter(events) : undefined;
 
   const writeLine = (line: string) => {
-    text.write(`${line}\n`);
+    textOut.write(`${line}\n`);
     if (options.stdout) process.stdout.write(`${line}\n`);
   };
   return {
@@ -126,19 +128,47 @@ export function openProxyLogs(options: ProxyLogOptions): ProxyLogs {
       writeLine(`${options.nowIso()} ${message}`);
     },
     event(event) {
-      events?.write(
+      eventsOut?.write(
         `${JSON.stringify({ timestamp: options.nowIso(), ...event, hostname: host })}\n`,
       );
     },
     systemEvent(event) {
-      events?.write(
+      eventsOut?.write(
         `${JSON.stringify({ timestamp: options.nowIso(), ...event, hostname: host })}\n`,
       );
     },
     async close() {
+      textOut.flush();
+      eventsOut?.flush();
       await Promise.all(
         [text, ...(events ? [events] : [])].map((s) => new Promise<void>((r) => s.end(() => r()))),
       );
     },
+  };
+}
+
+/**
+ * The lines of one event-loop turn go to the file as one write: rotating-file-stream writes each
+ * chunk it is given with a file write of its own (bench:radius: a tenth of a co-located login's
+ * CPU went to those writes). Lines and their order stay the same; they reach the stream at most
+ * one turn later.
+ */
+function batchedWriter(stream: RotatingFileStream): { write(text: string): void; flush(): void } {
+  let pending = '';
+  let scheduled: NodeJS.Immediate | undefined;
+  const flush = () => {
+    if (scheduled !== undefined) clearImmediate(scheduled);
+    scheduled = undefined;
+    if (pending === '') return;
+    const chunk = pending;
+    pending = '';
+    stream.write(chunk);
+  };
+  return {
+    write(text) {
+      pending += text;
+      scheduled ??= setImmediate(flush);
+    },
+    flush,
   };
 }
