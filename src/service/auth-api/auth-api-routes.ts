@@ -49,6 +49,17 @@ export interface StepCall {
   nowMs: number;
   /** The address the request came from (`req.ip`), recorded in audit events as `clientIp`. */
   clientIp: string;
+  /**
+   * preauth_auth: preauth's step leaves the subject and decision here and /auth's step, in the
+   * same call with the same parameters, takes them instead of reading and deciding again.
+   */
+  loaded?: LoadedLogin | undefined;
+}
+
+/** A login's subject and policy decision, once preauth's step has them (`StepCall.loaded`). */
+export interface LoadedLogin {
+  subject?: AuthSubject | undefined;
+  decision?: PolicyDecision;
 }
 
 export type StepHandler = (call: StepCall) => Promise<unknown>;
@@ -217,10 +228,12 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     return enrollment.state;
   });
 
-  const preauth: StepHandler = async ({ app, params, nowMs, clientIp }) => {
+  const preauth: StepHandler = async (call) => {
+    const { app, params, nowMs, clientIp } = call;
     const subject = await loadSubject(app, params);
     const user = subject?.user;
     const decision = await decide(app, subject, nowMs, param(params, 'ipaddr'));
+    if (call.loaded) Object.assign(call.loaded, { subject, decision });
     if (decision.result !== 'auth') {
       // A preauth that ends the login (allow, deny, enroll) is an authentication outcome: audit it.
       await ctx.writes.run((tx) =>
@@ -251,9 +264,10 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
 
   // auth: load the subject, decide by policy, refuse a factor the policy does not allow, run the
   // factor (or answer by policy), finish.
-  const auth: StepHandler = async ({ app, params, nowMs, clientIp }) => {
-    const subject = await loadSubject(app, params);
-    const decision = await decide(app, subject, nowMs, param(params, 'ipaddr'));
+  const auth: StepHandler = async ({ app, params, nowMs, clientIp, loaded }) => {
+    const subject = loaded?.decision ? loaded.subject : await loadSubject(app, params);
+    const decision =
+      loaded?.decision ?? (await decide(app, subject, nowMs, param(params, 'ipaddr')));
     const login: AuthLogin = {
       app,
       params,
