@@ -84,6 +84,9 @@ export interface AuthApiSteps {
   authStatus: StepHandler;
 }
 
+/** An auth_results event id a client may resume after (`after=`): the hub's `<epoch>.<seq>`. */
+export const RESULT_EVENT_ID = /^[0-9a-z]{1,16}\.[0-9]{1,15}$/;
+
 /** Factor tokens Duo Unix sends as `prompt=`: `push1` = push to the first device of preauth's list. */
 const PROMPT_FACTOR_TOKEN = /^(push|phone|sms|verified_push)([1-9][0-9]{0,2})$/;
 
@@ -432,7 +435,7 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
   // a proxy waits for thousands of pushes on one connection instead of one auth_status each.
   signed(OPS.authResults, ({ req, reply, app, params }) => {
     const after = param(params, 'after');
-    if (after !== undefined && !/^[0-9a-z]{1,16}\.[0-9]{1,15}$/.test(after)) {
+    if (after !== undefined && !RESULT_EVENT_ID.test(after)) {
       throw new AirlockError('AUTH_INVALID_PARAMETERS', 'after');
     }
     reply.hijack();
