@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AirlockError } from '../../core/error-registry.ts';
 import type { AuthApiContext } from './auth-api-context.ts';
-import type { AuthApiSteps, StepCall, StepHandler } from './auth-api-routes.ts';
+import type { AuthApiSteps, LoadedLogin, StepCall, StepHandler } from './auth-api-routes.ts';
 import {
   AUTH_API_OPERATIONS,
   type AuthResponse,
@@ -32,7 +32,13 @@ export function createPreauthAuthStep(steps: AuthApiSteps): StepHandler {
       const value = param(call.params, name);
       if (value !== undefined) values[name] = value;
     }
-    const preauth = (await steps.preauth({ ...call, params: paramsOf(values) })) as PreauthResponse;
+    // One read of the subject and one policy decision serve both steps (same parameters, time).
+    const loaded: LoadedLogin = {};
+    const preauth = (await steps.preauth({
+      ...call,
+      params: paramsOf(values),
+      loaded,
+    })) as PreauthResponse;
     const summary: PreauthAuthResponse['preauth'] = {
       result: preauth.result,
       status_msg: preauth.status_msg,
@@ -44,6 +50,7 @@ export function createPreauthAuthStep(steps: AuthApiSteps): StepHandler {
     const auth = (await steps.auth({
       ...call,
       params: paramsOf({ ...values, factor: 'passcode', passcode }),
+      loaded,
     })) as AuthResponse;
     if (auth.result === undefined || auth.status === undefined || auth.status_msg === undefined) {
       // A synchronous passcode /auth always answers all three; anything else is a bug here.
