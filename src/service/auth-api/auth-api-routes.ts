@@ -80,12 +80,14 @@ export interface SignedCall extends StepCall {
 export interface AuthApiSteps {
   /** The per-application rate limit, after the signature; throws AUTH_RATE_LIMITED. */
   admit(app: Application, nowMs: number): void;
+  /** Registers a route checked as every signed endpoint: signature, date, host, rate limit. */
+  signedRoute(op: ApiOperation, handler: SignedHandler): void;
   preauth: StepHandler;
   auth: StepHandler;
   authStatus: StepHandler;
 }
 
-/** An auth_results event id a client may resume after (`after=`): the hub's `<epoch>.<seq>`. */
+/** An auth_results event id a client may resume after (`after=`): its place in the store's order. */
 export const RESULT_EVENT_ID = /^[0-9a-z]{1,16}\.[0-9]{1,15}$/;
 
 /** Factor tokens Duo Unix sends as `prompt=`: `push1` = push to the first device of preauth's list. */
@@ -699,7 +701,7 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     return outcome;
   }
 
-  return { admit, preauth, auth, authStatus };
+  return { admit, signedRoute: signed, preauth, auth, authStatus };
 }
 
 interface AuthOutcome {
