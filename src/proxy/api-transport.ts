@@ -55,7 +55,7 @@ export function hostClientFactory(
 
 /** "in-process" or "HTTPS" per host, for the banner and the benchmarks' "what ran where". */
 export function describeTransports(
-  section: Pick<ServerConfig, 'apiHosts'>,
+  section: { apiHosts: readonly { apiHost: string; apiPort: number }[] },
   coLocated: CoLocatedService | undefined,
 ): string {
   return section.apiHosts

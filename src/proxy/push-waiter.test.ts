@@ -93,6 +93,28 @@ void describe('PushWaiter', () => {
     assert.equal((await wait).kind, 'timeout');
   });
 
+  void it('ends a wait at its timeout, and a timed-out wait never ends the next wait for that txid', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const { waiter, stream } = fakeService();
+    waiter.prepare(HOST);
+    stream().onOpen();
+    const first = waiter.wait('T1', HOST, 1_000);
+    const second = waiter.wait('T2', HOST, 2_000);
+    assert.equal(waiter.pending, 2);
+    t.mock.timers.tick(1_000);
+    assert.deepEqual(await first, { kind: 'timeout' });
+    assert.equal(waiter.pending, 1, 'only the wait whose time was up ended');
+    // The same txid waited for again (a challenge_push answer): the old timer is gone with it.
+    const again = waiter.wait('T1', HOST, 5_000);
+    t.mock.timers.tick(1_000);
+    assert.deepEqual(await second, { kind: 'timeout' });
+    stream().onResult({ txid: 'T1', result: 'allow', status: 'allow', status_msg: 'ok' }, 'E.1');
+    const ended = await again;
+    assert.equal(ended.kind === 'result' && ended.result.result, 'allow');
+    assert.equal(waiter.pending, 0);
+    waiter.close();
+  });
+
   void it('asks a service without a stream (HTTP 404) again only after ten minutes, saying so once', (t) => {
     t.mock.timers.enable({ apis: ['setTimeout'] });
     let opened = 0;

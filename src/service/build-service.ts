@@ -341,7 +341,7 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
   const authApiSteps = registerAuthApiRoutes(server, authApi);
   registerRestV1Routes(server, authApi, authApiSteps);
   const preauthAuth = createPreauthAuthStep(authApiSteps);
-  registerPreauthAuthRoute(server, authApi, authApiSteps, preauthAuth);
+  registerPreauthAuthRoute(authApiSteps, preauthAuth);
   // A co-located proxy's transport (`airlock start`): the same steps without TLS, HTTP, signing.
   const localAuthApi = createLocalAuthApi(authApi, authApiSteps, preauthAuth);
   server.addHook('onClose', (_instance, done) => {

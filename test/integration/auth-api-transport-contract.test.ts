@@ -262,6 +262,57 @@ for (const transport of TRANSPORTS) {
       }
     });
 
+    it('writes for preauth_auth the audit records preauth then /auth write', async () => {
+      const kinds = ['right', 'wrong', 'disabled', 'unknown'] as const;
+      const codes = new Map<string, string>();
+      for (const way of ['two', 'one'] as const) {
+        for (const kind of kinds) {
+          const username = `${p}${way}-${kind}`;
+          let code = '000000';
+          if (kind !== 'unknown') {
+            const user = await h.createUser(username, {
+              totp: true,
+              ...(kind === 'disabled' ? { status: 'disabled' as const } : {}),
+            });
+            if (kind === 'right') code = totpAt(user.totp!, h.clock);
+          }
+          codes.set(username, code);
+          const base = { username, ipaddr: '192.0.2.8' };
+          if (way === 'one') {
+            assert.equal((await client.preauthAuth!({ ...base, passcode: code })).kind, 'ok');
+            continue;
+          }
+          const pre = await client.preauth(base);
+          if (pre.kind === 'ok' && pre.response.result === 'auth') {
+            await client.auth({ ...base, factor: 'passcode', passcode: code });
+          }
+        }
+      }
+      const events = await h.store.listAudit({ limit: 1000 });
+      const of = (way: string) =>
+        events
+          .filter((e) => e.appId === app.id && (e.username ?? '').startsWith(`${p}${way}-`))
+          .sort((a, b) => a.id - b.id)
+          .map((e) => ({
+            action: e.action,
+            result: e.result,
+            ip: e.ip,
+            username: e.username?.replace(`${p}${way}-`, ''),
+            detail: normalizeDetail(e.detail, `${p}${way}-`),
+          }));
+      const two = of('two');
+      assert.deepEqual(
+        two.map((e) => `${e.username} ${e.action} ${e.result}`),
+        [
+          'right auth.passcode allow',
+          'wrong auth.passcode deny',
+          'disabled auth.preauth deny',
+          'unknown auth.preauth enroll',
+        ],
+      );
+      assert.deepEqual(of('one'), two);
+    });
+
     it('refuses past the rate limit with 42901 and Retry-After', async () => {
       const limitedApp = await h.createApp({ rateLimitPerSecond: 1 });
       const limited = transport.client(limitedApp);

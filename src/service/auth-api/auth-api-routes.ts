@@ -50,6 +50,17 @@ export interface StepCall {
   nowMs: number;
   /** The address the request came from (`req.ip`), recorded in audit events as `clientIp`. */
   clientIp: string;
+  /**
+   * preauth_auth: preauth's step leaves the subject and decision here and /auth's step, in the
+   * same call with the same parameters, takes them instead of reading and deciding again.
+   */
+  loaded?: LoadedLogin | undefined;
+}
+
+/** A login's subject and policy decision, once preauth's step has them (`StepCall.loaded`). */
+export interface LoadedLogin {
+  subject?: AuthSubject | undefined;
+  decision?: PolicyDecision;
 }
 
 export type StepHandler = (call: StepCall) => Promise<unknown>;
@@ -69,10 +80,15 @@ export interface SignedCall extends StepCall {
 export interface AuthApiSteps {
   /** The per-application rate limit, after the signature; throws AUTH_RATE_LIMITED. */
   admit(app: Application, nowMs: number): void;
+  /** Registers a route checked as every signed endpoint: signature, date, host, rate limit. */
+  signedRoute(op: ApiOperation, handler: SignedHandler): void;
   preauth: StepHandler;
   auth: StepHandler;
   authStatus: StepHandler;
 }
+
+/** An auth_results event id a client may resume after (`after=`): its place in the store's order. */
+export const RESULT_EVENT_ID = /^[0-9a-z]{1,16}\.[0-9]{1,15}$/;
 
 /** Factor tokens Duo Unix sends as `prompt=`: `push1` = push to the first device of preauth's list. */
 const PROMPT_FACTOR_TOKEN = /^(push|phone|sms|verified_push)([1-9][0-9]{0,2})$/;
@@ -218,10 +234,12 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     return enrollment.state;
   });
 
-  const preauth: StepHandler = async ({ app, params, nowMs, clientIp }) => {
+  const preauth: StepHandler = async (call) => {
+    const { app, params, nowMs, clientIp } = call;
     const subject = await loadSubject(app, params);
     const user = subject?.user;
     const decision = await decide(app, subject, nowMs, param(params, 'ipaddr'));
+    if (call.loaded) Object.assign(call.loaded, { subject, decision });
     if (decision.result !== 'auth') {
       // A preauth that ends the login (allow, deny, enroll) is an authentication outcome: audit it.
       await ctx.writes.run((tx) =>
@@ -252,9 +270,10 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
 
   // auth: load the subject, decide by policy, refuse a factor the policy does not allow, run the
   // factor (or answer by policy), finish.
-  const auth: StepHandler = async ({ app, params, nowMs, clientIp }) => {
-    const subject = await loadSubject(app, params);
-    const decision = await decide(app, subject, nowMs, param(params, 'ipaddr'));
+  const auth: StepHandler = async ({ app, params, nowMs, clientIp, loaded }) => {
+    const subject = loaded?.decision ? loaded.subject : await loadSubject(app, params);
+    const decision =
+      loaded?.decision ?? (await decide(app, subject, nowMs, param(params, 'ipaddr')));
     const login: AuthLogin = {
       app,
       params,
@@ -426,7 +445,7 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
   });
   signed(OPS.authResults, ({ req, reply, app, params }) => {
     const after = param(params, 'after');
-    if (after !== undefined && !/^[0-9a-z]{1,16}\.[0-9]{1,15}$/.test(after)) {
+    if (after !== undefined && !RESULT_EVENT_ID.test(after)) {
       throw new AirlockError('AUTH_INVALID_PARAMETERS', 'after');
     }
     reply.hijack();
@@ -682,7 +701,7 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     return outcome;
   }
 
-  return { admit, preauth, auth, authStatus };
+  return { admit, signedRoute: signed, preauth, auth, authStatus };
 }
 
 interface AuthOutcome {

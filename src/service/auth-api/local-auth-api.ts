@@ -7,7 +7,7 @@ import type { Application } from '../../core/model.ts';
 import { isAllowedHost } from '../../protocol/request-host.ts';
 import { isStoreError } from '../../store/store-error.ts';
 import type { AuthApiContext } from './auth-api-context.ts';
-import type { AuthApiSteps, StepHandler } from './auth-api-routes.ts';
+import { RESULT_EVENT_ID, type AuthApiSteps, type StepHandler } from './auth-api-routes.ts';
 import { failEnvelope } from './envelope.ts';
 import { paramsOf } from './request-params.ts';
 
@@ -115,10 +115,7 @@ export function createLocalAuthApi(
       let app: Application;
       try {
         app = await authenticate(request);
-        if (
-          request.afterId !== undefined &&
-          !/^[0-9a-z]{1,16}\.[0-9]{1,15}$/.test(request.afterId)
-        ) {
+        if (request.afterId !== undefined && !RESULT_EVENT_ID.test(request.afterId)) {
           throw new AirlockError('AUTH_INVALID_PARAMETERS', 'after');
         }
       } catch (error) {

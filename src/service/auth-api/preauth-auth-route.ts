@@ -1,19 +1,14 @@
 // Airlock extension `POST /auth/v2/preauth_auth` (docs/auth-api.md): a login whose user already
 // typed a passcode makes one call instead of preauth then /auth — the very two steps, in order.
-import type { FastifyInstance } from 'fastify';
 import { AirlockError } from '../../core/error-registry.ts';
-import type { AuthApiContext } from './auth-api-context.ts';
-import type { AuthApiSteps, StepCall, StepHandler } from './auth-api-routes.ts';
+import type { AuthApiSteps, LoadedLogin, StepCall, StepHandler } from './auth-api-routes.ts';
 import {
   AUTH_API_OPERATIONS,
   type AuthResponse,
   type PreauthAuthResponse,
   type PreauthResponse,
 } from './auth-api-schemas.ts';
-import { sendOk } from './envelope.ts';
-import { param, paramsOf, readRequestParams, requireParam } from './request-params.ts';
-import { verifyRequest } from './verify-request.ts';
-import { routeSchema } from '../api-schema.ts';
+import { param, paramsOf, requireParam } from './request-params.ts';
 
 /** What preauth_auth passes on to the two steps: the login's own parameters, nothing else. */
 const LOGIN_PARAMS = ['username', 'user_id', 'ipaddr', 'hostname'] as const;
@@ -32,7 +27,13 @@ export function createPreauthAuthStep(steps: AuthApiSteps): StepHandler {
       const value = param(call.params, name);
       if (value !== undefined) values[name] = value;
     }
-    const preauth = (await steps.preauth({ ...call, params: paramsOf(values) })) as PreauthResponse;
+    // One read of the subject and one policy decision serve both steps (same parameters, time).
+    const loaded: LoadedLogin = {};
+    const preauth = (await steps.preauth({
+      ...call,
+      params: paramsOf(values),
+      loaded,
+    })) as PreauthResponse;
     const summary: PreauthAuthResponse['preauth'] = {
       result: preauth.result,
       status_msg: preauth.status_msg,
@@ -44,6 +45,7 @@ export function createPreauthAuthStep(steps: AuthApiSteps): StepHandler {
     const auth = (await steps.auth({
       ...call,
       params: paramsOf({ ...values, factor: 'passcode', passcode }),
+      loaded,
     })) as AuthResponse;
     if (auth.result === undefined || auth.status === undefined || auth.status_msg === undefined) {
       // A synchronous passcode /auth always answers all three; anything else is a bug here.
@@ -59,34 +61,8 @@ export function createPreauthAuthStep(steps: AuthApiSteps): StepHandler {
 }
 
 /** Registers the route: signature and rate limit as every signed endpoint, then the step. */
-export function registerPreauthAuthRoute(
-  server: FastifyInstance,
-  ctx: AuthApiContext,
-  steps: AuthApiSteps,
-  step: StepHandler,
-): void {
-  const op = AUTH_API_OPERATIONS.preauthAuth;
-  server.route({
-    method: op.method,
-    url: op.path,
-    schema: routeSchema(op),
-    handler: async (req, reply) => {
-      const nowMs = ctx.clock.nowMs();
-      const request = readRequestParams(req);
-      const verified = await verifyRequest(req, request, {
-        applications: ctx.applications,
-        nowMs,
-        dateWindowSeconds: ctx.options.dateWindowSeconds,
-        allowedHosts: ctx.options.allowedHosts,
-      });
-      steps.admit(verified.application, nowMs);
-      const response = await step({
-        app: verified.application,
-        params: request.values,
-        nowMs,
-        clientIp: req.ip,
-      });
-      return sendOk(reply, response);
-    },
-  });
+export function registerPreauthAuthRoute(steps: AuthApiSteps, step: StepHandler): void {
+  steps.signedRoute(AUTH_API_OPERATIONS.preauthAuth, ({ req, app, params, nowMs }) =>
+    step({ app, params, nowMs, clientIp: req.ip }),
+  );
 }
