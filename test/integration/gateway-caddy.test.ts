@@ -125,6 +125,10 @@ describe('access gateway behind Caddy (forward_auth), over HTTPS', () => {
       '[app:wiki]',
       'hosts=wiki.example.org',
       'failmode=secure',
+      // Open without a login: the gateway answers 200 with no one to name.
+      '[app:public]',
+      'hosts=public.example.org',
+      'restriction=bypass',
       '',
     ].join('\n');
     const parsed = parseGatewayConfig(text, {
@@ -141,6 +145,7 @@ describe('access gateway behind Caddy (forward_auth), over HTTPS', () => {
     const caddyDir = mkdtempSync(join(tmpdir(), 'airlock-caddy-'));
     dirs.push(caddyDir);
     const site = caddySiteFromDocs([
+      ['wiki.example.org {', 'wiki.example.org, public.example.org {'],
       ['127.0.0.1:9443', `127.0.0.1:${gateway.address.port}`],
       ['127.0.0.1:8080', `127.0.0.1:${upstreamPort}`],
     ]);
@@ -263,6 +268,21 @@ describe('access gateway behind Caddy (forward_auth), over HTTPS', () => {
     assert.equal(seen['remote-user'], 'alice');
     assert.equal(seen['remote-2fa'], 'otp');
     assert.equal(seen['remote-groups'], 'vpn-users');
+  });
+
+  it('lets no client-sent Remote-* header through to an application open without a login', async () => {
+    const page = await viaCaddy(url('public', '/'), {
+      'remote-user': 'mallory',
+      'remote-2fa': 'push',
+      'remote-groups': 'admins',
+      'remote-email': 'mallory@example.org',
+    });
+    assert.equal(page.status, 200, page.body);
+    const seen = JSON.parse(page.body) as Record<string, string | null>;
+    for (const name of ['remote-user', 'remote-groups', 'remote-email', 'remote-2fa']) {
+      // Absent or empty: Caddy 2.6 sets a header the gateway sends empty to the empty string.
+      assert.ok(!seen[name], `${name}: ${seen[name]}`);
+    }
   });
 
   it('sends a tampered session cookie to the portal again, never to the application', async () => {
