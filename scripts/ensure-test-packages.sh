@@ -13,6 +13,7 @@ NEEDED=(
   "test -x /usr/bin/chromium:chromium"
   "command -v systemd-analyze:systemd"
   "command -v nginx:nginx"
+  "command -v caddy:caddy"
 )
 
 missing=()

@@ -29,7 +29,7 @@ export async function forwardAuth(
   }
   if (sessionOpensApp(app, session)) {
     gate.deps.events.forwardAuth(app.name, 'allow');
-    if (session) identityHeaders(reply, session);
+    identityHeaders(reply, session);
     return reply.code(200).send('ok');
   }
   gate.deps.events.forwardAuth(app.name, 'login');
@@ -60,10 +60,14 @@ function originalUrl(request: FastifyRequest): URL | undefined {
   }
 }
 
-/** `Remote-User`, `Remote-Groups`, `Remote-Email`, `Remote-2FA` of a session. */
-function identityHeaders(reply: FastifyReply, session: GatewaySession): void {
-  void reply.header('Remote-User', session.user.username);
-  void reply.header('Remote-Groups', groupNames(session.user.groups).join(','));
-  void reply.header('Remote-Email', session.user.email ?? '');
-  void reply.header('Remote-2FA', session.secondFactor);
+/**
+ * `Remote-User`, `Remote-Groups`, `Remote-Email`, `Remote-2FA` of a session; all four empty without
+ * one (an app open without login), never absent: a reverse proxy copying a header the answer
+ * lacks may forward the client's own (Caddy 2.6's copy_headers forwards its placeholder text).
+ */
+function identityHeaders(reply: FastifyReply, session: GatewaySession | undefined): void {
+  void reply.header('Remote-User', session?.user.username ?? '');
+  void reply.header('Remote-Groups', session ? groupNames(session.user.groups).join(',') : '');
+  void reply.header('Remote-Email', session?.user.email ?? '');
+  void reply.header('Remote-2FA', session?.secondFactor ?? '');
 }

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -26,6 +25,7 @@ import {
 } from '../../src/gateway/start-gateway.ts';
 import { startProviderStandin, type ProviderStandin } from '../support/provider-standin.ts';
 import { startSlapd, type ExternalServer } from './external-servers.ts';
+import { csrfOf, PortalBrowser, request, type Answer } from './portal-browser.ts';
 import { adClientSection } from './proxy-harness.ts';
 import { startService, totpAt, type Harness } from './service-harness.ts';
 
@@ -35,100 +35,6 @@ const TOKEN = 'standin-auth-token-gateway-0123456789';
 
 const TRUSTED_PROXY = '127.0.0.2';
 const run = promisify(execFile);
-
-interface Answer {
-  status: number;
-  location: string | undefined;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-/** One HTTP request from a chosen loopback source address. */
-function request(
-  url: string,
-  init: { method: string; headers: Record<string, string>; body?: string; from?: string },
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      url,
-      { method: init.method, headers: init.headers, localAddress: init.from ?? '127.0.0.1' },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            location: res.headers.location,
-            headers: res.headers,
-            body,
-          }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(init.body);
-  });
-}
-
-/** A browser's cookie jar and form posts against the gateway's plain-HTTP listener. */
-class PortalBrowser {
-  readonly #cookies = new Map<string, string>();
-  /** `from`: the source address (a trusted proxy's or not); `forwardedFor`: its X-Forwarded-For. */
-  constructor(
-    readonly base: string,
-    readonly via: { from?: string; forwardedFor?: string } = {},
-  ) {}
-
-  /** A `name=value` pair, as a browser keeps it. */
-  setCookie(pair: string): void {
-    this.#cookies.set(pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1));
-  }
-
-  get cookieHeader(): string {
-    return [...this.#cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-
-  async get(path: string, headers: Record<string, string> = {}) {
-    return this.#send(path, { method: 'GET', headers });
-  }
-
-  async post(path: string, form: Record<string, string>, headers: Record<string, string> = {}) {
-    return this.#send(path, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        origin: PORTAL,
-        ...headers,
-      },
-      body: new URLSearchParams(form).toString(),
-    });
-  }
-
-  async #send(
-    path: string,
-    init: { method: string; headers: Record<string, string>; body?: string },
-  ) {
-    const res = await request(`${this.base}${path}`, {
-      ...init,
-      headers: {
-        ...init.headers,
-        cookie: this.cookieHeader,
-        ...(this.via.forwardedFor ? { 'x-forwarded-for': this.via.forwardedFor } : {}),
-      },
-      ...(this.via.from ? { from: this.via.from } : {}),
-    });
-    for (const line of res.headers['set-cookie'] ?? []) {
-      const [pair = ''] = line.split(';');
-      const name = pair.slice(0, pair.indexOf('='));
-      if (/Max-Age=0/i.test(line)) this.#cookies.delete(name);
-      else this.#cookies.set(name, pair.slice(pair.indexOf('=') + 1));
-    }
-    return res;
-  }
-}
-
-const csrfOf = (body: string) => /name="csrf" value="([^"]+)"/.exec(body)?.[1] ?? '';
 
 describe('gateway portal: phone, SMS, degraded factors, trusted proxies', () => {
   let slapd: ExternalServer;
