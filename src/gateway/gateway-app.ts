@@ -651,6 +651,7 @@ async function logout(gate: Gate, request: FastifyRequest, reply: FastifyReply) 
       return sendPage(reply, 403, messagePageFor(gate, request, 'errorHeading', 'errorForm'));
     }
     gate.deps.sessions.deleteSession(session.id);
+    gate.deps.oidc?.endLogin(session.user.username);
     gate.deps.events.line(`logout: ${session.user.username}`);
   }
   const { gateway } = gate.deps.config;

@@ -18,9 +18,12 @@ const GRANTABLE = new Set([
 /** A record stored without an expiry never expires by itself (the provider destroys it). */
 const NO_EXPIRY_MS = Number.MAX_SAFE_INTEGER;
 
+/** The state file's kind for the provider's records of `model` (`Session`, `Grant`, …). */
+export const oidcKind = (model: string): string => `oidc:${model}`;
+
 export function createOidcAdapter(db: GatewayStateDb, clock: Clock): AdapterFactory {
   return (model: string): Adapter => {
-    const kind = `oidc:${model}`;
+    const kind = oidcKind(model);
     const now = () => clock.nowMs();
     const found = (payload: unknown) => payload as AdapterPayload | undefined;
     return {

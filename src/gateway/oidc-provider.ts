@@ -9,7 +9,7 @@ import type { GatewayConfig, GatewayOidcClientConfig } from '../config/gateway-c
 import type { Clock } from '../runtime/clock.ts';
 import type { GatewayStateDb } from '../runtime/gateway-state-db.ts';
 import { groupNames } from './access-rules.ts';
-import { createOidcAdapter } from './oidc-adapter.ts';
+import { createOidcAdapter, oidcKind } from './oidc-adapter.ts';
 import type { DirectoryUser } from './session-store.ts';
 
 /** `acr` values: both factors, or the directory password alone (failmode safe). */
@@ -24,6 +24,11 @@ export interface GatewayOidc {
   readonly mountPath: string;
   /** Serves a request under `mountPath` (the caller checked the prefix). */
   handle(req: IncomingMessage, res: ServerResponse): void;
+  /**
+   * Ends the user's login at the provider (portal logout): its sessions then find no account and
+   * the next authorize asks for the password again.
+   */
+  endLogin(username: string): void;
   /** The client of a pending interaction; undefined when it expired or never was. */
   interactionClient(uid: string): Promise<GatewayOidcClientConfig | undefined>;
   /** Records the login on the interaction and returns where the browser resumes the flow. */
@@ -134,6 +139,13 @@ export function createGatewayOidc(
       req.url = original.slice(mountPath.length) || '/';
       void callback(req, res);
     },
+    endLogin(username) {
+      // Its provider sessions and grants go with it: a session whose account is gone is an error
+      // to the provider, not a sign-in prompt.
+      db.deleteByAccount(oidcKind('Session'), username);
+      db.deleteByAccount(oidcKind('Grant'), username);
+      db.delete(ACCOUNT, username);
+    },
     async interactionClient(uid) {
       const interaction = await provider.Interaction.find(uid);
       const clientId = interaction?.params.client_id;
@@ -142,8 +154,12 @@ export function createGatewayOidc(
     async completeInteraction(uid, user, login) {
       const interaction = await provider.Interaction.find(uid);
       if (interaction === undefined) return undefined;
-      // As long as a portal session lasts: a provider session outliving it logs in again.
-      db.put(ACCOUNT, user.username, user, clock.nowMs() + gateway.sessionLifetimeMs);
+      // As long as a portal session lasts (a failmode one: its shorter lifetime): a provider session
+      // outliving it logs in again.
+      const lifetimeMs = login.secondFactorChecked
+        ? gateway.sessionLifetimeMs
+        : gateway.failmodeSessionLifetimeMs;
+      db.put(ACCOUNT, user.username, user, clock.nowMs() + lifetimeMs);
       interaction.result = {
         login: {
           accountId: user.username,

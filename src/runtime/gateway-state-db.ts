@@ -33,6 +33,8 @@ export interface GatewayStateDb {
   delete(kind: string, id: string): void;
   /** Deletes every record of the grant (tokens and codes of a revoked grant). */
   deleteByGrantId(grantId: string): void;
+  /** Deletes the records of `kind` whose payload names `accountId` (a user's provider sessions). */
+  deleteByAccount(kind: string, accountId: string): void;
   /** Live records of `kind`. */
   count(kind: string, nowMs: number): number;
   /** Deletes every record expired at `nowMs`. */
@@ -86,6 +88,9 @@ export function openGatewayStateDb(path: string): GatewayStateDb {
     update: db.prepare('UPDATE gateway_state SET payload = ? WHERE kind = ? AND id = ?'),
     delete: db.prepare('DELETE FROM gateway_state WHERE kind = ? AND id = ?'),
     deleteGrant: db.prepare('DELETE FROM gateway_state WHERE grant_id = ?'),
+    deleteAccount: db.prepare(
+      "DELETE FROM gateway_state WHERE kind = ? AND json_extract(payload, '$.accountId') = ?",
+    ),
     count: db.prepare(
       'SELECT count(*) AS n FROM gateway_state WHERE kind = ? AND expires_at_ms > ?',
     ),
@@ -113,6 +118,9 @@ export function openGatewayStateDb(path: string): GatewayStateDb {
     },
     delete(kind, id) {
       q.delete.run(kind, id);
+    },
+    deleteByAccount(kind, accountId) {
+      q.deleteAccount.run(kind, accountId);
     },
     deleteByGrantId(grantId) {
       q.deleteGrant.run(grantId);

@@ -445,4 +445,34 @@ describe('gateway portal: phone, SMS, degraded factors, trusted proxies', () => 
     assert.match(reused.body, /invalid_grant/);
     assert.equal((await redeem(kept.unusedCode)).status, 400);
   });
+
+  it('logout also ends the OpenID Connect login: the next authorize asks for the password again', async () => {
+    const browser = new PortalBrowser(gatewayUrl);
+    const query = new URLSearchParams({
+      client_id: 'rp',
+      redirect_uri: RP_REDIRECT,
+      response_type: 'code',
+      scope: 'openid',
+      state: 'st4te',
+      code_challenge: createHash('sha256').update('v'.repeat(43)).digest('base64url'),
+      code_challenge_method: 'S256',
+    });
+    const authorize = () => browser.get(`/oidc/auth?${query.toString()}`);
+    const first = await authorize();
+    assert.equal(first.status, 303, first.body);
+    const signIn = await browser.get(new URL(first.location!, gatewayUrl).pathname);
+    const resume = await daveLogsIn(browser, signIn);
+    const back = await browser.get(pathOf(resume.location!));
+    assert.ok(back.location?.startsWith(RP_REDIRECT), back.location);
+    // Logged in: the provider's session answers the next authorize without a sign-in.
+    const again = await authorize();
+    assert.ok(again.location?.startsWith(RP_REDIRECT), again.location);
+
+    const portal = await browser.get('/');
+    assert.equal((await browser.post('/logout', { csrf: csrfOf(portal.body) })).status, 200);
+    const afterLogout = await authorize();
+    assert.equal(afterLogout.status, 303, afterLogout.body);
+    assert.ok(!afterLogout.location?.startsWith(RP_REDIRECT), afterLogout.location);
+    assert.match(afterLogout.location ?? '', /oidc-login\//);
+  });
 });
