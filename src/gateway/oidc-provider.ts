@@ -8,8 +8,9 @@ import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-prov
 import type { GatewayConfig, GatewayOidcClientConfig } from '../config/gateway-config-model.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { GatewayStateDb } from '../runtime/gateway-state-db.ts';
+import type { Random } from '../runtime/random.ts';
 import { groupNames } from './access-rules.ts';
-import { createOidcAdapter, oidcKind } from './oidc-adapter.ts';
+import { createOidcAdapter, endOidcAccount } from './oidc-adapter.ts';
 import type { DirectoryUser } from './session-store.ts';
 
 /** `acr` values: both factors, or the directory password alone (failmode safe). */
@@ -44,7 +45,7 @@ const ACCOUNT = 'oidc-account';
 
 export function createGatewayOidc(
   config: GatewayConfig,
-  clock: Clock,
+  { clock, random }: { clock: Clock; random: Random },
   db: GatewayStateDb,
 ): GatewayOidc | undefined {
   const oidc = config.oidc;
@@ -87,7 +88,7 @@ export function createGatewayOidc(
         `${gateway.portalUrl.pathname}oidc-login/${interaction.uid}`,
     },
     // Interactions, sessions, grants, codes and tokens: in the state file, so a restart keeps them.
-    adapter: createOidcAdapter(db, clock),
+    adapter: createOidcAdapter(db, { clock, random, secret: gateway.sessionSecret }),
     findAccount: (_ctx, sub) => {
       const user = db.get(ACCOUNT, sub, clock.nowMs()) as DirectoryUser | undefined;
       if (user === undefined) return undefined;
@@ -142,8 +143,7 @@ export function createGatewayOidc(
     endLogin(username) {
       // Its provider sessions and grants go with it: a session whose account is gone is an error
       // to the provider, not a sign-in prompt.
-      db.deleteByAccount(oidcKind('Session'), username);
-      db.deleteByAccount(oidcKind('Grant'), username);
+      endOidcAccount(db, username);
       db.delete(ACCOUNT, username);
     },
     async interactionClient(uid) {

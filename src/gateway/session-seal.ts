@@ -6,14 +6,17 @@ import type { Random } from '../runtime/random.ts';
 const VERSION = 'v1';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
-/** Refuse to decode anything longer: a cookie value is at most a few hundred bytes. */
+/** By default refuse to decode anything longer: a cookie value is at most a few hundred bytes. */
 const MAX_SEALED_LENGTH = 4096;
 
 export interface Sealer {
-  /** `v1.<base64url(iv | ciphertext | tag)>` of the JSON of `payload`. */
-  seal(payload: unknown): string;
-  /** The payload, or undefined for anything not sealed by this key for this purpose. */
-  open(sealed: string): unknown;
+  /**
+   * `v1.<base64url(iv | ciphertext | tag)>` of the JSON of `payload`; `context` (e.g. the row a
+   * stored value belongs to) is bound to it too, so it opens only with the same context.
+   */
+  seal(payload: unknown, context?: string): string;
+  /** The payload, or undefined for anything not sealed by this key for this purpose and context. */
+  open(sealed: string, context?: string): unknown;
 }
 
 /**
@@ -24,24 +27,30 @@ export interface Sealer {
  * const sessions = createSealer(config.gateway.sessionSecret, '__Host-airlock_session', random);
  * const cookie = sessions.seal({ sid }); sessions.open(cookie); // { sid }
  */
-export function createSealer(secret: string, purpose: string, random: Random): Sealer {
+export function createSealer(
+  secret: string,
+  purpose: string,
+  random: Random,
+  maxSealedLength = MAX_SEALED_LENGTH,
+): Sealer {
   const key = Buffer.from(hkdfSync('sha256', secret, 'airlock-gateway', `seal:${purpose}`, 32));
-  const aad = Buffer.from(purpose, 'utf8');
+  const aadOf = (context: string | undefined) =>
+    Buffer.from(context === undefined ? purpose : `${purpose}\0${context}`, 'utf8');
   return {
-    seal(payload) {
+    seal(payload, context) {
       const iv = random.bytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', key, iv);
-      cipher.setAAD(aad);
+      cipher.setAAD(aadOf(context));
       const body = Buffer.concat([cipher.update(JSON.stringify(payload), 'utf8'), cipher.final()]);
       return `${VERSION}.${Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url')}`;
     },
-    open(sealed) {
-      if (sealed.length > MAX_SEALED_LENGTH || !sealed.startsWith(`${VERSION}.`)) return undefined;
+    open(sealed, context) {
+      if (sealed.length > maxSealedLength || !sealed.startsWith(`${VERSION}.`)) return undefined;
       const raw = Buffer.from(sealed.slice(VERSION.length + 1), 'base64url');
       if (raw.length < IV_BYTES + TAG_BYTES + 2) return undefined;
       try {
         const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES));
-        decipher.setAAD(aad);
+        decipher.setAAD(aadOf(context));
         decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
         const text = Buffer.concat([
           decipher.update(raw.subarray(IV_BYTES, raw.length - TAG_BYTES)),

@@ -81,7 +81,7 @@ export async function startGateway(
       loginTimeoutMs: config.gateway.loginTimeoutMs,
     },
   );
-  const oidc = createGatewayOidc(config, deps.clock, stateDb);
+  const oidc = createGatewayOidc(config, deps, stateDb);
   if (oidc) events.line(`OpenID Connect provider: issuer ${oidc.issuer}`);
   const portal = buildGatewayApp({ config, primary, api, sessions, events, oidc, ...deps });
   let admin: FastifyInstance | undefined;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -336,6 +336,7 @@ describe('gateway portal: phone, SMS, degraded factors, trusted proxies', () => 
     loggedOut?: PortalBrowser;
     usedCode?: { code: string; verifier: string };
     unusedCode?: { code: string; verifier: string };
+    accessToken?: string;
   } = {};
 
   /** dave's password and TOTP after `start` (a sign-in page); the answer to the passcode. */
@@ -421,6 +422,7 @@ describe('gateway portal: phone, SMS, degraded factors, trusted proxies', () => 
     const tokens = await redeem(kept.usedCode);
     assert.equal(tokens.status, 200, tokens.body);
     assert.match(tokens.body, /"id_token"/);
+    kept.accessToken = (JSON.parse(tokens.body) as { access_token: string }).access_token;
     kept.unusedCode = await oidcCode();
   });
 
@@ -429,6 +431,15 @@ describe('gateway portal: phone, SMS, degraded factors, trusted proxies', () => 
     await gateway.close();
     const stateFile = join(gatewayConfig.main.stateDir, GATEWAY_STATE_FILE);
     assert.equal(statSync(stateFile).mode & 0o777, 0o600);
+    // A copy of the file yields no credential: codes and tokens are neither rows nor payloads.
+    const bytes = [stateFile, `${stateFile}-wal`]
+      .filter((f) => existsSync(f))
+      .map((f) => readFileSync(f).toString('latin1'))
+      .join('');
+    assert.ok(kept.accessToken);
+    for (const secret of [kept.usedCode.code, kept.unusedCode.code, kept.accessToken]) {
+      assert.equal(bytes.includes(secret), false, 'a code or token is readable in the state file');
+    }
     await startOurGateway();
 
     const open = await opensWiki(kept.session);
