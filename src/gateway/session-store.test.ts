@@ -66,6 +66,19 @@ describe('gateway session store', () => {
     assert.equal(sessions.getLogin(login.id), undefined);
   });
 
+  it('sweeps a session idle past the idle timeout, not only at its absolute lifetime', () => {
+    const { clock, sessions } = store();
+    const idle = sessions.createSession({ user, secondFactor: 'otp', amr: ['pwd'] });
+    const used = sessions.createSession({ user, secondFactor: 'otp', amr: ['pwd'] });
+    clock.advance(50_000);
+    assert.ok(sessions.useSession(used.id));
+    clock.advance(20_000); // idle 70 s, used 20 s ago; both far from the 300 s lifetime
+    sessions.sweep();
+    assert.equal(sessions.sessionCount, 1);
+    assert.equal(sessions.useSession(idle.id), undefined);
+    assert.ok(sessions.useSession(used.id));
+  });
+
   it('keeps sessions and logouts in its file: a new store on it (a restart) sees both', () => {
     const dir = mkdtempSync(join(tmpdir(), 'airlock-gateway-state-'));
     try {

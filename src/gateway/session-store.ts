@@ -114,7 +114,7 @@ export class SessionStore {
       lastSeenAtMs: now,
     };
     const { id, ...stored } = session;
-    this.#db.put(SESSION, sessionKey(id), stored, session.expiresAtMs);
+    this.#db.put(SESSION, sessionKey(id), stored, this.#rowExpiry(stored));
     this.#sessionCount += 1;
     return session;
   }
@@ -131,9 +131,14 @@ export class SessionStore {
     }
     if (now - stored.lastSeenAtMs >= this.#touchIntervalMs) {
       stored.lastSeenAtMs = now;
-      this.#db.update(SESSION, key, stored);
+      this.#db.update(SESSION, key, stored, this.#rowExpiry(stored));
     }
     return { id, ...stored };
+  }
+
+  /** The row's expiry: the idle timeout or the absolute lifetime, whichever comes first. */
+  #rowExpiry(stored: StoredSession): number {
+    return Math.min(stored.expiresAtMs, stored.lastSeenAtMs + this.#timeouts.idleMs);
   }
 
   deleteSession(id: string): void {

@@ -58,8 +58,8 @@ export interface GatewayStateDb {
    * processes on the file cannot both consume it. False when it was consumed (or is absent).
    */
   consume(kind: string, id: string, atSeconds: number): boolean;
-  /** Rewrites the payload of an existing record, its expiry and indexes kept. */
-  update(kind: string, id: string, payload: unknown): void;
+  /** Rewrites the payload of an existing record (and its expiry when given), its indexes kept. */
+  update(kind: string, id: string, payload: unknown, expiresAtMs?: number): void;
   delete(kind: string, id: string): void;
   /** Deletes every record of the grant (tokens and codes of a revoked grant). */
   deleteByGrantId(grantId: string): void;
@@ -104,7 +104,9 @@ export function openGatewayStateDb(path: string): GatewayStateDb {
     byUserCode: db.prepare(
       'SELECT id, payload, consumed_at FROM gateway_state WHERE kind = ? AND user_code = ? AND expires_at_ms > ?',
     ),
-    update: db.prepare('UPDATE gateway_state SET payload = ? WHERE kind = ? AND id = ?'),
+    update: db.prepare(
+      'UPDATE gateway_state SET payload = ?, expires_at_ms = coalesce(?, expires_at_ms) WHERE kind = ? AND id = ?',
+    ),
     consume: db.prepare(
       'UPDATE gateway_state SET consumed_at = ? WHERE kind = ? AND id = ? AND consumed_at IS NULL',
     ),
@@ -138,8 +140,9 @@ export function openGatewayStateDb(path: string): GatewayStateDb {
     getRecord: (kind, id, nowMs) => recordOf(q.get.get(kind, id, nowMs)),
     findBy: (kind, key, value, nowMs) =>
       recordOf((key === 'uid' ? q.byUid : q.byUserCode).get(kind, value, nowMs)),
-    update(kind, id, payload) {
-      q.update.run(JSON.stringify(payload), kind, id);
+    update(kind, id, payload, expiresAtMs) {
+      const expiry = expiresAtMs === undefined ? null : Math.floor(expiresAtMs);
+      q.update.run(JSON.stringify(payload), expiry, kind, id);
     },
     consume: (kind, id, atSeconds) => q.consume.run(atSeconds, kind, id).changes > 0,
     delete(kind, id) {
