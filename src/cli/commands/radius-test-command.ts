@@ -4,7 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { InvalidArgumentError, type Command } from 'commander';
+import { loadAuthProxyConfig } from '../../config/authproxy-config.ts';
 import { AirlockError } from '../../core/error-registry.ts';
+import { isIpAddress, matchesIp } from '../../core/ip-ranges.ts';
 import { sendRadiusLogin, type RadiusLoginAnswer } from '../../proxy/radius-login-client.ts';
 import { CryptoRandom } from '../../runtime/random.ts';
 import { emit } from '../output.ts';
@@ -18,9 +20,10 @@ const RADIUS_PORT = 1812;
 export const RADIUS_TEST_EXIT = { accept: 0, reject: 1, usage: 2, timeout: 3 } as const;
 
 interface RadiusTestFlags {
-  server: string;
+  server?: string;
   secret?: string;
   secretFile?: string;
+  proxyConfig?: string;
   timeout: number;
   state?: string;
   json?: boolean;
@@ -39,11 +42,18 @@ export function registerRadiusTestCommand(program: Command): void {
       '<password>',
       'User-Password: a 6-digit code, "push", "phone", "sms", or primary password[,factor]',
     )
-    .option('--server <host:port>', 'the RADIUS server (the proxy)', DEFAULT_RADIUS_SERVER)
+    .option(
+      '--server <host:port>',
+      `the RADIUS server (the proxy; default ${DEFAULT_RADIUS_SERVER}, or the port of --proxy-config)`,
+    )
     .option('--secret <secret>', 'the shared secret (radius_secret_N of authproxy.cfg)')
     .option(
       '--secret-file <file>',
       'read the shared secret from a file (keeps it out of the process list)',
+    )
+    .option(
+      '--proxy-config <file>',
+      "take the shared secret (and the port) from the proxy's authproxy.cfg, as a NAS on this host would use them",
     )
     .option(
       '--timeout <seconds>',
@@ -58,7 +68,8 @@ export function registerRadiusTestCommand(program: Command): void {
       '\nExit status: 0 Access-Accept, 1 Access-Reject or Access-Challenge, 2 usage error,\n' +
         '3 no verified answer within --timeout (proxy not running, or a wrong shared secret:\n' +
         'an answer signed with another secret is ignored, as a NAS would).\n' +
-        '\nExamples (the secret is the one `airlock start` printed, also in DATA_DIR/authproxy.cfg):\n' +
+        '\nExamples (`airlock start` keeps its secret in DATA_DIR/authproxy.cfg):\n' +
+        '  airlock radius-test alice 123456 --proxy-config DATA_DIR/authproxy.cfg\n' +
         '  airlock radius-test alice 123456 --secret S\n' +
         '  airlock radius-test alice push --secret-file /etc/airlock/radius-secret --timeout 60\n' +
         '  airlock radius-test alice 123456 --server 10.0.0.5:1812 --secret S --json\n' +
@@ -71,8 +82,13 @@ export function registerRadiusTestCommand(program: Command): void {
 }
 
 async function radiusTest(user: string, password: string, flags: RadiusTestFlags): Promise<void> {
-  const server = parseServer(flags.server);
-  const secret = readSecret(flags);
+  const fromConfig =
+    flags.proxyConfig === undefined ? undefined : proxyConfigSecret(flags.proxyConfig, flags);
+  const server =
+    flags.server === undefined && fromConfig !== undefined
+      ? { host: '127.0.0.1', port: fromConfig.port }
+      : parseServer(flags.server ?? DEFAULT_RADIUS_SERVER);
+  const secret = fromConfig?.secret ?? readSecret(flags);
   const state = flags.state === undefined ? undefined : parseState(flags.state);
   const answer = await sendRadiusLogin({
     host: server.host,
@@ -139,6 +155,26 @@ export function parseServer(text: string): { host: string; port: number } {
   return { host, port };
 }
 
+/**
+ * The shared secret a NAS at --server's address (default 127.0.0.1) would use with the first
+ * RADIUS server section of an authproxy.cfg, and that section's port.
+ */
+function proxyConfigSecret(path: string, flags: RadiusTestFlags): { secret: string; port: number } {
+  if (flags.secret !== undefined || flags.secretFile !== undefined)
+    throw usage('give one of --secret, --secret-file or --proxy-config');
+  const config = loadAuthProxyConfig(path);
+  const section = config.servers.find((s) => s.radiusClients.length > 0);
+  if (section === undefined)
+    throw usage(`${path} has no RADIUS server section with radius_ip_N/radius_secret_N`);
+  const host = flags.server === undefined ? '127.0.0.1' : parseServer(flags.server).host;
+  const client = isIpAddress(host)
+    ? section.radiusClients.find((c) => matchesIp(c.matcher, host))
+    : section.radiusClients[0];
+  if (client === undefined)
+    throw usage(`no radius_ip_N in [${section.section}] of ${path} matches ${host}`);
+  return { secret: client.secret, port: section.port };
+}
+
 function readSecret(flags: RadiusTestFlags): string {
   if (flags.secret !== undefined && flags.secretFile !== undefined)
     throw usage('give --secret or --secret-file, not both');
@@ -154,7 +190,7 @@ function readSecret(flags: RadiusTestFlags): string {
   }
   if (secret === undefined)
     throw usage(
-      'the shared secret is required: --secret S or --secret-file F (radius_secret_N of authproxy.cfg)',
+      'the shared secret is required: --secret S, --secret-file F or --proxy-config authproxy.cfg (radius_secret_N)',
     );
   if (secret === '') throw usage('the shared secret is empty');
   return secret;

@@ -8,10 +8,10 @@ import {
   RADIUS_SECRET_MIN_LENGTH,
   type AuthProxyConfig,
 } from '../../config/authproxy-config-model.ts';
+import { matchesIp } from '../../core/ip-ranges.ts';
 import { createApplication } from '../../operations/application-operations.ts';
 import { generateSecretKey } from '../../runtime/random.ts';
 import { launchProxy } from './proxy-commands.ts';
-import { DEFAULT_RADIUS_SERVER } from './radius-test-command.ts';
 import { runService, serviceOptions, stopOnSignals, type ServeFlags } from './serve-command.ts';
 
 /** The application `airlock start` creates for its example proxy. */
@@ -43,8 +43,9 @@ export function registerStartCommand(program: Command): void {
       'after',
       `\nWithout --proxy-config, the first start writes DATA_DIR/${START_CONFIG_FILE} (mode 0600) from\n` +
         `examples/authproxy.cfg: the ikey/skey of the application "${EXAMPLE_APPLICATION}" (created then),\n` +
-        'DATA_DIR/tls/ca.pem, and a random RADIUS shared secret, printed in the next steps. Later starts\n' +
-        'read that file (api_port always follows --listen). Try a login with `airlock radius-test`.',
+        'DATA_DIR/tls/ca.pem, and a random RADIUS shared secret (never printed: give it to your VPN from\n' +
+        'that file). Later starts read that file (api_port always follows --listen). Try a login with\n' +
+        '`airlock radius-test USER CODE --proxy-config DATA_DIR/authproxy.cfg`.',
     )
     .action(async (flags: StartFlags) => start(flags));
 }
@@ -143,21 +144,22 @@ function nextSteps(
     `  ${cli} token add-totp alice${data}      # scan the QR code with an authenticator app`,
   ];
   if (radius) {
-    const secret = radius.radiusClients[0]?.secret ?? 'SECRET';
+    // The shared secret is never printed (a service's output ends up in logs): radius-test reads
+    // it from the configuration, radclient gets it from the file through the shell.
+    const client = radius.radiusClients.find((c) => matchesIp(c.matcher, '127.0.0.1'));
+    const secret = client?.secret ?? '';
+    const config = shellQuote(configPath);
     const server = `127.0.0.1:${radius.port}`;
-    const serverFlag = server === DEFAULT_RADIUS_SERVER ? '' : ` --server ${server}`;
-    const quoted = shellQuote(secret);
-    const radclient = (password: string, timeout: string) =>
-      `  echo "User-Name = alice, User-Password = ${password}, Message-Authenticator = 0x00" | radclient -x${timeout} ${server} auth ${quoted}`;
+    const fromFile = `"$(sed -n 's/^radius_secret_${client?.index ?? 1} *= *//p' ${config} | head -n 1)"`;
     lines.push(
       '  # then log in through the proxy as a VPN would (the password is the 6-digit code):',
-      `  ${cli} radius-test alice 123456${serverFlag} --secret ${quoted}`,
-      "  # or with FreeRADIUS's radclient (apt-get install freeradius-utils):",
-      radclient('123456', ''),
+      `  ${cli} radius-test alice 123456 --proxy-config ${config}`,
+      "  # or with FreeRADIUS's radclient (apt-get install freeradius-utils), the secret from the file:",
+      `  echo "User-Name = alice, User-Password = 123456, Message-Authenticator = 0x00" | radclient -x ${server} auth ${fromFile}`,
       '  # or push: give alice an authenticator (open the printed link, or use the CLI one),',
       '  # then send the password "push" and approve on the device:',
       `  ${cli} device enroll alice${data}`,
-      `  ${cli} radius-test alice push${serverFlag} --secret ${quoted} --timeout 60`,
+      `  ${cli} radius-test alice push --proxy-config ${config} --timeout 60`,
     );
     if (secret.length < RADIUS_SECRET_MIN_LENGTH) {
       lines.push(
