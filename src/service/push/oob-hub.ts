@@ -30,6 +30,8 @@ export interface PublishedResult {
   status_msg: string;
 }
 type ResultListener = (result: PublishedResult, id: string) => void;
+/** The hub ended a stream (its catch-up could not be read): the client must reconnect. */
+export type StreamEnd = (reason: string) => void;
 
 interface Subscription {
   appId: string;
@@ -38,6 +40,7 @@ interface Subscription {
   last: ResultEventKey;
   /** While the catch-up after a reconnect is read: live events, delivered after it. */
   buffer: ResultEvent[] | undefined;
+  onEnd: StreamEnd | undefined;
 }
 
 export type HubStore = Pick<
@@ -144,10 +147,17 @@ export class OobHub {
 
   /**
    * Subscribes to every final result of the application, from now on; after a reconnect, from
-   * event `afterId` on (the events still kept), each event once and in order. Returns the
-   * unsubscribe.
+   * event `afterId` on (the events still kept), each event once and in order. When the
+   * catch-up cannot be read, the subscription ends (`onEnd`, nothing more is delivered): the
+   * client reconnects with the same `afterId`, as the events it missed are still in the store.
+   * Returns the unsubscribe.
    */
-  subscribe(appId: string, listener: ResultListener, afterId?: string): () => void {
+  subscribe(
+    appId: string,
+    listener: ResultListener,
+    afterId?: string,
+    onEnd?: StreamEnd,
+  ): () => void {
     const head = this.#cursor ?? { xid: 0, id: 0 };
     const after = afterId === undefined ? undefined : parseResultEventKey(afterId);
     const sub: Subscription = {
@@ -155,15 +165,21 @@ export class OobHub {
       listener,
       last: head,
       buffer: after === undefined ? undefined : [],
+      onEnd,
     };
     getOrCreate(this.#subscriptions, appId).add(sub);
+    const unsubscribe = () => removeFrom(this.#subscriptions, appId, sub);
     if (after !== undefined) {
       this.#catchUp(sub, after, head).catch((err: unknown) => {
         this.#onError(err);
-        this.#endCatchUp(sub);
+        // Delivering live events now would move the client's last id past the events it has
+        // not been given: they would be lost to the stream for good.
+        unsubscribe();
+        sub.buffer = undefined;
+        sub.onEnd?.('catch-up read failed');
       });
     }
-    return () => removeFrom(this.#subscriptions, appId, sub);
+    return unsubscribe;
   }
 
   /** Reads the result events committed since the last look and gives them to the streams. */
