@@ -62,9 +62,11 @@ export interface InProcessAnswer {
 export interface InProcessAuthApi {
   /** Rejects only as a stopped server would (e.g. an `ECONNREFUSED` error once it is closed). */
   call(request: InProcessRequest): Promise<InProcessAnswer>;
+  /** `onEnd`: the stream ended (service closed…), as an HTTPS stream's end; subscribe again. */
   subscribe(
     request: Pick<InProcessRequest, 'ikey' | 'skey' | 'host'> & { afterId?: string | undefined },
     onResult: (result: unknown, id: string) => void,
+    onEnd: (reason: string) => void,
   ): Promise<{ unsubscribe(): void } | { refused: InProcessAnswer }>;
 }
 
@@ -197,28 +199,34 @@ function streamResults(
   handlers: ResultStreamHandlers,
 ): ResultStream {
   let closed = false;
+  let ended = false;
   let unsubscribe: (() => void) | undefined;
+  // Once, and never after close(): as the HTTPS client's stream.
+  const end = (reason: string) => {
+    if (closed || ended) return;
+    ended = true;
+    handlers.onEnd(reason);
+  };
   api
-    .subscribe({ ...keys, afterId: handlers.afterId }, (data, id) => {
-      const result = toStreamedResult(data);
-      if (result && !closed) handlers.onResult(result, id);
-    })
+    .subscribe(
+      { ...keys, afterId: handlers.afterId },
+      (data, id) => {
+        const result = toStreamedResult(data);
+        if (result && !closed && !ended) handlers.onResult(result, id);
+      },
+      end,
+    )
     .then(
       (subscribed) => {
-        if ('refused' in subscribed) {
-          if (!closed) handlers.onEnd(`HTTP ${subscribed.refused.status}`);
-          return;
-        }
-        if (closed) {
+        if ('refused' in subscribed) return end(`HTTP ${subscribed.refused.status}`);
+        if (closed || ended) {
           subscribed.unsubscribe();
           return;
         }
         unsubscribe = () => subscribed.unsubscribe();
         handlers.onOpen();
       },
-      (error: unknown) => {
-        if (!closed) handlers.onEnd(describe(error));
-      },
+      (error: unknown) => end(describe(error)),
     );
   return {
     close: () => {

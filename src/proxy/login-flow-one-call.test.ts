@@ -140,10 +140,29 @@ function oneCallOutcome(
   auth: Outcome<AuthResponse>,
 ): Outcome<PreauthAuthResponse> {
   if (pre.kind !== 'ok') return pre;
+  // The rate limit refuses a one call at admission, before preauth's step: see twoCallTwin.
+  if (auth.kind === 'rejected' && auth.httpStatus === 429) return auth;
   const summary = { result: pre.response.result, status_msg: pre.response.status_msg };
   if (pre.response.result !== 'auth') return { ...pre, response: { preauth: summary } };
   if (auth.kind !== 'ok') return auth;
   return { ...auth, response: { preauth: summary, auth: auth.response } };
+}
+
+function isRateLimited(outcome: Outcome<unknown>): boolean {
+  return outcome.kind === 'rejected' && outcome.httpStatus === 429;
+}
+
+/**
+ * The two calls that meet what the one call met. A one call is admitted (rate limit) once, before
+ * preauth's step: where /auth alone is rate limited, the one call's 429 is the one two calls meet
+ * at their first, preauth (the same 429 at preauth).
+ */
+function twoCallTwin(
+  pre: Outcome<PreauthResponse>,
+  auth: Outcome<AuthResponse>,
+): Outcome<PreauthResponse> {
+  if (pre.kind === 'ok' && auth.kind === 'rejected' && auth.httpStatus === 429) return auth;
+  return pre;
 }
 
 interface Run {
@@ -153,13 +172,42 @@ interface Run {
   calls: string[];
 }
 
+/**
+ * How long the service's steps take (ms; 0 answers at once): a call answers when its steps are
+ * done, or with a timeout at `api_timeout` as the client does (Infinity: a hung step).
+ */
+interface Timing {
+  preauthMs: number;
+  authMs: number;
+}
+const AT_ONCE: Timing = { preauthMs: 0, authMs: 0 };
+
+function after<T>(durationMs: number, timeoutMs: number, outcome: Outcome<T>): Promise<Outcome<T>> {
+  if (durationMs === 0) return Promise.resolve(outcome);
+  const timedOut = durationMs >= timeoutMs;
+  return new Promise((resolve) =>
+    setTimeout(
+      () =>
+        resolve(
+          timedOut
+            ? { kind: 'unreachable', reason: 'timeout', detail: 'no answer', latencyMs: timeoutMs }
+            : outcome,
+        ),
+      Math.min(durationMs, timeoutMs),
+    ),
+  );
+}
+
 async function run(
   server: ServerConfig,
   withPrimary: boolean,
   pre: Outcome<PreauthResponse>,
   auth: Outcome<AuthResponse>,
   oneCall: boolean,
+  timing: Timing = AT_ONCE,
 ): Promise<Run> {
+  const t = server.apiTimeoutMs;
+  const passcodeChecked = pre.kind === 'ok' && pre.response.result === 'auth';
   const lines: string[] = [];
   const events: AuthEvent[] = [];
   const calls: string[] = [];
@@ -173,17 +221,18 @@ async function run(
   const api = {
     preauth: () => {
       calls.push('preauth');
-      return Promise.resolve(pre);
+      return after(timing.preauthMs, t, pre);
     },
     auth: () => {
       calls.push('auth');
-      return Promise.resolve(auth);
+      return after(timing.authMs, t, auth);
     },
     ...(oneCall
       ? {
           preauthAuth: (params: PreauthAuthParams) => {
             calls.push(`preauth_auth ${params.passcode}`);
-            return Promise.resolve(oneCallOutcome(pre, auth));
+            const durationMs = timing.preauthMs + (passcodeChecked ? timing.authMs : 0);
+            return after(durationMs, t, oneCallOutcome(pre, auth));
           },
         }
       : {}),
@@ -220,7 +269,8 @@ describe('one call per passcode login equals preauth then /auth', () => {
         for (const pre of PREAUTH_ROWS) {
           for (const auth of AUTH_ROWS) {
             const row = `${label}: ${pre.name}, ${auth.name}`;
-            const two = await run(server, withPrimary, pre.outcome, auth.outcome, false);
+            const twin = twoCallTwin(pre.outcome, auth.outcome);
+            const two = await run(server, withPrimary, twin, auth.outcome, false);
             const one = await run(server, withPrimary, pre.outcome, auth.outcome, true);
             assert.deepEqual(one.answer, two.answer, `answer, ${row}`);
             assert.deepEqual(one.lines, two.lines, `request log, ${row}`);
@@ -228,7 +278,8 @@ describe('one call per passcode login equals preauth then /auth', () => {
             // The one call went out, with the passcode; /auth never (preauth only to find a row).
             assert.equal(one.calls[0], 'preauth_auth 123456', row);
             assert.ok(!one.calls.includes('auth'), `no /auth call, ${row}`);
-            if (pre.outcome.kind === 'ok' && auth.outcome.kind === 'ok') {
+            const refusedAtAdmission = isRateLimited(twin);
+            if ((pre.outcome.kind === 'ok' && auth.outcome.kind === 'ok') || refusedAtAdmission) {
               assert.deepEqual(one.calls, ['preauth_auth 123456'], `one call only, ${row}`);
             }
             rows++;
@@ -238,6 +289,36 @@ describe('one call per passcode login equals preauth then /auth', () => {
       });
     }
   }
+
+  it('answers a hung service within one and a half api_timeout, as two calls would (failmode)', async () => {
+    const server = { ...section('safe', true), apiTimeoutMs: 400 };
+    const hung = { preauthMs: Infinity, authMs: Infinity };
+    const [pre, allow] = [PREAUTH_ROWS[0]!.outcome, AUTH_ROWS[0]!.outcome];
+    assert.equal(pre.kind === 'ok' && pre.response.result, 'auth');
+    const two = await run(server, true, pre, allow, false, hung);
+    const startedMs = performance.now();
+    const one = await run(server, true, pre, allow, true, hung);
+    const tookMs = performance.now() - startedMs;
+    assert.deepEqual(one.answer, two.answer);
+    assert.equal(one.answer.code, 'Access-Accept', 'failmode safe lets the user in');
+    assert.deepEqual(one.lines, two.lines);
+    assert.deepEqual(one.events, two.events);
+    // Preauth is asked beside the one call once it is late (half api_timeout), not after it.
+    assert.ok(tookMs < 1.8 * 400, `took ${Math.round(tookMs)} ms (two api_timeouts: 800)`);
+    assert.deepEqual(one.calls, ['preauth_auth 123456', 'preauth']);
+  });
+
+  it('still denies a hung passcode check as /auth timing out does, whatever the failmode', async () => {
+    const server = { ...section('safe', true), apiTimeoutMs: 400 };
+    const hungCheck = { preauthMs: 0, authMs: Infinity };
+    const [pre, allow] = [PREAUTH_ROWS[0]!.outcome, AUTH_ROWS[0]!.outcome];
+    const two = await run(server, true, pre, allow, false, hungCheck);
+    const one = await run(server, true, pre, allow, true, hungCheck);
+    assert.equal(one.answer.code, 'Access-Reject');
+    assert.deepEqual(one.answer, two.answer);
+    assert.deepEqual(one.lines, two.lines);
+    assert.deepEqual(one.events, two.events);
+  });
 
   it('keeps the two calls for a factor word, and without preauth_auth (Duo)', async () => {
     const server = section('secure', true);

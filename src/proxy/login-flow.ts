@@ -5,7 +5,7 @@
 // Sockets and packets stay in radius-server.ts.
 import type { AuthApiClient, AuthParams } from '../client/auth-api-client.ts';
 import { summarizeOutcome } from '../client/auth-api-client.ts';
-import type { PreauthResponse } from '../client/auth-api-response.ts';
+import type { ApiOutcome, PreauthResponse } from '../client/auth-api-response.ts';
 import type { ServerConfig } from '../config/authproxy-config.ts';
 import {
   decideSecondFactor,
@@ -19,6 +19,7 @@ import { RADIUS_MAX_PASSWORD_LENGTH } from '../protocol/radius/radius-crypto.ts'
 import type { Random } from '../runtime/random.ts';
 import type { ChallengeStore } from './challenge-store.ts';
 import type { PushWait } from './push-waiter.ts';
+import { callWithPreauthProbe } from './one-call-probe.ts';
 import { cleanUsername, simpleUsernameKey, usernameKey } from '../core/username.ts';
 import type { PrimaryAuthenticator, PrimaryResult } from './primary/primary-authenticator.ts';
 import type { AuthEvent, EventStatus, ProxyLogs, RequestRef } from './proxy-logs.ts';
@@ -237,15 +238,13 @@ async function askPreauth(
   flow: SectionFlow,
   input: LoginInput,
   primary: PrimaryAttributes,
+  asked?: Promise<ApiOutcome<PreauthResponse>>,
 ): Promise<Step<PreauthResponse>> {
   if (flow.deps.primaryOnly.state().active) {
     const decision = decide(flow, { stage: 'preauth', outcome: { kind: 'primary-only' } }, primary);
     return { done: finishDecision(flow, input, decision, primary) };
   }
-  const pre = await flow.deps.api.preauth({
-    username: input.username,
-    ...(input.clientIp ? { ipaddr: input.clientIp } : {}),
-  });
+  const pre = await (asked ?? preauthOf(flow, input));
   const decision = decide(flow, { stage: 'preauth', outcome: summarizeOutcome(pre) }, primary);
   if (decision.action !== 'proceed' || pre.kind !== 'ok') {
     return { done: finishDecision(flow, input, decision, primary) };
@@ -528,11 +527,16 @@ async function preauthWithPasscode(
   passcode: string,
   call: PreauthAuthCall,
 ): Promise<LoginAnswer> {
-  const outcome = await call({
-    username: input.username,
-    ...(input.clientIp ? { ipaddr: input.clientIp } : {}),
-    passcode,
-  });
+  const { outcome, probe } = await callWithPreauthProbe(
+    () =>
+      call({
+        username: input.username,
+        ...(input.clientIp ? { ipaddr: input.clientIp } : {}),
+        passcode,
+      }),
+    () => preauthOf(flow, input),
+    flow.section.apiTimeoutMs / 2,
+  );
   if (outcome.kind === 'ok') {
     const { preauth, auth } = outcome.response;
     flow.logs.request(input.ref, `Got preauth result for: '${preauth.result}'`);
@@ -543,27 +547,39 @@ async function preauthWithPasscode(
   }
   const summary = summarizeOutcome(outcome);
   if (outcome.kind === 'unreachable') {
-    const pre = await askPreauth(flow, input, primary);
+    const pre = await askPreauth(flow, input, primary, probe);
     if ('done' in pre) return pre.done;
     const decision = decide(flow, { stage: 'auth', outcome: summary }, primary);
     return finishDecision(flow, input, decision, primary);
   }
   // A rejection or an invalid answer denies at either step; preauth alone only names the step
-  // for the log. It never allows here: the service's refusal (maybe of the passcode) stands.
-  const stage = await refusedStage(flow, input);
+  // for the log. It never allows here: the service's refusal (maybe of the passcode) stands. A
+  // 429 needs no preauth: the service refuses a one call at its admission, before preauth's
+  // step, where two calls meet it at their first, preauth (docs/auth-api.md).
+  const admission = outcome.kind === 'rejected' && outcome.httpStatus === 429;
+  const stage = admission ? 'preauth' : await refusedStage(flow, input, probe);
   const decision = decide(flow, { stage, outcome: summary }, primary);
   return finishDecision(flow, input, decision, primary);
 }
 
 /** Which of the two calls a refused one call stands for: /auth when preauth alone answers `auth`. */
-async function refusedStage(flow: SectionFlow, input: LoginInput): Promise<'preauth' | 'auth'> {
-  const pre = await flow.deps.api.preauth({
-    username: input.username,
-    ...(input.clientIp ? { ipaddr: input.clientIp } : {}),
-  });
+async function refusedStage(
+  flow: SectionFlow,
+  input: LoginInput,
+  asked: Promise<ApiOutcome<PreauthResponse>> | undefined,
+): Promise<'preauth' | 'auth'> {
+  const pre = await (asked ?? preauthOf(flow, input));
   if (pre.kind !== 'ok' || pre.response.result !== 'auth') return 'preauth';
   flow.logs.request(input.ref, `Got preauth result for: 'auth'`);
   return 'auth';
+}
+
+/** Preauth of the login's user (and client address). */
+function preauthOf(flow: SectionFlow, input: LoginInput): Promise<ApiOutcome<PreauthResponse>> {
+  return flow.deps.api.preauth({
+    username: input.username,
+    ...(input.clientIp ? { ipaddr: input.clientIp } : {}),
+  });
 }
 
 /** Sends the second factor the user typed (append mode, duo-only, or a challenge answer). */

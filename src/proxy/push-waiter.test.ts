@@ -115,6 +115,31 @@ void describe('PushWaiter', () => {
     waiter.close();
   });
 
+  void it('settles every wait for one txid: the result ends both, a timeout only its own', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const { waiter, stream } = fakeService();
+    waiter.prepare(HOST);
+    stream().onOpen();
+    const settled: string[] = [];
+    const track = (name: string, p: Promise<unknown>) => void p.then(() => settled.push(name));
+    const first = waiter.wait('T1', HOST, 10_000);
+    const second = waiter.wait('T1', HOST, 10_000);
+    const short = waiter.wait('T1', HOST, 1_000);
+    track('first', first);
+    track('second', second);
+    track('short', short);
+    assert.equal(waiter.pending, 1, 'one txid waited for');
+    t.mock.timers.tick(1_000);
+    assert.deepEqual(await short, { kind: 'timeout' });
+    stream().onResult({ txid: 'T1', result: 'deny', status: 'deny', status_msg: 'no' }, 'E.1');
+    await ticks(3);
+    assert.deepEqual(settled.sort(), ['first', 'second', 'short'], 'a wait never settled');
+    for (const wait of [await first, await second])
+      assert.equal(wait.kind === 'result' && wait.result.result, 'deny');
+    assert.equal(waiter.pending, 0);
+    waiter.close();
+  });
+
   void it('asks a service without a stream (HTTP 404) again only after ten minutes, saying so once', (t) => {
     t.mock.timers.enable({ apis: ['setTimeout'] });
     let opened = 0;

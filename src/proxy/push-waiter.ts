@@ -41,6 +41,8 @@ interface Waiter {
   txid: string;
   resolve(wait: PushWait): void;
   timer: NodeJS.Timeout | undefined;
+  /** An earlier wait for the same txid (rare: a field instead of an array per txid). */
+  next: Waiter | undefined;
 }
 
 /**
@@ -80,7 +82,8 @@ export class PushWaiter {
     // timer and one small record, and no closure over this call's variables.
     let resolve!: (wait: PushWait) => void;
     const promise = new Promise<PushWait>((r) => (resolve = r));
-    const waiter: Waiter = { txid, resolve, timer: undefined };
+    // A txid waited for again while its first wait runs: both waits end with its result.
+    const waiter: Waiter = { txid, resolve, timer: undefined, next: this.#waiters.get(txid) };
     waiter.timer = setTimeout(this.#expire, timeoutMs, waiter);
     this.#waiters.set(txid, waiter);
     // Not streaming (yet, or at all): ask auth_status, which long-polls on Airlock, so a result
@@ -89,7 +92,7 @@ export class PushWaiter {
     return promise;
   }
 
-  /** Pushes being waited for now (metrics). */
+  /** Pushes (txids) being waited for now (metrics). */
   get pending(): number {
     return this.#waiters.size;
   }
@@ -100,15 +103,36 @@ export class PushWaiter {
       clearTimeout(h.retryTimer);
       h.stream?.close();
     }
-    for (const w of [...this.#waiters.values()]) this.#settle(w, { kind: 'timeout' });
+    for (const w of [...this.#waiters.values()]) this.#settleAll(w, { kind: 'timeout' });
   }
 
   /** Ends a wait with a result or a timeout; only the first ending counts. */
   #settle(waiter: Waiter, wait: PushWait): void {
-    if (this.#waiters.get(waiter.txid) !== waiter) return;
+    const head = this.#waiters.get(waiter.txid);
+    if (head === waiter) {
+      if (waiter.next) this.#waiters.set(waiter.txid, waiter.next);
+      else this.#waiters.delete(waiter.txid);
+    } else {
+      let before = head;
+      while (before && before.next !== waiter) before = before.next;
+      if (!before) return;
+      before.next = waiter.next;
+    }
+    waiter.next = undefined;
     clearTimeout(waiter.timer);
-    this.#waiters.delete(waiter.txid);
     waiter.resolve(wait);
+  }
+
+  /** Ends every wait for the txid of `head` (the first of its chain). */
+  #settleAll(head: Waiter, wait: PushWait): void {
+    this.#waiters.delete(head.txid);
+    for (let w: Waiter | undefined = head; w;) {
+      const next: Waiter | undefined = w.next;
+      w.next = undefined;
+      clearTimeout(w.timer);
+      w.resolve(wait);
+      w = next;
+    }
   }
 
   /** Every waiter's timer calls this one function (no closure per waiter). */
@@ -117,7 +141,7 @@ export class PushWaiter {
   #deliver(result: StreamedResult): void {
     const waiter = this.#waiters.get(result.txid);
     if (waiter) {
-      this.#settle(waiter, { kind: 'result', result });
+      this.#settleAll(waiter, { kind: 'result', result });
       return;
     }
     const now = this.#deps.clock.nowMs();

@@ -189,3 +189,121 @@ describe('radius server: bursts', () => {
     );
   });
 });
+
+describe('radius server: a throw before the login starts', () => {
+  const sockets: dgram.Socket[] = [];
+  after(() => sockets.forEach((s) => s.close()));
+
+  /** Sends `packet` `copies` times 100 ms apart from one NAS socket; answers the replies. */
+  async function exchange(
+    server: { address: { port: number } },
+    packet: Buffer,
+    copies: number,
+  ): Promise<Buffer[]> {
+    const nas = dgram.createSocket('udp4');
+    sockets.push(nas);
+    await new Promise<void>((resolve) => nas.bind(0, '127.0.0.1', resolve));
+    const replies: Buffer[] = [];
+    nas.on('message', (m) => replies.push(m));
+    for (let i = 0; i < copies; i++) {
+      nas.send(packet, server.address.port, '127.0.0.1');
+      for (let w = 0; w < 40 && replies.length <= i; w++)
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    return replies;
+  }
+
+  const codeOf = (reply: Buffer, authenticator: Buffer) =>
+    verifyResponse({
+      request: { identifier: 7, authenticator },
+      response: reply,
+      secret: SECRET,
+      requireMessageAuthenticator: true,
+    }).code;
+
+  it('answers a reject to the first copy and its retransmit when building the login input throws', async () => {
+    const registry = new Registry();
+    const lines: string[] = [];
+    const started = section();
+    // A bug in reading the section while building the login's input (not a ProtocolError).
+    const broken = Object.defineProperty({ ...started }, 'clientIpAttr', {
+      get: () => {
+        throw new Error('bug while reading client_ip_attr');
+      },
+    });
+    let logins = 0;
+    const flow = () => {
+      logins += 1;
+      return Promise.resolve<LoginAnswer>({
+        code: 'Access-Accept',
+        replyMessage: 'Success',
+        attributes: [],
+      });
+    };
+    const server = await startRadiusServer({
+      section: started,
+      current: () => ({ section: broken, flow }),
+      flow,
+      logs: { ...quietLogs, request: (_ref, l: string) => lines.push(l) },
+      metrics: createProxyMetrics(registry),
+      clock: new FixedClock(1_700_000_000_000),
+    });
+    try {
+      const authenticator = Buffer.alloc(16, 3);
+      const packet = encodeAccessRequest({
+        identifier: 7,
+        authenticator,
+        secret: SECRET,
+        password: 'push',
+        attributes: [createAttribute('User-Name', 'alice')],
+      });
+      const replies = await exchange(server, packet, 2);
+      assert.equal(logins, 0);
+      assert.equal(replies.length, 2, 'the login never answered (its retransmit was swallowed)');
+      for (const reply of replies) assert.equal(codeOf(reply, authenticator), 'Access-Reject');
+      assert.ok(
+        lines.some((l) => l.includes('Internal error: bug while reading client_ip_attr')),
+        lines.join('\n'),
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('runs the login of a request whose Calling-Station-Id is not UTF-8, without a client IP', async () => {
+    const inputs: unknown[] = [];
+    const server = await startRadiusServer({
+      section: section(),
+      flow: (input) => {
+        inputs.push(input.clientIp);
+        return Promise.resolve<LoginAnswer>({
+          code: 'Access-Accept',
+          replyMessage: 'Success',
+          attributes: [],
+        });
+      },
+      logs: quietLogs,
+      metrics: createProxyMetrics(new Registry()),
+      clock: new FixedClock(1_700_000_000_000),
+    });
+    try {
+      const authenticator = Buffer.alloc(16, 4);
+      const packet = encodeAccessRequest({
+        identifier: 7,
+        authenticator,
+        secret: SECRET,
+        password: 'push',
+        attributes: [
+          createAttribute('User-Name', 'alice'),
+          { type: 31, value: Buffer.from([0xff, 0xfe, 0x31]) },
+        ],
+      });
+      const replies = await exchange(server, packet, 2);
+      assert.deepEqual(inputs, [undefined]);
+      assert.equal(replies.length, 2, 'the login never answered (its retransmit was swallowed)');
+      for (const reply of replies) assert.equal(codeOf(reply, authenticator), 'Access-Accept');
+    } finally {
+      await server.close();
+    }
+  });
+});

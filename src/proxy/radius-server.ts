@@ -114,24 +114,12 @@ export async function startRadiusServer(deps: RadiusServerDeps): Promise<RadiusS
     dedup.set(key, { reply: undefined, expiresAtMs: clock.nowMs() + DEDUP_TTL_MS });
 
     const username = request.userName ?? '';
-    const input: LoginInput = {
+    const ref: LoginInput['ref'] = {
+      section: section.section,
+      ip: address,
+      port,
       username,
-      password: decodePassword(request),
-      oversizedPasswordOctets: request.oversizedPasswordOctets,
-      state: request.state,
-      clientIp: clientIpOf(live, request),
-      nasIp: address,
-      // Only sections that send it pay for the hash.
-      ...(section.sendLoginKey
-        ? { loginKey: loginKeyOf(address, username, request.authenticator) }
-        : {}),
-      ref: {
-        section: section.section,
-        ip: address,
-        port,
-        username,
-        identifier: request.identifier,
-      },
+      identifier: request.identifier,
     };
     const pending: PendingReply = {
       key,
@@ -142,6 +130,26 @@ export async function startRadiusServer(deps: RadiusServerDeps): Promise<RadiusS
         attributes: proxyStatesOf(request),
       },
     };
+    let input: LoginInput;
+    try {
+      input = {
+        username,
+        password: decodePassword(request),
+        oversizedPasswordOctets: request.oversizedPasswordOctets,
+        state: request.state,
+        clientIp: clientIpOf(live, request),
+        nasIp: address,
+        // Only sections that send it pay for the hash.
+        ...(section.sendLoginKey
+          ? { loginKey: loginKeyOf(address, username, request.authenticator) }
+          : {}),
+        ref,
+      };
+    } catch (e) {
+      // The entry is set: without an answer the login would never end and every retransmit
+      // would be swallowed as a duplicate of it.
+      return sendOrFree(rejectInternalError(ref, e), ref, pending);
+    }
     void answerLogin(flow, input, pending);
   };
 
@@ -152,18 +160,28 @@ export async function startRadiusServer(deps: RadiusServerDeps): Promise<RadiusS
     pending: PendingReply,
   ): Promise<void> => {
     const { ref } = input;
-    let answer: LoginAnswer;
+    let given: LoginAnswer;
     try {
-      answer = await flow(input);
+      given = await flow(input);
     } catch (e) {
-      // A bug must never turn into an allow: answer with a reject and say why in the log.
-      logs.request(ref, `Internal error: ${(e as Error).message}`);
-      metrics.dropped.inc({ section: section.section, reason: 'internal-error' });
-      answer = { code: 'Access-Reject', replyMessage: 'Internal error', attributes: [] };
+      given = rejectInternalError(ref, e);
     }
+    sendOrFree(given, ref, pending);
+  };
+
+  /** A bug must never turn into an allow: a reject, saying why in the log. */
+  const rejectInternalError = (ref: LoginInput['ref'], e: unknown): LoginAnswer => {
+    logs.request(ref, `Internal error: ${(e as Error).message}`);
+    metrics.dropped.inc({ section: section.section, reason: 'internal-error' });
+    return { code: 'Access-Reject', replyMessage: 'Internal error', attributes: [] };
+  };
+
+  /** Sends the answer; if even that fails, frees the entry so that a retransmit starts over. */
+  const sendOrFree = (given: LoginAnswer, ref: LoginInput['ref'], pending: PendingReply): void => {
     try {
-      sendAnswer(answer, ref, pending);
+      sendAnswer(given, ref, pending);
     } catch (e) {
+      if (dedup.get(pending.key)?.reply === undefined) dedup.delete(pending.key);
       drop('internal-error', ref.ip, ref.port, (e as Error).message);
     }
   };
@@ -295,6 +313,13 @@ function decodePassword(request: AccessRequest): string | undefined {
 function clientIpOf(section: ServerConfig, request: AccessRequest): string | undefined {
   const name = section.clientIpAttr === 'paloalto' ? 'Calling-Station-Id' : section.clientIpAttr;
   if (name !== 'Calling-Station-Id') return undefined;
-  const value = getAttribute(request.attributes, 'Calling-Station-Id');
+  let value: string | undefined;
+  try {
+    value = getAttribute(request.attributes, 'Calling-Station-Id');
+  } catch (e) {
+    // Not UTF-8, so not an address either: the login goes on without a client IP.
+    if (e instanceof ProtocolError) return undefined;
+    throw e;
+  }
   return typeof value === 'string' && isIP(value.trim()) ? value.trim() : undefined;
 }

@@ -245,6 +245,11 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
     clock: deps.clock,
     store: deps.store,
     onError: (err) => deps.logger.error({ err }, 'push wake-ups or result stream failed'),
+    onHeld: (heldMs) =>
+      deps.logger.warn(
+        { heldMs },
+        'result stream held back by an older open PostgreSQL transaction (a long BEGIN, an import, even in another database of the server): results reach the streams when it ends; see pg_stat_activity (docs/multi-node.md)',
+      ),
   });
   // The result stream's head and the other nodes' wake-ups, before the first request.
   server.addHook('onReady', async () => {

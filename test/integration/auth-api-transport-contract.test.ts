@@ -11,6 +11,7 @@ import {
 } from '../../src/client/auth-api-client.ts';
 import { createInProcessAuthApiClient } from '../../src/client/in-process-auth-api-client.ts';
 import type { Application, AuditEvent } from '../../src/core/model.ts';
+import { PushWaiter } from '../../src/proxy/push-waiter.ts';
 import { API_HOST, startService, totpAt, type Harness } from './service-harness.ts';
 
 /** Short enough to keep the suite quick, long enough for a loaded CI machine to answer. */
@@ -374,10 +375,42 @@ describe('Auth API transport contract: both transports', () => {
     assert.deepEqual(audits.get('in-process'), httpsAudit);
   });
 
-  it('classifies a stopped service as connect on both', async () => {
+  it('classifies a stopped service as connect on both; their result streams end and the waiter reconnects', async () => {
     const app = await h.createApp();
     const [https, inProcess] = TRANSPORTS.map((t) => t.client(app));
-    await h.service.server.close();
+    // The proxy's waiter on each transport: its stream must end when the service stops, so that
+    // it reconnects (and meanwhile asks auth_status) instead of waiting on a dead stream.
+    const events = new Map<string, string[]>();
+    const waiters = TRANSPORTS.map((t, i) => {
+      const client = [https, inProcess][i]!;
+      const seen: string[] = [];
+      events.set(t.name, seen);
+      return new PushWaiter({
+        clock: h.clock,
+        openStream: (_host, handlers) => client.streamResults!(handlers),
+        authStatus: (txid) => client.authStatus(txid),
+        onStreamEvent: (_host, what) => seen.push(what),
+      });
+    });
+    const shapes = () =>
+      [...events.values()].map((seen) => seen.map((e) => e.replace(/\(.*\)/, '(…)')).slice(0, 3));
+    try {
+      for (const waiter of waiters) waiter.prepare(API_HOST);
+      await waitFor(
+        () => shapes().every((s) => s.length === 1),
+        () => 'both streams open',
+      );
+      await h.service.server.close();
+      await waitFor(
+        () => shapes().every((s) => s.length === 3),
+        () => `both streams ended twice: ${JSON.stringify([...events])}`,
+        8_000,
+      );
+      const ended = 'result stream ended (…); reconnecting';
+      for (const shape of shapes()) assert.deepEqual(shape, ['result stream open', ended, ended]);
+    } finally {
+      for (const waiter of waiters) waiter.close();
+    }
     const outcomes = [
       await https!.preauth({ username: 'x' }),
       await inProcess!.preauth({ username: 'x' }),
@@ -387,3 +420,11 @@ describe('Auth API transport contract: both transports', () => {
     }
   });
 });
+
+async function waitFor(done: () => boolean, what: () => string, timeoutMs = 5_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > until) assert.fail(`timed out waiting: ${what()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

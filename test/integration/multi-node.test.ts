@@ -25,6 +25,7 @@ import {
   DEFAULT_SERVICE_OPTIONS,
   type Service,
 } from '../../src/service/build-service.ts';
+import { OobHub, type HubStore } from '../../src/service/push/oob-hub.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { createSecretBox } from '../../src/store/secret-box.ts';
 import type { Store } from '../../src/store/store.ts';
@@ -480,6 +481,66 @@ describe('two service nodes on one PostgreSQL', () => {
       }
       // Per node it would have been PUSH_BURST on each: 2 × as many pushes.
       assert.deepEqual(answers, [...Array<string>(PUSH_BURST).fill('pushed'), 'deny']);
+    },
+  );
+
+  void nodeTest(
+    'a long open transaction holds results back: the hub backs off its re-query and warns once per hold',
+    async () => {
+      let queries = 0;
+      const store: HubStore = {
+        signals: nodeA.store.signals,
+        getOobRequest: (txid) => nodeA.store.getOobRequest(txid),
+        latestResultEventKey: () => nodeA.store.latestResultEventKey(),
+        listResultEvents: (query) => {
+          queries += 1;
+          return nodeA.store.listResultEvents(query);
+        },
+      };
+      const holds: number[] = [];
+      const hub = new OobHub({
+        clock: new SystemClock(),
+        store,
+        onHeld: (heldMs) => holds.push(heldMs),
+      });
+      await hub.start();
+      const delivered: string[] = [];
+      const unsubscribe = hub.subscribe(app.id, (r) => delivered.push(r.txid));
+      // A transaction with an id, left open (a manual BEGIN in psql): later results wait for it.
+      const open = new pg.Client({ connectionString: database.url });
+      await open.connect();
+      const hold = async (txid: string) => {
+        await open.query('BEGIN');
+        await open.query('SELECT txid_current()');
+        await nodeA.store.appendResultEvent({
+          appId: app.id,
+          txid,
+          result: 'allow',
+          status: 'allow',
+          statusMsg: 'Success',
+          createdAtMs: clock.nowMs(),
+        });
+        queries = 0;
+        await hub.pollResults();
+        await new Promise((r) => setTimeout(r, 1_500));
+        assert.equal(delivered.length, 0, 'held back while the older transaction is open');
+        await open.query('COMMIT');
+        await until(() => delivered.includes(txid), `${txid} delivered once the hold ends`, 3_000);
+        delivered.length = 0;
+      };
+      try {
+        await hold('HELD-1');
+        // Every 15 ms for 1.5 s would be 100 queries.
+        assert.ok(queries <= 15, `${queries} queries while held`);
+        assert.equal(holds.length, 1, 'one warning for the hold, not one per query');
+        assert.ok(holds[0]! >= 1_000, `warned after ${holds[0]} ms`);
+        await hold('HELD-2');
+        assert.equal(holds.length, 2, 'a new hold warns again');
+      } finally {
+        unsubscribe();
+        hub.stop();
+        await open.end();
+      }
     },
   );
 });

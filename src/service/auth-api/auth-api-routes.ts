@@ -459,8 +459,9 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     res.write(': airlock auth results\n\n');
     const send = (result: object, id: string) =>
       res.write(`id: ${id}\ndata: ${JSON.stringify(result)}\n\n`);
-    // After a reconnect, first what was committed since the client's last event id (any node's).
-    const unsubscribe = ctx.push.subscribe(app.id, send, after);
+    // After a reconnect, first what was committed since the client's last event id (any node's);
+    // if that cannot be read, the stream ends and the client reconnects with the same id.
+    const unsubscribe = ctx.push.subscribe(app.id, send, after, () => res.end());
     const heartbeat = setInterval(() => res.write(': ping\n\n'), 15_000);
     heartbeat.unref();
     openStreams.add(res);

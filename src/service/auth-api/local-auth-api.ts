@@ -50,12 +50,15 @@ export interface LocalAuthApi {
   /**
    * The application's final async results from now on (after `afterId`'s catch-up): the in-process
    * auth_results stream. Resolves to the answer of a refused subscription instead (unknown ikey…).
+   * `onEnd` says that the stream ended as the HTTPS one does (the service closed, the catch-up
+   * could not be read): the subscriber must subscribe again, with its last event id.
    */
   subscribe(
     request: Pick<LocalAuthApiRequest, 'ikey' | 'skey' | 'host'> & { afterId?: string | undefined },
     onResult: (result: LocalStreamedResult, id: string) => void,
+    onEnd: (reason: string) => void,
   ): Promise<{ unsubscribe(): void } | { refused: LocalAuthApiAnswer }>;
-  /** Later calls reject as refused connections; open subscriptions end. */
+  /** Later calls reject as refused connections; open subscriptions end (their `onEnd`). */
   close(): void;
 }
 
@@ -77,7 +80,8 @@ export function createLocalAuthApi(
     ['POST /auth/v2/preauth_auth', { signed: true, step: preauthAuth }],
   ]);
   let closed = false;
-  const subscriptions = new Set<() => void>();
+  /** Open subscriptions: their unsubscribe, and their end as close() reports it. */
+  const subscriptions = new Map<() => void, (reason: string) => void>();
 
   async function authenticate(request: Pick<LocalAuthApiRequest, 'ikey' | 'skey' | 'host'>) {
     const app = await loadApplication(ctx, request.ikey);
@@ -110,7 +114,7 @@ export function createLocalAuthApi(
       if (closed) throw refusedConnection();
       return answer(request);
     },
-    subscribe: async (request, onResult) => {
+    subscribe: async (request, onResult, onEnd) => {
       if (closed) throw refusedConnection();
       let app: Application;
       try {
@@ -123,8 +127,11 @@ export function createLocalAuthApi(
       }
       const send = (result: LocalStreamedResult, id: string) => onResult(result, id);
       // With afterId, the events after it come first (from the store: across restarts and nodes).
-      const stop = ctx.push.subscribe(app.id, send, request.afterId);
-      subscriptions.add(stop);
+      const stop = ctx.push.subscribe(app.id, send, request.afterId, (reason) => {
+        subscriptions.delete(stop);
+        onEnd(reason);
+      });
+      subscriptions.set(stop, onEnd);
       return {
         unsubscribe: () => {
           subscriptions.delete(stop);
@@ -134,8 +141,13 @@ export function createLocalAuthApi(
     },
     close: () => {
       closed = true;
-      for (const stop of subscriptions) stop();
+      const open = [...subscriptions];
       subscriptions.clear();
+      // As the HTTPS server ends its open streams when it closes: the subscriber reconnects.
+      for (const [stop, onEnd] of open) {
+        stop();
+        onEnd('stream ended');
+      }
     },
   };
 }

@@ -30,6 +30,8 @@ export interface PublishedResult {
   status_msg: string;
 }
 type ResultListener = (result: PublishedResult, id: string) => void;
+/** The hub ended a stream (its catch-up could not be read): the client must reconnect. */
+export type StreamEnd = (reason: string) => void;
 
 interface Subscription {
   appId: string;
@@ -38,6 +40,7 @@ interface Subscription {
   last: ResultEventKey;
   /** While the catch-up after a reconnect is read: live events, delivered after it. */
   buffer: ResultEvent[] | undefined;
+  onEnd: StreamEnd | undefined;
 }
 
 export type HubStore = Pick<
@@ -46,8 +49,15 @@ export type HubStore = Pick<
 >;
 
 const PAGE = 1_000;
-/** How soon to look again when a result waits behind an older open transaction. */
+/**
+ * How soon to look again when a result waits behind an older open transaction: first soon (a
+ * concurrent write commits within milliseconds), then, while it stays held (a long transaction
+ * anywhere on the server), twice as late each time up to HELD_RETRY_MAX_MS.
+ */
 const HELD_RETRY_MS = 15;
+const HELD_RETRY_MAX_MS = 500;
+/** A hold this long is reported (`onHeld`), once per hold. */
+const HELD_REPORT_MS = 1_000;
 /** How long an answer is remembered for a waiter that registers just after it (a read's race). */
 const RECENT_ANSWER_MS = 10_000;
 const RECENT_ANSWER_MAX = 100_000;
@@ -65,12 +75,25 @@ export class OobHub {
   #polling: Promise<void> | undefined;
   #pollAgain = false;
   #heldTimer: NodeJS.Timeout | undefined;
+  /** While results are held back: since when, the next re-query's delay, whether reported. */
+  #held: { sinceMs: number; retryMs: number; reported: boolean } | undefined;
+  readonly #onHeld: (heldMs: number) => void;
   #unlisten: (() => void) | undefined;
 
-  constructor(deps: { clock: Clock; store: HubStore; onError?: (err: unknown) => void }) {
+  /**
+   * `onHeld`: results have been held back for over a second by an older open transaction
+   * (PostgreSQL); called once per hold, with how long so far.
+   */
+  constructor(deps: {
+    clock: Clock;
+    store: HubStore;
+    onError?: (err: unknown) => void;
+    onHeld?: (heldMs: number) => void;
+  }) {
     this.#clock = deps.clock;
     this.#store = deps.store;
     this.#onError = deps.onError ?? (() => {});
+    this.#onHeld = deps.onHeld ?? (() => {});
   }
 
   /** Reads the stream's head and listens to the other nodes; before the service serves. */
@@ -144,10 +167,17 @@ export class OobHub {
 
   /**
    * Subscribes to every final result of the application, from now on; after a reconnect, from
-   * event `afterId` on (the events still kept), each event once and in order. Returns the
-   * unsubscribe.
+   * event `afterId` on (the events still kept), each event once and in order. When the
+   * catch-up cannot be read, the subscription ends (`onEnd`, nothing more is delivered): the
+   * client reconnects with the same `afterId`, as the events it missed are still in the store.
+   * Returns the unsubscribe.
    */
-  subscribe(appId: string, listener: ResultListener, afterId?: string): () => void {
+  subscribe(
+    appId: string,
+    listener: ResultListener,
+    afterId?: string,
+    onEnd?: StreamEnd,
+  ): () => void {
     const head = this.#cursor ?? { xid: 0, id: 0 };
     const after = afterId === undefined ? undefined : parseResultEventKey(afterId);
     const sub: Subscription = {
@@ -155,15 +185,21 @@ export class OobHub {
       listener,
       last: head,
       buffer: after === undefined ? undefined : [],
+      onEnd,
     };
     getOrCreate(this.#subscriptions, appId).add(sub);
+    const unsubscribe = () => removeFrom(this.#subscriptions, appId, sub);
     if (after !== undefined) {
       this.#catchUp(sub, after, head).catch((err: unknown) => {
         this.#onError(err);
-        this.#endCatchUp(sub);
+        // Delivering live events now would move the client's last id past the events it has
+        // not been given: they would be lost to the stream for good.
+        unsubscribe();
+        sub.buffer = undefined;
+        sub.onEnd?.('catch-up read failed');
       });
     }
-    return () => removeFrom(this.#subscriptions, appId, sub);
+    return unsubscribe;
   }
 
   /** Reads the result events committed since the last look and gives them to the streams. */
@@ -186,26 +222,37 @@ export class OobHub {
   }
 
   async #poll(): Promise<void> {
+    let held: boolean;
     do {
       this.#pollAgain = false;
       if (this.#cursor === undefined) return;
-      const { events, held } = await this.#store.listResultEvents({
-        after: this.#cursor,
-        limit: PAGE,
-      });
-      for (const event of events) {
+      const page = await this.#store.listResultEvents({ after: this.#cursor, limit: PAGE });
+      for (const event of page.events) {
         this.#cursor = event.key;
         this.#dispatch(event);
       }
-      if (events.length === PAGE) this.#pollAgain = true;
-      if (held && this.#heldTimer === undefined) {
-        this.#heldTimer = setTimeout(() => {
-          this.#heldTimer = undefined;
-          void this.pollResults();
-        }, HELD_RETRY_MS);
-        this.#heldTimer.unref();
-      }
+      if (page.events.length === PAGE) this.#pollAgain = true;
+      held = page.held;
     } while (this.#pollAgain);
+    if (held) this.#stillHeld();
+    else this.#held = undefined;
+  }
+
+  /** Looks again later, each time later while the hold lasts; reports a long hold once. */
+  #stillHeld(): void {
+    const nowMs = this.#clock.nowMs();
+    const held = (this.#held ??= { sinceMs: nowMs, retryMs: HELD_RETRY_MS, reported: false });
+    if (!held.reported && nowMs - held.sinceMs >= HELD_REPORT_MS) {
+      held.reported = true;
+      this.#onHeld(nowMs - held.sinceMs);
+    }
+    if (this.#heldTimer !== undefined) return;
+    this.#heldTimer = setTimeout(() => {
+      this.#heldTimer = undefined;
+      void this.pollResults();
+    }, held.retryMs);
+    this.#heldTimer.unref();
+    held.retryMs = Math.min(HELD_RETRY_MAX_MS, held.retryMs * 2);
   }
 
   #dispatch(event: ResultEvent): void {

@@ -16,7 +16,7 @@ import type { Clock } from '../../runtime/clock.ts';
 import { generateDigits, type Random } from '../../runtime/random.ts';
 import type { Store } from '../../store/store.ts';
 import type { WriteBatcher } from '../../store/write-batcher.ts';
-import type { OobHub, PublishedResult } from './oob-hub.ts';
+import type { OobHub, PublishedResult, StreamEnd } from './oob-hub.ts';
 import {
   answerOf,
   auditEvent,
@@ -323,14 +323,16 @@ export class PushFlow {
   /**
    * Every final result of the application, as it happens (the auth_results stream); with
    * `afterId`, first those after that event (a reconnecting stream's catch-up, across restarts
-   * and nodes: the events are in the store).
+   * and nodes: the events are in the store). `onEnd`: the stream ended (oob-hub.ts), the client
+   * must reconnect.
    */
   subscribe(
     appId: string,
     listener: (result: PublishedResult, id: string) => void,
     afterId?: string,
+    onEnd?: StreamEnd,
   ): () => void {
-    return this.#d.hub.subscribe(appId, listener, afterId);
+    return this.#d.hub.subscribe(appId, listener, afterId, onEnd);
   }
 
   /** Moves expired pending requests to `timeout` and wakes their waiters. */
