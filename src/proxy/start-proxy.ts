@@ -3,16 +3,8 @@
 // and the admin endpoint.
 import { hostname as osHostname } from 'node:os';
 import { Registry } from 'prom-client';
-import {
-  createAuthApiClient,
-  type AuthApiClient,
-  type AuthParams,
-} from '../client/auth-api-client.ts';
-import {
-  apiHostsHealthStatus,
-  currentClient,
-  startHealthReporter,
-} from '../client/health-reporter.ts';
+import type { AuthApiClient, AuthParams } from '../client/auth-api-client.ts';
+import { apiHostsHealthStatus, startStatusReporter } from '../client/health-reporter.ts';
 import {
   createResilientAuthApiClient,
   type ResilienceEvent,
@@ -267,7 +259,7 @@ export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Prom
     await close();
     throw e;
   }
-  const reporter = startStatusReporter(
+  const reporter = startProxyStatusReporter(
     config,
     () => [...generation!.sections.values()],
     deps,
@@ -302,53 +294,27 @@ export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Prom
  * the current generation's first server section's keys and sent to its first API host
  * (docs/status-page.md): after a reload that rotated the skey, reports carry the new one.
  */
-function startStatusReporter(
+function startProxyStatusReporter(
   config: AuthProxyConfig,
   running: () => readonly { section: ServerConfig; api: ResilientAuthApiClient }[],
   deps: ProxyDeps,
   logs: ProxyLogs,
 ): { stop(): void } | undefined {
   const configured = config.servers[0];
-  if (config.main.statusReportIntervalMs === 0 || configured === undefined) return undefined;
-  const clients = currentClient(
-    () => running()[0]?.section ?? configured,
-    (first) => {
-      const host = first.apiHosts[0];
-      return createAuthApiClient({
-        apiHost: host?.apiHost ?? first.apiHost,
-        apiPort: host?.apiPort ?? first.apiPort,
-        ikey: first.ikey,
-        skey: first.skey,
-        ...(first.apiCaPem ? { caPem: first.apiCaPem } : {}),
-        timeoutMs: first.apiTimeoutMs,
-        clock: deps.clock,
-        userAgent: PROXY_NAME,
-      });
-    },
-  );
-  const name =
-    config.main.statusName ??
-    (osHostname()
-      .replace(/[^A-Za-z0-9._-]/g, '-')
-      .slice(0, 64) ||
-      'proxy');
-  const reporter = startHealthReporter({
-    client: clients.client,
+  if (configured === undefined) return undefined;
+  return startStatusReporter({
     kind: 'proxy',
-    name,
+    statusName: config.main.statusName,
     intervalMs: config.main.statusReportIntervalMs,
+    keys: () => running()[0]?.section ?? configured,
     health: () =>
       apiHostsHealthStatus(
         running().map(({ section, api }) => ({ section: section.section, hosts: api.health() })),
       ),
+    clock: deps.clock,
+    userAgent: PROXY_NAME,
     onProblem: (message) => logs.line(`WARNING: ${message}`),
   });
-  return {
-    stop() {
-      reporter.stop();
-      clients.close();
-    },
-  };
 }
 
 /** `[main] syslog_target`: the auth events also go to the SIEM (docs/proxy-config.md). */
