@@ -103,7 +103,7 @@ async function runDrillCommand(flags: DrillFlags): Promise<void> {
 
   const clock = new SystemClock();
   const tls = await createDrillTlsMaterial(clock.nowMs());
-  const { config, substitutedFiles } = await loadDrillConfig(flags.config, tls.caPem);
+  const { config, substitutedFiles } = loadDrillConfig(flags.config, tls.caPem);
   const known = config.servers.map((s) => s.section);
   for (const name of [...flags.section, ...Object.keys(expect)]) {
     if (!known.includes(name))

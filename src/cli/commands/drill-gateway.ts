@@ -34,7 +34,7 @@ const appName = (name: string) => name.replace(/^app:/, '');
 export async function runGatewayDrillCommand(flags: GatewayDrillFlags): Promise<void> {
   const clock = new SystemClock();
   const tls = await createDrillTlsMaterial(clock.nowMs());
-  const { config, substitutedFiles } = await loadGatewayDrillConfig(flags.gatewayConfig, tls.caPem);
+  const { config, substitutedFiles } = loadGatewayDrillConfig(flags.gatewayConfig, tls.caPem);
   const known = drillableApps(config).map((a) => a.name);
   const apps = flags.section.map(appName);
   const expect = Object.fromEntries(Object.entries(flags.expect).map(([k, v]) => [appName(k), v]));
