@@ -27,6 +27,7 @@ import {
   frame,
   messagePageFor,
   sameOrigin,
+  sendFormError,
   sendPage,
   setLoginCookie,
   setSessionCookie,
@@ -284,12 +285,7 @@ async function showOidcSignIn(gate: Gate, request: FastifyRequest, reply: Fastif
 /** `POST /login`: the password against the directory, then the application's second factor. */
 async function submitPassword(gate: Gate, request: FastifyRequest, reply: FastifyReply) {
   const form = checkedForm(gate, request);
-  if (form.error)
-    return sendPage(
-      reply,
-      form.status,
-      messagePageFor(gate, request, 'errorHeading', form.error, true),
-    );
+  if (form.error) return sendFormError(gate, request, reply, form);
   const { login, fields } = form;
   const username = (fields.get('username') ?? '').trim();
   const password = fields.get('password') ?? '';
@@ -366,12 +362,7 @@ async function submitPassword(gate: Gate, request: FastifyRequest, reply: Fastif
 /** `POST /login/passcode`. */
 async function submitPasscode(gate: Gate, request: FastifyRequest, reply: FastifyReply) {
   const form = checkedForm(gate, request, true);
-  if (form.error)
-    return sendPage(
-      reply,
-      form.status,
-      messagePageFor(gate, request, 'errorHeading', form.error, true),
-    );
+  if (form.error) return sendFormError(gate, request, reply, form);
   const { login, fields } = form;
   const user = login.user!;
   const app = appOf(gate, login);
@@ -419,12 +410,7 @@ async function submitOutOfBand(
   factor: 'push' | 'phone',
 ) {
   const form = checkedForm(gate, request, true);
-  if (form.error)
-    return sendPage(
-      reply,
-      form.status,
-      messagePageFor(gate, request, 'errorHeading', form.error, true),
-    );
+  if (form.error) return sendFormError(gate, request, reply, form);
   const { login } = form;
   const app = appOf(gate, login);
   const device = deviceFor(login, factor);
@@ -442,12 +428,7 @@ async function submitOutOfBand(
 /** `POST /login/sms`: SMS passcodes to the login's device for them; then a passcode logs in. */
 async function submitSms(gate: Gate, request: FastifyRequest, reply: FastifyReply) {
   const form = checkedForm(gate, request, true);
-  if (form.error)
-    return sendPage(
-      reply,
-      form.status,
-      messagePageFor(gate, request, 'errorHeading', form.error, true),
-    );
+  if (form.error) return sendFormError(gate, request, reply, form);
   const { login } = form;
   const app = appOf(gate, login);
   const device = deviceFor(login, 'sms');
@@ -482,12 +463,7 @@ async function pushStatus(gate: Gate, request: FastifyRequest, reply: FastifyRep
 /** `POST /login/push/complete`: the push's or call's answer decides. */
 async function completePush(gate: Gate, request: FastifyRequest, reply: FastifyReply) {
   const form = checkedForm(gate, request, true);
-  if (form.error)
-    return sendPage(
-      reply,
-      form.status,
-      messagePageFor(gate, request, 'errorHeading', form.error, true),
-    );
+  if (form.error) return sendFormError(gate, request, reply, form);
   const { login } = form;
   const app = appOf(gate, login);
   const pending = login.outOfBand;

@@ -74,6 +74,20 @@ export function checkedForm(gate: Gate, request: FastifyRequest, needsUser = fal
   return { error: undefined, login, fields };
 }
 
+/** The error page of a form `checkedForm` refused (expired login, forged or stale form). */
+export function sendFormError(
+  gate: Gate,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  form: { error: MessageKey; status: number },
+) {
+  return sendPage(
+    reply,
+    form.status,
+    messagePageFor(gate, request, 'errorHeading', form.error, true),
+  );
+}
+
 /** A browser's POST names its origin; one from elsewhere is cross-site request forgery. */
 export function sameOrigin(gate: Gate, request: FastifyRequest): boolean {
   const origin = request.headers.origin;
