@@ -5,11 +5,11 @@ import { hostname as osHostname } from 'node:os';
 import { Registry } from 'prom-client';
 import type { AuthApiClient, AuthParams } from '../client/auth-api-client.ts';
 import { apiHostsHealthStatus, startStatusReporter } from '../client/health-reporter.ts';
-import {
-  createResilientAuthApiClient,
-  type ResilienceEvent,
-  type ResilientAuthApiClient,
+import type {
+  ResilienceEvent,
+  ResilientAuthApiClient,
 } from '../client/resilient-auth-api-client.ts';
+import { createSectionApiClient } from '../client/section-api-client.ts';
 import {
   ConfigError,
   type AuthProxyConfig,
@@ -630,24 +630,11 @@ export function createApiClient(
   onEvent: (event: ResilienceEvent) => void,
   coLocated?: CoLocatedService,
 ): ResilientAuthApiClient {
-  const r = section.resilience;
-  return createResilientAuthApiClient({
-    createClient: hostClientFactory(section, coLocated),
-    hosts: section.apiHosts,
-    ikey: section.ikey,
-    skey: section.skey,
-    ...(section.apiCaPem ? { caPem: section.apiCaPem } : {}),
-    timeoutMs: section.apiTimeoutMs,
+  return createSectionApiClient(section, {
     clock,
     userAgent: PROXY_NAME,
-    breakerEnabled: r.breakerEnabled,
-    breaker: {
-      failureThreshold: r.breakerFailureThreshold,
-      openMs: r.breakerOpenMs,
-      maxOpenMs: r.breakerMaxOpenMs,
-      degradedLatencyMs: r.degradedLatencyMs,
-    },
     onEvent,
+    createClient: hostClientFactory(section, coLocated),
   });
 }
 
