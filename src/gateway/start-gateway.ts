@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Clock } from '../runtime/clock.ts';
 import { openGatewayStateDb } from '../runtime/gateway-state-db.ts';
 import type { Random } from '../runtime/random.ts';
-import { createLdapPrimary } from '../proxy/primary/ldap-primary.ts';
+import { createAdClientPrimary } from '../proxy/primary/ad-client-primary.ts';
 import type { PrimaryAuthenticator } from '../proxy/primary/primary-authenticator.ts';
 import { buildGatewayApp } from './gateway-app.ts';
 import { openGatewayEvents, type GatewayEvents } from './gateway-events.ts';
@@ -140,29 +140,12 @@ function createDirectoryPrimary(
   deps: GatewayDeps,
   events: GatewayEvents,
 ): PrimaryAuthenticator {
-  const d = config.directory;
-  return createLdapPrimary({
-    hosts: [...d.hosts],
-    port: d.port,
-    transport: d.transport,
-    caPem: d.sslCaPem,
-    verifyHostname: d.sslVerifyHostname,
-    serviceAccountDn: d.serviceAccountBindName,
-    serviceAccountPassword: d.serviceAccountPassword,
-    searchDn: d.searchDn,
-    usernameAttribute: d.usernameAttribute,
-    atAttribute: d.atAttribute,
-    emailAttribute: config.gateway.emailAttribute,
-    ldapFilter: d.ldapFilter,
-    securityGroupDn: d.securityGroupDn,
-    fetchGroups: true,
-    timeoutMs: d.timeoutMs,
+  return createAdClientPrimary(config.directory, {
     clock: deps.clock,
-    logger: {
-      debug: () => undefined,
-      warn: (obj: object, msg: string) =>
-        events.line(`[${d.section}] ${msg} ${JSON.stringify(obj)}`),
-    },
+    line: (text) => events.line(text),
+    // Always read: they become Remote-Groups.
+    fetchGroups: true,
+    emailAttribute: config.gateway.emailAttribute,
   });
 }
 

@@ -29,7 +29,8 @@ import { PushWaiter } from './push-waiter.ts';
 import { createLoginFlow, type LoginAnswer, type LoginFlow } from './login-flow.ts';
 import { startLdapServer, type LdapServer } from './ldap-server.ts';
 import { createLdapUpstreamOpener } from './ldap-upstream.ts';
-import { createLdapPrimary, type LdapDirectory } from './primary/ldap-primary.ts';
+import { createAdClientPrimary } from './primary/ad-client-primary.ts';
+import type { LdapDirectory } from './primary/ldap-primary.ts';
 import type { PrimaryAuthenticator } from './primary/primary-authenticator.ts';
 import { createRadiusPrimary } from './primary/radius-primary.ts';
 import { PrimaryOnlyWatcher } from './primary-only-switch.ts';
@@ -696,25 +697,12 @@ function createPrimary(
         logger: sectionLogger(logs, client.section),
       });
     case 'ad':
-      return createLdapPrimary({
-        hosts: [...client.hosts],
-        port: client.port,
-        transport: client.transport,
-        caPem: client.sslCaPem,
-        verifyHostname: client.sslVerifyHostname,
-        serviceAccountDn: client.serviceAccountBindName,
-        serviceAccountPassword: client.serviceAccountPassword,
-        searchDn: client.searchDn,
-        usernameAttribute: client.usernameAttribute,
-        atAttribute: client.atAttribute,
-        ldapFilter: client.ldapFilter,
-        securityGroupDn: client.securityGroupDn,
+      return createAdClientPrimary(client, {
+        clock: deps.clock,
+        line: (text) => logs.line(text),
         // Only per-group failmode reads group memberships: skip the extra search unless a server
         // section using this client has failmode_*_groups (or security_group_dn needs it).
         fetchGroups: client.fetchGroups,
-        timeoutMs: client.timeoutMs,
-        clock: deps.clock,
-        logger: sectionLogger(logs, client.section),
       });
   }
 }
