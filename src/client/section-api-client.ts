@@ -57,3 +57,10 @@ export function createSectionApiClient(
     onEvent: options.onEvent,
   });
 }
+
+/** The log line of a breaker or health change of the section's API hosts. */
+export function describeResilienceEvent(section: string, event: ResilienceEvent): string {
+  return event.type === 'breaker'
+    ? `[${section}] circuit breaker for ${event.host}: ${event.from} -> ${event.to} (${event.reason})`
+    : `[${section}] API host ${event.host} is ${event.to} (was ${event.from}): ${event.reason}`;
+}

@@ -3,7 +3,7 @@
 // forward-auth app on `[gateway] listen`, and /status + /metrics on `[main] admin_listen`.
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
-import { type HostHealth, type ResilienceEvent } from '../client/resilient-auth-api-client.ts';
+import type { HostHealth } from '../client/resilient-auth-api-client.ts';
 import type { GatewayConfig } from '../config/gateway-config-model.ts';
 import type { ListenAddress } from '../config/listen-address.ts';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import type { Clock } from '../runtime/clock.ts';
 import { openGatewayStateDb } from '../runtime/gateway-state-db.ts';
 import type { Random } from '../runtime/random.ts';
 import { createAdClientPrimary } from '../proxy/primary/ad-client-primary.ts';
+import { describeResilienceEvent } from '../client/section-api-client.ts';
 import type { PrimaryAuthenticator } from '../proxy/primary/primary-authenticator.ts';
 import { buildGatewayApp } from './gateway-app.ts';
 import { openGatewayEvents, type GatewayEvents } from './gateway-events.ts';
@@ -65,7 +66,7 @@ export async function startGateway(
   const startedAtMs = deps.clock.nowMs();
   const primary = createDirectoryPrimary(config, deps, events);
   const api = createGatewayApiClient(config, deps.clock, (event) => {
-    events.line(describeEvent(event));
+    events.line(describeResilienceEvent('service', event));
     if (event.type === 'breaker') {
       events.metrics.breakerState.set({ host: event.host }, BREAKER_VALUES[event.to]);
     }
@@ -147,12 +148,6 @@ function createDirectoryPrimary(
     fetchGroups: true,
     emailAttribute: config.gateway.emailAttribute,
   });
-}
-
-function describeEvent(event: ResilienceEvent): string {
-  return event.type === 'breaker'
-    ? `[service] circuit breaker for ${event.host}: ${event.from} -> ${event.to} (${event.reason})`
-    : `[service] API host ${event.host} is ${event.to} (was ${event.from}): ${event.reason}`;
 }
 
 /** `GET /status` (JSON) and `GET /metrics` (Prometheus text), as the proxy's admin endpoint. */

@@ -30,7 +30,8 @@ import { openProxyLogs } from './proxy-logs.ts';
 import { createProxyMetrics } from './proxy-metrics.ts';
 import { startRadiusServer } from './radius-server.ts';
 import { sendRadiusLogin } from './radius-login-client.ts';
-import { createApiClient, describeResilienceEvent } from './start-proxy.ts';
+import { describeResilienceEvent } from '../client/section-api-client.ts';
+import { createApiClient } from './start-proxy.ts';
 
 export const DRILL_SCENARIOS = [
   /** Nothing listens on the API port: connection refused. */

@@ -9,7 +9,7 @@ import type {
   ResilienceEvent,
   ResilientAuthApiClient,
 } from '../client/resilient-auth-api-client.ts';
-import { createSectionApiClient } from '../client/section-api-client.ts';
+import { createSectionApiClient, describeResilienceEvent } from '../client/section-api-client.ts';
 import {
   ConfigError,
   type AuthProxyConfig,
@@ -713,11 +713,4 @@ function sectionLogger(logs: ProxyLogs, section: string) {
     debug: () => undefined,
     warn: (obj: object, msg: string) => logs.line(`[${section}] ${msg} ${JSON.stringify(obj)}`),
   };
-}
-
-/** The authproxy.log line of a breaker or health change. */
-export function describeResilienceEvent(section: string, event: ResilienceEvent): string {
-  return event.type === 'breaker'
-    ? `[${section}] circuit breaker for ${event.host}: ${event.from} -> ${event.to} (${event.reason})`
-    : `[${section}] API host ${event.host} is ${event.to} (was ${event.from}): ${event.reason}`;
 }
