@@ -26,6 +26,7 @@ import {
   endLogin,
   frame,
   messagePageFor,
+  endLoginWithError,
   sameOrigin,
   sendFormError,
   sendPage,
@@ -327,17 +328,7 @@ async function submitPassword(gate: Gate, request: FastifyRequest, reply: Fastif
   login.user = user;
   if (app.restriction === 'deny') {
     recordLogin(gate, request, app, user.username, 'deny', 'app-denies');
-    return endLogin(
-      gate,
-      reply,
-      login,
-      403,
-      messagePage(f, {
-        heading: 'errorHeading',
-        message: t(f.lang, 'accessDenied'),
-        kind: 'error',
-      }),
-    );
+    return endLoginWithError(gate, request, reply, login, 403, 'accessDenied');
   }
   if (app.restriction !== 'two_factor') {
     return finishLogin(
@@ -379,19 +370,9 @@ async function submitPasscode(gate: Gate, request: FastifyRequest, reply: Fastif
     login.passcodeFailures += 1;
     recordLogin(gate, request, app, user.username, 'deny', 'wrong-passcode');
     if (login.passcodeFailures >= MAX_PASSCODE_FAILURES) {
-      const f = frame(gate, request);
-      return endLogin(
-        gate,
-        reply,
-        login,
-        401,
-        messagePage(f, {
-          heading: 'errorHeading',
-          message: t(f.lang, 'tooManyAttempts'),
-          kind: 'error',
-          again: true,
-        }),
-      );
+      return endLoginWithError(gate, request, reply, login, 401, 'tooManyAttempts', {
+        again: true,
+      });
     }
     return sendPage(
       reply,
@@ -544,18 +525,10 @@ async function finishLogin(
     case 'failmode-deny':
       recordFailmode(gate, request, app, user.username, step, 'deny');
       recordLogin(gate, request, app, user.username, 'deny', step.decision.reason);
-      return endLogin(
-        gate,
-        reply,
-        login,
-        503,
-        messagePage(f, {
-          heading: 'errorHeading',
-          message: t(f.lang, 'failmodeRefused', { app: app.name }),
-          kind: 'error',
-          again: true,
-        }),
-      );
+      return endLoginWithError(gate, request, reply, login, 503, 'failmodeRefused', {
+        again: true,
+        values: { app: app.name },
+      });
     case 'enroll':
       recordLogin(gate, request, app, user.username, 'deny', 'enroll');
       return endLogin(
@@ -577,33 +550,13 @@ async function finishLogin(
         : step.reason === 'push-deny' || step.reason === 'phone-deny'
           ? 'denied'
           : 'accessDenied';
-      return endLogin(
-        gate,
-        reply,
-        login,
-        unavailable ? 503 : 403,
-        messagePage(f, {
-          heading: 'errorHeading',
-          message: t(f.lang, key),
-          kind: 'error',
-          again: true,
-        }),
-      );
+      return endLoginWithError(gate, request, reply, login, unavailable ? 503 : 403, key, {
+        again: true,
+      });
     }
     default:
       // choose / retry / push-sent / waiting are handled by their routes; anything else refuses.
-      return endLogin(
-        gate,
-        reply,
-        login,
-        403,
-        messagePage(f, {
-          heading: 'errorHeading',
-          message: t(f.lang, 'accessDenied'),
-          kind: 'error',
-          again: true,
-        }),
-      );
+      return endLoginWithError(gate, request, reply, login, 403, 'accessDenied', { again: true });
   }
 }
 

@@ -131,6 +131,32 @@ export function endLogin(
   return sendPage(reply, status, page);
 }
 
+/** Ends the login with an error page saying `message` (placeholders filled from `values`). */
+export function endLoginWithError(
+  gate: Gate,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  login: PendingLogin,
+  status: number,
+  message: MessageKey,
+  o: { again?: boolean; values?: Readonly<Record<string, string | number>> } = {},
+) {
+  const f = frame(gate, request);
+  const text = t(f.lang, message, o.values);
+  return endLogin(
+    gate,
+    reply,
+    login,
+    status,
+    messagePage(f, {
+      heading: 'errorHeading',
+      message: text,
+      kind: 'error',
+      again: o.again ?? false,
+    }),
+  );
+}
+
 export function appendCookie(reply: FastifyReply, cookie: string): void {
   const existing = reply.getHeader('Set-Cookie');
   const list =
