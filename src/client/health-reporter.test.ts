@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AuthApiClient, HealthReportParams } from './auth-api-client.ts';
-import { apiHostsHealthStatus, currentClient, startHealthReporter } from './health-reporter.ts';
+import {
+  apiHostsHealthStatus,
+  currentClient,
+  hostStatusName,
+  startHealthReporter,
+  startStatusReporter,
+} from './health-reporter.ts';
 
 /** A client that records what it was asked to report, answering `kind`. */
 function fakeClient(name: string, sent: string[], kind: () => 'ok' | 'unreachable' = () => 'ok') {
@@ -99,5 +105,28 @@ describe('health reporter', () => {
       onProblem: () => undefined,
     });
     assert.equal(await reporter.reportOnce(), 'no CA file');
+  });
+
+  it('names the component from the host name when status_name is unset, valid and at most 64 characters', () => {
+    assert.equal(hostStatusName('vpn gw.example.com', 'proxy'), 'vpn-gw.example.com');
+    assert.equal(hostStatusName('ä'.repeat(70), 'proxy'), '-'.repeat(64));
+    assert.equal(hostStatusName('', 'gateway'), 'gateway');
+  });
+
+  it('starts no status reporter when the interval is 0 or no API host is configured', () => {
+    const keys = { apiHosts: [], ikey: 'DI', skey: 's', apiCaPem: undefined, apiTimeoutMs: 1000 };
+    const options = {
+      kind: 'proxy' as const,
+      statusName: undefined,
+      health: () => ({ status: 'operational' as const, detail: '' }),
+      clock: { nowMs: () => 0 },
+      userAgent: 'test',
+      onProblem: () => assert.fail('no report is sent'),
+    };
+    assert.equal(startStatusReporter({ ...options, intervalMs: 0, keys: () => keys }), undefined);
+    assert.equal(
+      startStatusReporter({ ...options, intervalMs: 30_000, keys: () => keys }),
+      undefined,
+    );
   });
 });

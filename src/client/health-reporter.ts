@@ -1,7 +1,13 @@
 // A proxy's or gateway's health, reported to the service for its status page: signed with the
 // keys of the client `client()` returns at each report (the current configuration's after a
 // reload), `POST /auth/v2/health_report` (docs/status-page.md).
-import type { AuthApiClient, HealthReportParams } from './auth-api-client.ts';
+import { hostname as osHostname } from 'node:os';
+import type { Clock } from '../runtime/clock.ts';
+import {
+  createAuthApiClient,
+  type AuthApiClient,
+  type HealthReportParams,
+} from './auth-api-client.ts';
 
 export type ReportedStatus = 'operational' | 'degraded_performance' | 'partial_outage';
 
@@ -98,4 +104,67 @@ export function currentClient<K>(
     },
     close: () => held?.client.close(),
   };
+}
+
+/** The keys a status report is signed with, and the API hosts: it goes to the first. */
+export interface StatusReportKeys {
+  readonly apiHosts: readonly { readonly apiHost: string; readonly apiPort: number }[];
+  readonly ikey: string;
+  readonly skey: string;
+  readonly apiCaPem: string | undefined;
+  readonly apiTimeoutMs: number;
+}
+
+/**
+ * `[main] status_report_interval` of the proxy and the gateway: their health to the service's
+ * status page as component `<kind>-<status_name>` (docs/status-page.md), signed with the keys
+ * `keys()` returns at each report: after a reload that rotated the skey, reports carry the new
+ * one. Undefined when off (interval 0) or when the keys name no API host.
+ */
+export function startStatusReporter(options: {
+  kind: HealthReportParams['kind'];
+  /** `[main] status_name`; unset, the host name made a component name (else the kind). */
+  statusName: string | undefined;
+  intervalMs: number;
+  keys: () => StatusReportKeys;
+  health: () => { status: ReportedStatus; detail: string };
+  clock: Clock;
+  userAgent: string;
+  onProblem: (message: string) => void;
+}): { stop(): void } | undefined {
+  if (options.intervalMs === 0 || options.keys().apiHosts[0] === undefined) return undefined;
+  const clients = currentClient(options.keys, (keys) => {
+    const host = keys.apiHosts[0];
+    // Thrown inside the report, so logged as its problem: a loaded configuration always has one.
+    if (host === undefined) throw new Error('no API host to report to');
+    return createAuthApiClient({
+      apiHost: host.apiHost,
+      apiPort: host.apiPort,
+      ikey: keys.ikey,
+      skey: keys.skey,
+      ...(keys.apiCaPem ? { caPem: keys.apiCaPem } : {}),
+      timeoutMs: keys.apiTimeoutMs,
+      clock: options.clock,
+      userAgent: options.userAgent,
+    });
+  });
+  const reporter = startHealthReporter({
+    client: clients.client,
+    kind: options.kind,
+    name: options.statusName ?? hostStatusName(osHostname(), options.kind),
+    intervalMs: options.intervalMs,
+    health: options.health,
+    onProblem: options.onProblem,
+  });
+  return {
+    stop() {
+      reporter.stop();
+      clients.close();
+    },
+  };
+}
+
+/** A host name as a status component name: 64 characters of `[A-Za-z0-9._-]`, else `fallback`. */
+export function hostStatusName(hostname: string, fallback: string): string {
+  return hostname.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || fallback;
 }

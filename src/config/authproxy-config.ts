@@ -1,12 +1,12 @@
 // authproxy.cfg for the Airlock proxy: the one schema, its defaults, and loading that reports every error.
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { isFailmode, type Failmode } from '../core/failmode-decision.ts';
 import { isIpAddress, parseIpRange } from '../core/ip-ranges.ts';
 import { isLoopbackHost } from '../core/loopback-host.ts';
 import { parseDnList, parseFailOpenAttributes, type FailOpenAttribute } from './failmode-keys.ts';
-import { formatIniError, parseIni, type IniSection } from './ini-parse.ts';
+import { loadConfigFile, parseConfigText } from './config-file.ts';
+import type { IniDocument, IniSection } from './ini-parse.ts';
 import { closestWord } from './closest-word.ts';
 import { parseListenAddress, type ListenAddress } from './listen-address.ts';
 import { readSyslogConfig, type SyslogConfig } from './syslog-config.ts';
@@ -15,13 +15,11 @@ import {
   API_TIMEOUT_MAX_SECONDS,
   AUTO_FACTORS,
   CHALLENGE_FACTORS,
-  ConfigError,
   LDAP_FACTORS,
   DEFAULTS,
   PROMPT_FORMATS,
   RADIUS_SECRET_MIN_LENGTH,
   SECTION_KINDS,
-  deepFreeze,
 } from './authproxy-config-model.ts';
 import type {
   AdClientConfig,
@@ -76,12 +74,11 @@ export function parseAuthProxyConfig(
   text: string,
   options: ParseAuthProxyConfigOptions,
 ): ParseAuthProxyConfigResult {
-  const errors: string[] = [];
-  const warnings: string[] = [];
-  const doc = parseIni(text);
-  errors.push(...doc.errors.map(formatIniError));
-  const ctx: Context = { options, errors, warnings };
+  return parseConfigText(text, options, readAuthProxyConfig);
+}
 
+function readAuthProxyConfig(doc: IniDocument, ctx: Context): AuthProxyConfig {
+  const { errors, warnings } = ctx;
   const known: Array<{ section: IniSection; kind: SectionKind }> = [];
   for (const section of doc.sections) {
     const kind = classifySection(section, errors);
@@ -132,30 +129,15 @@ export function parseAuthProxyConfig(
     }
   }
 
-  if (errors.length > 0) {
-    return { ok: false, errors: Object.freeze(errors), warnings: Object.freeze(warnings) };
-  }
-  return { ok: true, config: deepFreeze({ main, clients, servers, warnings }) };
+  return { main, clients, servers, warnings };
 }
 
 /**
- * Reads and validates the file at `path`: the only function here that touches the disk. Relative
- * paths inside resolve against the file's directory. Throws `ConfigError` listing every problem.
+ * Reads and validates the file at `path`. Relative paths inside resolve against the file's
+ * directory. Throws `ConfigError` listing every problem.
  */
 export function loadAuthProxyConfig(path: string): AuthProxyConfig {
-  const absolute = resolve(path);
-  let text: string;
-  try {
-    text = readFileSync(absolute, 'utf8');
-  } catch (err) {
-    throw new ConfigError(absolute, [`cannot read the file (${errorCode(err)})`]);
-  }
-  const result = parseAuthProxyConfig(text, {
-    configDir: dirname(absolute),
-    readFile: (p) => readFileSync(p, 'utf8'),
-  });
-  if (!result.ok) throw new ConfigError(absolute, result.errors, result.warnings);
-  return result.config;
+  return loadConfigFile(path, parseAuthProxyConfig);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,16 +1,11 @@
 // gateway.cfg for `airlock gateway`: its schema and loading that reports every error at once,
 // with the [ad_client] and API-host readers of authproxy.cfg (docs/gateway.md).
 import { createPrivateKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { isFailmode, type Failmode } from '../core/failmode-decision.ts';
 import { isIpAddress, parseIpRange, type IpMatcher } from '../core/ip-ranges.ts';
 import { isLoopbackHost } from '../core/loopback-host.ts';
-import {
-  ConfigError,
-  deepFreeze,
-  type ParseAuthProxyConfigOptions,
-} from './authproxy-config-model.ts';
+import type { ParseAuthProxyConfigOptions } from './authproxy-config-model.ts';
 import {
   defaultResilienceConfig,
   isHostName,
@@ -28,7 +23,8 @@ import {
 import { RESILIENCE_KEYS, SCHEMAS, type SectionSchema } from './authproxy-config-schema.ts';
 import { SectionReader, errorCode, quote, type Context } from './authproxy-section-reader.ts';
 import { closestWord } from './closest-word.ts';
-import { formatIniError, parseIni, type IniSection } from './ini-parse.ts';
+import { loadConfigFile, parseConfigText } from './config-file.ts';
+import type { IniDocument, IniSection } from './ini-parse.ts';
 import {
   APP_RESTRICTIONS,
   GATEWAY_DEFAULTS,
@@ -139,11 +135,11 @@ export function parseGatewayConfig(
   text: string,
   options: ParseAuthProxyConfigOptions,
 ): ParseGatewayConfigResult {
-  const errors: string[] = [];
-  const warnings: string[] = [];
-  const doc = parseIni(text);
-  errors.push(...doc.errors.map(formatIniError));
-  const ctx: Context = { options, errors, warnings };
+  return parseConfigText(text, options, readGatewayConfig);
+}
+
+function readGatewayConfig(doc: IniDocument, ctx: Context): GatewayConfig {
+  const { errors, warnings } = ctx;
 
   const known = doc.sections.flatMap((section) => {
     const kind = classifyGatewaySection(section, errors);
@@ -207,28 +203,12 @@ export function parseGatewayConfig(
     );
   }
 
-  if (errors.length > 0) {
-    return { ok: false, errors: Object.freeze(errors), warnings: Object.freeze(warnings) };
-  }
-  const config: GatewayConfig = { main, gateway, directory, service, apps, oidc, warnings };
-  return { ok: true, config: deepFreeze(config) };
+  return { main, gateway, directory, service, apps, oidc, warnings };
 }
 
 /** Reads and validates the file at `path`. Throws `ConfigError` listing every problem. */
 export function loadGatewayConfig(path: string): GatewayConfig {
-  const absolute = resolve(path);
-  let text: string;
-  try {
-    text = readFileSync(absolute, 'utf8');
-  } catch (err) {
-    throw new ConfigError(absolute, [`cannot read the file (${errorCode(err)})`]);
-  }
-  const result = parseGatewayConfig(text, {
-    configDir: dirname(absolute),
-    readFile: (p) => readFileSync(p, 'utf8'),
-  });
-  if (!result.ok) throw new ConfigError(absolute, result.errors, result.warnings);
-  return result.config;
+  return loadConfigFile(path, parseGatewayConfig);
 }
 
 // ---------------------------------------------------------------------------------------------

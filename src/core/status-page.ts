@@ -9,20 +9,25 @@ import {
 } from './incident.ts';
 import type { RestrictionLevel } from './model.ts';
 
+/** What a proxy or gateway reports about itself on the signed health endpoint. */
+export interface HealthReport {
+  /** `proxy:<name>` or `gateway:<name>`. */
+  reporter: string;
+  kind: 'proxy' | 'gateway';
+  name: string;
+  /** Its own view: `operational`, `degraded_performance`, … */
+  status: ComponentStatus;
+  detail: string;
+  receivedAtMs: number;
+}
+
 export interface StatusInput {
   nowMs: number;
   /** A proxy or gateway silent for longer than this is `major_outage`. */
   silenceMs: number;
   /** Factor delivery health: configured pairs and measured ones. */
   factors: readonly { factor: string; provider: string; degraded: boolean; reason: string }[];
-  reports: readonly {
-    reporter: string;
-    kind: 'proxy' | 'gateway';
-    name: string;
-    status: ComponentStatus;
-    detail: string;
-    receivedAtMs: number;
-  }[];
+  reports: readonly HealthReport[];
   applications: readonly { id: string; name: string; restrictionLevel: RestrictionLevel }[];
   overrides: readonly { componentId: string; status: ComponentStatus; reason: string }[];
   /** Unresolved incidents. */

@@ -1,10 +1,10 @@
 // The gateway's resilient Auth API client from `[service]`: its own module so that `airlock drill
 // --gateway-config` builds it without loading the OpenID Connect provider the gateway serves.
-import {
-  createResilientAuthApiClient,
-  type ResilienceEvent,
-  type ResilientAuthApiClient,
+import type {
+  ResilienceEvent,
+  ResilientAuthApiClient,
 } from '../client/resilient-auth-api-client.ts';
+import { createSectionApiClient } from '../client/section-api-client.ts';
 import type { GatewayConfig } from '../config/gateway-config-model.ts';
 import type { Clock } from '../runtime/clock.ts';
 
@@ -16,23 +16,5 @@ export function createGatewayApiClient(
   clock: Clock,
   onEvent: (event: ResilienceEvent) => void,
 ): ResilientAuthApiClient {
-  const s = config.service;
-  const r = s.resilience;
-  return createResilientAuthApiClient({
-    hosts: s.apiHosts,
-    ikey: s.ikey,
-    skey: s.skey,
-    ...(s.apiCaPem ? { caPem: s.apiCaPem } : {}),
-    timeoutMs: s.apiTimeoutMs,
-    clock,
-    userAgent: GATEWAY_NAME,
-    breakerEnabled: r.breakerEnabled,
-    breaker: {
-      failureThreshold: r.breakerFailureThreshold,
-      openMs: r.breakerOpenMs,
-      maxOpenMs: r.breakerMaxOpenMs,
-      degradedLatencyMs: r.degradedLatencyMs,
-    },
-    onEvent,
-  });
+  return createSectionApiClient(config.service, { clock, userAgent: GATEWAY_NAME, onEvent });
 }

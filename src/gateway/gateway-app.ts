@@ -26,7 +26,9 @@ import {
   endLogin,
   frame,
   messagePageFor,
+  endLoginWithError,
   sameOrigin,
+  sendFormError,
   sendPage,
   setLoginCookie,
   setSessionCookie,
@@ -284,12 +286,7 @@ async function showOidcSignIn(gate: Gate, request: FastifyRequest, reply: Fastif
 /** `POST /login`: the password against the directory, then the application's second factor. */
 async function submitPassword(gate: Gate, request: FastifyRequest, reply: FastifyReply) {
   const form = checkedForm(gate, request);
-  if (form.error)
-    return sendPage(
-      reply,
-      form.status,
-      messagePageFor(gate, request, 'errorHeading', form.error, true),
-    );
+  if (form.error) return sendFormError(gate, request, reply, form);
   const { login, fields } = form;
   const username = (fields.get('username') ?? '').trim();
   const password = fields.get('password') ?? '';
@@ -331,17 +328,7 @@ async function submitPassword(gate: Gate, request: FastifyRequest, reply: Fastif
   login.user = user;
   if (app.restriction === 'deny') {
     recordLogin(gate, request, app, user.username, 'deny', 'app-denies');
-    return endLogin(
-      gate,
-      reply,
-      login,
-      403,
-      messagePage(f, {
-        heading: 'errorHeading',
-        message: t(f.lang, 'accessDenied'),
-        kind: 'error',
-      }),
-    );
+    return endLoginWithError(gate, request, reply, login, 403, 'accessDenied');
   }
   if (app.restriction !== 'two_factor') {
     return finishLogin(
@@ -366,12 +353,7 @@ async function submitPassword(gate: Gate, request: FastifyRequest, reply: Fastif
 /** `POST /login/passcode`. */
 async function submitPasscode(gate: Gate, request: FastifyRequest, reply: FastifyReply) {
   const form = checkedForm(gate, request, true);
-  if (form.error)
-    return sendPage(
-      reply,
-      form.status,
-      messagePageFor(gate, request, 'errorHeading', form.error, true),
-    );
+  if (form.error) return sendFormError(gate, request, reply, form);
   const { login, fields } = form;
   const user = login.user!;
   const app = appOf(gate, login);
@@ -388,19 +370,9 @@ async function submitPasscode(gate: Gate, request: FastifyRequest, reply: Fastif
     login.passcodeFailures += 1;
     recordLogin(gate, request, app, user.username, 'deny', 'wrong-passcode');
     if (login.passcodeFailures >= MAX_PASSCODE_FAILURES) {
-      const f = frame(gate, request);
-      return endLogin(
-        gate,
-        reply,
-        login,
-        401,
-        messagePage(f, {
-          heading: 'errorHeading',
-          message: t(f.lang, 'tooManyAttempts'),
-          kind: 'error',
-          again: true,
-        }),
-      );
+      return endLoginWithError(gate, request, reply, login, 401, 'tooManyAttempts', {
+        again: true,
+      });
     }
     return sendPage(
       reply,
@@ -419,12 +391,7 @@ async function submitOutOfBand(
   factor: 'push' | 'phone',
 ) {
   const form = checkedForm(gate, request, true);
-  if (form.error)
-    return sendPage(
-      reply,
-      form.status,
-      messagePageFor(gate, request, 'errorHeading', form.error, true),
-    );
+  if (form.error) return sendFormError(gate, request, reply, form);
   const { login } = form;
   const app = appOf(gate, login);
   const device = deviceFor(login, factor);
@@ -442,12 +409,7 @@ async function submitOutOfBand(
 /** `POST /login/sms`: SMS passcodes to the login's device for them; then a passcode logs in. */
 async function submitSms(gate: Gate, request: FastifyRequest, reply: FastifyReply) {
   const form = checkedForm(gate, request, true);
-  if (form.error)
-    return sendPage(
-      reply,
-      form.status,
-      messagePageFor(gate, request, 'errorHeading', form.error, true),
-    );
+  if (form.error) return sendFormError(gate, request, reply, form);
   const { login } = form;
   const app = appOf(gate, login);
   const device = deviceFor(login, 'sms');
@@ -482,12 +444,7 @@ async function pushStatus(gate: Gate, request: FastifyRequest, reply: FastifyRep
 /** `POST /login/push/complete`: the push's or call's answer decides. */
 async function completePush(gate: Gate, request: FastifyRequest, reply: FastifyReply) {
   const form = checkedForm(gate, request, true);
-  if (form.error)
-    return sendPage(
-      reply,
-      form.status,
-      messagePageFor(gate, request, 'errorHeading', form.error, true),
-    );
+  if (form.error) return sendFormError(gate, request, reply, form);
   const { login } = form;
   const app = appOf(gate, login);
   const pending = login.outOfBand;
@@ -568,18 +525,10 @@ async function finishLogin(
     case 'failmode-deny':
       recordFailmode(gate, request, app, user.username, step, 'deny');
       recordLogin(gate, request, app, user.username, 'deny', step.decision.reason);
-      return endLogin(
-        gate,
-        reply,
-        login,
-        503,
-        messagePage(f, {
-          heading: 'errorHeading',
-          message: t(f.lang, 'failmodeRefused', { app: app.name }),
-          kind: 'error',
-          again: true,
-        }),
-      );
+      return endLoginWithError(gate, request, reply, login, 503, 'failmodeRefused', {
+        again: true,
+        values: { app: app.name },
+      });
     case 'enroll':
       recordLogin(gate, request, app, user.username, 'deny', 'enroll');
       return endLogin(
@@ -601,33 +550,13 @@ async function finishLogin(
         : step.reason === 'push-deny' || step.reason === 'phone-deny'
           ? 'denied'
           : 'accessDenied';
-      return endLogin(
-        gate,
-        reply,
-        login,
-        unavailable ? 503 : 403,
-        messagePage(f, {
-          heading: 'errorHeading',
-          message: t(f.lang, key),
-          kind: 'error',
-          again: true,
-        }),
-      );
+      return endLoginWithError(gate, request, reply, login, unavailable ? 503 : 403, key, {
+        again: true,
+      });
     }
     default:
       // choose / retry / push-sent / waiting are handled by their routes; anything else refuses.
-      return endLogin(
-        gate,
-        reply,
-        login,
-        403,
-        messagePage(f, {
-          heading: 'errorHeading',
-          message: t(f.lang, 'accessDenied'),
-          kind: 'error',
-          again: true,
-        }),
-      );
+      return endLoginWithError(gate, request, reply, login, 403, 'accessDenied', { again: true });
   }
 }
 

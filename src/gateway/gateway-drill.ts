@@ -1,12 +1,11 @@
 // The failmode drill over gateway.cfg: for each two-factor [app:NAME] and outage scenario, a real
 // portal login (the gateway's own app, decision and Auth API client) against a fault in place of
 // the service, checked against the failmode the operator expects (docs/drills.md).
-import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { ConfigError } from '../config/authproxy-config.ts';
+import { loadDrillConfigFile } from '../config/config-file.ts';
 import {
   parseGatewayConfig,
   type GatewayAppConfig,
@@ -94,33 +93,11 @@ export interface RunGatewayDrillOptions {
  * replaced by `standInPem`, the drill's own CA: the drill brings its own transport trust. Throws
  * `ConfigError` listing every problem.
  */
-export async function loadGatewayDrillConfig(
+export function loadGatewayDrillConfig(
   path: string,
   standInPem: string,
-): Promise<{ config: GatewayConfig; substitutedFiles: string[] }> {
-  const absolute = resolve(path);
-  let text: string;
-  try {
-    text = await readFile(absolute, 'utf8');
-  } catch (err) {
-    throw new ConfigError(absolute, [
-      `cannot read the file (${(err as { code?: string }).code ?? 'error'})`,
-    ]);
-  }
-  const substitutedFiles: string[] = [];
-  const result = parseGatewayConfig(text, {
-    configDir: dirname(absolute),
-    readFile: (p) => {
-      try {
-        return readFileSync(p, 'utf8');
-      } catch {
-        substitutedFiles.push(p);
-        return standInPem;
-      }
-    },
-  });
-  if (!result.ok) throw new ConfigError(absolute, result.errors, result.warnings);
-  return { config: result.config, substitutedFiles };
+): { config: GatewayConfig; substitutedFiles: string[] } {
+  return loadDrillConfigFile(path, parseGatewayConfig, standInPem);
 }
 
 /** The apps a drill covers: failmode decides only for `two_factor` ones. */

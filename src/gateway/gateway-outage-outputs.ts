@@ -1,8 +1,7 @@
 // What the gateway tells the outside about outages: its events to the SIEM (`[main] syslog_target`)
 // and its health to the service's status page (`[main] status_report_interval`), as the proxy does.
 import { hostname as osHostname } from 'node:os';
-import { createAuthApiClient } from '../client/auth-api-client.ts';
-import { apiHostsHealthStatus, startHealthReporter } from '../client/health-reporter.ts';
+import { apiHostsHealthStatus, startStatusReporter } from '../client/health-reporter.ts';
 import type { HostHealth } from '../client/resilient-auth-api-client.ts';
 import type { GatewayConfig } from '../config/gateway-config-model.ts';
 import type { Clock } from '../runtime/clock.ts';
@@ -38,38 +37,14 @@ export function startGatewayStatusReporter(
   events: GatewayEvents,
   userAgent: string,
 ): { stop(): void } | undefined {
-  if (config.main.statusReportIntervalMs === 0) return undefined;
-  const s = config.service;
-  const host = s.apiHosts[0];
-  if (host === undefined) return undefined;
-  const client = createAuthApiClient({
-    apiHost: host.apiHost,
-    apiPort: host.apiPort,
-    ikey: s.ikey,
-    skey: s.skey,
-    ...(s.apiCaPem ? { caPem: s.apiCaPem } : {}),
-    timeoutMs: s.apiTimeoutMs,
+  return startStatusReporter({
+    kind: 'gateway',
+    statusName: config.main.statusName,
+    intervalMs: config.main.statusReportIntervalMs,
+    keys: () => config.service,
+    health: () => apiHostsHealthStatus([{ section: 'service', hosts: apiHosts() }]),
     clock,
     userAgent,
-  });
-  const name =
-    config.main.statusName ??
-    (osHostname()
-      .replace(/[^A-Za-z0-9._-]/g, '-')
-      .slice(0, 64) ||
-      'gateway');
-  const reporter = startHealthReporter({
-    client: () => client,
-    kind: 'gateway',
-    name,
-    intervalMs: config.main.statusReportIntervalMs,
-    health: () => apiHostsHealthStatus([{ section: 'service', hosts: apiHosts() }]),
     onProblem: (message) => events.line(`WARNING: ${message}`),
   });
-  return {
-    stop() {
-      reporter.stop();
-      client.close();
-    },
-  };
 }

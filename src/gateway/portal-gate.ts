@@ -74,6 +74,20 @@ export function checkedForm(gate: Gate, request: FastifyRequest, needsUser = fal
   return { error: undefined, login, fields };
 }
 
+/** The error page of a form `checkedForm` refused (expired login, forged or stale form). */
+export function sendFormError(
+  gate: Gate,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  form: { error: MessageKey; status: number },
+) {
+  return sendPage(
+    reply,
+    form.status,
+    messagePageFor(gate, request, 'errorHeading', form.error, true),
+  );
+}
+
 /** A browser's POST names its origin; one from elsewhere is cross-site request forgery. */
 export function sameOrigin(gate: Gate, request: FastifyRequest): boolean {
   const origin = request.headers.origin;
@@ -115,6 +129,32 @@ export function endLogin(
 ) {
   clearLogin(gate, reply, login);
   return sendPage(reply, status, page);
+}
+
+/** Ends the login with an error page saying `message` (placeholders filled from `values`). */
+export function endLoginWithError(
+  gate: Gate,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  login: PendingLogin,
+  status: number,
+  message: MessageKey,
+  o: { again?: boolean; values?: Readonly<Record<string, string | number>> } = {},
+) {
+  const f = frame(gate, request);
+  const text = t(f.lang, message, o.values);
+  return endLogin(
+    gate,
+    reply,
+    login,
+    status,
+    messagePage(f, {
+      heading: 'errorHeading',
+      message: text,
+      kind: 'error',
+      again: o.again ?? false,
+    }),
+  );
 }
 
 export function appendCookie(reply: FastifyReply, cookie: string): void {

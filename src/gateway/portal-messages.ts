@@ -6,8 +6,8 @@ import {
   PAGE_LANGUAGES,
   SHARED_DE,
   SHARED_EN,
+  catalogue,
   chooseLanguage,
-  fillMessage,
   type PageLanguage,
 } from '../pages/login-messages.ts';
 
@@ -73,18 +73,8 @@ const DE: Record<MessageKey, string> = {
 export const PORTAL_LANGUAGES = PAGE_LANGUAGES;
 export type PortalLanguage = PageLanguage;
 
-export const CATALOGUE: Readonly<Record<PortalLanguage, Readonly<Record<MessageKey, string>>>> = {
-  en: EN,
-  de: DE,
-};
-
-/** The message in `lang` with `{name}` placeholders filled (values are escaped by the page). */
-export function t(
-  lang: PortalLanguage,
-  key: MessageKey,
-  values: Readonly<Record<string, string | number>> = {},
-): string {
-  return fillMessage(CATALOGUE[lang][key], values);
-}
+const PAGES = catalogue(EN, DE);
+export const CATALOGUE = PAGES.messages;
+export const t = PAGES.t;
 
 export { chooseLanguage };

@@ -2,6 +2,7 @@
 // inline script or style (the CSP forbids them), each form with its CSRF token.
 import { html, type SafeHtml } from '../core/html.ts';
 import { loginLayout } from '../pages/login-layout.ts';
+import { passcodeField } from '../pages/passcode-field.ts';
 import { t, type MessageKey, type PortalLanguage } from './portal-messages.ts';
 
 export interface PortalFrame {
@@ -102,18 +103,7 @@ export function factorPage(
       }
       <form method="post" action="${f.base}login/passcode">
         <input type="hidden" name="csrf" value="${o.csrf}" />
-        <label for="passcode">${t(f.lang, 'passcodeLabel')}</label>
-        <input
-          type="text"
-          id="passcode"
-          name="passcode"
-          inputmode="numeric"
-          autocomplete="one-time-code"
-          aria-describedby="passcode-hint"
-          required
-          autofocus
-        />
-        <p id="passcode-hint" class="muted">${t(f.lang, 'passcodeHint')}</p>
+        ${passcodeField(f.lang)}
         <button type="submit">${t(f.lang, 'logIn')}</button>
       </form>
       ${

@@ -3,14 +3,15 @@
 // forward-auth app on `[gateway] listen`, and /status + /metrics on `[main] admin_listen`.
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
-import { type HostHealth, type ResilienceEvent } from '../client/resilient-auth-api-client.ts';
+import type { HostHealth } from '../client/resilient-auth-api-client.ts';
 import type { GatewayConfig } from '../config/gateway-config-model.ts';
 import type { ListenAddress } from '../config/listen-address.ts';
 import { join } from 'node:path';
 import type { Clock } from '../runtime/clock.ts';
 import { openGatewayStateDb } from '../runtime/gateway-state-db.ts';
 import type { Random } from '../runtime/random.ts';
-import { createLdapPrimary } from '../proxy/primary/ldap-primary.ts';
+import { createAdClientPrimary } from '../proxy/primary/ad-client-primary.ts';
+import { describeResilienceEvent } from '../client/section-api-client.ts';
 import type { PrimaryAuthenticator } from '../proxy/primary/primary-authenticator.ts';
 import { buildGatewayApp } from './gateway-app.ts';
 import { openGatewayEvents, type GatewayEvents } from './gateway-events.ts';
@@ -65,7 +66,7 @@ export async function startGateway(
   const startedAtMs = deps.clock.nowMs();
   const primary = createDirectoryPrimary(config, deps, events);
   const api = createGatewayApiClient(config, deps.clock, (event) => {
-    events.line(describeEvent(event));
+    events.line(describeResilienceEvent('service', event));
     if (event.type === 'breaker') {
       events.metrics.breakerState.set({ host: event.host }, BREAKER_VALUES[event.to]);
     }
@@ -140,36 +141,13 @@ function createDirectoryPrimary(
   deps: GatewayDeps,
   events: GatewayEvents,
 ): PrimaryAuthenticator {
-  const d = config.directory;
-  return createLdapPrimary({
-    hosts: [...d.hosts],
-    port: d.port,
-    transport: d.transport,
-    caPem: d.sslCaPem,
-    verifyHostname: d.sslVerifyHostname,
-    serviceAccountDn: d.serviceAccountBindName,
-    serviceAccountPassword: d.serviceAccountPassword,
-    searchDn: d.searchDn,
-    usernameAttribute: d.usernameAttribute,
-    atAttribute: d.atAttribute,
-    emailAttribute: config.gateway.emailAttribute,
-    ldapFilter: d.ldapFilter,
-    securityGroupDn: d.securityGroupDn,
-    fetchGroups: true,
-    timeoutMs: d.timeoutMs,
+  return createAdClientPrimary(config.directory, {
     clock: deps.clock,
-    logger: {
-      debug: () => undefined,
-      warn: (obj: object, msg: string) =>
-        events.line(`[${d.section}] ${msg} ${JSON.stringify(obj)}`),
-    },
+    line: (text) => events.line(text),
+    // Always read: they become Remote-Groups.
+    fetchGroups: true,
+    emailAttribute: config.gateway.emailAttribute,
   });
-}
-
-function describeEvent(event: ResilienceEvent): string {
-  return event.type === 'breaker'
-    ? `[service] circuit breaker for ${event.host}: ${event.from} -> ${event.to} (${event.reason})`
-    : `[service] API host ${event.host} is ${event.to} (was ${event.from}): ${event.reason}`;
 }
 
 /** `GET /status` (JSON) and `GET /metrics` (Prometheus text), as the proxy's admin endpoint. */

@@ -79,6 +79,26 @@ export function fillMessage(
   );
 }
 
+/** A page's strings in every page language, and `t`, which fills one in. */
+export interface MessageCatalogue<K extends string> {
+  readonly messages: Readonly<Record<PageLanguage, Readonly<Record<K, string>>>>;
+  /** The message in `lang` with `{name}` placeholders filled (values are escaped by the page). */
+  readonly t: (
+    lang: PageLanguage,
+    key: K,
+    values?: Readonly<Record<string, string | number>>,
+  ) => string;
+}
+
+/** The catalogue of a page (the hosted prompt's, the portal's) from its English and German strings. */
+export function catalogue<K extends string>(
+  en: Readonly<Record<K, string>>,
+  de: Readonly<Record<K, string>>,
+): MessageCatalogue<K> {
+  const messages = { en, de };
+  return { messages, t: (lang, key, values = {}) => fillMessage(messages[lang][key], values) };
+}
+
 /**
  * The language of the browser (RFC 9110 §12.5.4 Accept-Language): the supported language with
  * the highest weight, English when none is supported.

@@ -1,16 +1,15 @@
 // The failmode drill: synthetic logins through each server section of a config, with a fault
 // injector in place of the service, checked against the failmode the operator expects (§3.9).
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import {
-  ConfigError,
   parseAuthProxyConfig,
   type AuthProxyConfig,
   type ServerConfig,
 } from '../config/authproxy-config.ts';
+import { loadDrillConfigFile } from '../config/config-file.ts';
 import { fingerprintSecret } from '../config/secret-fingerprint.ts';
 import { isOneOf } from '../core/closed-set.ts';
 import { FAILMODE_LOG_MESSAGES, type Failmode } from '../core/failmode-decision.ts';
@@ -31,7 +30,8 @@ import { openProxyLogs } from './proxy-logs.ts';
 import { createProxyMetrics } from './proxy-metrics.ts';
 import { startRadiusServer } from './radius-server.ts';
 import { sendRadiusLogin } from './radius-login-client.ts';
-import { createApiClient, describeResilienceEvent } from './start-proxy.ts';
+import { describeResilienceEvent } from '../client/section-api-client.ts';
+import { createApiClient } from './start-proxy.ts';
 
 export const DRILL_SCENARIOS = [
   /** Nothing listens on the API port: connection refused. */
@@ -106,32 +106,8 @@ export interface LoadedDrillConfig {
  * ../data/tls/ca.pem, made by `airlock serve`) is replaced by `standInPem`: the drill brings its
  * own transport trust, so such a file does not change any result. Throws `ConfigError`.
  */
-export async function loadDrillConfig(
-  path: string,
-  standInPem: string,
-): Promise<LoadedDrillConfig> {
-  const absolute = resolve(path);
-  let text: string;
-  try {
-    text = await readFile(absolute, 'utf8');
-  } catch (err) {
-    const code = (err as { code?: string }).code ?? 'error';
-    throw new ConfigError(absolute, [`cannot read the file (${code})`]);
-  }
-  const substitutedFiles: string[] = [];
-  const result = parseAuthProxyConfig(text, {
-    configDir: dirname(absolute),
-    readFile: (p) => {
-      try {
-        return readFileSync(p, 'utf8');
-      } catch {
-        substitutedFiles.push(p);
-        return standInPem;
-      }
-    },
-  });
-  if (!result.ok) throw new ConfigError(absolute, result.errors, result.warnings);
-  return { config: result.config, substitutedFiles };
+export function loadDrillConfig(path: string, standInPem: string): LoadedDrillConfig {
+  return loadDrillConfigFile(path, parseAuthProxyConfig, standInPem);
 }
 
 export interface RunDrillOptions {

@@ -128,17 +128,13 @@ function refuseUnauthenticated(
   ctx: BindRequestContext,
   ref: RequestRef,
 ): BindOutcome {
-  const msg = 'Unauthenticated bind (a DN with an empty password) refused (RFC 4513 §5.1.2)';
-  deps.logs.request(ref, msg);
-  event(deps, ctx, ref, {
-    msg,
-    auth_stage: 'Primary authentication',
-    status: 'Reject',
-    factor: null,
-    second_factor_checked: false,
-    reason: 'unauthenticated-bind',
-  });
-  return { response: bindResponse(ctx, LDAP_RESULT.unwillingToPerform, msg), close: false };
+  return refuseBind(
+    deps,
+    ctx,
+    ref,
+    'Unauthenticated bind (a DN with an empty password) refused (RFC 4513 §5.1.2)',
+    'unauthenticated-bind',
+  );
 }
 
 function refuseSasl(
@@ -147,20 +143,28 @@ function refuseSasl(
   ref: RequestRef,
   mechanism: string,
 ): BindOutcome {
-  const msg = `SASL bind (${mechanism.slice(0, 64)}) refused: this proxy takes simple binds only`;
+  return refuseBind(
+    deps,
+    ctx,
+    ref,
+    `SASL bind (${mechanism.slice(0, 64)}) refused: this proxy takes simple binds only`,
+    'sasl-refused',
+  );
+}
+
+/** A bind this proxy will not perform at all: logged, recorded, answered unwillingToPerform. */
+function refuseBind(
+  deps: BindDeps,
+  ctx: BindRequestContext,
+  ref: RequestRef,
+  msg: string,
+  reason: string,
+): BindOutcome {
   deps.logs.request(ref, msg);
-  event(deps, ctx, ref, {
-    msg,
-    auth_stage: 'Primary authentication',
-    status: 'Reject',
-    factor: null,
-    second_factor_checked: false,
-    reason: 'sasl-refused',
-  });
+  primaryEvent(deps, ctx, ref, { msg, status: 'Reject', reason });
   return { response: bindResponse(ctx, LDAP_RESULT.unwillingToPerform, msg), close: false };
 }
 
-/** Anonymous and exempt binds: the directory's answer is the client's. */
 async function passThrough(
   deps: BindDeps,
   ctx: BindRequestContext,
@@ -273,14 +277,7 @@ function directoryUnavailable(
 ): BindOutcome {
   const msg = `Primary authentication failed - ${answer.reason}`;
   deps.logs.request(ref, `${msg} (${answer.detail})`);
-  event(deps, ctx, ref, {
-    msg,
-    auth_stage: 'Primary authentication',
-    status: 'Error',
-    factor: null,
-    second_factor_checked: false,
-    reason: answer.reason,
-  });
+  primaryEvent(deps, ctx, ref, { msg, status: 'Error', reason: answer.reason });
   return { response: bindResponse(ctx, LDAP_RESULT.unavailable, msg), close: true };
 }
 
@@ -296,13 +293,24 @@ function rejectedByDirectory(
       : `directory-result-${result.resultCode}`;
   const msg = `Primary credentials rejected - ${reason}`;
   deps.logs.request(ref, msg);
+  primaryEvent(deps, ctx, ref, { msg, status: 'Reject', reason });
+}
+
+/** The auth event of a bind that ended at primary authentication: no second factor was asked. */
+function primaryEvent(
+  deps: BindDeps,
+  ctx: BindRequestContext,
+  ref: RequestRef,
+  e: { msg: string; status: 'Reject' | 'Error'; reason: string },
+): void {
+  // Field order as every other auth event's: the log's lines read alike.
   event(deps, ctx, ref, {
-    msg,
+    msg: e.msg,
     auth_stage: 'Primary authentication',
-    status: 'Reject',
+    status: e.status,
     factor: null,
     second_factor_checked: false,
-    reason,
+    reason: e.reason,
   });
 }
 

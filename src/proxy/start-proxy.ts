@@ -3,21 +3,13 @@
 // and the admin endpoint.
 import { hostname as osHostname } from 'node:os';
 import { Registry } from 'prom-client';
-import {
-  createAuthApiClient,
-  type AuthApiClient,
-  type AuthParams,
-} from '../client/auth-api-client.ts';
-import {
-  apiHostsHealthStatus,
-  currentClient,
-  startHealthReporter,
-} from '../client/health-reporter.ts';
-import {
-  createResilientAuthApiClient,
-  type ResilienceEvent,
-  type ResilientAuthApiClient,
+import type { AuthApiClient, AuthParams } from '../client/auth-api-client.ts';
+import { apiHostsHealthStatus, startStatusReporter } from '../client/health-reporter.ts';
+import type {
+  ResilienceEvent,
+  ResilientAuthApiClient,
 } from '../client/resilient-auth-api-client.ts';
+import { createSectionApiClient, describeResilienceEvent } from '../client/section-api-client.ts';
 import {
   ConfigError,
   type AuthProxyConfig,
@@ -37,7 +29,8 @@ import { PushWaiter } from './push-waiter.ts';
 import { createLoginFlow, type LoginAnswer, type LoginFlow } from './login-flow.ts';
 import { startLdapServer, type LdapServer } from './ldap-server.ts';
 import { createLdapUpstreamOpener } from './ldap-upstream.ts';
-import { createLdapPrimary, type LdapDirectory } from './primary/ldap-primary.ts';
+import { createAdClientPrimary } from './primary/ad-client-primary.ts';
+import type { LdapDirectory } from './primary/ldap-primary.ts';
 import type { PrimaryAuthenticator } from './primary/primary-authenticator.ts';
 import { createRadiusPrimary } from './primary/radius-primary.ts';
 import { PrimaryOnlyWatcher } from './primary-only-switch.ts';
@@ -267,7 +260,7 @@ export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Prom
     await close();
     throw e;
   }
-  const reporter = startStatusReporter(
+  const reporter = startProxyStatusReporter(
     config,
     () => [...generation!.sections.values()],
     deps,
@@ -302,53 +295,27 @@ export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Prom
  * the current generation's first server section's keys and sent to its first API host
  * (docs/status-page.md): after a reload that rotated the skey, reports carry the new one.
  */
-function startStatusReporter(
+function startProxyStatusReporter(
   config: AuthProxyConfig,
   running: () => readonly { section: ServerConfig; api: ResilientAuthApiClient }[],
   deps: ProxyDeps,
   logs: ProxyLogs,
 ): { stop(): void } | undefined {
   const configured = config.servers[0];
-  if (config.main.statusReportIntervalMs === 0 || configured === undefined) return undefined;
-  const clients = currentClient(
-    () => running()[0]?.section ?? configured,
-    (first) => {
-      const host = first.apiHosts[0];
-      return createAuthApiClient({
-        apiHost: host?.apiHost ?? first.apiHost,
-        apiPort: host?.apiPort ?? first.apiPort,
-        ikey: first.ikey,
-        skey: first.skey,
-        ...(first.apiCaPem ? { caPem: first.apiCaPem } : {}),
-        timeoutMs: first.apiTimeoutMs,
-        clock: deps.clock,
-        userAgent: PROXY_NAME,
-      });
-    },
-  );
-  const name =
-    config.main.statusName ??
-    (osHostname()
-      .replace(/[^A-Za-z0-9._-]/g, '-')
-      .slice(0, 64) ||
-      'proxy');
-  const reporter = startHealthReporter({
-    client: clients.client,
+  if (configured === undefined) return undefined;
+  return startStatusReporter({
     kind: 'proxy',
-    name,
+    statusName: config.main.statusName,
     intervalMs: config.main.statusReportIntervalMs,
+    keys: () => running()[0]?.section ?? configured,
     health: () =>
       apiHostsHealthStatus(
         running().map(({ section, api }) => ({ section: section.section, hosts: api.health() })),
       ),
+    clock: deps.clock,
+    userAgent: PROXY_NAME,
     onProblem: (message) => logs.line(`WARNING: ${message}`),
   });
-  return {
-    stop() {
-      reporter.stop();
-      clients.close();
-    },
-  };
 }
 
 /** `[main] syslog_target`: the auth events also go to the SIEM (docs/proxy-config.md). */
@@ -664,24 +631,11 @@ export function createApiClient(
   onEvent: (event: ResilienceEvent) => void,
   coLocated?: CoLocatedService,
 ): ResilientAuthApiClient {
-  const r = section.resilience;
-  return createResilientAuthApiClient({
-    createClient: hostClientFactory(section, coLocated),
-    hosts: section.apiHosts,
-    ikey: section.ikey,
-    skey: section.skey,
-    ...(section.apiCaPem ? { caPem: section.apiCaPem } : {}),
-    timeoutMs: section.apiTimeoutMs,
+  return createSectionApiClient(section, {
     clock,
     userAgent: PROXY_NAME,
-    breakerEnabled: r.breakerEnabled,
-    breaker: {
-      failureThreshold: r.breakerFailureThreshold,
-      openMs: r.breakerOpenMs,
-      maxOpenMs: r.breakerMaxOpenMs,
-      degradedLatencyMs: r.degradedLatencyMs,
-    },
     onEvent,
+    createClient: hostClientFactory(section, coLocated),
   });
 }
 
@@ -743,25 +697,12 @@ function createPrimary(
         logger: sectionLogger(logs, client.section),
       });
     case 'ad':
-      return createLdapPrimary({
-        hosts: [...client.hosts],
-        port: client.port,
-        transport: client.transport,
-        caPem: client.sslCaPem,
-        verifyHostname: client.sslVerifyHostname,
-        serviceAccountDn: client.serviceAccountBindName,
-        serviceAccountPassword: client.serviceAccountPassword,
-        searchDn: client.searchDn,
-        usernameAttribute: client.usernameAttribute,
-        atAttribute: client.atAttribute,
-        ldapFilter: client.ldapFilter,
-        securityGroupDn: client.securityGroupDn,
+      return createAdClientPrimary(client, {
+        clock: deps.clock,
+        line: (text) => logs.line(text),
         // Only per-group failmode reads group memberships: skip the extra search unless a server
         // section using this client has failmode_*_groups (or security_group_dn needs it).
         fetchGroups: client.fetchGroups,
-        timeoutMs: client.timeoutMs,
-        clock: deps.clock,
-        logger: sectionLogger(logs, client.section),
       });
   }
 }
@@ -772,11 +713,4 @@ function sectionLogger(logs: ProxyLogs, section: string) {
     debug: () => undefined,
     warn: (obj: object, msg: string) => logs.line(`[${section}] ${msg} ${JSON.stringify(obj)}`),
   };
-}
-
-/** The authproxy.log line of a breaker or health change. */
-export function describeResilienceEvent(section: string, event: ResilienceEvent): string {
-  return event.type === 'breaker'
-    ? `[${section}] circuit breaker for ${event.host}: ${event.from} -> ${event.to} (${event.reason})`
-    : `[${section}] API host ${event.host} is ${event.to} (was ${event.from}): ${event.reason}`;
 }

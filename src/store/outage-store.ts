@@ -8,6 +8,7 @@ import type {
   IncidentUpdate,
   Subscription,
 } from '../core/incident.ts';
+import type { HealthReport } from '../core/status-page.ts';
 import type { MessageKind, MessageLanguage, MessageTemplate } from '../core/user-messages.ts';
 
 export interface StoredTemplate extends MessageTemplate {
@@ -34,17 +35,7 @@ export interface ComponentOverride {
   createdAtMs: number;
 }
 
-/** What a proxy or gateway reports about itself on the signed health endpoint. */
-export interface HealthReport {
-  /** `proxy:<name>` or `gateway:<name>`. */
-  reporter: string;
-  kind: 'proxy' | 'gateway';
-  name: string;
-  /** Its own view: `operational`, `degraded_performance`, … */
-  status: ComponentStatus;
-  detail: string;
-  receivedAtMs: number;
-}
+export type { HealthReport } from '../core/status-page.ts';
 
 export interface OutageStore {
   /** Edited templates only; a kind and language without one uses the default. */

@@ -7,15 +7,15 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import type { Application } from '../../src/core/model.ts';
 import { enablePrimaryOnly } from '../../src/runtime/primary-only-state-file.ts';
-import {
-  closedPort,
-  startFaultServer,
-  testTlsMaterial,
-  type FaultMode,
-  type FaultServer,
-} from './fault-servers.ts';
 import { startSlapd, waitForFileText, type ExternalServer } from './external-servers.ts';
 import { adClientSection, startTestProxy, type TestProxy } from './proxy-harness.ts';
+import {
+  failmodeFaults,
+  lastEvent,
+  serviceUpstream,
+  stoppedUpstream,
+  type Upstream,
+} from './proxy-fault-harness.ts';
 import { startService, type Harness } from './service-harness.ts';
 
 const ALICE_DN = 'uid=alice,ou=people,dc=example,dc=org';
@@ -36,38 +36,8 @@ after(async () => {
   await slapd?.stop();
 });
 
-interface Upstream {
-  apiPort: number;
-  caPem: string;
-  skey?: string;
-  close(): Promise<void>;
-}
-
-const FAULTS: Record<string, () => Promise<Upstream>> = {
-  'service stopped': async () => ({
-    apiPort: await closedPort(),
-    caPem: service.caPem,
-    close: () => Promise.resolve(),
-  }),
-  'service blackholed': () => fault('blackhole'),
-  'service slower than api_timeout': () => fault('slow', 3_000),
-  'service answers HTTP 500': () => fault('http500-json'),
-  'service answers garbage with 200': () => fault('garbage200'),
-  'service has a certificate from another CA': async () => {
-    const tls = await testTlsMaterial();
-    return { apiPort: service.port, caPem: tls.otherCaPem, close: () => Promise.resolve() };
-  },
-};
-
-async function fault(mode: FaultMode, delayMs?: number): Promise<Upstream> {
-  const tls = await testTlsMaterial();
-  const server: FaultServer = await startFaultServer(mode, {
-    certPem: tls.certPem,
-    keyPem: tls.keyPem,
-    ...(delayMs ? { delayMs } : {}),
-  });
-  return { apiPort: server.port, caPem: tls.caPem, close: () => server.close() };
-}
+/** Where the proxy's Auth API calls go in each fault scenario. */
+const FAULTS = failmodeFaults(() => service);
 
 function proxyFor(
   upstream: Upstream,
@@ -104,13 +74,6 @@ function whoami(
         resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
     );
   });
-}
-
-async function lastEvent(proxy: TestProxy, marker: string): Promise<Record<string, unknown>> {
-  await waitForFileText(proxy.authEventsLog, marker);
-  const events = proxy.events().filter((e) => String(e.msg).includes(marker));
-  assert.ok(events.length > 0, `no authevents.log record with "${marker}"`);
-  return events[events.length - 1]!;
 }
 
 /** The LDAP answer, the log line naming section, client and DN, and the event record. */
@@ -187,12 +150,7 @@ for (const failmode of ['safe', 'secure'] as const) {
 
     it('denies (49) without invoking failmode when the service refuses the skey (401)', async () => {
       const proxy = await proxyFor(
-        {
-          apiPort: service.port,
-          caPem: service.caPem,
-          skey: 'x'.repeat(40),
-          close: () => Promise.resolve(),
-        },
+        serviceUpstream(() => service, 'x'.repeat(40)),
         failmode,
       );
       try {
@@ -207,10 +165,7 @@ for (const failmode of ['safe', 'secure'] as const) {
     });
 
     it(`${failmode === 'safe' ? 'allows' : 'denies'} in primary-only mode without calling the service`, async () => {
-      const proxy = await proxyFor(
-        { apiPort: await closedPort(), caPem: service.caPem, close: () => Promise.resolve() },
-        failmode,
-      );
+      const proxy = await proxyFor(await stoppedUpstream(() => service), failmode);
       try {
         enablePrimaryOnly(proxy.config.main.stateDir, {
           nowMs: Date.now(),
@@ -237,11 +192,9 @@ for (const failmode of ['safe', 'secure'] as const) {
 
 describe('[ldap_server_auto] per-group failmode', () => {
   it('fails secure for members of failmode_secure_groups in a safe section, safe for the others', async () => {
-    const proxy = await proxyFor(
-      { apiPort: await closedPort(), caPem: service.caPem, close: () => Promise.resolve() },
-      'safe',
-      ['failmode_secure_groups=cn=vpn-users,ou=groups,dc=example,dc=org'],
-    );
+    const proxy = await proxyFor(await stoppedUpstream(() => service), 'safe', [
+      'failmode_secure_groups=cn=vpn-users,ou=groups,dc=example,dc=org',
+    ]);
     try {
       // alice is in cn=vpn-users (scripts/start-slapd.sh); carol is not.
       const alice = await whoami(proxy, 'alicepw');

@@ -4,15 +4,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Application } from '../../src/core/model.ts';
-import {
-  closedPort,
-  startFaultServer,
-  testTlsMaterial,
-  type FaultMode,
-  type FaultServer,
-} from './fault-servers.ts';
 import { radclient, startSlapd, waitForFileText, type ExternalServer } from './external-servers.ts';
 import { adClientSection, RADIUS_SECRET, startTestProxy, type TestProxy } from './proxy-harness.ts';
+import {
+  failmodeFaults,
+  lastEvent,
+  serviceUpstream,
+  type Upstream,
+} from './proxy-fault-harness.ts';
 import { startService, totpAt, type Harness } from './service-harness.ts';
 
 let service: Harness;
@@ -37,39 +36,8 @@ function nextCode(): string {
   return totpAt(alice.totp!, service.clock);
 }
 
-interface Upstream {
-  apiPort: number;
-  caPem: string;
-  skey?: string;
-  close(): Promise<void>;
-}
-
 /** Where the proxy's Auth API calls go in each fault scenario. */
-const FAULTS: Record<string, () => Promise<Upstream>> = {
-  'service stopped': async () => ({
-    apiPort: await closedPort(),
-    caPem: service.caPem,
-    close: () => Promise.resolve(),
-  }),
-  'service blackholed': () => fault('blackhole'),
-  'service slower than api_timeout': () => fault('slow', 3_000),
-  'service answers HTTP 500': () => fault('http500-json'),
-  'service answers garbage with 200': () => fault('garbage200'),
-  'service has a certificate from another CA': async () => {
-    const tls = await testTlsMaterial();
-    return { apiPort: service.port, caPem: tls.otherCaPem, close: () => Promise.resolve() };
-  },
-};
-
-async function fault(mode: FaultMode, delayMs?: number): Promise<Upstream> {
-  const tls = await testTlsMaterial();
-  const server: FaultServer = await startFaultServer(mode, {
-    certPem: tls.certPem,
-    keyPem: tls.keyPem,
-    ...(delayMs ? { delayMs } : {}),
-  });
-  return { apiPort: server.port, caPem: tls.caPem, close: () => server.close() };
-}
+const FAULTS = failmodeFaults(() => service);
 
 async function proxyFor(upstream: Upstream, failmode: 'safe' | 'secure'): Promise<TestProxy> {
   return startTestProxy({
@@ -90,13 +58,6 @@ const login = (proxy: TestProxy, username: string, password: string) =>
     RADIUS_SECRET,
     `User-Name = "${username}", User-Password = "${password}", Calling-Station-Id = "192.0.2.10", Message-Authenticator = 0x00`,
   );
-
-async function lastEvent(proxy: TestProxy, marker: string): Promise<Record<string, unknown>> {
-  await waitForFileText(proxy.authEventsLog, marker);
-  const events = proxy.events().filter((e) => String(e.msg).includes(marker));
-  assert.ok(events.length > 0, `no authevents.log record with "${marker}"`);
-  return events[events.length - 1]!;
-}
 
 for (const failmode of ['safe', 'secure'] as const) {
   describe(`failmode=${failmode}`, () => {
@@ -162,12 +123,7 @@ for (const failmode of ['safe', 'secure'] as const) {
 
     it('denies, without invoking failmode, when the service rejects the credentials (wrong skey, 401)', async () => {
       const proxy = await proxyFor(
-        {
-          apiPort: service.port,
-          caPem: service.caPem,
-          skey: 'x'.repeat(40),
-          close: () => Promise.resolve(),
-        },
+        serviceUpstream(() => service, 'x'.repeat(40)),
         failmode,
       );
       try {
@@ -186,7 +142,7 @@ for (const failmode of ['safe', 'secure'] as const) {
       let proxy: TestProxy;
       before(async () => {
         proxy = await proxyFor(
-          { apiPort: service.port, caPem: service.caPem, close: () => Promise.resolve() },
+          serviceUpstream(() => service),
           failmode,
         );
       });

@@ -14,8 +14,8 @@ import {
 } from '../../proxy/drill.ts';
 import { SystemClock } from '../../runtime/clock.ts';
 import { CryptoRandom } from '../../runtime/random.ts';
-import { emit, table } from '../output.ts';
 import { runGatewayDrillCommand } from './drill-gateway.ts';
+import { reportDrill, type DrillColumns } from './drill-report.ts';
 
 interface DrillFlags {
   config?: string;
@@ -103,7 +103,7 @@ async function runDrillCommand(flags: DrillFlags): Promise<void> {
 
   const clock = new SystemClock();
   const tls = await createDrillTlsMaterial(clock.nowMs());
-  const { config, substitutedFiles } = await loadDrillConfig(flags.config, tls.caPem);
+  const { config, substitutedFiles } = loadDrillConfig(flags.config, tls.caPem);
   const known = config.servers.map((s) => s.section);
   for (const name of [...flags.section, ...Object.keys(expect)]) {
     if (!known.includes(name))
@@ -119,64 +119,18 @@ async function runDrillCommand(flags: DrillFlags): Promise<void> {
     clock,
     random: new CryptoRandom(),
   });
-  const notes = [
-    ...report.notes,
-    ...[...new Set(substitutedFiles)].map(
-      (f) => `${f} could not be read; the drill's own CA stood in for it (no effect on results).`,
-    ),
-  ];
-  const mismatches = report.cells.filter((c) => !c.match);
-  emit(flags, { ok: report.ok, cells: report.cells, notes }, () =>
-    formatReport(report.cells, notes),
-  );
-  if (mismatches.length > 0) {
-    process.stderr.write(
-      [
-        `drill FAILED: ${mismatches.length} of ${report.cells.length} cell(s) do not behave as expected:`,
-        ...mismatches.map((c) => `  [${c.section}] ${c.scenario}: ${c.mismatch}`),
-        '',
-      ].join('\n'),
-    );
-    // Not thrown: the matrix is the report; the exit status says it failed.
-    process.exitCode = 1;
-  }
+  reportDrill(flags, report, substitutedFiles, PROXY_COLUMNS);
 }
 
-function formatReport(cells: DrillCell[], notes: string[]): string {
-  const bySection = new Map<string, DrillCell[]>();
-  for (const cell of cells)
-    bySection.set(cell.section, [...(bySection.get(cell.section) ?? []), cell]);
-  const out: string[] = [];
-  for (const [section, rows] of bySection) {
-    const first = rows[0]!;
-    const expectation =
-      first.expectedBy === 'operator'
-        ? `expected failmode=${first.expectedFailmode} (--expect; the config declares ${first.declaredFailmode})`
-        : `failmode=${first.declaredFailmode} (declared)`;
-    out.push(`[${section}] ${expectation}`);
-    out.push(
-      table(
-        rows.map((c) => ({
-          scenario: c.scenario,
-          expected: c.expectedCode,
-          actual: c.actualCode,
-          decision: `${c.decisionMs} ms`,
-          'log line seen': c.logLineSeen
-            ? c.expectedLogLine
-            : `NONE of "${c.expectedLogLine}"; saw: ${c.actualLogLine ?? 'no decision line'}`,
-          result: c.match ? 'ok' : 'MISMATCH',
-        })),
-        ['scenario', 'expected', 'actual', 'decision', 'log line seen', 'result'],
-      ),
-    );
-    out.push('');
-  }
-  const failed = cells.filter((c) => !c.match).length;
-  out.push(
-    failed === 0
-      ? `PASS: all ${cells.length} cell(s) behave as expected.`
-      : `FAIL: ${failed} of ${cells.length} cell(s) do not behave as expected.`,
-  );
-  out.push(...notes.map((n) => `note: ${n}`));
-  return out.join('\n');
-}
+/** A server section's matrix: the RADIUS answer and authproxy.log's decision line. */
+const PROXY_COLUMNS: DrillColumns<DrillCell> = {
+  scenario: (c) => c.scenario,
+  expected: (c) => c.expectedCode,
+  actual: (c) => c.actualCode,
+  decision: (c) => `${c.decisionMs} ms`,
+  'log line seen': (c) =>
+    c.logLineSeen
+      ? c.expectedLogLine
+      : `NONE of "${c.expectedLogLine}"; saw: ${c.actualLogLine ?? 'no decision line'}`,
+  result: (c) => (c.match ? 'ok' : 'MISMATCH'),
+};

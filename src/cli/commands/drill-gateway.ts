@@ -17,7 +17,7 @@ import {
 } from '../../proxy/fault-injector.ts';
 import { SystemClock } from '../../runtime/clock.ts';
 import { CryptoRandom } from '../../runtime/random.ts';
-import { emit, table } from '../output.ts';
+import { reportDrill, type DrillColumns } from './drill-report.ts';
 
 export interface GatewayDrillFlags {
   gatewayConfig: string;
@@ -34,7 +34,7 @@ const appName = (name: string) => name.replace(/^app:/, '');
 export async function runGatewayDrillCommand(flags: GatewayDrillFlags): Promise<void> {
   const clock = new SystemClock();
   const tls = await createDrillTlsMaterial(clock.nowMs());
-  const { config, substitutedFiles } = await loadGatewayDrillConfig(flags.gatewayConfig, tls.caPem);
+  const { config, substitutedFiles } = loadGatewayDrillConfig(flags.gatewayConfig, tls.caPem);
   const known = drillableApps(config).map((a) => a.name);
   const apps = flags.section.map(appName);
   const expect = Object.fromEntries(Object.entries(flags.expect).map(([k, v]) => [appName(k), v]));
@@ -68,65 +68,24 @@ export async function runGatewayDrillCommand(flags: GatewayDrillFlags): Promise<
     clock,
     random: new CryptoRandom(),
   });
-  const notes = [
-    ...report.notes,
-    ...[...new Set(substitutedFiles)].map(
-      (f) => `${f} could not be read; the drill's own CA stood in for it (no effect on results).`,
-    ),
-  ];
-  emit(flags, { ok: report.ok, cells: report.cells, notes }, () =>
-    formatGatewayReport(report.cells, notes),
+  reportDrill(
+    flags,
+    report,
+    substitutedFiles,
+    GATEWAY_COLUMNS,
+    `drill FAILED: ${flags.gatewayConfig} has no two-factor application to drill`,
   );
-  const mismatches = report.cells.filter((c) => !c.match);
-  if (mismatches.length > 0 || report.cells.length === 0) {
-    process.stderr.write(
-      [
-        report.cells.length === 0
-          ? `drill FAILED: ${flags.gatewayConfig} has no two-factor application to drill`
-          : `drill FAILED: ${mismatches.length} of ${report.cells.length} cell(s) do not behave as expected:`,
-        ...mismatches.map((c) => `  [${c.section}] ${c.scenario}: ${c.mismatch}`),
-        '',
-      ].join('\n'),
-    );
-    process.exitCode = 1;
-  }
 }
 
-function formatGatewayReport(cells: GatewayDrillCell[], notes: string[]): string {
-  const bySection = new Map<string, GatewayDrillCell[]>();
-  for (const cell of cells)
-    bySection.set(cell.section, [...(bySection.get(cell.section) ?? []), cell]);
-  const out: string[] = [];
-  for (const [section, rows] of bySection) {
-    const first = rows[0]!;
-    out.push(
-      first.expectedBy === 'operator'
-        ? `[${section}] expected failmode=${first.expectedFailmode} (--expect; the config declares ${first.declaredFailmode})`
-        : `[${section}] failmode=${first.declaredFailmode} (declared)`,
-    );
-    out.push(
-      table(
-        rows.map((c) => ({
-          scenario: c.scenario,
-          expected: c.expectedOutcome,
-          actual: c.actualOutcome,
-          decision: `${c.decisionMs} ms`,
-          'log line': c.logLineSeen
-            ? (c.expectedLogLine ?? 'no failmode line (the service decided)')
-            : `NONE of "${c.expectedLogLine ?? 'no failmode line'}"; saw: ${c.actualLogLine ?? 'no failmode line'}`,
-          result: c.match ? 'ok' : 'MISMATCH',
-        })),
-        ['scenario', 'expected', 'actual', 'decision', 'log line', 'result'],
-      ),
-    );
-    out.push('');
-  }
-  const failed = cells.filter((c) => !c.match).length;
-  out.push(
-    failed === 0
-      ? `PASS: all ${cells.length} cell(s) behave as expected.`
-      : `FAIL: ${failed} of ${cells.length} cell(s) do not behave as expected.`,
-  );
-  out.push(...notes.map((n) => `note: ${n}`));
-  return out.join('\n');
-}
+/** An application's matrix: the portal's answer and gateway.log's failmode line. */
+const GATEWAY_COLUMNS: DrillColumns<GatewayDrillCell> = {
+  scenario: (c) => c.scenario,
+  expected: (c) => c.expectedOutcome,
+  actual: (c) => c.actualOutcome,
+  decision: (c) => `${c.decisionMs} ms`,
+  'log line': (c) =>
+    c.logLineSeen
+      ? (c.expectedLogLine ?? 'no failmode line (the service decided)')
+      : `NONE of "${c.expectedLogLine ?? 'no failmode line'}"; saw: ${c.actualLogLine ?? 'no failmode line'}`,
+  result: (c) => (c.match ? 'ok' : 'MISMATCH'),
+};

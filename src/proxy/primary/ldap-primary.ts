@@ -260,6 +260,15 @@ function isConnectionFailure(err: unknown): boolean {
   return !(err instanceof ResultCodeError) && !(err instanceof LdapPrimaryError);
 }
 
+/** Why a directory call failed: its own reason, a timeout, or another error. */
+function failureReason(err: unknown): LdapPrimaryErrorReason | 'ldap-timeout' | 'ldap-error' {
+  return err instanceof LdapPrimaryError
+    ? err.reason
+    : isTimeout(err)
+      ? 'ldap-timeout'
+      : 'ldap-error';
+}
+
 // AD puts the reason for a failed bind (result 49) in the diagnostic message: "... data 775, v4563".
 const AD_BIND_DATA_CODES: Record<string, LdapPrimaryRejectReason> = {
   '52e': 'bad-password',
@@ -688,12 +697,7 @@ class LdapPrimary implements LdapDirectory {
         attributes: [],
       };
     } catch (err) {
-      const reason =
-        err instanceof LdapPrimaryError
-          ? err.reason
-          : isTimeout(err)
-            ? 'ldap-timeout'
-            : 'ldap-error';
+      const reason = failureReason(err);
       this.#logger.warn(
         { username, reason, cause: errorText(err) },
         'ldap primary authentication failed',
@@ -733,12 +737,7 @@ class LdapPrimary implements LdapDirectory {
       });
       return { kind: 'found', username, groups };
     } catch (err) {
-      const reason =
-        err instanceof LdapPrimaryError
-          ? err.reason
-          : isTimeout(err)
-            ? 'ldap-timeout'
-            : 'ldap-error';
+      const reason = failureReason(err);
       this.#logger.warn({ dn, reason, cause: errorText(err) }, 'ldap entry lookup failed');
       return { kind: 'error', reason };
     }

@@ -5,8 +5,8 @@ import {
   PAGE_LANGUAGES,
   SHARED_DE,
   SHARED_EN,
+  catalogue,
   chooseLanguage,
-  fillMessage,
   type PageLanguage,
 } from '../../pages/login-messages.ts';
 
@@ -65,18 +65,8 @@ const DE: Record<MessageKey, string> = {
 export const PROMPT_LANGUAGES = PAGE_LANGUAGES;
 export type PromptLanguage = PageLanguage;
 
-export const CATALOGUE: Readonly<Record<PromptLanguage, Readonly<Record<MessageKey, string>>>> = {
-  en: EN,
-  de: DE,
-};
-
-/** The message in `lang` with `{name}` placeholders filled (values are escaped by the page). */
-export function t(
-  lang: PromptLanguage,
-  key: MessageKey,
-  values: Readonly<Record<string, string | number>> = {},
-): string {
-  return fillMessage(CATALOGUE[lang][key], values);
-}
+const PAGES = catalogue(EN, DE);
+export const CATALOGUE = PAGES.messages;
+export const t = PAGES.t;
 
 export { chooseLanguage };

@@ -1,5 +1,6 @@
 // The hosted prompt's pages, server-rendered: every string from the catalogue, every value escaped.
 import { loginLayout } from '../../pages/login-layout.ts';
+import { passcodeField } from '../../pages/passcode-field.ts';
 import { html, type SafeHtml } from '../admin/console/html.ts';
 import { t, type MessageKey, type PromptLanguage } from './prompt-messages.ts';
 
@@ -71,19 +72,7 @@ export function factorPage(
     ${
       factors.passcode
         ? html`<form method="post" action="${f.base}/passcode">
-            <label for="passcode">${t(lang, 'passcodeLabel')}</label>
-            <input
-              type="text"
-              id="passcode"
-              name="passcode"
-              inputmode="numeric"
-              autocomplete="one-time-code"
-              aria-describedby="passcode-hint"
-              required
-              autofocus
-            />
-            <p class="muted" id="passcode-hint">${t(lang, 'passcodeHint')}</p>
-            ${rememberBox(f, options.rememberHours)}
+            ${passcodeField(lang)} ${rememberBox(f, options.rememberHours)}
             <button type="submit">${t(lang, 'logIn')}</button>
           </form>`
         : ''
