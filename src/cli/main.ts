@@ -1,29 +1,11 @@
 // The `airlock` command: parses arguments and calls into the parts; prints errors plainly.
 import { Command, CommanderError } from 'commander';
 import { isAirlockError } from '../core/error-registry.ts';
-import { registerAdminCommands } from './commands/admin-commands.ts';
-import { registerAppCommands } from './commands/app-commands.ts';
-import { registerAuthenticatorCommands } from './commands/authenticator-commands.ts';
-import { registerDbCommands } from './commands/db-commands.ts';
-import { registerDeviceCommands } from './commands/device-commands.ts';
-import { registerGatewayCommands } from './commands/gateway-commands.ts';
-import { registerFactorCommands } from './commands/factor-commands.ts';
-import { registerDrillCommand } from './commands/drill-command.ts';
-import { registerDrPlanCommand } from './commands/dr-plan-command.ts';
-import { registerOutageCommands } from './commands/outage-commands.ts';
-import { registerEmergencyCommands } from './commands/emergency-commands.ts';
-import { registerGroupCommands } from './commands/group-commands.ts';
-import { registerPolicyCommands } from './commands/policy-commands.ts';
-import { registerProxyCommands } from './commands/proxy-commands.ts';
-import { registerRadiusTestCommand } from './commands/radius-test-command.ts';
-import { registerSecretKeyCommands } from './commands/secret-key-commands.ts';
-import { registerServeCommand } from './commands/serve-command.ts';
-import { registerStartCommand } from './commands/start-command.ts';
-import { registerTokenCommands } from './commands/token-commands.ts';
-import { registerUserCommands } from './commands/user-commands.ts';
+import { commandModulesFor } from './command-modules.ts';
 import { versionText } from './version.ts';
 
-export function buildProgram(): Command {
+/** The program with the commands `argv` needs registered (command-modules.ts). */
+export async function buildProgram(argv: readonly string[]): Promise<Command> {
   const program = new Command('airlock')
     .description(
       'Airlock: self-hosted two-factor authentication service (Duo Auth API v2 compatible) and RADIUS authentication proxy',
@@ -33,26 +15,8 @@ export function buildProgram(): Command {
     // Options after a subcommand belong to it (`airlock proxy check --config f`, not `proxy`'s --config).
     .enablePositionalOptions()
     .exitOverride();
-  registerStartCommand(program);
-  registerServeCommand(program);
-  registerProxyCommands(program);
-  registerGatewayCommands(program);
-  registerDrillCommand(program);
-  registerDrPlanCommand(program);
-  registerOutageCommands(program);
-  registerRadiusTestCommand(program);
-  registerAppCommands(program);
-  registerUserCommands(program);
-  registerGroupCommands(program);
-  registerTokenCommands(program);
-  registerDeviceCommands(program);
-  registerAuthenticatorCommands(program);
-  registerFactorCommands(program);
-  registerDbCommands(program);
-  registerPolicyCommands(program);
-  registerEmergencyCommands(program);
-  registerAdminCommands(program);
-  registerSecretKeyCommands(program);
+  const registers = await Promise.all(commandModulesFor(argv).map((m) => m.load()));
+  for (const register of registers) register(program);
   return program;
 }
 
@@ -65,7 +29,7 @@ const USAGE_ERRORS: ReadonlySet<string> = new Set([
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv);
+    await (await buildProgram(argv)).parseAsync(argv);
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode; // commander printed the message already

@@ -1,7 +1,7 @@
 // `airlock drill` end to end, through the built command: the example configs pass, a section that
 // does not behave as the operator expects fails with a matrix naming the cell.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,23 +46,33 @@ function safeConfig(): string {
   ].join('\n');
 }
 
+/**
+ * examples/authproxy.cfg with its api_timeout (10 s) lowered to 2 s, and nothing else changed: the
+ * drill waits on the section's own timeout (blackhole, slow) and half of it per call (degraded),
+ * which is what the example's cells would cost, not what they show.
+ */
+function exampleWithShortTimeout(): string {
+  const text = readFileSync(join(EXAMPLES, 'authproxy.cfg'), 'utf8');
+  assert.equal(text.match(/^api_timeout=10$/gm)?.length, 1, 'examples/authproxy.cfg changed');
+  return text.replace(/^api_timeout=10$/m, 'api_timeout=2');
+}
+
 describe('airlock drill', () => {
   let dir: string;
   let safeCfg: string;
+  let exampleCfg: string;
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'airlock-drill-test-'));
     safeCfg = join(dir, 'authproxy.cfg');
     writeFileSync(safeCfg, safeConfig());
+    exampleCfg = join(dir, 'example-authproxy.cfg');
+    writeFileSync(exampleCfg, exampleWithShortTimeout());
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('passes every scenario on examples/authproxy.cfg (failmode=secure denies)', async () => {
-    const report = await airlockJson<DrillJson>([
-      'drill',
-      '--config',
-      join(EXAMPLES, 'authproxy.cfg'),
-    ]);
+  it('passes every scenario on examples/authproxy.cfg, api_timeout=2 (failmode=secure denies)', async () => {
+    const report = await airlockJson<DrillJson>(['drill', '--config', exampleCfg]);
     assert.equal(report.ok, true, JSON.stringify(report.cells, null, 2));
     assert.deepEqual(
       report.cells.map((c) => c.scenario),
@@ -109,7 +119,7 @@ describe('airlock drill', () => {
     const { code, stderr } = await airlockFails([
       'drill',
       '--config',
-      join(EXAMPLES, 'authproxy.cfg'),
+      exampleCfg,
       '--expect',
       'radius_server_auto=safe',
       '--scenario',
