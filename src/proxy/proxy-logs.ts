@@ -1,7 +1,7 @@
 // The proxy's two logs: authproxy.log (text request lines) and authevents.log (JSON lines for SIEM).
 import { mkdirSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
-import { openRotatingLogFile, type RotatingLogFile } from '../runtime/rotating-log-file.ts';
+import { createStream, type RotatingFileStream } from 'rotating-file-stream';
 
 export const AUTH_STAGES = [
   'Primary authentication',
@@ -92,23 +92,24 @@ export interface ProxyLogOptions {
 
 export function openProxyLogs(options: ProxyLogOptions): ProxyLogs {
   mkdirSync(options.logDir, { recursive: true });
+  const streamOptions = {
+    path: options.logDir,
+    size: `${Math.max(1, Math.floor(options.maxSizeBytes / 1024))}K`,
+    // Classical rotation: authproxy.log.1 … .N; "0 = unlimited" keeps a generous bound instead.
+    rotate: options.maxFiles === 0 ? 10_000 : options.maxFiles,
+  };
+  const text: RotatingFileStream = createStream('authproxy.log', streamOptions);
+  const events: RotatingFileStream | undefined = options.authEvents
+    ? createStream('authevents.log', streamOptions)
+    : undefined;
   // A failing log disk must not take logins down; report it once on stderr.
   let reported = false;
   const onError = (e: Error) => {
     if (!reported) process.stderr.write(`airlock proxy: log write failed: ${e.message}\n`);
     reported = true;
   };
-  const fileOptions = {
-    dir: options.logDir,
-    maxSizeBytes: Math.max(1, options.maxSizeBytes),
-    // Classical rotation: authproxy.log.1 … .N; "0 = unlimited" keeps a generous bound instead.
-    maxFiles: options.maxFiles === 0 ? 10_000 : options.maxFiles,
-    onError,
-  };
-  const text = openRotatingLogFile({ ...fileOptions, name: 'authproxy.log' });
-  const events = options.authEvents
-    ? openRotatingLogFile({ ...fileOptions, name: 'authevents.log' })
-    : undefined;
+  text.on('error', onError);
+  events?.on('error', onError);
   const host = options.hostname ?? osHostname();
 
   const textLines = batchedWriter(text);
@@ -136,22 +137,23 @@ export function openProxyLogs(options: ProxyLogOptions): ProxyLogs {
         `${JSON.stringify({ timestamp: options.nowIso(), ...event, hostname: host })}\n`,
       );
     },
-    close() {
+    async close() {
       textLines.flush();
       eventLines?.flush();
-      text.close();
-      events?.close();
-      return Promise.resolve();
+      await Promise.all(
+        [text, ...(events ? [events] : [])].map((s) => new Promise<void>((r) => s.end(() => r()))),
+      );
     },
   };
 }
 
 /**
- * The lines of one event-loop task go to the file as one append (one system call), and a login
- * writes four or five lines. Same lines, same order; appended when the task's promise jobs are
- * done (process.nextTick), so a login's lines are in the file before the next packet is read.
+ * The lines of one event-loop task go to the file as one chunk: the rotating stream writes each
+ * chunk with its own file write (a thread-pool round trip), and a login writes four or five
+ * lines. Same lines, same order; handed to the stream when the task's promise jobs are done
+ * (process.nextTick), so a login's lines are on their way before the next packet is read.
  */
-function batchedWriter(file: RotatingLogFile): { write(line: string): void; flush(): void } {
+function batchedWriter(stream: RotatingFileStream): { write(line: string): void; flush(): void } {
   let pending = '';
   let scheduled = false;
   const flush = () => {
@@ -159,7 +161,7 @@ function batchedWriter(file: RotatingLogFile): { write(line: string): void; flus
     if (pending === '') return;
     const chunk = pending;
     pending = '';
-    file.append(chunk);
+    stream.write(chunk);
   };
   return {
     write(line) {
