@@ -331,6 +331,29 @@ describe('proxy pairs: a NAS that fails over to the other proxy with the same re
       await Promise.all([a.close(), b.close()]);
     }
   });
+  it('radclient through a NAS whose Access-Accept from A was lost: B answers from the same push', async () => {
+    const [a, b] = await Promise.all([pairProxy(true), pairProxy(true)]);
+    const nas = await failoverNas(a, b);
+    try {
+      const sentBefore = await pushesSent('alice');
+      const answer = radclient(
+        nas.port,
+        RADIUS_SECRET,
+        'User-Name = "alice", User-Password = "alicepw", Message-Authenticator = 0x00',
+        { timeoutSeconds: 20, retries: 1 },
+      );
+      const request = await pushFor('alice');
+      await devices.answer(phones.get('alice')!, request.txid, 'approve');
+      const res = await answer; // A's answer; the NAS sends the same request to B anyway
+      assert.equal(res.code, 'Access-Accept', res.output);
+      nas.failOver();
+      assert.deepEqual(await nas.answers(), ['Access-Accept', 'Access-Accept']);
+      assert.equal((await pushesSent('alice')) - sentBefore, 1, 'one push across the pair');
+    } finally {
+      nas.close();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
 });
 
 describe('challenge_push in [radius_server_challenge]', () => {
