@@ -249,6 +249,111 @@ describe('proxy pairs: a NAS that fails over to the other proxy with the same re
       await Promise.all([a.close(), b.close()]);
     }
   });
+
+  /**
+   * A NAS in front of radclient: radclient's Access-Request goes to proxy A; `failOver()` sends
+   * the very same bytes (Identifier, Request Authenticator, Message-Authenticator) to proxy B from
+   * the same socket, as a NAS that gave up on A does. Every answer goes back to radclient, which
+   * verifies it with the shared secret and keeps the first.
+   */
+  async function failoverNas(a: TestProxy, b: TestProxy) {
+    const nas = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => nas.bind(0, '127.0.0.1', resolve));
+    let request: Buffer | undefined;
+    let radclientAt: { address: string; port: number } | undefined;
+    const answers = new Map<number, Buffer>();
+    nas.on('message', (msg, from) => {
+      if (from.port === a.port || from.port === b.port) {
+        answers.set(from.port, msg);
+        if (radclientAt) nas.send(msg, radclientAt.port, radclientAt.address);
+        return;
+      }
+      radclientAt = from;
+      request ??= msg;
+      nas.send(msg, a.port, '127.0.0.1');
+    });
+    const codeOf = (answer: Buffer | undefined) =>
+      answer &&
+      verifyResponse({
+        request: { identifier: request![1]!, authenticator: request!.subarray(4, 20) },
+        response: answer,
+        secret: RADIUS_SECRET,
+        requireMessageAuthenticator: true,
+      }).code;
+    return {
+      port: nas.address().port,
+      failOver: () => nas.send(request!, b.port, '127.0.0.1'),
+      /** Each proxy's verified answer code, once both answered (bounded). */
+      answers: async () => {
+        for (let i = 0; i < 100 && answers.size < 2; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        return [codeOf(answers.get(a.port)), codeOf(answers.get(b.port))];
+      },
+      close: () => nas.close(),
+    };
+  }
+
+  it('radclient through a NAS failing over: one push with send_login_key=true, both proxies accept', async () => {
+    const [a, b] = await Promise.all([pairProxy(true), pairProxy(true)]);
+    const nas = await failoverNas(a, b);
+    try {
+      const sentBefore = await pushesSent('dave');
+      const answer = radclient(
+        nas.port,
+        RADIUS_SECRET,
+        'User-Name = "dave", User-Password = "davepw", Message-Authenticator = 0x00',
+        { timeoutSeconds: 20, retries: 1 },
+      );
+      const request = await pushFor('dave'); // proxy A's login waits for the user
+      nas.failOver();
+      const joined = async () =>
+        (await service.store.listAudit({ username: 'dave', action: 'auth.push.joined' })).filter(
+          (e) => e.detail.txid === request.txid,
+        ).length;
+      for (let i = 0; i < 50 && (await joined()) === 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(await joined(), 1, "proxy B's login joined proxy A's push");
+      await devices.answer(phones.get('dave')!, request.txid, 'approve');
+      const res = await answer;
+      assert.equal(res.code, 'Access-Accept', res.output);
+      assert.deepEqual(await nas.answers(), ['Access-Accept', 'Access-Accept']);
+      assert.equal((await pushesSent('dave')) - sentBefore, 1, 'one push across the pair');
+      assert.deepEqual(await devices.requests(phones.get('dave')!, 0), [], 'no second push');
+      for (const proxy of [a, b]) {
+        const last = proxy.events().at(-1);
+        assert.equal(last?.status, 'Allow');
+        assert.equal(last?.second_factor_checked, true);
+      }
+    } finally {
+      nas.close();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+  it('radclient through a NAS whose Access-Accept from A was lost: B answers from the same push', async () => {
+    const [a, b] = await Promise.all([pairProxy(true), pairProxy(true)]);
+    const nas = await failoverNas(a, b);
+    try {
+      const sentBefore = await pushesSent('alice');
+      const answer = radclient(
+        nas.port,
+        RADIUS_SECRET,
+        'User-Name = "alice", User-Password = "alicepw", Message-Authenticator = 0x00',
+        { timeoutSeconds: 20, retries: 1 },
+      );
+      const request = await pushFor('alice');
+      await devices.answer(phones.get('alice')!, request.txid, 'approve');
+      const res = await answer; // A's answer; the NAS sends the same request to B anyway
+      assert.equal(res.code, 'Access-Accept', res.output);
+      nas.failOver();
+      assert.deepEqual(await nas.answers(), ['Access-Accept', 'Access-Accept']);
+      assert.equal((await pushesSent('alice')) - sentBefore, 1, 'one push across the pair');
+    } finally {
+      nas.close();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
 });
 
 describe('challenge_push in [radius_server_challenge]', () => {
