@@ -18,6 +18,11 @@ export interface RadiusLoginRequest {
   /** No retransmits: a request unanswered after this is reported as `timeout`. */
   timeoutMs: number;
   random: Random;
+  /**
+   * The NAS's own socket, kept across its logins (one login at a time on it); by default a fresh
+   * socket per login, closed after it.
+   */
+  socket?: dgram.Socket;
 }
 
 export type RadiusLoginAnswer =
@@ -29,7 +34,12 @@ export type RadiusLoginAnswer =
     }
   | { kind: 'timeout' };
 
-/** Sends the request from a fresh socket and waits for the one verified answer. */
+/** A socket for `socket` of several logins in a row (a NAS keeps its socket); close it after. */
+export function createNasSocket(host: string): dgram.Socket {
+  return dgram.createSocket(isIP(host) === 6 ? 'udp6' : 'udp4');
+}
+
+/** Sends the request (from a fresh socket unless given one) and waits for the one verified answer. */
 export async function sendRadiusLogin(request: RadiusLoginRequest): Promise<RadiusLoginAnswer> {
   const identifier = request.random.int(256);
   const authenticator = request.random.bytes(16);
@@ -44,15 +54,17 @@ export async function sendRadiusLogin(request: RadiusLoginRequest): Promise<Radi
       ...(request.state ? [createAttribute('State', request.state)] : []),
     ],
   });
-  const socket = dgram.createSocket(isIP(request.host) === 6 ? 'udp6' : 'udp4');
+  const socket = request.socket ?? createNasSocket(request.host);
+  let onError: ((e: Error) => void) | undefined;
+  let onMessage: ((msg: Buffer) => void) | undefined;
   try {
     return await new Promise<RadiusLoginAnswer>((resolve, reject) => {
       const timer = setTimeout(() => resolve({ kind: 'timeout' }), request.timeoutMs);
-      socket.on('error', (e) => {
+      onError = (e) => {
         clearTimeout(timer);
         reject(e);
-      });
-      socket.on('message', (msg) => {
+      };
+      onMessage = (msg) => {
         try {
           const response = verifyResponse({
             request: { identifier, authenticator },
@@ -70,10 +82,16 @@ export async function sendRadiusLogin(request: RadiusLoginRequest): Promise<Radi
         } catch {
           // Not our answer (or forged): keep waiting for the real one until the deadline.
         }
-      });
+      };
+      socket.on('error', onError);
+      socket.on('message', onMessage);
       socket.send(packet, request.port, request.host);
     });
   } finally {
-    socket.close();
+    if (request.socket === undefined) socket.close();
+    else {
+      if (onError) socket.off('error', onError);
+      if (onMessage) socket.off('message', onMessage);
+    }
   }
 }
