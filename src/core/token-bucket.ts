@@ -62,6 +62,21 @@ export class TokenBuckets {
     if (bucket) bucket.tokens = Math.min(options.burst, bucket.tokens + 1);
   }
 
+  /**
+   * Forgets the buckets untouched since `beforeMs` and says how many went. Only buckets that have
+   * refilled by then should go (a full bucket and no bucket are the same): give a time at least
+   * burst / rate ago.
+   */
+  forgetUntouchedSince(beforeMs: number): number {
+    let forgotten = 0;
+    for (const [key, b] of this.#buckets) {
+      if (b.updatedMs >= beforeMs) continue;
+      this.#buckets.delete(key);
+      forgotten += 1;
+    }
+    return forgotten;
+  }
+
   #bucketFor(key: string, nowMs: number, options: TokenBucketOptions): Bucket {
     const existing = this.#buckets.get(key);
     if (existing) {
