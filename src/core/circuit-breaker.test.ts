@@ -518,4 +518,20 @@ describe('latencyP95Ms', () => {
       assert.equal(latencyP95Ms(samples), expected);
     });
   }
+
+  it('is the nearest-rank sample of the sorted list, whatever the order and ties', () => {
+    let seed = 42;
+    const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648);
+    for (let n = 1; n <= 120; n++) {
+      for (const spread of [3, 1000]) {
+        const samples = Array.from({ length: n }, () => (next() % spread) + (next() % 7) / 8);
+        const sorted = [...samples].sort((a, b) => a - b);
+        assert.equal(
+          latencyP95Ms(samples),
+          sorted[Math.ceil(0.95 * n) - 1],
+          `n=${n} ${samples.join(',')}`,
+        );
+      }
+    }
+  });
 });

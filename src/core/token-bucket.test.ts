@@ -105,4 +105,18 @@ describe('TokenBuckets eviction and refunds', () => {
     buckets.refund('unknown', options);
     assert.equal(buckets.size, 1, 'a refund for an unknown key makes no bucket');
   });
+
+  it('forgets a bucket refunded to full: takes that all come back leave no bucket behind', () => {
+    const buckets = new TokenBuckets();
+    buckets.take('a', 0, options);
+    buckets.take('a', 0, options);
+    buckets.refund('a', options);
+    assert.equal(buckets.size, 1, 'one token still out');
+    buckets.refund('a', options);
+    assert.equal(buckets.size, 0);
+    // The same as the forgotten bucket: full.
+    assert.equal(buckets.take('a', 0, options).ok, true);
+    assert.equal(buckets.take('a', 0, options).ok, true);
+    assert.equal(buckets.take('a', 0, options).ok, false);
+  });
 });

@@ -56,10 +56,31 @@ export class TokenBuckets {
     return { ok: false, retryAfterSeconds };
   }
 
-  /** Gives back a token taken for an attempt that turned out not to count (never above burst). */
+  /**
+   * Gives back a token taken for an attempt that turned out not to count (never above burst). A
+   * bucket full again is forgotten (a new one would be the same), so keys that only ever get
+   * their tokens back — every successful login's budgets — leave the map as small as they found it.
+   */
   refund(key: string, options: TokenBucketOptions): void {
     const bucket = this.#buckets.get(key);
-    if (bucket) bucket.tokens = Math.min(options.burst, bucket.tokens + 1);
+    if (bucket === undefined) return;
+    bucket.tokens = Math.min(options.burst, bucket.tokens + 1);
+    if (bucket.tokens >= options.burst) this.#buckets.delete(key);
+  }
+
+  /**
+   * Forgets the buckets untouched since `beforeMs` and says how many went. Only buckets that have
+   * refilled by then should go (a full bucket and no bucket are the same): give a time at least
+   * burst / rate ago.
+   */
+  forgetUntouchedSince(beforeMs: number): number {
+    let forgotten = 0;
+    for (const [key, b] of this.#buckets) {
+      if (b.updatedMs >= beforeMs) continue;
+      this.#buckets.delete(key);
+      forgotten += 1;
+    }
+    return forgotten;
   }
 
   #bucketFor(key: string, nowMs: number, options: TokenBucketOptions): Bucket {

@@ -6,6 +6,8 @@
  */
 export function hostWithoutPort(hostAndPort: string): string {
   const host = hostAndPort.trim().toLowerCase();
+  // The common Host header, a name without a port: nothing to drop (every request checks one).
+  if (!host.includes(':')) return host;
   const bracketed = /^(\[[^\]]*\])(?::\d+)?$/.exec(host);
   if (bracketed) return bracketed[1] ?? host;
   return /^([^:]*):\d+$/.exec(host)?.[1] ?? host;

@@ -16,6 +16,7 @@ import type { Random } from '../runtime/random.ts';
 import type { SyslogSender } from '../runtime/syslog-sender.ts';
 import { httpPost, type HttpPost } from '../runtime/http-post.ts';
 import type { MailSender } from '../runtime/mail-sender.ts';
+import { loginBudgetStore } from '../store/memory-rate-buckets.ts';
 import type { Store } from '../store/store.ts';
 import { WriteBatcher } from '../store/write-batcher.ts';
 import { DEFAULT_ADMIN_OPTIONS, type AdminOptions } from './admin/admin-context.ts';
@@ -281,8 +282,11 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
       })
     : { sms: undefined, phone: undefined };
   const phoneSettings = options.factors?.phone;
+  // One budget for pushes, calls and SMS: in the database only when other nodes share it.
+  const budgets = loginBudgetStore(deps.store);
   const phone = new PhoneFlow({
     store: deps.store,
+    budgets,
     writes,
     clock: deps.clock,
     random: deps.random,
@@ -310,6 +314,7 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
   });
   const push = new PushFlow({
     store: deps.store,
+    budgets,
     writes,
     clock: deps.clock,
     random: deps.random,
@@ -398,7 +403,7 @@ export function buildService(deps: ServiceDeps, options: ServiceOptions): Servic
             deps.logger.error({ err }, 'result event sweep failed');
           });
         // Only budgets that have refilled are forgotten (forgetting those changes nothing).
-        deps.store.pruneRateBuckets(deps.clock.nowMs() - budgetKeepMs).catch((err: unknown) => {
+        budgets.pruneRateBuckets(deps.clock.nowMs() - budgetKeepMs).catch((err: unknown) => {
           deps.logger.error({ err }, 'push budget sweep failed');
         });
       }

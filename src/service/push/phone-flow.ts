@@ -8,6 +8,7 @@ import type { Application, Device, OobContext, User } from '../../core/model.ts'
 import type { MessageProvider } from '../../factors/message-provider.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import { generateDigits, generateId, type Random } from '../../runtime/random.ts';
+import type { RateBucketStore } from '../../store/rate-bucket-store.ts';
 import type { Store } from '../../store/store.ts';
 import type { WriteBatcher } from '../../store/write-batcher.ts';
 import { maskPhoneNumber } from '../../core/device-capabilities.ts';
@@ -37,6 +38,8 @@ export interface PhoneFlowOptions {
 
 interface Deps {
   store: Store;
+  /** The per-user out-of-band budget, shared with the other factors (memory-rate-buckets.ts). */
+  budgets: RateBucketStore;
   writes: WriteBatcher;
   clock: Clock;
   random: Random;
@@ -286,7 +289,7 @@ export class PhoneFlow {
     factor: 'sms' | 'phone',
   ): Promise<AuthOutcome | undefined> {
     return spendLoginBudget({
-      budgets: this.#d.store,
+      budgets: this.#d.budgets,
       writes: this.#d.writes,
       budget: { ratePerMinute: this.#d.options.ratePerMinute, burst: this.#d.options.burst },
       app: input.app,

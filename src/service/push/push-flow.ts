@@ -14,6 +14,7 @@ import type {
 } from '../../core/model.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import { generateDigits, type Random } from '../../runtime/random.ts';
+import type { RateBucketStore } from '../../store/rate-bucket-store.ts';
 import type { Store } from '../../store/store.ts';
 import type { WriteBatcher } from '../../store/write-batcher.ts';
 import type { OobHub, PublishedResult, StreamEnd } from './oob-hub.ts';
@@ -64,6 +65,8 @@ export interface PushStarted {
 
 interface Deps {
   store: Store;
+  /** The per-user out-of-band budget, shared with the other factors (memory-rate-buckets.ts). */
+  budgets: RateBucketStore;
   writes: WriteBatcher;
   clock: Clock;
   random: Random;
@@ -129,7 +132,7 @@ export class PushFlow {
       if (joined) return joined;
     }
     const denied = await spendLoginBudget({
-      budgets: this.#d.store,
+      budgets: this.#d.budgets,
       writes: this.#d.writes,
       budget: { ratePerMinute: o.pushRatePerMinute, burst: o.pushBurst },
       app,

@@ -28,6 +28,8 @@ import type { SecretBox } from '../secret-box.ts';
 
 /** A JSON array column: text on SQLite, already parsed by the driver on PostgreSQL. */
 export function jsonList<T>(value: unknown): T[] {
+  // Most of a login subject's lists are empty (no bypass codes, devices or SMS passcodes).
+  if (value === '[]') return [];
   const list: unknown = typeof value === 'string' ? JSON.parse(value) : value;
   return Array.isArray(list) ? (list as T[]) : [];
 }
