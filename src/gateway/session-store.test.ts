@@ -79,6 +79,15 @@ describe('gateway session store', () => {
     assert.ok(sessions.useSession(used.id));
   });
 
+  it('a session seen expired stays gone, even if the clock steps back', () => {
+    const { clock, sessions } = store();
+    const s = sessions.createSession({ user, secondFactor: 'otp', amr: ['pwd'] });
+    clock.advance(61_000);
+    assert.equal(sessions.useSession(s.id), undefined);
+    clock.advance(-61_000);
+    assert.equal(sessions.useSession(s.id), undefined);
+  });
+
   it('keeps sessions and logouts in its file: a new store on it (a restart) sees both', () => {
     const dir = mkdtempSync(join(tmpdir(), 'airlock-gateway-state-'));
     try {

@@ -124,7 +124,12 @@ export class SessionStore {
     const key = sessionKey(id);
     const now = this.#clock.nowMs();
     const stored = this.#db.get(SESSION, key, now) as StoredSession | undefined;
-    if (stored === undefined) return undefined;
+    if (stored === undefined) {
+      // Expired (idle or absolute), ended or never stored: gone for good, even if a clock stepped
+      // back later. Only sealed cookies reach this, so it is never an attacker's write.
+      this.#db.delete(SESSION, key);
+      return undefined;
+    }
     if (now - stored.lastSeenAtMs >= this.#timeouts.idleMs) {
       this.#db.delete(SESSION, key);
       return undefined;
