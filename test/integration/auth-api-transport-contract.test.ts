@@ -400,6 +400,22 @@ describe('Auth API transport contract: both transports', () => {
         () => shapes().every((s) => s.length === 1),
         () => 'both streams open',
       );
+      // A subscription still being authenticated when the in-process API closes is refused, not
+      // registered after close (where no end would ever reach it).
+      const api = h.service.localAuthApi;
+      const late = api.subscribe(
+        { ikey: app.ikey, skey: app.skey, host: `${API_HOST}:${h.port}` },
+        () => undefined,
+        () => undefined,
+      );
+      api.close();
+      assert.equal(
+        await late.then(
+          () => 'subscribed',
+          () => 'refused',
+        ),
+        'refused',
+      );
       await h.service.server.close();
       await waitFor(
         () => shapes().every((s) => s.length === 3),

@@ -125,6 +125,8 @@ export function createLocalAuthApi(
       } catch (error) {
         return { refused: fail(ctx, error, '/auth/v2/auth_results') };
       }
+      // Closed while it was being authenticated: close() has ended the others already.
+      if (closed) throw refusedConnection();
       const send = (result: LocalStreamedResult, id: string) => onResult(result, id);
       // With afterId, the events after it come first (from the store: across restarts and nodes).
       const stop = ctx.push.subscribe(app.id, send, request.afterId, (reason) => {
