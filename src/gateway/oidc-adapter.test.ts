@@ -161,6 +161,8 @@ describe('the OpenID Connect adapter over the gateway state file', () => {
     old.close();
 
     const db = openGatewayStateDb(path);
+    // Gone from the file and its write-ahead log as soon as it is open, not only once closed.
+    assert.equal(fileBytes(path).includes(ACCESS_TOKEN), false);
     assert.deepEqual(db.get('session', 'session-key', 0), { username: 'alice' });
     assert.equal(await adapterOn(db)('AccessToken').find(ACCESS_TOKEN), undefined);
     db.close();

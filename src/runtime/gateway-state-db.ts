@@ -166,13 +166,15 @@ export function openGatewayStateDb(path: string): GatewayStateDb {
 
 /** Creates the table in the current layout, or brings an older file's up to it. */
 function createOrUpgradeLayout(db: BetterSqlite3.Database): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > LAYOUT_VERSION) {
-    throw new Error(
-      `the gateway state file has layout ${version}, newer than this Airlock's ${LAYOUT_VERSION}: use the newer version, or remove the file (users sign in again)`,
-    );
-  }
+  // IMMEDIATE, and the version read inside: two gateways starting on an old file upgrade it once.
+  let upgraded = false;
   db.transaction(() => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > LAYOUT_VERSION) {
+      throw new Error(
+        `the gateway state file has layout ${version}, newer than this Airlock's ${LAYOUT_VERSION}: use the newer version, or remove the file (users sign in again)`,
+      );
+    }
     db.exec(`CREATE TABLE IF NOT EXISTS gateway_state (
       kind TEXT NOT NULL,
       id TEXT NOT NULL,
@@ -194,7 +196,7 @@ function createOrUpgradeLayout(db: BetterSqlite3.Database): void {
         db.exec('ALTER TABLE gateway_state ADD COLUMN consumed_at INTEGER');
       }
       // Layout 0 kept the provider's codes, tokens and session ids in clear: drop them.
-      db.exec("DELETE FROM gateway_state WHERE kind LIKE 'oidc:%'");
+      upgraded = db.prepare("DELETE FROM gateway_state WHERE kind LIKE 'oidc:%'").run().changes > 0;
     }
     db.exec(`
       CREATE INDEX IF NOT EXISTS gateway_state_grant ON gateway_state (grant_id) WHERE grant_id IS NOT NULL;
@@ -203,5 +205,8 @@ function createOrUpgradeLayout(db: BetterSqlite3.Database): void {
       CREATE INDEX IF NOT EXISTS gateway_state_account ON gateway_state (kind, account) WHERE account IS NOT NULL;
       CREATE INDEX IF NOT EXISTS gateway_state_expiry ON gateway_state (expires_at_ms);`);
     db.pragma(`user_version = ${LAYOUT_VERSION}`);
-  })();
+  }).immediate();
+  // The dropped records' pages are overwritten in the write-ahead log; copy them into the file and
+  // empty the log, so that no clear copy stays in either.
+  if (upgraded) db.pragma('wal_checkpoint(TRUNCATE)');
 }
