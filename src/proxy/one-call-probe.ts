@@ -31,6 +31,9 @@ export async function callWithPreauthProbe(
   let probe: Promise<ApiOutcome<PreauthResponse>> | undefined;
   const timer = setTimeout(() => {
     probe = preauth();
+    // Unused when the one call answers: its failure (the client answers outcomes, never throws
+    // today) must not become an unhandled rejection.
+    probe.catch(() => undefined);
   }, probeAfterMs);
   try {
     const outcome = await call();

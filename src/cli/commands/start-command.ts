@@ -147,15 +147,26 @@ function nextSteps(
     // The shared secret is never printed (a service's output ends up in logs): radius-test reads
     // it from the configuration, radclient gets it from the file through the shell.
     const client = radius.radiusClients.find((c) => matchesIp(c.matcher, '127.0.0.1'));
-    const secret = client?.secret ?? '';
     const config = shellQuote(configPath);
+    if (client === undefined) {
+      lines.push(
+        `  # no radius_ip_N in [${radius.section}] of ${configPath} matches 127.0.0.1: add this host`,
+        '  # (radius_ip_N=127.0.0.1 with its radius_secret_N) to try a login from here',
+      );
+      return [...lines, ...consoleSteps(cli, data)];
+    }
+    const secret = client.secret;
     const server = `127.0.0.1:${radius.port}`;
-    const fromFile = `"$(sed -n 's/^radius_secret_${client?.index ?? 1} *= *//p' ${config} | head -n 1)"`;
+    // start's own file has `radius_secret_N=…` on one line; any other file: the admin fills it in.
+    const secretWord =
+      flags.proxyConfig === undefined
+        ? `"$(sed -n 's/^radius_secret_${client.index}=//p' ${config})"`
+        : `SECRET   # radius_secret_${client.index} of [${radius.section}]`;
     lines.push(
       '  # then log in through the proxy as a VPN would (the password is the 6-digit code):',
       `  ${cli} radius-test alice 123456 --proxy-config ${config}`,
       "  # or with FreeRADIUS's radclient (apt-get install freeradius-utils), the secret from the file:",
-      `  echo "User-Name = alice, User-Password = 123456, Message-Authenticator = 0x00" | radclient -x ${server} auth ${fromFile}`,
+      `  echo "User-Name = alice, User-Password = 123456, Message-Authenticator = 0x00" | radclient -x ${server} auth ${secretWord}`,
       '  # or push: give alice an authenticator (open the printed link, or use the CLI one),',
       '  # then send the password "push" and approve on the device:',
       `  ${cli} device enroll alice${data}`,
@@ -168,11 +179,15 @@ function nextSteps(
       );
     }
   }
-  lines.push(
+  return [...lines, ...consoleSteps(cli, data)];
+}
+
+/** The last next step: the admin console. */
+function consoleSteps(cli: string, data: string): string[] {
+  return [
     '  # the admin console (https://localhost:…/admin/): create an administrator first',
     `  ${cli} admin create root${data}`,
-  );
-  return lines;
+  ];
 }
 
 /** A word for a POSIX shell: as it is when safe, else in single quotes. */

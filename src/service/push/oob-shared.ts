@@ -20,7 +20,10 @@ export interface AuthOutcome {
  * so switching factor does not buy more. Undefined when allowed; else the deny (audited).
  */
 export async function spendLoginBudget(input: {
-  /** The budgets live in the database: they hold across service nodes (docs/multi-node.md). */
+  /**
+   * In the database where nodes share PostgreSQL (they hold across nodes), in memory on a single
+   * SQLite node (`loginBudgetStore`, docs/multi-node.md).
+   */
   budgets: RateBucketStore;
   writes: WriteBatcher;
   budget: { ratePerMinute: number; burst: number };
