@@ -148,29 +148,45 @@ export function openProxyLogs(options: ProxyLogOptions): ProxyLogs {
 }
 
 /**
- * The lines of one event-loop task go to the file as one chunk: the rotating stream writes each
- * chunk with its own file write (a thread-pool round trip), and a login writes four or five
- * lines. Same lines, same order; handed to the stream when the task's promise jobs are done
- * (process.nextTick), so a login's lines are on their way before the next packet is read.
+ * Lines go to the file in as few writes as keep it current: the rotating stream writes each chunk
+ * with its own file write (a thread-pool round trip and its promise jobs), and a login writes four
+ * or five lines. The lines of one event-loop task are one chunk, handed over when the task's promise
+ * jobs are done (process.nextTick); while a chunk is being written, later lines wait and go as the
+ * next chunk when it is done — under load one write carries many logins' lines, when quiet each
+ * login's lines are written at once. Same lines, same order. (A synchronous append was measured
+ * and rejected: it stalled the event loop whenever the disk was busy — docs/benchmarks.md.)
  */
 function batchedWriter(stream: RotatingFileStream): { write(line: string): void; flush(): void } {
   let pending = '';
   let scheduled = false;
-  const flush = () => {
-    scheduled = false;
-    if (pending === '') return;
+  let inFlight = false;
+  const send = () => {
     const chunk = pending;
     pending = '';
-    stream.write(chunk);
+    inFlight = true;
+    stream.write(chunk, written);
+  };
+  // Called once the chunk is written (or failed: the stream reports the error): send what waited.
+  const written = () => {
+    inFlight = false;
+    if (pending !== '' && !scheduled) send();
+  };
+  const sendWhenIdle = () => {
+    scheduled = false;
+    if (pending !== '' && !inFlight) send();
   };
   return {
     write(line) {
       pending += line;
-      if (!scheduled) {
+      if (!scheduled && !inFlight) {
         scheduled = true;
-        process.nextTick(flush);
+        process.nextTick(sendWhenIdle);
       }
     },
-    flush,
+    /** Hands over every waiting line now (close): the stream queues it behind a chunk in flight. */
+    flush() {
+      scheduled = false;
+      if (pending !== '') send();
+    },
   };
 }

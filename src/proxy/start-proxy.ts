@@ -90,7 +90,17 @@ const FAILMODE_FLUSH_INTERVAL_MS = 5_000;
 
 export async function startProxy(config: AuthProxyConfig, deps: ProxyDeps): Promise<RunningProxy> {
   const { clock } = deps;
-  const nowIso = () => new Date(clock.nowMs()).toISOString();
+  // A login writes several lines within one millisecond: format each millisecond once.
+  let isoMs = Number.NaN;
+  let iso = '';
+  const nowIso = () => {
+    const ms = clock.nowMs();
+    if (ms !== isoMs) {
+      isoMs = ms;
+      iso = new Date(ms).toISOString();
+    }
+    return iso;
+  };
   const fileLogs = openProxyLogs({
     logDir: config.main.logDir,
     maxSizeBytes: config.main.logMaxSizeBytes,
