@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Secret, TOTP } from 'otpauth';
 import { duoClient, routeDuoClients } from './duo-client.ts';
 import {
@@ -55,6 +56,24 @@ describe('/rest/v1 for Duo Authentication Proxy against airlock serve', () => {
     params: Record<string, string>,
     options?: Parameters<typeof restV1Call>[5],
   ) => restV1Call({ port: service.port, caPem, host: HOST }, keys, method, path, params, options);
+  /**
+   * `/rest/v1/check` with the application's keys until it answers `status` (a cached application
+   * setting changes within a second or so), every 100 ms — a tight loop would meet the
+   * application's rate limit (429) — for at most 10 s.
+   */
+  const checkUntil = async (
+    keys: V1Credentials,
+    status: number,
+    what: string,
+  ): Promise<V1Response> => {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const answer = await call(keys, 'GET', '/rest/v1/check', {});
+      if (answer.status === status) return answer;
+      assert.ok(Date.now() < deadline, `${what}: still HTTP ${answer.status}`);
+      await sleep(100);
+    }
+  };
   const ok = (r: V1Response) => {
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.stat, 'OK');
@@ -279,14 +298,9 @@ describe('/rest/v1 for Duo Authentication Proxy against airlock serve', () => {
     assert.equal(on.allow_v1_signature, true);
     // The service caches each application for a second: wait for both changes rather than guess
     // (each entry expires on its own, so seeing one change does not mean the other is seen).
-    const deadline = Date.now() + 10_000;
-    let refused: V1Response;
-    do refused = await call(proxyApp, 'GET', '/rest/v1/check', {});
-    while (refused.status === 200 && Date.now() < deadline);
+    const refused = await checkUntil(proxyApp, 403, 'v1 refused for duo-proxy');
     assert.equal(refused.status, 403);
-    let allowed: V1Response;
-    do allowed = await call(plainApp, 'GET', '/rest/v1/check', {});
-    while (allowed.status !== 200 && Date.now() < deadline);
+    const allowed = await checkUntil(plainApp, 200, 'v1 allowed for vpn');
     assert.deepEqual(ok(allowed), 'valid');
     await airlock(['app', 'set', 'duo-proxy', '--allow-v1-signature', ...data()]);
     await airlock(['app', 'set', 'vpn', '--no-allow-v1-signature', ...data()]);
@@ -294,10 +308,8 @@ describe('/rest/v1 for Duo Authentication Proxy against airlock serve', () => {
 
   it('decides with the same lockout and audit as /auth/v2', async () => {
     // Wait out the application cache after the previous test's changes.
-    const deadline = Date.now() + 10_000;
-    while ((await call(proxyApp, 'GET', '/rest/v1/check', {})).status !== 200) {
-      assert.ok(Date.now() < deadline, 'signature v1 was not allowed again');
-    }
+    await checkUntil(proxyApp, 200, 'signature v1 allowed again for duo-proxy');
+    await checkUntil(plainApp, 403, 'signature v1 refused again for vpn');
     let last: Record<string, unknown> = {};
     for (let n = 0; n < LOCKOUT_THRESHOLD; n++) {
       last = ok(
