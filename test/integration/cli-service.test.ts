@@ -41,6 +41,17 @@ describe('airlock serve with admin commands beside it', () => {
     assert.match(service.output(), /Next steps/);
   });
 
+  it('refuses a second service on the same SQLite database, naming the first one', async () => {
+    const lock = readFileSync(join(dir, 'airlock-service.lock'), 'utf8').trim();
+    assert.match(lock, /^[0-9]+$/);
+    const second = await airlockFails(['serve', '--listen', '127.0.0.1:0', ...data()]);
+    assert.equal(second.code, 2, second.stderr);
+    assert.match(second.stderr, new RegExp(`another Airlock service \\(pid ${lock}\\) runs on`));
+    assert.match(second.stderr, /several need PostgreSQL/);
+    // The refused one left the first one's lock in place.
+    assert.equal(readFileSync(join(dir, 'airlock-service.lock'), 'utf8').trim(), lock);
+  });
+
   it('keeps the data directory and the database to its owner: 0700 and 0600', () => {
     const mode = (name: string) => (statSync(join(dir, name)).mode & 0o777).toString(8);
     assert.deepEqual(

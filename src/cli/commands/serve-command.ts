@@ -22,6 +22,7 @@ import { openContext, type AirlockContext } from '../open-context.ts';
 import { readSyslogConfig } from '../../config/syslog-config.ts';
 import { createSyslogSender, type SyslogSender } from '../../runtime/syslog-sender.ts';
 import { createSmtpSender } from '../../runtime/mail-sender.ts';
+import { takeProcessLock } from '../../runtime/process-lock.ts';
 import { nonNegativeInt } from './common.ts';
 import { proxySections } from './dr-plan-command.ts';
 import { DEFAULT_LOCKOUT_DURATION_SECONDS } from '../../core/lockout.ts';
@@ -204,6 +205,9 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
+/** Held by the service running on a data directory's SQLite database. */
+export const SERVICE_LOCK_FILE = 'airlock-service.lock';
+
 /** Starts the service as `airlock serve` does; `airlock start` reuses it beside the proxy. */
 export async function runService(flags: ServeFlags): Promise<RunningService> {
   const listen = parseListen(flags.listen);
@@ -227,6 +231,7 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
     import('../../service/build-service.ts'),
   ]);
   const ctx = await openContext(flags);
+  const lock = lockSqliteService(ctx);
   const logger = pino({ level: flags.logLevel, base: { service: 'airlock' } });
   const tls = await loadTls(flags, ctx.location.dataDir, ctx.clock.nowMs());
   const logoPath = join(ctx.location.dataDir, 'logo.png');
@@ -321,8 +326,28 @@ export async function runService(flags: ServeFlags): Promise<RunningService> {
     close: async () => {
       await server.close();
       await ctx.close();
+      lock?.release();
     },
   };
+}
+
+/**
+ * On SQLite, one service per database file (DATA_DIR/airlock-service.lock): a second one would
+ * keep its own push waiters and budgets and lose pushes answered on the first. PostgreSQL runs
+ * several nodes (docs/multi-node.md).
+ */
+function lockSqliteService(ctx: AirlockContext): { release(): void } | undefined {
+  if (ctx.location.databaseUrl) return undefined;
+  const path = join(ctx.location.dataDir, SERVICE_LOCK_FILE);
+  const lock = takeProcessLock(path);
+  if (lock.ok) return lock;
+  void ctx.close();
+  throw new AirlockError('CLI_USAGE', undefined, {
+    message:
+      `another Airlock service (pid ${lock.holder}) runs on ${join(ctx.location.dataDir, 'airlock.db')}: ` +
+      'one service per SQLite database (several need PostgreSQL: docs/multi-node.md). Stop it, or ' +
+      `remove ${path} if no such process runs`,
+  });
 }
 
 /** `--syslog-*`: the SIEM output, or undefined without `--syslog-target`. */
