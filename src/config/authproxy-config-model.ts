@@ -3,7 +3,7 @@ import { BREAKER_DEFAULTS } from '../core/circuit-breaker.ts';
 import { AirlockError } from '../core/error-registry.ts';
 import { FAILMODES, type Failmode } from '../core/failmode-decision.ts';
 import { DEFAULT_HEALTH_CHECK_INTERVAL_MS } from '../core/host-health.ts';
-import { type IpMatcher } from '../core/ip-ranges.ts';
+import { matchesIp, type IpMatcher } from '../core/ip-ranges.ts';
 import { type FailOpenAttribute } from './failmode-keys.ts';
 import { type ListenAddress } from './listen-address.ts';
 
@@ -279,6 +279,14 @@ export interface RadiusClientEntry {
   readonly matcher: IpMatcher;
   readonly secret: string;
   readonly secretFingerprint: string;
+}
+
+/** The `radius_ip_N` entry a NAS at `address` is (the first that matches), with its secret. */
+export function radiusClientFor(
+  clients: readonly RadiusClientEntry[],
+  address: string,
+): RadiusClientEntry | undefined {
+  return clients.find((c) => matchesIp(c.matcher, address));
 }
 
 /** One API host of a server section: `api_host`, then `api_host_2`, `api_host_3`, … */

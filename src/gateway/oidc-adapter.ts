@@ -7,10 +7,9 @@
 // their lookup keys are SHA-256 of the values, and each payload is sealed (AES-256-GCM under a key
 // derived from gateway.cfg's session_secret) bound to its row, so a payload moved to another row
 // does not open either. A changed session_secret leaves the old records unreadable: absent.
-import { createHash } from 'node:crypto';
 import { errors, type Adapter, type AdapterFactory, type AdapterPayload } from 'oidc-provider';
 import type { Clock } from '../runtime/clock.ts';
-import type { GatewayStateDb, StoredRecord } from '../runtime/gateway-state-db.ts';
+import { stateKey, type GatewayStateDb, type StoredRecord } from '../runtime/gateway-state-db.ts';
 import type { Random } from '../runtime/random.ts';
 import { createSealer } from './session-seal.ts';
 
@@ -36,9 +35,8 @@ const MAX_SEALED_RECORD = 256 * 1024;
 /** The state file's kind for the provider's records of `model` (`Session`, `Grant`, …). */
 const oidcKind = (model: string): string => `oidc:${model}`;
 
-/** What the file keeps of an id, uid, grant id, user code or account: its SHA-256. */
-const digest = (value: string): string => createHash('sha256').update(value).digest('base64url');
-const digestOf = (value: string | undefined) => (value === undefined ? undefined : digest(value));
+/** The stored key of an optional lookup value (uid, grant id, user code, account). */
+const keyOf = (value: string | undefined) => (value === undefined ? undefined : stateKey(value));
 
 export interface OidcAdapterDeps {
   clock: Clock;
@@ -60,18 +58,18 @@ export function createOidcAdapter(db: GatewayStateDb, deps: OidcAdapterDeps): Ad
       if (payload === undefined || record.consumedAt === undefined) return payload;
       return { ...payload, consumed: record.consumedAt };
     };
-    const find = (id: string) => opened(db.getRecord(kind, digest(id), now()));
+    const find = (id: string) => opened(db.getRecord(kind, stateKey(id), now()));
     const findBy = (key: 'uid' | 'userCode', value: string) =>
-      opened(db.findBy(kind, key, digest(value), now()));
+      opened(db.findBy(kind, key, stateKey(value), now()));
     return {
       upsert(id, payload, expiresIn) {
-        const row = digest(id);
+        const row = stateKey(id);
         const expiresAtMs = typeof expiresIn === 'number' ? now() + expiresIn * 1000 : NO_EXPIRY_MS;
         db.put(kind, row, sealer.seal(payload, `${kind}\0${row}`), expiresAtMs, {
-          grantId: GRANTABLE.has(model) ? digestOf(payload.grantId) : undefined,
-          uid: model === 'Session' ? digestOf(payload.uid) : undefined,
-          userCode: digestOf(payload.userCode),
-          account: digestOf(payload.accountId),
+          grantId: GRANTABLE.has(model) ? keyOf(payload.grantId) : undefined,
+          uid: model === 'Session' ? keyOf(payload.uid) : undefined,
+          userCode: keyOf(payload.userCode),
+          account: keyOf(payload.accountId),
         });
         return Promise.resolve();
       },
@@ -79,20 +77,20 @@ export function createOidcAdapter(db: GatewayStateDb, deps: OidcAdapterDeps): Ad
       findByUid: (uid) => Promise.resolve(findBy('uid', uid)),
       findByUserCode: (code) => Promise.resolve(findBy('userCode', code)),
       consume(id) {
-        const row = digest(id);
+        const row = stateKey(id);
         if (db.consume(kind, row, Math.floor(now() / 1000))) return Promise.resolve();
         // Consumed between the provider's find and now — by another gateway process on the file.
         // As a code used twice (RFC 6749 §4.1.2): refused, and the grant's tokens revoked.
         const payload = find(id);
-        if (payload?.grantId !== undefined) db.deleteByGrantId(digest(payload.grantId));
+        if (payload?.grantId !== undefined) db.deleteByGrantId(stateKey(payload.grantId));
         return Promise.reject(new errors.InvalidGrant(`${model} already consumed`));
       },
       destroy(id) {
-        db.delete(kind, digest(id));
+        db.delete(kind, stateKey(id));
         return Promise.resolve();
       },
       revokeByGrantId(grantId) {
-        db.deleteByGrantId(digest(grantId));
+        db.deleteByGrantId(stateKey(grantId));
         return Promise.resolve();
       },
     };
@@ -101,5 +99,5 @@ export function createOidcAdapter(db: GatewayStateDb, deps: OidcAdapterDeps): Ad
 
 /** Ends a user's provider sessions and grants (portal logout): none of them opens again. */
 export function endOidcAccount(db: GatewayStateDb, accountId: string): void {
-  for (const model of ACCOUNT_MODELS) db.deleteByAccount(oidcKind(model), digest(accountId));
+  for (const model of ACCOUNT_MODELS) db.deleteByAccount(oidcKind(model), stateKey(accountId));
 }

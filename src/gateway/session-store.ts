@@ -1,9 +1,8 @@
 // The gateway's sessions, in its state file (a restart keeps them), and pending logins, in memory
 // (a restart asks for the password again): idle and absolute timeouts against the injected clock,
 // logout by deletion (a copied cookie dies with its session, across restarts too).
-import { createHash } from 'node:crypto';
 import type { Clock } from '../runtime/clock.ts';
-import type { GatewayStateDb } from '../runtime/gateway-state-db.ts';
+import { stateKey, type GatewayStateDb } from '../runtime/gateway-state-db.ts';
 import type { Random } from '../runtime/random.ts';
 import type { SecondFactorKind } from './access-rules.ts';
 
@@ -114,14 +113,14 @@ export class SessionStore {
       lastSeenAtMs: now,
     };
     const { id, ...stored } = session;
-    this.#db.put(SESSION, sessionKey(id), stored, this.#rowExpiry(stored));
+    this.#db.put(SESSION, stateKey(id), stored, this.#rowExpiry(stored));
     this.#sessionCount += 1;
     return session;
   }
 
   /** The live session (and marks it seen, for the idle timeout); undefined once expired. */
   useSession(id: string): GatewaySession | undefined {
-    const key = sessionKey(id);
+    const key = stateKey(id);
     const now = this.#clock.nowMs();
     const stored = this.#db.get(SESSION, key, now) as StoredSession | undefined;
     if (stored === undefined) {
@@ -147,7 +146,7 @@ export class SessionStore {
   }
 
   deleteSession(id: string): void {
-    this.#db.delete(SESSION, sessionKey(id));
+    this.#db.delete(SESSION, stateKey(id));
     this.#sessionCount = Math.max(0, this.#sessionCount - 1);
   }
 
@@ -198,9 +197,4 @@ export class SessionStore {
     this.#sessionCount = this.#db.count(SESSION, now);
     for (const id of this.#logins.keys()) this.getLogin(id);
   }
-}
-
-/** The state file's key of a session: its id is a bearer secret, so only a hash is stored. */
-function sessionKey(id: string): string {
-  return createHash('sha256').update(id).digest('base64url');
 }

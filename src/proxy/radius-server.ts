@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import type { ServerConfig } from '../config/authproxy-config.ts';
-import { matchesIp } from '../core/ip-ranges.ts';
+import { radiusClientFor } from '../config/authproxy-config-model.ts';
 import { ProtocolError } from '../protocol/protocol-error.ts';
 import {
   attributeType,
@@ -87,7 +87,7 @@ export async function startRadiusServer(deps: RadiusServerDeps): Promise<RadiusS
    */
   const admit = (msg: Buffer, address: string, port: number): void => {
     const { section: live, flow } = current();
-    const client = live.radiusClients.find((c) => matchesIp(c.matcher, address));
+    const client = radiusClientFor(live.radiusClients, address);
     if (!client) return drop('unknown-client', address, port);
 
     let request: AccessRequest;

@@ -4,6 +4,7 @@
 // What is secret in it is the callers' to hide: the session store keys rows by a hash of the
 // session id, the provider's adapter seals its records (src/gateway/oidc-adapter.ts). Deleted rows
 // are overwritten (secure_delete), so a removed record does not linger in free pages.
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -16,6 +17,14 @@ const BUSY_TIMEOUT_MS = 5000;
  * upgrade (their users sign in to the relying party again); its portal sessions stay.
  */
 const LAYOUT_VERSION = 1;
+
+/**
+ * What the file keeps of a bearer value used as a key (a session id, a token, a code, a uid): its
+ * SHA-256, so that a copy of the file does not yield it.
+ */
+export function stateKey(value: string): string {
+  return createHash('sha256').update(value).digest('base64url');
+}
 
 /** Secondary keys a record may be found by (the OpenID Connect adapter's lookups). */
 export interface StateIndexes {

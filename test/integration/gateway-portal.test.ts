@@ -349,20 +349,23 @@ describe('gateway portal: phone, SMS, degraded factors, trusted proxies', () => 
     return browser.post('/login/passcode', { csrf, passcode: totpAt(daveTotp, h.clock) });
   }
 
-  /** The code flow with PKCE up to the code at the relying party's redirect URI. */
-  async function oidcCode(): Promise<{ code: string; verifier: string }> {
-    const browser = new PortalBrowser(gatewayUrl);
-    const verifier = randomBytes(32).toString('base64url');
-    const challenge = createHash('sha256').update(verifier).digest('base64url');
-    const query = new URLSearchParams({
+  /** The relying party's authorization request, with the PKCE challenge of `verifier`. */
+  const authorizeQuery = (verifier: string) =>
+    new URLSearchParams({
       client_id: 'rp',
       redirect_uri: RP_REDIRECT,
       response_type: 'code',
       scope: 'openid',
       state: 'st4te',
-      code_challenge: challenge,
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
       code_challenge_method: 'S256',
     });
+
+  /** The code flow with PKCE up to the code at the relying party's redirect URI. */
+  async function oidcCode(): Promise<{ code: string; verifier: string }> {
+    const browser = new PortalBrowser(gatewayUrl);
+    const verifier = randomBytes(32).toString('base64url');
+    const query = authorizeQuery(verifier);
     const start = await browser.get(`/oidc/auth?${query.toString()}`);
     assert.equal(start.status, 303, start.body);
     const signIn = await browser.get(new URL(start.location!, gatewayUrl).pathname);
@@ -459,15 +462,7 @@ describe('gateway portal: phone, SMS, degraded factors, trusted proxies', () => 
 
   it('logout also ends the OpenID Connect login: the next authorize asks for the password again', async () => {
     const browser = new PortalBrowser(gatewayUrl);
-    const query = new URLSearchParams({
-      client_id: 'rp',
-      redirect_uri: RP_REDIRECT,
-      response_type: 'code',
-      scope: 'openid',
-      state: 'st4te',
-      code_challenge: createHash('sha256').update('v'.repeat(43)).digest('base64url'),
-      code_challenge_method: 'S256',
-    });
+    const query = authorizeQuery('v'.repeat(43));
     const authorize = () => browser.get(`/oidc/auth?${query.toString()}`);
     const first = await authorize();
     assert.equal(first.status, 303, first.body);

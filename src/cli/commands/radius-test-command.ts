@@ -5,8 +5,9 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadAuthProxyConfig } from '../../config/authproxy-config.ts';
+import { radiusClientFor } from '../../config/authproxy-config-model.ts';
 import { AirlockError } from '../../core/error-registry.ts';
-import { isIpAddress, matchesIp } from '../../core/ip-ranges.ts';
+import { isIpAddress } from '../../core/ip-ranges.ts';
 import { sendRadiusLogin, type RadiusLoginAnswer } from '../../proxy/radius-login-client.ts';
 import { CryptoRandom } from '../../runtime/random.ts';
 import { emit } from '../output.ts';
@@ -168,7 +169,7 @@ function proxyConfigSecret(path: string, flags: RadiusTestFlags): { secret: stri
     throw usage(`${path} has no RADIUS server section with radius_ip_N/radius_secret_N`);
   const host = flags.server === undefined ? '127.0.0.1' : parseServer(flags.server).host;
   const client = isIpAddress(host)
-    ? section.radiusClients.find((c) => matchesIp(c.matcher, host))
+    ? radiusClientFor(section.radiusClients, host)
     : section.radiusClients[0];
   if (client === undefined)
     throw usage(`no radius_ip_N in [${section.section}] of ${path} matches ${host}`);

@@ -6,9 +6,9 @@ import type { Command } from 'commander';
 import { ConfigError, parseAuthProxyConfig } from '../../config/authproxy-config.ts';
 import {
   RADIUS_SECRET_MIN_LENGTH,
+  radiusClientFor,
   type AuthProxyConfig,
 } from '../../config/authproxy-config-model.ts';
-import { matchesIp } from '../../core/ip-ranges.ts';
 import { createApplication } from '../../operations/application-operations.ts';
 import { generateSecretKey } from '../../runtime/random.ts';
 import { launchProxy } from './proxy-commands.ts';
@@ -146,7 +146,7 @@ function nextSteps(
   if (radius) {
     // The shared secret is never printed (a service's output ends up in logs): radius-test reads
     // it from the configuration, radclient gets it from the file through the shell.
-    const client = radius.radiusClients.find((c) => matchesIp(c.matcher, '127.0.0.1'));
+    const client = radiusClientFor(radius.radiusClients, '127.0.0.1');
     const config = shellQuote(configPath);
     if (client === undefined) {
       lines.push(
