@@ -1,5 +1,6 @@
 // bench:authapi — signed preauth + auth(passcode) through the real service vs a bare Fastify route.
-// Both servers run as child processes over HTTPS on loopback; autocannon drives them from here.
+// A third target, the floor route (bench/floor-fastify.ts), does only the work such a login cannot
+// skip. All three run as child processes over HTTPS on loopback; autocannon drives them from here.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,6 +40,7 @@ async function main(): Promise<number> {
   const data = ['--data-dir', dir];
   const service = await startServe([...data, '--listen', '127.0.0.1:0', '--log-level', 'warn']);
   let bare: { child: ChildProcess; port: number } | undefined;
+  let floor: { child: ChildProcess; port: number } | undefined;
   try {
     const app = await airlockJson<{ ikey: string; skey: string }>([
       'app',
@@ -96,7 +98,11 @@ async function main(): Promise<number> {
       ];
     });
 
-    bare = await startBare(join(dir, 'tls', 'server.pem'), join(dir, 'tls', 'server-key.pem'));
+    const tls = [join(dir, 'tls', 'server.pem'), join(dir, 'tls', 'server-key.pem')];
+    bare = await startChild('bare-fastify.ts', tls);
+    floor = await startChild('floor-fastify.ts', [...tls, join(dir, 'airlock.db')], {
+      FLOOR_SKEY: app.skey,
+    });
     console.log(
       `bench:authapi${SMOKE ? ' (smoke)' : ''} — ${CONNECTIONS} connections, ${DURATION_SECONDS} s each, HTTPS on loopback, 2 cores shared with the load generator`,
     );
@@ -122,16 +128,28 @@ async function main(): Promise<number> {
       DURATION_SECONDS,
     );
 
-    printTable([airlockFigures, bareFigures]);
+    await run('warm-up floor', floor.port, floor.child.pid!, requests, WARMUP_SECONDS);
+    const floorFigures = await run(
+      'floor route',
+      floor.port,
+      floor.child.pid!,
+      requests,
+      DURATION_SECONDS,
+    );
+
+    printTable([airlockFigures, bareFigures, floorFigures]);
     const passcodes = passcodeAnswers(join(dir, 'airlock.db'));
     console.log(
       `airlock's audit: ${passcodes.allowed} passcode logins allowed, ${passcodes.denied} denied${passcodes.reasons.length > 0 ? `: ${passcodes.reasons.join(', ')}` : ''}`,
     );
     console.log(
-      `server CPU per request: airlock ${airlockFigures.serverCpuMsPerRequest.toFixed(3)} ms, bare route ${bareFigures.serverCpuMsPerRequest.toFixed(3)} ms`,
+      `server CPU per request: airlock ${airlockFigures.serverCpuMsPerRequest.toFixed(3)} ms, bare route ${bareFigures.serverCpuMsPerRequest.toFixed(3)} ms, floor route ${floorFigures.serverCpuMsPerRequest.toFixed(3)} ms`,
     );
-    const problems = authapiRunProblems([airlockFigures, bareFigures], passcodes);
+    const problems = authapiRunProblems([airlockFigures, bareFigures, floorFigures], passcodes);
     if (problems.length === 0) {
+      console.log(
+        `floor ratio: ${(floorFigures.requestsPerSecond / bareFigures.requestsPerSecond).toFixed(2)} (the floor route over the bare route: the most any implementation of the same work reaches here)`,
+      );
       console.log(
         `ratio: ${(airlockFigures.requestsPerSecond / bareFigures.requestsPerSecond).toFixed(2)}`,
       );
@@ -139,6 +157,7 @@ async function main(): Promise<number> {
     return verdict('bench:authapi', problems);
   } finally {
     bare?.child.kill('SIGTERM');
+    floor?.child.kill('SIGTERM');
     await stopServe(service);
     rmSync(dir, { recursive: true, force: true });
   }
@@ -211,10 +230,16 @@ function printTable(rows: Figures[]): void {
   }
 }
 
-function startBare(cert: string, key: string): Promise<{ child: ChildProcess; port: number }> {
-  const script = fileURLToPath(new URL('./bare-fastify.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, cert, key], {
+/** Starts one of the comparison servers (bench/NAME) and resolves with its port. */
+function startChild(
+  name: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; port: number }> {
+  const script = fileURLToPath(new URL(`./${name}`, import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
   });
   return new Promise((resolve, reject) => {
     let out = '';
@@ -223,7 +248,7 @@ function startBare(cert: string, key: string): Promise<{ child: ChildProcess; po
       const m = /listening on https:\/\/127\.0\.0\.1:([0-9]+)/.exec(out);
       if (m) resolve({ child, port: Number(m[1]) });
     });
-    child.once('exit', (code) => reject(new Error(`bare fastify exited ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${name} exited ${code}`)));
   });
 }
 

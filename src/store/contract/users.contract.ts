@@ -484,6 +484,47 @@ export function usersContract(c: ContractContext): void {
     );
 
     void contractTest(
+      "a login's subject lists names in code point order and the rest in creation order",
+      async () => {
+        // Code point order (SQLite's BINARY) puts U+E000 before an emoji (a surrogate pair in
+        // UTF-16, which JavaScript's `<` would put first) on both databases.
+        const names = ['zulu', '\u{1F600}', 'Alpha', '\uE000', 'émigré'];
+        const sorted = ['Alpha', 'zulu', 'émigré', '\uE000', '\u{1F600}'];
+        await createUser('SO1', { aliases: names.map((n) => `${n}-alias`) });
+        for (const [i, name] of names.entries()) {
+          await store.createGroup({ id: `GSO${i}`, name: `${name}-so` });
+          await store.addGroupMember(`GSO${i}`, 'SO1');
+        }
+        // Creation order differs from id order; two made in the same millisecond go by id.
+        await store.addOtpToken(totpToken('TSO-Z', 'SO1'));
+        clock.advance(1);
+        await store.addOtpToken(totpToken('TSO-B', 'SO1'));
+        await store.addOtpToken(totpToken('TSO-A', 'SO1'));
+        await store.replaceBypassCodes('SO1', [
+          { id: 'BSO-Y', codeHash: 'y', remainingUses: 1, expiresAtMs: null },
+          { id: 'BSO-X', codeHash: 'x', remainingUses: 1, expiresAtMs: null },
+        ]);
+        const subject = await store.loadAuthSubject({ userId: 'SO1' });
+        assert.deepEqual(
+          subject?.user.aliases,
+          sorted.map((n) => `${n}-alias`),
+        );
+        assert.deepEqual(
+          subject?.groups.map((g) => g.name),
+          sorted.map((n) => `${n}-so`),
+        );
+        assert.deepEqual(
+          subject?.tokens.map((token) => token.id),
+          ['TSO-Z', 'TSO-A', 'TSO-B'],
+        );
+        assert.deepEqual(
+          subject?.bypassCodes.map((code) => code.id),
+          ['BSO-X', 'BSO-Y'],
+        );
+      },
+    );
+
+    void contractTest(
       'recordSecondFactorFailure refuses an unknown user and a non-positive threshold',
       async () => {
         await assert.rejects(

@@ -23,6 +23,29 @@ import {
 } from './rows.ts';
 import type { UsersRepository } from './users-repository.ts';
 
+/** `ORDER BY created_at_ms, id`. */
+function byCreation(a: { created_at_ms: number; id: string }, b: typeof a): number {
+  return a.created_at_ms - b.created_at_ms || compareText(a.id, b.id);
+}
+
+/**
+ * SQLite's order of text (BINARY: UTF-8 bytes, which is code point order). JavaScript's `<` compares
+ * UTF-16 units, which puts a character above U+FFFF (a surrogate pair) before U+E000–U+FFFF.
+ */
+export function compareText(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    const xSurrogate = x >= 0xd800 && x <= 0xdfff;
+    const ySurrogate = y >= 0xd800 && y <= 0xdfff;
+    if (xSurrogate !== ySurrogate) return xSurrogate ? 1 : -1;
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
 export class AuthSubjectRepository extends Repository {
   readonly #users: UsersRepository;
 
@@ -71,15 +94,23 @@ export class AuthSubjectRepository extends Repository {
       sms_json,
       ...userRow
     } = row;
+    // The statement's lists are unordered (hot-queries.ts says why): the order every other read
+    // of them uses is made here.
     return {
-      user: toUser(userRow, jsonList<string>(aliases_json), this.clock.nowMs()),
-      groups: jsonList<Selectable<GroupsTable>>(groups_json).map(toGroup),
-      tokens: jsonList<Selectable<OtpTokensTable>>(tokens_json).map((t) =>
-        toOtpToken(t, this.secretBox),
-      ),
-      bypassCodes: jsonList<Selectable<BypassCodesTable>>(codes_json).map(toBypassCode),
-      devices: jsonList<Selectable<DevicesTable>>(devices_json).map(toDevice),
-      smsPasscodes: jsonList<Selectable<SmsPasscodesTable>>(sms_json).map(toSmsPasscode),
+      user: toUser(userRow, jsonList<string>(aliases_json).sort(compareText), this.clock.nowMs()),
+      groups: jsonList<Selectable<GroupsTable>>(groups_json)
+        .sort((a, b) => compareText(a.name, b.name))
+        .map(toGroup),
+      tokens: jsonList<Selectable<OtpTokensTable>>(tokens_json)
+        .sort(byCreation)
+        .map((t) => toOtpToken(t, this.secretBox)),
+      bypassCodes: jsonList<Selectable<BypassCodesTable>>(codes_json)
+        .sort(byCreation)
+        .map(toBypassCode),
+      devices: jsonList<Selectable<DevicesTable>>(devices_json).sort(byCreation).map(toDevice),
+      smsPasscodes: jsonList<Selectable<SmsPasscodesTable>>(sms_json)
+        .sort((a, b) => a.seq - b.seq || compareText(a.id, b.id))
+        .map(toSmsPasscode),
     };
   }
 }
