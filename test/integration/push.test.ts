@@ -182,6 +182,38 @@ describe('push to the Airlock authenticator', () => {
     assert.equal(fraud.length, 1);
   });
 
+  it('a long poll gets a push offered while it read the store, without waiting out its wait', async () => {
+    const phone = await userWithPhone('race-erin');
+    const store = h.store;
+    const read = store.listPendingOobRequests.bind(store);
+    let txid: string | undefined;
+    let readThroughWrapper = false;
+    // The poll's first read finds nothing; the push is started and offered right after that read,
+    // before the poll waits (a push arriving in that gap waited out the whole long poll).
+    store.listPendingOobRequests = async (deviceId, nowMs) => {
+      store.listPendingOobRequests = read;
+      readThroughWrapper = true;
+      const nothingYet = await read(deviceId, nowMs);
+      const started = await h.duo(app)('POST', '/auth/v2/auth', {
+        username: 'race-erin',
+        factor: 'push',
+        async: '1',
+      });
+      ({ txid } = started.response as { txid: string });
+      return nothingYet;
+    };
+    const pollStarted = performance.now();
+    const requests = await devices.requests(phone, 5);
+    const pollMs = performance.now() - pollStarted;
+    assert.ok(readThroughWrapper, 'the poll read through the wrapper');
+    assert.deepEqual(
+      requests.map((r) => r.txid),
+      [txid],
+    );
+    assert.ok(pollMs < 2_500, `the poll took ${Math.round(pollMs)} ms of its 5 s wait`);
+    await devices.answer(phone, txid!, 'deny');
+  });
+
   it('says "pushed" while waiting, then "Login timed out." after 60 s; a late answer is refused', async () => {
     const phone = await userWithPhone('late-dave');
     const started = await h.duo(app)('POST', '/auth/v2/auth', {

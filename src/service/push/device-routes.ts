@@ -1,6 +1,7 @@
 // The device API (docs/device-api.md): activation, then device-signed calls to fetch and answer
 // login requests.
 import type { KeyObject } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Secret } from 'otpauth';
 import { AirlockError } from '../../core/error-registry.ts';
@@ -171,17 +172,7 @@ export function registerDeviceRoutes(server: FastifyInstance, d: DeviceRoutesDep
     async (req, reply) => {
       const device = await authenticateDevice(req);
       const waitSeconds = parseWait(req.query.wait, d.options.maxWaitSeconds);
-      let pending = await d.store.listPendingOobRequests(device.id, d.clock.nowMs());
-      // A long poll answers at once only with something new: requests the device already took
-      // (still pending, shown on its screen) do not end the wait, or a client would spin.
-      if (waitSeconds > 0 && pending.every((r) => r.deliveredAtMs !== null)) {
-        const aborted = new AbortController();
-        const onClose = () => aborted.abort();
-        req.raw.once('close', onClose);
-        await d.hub.waitForDevice(device.id, waitSeconds * 1000, aborted.signal);
-        req.raw.off('close', onClose);
-        pending = await d.store.listPendingOobRequests(device.id, d.clock.nowMs());
-      }
+      const pending = await readPendingRequests(d, device.id, waitSeconds, req.raw);
       const nowMs = d.clock.nowMs();
       const fresh = pending.filter((r) => r.deliveredAtMs === null);
       if (fresh.length > 0) {
@@ -212,6 +203,32 @@ export function registerDeviceRoutes(server: FastifyInstance, d: DeviceRoutesDep
       return sendOk(reply, { result: outcome.result, status: outcome.status });
     },
   );
+}
+
+/**
+ * The device's pending requests; with a wait, a long poll that answers at once only with something
+ * new: requests the device already took (still pending, shown on its screen) do not end the wait,
+ * or a client would spin. The watch starts before the first read (OobHub.watchDevice says why).
+ */
+async function readPendingRequests(
+  d: DeviceRoutesDeps,
+  deviceId: string,
+  waitSeconds: number,
+  request: IncomingMessage,
+): Promise<OobRequest[]> {
+  const watch = waitSeconds > 0 ? d.hub.watchDevice(deviceId) : undefined;
+  try {
+    const pending = await d.store.listPendingOobRequests(deviceId, d.clock.nowMs());
+    if (watch === undefined || pending.some((r) => r.deliveredAtMs === null)) return pending;
+    const aborted = new AbortController();
+    const onClose = () => aborted.abort();
+    request.once('close', onClose);
+    await watch.wait(waitSeconds * 1000, aborted.signal);
+    request.off('close', onClose);
+    return await d.store.listPendingOobRequests(deviceId, d.clock.nowMs());
+  } finally {
+    watch?.cancel();
+  }
 }
 
 function describeRequest(r: OobRequest): LoginRequest {

@@ -88,3 +88,38 @@ describe('oob hub: result stream catch-up', () => {
     }
   });
 });
+
+describe('oob hub: device watches', () => {
+  it('a watch ends its wait at once for an offer made before the wait, and only for its device', async () => {
+    const { store } = memoryStore();
+    const hub = new OobHub({ clock: new FixedClock(0), store, onError: () => {} });
+    await hub.start();
+    try {
+      const watch = hub.watchDevice('D1');
+      const other = hub.watchDevice('D2');
+      hub.offered('D1'); // e.g. while the long poll was reading the store
+      const started = performance.now();
+      await watch.wait(5_000);
+      assert.ok(performance.now() - started < 1_000, 'the offer before the wait ended it');
+      // D2 was not offered anything: its wait runs until its deadline or an abort.
+      const aborted = new AbortController();
+      let otherEnded = false;
+      const otherWait = other.wait(5_000, aborted.signal).then(() => (otherEnded = true));
+      await settle();
+      assert.equal(otherEnded, false);
+      aborted.abort();
+      await otherWait;
+      // A cancelled watch no longer hears offers.
+      other.cancel();
+      watch.cancel();
+      const late = hub.watchDevice('D2');
+      late.cancel();
+      hub.offered('D2');
+      const lateStarted = performance.now();
+      await late.wait(50);
+      assert.ok(performance.now() - lateStarted >= 40, 'a cancelled watch waits out its timeout');
+    } finally {
+      hub.stop();
+    }
+  });
+});

@@ -22,6 +22,17 @@ import type { Store } from '../../store/store.ts';
 type AnswerWaiter = (status: OobStatus | undefined) => void;
 type DeviceWaiter = () => void;
 
+/** A device's watch for offered requests (`OobHub.watchDevice`). */
+export interface DeviceWatch {
+  /**
+   * Resolves at once when a request was offered since the watch began, else when one is, after
+   * `timeoutMs`, or when aborted.
+   */
+  wait(timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  /** Stops listening. */
+  cancel(): void;
+}
+
 /** A final result, as delivered on an application's result streams. */
 export interface PublishedResult {
   txid: string;
@@ -127,20 +138,34 @@ export class OobHub {
     });
   }
 
-  /** Resolves when a request is offered to `deviceId`, after `timeoutMs`, or when aborted. */
-  waitForDevice(deviceId: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const waiters = getOrCreate(this.#deviceWaiters, deviceId);
-      const done: DeviceWaiter = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        removeFrom(this.#deviceWaiters, deviceId, done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(0, timeoutMs));
-      signal?.addEventListener('abort', done, { once: true });
-      waiters.add(done);
-    });
+  /**
+   * Starts listening for requests offered to `deviceId` from now on. A long poll watches BEFORE it
+   * reads the store: an offer committed between its read and its wait then ends the wait at once
+   * (waiting only after the read missed it until the wait ran out). Cancel the watch when done.
+   */
+  watchDevice(deviceId: string): DeviceWatch {
+    let offered = false;
+    let wake: (() => void) | undefined;
+    const waiter: DeviceWaiter = () => {
+      offered = true;
+      wake?.();
+    };
+    getOrCreate(this.#deviceWaiters, deviceId).add(waiter);
+    const cancel = () => removeFrom(this.#deviceWaiters, deviceId, waiter);
+    const wait = (timeoutMs: number, signal?: AbortSignal) =>
+      new Promise<void>((resolve) => {
+        if (offered || signal?.aborted === true) return resolve();
+        const done = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
+          wake = undefined;
+          resolve();
+        };
+        const timer = setTimeout(done, Math.max(0, timeoutMs));
+        signal?.addEventListener('abort', done, { once: true });
+        wake = done;
+      });
+    return { wait, cancel };
   }
 
   /** A new request for `deviceId` was committed: wakes its long polls on every node. */
