@@ -14,7 +14,9 @@ const eslint = new ESLint({
     languageOptions: { parserOptions: { projectService: false, project: null } },
   },
   ruleFilter: ({ ruleId }) =>
-    ruleId === 'no-restricted-imports' || ruleId === 'no-restricted-properties',
+    ruleId === 'no-restricted-imports' ||
+    ruleId === 'no-restricted-properties' ||
+    ruleId === 'max-lines',
 });
 
 /** The rule ids and messages lint reports for `code` placed at `filePath`. */
@@ -176,5 +178,14 @@ describe('layer boundaries (eslint.config.js)', () => {
       "import { startGateway } from '../gateway/start-gateway.ts';\nexport const s = startGateway;\n",
     );
     assert.equal(messages.length, 1, messages.join('\n'));
+  });
+
+  it('fails a source file over 1,000 lines, not a test file', async () => {
+    const lines = (n: number) => Array.from({ length: n }, (_, i) => `export const v${i} = ${i};`);
+    assert.deepEqual(await lintProbe('src/core/probe.ts', lines(1000).join('\n')), []);
+    const long = await lintProbe('src/core/probe.ts', lines(1001).join('\n'));
+    assert.equal(long.length, 1, long.join('\n'));
+    assert.match(long[0]!, /^max-lines: /);
+    assert.deepEqual(await lintProbe('src/core/probe.test.ts', lines(1001).join('\n')), []);
   });
 });
