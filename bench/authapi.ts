@@ -110,32 +110,20 @@ async function main(): Promise<number> {
       'workload: alternating signed POST /auth/v2/preauth and /auth/v2/auth (factor=passcode, bypass code; one ipaddr per connection), SQLite store\n',
     );
 
-    const airlockPid = service.child.pid!;
-    await run('warm-up airlock', service.port, airlockPid, requests, WARMUP_SECONDS);
-    const airlockFigures = await run(
-      'airlock (preauth+auth)',
-      service.port,
-      airlockPid,
-      requests,
-      DURATION_SECONDS,
-    );
-    await run('warm-up bare', bare.port, bare.child.pid!, requests, WARMUP_SECONDS);
-    const bareFigures = await run(
-      'bare fastify route',
-      bare.port,
-      bare.child.pid!,
-      requests,
-      DURATION_SECONDS,
-    );
-
-    await run('warm-up floor', floor.port, floor.child.pid!, requests, WARMUP_SECONDS);
-    const floorFigures = await run(
-      'floor route',
-      floor.port,
-      floor.child.pid!,
-      requests,
-      DURATION_SECONDS,
-    );
+    // Each target: a warm-up, then the measured run.
+    const measure = async (name: string, target: { port: number; pid: number }) => {
+      await run(`warm-up ${name}`, target.port, target.pid, requests, WARMUP_SECONDS);
+      return run(name, target.port, target.pid, requests, DURATION_SECONDS);
+    };
+    const airlockFigures = await measure('airlock (preauth+auth)', {
+      port: service.port,
+      pid: service.child.pid!,
+    });
+    const bareFigures = await measure('bare fastify route', {
+      port: bare.port,
+      pid: bare.child.pid!,
+    });
+    const floorFigures = await measure('floor route', { port: floor.port, pid: floor.child.pid! });
 
     printTable([airlockFigures, bareFigures, floorFigures]);
     const passcodes = passcodeAnswers(join(dir, 'airlock.db'));
