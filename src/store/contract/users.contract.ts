@@ -487,12 +487,14 @@ export function usersContract(c: ContractContext): void {
       "a login's subject lists names in code point order and the rest in creation order",
       async () => {
         // Code point order (SQLite's BINARY) puts U+E000 before an emoji (a surrogate pair in
-        // UTF-16, which JavaScript's `<` would put first) on both databases.
+        // UTF-16, which JavaScript's `<` would put first) on both databases. Group names stay in
+        // the BMP: the contract's group listing test sees every group of the run.
         const names = ['zulu', '\u{1F600}', 'Alpha', '\uE000', 'émigré'];
         const sorted = ['Alpha', 'zulu', 'émigré', '\uE000', '\u{1F600}'];
         await createUser('SO1', { aliases: names.map((n) => `${n}-alias`) });
-        for (const [i, name] of names.entries()) {
-          await store.createGroup({ id: `GSO${i}`, name: `${name}-so` });
+        const groupNames = ['zulu-so', 'Alpha-so', 'émigré-so'];
+        for (const [i, name] of groupNames.entries()) {
+          await store.createGroup({ id: `GSO${i}`, name });
           await store.addGroupMember(`GSO${i}`, 'SO1');
         }
         // Creation order differs from id order; two made in the same millisecond go by id.
@@ -511,7 +513,7 @@ export function usersContract(c: ContractContext): void {
         );
         assert.deepEqual(
           subject?.groups.map((g) => g.name),
-          sorted.map((n) => `${n}-so`),
+          ['Alpha-so', 'zulu-so', 'émigré-so'],
         );
         assert.deepEqual(
           subject?.tokens.map((token) => token.id),
