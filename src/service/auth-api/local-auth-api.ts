@@ -1,7 +1,7 @@
 // The Auth API in-process (docs/architecture.md, Co-located fast path): a proxy in the same
 // process (`airlock start`) calls the Auth API's named steps without TLS, HTTP or a signature,
 // and gets the status and envelope the HTTPS route would have answered.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { AirlockError, isAirlockError } from '../../core/error-registry.ts';
 import type { Application } from '../../core/model.ts';
 import { isAllowedHost } from '../../protocol/request-host.ts';
@@ -191,11 +191,9 @@ async function loadApplication(ctx: AuthApiContext, ikey: string) {
   }
 }
 
-/** Constant time whatever the lengths: digests of both are compared. */
+/** Constant time whatever the lengths: digests of both are compared (one-shot hashes, every call). */
 function sameSecret(expected: string, given: string): boolean {
-  const a = createHash('sha256').update(expected).digest();
-  const b = createHash('sha256').update(given).digest();
-  return timingSafeEqual(a, b);
+  return timingSafeEqual(hash('sha256', expected, 'buffer'), hash('sha256', given, 'buffer'));
 }
 
 function refusedConnection(): Error {
