@@ -414,7 +414,9 @@ class HttpsAuthApiClient implements AuthApiClient {
     const classified = await this.#exchange(method, path, params, signed, guard);
     // The injected clock may step backwards (NTP); a latency is never negative.
     const latencyMs = Math.max(0, this.#options.clock.nowMs() - startMs);
-    return { ...classified, latencyMs };
+    // Object.assign, not `{ ...x, key }`: on Node 20's V8 a literal that starts with a spread pays
+    // about 0.4 µs for each key it adds (docs/benchmarks.md, fifth session).
+    return Object.assign({}, classified, { latencyMs });
   }
 
   /** Host, User-Agent, Accept, and the Date and Authorization of a signed request. */
@@ -824,8 +826,7 @@ export function summarizeOutcome(outcome: ApiOutcome<unknown>): SecondFactorOutc
 
 /** The form parameters of a preauth call (both transports send these). */
 export function preauthWireParams(params: PreauthParams): Record<string, string> {
-  return compact({
-    ...userWireParams(params),
+  return compact(userWireParams(params), {
     ipaddr: params.ipaddr,
     hostname: params.hostname,
     trusted_device_token: params.trustedDeviceToken,
@@ -836,8 +837,8 @@ export function preauthWireParams(params: PreauthParams): Record<string, string>
 
 /** The form parameters of an /auth call, without `async`. */
 export function authWireParams(params: AuthParams): Record<string, string> {
+  const user = userWireParams(params);
   const common = {
-    ...userWireParams(params),
     ipaddr: params.ipaddr,
     hostname: params.hostname,
     txid: params.txid,
@@ -846,12 +847,11 @@ export function authWireParams(params: AuthParams): Record<string, string> {
   };
   switch (params.factor) {
     case 'passcode':
-      return compact({ ...common, passcode: params.passcode });
+      return compact(user, common, { passcode: params.passcode });
     case 'prompt':
-      return compact({ ...common, prompt: params.prompt });
+      return compact(user, common, { prompt: params.prompt });
     default:
-      return compact({
-        ...common,
+      return compact(user, common, {
         device: params.device ?? 'auto',
         type: params.type,
         display_username: params.displayUsername,
@@ -862,8 +862,7 @@ export function authWireParams(params: AuthParams): Record<string, string> {
 
 /** The form parameters of a preauth_auth call. */
 export function preauthAuthWireParams(params: PreauthAuthParams): Record<string, string> {
-  return compact({
-    ...userWireParams(params),
+  return compact(userWireParams(params), {
     ipaddr: params.ipaddr,
     hostname: params.hostname,
     passcode: params.passcode,
@@ -877,9 +876,12 @@ function userWireParams(ref: UserRef): { username?: string; user_id?: string } {
   throw new TypeError('give exactly one of username and userId');
 }
 
-function compact(params: Record<string, string | undefined>): Record<string, string> {
+/** The parts' defined values in one record, in order (no spread: see `#call`). */
+function compact(...parts: Record<string, string | undefined>[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(params)) if (value !== undefined) out[key] = value;
+  for (const part of parts) {
+    for (const [key, value] of Object.entries(part)) if (value !== undefined) out[key] = value;
+  }
   return out;
 }
 

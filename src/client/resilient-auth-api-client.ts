@@ -384,15 +384,12 @@ class MultiHostAuthApiClient implements ResilientAuthApiClient {
         }
         const outcome = await send(slot.client);
         this.#record(slot, outcome, policy);
-        if (outcome.kind !== 'unreachable') {
-          return { ...outcome, latencyMs: elapsed(), host: slot.authority };
-        }
+        if (outcome.kind !== 'unreachable') return withTiming(outcome, elapsed(), slot.authority);
         last = { outcome, host: slot.authority };
-        if (!policy.mayFailOver(outcome))
-          return { ...outcome, latencyMs: elapsed(), host: last.host };
+        if (!policy.mayFailOver(outcome)) return withTiming(outcome, elapsed(), last.host);
       }
     }
-    if (last) return { ...last.outcome, latencyMs: elapsed(), host: last.host };
+    if (last) return withTiming(last.outcome, elapsed(), last.host);
     return this.#breakerOpenOutcome(elapsed());
   }
 
@@ -600,6 +597,17 @@ function authPolicy(params: AuthParams & { async?: boolean }): CallPolicy {
   const interactive =
     params.async !== true && params.factor !== 'passcode' && params.factor !== 'sms';
   return { mayFailOver: mayFailOverAuth, measured: !interactive, userTimeout: interactive };
+}
+
+/** The outcome with the whole call's latency and the host that answered. */
+function withTiming<O extends object>(
+  outcome: O,
+  latencyMs: number,
+  host: string,
+): O & { latencyMs: number; host: string } {
+  // Object.assign, not `{ ...x, key }`: on Node 20's V8 a literal that starts with a spread pays
+  // about 0.4 µs for each key it adds (docs/benchmarks.md, fifth session).
+  return Object.assign({}, outcome, { latencyMs, host });
 }
 
 function toProbeOutcome(outcome: ApiOutcome<unknown>, atMs: number): ProbeOutcome {

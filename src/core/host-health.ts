@@ -101,14 +101,17 @@ export function classifyHostHealth(
   input: HostHealthInput,
   options: Partial<HostHealthOptions> = {},
 ): HostHealthReport {
-  const o = { ...HOST_HEALTH_DEFAULTS, ...stripUndefined(options) };
+  const o = withDefaults(options);
   const { observations, breaker, lastPing, lastCheck } = input;
 
-  const measured = observations.flatMap((x) =>
-    x.answered && x.latencyMs !== undefined ? [x.latencyMs] : [],
-  );
+  // One pass over the window: the proxy classifies its host after every call to the service.
+  const measured: number[] = [];
+  let failures = 0;
+  for (const x of observations) {
+    if (!x.answered) failures += 1;
+    else if (x.latencyMs !== undefined) measured.push(x.latencyMs);
+  }
   const p95Ms = latencyP95Ms(measured);
-  const failures = observations.filter((x) => !x.answered).length;
   const errorRate = observations.length === 0 ? undefined : failures / observations.length;
   const stats = { p95Ms, errorRate, samples: observations.length };
 
@@ -196,6 +199,14 @@ function percent(share: number): string {
   return `${Math.round(share * 100)}%`;
 }
 
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+const HOST_HEALTH_OPTION_KEYS = Object.keys(HOST_HEALTH_DEFAULTS) as (keyof HostHealthOptions)[];
+
+/** The defaults with every option that is set (an option given as undefined keeps its default). */
+function withDefaults(options: Partial<HostHealthOptions>): HostHealthOptions {
+  const o = { ...HOST_HEALTH_DEFAULTS };
+  for (const key of HOST_HEALTH_OPTION_KEYS) {
+    const value = options[key];
+    if (value !== undefined) o[key] = value;
+  }
+  return o;
 }

@@ -160,10 +160,10 @@ async function primaryAuthentication(
     };
   }
   // From here on the login is about the user the directory authenticated, by its own name.
-  const input: LoginInput = {
-    ...typedInput,
+  // Object.assign, not `{ ...typedInput, username }` (V8 cost of a spread literal; see the client).
+  const input: LoginInput = Object.assign({}, typedInput, {
     username: result.username ?? cleanUsername(typedInput.username),
-  };
+  });
   const { passThroughTypes } = flow;
   const primary: PrimaryAttributes = {
     attributes: result.attributes.filter(

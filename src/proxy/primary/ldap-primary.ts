@@ -28,6 +28,7 @@ import { isOneOf } from '../../core/closed-set.ts';
 import { normalizeDn, splitDn } from '../../core/distinguished-name.ts';
 import { simpleUsername } from '../../core/username.ts';
 import type { PrimaryAuthenticator, PrimaryResult } from './primary-authenticator.ts';
+import { gatherWritesThisTurn } from './turn-writes.ts';
 
 export const LDAP_TRANSPORTS = ['clear', 'ldaps', 'starttls'] as const;
 export type LdapTransport = (typeof LDAP_TRANSPORTS)[number];
@@ -341,6 +342,8 @@ function refusedSocket(): net.Socket {
 interface OpenedConnection {
   client: Client;
   socket: net.Socket;
+  /** What ldapts writes to: `socket`, or the TLS socket over it after StartTLS. */
+  wire: net.Socket;
   target: HostTarget;
 }
 
@@ -407,6 +410,11 @@ class ConnectionPool {
     this.#waitMs = options.waitMs;
     this.#idleTimeoutMs = options.idleTimeoutMs;
     this.#clock = options.clock;
+  }
+
+  /** Whether leases share connections (many operations at once on one connection). */
+  get shared(): boolean {
+    return this.#shared;
   }
 
   get #size(): number {
@@ -760,6 +768,8 @@ class LdapPrimary implements LdapDirectory {
   async #withConnection<T>(pool: ConnectionPool, fn: (client: Client) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt += 1) {
       const lease = await pool.acquire();
+      // The searches of one turn go out in one write (turn-writes.ts); a bind is alone anyway.
+      if (pool.shared) gatherWritesThisTurn(lease.conn.wire);
       let healthy = true;
       try {
         return await fn(lease.conn.client);
@@ -943,7 +953,7 @@ class LdapPrimary implements LdapDirectory {
       handedOut = true;
       return socket;
     };
-    let upgraded = false;
+    let upgraded: tls.TLSSocket | undefined;
     const client = new Client({
       url: `${transport === 'ldaps' ? 'ldaps' : 'ldap'}://${target.label}`,
       timeout: timeoutMs,
@@ -953,8 +963,8 @@ class LdapPrimary implements LdapDirectory {
         if (transport === 'ldaps') return once();
         // StartTLS upgrade of our socket; ldapts has no deadline for this handshake, so we add one.
         if (upgraded || typeof arg !== 'object' || arg === null) return refusedSocket();
-        upgraded = true;
         const secure = tls.connect({ ...(arg as tls.ConnectionOptions), ...tlsOptions, socket });
+        upgraded = secure;
         const timer = setTimeout(
           () => secure.destroy(new Error(`TLS handshake timed out after ${timeoutMs} ms`)),
           timeoutMs,
@@ -972,7 +982,7 @@ class LdapPrimary implements LdapDirectory {
         throw err;
       }
     }
-    return { client, socket, target };
+    return { client, socket, wire: upgraded ?? socket, target };
   }
 }
 

@@ -1,7 +1,7 @@
 // The Auth API in-process (docs/architecture.md, Co-located fast path): a proxy in the same
 // process (`airlock start`) calls the Auth API's named steps without TLS, HTTP or a signature,
 // and gets the status and envelope the HTTPS route would have answered.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { AirlockError, isAirlockError } from '../../core/error-registry.ts';
 import type { Application } from '../../core/model.ts';
 import { isAllowedHost } from '../../protocol/request-host.ts';
@@ -82,11 +82,25 @@ export function createLocalAuthApi(
   let closed = false;
   /** Open subscriptions: their unsubscribe, and their end as close() reports it. */
   const subscriptions = new Map<() => void, (reason: string) => void>();
+  /**
+   * The skey digest of each cached application object (the cache hands out the same one until
+   * it expires), kept with the skey it was made from: both sides are the stored secret.
+   */
+  const skeyDigests = new WeakMap<Application, { skey: string; digest: Buffer }>();
+  const skeyDigestOf = (app: Application): Buffer => {
+    let known = skeyDigests.get(app);
+    if (known?.skey !== app.skey)
+      skeyDigests.set(app, (known = { skey: app.skey, digest: sha256(app.skey) }));
+    return known.digest;
+  };
 
   async function authenticate(request: Pick<LocalAuthApiRequest, 'ikey' | 'skey' | 'host'>) {
     const app = await loadApplication(ctx, request.ikey);
     if (!app) throw new AirlockError('AUTH_UNKNOWN_IKEY');
-    if (!sameSecret(app.skey, request.skey)) throw new AirlockError('AUTH_BAD_SIGNATURE');
+    // Constant time whatever the lengths: digests of both are compared.
+    if (!timingSafeEqual(skeyDigestOf(app), sha256(request.skey))) {
+      throw new AirlockError('AUTH_BAD_SIGNATURE');
+    }
     const allowed = ctx.options.allowedHosts;
     if (allowed !== undefined && !isAllowedHost(request.host, allowed)) {
       throw new AirlockError('AUTH_WRONG_HOST', 'host');
@@ -191,11 +205,8 @@ async function loadApplication(ctx: AuthApiContext, ikey: string) {
   }
 }
 
-/** Constant time whatever the lengths: digests of both are compared. */
-function sameSecret(expected: string, given: string): boolean {
-  const a = createHash('sha256').update(expected).digest();
-  const b = createHash('sha256').update(given).digest();
-  return timingSafeEqual(a, b);
+function sha256(text: string): Buffer {
+  return hash('sha256', text, 'buffer');
 }
 
 function refusedConnection(): Error {

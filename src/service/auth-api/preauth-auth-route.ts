@@ -29,11 +29,11 @@ export function createPreauthAuthStep(steps: AuthApiSteps): StepHandler {
     }
     // One read of the subject and one policy decision serve both steps (same parameters, time).
     const loaded: LoadedLogin = {};
-    const preauth = (await steps.preauth({
-      ...call,
-      params: paramsOf(values),
-      loaded,
-    })) as PreauthResponse;
+    // Object.assign, not `{ ...call, params, loaded }`: on Node 20's V8 a literal that starts with
+    // a spread pays about 0.4 µs for each key it adds (docs/benchmarks.md, fifth session).
+    const preauth = (await steps.preauth(
+      Object.assign({}, call, { params: paramsOf(values), loaded }),
+    )) as PreauthResponse;
     const summary: PreauthAuthResponse['preauth'] = {
       result: preauth.result,
       status_msg: preauth.status_msg,
@@ -42,11 +42,10 @@ export function createPreauthAuthStep(steps: AuthApiSteps): StepHandler {
         : { enroll_portal_url: preauth.enroll_portal_url }),
     };
     if (preauth.result !== 'auth') return { preauth: summary };
-    const auth = (await steps.auth({
-      ...call,
-      params: paramsOf({ ...values, factor: 'passcode', passcode }),
-      loaded,
-    })) as AuthResponse;
+    const authParams = paramsOf(Object.assign({}, values, { factor: 'passcode', passcode }));
+    const auth = (await steps.auth(
+      Object.assign({}, call, { params: authParams, loaded }),
+    )) as AuthResponse;
     if (auth.result === undefined || auth.status === undefined || auth.status_msg === undefined) {
       // A synchronous passcode /auth always answers all three; anything else is a bug here.
       throw new AirlockError('AUTH_INTERNAL', undefined, {
