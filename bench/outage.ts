@@ -1,13 +1,16 @@
 // bench:outage — what a blackhole outage of the service costs each login, with the circuit
 // breaker and without it (Duo's behaviour), side by side: time to a failmode decision, time to
-// detect the outage, time to recover after it ends. The proxy runs in-process (startProxy) in
-// front of the fault injector; the load generator speaks RADIUS over UDP with our codec. Each
-// login has a real primary (an LDAP bind against slapd from scripts/start-slapd.sh): failmode safe
-// lets a login through only after its primary authentication succeeded (docs/outage-engine.md).
+// detect the outage, time to recover after it ends. The proxy runs as the product runs: a child
+// process, `airlock proxy --config authproxy.cfg` of the built dist/ (npm run build), in front of
+// the fault injector in this process; the load generator (also in this process) speaks RADIUS over
+// UDP with our codec. So the proxy's latency and CPU are its own, not shared with the generator's
+// work and GC. Each login has a real primary (an LDAP bind against slapd from
+// scripts/start-slapd.sh): failmode safe lets a login through only after its primary
+// authentication succeeded (docs/outage-engine.md). AIRLOCK_CPU_PROF_DIR=DIR profiles the proxy
+// children (--cpu-prof, written when they exit).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAuthProxyConfig } from '../src/config/authproxy-config.ts';
 import { FAILMODE_LOG_MESSAGES } from '../src/core/failmode-decision.ts';
 import {
   createDrillTlsMaterial,
@@ -15,11 +18,11 @@ import {
   type DrillTlsMaterial,
 } from '../src/proxy/fault-injector.ts';
 import { createNasSocket, sendRadiusLogin } from '../src/proxy/radius-login-client.ts';
-import { startProxy } from '../src/proxy/start-proxy.ts';
 import { SystemClock } from '../src/runtime/clock.ts';
 import { CryptoRandom } from '../src/runtime/random.ts';
 import { startSlapd } from '../test/integration/external-servers.ts';
 import { adClientSection } from '../test/integration/proxy-harness.ts';
+import { spawnAirlock, stopChild } from './bench-support.ts';
 import { machineCpuMs, processCpuMs } from './process-cpu.ts';
 import { outageRunProblems, sized, SMOKE, verdict, type OutageRun } from './run-checks.ts';
 
@@ -37,6 +40,7 @@ const BREAKER_THRESHOLD = 3;
 const HEALTH_CHECK_INTERVAL_SECONDS = 1;
 const RADIUS_SECRET = 'bench-outage-radius-secret';
 const SERVICE_ALLOW = 'Allowed by the drill service'; // the injector's healthy preauth status_msg
+const PROFILE_DIR = process.env.AIRLOCK_CPU_PROF_DIR;
 
 const clock = new SystemClock();
 const random = new CryptoRandom();
@@ -71,8 +75,11 @@ interface RunResult {
    * without a network call); undefined in the run without a breaker.
    */
   open: { count: number; p50Ms: number; p99Ms: number; maxMs: number } | undefined;
-  /** The outage's second half: CPU ms per login of this process (proxy + load generator), slapd. */
-  cpuPerLogin: { ownMs: number; slapdMs: number; otherCores: number };
+  /**
+   * The outage's second half: CPU ms per login of the proxy child, of this process (load generator
+   * and fault injector), of slapd.
+   */
+  cpuPerLogin: { proxyMs: number; benchMs: number; slapdMs: number; otherCores: number };
 }
 
 /** The directory entries scripts/start-slapd.sh makes for LDAP_USERS: uid=user0001, pw0001. */
@@ -127,20 +134,26 @@ async function runOnce(
   const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-outage-'));
   const injector = await startFaultInjector({ tls, mode: 'healthy', clock });
   writeFileSync(join(dir, 'ca.pem'), tls.caPem);
-  const parsed = parseAuthProxyConfig(
+  const configFile = join(dir, 'authproxy.cfg');
+  writeFileSync(
+    configFile,
     configText(dir, breakerEnabled, ldapPort).replace('api_port=PORT', `api_port=${injector.port}`),
-    { configDir: dir, readFile: (p) => readFileSync(p, 'utf8') },
   );
-  if (!parsed.ok) throw new Error(`bench config is invalid:\n${parsed.errors.join('\n')}`);
-  const proxy = await startProxy(parsed.config, { clock, random, version: 'bench' });
-  const port = proxy.servers[0]!.address.port;
+  // --cpu-prof is refused in NODE_OPTIONS: a profiled proxy is spawned with the flag itself.
+  const proxy = await spawnAirlock(
+    ['proxy', '--config', configFile],
+    PROFILE_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`],
+    /listening for RADIUS on 127\.0\.0\.1:([0-9]+)/,
+  );
+  const proxyPid = proxy.child.pid!;
+  const port = proxy.port;
 
   const logins: Login[] = [];
   let stop = false;
   const worker = async (w: number) => {
     await sleep((LOGIN_INTERVAL_MS / CONCURRENCY) * w); // spread the workers out
     // Each NAS keeps its socket, as a real one does: a socket per login would be bench work
-    // counted inside every measured login (the proxy shares this event loop).
+    // counted inside every measured login (the load generator's event loop times it).
     const socket = createNasSocket('127.0.0.1');
     try {
       await nasLogins(w, socket);
@@ -184,13 +197,19 @@ async function runOnce(
   // The outage's second half (the breaker opens after api_timeout): CPU per login there is the
   // open-breaker path's cost, a figure other jobs on a shared machine change far less than p99.
   await sleep(OUTAGE_MS / 2);
-  const cpuFrom = { at: clock.nowMs(), own: process.cpuUsage(), slapd: processCpuMs(slapdPid) };
+  const cpuFrom = {
+    at: clock.nowMs(),
+    own: process.cpuUsage(),
+    proxy: processCpuMs(proxyPid),
+    slapd: processCpuMs(slapdPid),
+  };
   const machineFrom = machineCpuMs();
   await sleep(OUTAGE_MS / 2);
   const outageEndMs = clock.nowMs();
   const own = process.cpuUsage(cpuFrom.own);
   const secondHalf = {
-    ownMs: (own.user + own.system) / 1000,
+    proxyMs: processCpuMs(proxyPid) - cpuFrom.proxy,
+    benchMs: (own.user + own.system) / 1000,
     slapdMs: processCpuMs(slapdPid) - cpuFrom.slapd,
     machineMs: machineCpuMs() - machineFrom,
     elapsedMs: outageEndMs - cpuFrom.at,
@@ -199,10 +218,10 @@ async function runOnce(
   await sleep(HEALTHY_AFTER_MS);
   stop = true;
   await Promise.all(workers);
-  await proxy.close();
+  await stopChild(proxy.child, proxy.exited); // SIGTERM: it closes its logs, then exits
   await injector.close();
 
-  const log = readFileSync(join(parsed.config.main.logDir, 'authproxy.log'), 'utf8');
+  const log = readFileSync(join(dir, 'log', 'authproxy.log'), 'utf8');
   rmSync(dir, { recursive: true, force: true });
   const firstLine = (pattern: RegExp) => {
     const found = log
@@ -260,13 +279,15 @@ function cpuPerLogin(
   logins: readonly Login[],
   fromMs: number,
   toMs: number,
-  used: { ownMs: number; slapdMs: number; machineMs: number; elapsedMs: number },
+  used: { proxyMs: number; benchMs: number; slapdMs: number; machineMs: number; elapsedMs: number },
 ): RunResult['cpuPerLogin'] {
   const n = logins.filter((l) => l.startMs >= fromMs && l.startMs < toMs).length;
+  const measured = used.proxyMs + used.benchMs + used.slapdMs;
   return {
-    ownMs: used.ownMs / n,
+    proxyMs: used.proxyMs / n,
+    benchMs: used.benchMs / n,
     slapdMs: used.slapdMs / n,
-    otherCores: Math.max(0, used.machineMs - used.ownMs - used.slapdMs) / used.elapsedMs,
+    otherCores: Math.max(0, used.machineMs - measured) / used.elapsedMs,
   };
 }
 
@@ -282,6 +303,7 @@ async function main(): Promise<number> {
     `bench:outage${SMOKE ? ' (smoke)' : ''} — failmode=safe, api_timeout=${API_TIMEOUT_SECONDS} s, breaker_failure_threshold=${BREAKER_THRESHOLD}, ` +
       `breaker_open_seconds=${BREAKER_OPEN_SECONDS} (doubling to ${BREAKER_MAX_OPEN_SECONDS}), health_check_interval=${HEALTH_CHECK_INTERVAL_SECONDS} s; ` +
       `${CONCURRENCY} concurrent NAS workers, one login per ${LOGIN_INTERVAL_MS} ms each, LDAP primary (slapd) then the service; ` +
+      `the proxy: a child process (airlock proxy, built dist/); ` +
       `healthy ${HEALTHY_BEFORE_MS / 1000} s → blackhole ${OUTAGE_MS / 1000} s → healthy ${HEALTHY_AFTER_MS / 1000} s\n`,
   );
   const results: RunResult[] = [];
@@ -337,7 +359,7 @@ async function main(): Promise<number> {
   for (const r of results) {
     const c = r.cpuPerLogin;
     process.stdout.write(
-      `CPU ms per login in the outage's second half, ${r.name}: this process (proxy + load generator) ${c.ownMs.toFixed(3)}, slapd ${c.slapdMs.toFixed(3)}; other jobs on the machine meanwhile: ${c.otherCores.toFixed(2)} cores\n`,
+      `CPU ms per login in the outage's second half, ${r.name}: proxy ${c.proxyMs.toFixed(3)}, bench (load generator + fault injector) ${c.benchMs.toFixed(3)}, slapd ${c.slapdMs.toFixed(3)}; other jobs on the machine meanwhile: ${c.otherCores.toFixed(2)} cores\n`,
     );
   }
   process.stdout.write('\n');
@@ -364,6 +386,7 @@ function checkedRun(r: RunResult): OutageRun {
     otherAnswers: r.logins.filter((l) => l.decidedBy === 'other').length,
     recoverMs: r.recoverMs,
     detectMs: r.detectMs,
+    proxyCpuMsPerLogin: r.cpuPerLogin.proxyMs,
   };
 }
 

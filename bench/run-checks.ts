@@ -160,6 +160,8 @@ export interface OutageRun {
   breakerEnabled: boolean;
   /** Outage start → breaker open; undefined when it never opened. */
   detectMs: number | undefined;
+  /** CPU ms per login of the proxy process in the outage's second half (it ran and was measured). */
+  proxyCpuMsPerLogin: number;
 }
 
 /** Answers that are neither the service's nor failmode's: at most this share of the logins. */
@@ -168,7 +170,8 @@ export const OUTAGE_MAX_OTHER_SHARE = 0.01;
 /**
  * bench:outage: logins before the outage answered by the service, failmode decisions counted
  * during it with a finite p99, other answers ≤ 1 %, the breaker opened and decided logins once
- * open with a finite p99 (breaker run), and the service answered again after the outage.
+ * open with a finite p99 (breaker run), the service answered again after the outage, and the proxy
+ * process's CPU per login was measured (a positive figure: the proxy child ran).
  */
 export function outageRunProblems(runs: readonly OutageRun[]): string[] {
   return problemsOf(
@@ -201,6 +204,7 @@ export function outageRunProblems(runs: readonly OutageRun[]): string[] {
       r.recoverMs === undefined
         ? `${r.name}: the service never answered a login after the outage`
         : undefined,
+      atLeast(`${r.name}: proxy CPU ms per login`, r.proxyCpuMsPerLogin, Number.MIN_VALUE),
     ]),
   );
 }

@@ -138,6 +138,7 @@ describe('bench:outage run checks', () => {
     detectMs: 2038,
     openFailmodeCount: 1390,
     openFailmodeP99Ms: 4,
+    proxyCpuMsPerLogin: 1.5,
     ...over,
   });
 
@@ -171,6 +172,10 @@ describe('bench:outage run checks', () => {
       outageRunProblems([run({ openFailmodeCount: undefined })]),
       /once the breaker was open is 0/,
     );
+  });
+  it('refuses a run whose proxy process used no CPU or was not measured', () => {
+    rejects(outageRunProblems([run({ proxyCpuMsPerLogin: 0 })]), /proxy CPU ms per login is 0/);
+    rejects(outageRunProblems([run({ proxyCpuMsPerLogin: NaN })]), /proxy CPU ms per login is NaN/);
   });
 });
 
