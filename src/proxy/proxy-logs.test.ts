@@ -1,10 +1,11 @@
-// The proxy's logs: lines written in one event-loop task reach the file together, in order.
+// The proxy's logs: lines written in one event-loop task reach the file together, in order, after
+// the task's own process.nextTick callbacks (the RADIUS answer's send).
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { openProxyLogs } from './proxy-logs.ts';
+import { batchedWriter, openProxyLogs } from './proxy-logs.ts';
 
 const ref = {
   section: 'radius_server_auto',
@@ -59,5 +60,24 @@ void describe('proxy logs', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  void it("hands a task's lines over after its process.nextTick callbacks: the answer goes out first", async () => {
+    const order: string[] = [];
+    const writer = batchedWriter({
+      write(chunk, written) {
+        order.push(`write ${chunk}`);
+        setImmediate(written);
+      },
+    });
+    writer.write('a|');
+    // dgram sends a datagram to an IP address on a tick: the RADIUS answer of the login.
+    process.nextTick(() => order.push('answer sent'));
+    writer.write('b|');
+    await new Promise((r) => setImmediate(r));
+    writer.write('c|'); // while the first chunk is in flight: waits, then goes as the next chunk
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(order, ['answer sent', 'write a|b|', 'write c|']);
   });
 });

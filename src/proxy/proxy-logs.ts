@@ -147,18 +147,27 @@ export function openProxyLogs(options: ProxyLogOptions): ProxyLogs {
   };
 }
 
+/** What the batched writer needs of a log stream. */
+export interface ChunkSink {
+  write(chunk: string, written: () => void): unknown;
+}
+
 /**
  * Lines go to the file in as few writes as keep it current: the rotating stream writes each chunk
  * with its own file write (a thread-pool round trip and its promise jobs), and a login writes four
- * or five lines. The lines of one event-loop task are one chunk, handed over when the task's promise
- * jobs are done (process.nextTick); while a chunk is being written, later lines wait and go as the
- * next chunk when it is done — under load one write carries many logins' lines, when quiet each
- * login's lines are written at once. Same lines, same order. (A synchronous append was measured
- * and rejected: it stalled the event loop whenever the disk was busy — docs/benchmarks.md.)
+ * or five lines. The lines written until the event loop's check phase (setImmediate) are one
+ * chunk: those of one event-loop task, or of every packet one poll delivered. Handing the chunk
+ * over after the task's own process.nextTick callbacks lets the RADIUS answer go out first (dgram
+ * sends on a tick) instead of waiting behind the stream's write work. While a chunk is being
+ * written, later lines wait and go as the next chunk when it is done — under load one write
+ * carries many logins' lines, when quiet each login's lines are written at once. Same lines, same
+ * order. (A synchronous append was measured and rejected: it stalled the event loop whenever the
+ * disk was busy; a log writer of our own instead of rotating-file-stream saved about 0.1 ms of CPU
+ * per login and was not taken — docs/benchmarks.md, bench:outage.)
  */
-function batchedWriter(stream: RotatingFileStream): { write(line: string): void; flush(): void } {
+export function batchedWriter(stream: ChunkSink): { write(line: string): void; flush(): void } {
   let pending = '';
-  let scheduled = false;
+  let scheduled: NodeJS.Immediate | undefined;
   let inFlight = false;
   const send = () => {
     const chunk = pending;
@@ -169,23 +178,21 @@ function batchedWriter(stream: RotatingFileStream): { write(line: string): void;
   // Called once the chunk is written (or failed: the stream reports the error): send what waited.
   const written = () => {
     inFlight = false;
-    if (pending !== '' && !scheduled) send();
+    if (pending !== '' && scheduled === undefined) send();
   };
   const sendWhenIdle = () => {
-    scheduled = false;
+    scheduled = undefined;
     if (pending !== '' && !inFlight) send();
   };
   return {
     write(line) {
       pending += line;
-      if (!scheduled && !inFlight) {
-        scheduled = true;
-        process.nextTick(sendWhenIdle);
-      }
+      if (scheduled === undefined && !inFlight) scheduled = setImmediate(sendWhenIdle);
     },
     /** Hands over every waiting line now (close): the stream queues it behind a chunk in flight. */
     flush() {
-      scheduled = false;
+      if (scheduled !== undefined) clearImmediate(scheduled);
+      scheduled = undefined;
       if (pending !== '') send();
     },
   };
