@@ -375,7 +375,7 @@ async function main(): Promise<number> {
   const problems = outageRunProblems(results.map(checkedRun));
   const [withBreaker, without] = results as [RunResult, RunResult];
   process.stdout.write(
-    `breaker p99: ${Math.round(withBreaker.open?.p99Ms ?? NaN)} ms once open (${Math.round(withBreaker.failmodeP99Ms)} ms over the whole outage) vs no breaker p99: ${Math.round(without.failmodeP99Ms)} ms\n`,
+    `breaker p99: ${(withBreaker.open?.p99Ms ?? NaN).toFixed(1)} ms once open (${Math.round(withBreaker.failmodeP99Ms)} ms over the whole outage) vs no breaker p99: ${Math.round(without.failmodeP99Ms)} ms\n`,
   );
   return verdict('bench:outage', problems);
 }
