@@ -154,78 +154,87 @@ async function runOnce(
 
   const logins: Login[] = [];
   let stop = false;
-  const worker = async (w: number) => {
-    await sleep((LOGIN_INTERVAL_MS / CONCURRENCY) * w); // spread the workers out
-    // Each NAS keeps its socket, as a real one does: a socket per login would be bench work
-    // counted inside every measured login (the load generator's event loop times it).
-    const socket = createNasSocket('127.0.0.1');
-    try {
-      await nasLogins(w, socket);
-    } finally {
-      socket.close();
-    }
-  };
-  const nasLogins = async (w: number, socket: ReturnType<typeof createNasSocket>) => {
-    while (!stop) {
-      const startMs = clock.nowMs();
-      const sentAt = performance.now();
-      const answer = await sendRadiusLogin({
-        host: '127.0.0.1',
-        port,
-        secret: RADIUS_SECRET,
-        username: userName(w),
-        password: userPassword(w),
-        timeoutMs: API_TIMEOUT_SECONDS * 1000 * 3,
-        random,
-        socket,
-      });
-      const tookMs = performance.now() - sentAt;
-      const endMs = clock.nowMs();
-      const reply = answer.kind === 'answer' ? answer.replyMessage : undefined;
-      logins.push({
-        startMs,
-        endMs,
-        tookMs,
-        decidedBy:
-          reply === SERVICE_ALLOW
-            ? 'service'
-            : reply === FAILMODE_LOG_MESSAGES.failmodeSafe
-              ? 'failmode'
-              : 'other',
-      });
-      await sleep(LOGIN_INTERVAL_MS - (endMs - startMs));
-    }
-  };
-  const workers = Array.from({ length: CONCURRENCY }, (_, w) => worker(w));
+  let outageStartMs = 0;
+  let outageEndMs = 0;
+  let secondHalf: Parameters<typeof cpuPerLogin>[3] | undefined;
+  let workers: Promise<void>[] = [];
+  // The proxy child is stopped whatever happens here: a bench that fails must not leave it running.
+  try {
+    const worker = async (w: number) => {
+      await sleep((LOGIN_INTERVAL_MS / CONCURRENCY) * w); // spread the workers out
+      // Each NAS keeps its socket, as a real one does: a socket per login would be bench work
+      // counted inside every measured login (the load generator's event loop times it).
+      const socket = createNasSocket('127.0.0.1');
+      try {
+        await nasLogins(w, socket);
+      } finally {
+        socket.close();
+      }
+    };
+    const nasLogins = async (w: number, socket: ReturnType<typeof createNasSocket>) => {
+      while (!stop) {
+        const startMs = clock.nowMs();
+        const sentAt = performance.now();
+        const answer = await sendRadiusLogin({
+          host: '127.0.0.1',
+          port,
+          secret: RADIUS_SECRET,
+          username: userName(w),
+          password: userPassword(w),
+          timeoutMs: API_TIMEOUT_SECONDS * 1000 * 3,
+          random,
+          socket,
+        });
+        const tookMs = performance.now() - sentAt;
+        const endMs = clock.nowMs();
+        const reply = answer.kind === 'answer' ? answer.replyMessage : undefined;
+        logins.push({
+          startMs,
+          endMs,
+          tookMs,
+          decidedBy:
+            reply === SERVICE_ALLOW
+              ? 'service'
+              : reply === FAILMODE_LOG_MESSAGES.failmodeSafe
+                ? 'failmode'
+                : 'other',
+        });
+        await sleep(LOGIN_INTERVAL_MS - (endMs - startMs));
+      }
+    };
+    workers = Array.from({ length: CONCURRENCY }, (_, w) => worker(w));
 
-  await sleep(HEALTHY_BEFORE_MS);
-  const outageStartMs = clock.nowMs();
-  injector.setMode('blackhole');
-  // The outage's second half (the breaker opens after api_timeout): CPU per login there is the
-  // open-breaker path's cost, a figure other jobs on a shared machine change far less than p99.
-  await sleep(OUTAGE_MS / 2);
-  const cpuFrom = {
-    at: clock.nowMs(),
-    own: process.cpuUsage(),
-    proxy: processCpuMs(proxyPid),
-    slapd: processCpuMs(slapdPid),
-  };
-  const machineFrom = machineCpuMs();
-  await sleep(OUTAGE_MS / 2);
-  const outageEndMs = clock.nowMs();
-  const own = process.cpuUsage(cpuFrom.own);
-  const secondHalf = {
-    proxyMs: processCpuMs(proxyPid) - cpuFrom.proxy,
-    benchMs: (own.user + own.system) / 1000,
-    slapdMs: processCpuMs(slapdPid) - cpuFrom.slapd,
-    machineMs: machineCpuMs() - machineFrom,
-    elapsedMs: outageEndMs - cpuFrom.at,
-  };
-  injector.setMode('healthy');
-  await sleep(HEALTHY_AFTER_MS);
-  stop = true;
-  await Promise.all(workers);
-  await stopChild(proxy.child, proxy.exited); // SIGTERM: it closes its logs, then exits
+    await sleep(HEALTHY_BEFORE_MS);
+    outageStartMs = clock.nowMs();
+    injector.setMode('blackhole');
+    // The outage's second half (the breaker opens after api_timeout): CPU per login there is the
+    // open-breaker path's cost, a figure other jobs on a shared machine change far less than p99.
+    await sleep(OUTAGE_MS / 2);
+    const cpuFrom = {
+      at: clock.nowMs(),
+      own: process.cpuUsage(),
+      proxy: processCpuMs(proxyPid),
+      slapd: processCpuMs(slapdPid),
+    };
+    const machineFrom = machineCpuMs();
+    await sleep(OUTAGE_MS / 2);
+    outageEndMs = clock.nowMs();
+    const own = process.cpuUsage(cpuFrom.own);
+    secondHalf = {
+      proxyMs: processCpuMs(proxyPid) - cpuFrom.proxy,
+      benchMs: (own.user + own.system) / 1000,
+      slapdMs: processCpuMs(slapdPid) - cpuFrom.slapd,
+      machineMs: machineCpuMs() - machineFrom,
+      elapsedMs: outageEndMs - cpuFrom.at,
+    };
+    injector.setMode('healthy');
+    await sleep(HEALTHY_AFTER_MS);
+  } finally {
+    stop = true;
+    await Promise.allSettled(workers);
+    await stopChild(proxy.child, proxy.exited); // SIGTERM: it closes its logs, then exits
+  }
+  await Promise.all(workers); // a worker that failed fails the run (settled above)
   await injector.close();
 
   const log = readFileSync(join(dir, 'log', 'authproxy.log'), 'utf8');
@@ -375,7 +384,7 @@ async function main(): Promise<number> {
   const problems = outageRunProblems(results.map(checkedRun));
   const [withBreaker, without] = results as [RunResult, RunResult];
   process.stdout.write(
-    `breaker p99: ${(withBreaker.open?.p99Ms ?? NaN).toFixed(1)} ms once open (${Math.round(withBreaker.failmodeP99Ms)} ms over the whole outage) vs no breaker p99: ${Math.round(without.failmodeP99Ms)} ms\n`,
+    `breaker p99: ${fmt1(withBreaker.open?.p99Ms ?? NaN)} once open (${Math.round(withBreaker.failmodeP99Ms)} ms over the whole outage) vs no breaker p99: ${Math.round(without.failmodeP99Ms)} ms\n`,
   );
   return verdict('bench:outage', problems);
 }
