@@ -4,8 +4,8 @@
 // store/hot-queries.ts) from the service's own database, and for /auth the bypass code's use and an
 // audit row written before the answer (one transaction for the logins of an event-loop turn, as
 // the service's group commit does). No policy, limits, lockout, error envelope or schemas, and the
-// passcode's hash is not checked: what it answers says how close any implementation of the same work could come
-// to the bare route on this machine. Not a product path; the benchmark's third target.
+// passcode's hash is not checked: what it answers says how close any implementation of the same
+// work could come to the bare route on this machine. Not a product path; the benchmark's third target.
 import { readFileSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import Fastify from 'fastify';
