@@ -80,6 +80,8 @@ export const DEFAULTS = deepFreeze({
     atAttribute: 'userPrincipalName',
     sslVerifyHostname: true,
     timeoutSeconds: 10,
+    /** Airlock: how long a username's DN is remembered for the next login's early bind. */
+    dnCacheSeconds: 600,
   },
   radiusClient: {
     port: 1812,
@@ -239,6 +241,8 @@ export interface AdClientConfig {
   readonly sslCaPem: string | undefined;
   readonly sslVerifyHostname: boolean;
   readonly timeoutMs: number;
+  /** `dn_cache_seconds`: a found DN is remembered this long for the next login's early bind; 0 = off. */
+  readonly dnCacheMs: number;
   /**
    * A server section using this client has `failmode_secure_groups` or `failmode_safe_groups`:
    * read each user's groups (a group search when the entry has no `memberOf`).

@@ -169,6 +169,7 @@ export const SCHEMAS: Readonly<Record<SectionKind, SectionSchema>> = {
       'ssl_verify_hostname',
       'ldap_filter',
       'timeout',
+      'dn_cache_seconds',
     ],
     numbered: ['host_'],
     ignored: {

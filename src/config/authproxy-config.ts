@@ -352,6 +352,7 @@ export function readAdClient(r: SectionReader, ctx: Context, fetchGroups: boolea
     sslCaPem,
     sslVerifyHostname,
     timeoutMs: r.int('timeout', d.timeoutSeconds, { min: 1 }) * 1000,
+    dnCacheMs: r.int('dn_cache_seconds', d.dnCacheSeconds, { min: 0, max: 86_400 }) * 1000,
     fetchGroups,
   };
 }

@@ -11,7 +11,7 @@ import {
   splitLdapFrames,
 } from '../protocol/ldap/ldap-message.ts';
 import type { Clock } from '../runtime/clock.ts';
-import { openSocket, parseHost, type HostTarget } from './primary/ldap-primary.ts';
+import { openSocket, parseHost, type HostTarget } from './primary/ldap-hosts.ts';
 
 /** A host that failed is tried after the others for this long. */
 const HOST_RETRY_MS = 30_000;

@@ -32,6 +32,7 @@ export function createAdClientPrimary(
     securityGroupDn: client.securityGroupDn,
     fetchGroups: options.fetchGroups,
     timeoutMs: client.timeoutMs,
+    knownDnTtlMs: client.dnCacheMs,
     clock: options.clock,
     logger: {
       debug: () => undefined,

@@ -3,7 +3,8 @@
 // Per login: (1) search under `searchDn` for the user on a pooled connection bound as the service
 // account; (2) simple bind as the found DN with the password on a *separate* pooled connection that is
 // only ever used for user binds; (3) read the groups (`memberOf`, else a group search on the service
-// connection); (4) check `securityGroupDn`.
+// connection); (4) check `securityGroupDn`. The group read goes out with the bind, and for a username
+// whose DN a recent search found, the bind with the search (early-bind.ts); the search decides.
 //
 // Connections persist across logins in two pools: a few service-account connections that each carry
 // many searches at once, and up to 16 user-bind connections used one bind at a time. A connection is opened on the first reachable host (hosts tried in order; a host that
@@ -27,6 +28,8 @@ import { SystemClock, type Clock } from '../../runtime/clock.ts';
 import { isOneOf } from '../../core/closed-set.ts';
 import { normalizeDn, splitDn } from '../../core/distinguished-name.ts';
 import { simpleUsername } from '../../core/username.ts';
+import { findAndBind, KnownDns } from './early-bind.ts';
+import { openSocket, parseHost, refusedSocket, type HostTarget } from './ldap-hosts.ts';
 import type { PrimaryAuthenticator, PrimaryResult } from './primary-authenticator.ts';
 import { gatherWritesThisTurn } from './turn-writes.ts';
 
@@ -110,6 +113,11 @@ export interface LdapPrimaryOptions {
   maxBindConnections?: number | undefined;
   /** A pooled connection idle longer than this is closed instead of reused; default 60 s. */
   idleTimeoutMs?: number | undefined;
+  /**
+   * How long the DN a search found for a username is remembered, so that the next login's bind goes
+   * out with its search (early-bind.ts); `dn_cache_seconds`, default 600 s; 0 turns it off.
+   */
+  knownDnTtlMs?: number | undefined;
   /** A host that failed is tried after the others for this long; default 30 s. */
   hostRetryMs?: number | undefined;
   logger?: LdapPrimaryLogger | undefined;
@@ -157,33 +165,6 @@ export function namingContextOf(dn: string): string {
   return start < rdns.length ? rdns.slice(start).join(',') : dn.trim();
 }
 
-export interface HostTarget {
-  host: string;
-  port: number;
-  label: string;
-}
-
-/** `host`, `host:port` or `[v6]:port` with `defaultPort`; a message when it is none of these. */
-export function parseHost(spec: string, defaultPort: number): HostTarget | string {
-  const s = spec.trim();
-  let host = s;
-  let port = defaultPort;
-  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
-  if (bracketed) {
-    host = bracketed[1] ?? '';
-    if (bracketed[2] !== undefined) port = Number(bracketed[2]);
-  } else if (s.split(':').length === 2) {
-    const [h, p] = s.split(':');
-    host = h ?? '';
-    if (!/^\d+$/.test(p ?? '')) return `host "${spec}": port must be a number`;
-    port = Number(p);
-  }
-  if (host === '' || /[\s/]/.test(host)) return `host "${spec}": not a host name or address`;
-  if (!Number.isInteger(port) || port < 1 || port > 65535)
-    return `host "${spec}": port out of range`;
-  return { host, port, label: net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}` };
-}
-
 const ATTRIBUTE_NAME = /^(?:[A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)+)$/;
 
 interface ValidatedOptions {
@@ -214,6 +195,9 @@ function validateOptions(o: LdapPrimaryOptions): ValidatedOptions {
     errors.push('atAttribute: not an attribute name');
   }
   if (!(o.timeoutMs > 0)) errors.push('timeoutMs: must be positive');
+  if (o.knownDnTtlMs !== undefined && !(o.knownDnTtlMs >= 0)) {
+    errors.push('knownDnTtlMs: must be 0 or more');
+  }
   for (const key of ['maxServiceConnections', 'maxBindConnections'] as const) {
     const n = o[key];
     if (n !== undefined && !(Number.isInteger(n) && n > 0))
@@ -299,44 +283,6 @@ function attributeValues(entry: Entry, name: string): string[] {
 }
 
 const NOOP_LOGGER: LdapPrimaryLogger = { debug() {}, warn() {} };
-
-/** Opens the socket ourselves so that TCP connect and the TLS handshake both obey the timeout. */
-export function openSocket(
-  target: HostTarget,
-  tlsOptions: tls.ConnectionOptions | undefined,
-  timeoutMs: number,
-): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket: net.Socket = tlsOptions
-      ? tls.connect({ ...tlsOptions, host: target.host, port: target.port })
-      : net.connect({ host: target.host, port: target.port });
-    const ready = tlsOptions ? 'secureConnect' : 'connect';
-    const fail = (err: Error): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      reject(err);
-    };
-    const timer = setTimeout(
-      () => fail(new Error(`connect timed out after ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    socket.once('error', fail);
-    socket.once(ready, () => {
-      clearTimeout(timer);
-      socket.removeListener('error', fail);
-      // Until ldapts takes the socket over (it replaces the error listeners), an error must not crash us.
-      socket.on('error', () => {});
-      resolve(socket);
-    });
-  });
-}
-
-// What ldapts gets instead of a new socket when it tries to reconnect on its own.
-function refusedSocket(): net.Socket {
-  const socket = new net.Socket();
-  socket.destroy(new Error('ldap: a pooled connection is never reconnected'));
-  return socket;
-}
 
 /** A client and the socket we opened for it, which ldapts adopts on its first operation. */
 interface OpenedConnection {
@@ -627,6 +573,7 @@ class LdapPrimary implements LdapDirectory {
   readonly #hostFailedAtMs = new Map<string, number>();
   readonly #servicePool: ConnectionPool;
   readonly #bindPool: ConnectionPool;
+  readonly #knownDns: KnownDns;
   #closed = false;
 
   constructor(options: LdapPrimaryOptions) {
@@ -641,6 +588,7 @@ class LdapPrimary implements LdapDirectory {
     this.#logger = options.logger ?? NOOP_LOGGER;
     this.#clock = options.clock ?? new SystemClock();
     this.#hostRetryMs = options.hostRetryMs ?? 30_000;
+    this.#knownDns = new KnownDns({ ttlMs: options.knownDnTtlMs ?? 600_000, clock: this.#clock });
     this.#tlsOptions =
       options.transport === 'clear'
         ? undefined
@@ -682,15 +630,18 @@ class LdapPrimary implements LdapDirectory {
     // which many servers answer with success. Never send one.
     if (password === '') return this.#reject('empty-password', username);
     try {
-      const found = await this.#withConnection(this.#servicePool, (client) =>
-        this.#findUser(client, username),
+      const login = await findAndBind<UserEntry, LdapPrimaryRejectReason>(
+        this.#knownDns,
+        username,
+        {
+          find: () => this.#withConnection(this.#servicePool, (c) => this.#findUser(c, username)),
+          bind: (dn) =>
+            this.#withConnection(this.#bindPool, (c) => this.#bindAsUser(c, dn, password)),
+          groups: (user) => this.#groupsOf(user),
+        },
       );
-      if (typeof found === 'string') return this.#reject(found, username);
-      const bindFailure = await this.#withConnection(this.#bindPool, (client) =>
-        this.#bindAsUser(client, found.dn, password),
-      );
-      if (bindFailure !== undefined) return this.#reject(bindFailure, username);
-      const groups = await this.#groupsOf(found);
+      if (login.kind === 'refused') return this.#reject(login.reason, username);
+      const { user: found, groups } = login;
       if (
         this.#securityGroup !== undefined &&
         !groups.some((g) => normalizeDn(g) === this.#securityGroup)
