@@ -193,3 +193,32 @@ radius_secret_1=radius-secret-long-enough
     assert.deepEqual(s.exemptOus, ['ou=services,dc=example,dc=org']);
   });
 });
+
+describe('[ad_client] dn_cache_seconds', () => {
+  const dnCacheMs = (line: string): number => {
+    const client = parseOk(`${AD}${line}\n${ldapSection()}`, OPTIONS).clients.ad_client;
+    assert.ok(client?.kind === 'ad');
+    return client.dnCacheMs;
+  };
+
+  it('remembers a DN 600 s by default, as long as set, or not at all with 0', () => {
+    assert.equal(dnCacheMs(''), 600_000);
+    assert.equal(dnCacheMs('dn_cache_seconds=86400'), 86_400_000);
+    assert.equal(dnCacheMs('dn_cache_seconds=0'), 0);
+  });
+
+  it('refuses a negative, too long or fractional time, placed', () => {
+    for (const value of ['-1', '86401', '1.5']) {
+      assert.deepEqual(
+        parseErrors(`${AD}dn_cache_seconds=${value}\n${ldapSection()}`, OPTIONS).filter((e) =>
+          e.includes('dn_cache_seconds'),
+        ),
+        [
+          value === '1.5'
+            ? `[ad_client] dn_cache_seconds: must be an integer, got "1.5" (line 8)`
+            : `[ad_client] dn_cache_seconds: must be 0-86400, got ${value} (line 8)`,
+        ],
+      );
+    }
+  });
+});

@@ -6,7 +6,7 @@ import { findAndBind, KnownDns, type DirectorySteps } from './early-bind.ts';
 interface User {
   dn: string;
 }
-type Reason = 'unknown-user' | 'bad-password';
+type Reason = 'unknown-user' | 'ambiguous-user' | 'bad-password';
 
 const ALICE = 'uid=alice,ou=people,dc=example,dc=org';
 const ALICE_MOVED = 'uid=alice,ou=former,dc=example,dc=org';
@@ -130,6 +130,17 @@ describe('findAndBind', () => {
     assert.ok(!dir.log.includes('groups'), 'no group read for a user not found');
   });
 
+  it('refuses a username that became ambiguous, though the early bind succeeded', async () => {
+    const dir = heldDirectory();
+    const dns = known();
+    dns.remember('alice', ALICE);
+    const login = findAndBind(dns, 'alice', dir.steps);
+    await dir.answerBind(ALICE, undefined);
+    await dir.answerSearch('ambiguous-user');
+    assert.deepEqual(await login, { kind: 'refused', reason: 'ambiguous-user' });
+    assert.equal(dns.get('alice'), undefined);
+  });
+
   it('drops an early bind as another DN, even a successful one, and binds again as the DN found', async () => {
     const dir = heldDirectory();
     const dns = known();
@@ -222,6 +233,12 @@ describe('KnownDns', () => {
     assert.equal(dns.get('bob'), undefined);
     assert.equal(dns.get('alice'), 'a2');
     assert.equal(dns.get('carol'), 'c');
+  });
+
+  it('never takes an empty DN as a guess (it would bind anonymously)', () => {
+    const dns = known();
+    dns.remember('alice', '');
+    assert.equal(dns.get('alice'), undefined);
   });
 
   it('keys by the username as typed', () => {

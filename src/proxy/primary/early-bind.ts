@@ -2,15 +2,15 @@
 // group read. Without a guess they run one after another, as Duo's proxy does. For a username whose
 // DN a search found within the last `dn_cache_seconds`, the bind goes out with the search instead
 // of after its result: one directory round trip less per login (docs/proxy-config.md, [ad_client]).
-// The group read, which needs only the DN, goes out with the bind.
+// The group read, which needs only what the search found (DN, uid), goes out with the bind.
 //
 // The remembered DN is only a guess about where the bind goes; it never replaces the search. A login
 // is accepted only when the search of this login finds exactly one entry, the bind as *that* DN
 // succeeded, and the groups of that entry pass: an early bind made as another DN (the entry moved or
 // was renamed) is dropped and the bind goes again as the DN found; a user the search no longer
-// finds (deleted, or excluded by ldap_filter) is refused whatever the early bind answered. What
-// changes for the directory: such a user's password is still sent in one bind, and a failed login
-// makes one group read.
+// finds (deleted, excluded by ldap_filter, now ambiguous) is refused whatever the early bind
+// answered. What changes for the directory: such a user's password is still checked by one bind,
+// and a login with a wrong password makes its group read too (docs/proxy-config.md).
 //
 // Ours rather than a library's: this is the login's own sequence over ldapts operations.
 import type { Clock } from '../../runtime/clock.ts';
@@ -44,7 +44,8 @@ export class KnownDns {
   }
 
   remember(username: string, dn: string): void {
-    if (this.#ttlMs <= 0) return;
+    // An empty DN would make the early bind an anonymous one (RFC 4513 §5.1.1): never a guess.
+    if (this.#ttlMs <= 0 || dn === '') return;
     this.#entries.delete(username); // re-inserted last: the Map's order is the eviction order
     this.#entries.set(username, { dn, untilMs: this.#clock.nowMs() + this.#ttlMs });
     for (const oldest of this.#entries.keys()) {
@@ -109,7 +110,9 @@ export async function findAndBind<U extends { dn: string }, R extends string>(
   if (early !== undefined && guess === user.dn) {
     bound = early;
   } else {
-    await early; // a bind as another DN says nothing about this entry
+    // A bind as another DN says nothing about this entry. Waiting for it first keeps a login to one
+    // bind connection at a time (the pool's limit counts logins), whatever the early bind waits for.
+    await early;
     bound = settle(steps.bind(user.dn));
   }
   const [bindOutcome, groupOutcome] = await Promise.all([bound, groups]);
