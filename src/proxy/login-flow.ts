@@ -350,6 +350,16 @@ function loginKeyParam(flow: SectionFlow, input: LoginInput): { loginKey?: strin
   return flow.section.sendLoginKey && input.loginKey ? { loginKey: input.loginKey } : {};
 }
 
+/**
+ * `push_timeout` for the service, when the section sends it: the push leaves the phone when this
+ * proxy stops waiting for it, instead of staying there for the service's own timeout.
+ */
+function pushTimeoutParam(flow: SectionFlow): { pushTimeoutSeconds?: number } {
+  return flow.section.sendPushTimeout
+    ? { pushTimeoutSeconds: flow.section.pushTimeoutMs / 1000 }
+    : {};
+}
+
 /** challenge_push: the push goes out first; the challenge waits for Enter or a passcode. */
 async function challengeWithPush(
   flow: SectionFlow,
@@ -656,7 +666,7 @@ async function startOutOfBand(
   | { kind: 'started'; txid: string; host: string }
   | { kind: 'answer'; outcome: Awaited<ReturnType<AuthApiClient['auth']>> }
 > {
-  const outcome = await flow.deps.api.auth({ ...params, async: true });
+  const outcome = await flow.deps.api.auth({ ...params, ...pushTimeoutParam(flow), async: true });
   if (outcome.kind !== 'ok') return { kind: 'answer', outcome };
   // The resilient client says which API host took the request: its stream carries the result.
   const host = (outcome as { host?: string }).host ?? flow.section.apiAuthority;

@@ -161,6 +161,27 @@ describe('push through the RADIUS proxy', () => {
   });
 });
 
+describe('send_push_timeout: the push ends when the proxy stops waiting for it', () => {
+  it('takes the push off the phone once push_timeout passed, instead of after 60 s', async () => {
+    const proxy = await proxyFor('radius_server_auto', [
+      'push_timeout=5',
+      'send_push_timeout=true',
+    ]);
+    try {
+      const before = await pushesSent('dave');
+      const res = await login(proxy, 'dave', 'davepw', '', { timeoutSeconds: 15 });
+      assert.equal(res.code, 'Access-Reject', res.output);
+      assert.match(res.replyMessage ?? '', /no answer to the auto within 5 s/);
+      assert.equal((await pushesSent('dave')) - before, 1, 'a push was sent');
+      // The service's clock is the test's: the 5 s the proxy waited pass there too.
+      service.clock.advance(5_000);
+      assert.deepEqual(await devices.requests(phones.get('dave')!, 1), []);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
 describe('proxy pairs: a NAS that fails over to the other proxy with the same request', () => {
   /**
    * One Access-Request (one Request Authenticator), sent to proxy A and, as a NAS failing over
