@@ -352,7 +352,8 @@ function loginKeyParam(flow: SectionFlow, input: LoginInput): { loginKey?: strin
 
 /**
  * `push_timeout` for the service, when the section sends it: the push leaves the phone when this
- * proxy stops waiting for it, instead of staying there for the service's own timeout.
+ * proxy stops waiting for it, instead of staying there for the service's own timeout. Only where
+ * the wait starts with the push: challenge_push's wait starts when the user presses Enter.
  */
 function pushTimeoutParam(flow: SectionFlow): { pushTimeoutSeconds?: number } {
   return flow.section.sendPushTimeout
@@ -647,7 +648,7 @@ async function outOfBandFactor(
   params: AuthParams,
   factorName: string,
 ): Promise<LoginAnswer> {
-  const started = await startOutOfBand(flow, params);
+  const started = await startOutOfBand(flow, { ...params, ...pushTimeoutParam(flow) });
   if (started.kind === 'answer') {
     const decision = decide(
       flow,
@@ -666,7 +667,7 @@ async function startOutOfBand(
   | { kind: 'started'; txid: string; host: string }
   | { kind: 'answer'; outcome: Awaited<ReturnType<AuthApiClient['auth']>> }
 > {
-  const outcome = await flow.deps.api.auth({ ...params, ...pushTimeoutParam(flow), async: true });
+  const outcome = await flow.deps.api.auth({ ...params, async: true });
   if (outcome.kind !== 'ok') return { kind: 'answer', outcome };
   // The resilient client says which API host took the request: its stream carries the result.
   const host = (outcome as { host?: string }).host ?? flow.section.apiAuthority;

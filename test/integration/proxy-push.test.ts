@@ -393,6 +393,26 @@ describe('challenge_push in [radius_server_challenge]', () => {
     }
   });
 
+  it("keeps the service's push timeout with send_push_timeout=true: the wait starts at Enter", async () => {
+    const proxy = await proxyFor('radius_server_challenge', [
+      'challenge_push=true',
+      'push_timeout=5',
+      'send_push_timeout=true',
+    ]);
+    try {
+      const first = await login(proxy, 'carol', 'carolpw');
+      assert.equal(first.code, 'Access-Challenge', first.output);
+      const request = await pushFor('carol');
+      assert.equal(request.expires - request.time, 60);
+      service.clock.advance(10_000); // the user takes longer than push_timeout to approve
+      await devices.answer(phones.get('carol')!, request.txid, 'approve');
+      const second = await login(proxy, 'carol', '', `, State = ${first.state}`);
+      assert.equal(second.code, 'Access-Accept', second.output);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('a denied push makes Enter a reject', async () => {
     const proxy = await proxyFor('radius_server_challenge', ['challenge_push=true']);
     try {
