@@ -92,6 +92,8 @@ interface AuthCommon {
   txid?: string;
   /** Airlock extension `login_key`: the same login through several proxies gets one push. */
   loginKey?: string;
+  /** Airlock extension `push_timeout`: the push expires when the caller stops waiting. */
+  pushTimeoutSeconds?: number;
 }
 
 export type AuthFactorParams =
@@ -843,6 +845,8 @@ export function authWireParams(params: AuthParams): Record<string, string> {
     hostname: params.hostname,
     txid: params.txid,
     login_key: params.loginKey,
+    push_timeout:
+      params.pushTimeoutSeconds === undefined ? undefined : String(params.pushTimeoutSeconds),
     factor: params.factor,
   };
   switch (params.factor) {

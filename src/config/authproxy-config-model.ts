@@ -116,6 +116,8 @@ export const DEFAULTS = deepFreeze({
     requireMessageAuthenticator: true,
     /** Duo's service does not know `login_key`: sent only where the admin says Airlock answers. */
     sendLoginKey: false,
+    /** Nor `push_timeout`. */
+    sendPushTimeout: false,
     /** Duo's service has no `/auth/v2/preauth_auth`: two calls unless the admin says Airlock answers. */
     apiPreauthAuth: false,
     /**
@@ -362,6 +364,8 @@ export interface ServerConfigBase {
   readonly recvBufferBytes: number;
   /** `send_login_key`: send each push login's key, so a proxy pair sends one push per login. */
   readonly sendLoginKey: boolean;
+  /** `send_push_timeout`: send push_timeout with each push, so it expires when the proxy stops waiting. */
+  readonly sendPushTimeout: boolean;
   /**
    * `api_preauth_auth`: the service is Airlock's, so a login with a typed passcode makes one call
    * (`/auth/v2/preauth_auth`) instead of preauth then /auth.

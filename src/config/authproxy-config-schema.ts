@@ -55,6 +55,7 @@ export const SERVER_SCHEMA: SectionSchema = {
     'pw_codec',
     'recv_buffer_bytes',
     'send_login_key',
+    'send_push_timeout',
     'api_preauth_auth',
     'debug',
     ...RESILIENCE_KEYS,

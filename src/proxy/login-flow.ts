@@ -350,6 +350,17 @@ function loginKeyParam(flow: SectionFlow, input: LoginInput): { loginKey?: strin
   return flow.section.sendLoginKey && input.loginKey ? { loginKey: input.loginKey } : {};
 }
 
+/**
+ * `push_timeout` for the service, when the section sends it: the push leaves the phone when this
+ * proxy stops waiting for it, instead of staying there for the service's own timeout. Only where
+ * the wait starts with the push: challenge_push's wait starts when the user presses Enter.
+ */
+function pushTimeoutParam(flow: SectionFlow): { pushTimeoutSeconds?: number } {
+  return flow.section.sendPushTimeout
+    ? { pushTimeoutSeconds: flow.section.pushTimeoutMs / 1000 }
+    : {};
+}
+
 /** challenge_push: the push goes out first; the challenge waits for Enter or a passcode. */
 async function challengeWithPush(
   flow: SectionFlow,
@@ -637,7 +648,7 @@ async function outOfBandFactor(
   params: AuthParams,
   factorName: string,
 ): Promise<LoginAnswer> {
-  const started = await startOutOfBand(flow, params);
+  const started = await startOutOfBand(flow, { ...params, ...pushTimeoutParam(flow) });
   if (started.kind === 'answer') {
     const decision = decide(
       flow,

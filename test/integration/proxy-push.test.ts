@@ -161,6 +161,27 @@ describe('push through the RADIUS proxy', () => {
   });
 });
 
+describe('send_push_timeout: the push ends when the proxy stops waiting for it', () => {
+  it('takes the push off the phone once push_timeout passed, instead of after 60 s', async () => {
+    const proxy = await proxyFor('radius_server_auto', [
+      'push_timeout=5',
+      'send_push_timeout=true',
+    ]);
+    try {
+      const before = await pushesSent('dave');
+      const res = await login(proxy, 'dave', 'davepw', '', { timeoutSeconds: 15 });
+      assert.equal(res.code, 'Access-Reject', res.output);
+      assert.match(res.replyMessage ?? '', /no answer to the auto within 5 s/);
+      assert.equal((await pushesSent('dave')) - before, 1, 'a push was sent');
+      // The service's clock is the test's: the 5 s the proxy waited pass there too.
+      service.clock.advance(5_000);
+      assert.deepEqual(await devices.requests(phones.get('dave')!, 1), []);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
 describe('proxy pairs: a NAS that fails over to the other proxy with the same request', () => {
   /**
    * One Access-Request (one Request Authenticator), sent to proxy A and, as a NAS failing over
@@ -366,6 +387,26 @@ describe('challenge_push in [radius_server_challenge]', () => {
       const request = await pushFor('alice');
       await devices.answer(phones.get('alice')!, request.txid, 'approve');
       const second = await login(proxy, 'alice', '', `, State = ${first.state}`);
+      assert.equal(second.code, 'Access-Accept', second.output);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("keeps the service's push timeout with send_push_timeout=true: the wait starts at Enter", async () => {
+    const proxy = await proxyFor('radius_server_challenge', [
+      'challenge_push=true',
+      'push_timeout=5',
+      'send_push_timeout=true',
+    ]);
+    try {
+      const first = await login(proxy, 'carol', 'carolpw');
+      assert.equal(first.code, 'Access-Challenge', first.output);
+      const request = await pushFor('carol');
+      assert.equal(request.expires - request.time, 60);
+      service.clock.advance(10_000); // the user takes longer than push_timeout to approve
+      await devices.answer(phones.get('carol')!, request.txid, 'approve');
+      const second = await login(proxy, 'carol', '', `, State = ${first.state}`);
       assert.equal(second.code, 'Access-Accept', second.output);
     } finally {
       await proxy.close();

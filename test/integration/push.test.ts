@@ -402,6 +402,42 @@ describe('push to the Airlock authenticator', () => {
     assert.equal(afterward.response, 'success');
   });
 
+  it('ends a push at the push_timeout its caller sent (Airlock extension), never later than its own', async () => {
+    const phone = await userWithPhone('ttl-erin');
+    for (const [sent, lives] of [
+      ['7', 7],
+      ['3600', 60],
+    ] as const) {
+      const started = await h.duo(app)('POST', '/auth/v2/auth', {
+        username: 'ttl-erin',
+        factor: 'push',
+        device: 'auto',
+        async: '1',
+        push_timeout: sent,
+      });
+      assert.equal(started.stat, 'OK', JSON.stringify(started));
+      const request = await nextRequest(phone);
+      assert.equal(request.expires - request.time, lives, `push_timeout=${sent}`);
+      await devices.answer(phone, request.txid, 'deny');
+    }
+  });
+
+  it('refuses a push_timeout that is not a whole number of seconds from 1 to 3600', async () => {
+    await userWithPhone('ttl-frank');
+    for (const value of ['0', '3601', '1.5', 'soon', '']) {
+      const r = await h.duo(app)('POST', '/auth/v2/auth', {
+        username: 'ttl-frank',
+        factor: 'push',
+        device: 'auto',
+        async: '1',
+        push_timeout: value,
+      });
+      assert.equal(r.stat, 'FAIL', `push_timeout=${value}`);
+      assert.equal(r.code, 40002);
+      assert.match(String(r.message_detail), /push_timeout must be a whole number/);
+    }
+  });
+
   it('no device: push answers "no capable device"', async () => {
     await h.createUser('nodevice-judy', { totp: true });
     const r = await h.duo(app)('POST', '/auth/v2/auth', {

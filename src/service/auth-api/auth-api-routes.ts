@@ -16,7 +16,9 @@ import { checkPasscode } from './passcode-check.ts';
 import { resultEvent } from '../push/oob-shared.ts';
 import { factorNotAllowedMessage, requestedFactor } from '../policy/access-decision.ts';
 import {
+  loginKeyParam,
   param,
+  pushTimeoutParam,
   readRequestParams,
   requireParam,
   type ParamMap,
@@ -376,7 +378,11 @@ export function registerAuthApiRoutes(server: FastifyInstance, ctx: AuthApiConte
     };
     const started =
       kind === 'push'
-        ? await ctx.push.start({ ...request, loginKey: loginKeyParam(params) })
+        ? await ctx.push.start({
+            ...request,
+            loginKey: loginKeyParam(params),
+            timeoutSeconds: pushTimeoutParam(params),
+          })
         : await ctx.phone.startCall(request);
     if (!('txid' in started)) return { outcome: started, factor: kind };
     ctx.metrics.requests.inc({
@@ -799,22 +805,6 @@ function canPush(device: Device): boolean {
 }
 
 /** What the authenticator shows: docs/design/auth-api.md §1.6's push fields, checked. */
-/**
- * Airlock extension `login_key` (docs/auth-api.md): one login's key, the same from every proxy
- * of a pair, so that the login gets one push. Refused unless 16-128 URL-safe characters.
- */
-function loginKeyParam(params: ParamMap): string | undefined {
-  const key = param(params, 'login_key');
-  if (key === undefined) return undefined;
-  if (!/^[A-Za-z0-9_-]{16,128}$/.test(key)) {
-    throw new AirlockError(
-      'AUTH_INVALID_PARAMETERS',
-      'login_key must be 16-128 characters of A-Z, a-z, 0-9, _ and -',
-    );
-  }
-  return key;
-}
-
 function pushContext(app: Application, user: User, params: ParamMap): OobContext {
   const pushinfo = param(params, 'pushinfo') ?? '';
   if (pushinfo.length > 20_000) throw new AirlockError('AUTH_INVALID_PARAMETERS', 'pushinfo');

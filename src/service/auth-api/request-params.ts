@@ -124,3 +124,37 @@ function mergeParams(a: ParamMap, b: ParamMap): ParamMap {
   for (const [key, values] of Object.entries(b)) out[key] = [...(out[key] ?? []), ...values];
   return out;
 }
+
+/**
+ * Airlock extension `login_key` (docs/auth-api.md): one login's key, the same from every proxy
+ * of a pair, so that the login gets one push. Refused unless 16-128 URL-safe characters.
+ */
+export function loginKeyParam(params: ParamMap): string | undefined {
+  const key = param(params, 'login_key');
+  if (key === undefined) return undefined;
+  if (!/^[A-Za-z0-9_-]{16,128}$/.test(key)) {
+    throw new AirlockError(
+      'AUTH_INVALID_PARAMETERS',
+      'login_key must be 16-128 characters of A-Z, a-z, 0-9, _ and -',
+    );
+  }
+  return key;
+}
+
+/**
+ * Airlock extension `push_timeout` (docs/auth-api.md): how long the caller waits for the user's
+ * answer, so that the push leaves the phone when nobody waits for it any more. Shortens the
+ * service's own push timeout, never extends it. Refused unless a whole number from 1 to 3600.
+ */
+export function pushTimeoutParam(params: ParamMap): number | undefined {
+  const value = param(params, 'push_timeout');
+  if (value === undefined) return undefined;
+  const seconds = /^[0-9]{1,4}$/.test(value) ? Number(value) : NaN;
+  if (!(seconds >= 1 && seconds <= 3600)) {
+    throw new AirlockError(
+      'AUTH_INVALID_PARAMETERS',
+      'push_timeout must be a whole number of seconds from 1 to 3600',
+    );
+  }
+  return seconds;
+}

@@ -120,6 +120,8 @@ export class PushFlow {
      * joins the push already started for it instead of sending a second one (proxy pairs).
      */
     loginKey?: string;
+    /** The caller's `push_timeout`: the push expires then if that is sooner than the service's. */
+    timeoutSeconds?: number | undefined;
   }): Promise<PushStarted | AuthOutcome> {
     const { app, user, device, nowMs } = input;
     const o = this.#d.options;
@@ -144,7 +146,8 @@ export class PushFlow {
     if (denied) return denied;
     const txid = keyed ?? this.#d.random.uuid();
     const verificationCode = app.verifiedPush ? generateDigits(this.#d.random, 3) : null;
-    const expiresAtMs = nowMs + o.pushTimeoutSeconds * 1000;
+    const expiresAtMs =
+      nowMs + Math.min(o.pushTimeoutSeconds, input.timeoutSeconds ?? Infinity) * 1000;
     const statusMsg = verificationCode
       ? `Please enter verification code ${verificationCode} into your authenticator...`
       : 'Pushed a login request to your device...';
