@@ -81,6 +81,7 @@ export const LDAP_SERVER_SCHEMA: SectionSchema = {
     'api_port',
     'api_timeout',
     'push_timeout',
+    'send_push_timeout',
     'api_ca_file',
     'client',
     'failmode',

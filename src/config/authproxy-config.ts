@@ -517,7 +517,7 @@ function readServer(
     requireMessageAuthenticator:
       isRadius && r.bool('require_message_authenticator', d.requireMessageAuthenticator),
     sendLoginKey: isRadius && r.bool('send_login_key', d.sendLoginKey),
-    sendPushTimeout: isRadius && r.bool('send_push_timeout', d.sendPushTimeout),
+    sendPushTimeout: r.bool('send_push_timeout', d.sendPushTimeout),
     apiPreauthAuth: isRadius && r.bool('api_preauth_auth', d.apiPreauthAuth),
     recvBufferBytes: isRadius
       ? r.int('recv_buffer_bytes', d.recvBufferBytes, {

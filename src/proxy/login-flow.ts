@@ -690,7 +690,7 @@ function awaitOutOfBand(
   return flow.deps.pushes
     .wait(txid, host, pushTimeoutMs)
     .then((waited) =>
-      waited.kind === 'timeout'
+      waited.kind === 'timeout' || endedWithTheWait(flow, waited.result)
         ? reject(
             flow,
             input,
@@ -701,6 +701,15 @@ function awaitOutOfBand(
           )
         : serviceAnswer(flow, input, primary, waited.result, factorName),
     );
+}
+
+/**
+ * The service's own `timeout` of a push that ends with the proxy's wait (`send_push_timeout`): it
+ * expires a round trip before the proxy's timer, and whichever comes first, the login ends as the
+ * proxy's timeout — one message and one log reason.
+ */
+function endedWithTheWait(flow: SectionFlow, result: { result: string; status: string }): boolean {
+  return flow.section.sendPushTimeout && result.result === 'deny' && result.status === 'timeout';
 }
 
 /** The service checked the second factor: its answer is the login's. */

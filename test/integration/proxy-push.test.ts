@@ -173,6 +173,8 @@ describe('send_push_timeout: the push ends when the proxy stops waiting for it',
       assert.equal(res.code, 'Access-Reject', res.output);
       assert.match(res.replyMessage ?? '', /no answer to the auto within 5 s/);
       assert.equal((await pushesSent('dave')) - before, 1, 'a push was sent');
+      const request = await pushFor('dave');
+      assert.equal(request.expires - request.time, 5, 'the push lives as long as the proxy waits');
       // The service's clock is the test's: the 5 s the proxy waited pass there too.
       service.clock.advance(5_000);
       assert.deepEqual(await devices.requests(phones.get('dave')!, 1), []);

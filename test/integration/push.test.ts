@@ -404,9 +404,11 @@ describe('push to the Airlock authenticator', () => {
 
   it('ends a push at the push_timeout its caller sent (Airlock extension), never later than its own', async () => {
     const phone = await userWithPhone('ttl-erin');
-    for (const [sent, lives] of [
-      ['7', 7],
-      ['3600', 60],
+    for (const [sent, lives, loginKey] of [
+      ['7', 7, undefined],
+      ['3600', 60, undefined],
+      // A proxy of a pair may join a keyed push later and wait from then: the service's timeout.
+      ['7', 60, 'ttl-erin-login-key-0001'],
     ] as const) {
       const started = await h.duo(app)('POST', '/auth/v2/auth', {
         username: 'ttl-erin',
@@ -414,6 +416,7 @@ describe('push to the Airlock authenticator', () => {
         device: 'auto',
         async: '1',
         push_timeout: sent,
+        ...(loginKey ? { login_key: loginKey } : {}),
       });
       assert.equal(started.stat, 'OK', JSON.stringify(started));
       const request = await nextRequest(phone);

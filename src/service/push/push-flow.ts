@@ -120,7 +120,10 @@ export class PushFlow {
      * joins the push already started for it instead of sending a second one (proxy pairs).
      */
     loginKey?: string;
-    /** The caller's `push_timeout`: the push expires then if that is sooner than the service's. */
+    /**
+     * The caller's `push_timeout`: the push expires then if that is sooner than the service's;
+     * ignored with a `loginKey` (a proxy of the pair that joins later waits from then).
+     */
     timeoutSeconds?: number | undefined;
   }): Promise<PushStarted | AuthOutcome> {
     const { app, user, device, nowMs } = input;
@@ -146,8 +149,10 @@ export class PushFlow {
     if (denied) return denied;
     const txid = keyed ?? this.#d.random.uuid();
     const verificationCode = app.verifiedPush ? generateDigits(this.#d.random, 3) : null;
-    const expiresAtMs =
-      nowMs + Math.min(o.pushTimeoutSeconds, input.timeoutSeconds ?? Infinity) * 1000;
+    // A push that a login key names keeps the service's timeout: another proxy of the pair may
+    // join it later and wait its own push_timeout from then.
+    const callerSeconds = keyed === undefined ? input.timeoutSeconds : undefined;
+    const expiresAtMs = nowMs + Math.min(o.pushTimeoutSeconds, callerSeconds ?? Infinity) * 1000;
     const statusMsg = verificationCode
       ? `Please enter verification code ${verificationCode} into your authenticator...`
       : 'Pushed a login request to your device...';
