@@ -2,7 +2,7 @@
 // the paths the integration tests cannot reach cheaply (a challenge answered while /auth fails).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { AuthApiClient } from '../client/auth-api-client.ts';
+import type { AuthApiClient, AuthParams, StreamedResult } from '../client/auth-api-client.ts';
 import type { ApiOutcome, PreauthResponse } from '../client/auth-api-response.ts';
 import { parseAuthProxyConfig, type ServerConfig } from '../config/authproxy-config.ts';
 import { FixedClock } from '../runtime/clock.ts';
@@ -10,6 +10,7 @@ import { CryptoRandom } from '../runtime/random.ts';
 import { ChallengeStore } from './challenge-store.ts';
 import { createLoginFlow, type LoginAnswer, type LoginInput } from './login-flow.ts';
 import type { PrimaryAuthenticator } from './primary/primary-authenticator.ts';
+import type { PushWait } from './push-waiter.ts';
 import type { AuthEvent, ProxyLogs } from './proxy-logs.ts';
 
 const CONTRACTORS = 'cn=contractors,ou=groups,dc=example,dc=org';
@@ -77,9 +78,15 @@ const preauthAuth: ApiOutcome<PreauthResponse> = {
 
 function harness(
   server: ServerConfig,
-  answers: { preauth: ApiOutcome<PreauthResponse>; auth?: ApiOutcome<unknown> },
+  answers: {
+    preauth: ApiOutcome<PreauthResponse>;
+    auth?: ApiOutcome<unknown>;
+    /** What a push's wait ends with; by default a timeout. */
+    waited?: PushWait;
+  },
 ) {
   const events: AuthEvent[] = [];
+  const sent: AuthParams[] = [];
   const logs: ProxyLogs = {
     request: () => undefined,
     line: () => undefined,
@@ -89,7 +96,10 @@ function harness(
   };
   const api = {
     preauth: () => Promise.resolve(answers.preauth),
-    auth: () => Promise.resolve(answers.auth ?? http500),
+    auth: (params: AuthParams) => {
+      sent.push(params);
+      return Promise.resolve(answers.auth ?? http500);
+    },
   } as unknown as AuthApiClient;
   const flow = createLoginFlow({
     section: server,
@@ -98,8 +108,7 @@ function harness(
     logs,
     primaryOnly: { state: () => ({ active: false, expiredRecord: undefined }) },
     challenges: new ChallengeStore(new FixedClock(0)),
-    // Push results never come here: these tests cover the failmode paths of the /auth call.
-    pushes: { wait: () => Promise.resolve({ kind: 'timeout' as const }) },
+    pushes: { wait: () => Promise.resolve(answers.waited ?? { kind: 'timeout' as const }) },
     random: new CryptoRandom(),
   });
   const login = (
@@ -119,7 +128,7 @@ function harness(
     };
     return flow(input);
   };
-  return { login, events };
+  return { login, events, sent };
 }
 
 const text = (answer: LoginAnswer, type: number) =>
@@ -227,5 +236,75 @@ describe('login flow: fail-open attributes', () => {
     assert.deepEqual(text(answer, CLASS), []);
     assert.equal(events[0]?.second_factor_checked, true);
     assert.equal(events[0]?.fail_open_attributes, undefined);
+  });
+});
+
+// send_push_timeout: which pushes carry the proxy's push_timeout, and the service's own timeout of
+// such a push ending the login as the proxy's timeout does (the two expire within a round trip of
+// each other; either may reach the proxy first).
+describe('login flow: send_push_timeout', () => {
+  const preauthPush: ApiOutcome<PreauthResponse> = {
+    kind: 'ok',
+    response: {
+      result: 'auth',
+      status_msg: 'Account is active',
+      devices: [{ device: 'D1', type: 'phone', capabilities: ['auto', 'push'] }],
+    },
+    latencyMs: 1,
+  };
+  const started = { kind: 'ok', response: { txid: 'tx-1' }, latencyMs: 1 } as const;
+  const result = (r: Omit<StreamedResult, 'txid'>): PushWait => ({
+    kind: 'result',
+    result: { txid: 'tx-1', ...r },
+  });
+  const serviceTimeout = result({
+    result: 'deny',
+    status: 'timeout',
+    status_msg: 'Login timed out.',
+  });
+
+  it('sends push_timeout with a push the proxy waits for, and ends the service’s timeout as its own', async () => {
+    const { login, sent, events } = harness(
+      section('auto', 'push_timeout=5\nsend_push_timeout=true'),
+      { preauth: preauthPush, auth: started, waited: serviceTimeout },
+    );
+    const answer = await login('alice', 'alicepw');
+    assert.equal(sent.length, 1);
+    assert.equal(sent[0]!.pushTimeoutSeconds, 5);
+    assert.equal(answer.code, 'Access-Reject');
+    assert.equal(answer.replyMessage, 'Login timed out: no answer to the auto within 5 s');
+    assert.equal(events.at(-1)?.reason, 'push-timeout');
+  });
+
+  it('without it, sends no push_timeout and keeps the service’s answer', async () => {
+    const { login, sent } = harness(section('auto', 'push_timeout=5'), {
+      preauth: preauthPush,
+      auth: started,
+      waited: serviceTimeout,
+    });
+    const answer = await login('alice', 'alicepw');
+    assert.equal(sent[0]!.pushTimeoutSeconds, undefined);
+    assert.equal(answer.code, 'Access-Reject');
+    assert.equal(answer.replyMessage, 'Login timed out.');
+  });
+
+  it('sends none with challenge_push’s push, whose wait starts at Enter', async () => {
+    const { login, sent } = harness(
+      section('challenge', 'push_timeout=5\nsend_push_timeout=true\nchallenge_push=true'),
+      {
+        preauth: preauthPush,
+        auth: started,
+        waited: result({
+          result: 'allow',
+          status: 'allow',
+          status_msg: 'Success. Logging you in...',
+        }),
+      },
+    );
+    const challenge = await login('alice', 'alicepw');
+    assert.equal(challenge.code, 'Access-Challenge');
+    assert.equal(sent.length, 1);
+    assert.equal(sent[0]!.pushTimeoutSeconds, undefined);
+    assert.equal((await login('alice', '', challenge.state)).code, 'Access-Accept');
   });
 });
