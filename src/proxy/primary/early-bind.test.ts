@@ -79,6 +79,14 @@ const ending = (login: Promise<unknown>): Promise<unknown> =>
     (error: unknown) => error,
   );
 
+/** alice's login, with her DN remembered from an earlier one: the early bind goes out. */
+function returningLogin() {
+  const dir = heldDirectory();
+  const dns = known();
+  dns.remember('alice', ALICE);
+  return { dir, dns, login: findAndBind(dns, 'alice', dir.steps) };
+}
+
 const known = (clock = new FixedClock(0), ttlMs = 60_000) => new KnownDns({ ttlMs, clock });
 
 describe('findAndBind', () => {
@@ -97,10 +105,7 @@ describe('findAndBind', () => {
   });
 
   it('sends the bind as a remembered DN with the search, and accepts once the search finds that DN', async () => {
-    const dir = heldDirectory();
-    const dns = known();
-    dns.remember('alice', ALICE);
-    const login = findAndBind(dns, 'alice', dir.steps);
+    const { dir, login } = returningLogin();
     await dir.turn();
     assert.deepEqual(
       dir.log,
@@ -118,34 +123,19 @@ describe('findAndBind', () => {
     assert.equal(dir.log.filter((l) => l.startsWith('bind ') && !l.endsWith('answered')).length, 1);
   });
 
-  it('refuses a user the search no longer finds, though the early bind succeeded, and forgets the DN', async () => {
-    const dir = heldDirectory();
-    const dns = known();
-    dns.remember('alice', ALICE);
-    const login = findAndBind(dns, 'alice', dir.steps);
-    await dir.answerBind(ALICE, undefined);
-    await dir.answerSearch('unknown-user');
-    assert.deepEqual(await login, { kind: 'refused', reason: 'unknown-user' });
-    assert.equal(dns.get('alice'), undefined);
-    assert.ok(!dir.log.includes('groups'), 'no group read for a user not found');
-  });
-
-  it('refuses a username that became ambiguous, though the early bind succeeded', async () => {
-    const dir = heldDirectory();
-    const dns = known();
-    dns.remember('alice', ALICE);
-    const login = findAndBind(dns, 'alice', dir.steps);
-    await dir.answerBind(ALICE, undefined);
-    await dir.answerSearch('ambiguous-user');
-    assert.deepEqual(await login, { kind: 'refused', reason: 'ambiguous-user' });
-    assert.equal(dns.get('alice'), undefined);
+  it('refuses a user the search no longer finds or finds twice, though the early bind succeeded, and forgets the DN', async () => {
+    for (const reason of ['unknown-user', 'ambiguous-user'] as const) {
+      const { dir, dns, login } = returningLogin();
+      await dir.answerBind(ALICE, undefined);
+      await dir.answerSearch(reason);
+      assert.deepEqual(await login, { kind: 'refused', reason });
+      assert.equal(dns.get('alice'), undefined, reason);
+      assert.ok(!dir.log.includes('groups'), `no group read for ${reason}`);
+    }
   });
 
   it('drops an early bind as another DN, even a successful one, and binds again as the DN found', async () => {
-    const dir = heldDirectory();
-    const dns = known();
-    dns.remember('alice', ALICE);
-    const login = findAndBind(dns, 'alice', dir.steps);
+    const { dir, dns, login } = returningLogin();
     await dir.answerBind(ALICE, undefined); // the old DN's password is right
     await dir.answerSearch({ dn: ALICE_MOVED });
     assert.ok(dir.log.includes(`bind ${ALICE_MOVED}`), 'a bind as the DN found');
@@ -156,10 +146,7 @@ describe('findAndBind', () => {
   });
 
   it('waits for the early bind to end before binding as the DN found', async () => {
-    const dir = heldDirectory();
-    const dns = known();
-    dns.remember('alice', ALICE);
-    const login = findAndBind(dns, 'alice', dir.steps);
+    const { dir, login } = returningLogin();
     await dir.answerSearch({ dn: ALICE_MOVED });
     assert.ok(!dir.log.includes(`bind ${ALICE_MOVED}`), 'the early bind is still running');
     await dir.answerBind(ALICE, new Error('connection reset'));
@@ -169,10 +156,7 @@ describe('findAndBind', () => {
   });
 
   it('refuses a wrong password whatever the group read did', async () => {
-    const dir = heldDirectory();
-    const dns = known();
-    dns.remember('alice', ALICE);
-    const login = findAndBind(dns, 'alice', dir.steps);
+    const { dir, login } = returningLogin();
     await dir.answerSearch({ dn: ALICE });
     await dir.answerGroups(new Error('group search failed'));
     await dir.answerBind(ALICE, 'bad-password');
